@@ -1,0 +1,176 @@
+//! Executing one transaction: the pure function both the sequential executor
+//! and the parallel workers call.
+//!
+//! [`execute_transaction`] takes the transaction's accounts *by value copy*
+//! (in the order of its account keys), runs fee and nonce checks and every
+//! instruction, and says which of the copies to write back ([`Commit`]). It
+//! touches nothing else: no store, no shared state, no threads. That is what
+//! lets a scheduler run it on any thread that holds the right locks, and what
+//! makes rollback free: a failed transaction's copies are simply not written
+//! back, except the fee payer's (fee charged, nonce bumped).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use borsh::{BorshDeserialize, BorshSerialize};
+
+use crate::error::{InstructionError, TransactionError};
+use crate::message::SanitizedTransaction;
+use crate::program::{Event, FrameAccount, ProgramRegistry, TxState, run_frame};
+use crate::types::{Account, BlockEnv, SYSTEM_PROGRAM_ID};
+
+/// How a transaction ended.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum TxStatus {
+    /// Every instruction succeeded; all its writes are committed.
+    Success,
+    /// Instruction `instruction` failed: only the fee and nonce are committed.
+    Failed {
+        /// Position of the failing instruction.
+        instruction: u8,
+        /// Why it failed.
+        error: InstructionError,
+    },
+    /// The transaction is invalid and was not executed: nothing is committed.
+    Invalid(TransactionError),
+}
+
+/// The outcome of one transaction, in block order in the block's result.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Receipt {
+    /// How it ended.
+    pub status: TxStatus,
+    /// The fee charged (0 when invalid).
+    pub fee: u64,
+    /// Compute units used.
+    pub compute_used: u64,
+    /// Events the programs emitted (empty unless it succeeded).
+    pub events: Vec<Event>,
+}
+
+impl Receipt {
+    /// The receipt of a transaction that was not executed.
+    pub fn invalid(err: TransactionError) -> Self {
+        Self { status: TxStatus::Invalid(err), fee: 0, compute_used: 0, events: Vec::new() }
+    }
+
+    /// Whether the transaction succeeded.
+    pub fn is_success(&self) -> bool {
+        self.status == TxStatus::Success
+    }
+}
+
+/// Which of a transaction's account copies the caller writes back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    /// Nothing (invalid transaction).
+    Nothing,
+    /// Only account 0, the fee payer (failed transaction: fee and nonce).
+    PayerOnly,
+    /// Every writable account (successful transaction).
+    Writable,
+}
+
+/// The result of [`execute_transaction`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxOutcome {
+    /// The receipt.
+    pub receipt: Receipt,
+    /// What to write back.
+    pub commit: Commit,
+}
+
+/// Executes `tx` (already sanitised and signature-verified) on `accounts`, the current
+/// states of its account keys in key order, leaving in `accounts` the states to write
+/// back as [`TxOutcome::commit`] says.
+///
+/// # Panics
+/// If `accounts.len()` differs from the number of account keys (a caller bug).
+pub fn execute_transaction(
+    env: &BlockEnv,
+    registry: &ProgramRegistry,
+    tx: &SanitizedTransaction,
+    accounts: &mut [Account],
+) -> TxOutcome {
+    let msg = &tx.message;
+    assert_eq!(accounts.len(), msg.account_keys.len(), "one account state per key");
+    let invalid = |e| TxOutcome { receipt: Receipt::invalid(e), commit: Commit::Nothing };
+
+    // Fee payer checks: validity, not execution, so failures charge nothing.
+    let payer = &accounts[0];
+    if payer.owner != SYSTEM_PROGRAM_ID {
+        return invalid(TransactionError::InvalidFeePayer);
+    }
+    if msg.nonce != payer.nonce {
+        let (expected, got) = (payer.nonce, msg.nonce);
+        return invalid(if got < expected {
+            TransactionError::Replayed { expected, got }
+        } else {
+            TransactionError::NonceTooHigh { expected, got }
+        });
+    }
+    let Some(fee) = tx.fee() else { return invalid(TransactionError::FeeOverflow) };
+    if payer.balance < fee {
+        return invalid(TransactionError::InsufficientFundsForFee { balance: payer.balance, fee });
+    }
+    accounts[0].balance -= fee;
+    accounts[0].nonce += 1;
+    // Instructions may change the payer too; keep its post-fee state for a rollback.
+    let payer_after_fee = accounts[0].clone();
+
+    let limit = msg.compute_unit_limit as u64;
+    let mut state =
+        TxState { env, registry, keys: &msg.account_keys, accounts, remaining: limit, events: Vec::new() };
+    let mut failure = None;
+    for (i, ix) in msg.instructions.iter().enumerate() {
+        let frame = ix
+            .accounts
+            .iter()
+            .map(|&a| FrameAccount {
+                index: a,
+                is_signer: msg.is_signer(a as usize),
+                is_writable: msg.is_writable(a as usize),
+            })
+            .collect();
+        let result =
+            catch_unwind(AssertUnwindSafe(|| run_frame(&mut state, ix.program_id, frame, &ix.data, 1)))
+                .unwrap_or_else(|panic| Err(InstructionError::ProgramPanicked(panic_message(&*panic))));
+        if let Err(error) = result {
+            failure = Some((i as u8, error));
+            break;
+        }
+    }
+    let compute_used = limit - state.remaining;
+    let events = std::mem::take(&mut state.events);
+    match failure {
+        None => TxOutcome {
+            receipt: Receipt { status: TxStatus::Success, fee, compute_used, events },
+            commit: Commit::Writable,
+        },
+        Some((instruction, error)) => {
+            accounts[0] = payer_after_fee;
+            TxOutcome {
+                receipt: Receipt {
+                    status: TxStatus::Failed { instruction, error },
+                    fee,
+                    compute_used,
+                    events: Vec::new(),
+                },
+                commit: Commit::PayerOnly,
+            }
+        }
+    }
+}
+
+/// The text of a caught panic, cut to 200 bytes so receipts stay small.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let msg = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string());
+    let mut end = msg.len().min(200);
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    msg[..end].to_string()
+}

@@ -1,0 +1,397 @@
+//! The native program runtime: the [`Program`] trait, the registry, and the
+//! [`InvokeContext`] through which a program sees and changes accounts.
+//!
+//! Enforcement happens at the point of access, so a program cannot even
+//! express a forbidden change:
+//! - only accounts passed to the instruction are reachable (by position);
+//! - writing data, debiting or reassigning needs the account writable **and**
+//!   owned by the running program; crediting needs it writable;
+//! - signer checks read the privileges the transaction (or a PDA signature) granted;
+//! - after each instruction frame, the sum of balances over its accounts must be
+//!   unchanged (conservation) and data must fit [`MAX_ACCOUNT_DATA`];
+//! - a cross-program call may pass only accounts its caller holds, with at most
+//!   the caller's privileges, plus signatures for program-derived addresses of
+//!   the *calling* program ([`InvokeContext::invoke_signed`]);
+//! - every step charges compute units from the transaction's limit.
+
+use std::sync::Arc;
+
+use borsh::BorshSerialize;
+
+use crate::error::{InstructionError, RuntimeError};
+use crate::message::Instruction;
+use crate::types::{Account, BlockEnv, Pubkey};
+
+/// The largest account data, in bytes.
+pub const MAX_ACCOUNT_DATA: usize = 10 * 1024;
+/// How deep cross-program calls may nest (the top-level instruction is depth 1).
+pub const MAX_CALL_DEPTH: u8 = 4;
+/// Compute units every instruction (top-level or cross-program) costs before the program runs.
+pub const INSTRUCTION_BASE_COST: u64 = 100;
+/// Extra compute units a cross-program call costs.
+pub const CPI_COST: u64 = 250;
+/// The most seeds a program-derived address may have, and the longest seed.
+pub const MAX_SEEDS: usize = 16;
+/// The longest seed of a program-derived address.
+pub const MAX_SEED_LEN: usize = 32;
+
+/// A program compiled into the node.
+///
+/// A program's failure is a value (`Err(InstructionError)`), and the runtime
+/// also catches a panic, so a buggy program fails its own transaction only.
+pub trait Program: Send + Sync + 'static {
+    /// The program's address.
+    fn id(&self) -> Pubkey;
+    /// A short human-readable name.
+    fn name(&self) -> &'static str;
+    /// Executes one instruction.
+    fn process(&self, ctx: &mut InvokeContext<'_, '_>, data: &[u8]) -> Result<(), InstructionError>;
+    /// The meaning of one of this program's [`InstructionError::Custom`] codes.
+    fn describe_error(&self, _code: u32) -> Option<&'static str> {
+        None
+    }
+}
+
+/// The programs a node runs. Looked up by id with a short linear scan: a node
+/// has a handful of programs, and a scan over them beats hashing.
+#[derive(Clone, Default)]
+pub struct ProgramRegistry {
+    programs: Vec<(Pubkey, Arc<dyn Program>)>,
+}
+
+impl ProgramRegistry {
+    /// A registry holding the system program only.
+    pub fn new() -> Self {
+        let mut r = Self { programs: Vec::new() };
+        r.register(Arc::new(crate::system::SystemProgram)).expect("empty registry");
+        r
+    }
+
+    /// Adds a program; its id must be new.
+    pub fn register(&mut self, program: Arc<dyn Program>) -> Result<(), RuntimeError> {
+        let id = program.id();
+        if self.get(&id).is_some() {
+            return Err(RuntimeError::DuplicateProgram(id));
+        }
+        self.programs.push((id, program));
+        Ok(())
+    }
+
+    /// The program with `id`.
+    pub fn get(&self, id: &Pubkey) -> Option<&Arc<dyn Program>> {
+        self.programs.iter().find(|(k, _)| k == id).map(|(_, p)| p)
+    }
+
+    /// A readable description of an instruction error, naming a program's own error code.
+    pub fn describe(&self, err: &InstructionError) -> String {
+        match err {
+            InstructionError::Custom { program, code } => match self.get(program) {
+                Some(p) => format!("{}: {}", p.name(), p.describe_error(*code).unwrap_or("unknown error")),
+                None => err.to_string(),
+            },
+            other => other.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ProgramRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.programs.iter().map(|(_, p)| p.name())).finish()
+    }
+}
+
+/// An event a program reports in the transaction's receipt (e.g. a swap's amounts).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, borsh::BorshDeserialize)]
+pub struct Event {
+    /// The program that emitted it.
+    pub program: Pubkey,
+    /// Program-defined bytes (the programs crate decodes them).
+    pub data: Vec<u8>,
+}
+
+/// The address a program controls for `seeds`: `blake3("parex/pda" || program || len‖seed ...)`.
+///
+/// Nobody can hold a private key for it (that would need a key pair whose public
+/// key is a chosen hash output), so only the program can sign for it, through
+/// [`InvokeContext::invoke_signed`].
+pub fn program_address(seeds: &[&[u8]], program: &Pubkey) -> Result<Pubkey, InstructionError> {
+    if seeds.len() > MAX_SEEDS || seeds.iter().any(|s| s.len() > MAX_SEED_LEN) {
+        return Err(InstructionError::InvalidSeeds);
+    }
+    let mut h = blake3::Hasher::new();
+    h.update(b"parex/pda");
+    h.update(&program.0);
+    for s in seeds {
+        // Length-prefixed so that ("ab","c") and ("a","bc") differ.
+        h.update(&[s.len() as u8]);
+        h.update(s);
+    }
+    Ok(Pubkey(*h.finalize().as_bytes()))
+}
+
+/// Per-transaction execution state shared by every instruction frame.
+pub(crate) struct TxState<'a> {
+    pub(crate) env: &'a BlockEnv,
+    pub(crate) registry: &'a ProgramRegistry,
+    pub(crate) keys: &'a [Pubkey],
+    pub(crate) accounts: &'a mut [Account],
+    pub(crate) remaining: u64,
+    pub(crate) events: Vec<Event>,
+}
+
+/// One account as an instruction frame sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameAccount {
+    /// Position in the transaction's account list.
+    pub(crate) index: u8,
+    pub(crate) is_signer: bool,
+    pub(crate) is_writable: bool,
+}
+
+/// What a running program sees: its instruction's accounts (by position),
+/// the block, compute metering, events, and cross-program calls.
+pub struct InvokeContext<'t, 'a> {
+    tx: &'t mut TxState<'a>,
+    program_id: Pubkey,
+    frame: Vec<FrameAccount>,
+    depth: u8,
+}
+
+impl<'t, 'a> InvokeContext<'t, 'a> {
+    /// The running program.
+    pub fn program_id(&self) -> &Pubkey {
+        &self.program_id
+    }
+
+    /// The block being executed (slot, time).
+    pub fn env(&self) -> &BlockEnv {
+        self.tx.env
+    }
+
+    /// How many accounts the instruction passed.
+    pub fn num_accounts(&self) -> usize {
+        self.frame.len()
+    }
+
+    fn frame_account(&self, i: usize) -> Result<FrameAccount, InstructionError> {
+        self.frame.get(i).copied().ok_or(InstructionError::NotEnoughAccounts)
+    }
+
+    /// Fails unless the instruction passed at least `n` accounts.
+    pub fn expect_accounts(&self, n: usize) -> Result<(), InstructionError> {
+        if self.frame.len() < n { Err(InstructionError::NotEnoughAccounts) } else { Ok(()) }
+    }
+
+    /// The key of account `i`.
+    pub fn key(&self, i: usize) -> Result<Pubkey, InstructionError> {
+        Ok(self.tx.keys[self.frame_account(i)?.index as usize])
+    }
+
+    /// Whether account `i` signed (or was signed for by a calling program).
+    pub fn is_signer(&self, i: usize) -> Result<bool, InstructionError> {
+        Ok(self.frame_account(i)?.is_signer)
+    }
+
+    /// Whether account `i` is writable in this instruction.
+    pub fn is_writable(&self, i: usize) -> Result<bool, InstructionError> {
+        Ok(self.frame_account(i)?.is_writable)
+    }
+
+    /// Account `i`'s key, failing with [`InstructionError::MissingSignature`] unless it signed.
+    pub fn signer(&self, i: usize) -> Result<Pubkey, InstructionError> {
+        let a = self.frame_account(i)?;
+        let key = self.tx.keys[a.index as usize];
+        if a.is_signer { Ok(key) } else { Err(InstructionError::MissingSignature(key)) }
+    }
+
+    /// Account `i`, read-only.
+    pub fn account(&self, i: usize) -> Result<&Account, InstructionError> {
+        Ok(&self.tx.accounts[self.frame_account(i)?.index as usize])
+    }
+
+    /// Account `i`'s data.
+    pub fn data(&self, i: usize) -> Result<&[u8], InstructionError> {
+        Ok(&self.account(i)?.data)
+    }
+
+    /// Account `i`'s owner.
+    pub fn owner(&self, i: usize) -> Result<Pubkey, InstructionError> {
+        Ok(self.account(i)?.owner)
+    }
+
+    /// Account `i`, for writing by its owner: fails unless it is writable and owned by
+    /// the running program.
+    fn owned_mut(
+        &mut self,
+        i: usize,
+        err: fn(Pubkey) -> InstructionError,
+    ) -> Result<&mut Account, InstructionError> {
+        let a = self.frame_account(i)?;
+        let key = self.tx.keys[a.index as usize];
+        if !a.is_writable {
+            return Err(InstructionError::ReadonlyWrite(key));
+        }
+        let acc = &mut self.tx.accounts[a.index as usize];
+        if acc.owner != self.program_id {
+            return Err(err(key));
+        }
+        Ok(acc)
+    }
+
+    /// Account `i`'s data for writing (writable and owned by the running program).
+    /// Its final length must stay within [`MAX_ACCOUNT_DATA`].
+    pub fn data_mut(&mut self, i: usize) -> Result<&mut Vec<u8>, InstructionError> {
+        Ok(&mut self.owned_mut(i, InstructionError::ExternalDataModification)?.data)
+    }
+
+    /// Replaces account `i`'s data with the borsh encoding of `value`.
+    pub fn store<T: BorshSerialize>(&mut self, i: usize, value: &T) -> Result<(), InstructionError> {
+        let data = self.data_mut(i)?;
+        data.clear();
+        value.serialize(data).map_err(|_| InstructionError::AccountDataTooLarge)
+    }
+
+    /// Adds `amount` to account `i`'s balance (it must be writable).
+    pub fn credit(&mut self, i: usize, amount: u64) -> Result<(), InstructionError> {
+        let a = self.frame_account(i)?;
+        if !a.is_writable {
+            return Err(InstructionError::ReadonlyWrite(self.tx.keys[a.index as usize]));
+        }
+        let acc = &mut self.tx.accounts[a.index as usize];
+        acc.balance = acc.balance.checked_add(amount).ok_or(InstructionError::MathOverflow)?;
+        Ok(())
+    }
+
+    /// Takes `amount` from account `i`'s balance (writable and owned by the running program).
+    pub fn debit(&mut self, i: usize, amount: u64) -> Result<(), InstructionError> {
+        let acc = self.owned_mut(i, InstructionError::ExternalDebit)?;
+        acc.balance = acc.balance.checked_sub(amount).ok_or(InstructionError::InsufficientFunds)?;
+        Ok(())
+    }
+
+    /// Moves native balance from account `from` (owned by the running program) to `to`.
+    pub fn transfer(&mut self, from: usize, to: usize, amount: u64) -> Result<(), InstructionError> {
+        self.debit(from, amount)?;
+        self.credit(to, amount)
+    }
+
+    /// Hands account `i` to `new_owner` (it must be writable and owned by the running program).
+    pub fn assign(&mut self, i: usize, new_owner: Pubkey) -> Result<(), InstructionError> {
+        self.owned_mut(i, InstructionError::ExternalReassign)?.owner = new_owner;
+        Ok(())
+    }
+
+    /// Charges `units` compute units; fails the transaction once its limit is spent.
+    pub fn consume(&mut self, units: u64) -> Result<(), InstructionError> {
+        match self.tx.remaining.checked_sub(units) {
+            Some(left) => {
+                self.tx.remaining = left;
+                Ok(())
+            }
+            None => {
+                self.tx.remaining = 0;
+                Err(InstructionError::ComputeExhausted)
+            }
+        }
+    }
+
+    /// Compute units left in the transaction.
+    pub fn remaining_compute(&self) -> u64 {
+        self.tx.remaining
+    }
+
+    /// Records an event in the receipt (costs one compute unit per 8 bytes).
+    pub fn emit<T: BorshSerialize>(&mut self, event: &T) -> Result<(), InstructionError> {
+        let data = borsh::to_vec(event).map_err(|_| InstructionError::InvalidInstructionData)?;
+        self.consume(10 + data.len() as u64 / 8)?;
+        self.tx.events.push(Event { program: self.program_id, data });
+        Ok(())
+    }
+
+    /// Calls another program with a subset of this instruction's accounts, never with
+    /// more privilege than this instruction holds.
+    pub fn invoke(&mut self, ix: &Instruction) -> Result<(), InstructionError> {
+        self.invoke_signed(ix, &[])
+    }
+
+    /// Like [`invoke`](Self::invoke), and also signs for the running program's
+    /// program-derived addresses made from each entry of `signer_seeds`.
+    pub fn invoke_signed(
+        &mut self,
+        ix: &Instruction,
+        signer_seeds: &[&[&[u8]]],
+    ) -> Result<(), InstructionError> {
+        if self.depth >= MAX_CALL_DEPTH {
+            return Err(InstructionError::CallDepthExceeded(MAX_CALL_DEPTH));
+        }
+        self.consume(CPI_COST)?;
+        let pda_signers = signer_seeds
+            .iter()
+            .map(|seeds| program_address(seeds, &self.program_id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut frame = Vec::with_capacity(ix.accounts.len());
+        for meta in &ix.accounts {
+            // The caller's privileges for this key: OR over its occurrences.
+            let mut held: Option<FrameAccount> = None;
+            for fa in &self.frame {
+                if self.tx.keys[fa.index as usize] == meta.pubkey {
+                    let h = held.get_or_insert(*fa);
+                    h.is_signer |= fa.is_signer;
+                    h.is_writable |= fa.is_writable;
+                }
+            }
+            let held = held.ok_or(InstructionError::UndeclaredAccount(meta.pubkey))?;
+            let can_sign = held.is_signer || pda_signers.contains(&meta.pubkey);
+            if (meta.is_writable && !held.is_writable) || (meta.is_signer && !can_sign) {
+                return Err(InstructionError::PrivilegeEscalation(meta.pubkey));
+            }
+            frame.push(FrameAccount {
+                index: held.index,
+                is_signer: meta.is_signer,
+                is_writable: meta.is_writable,
+            });
+        }
+        run_frame(self.tx, ix.program_id, frame, &ix.data, self.depth + 1)
+    }
+}
+
+/// Runs one instruction frame: looks up the program, charges the base cost, runs it,
+/// and checks conservation and data size afterwards.
+pub(crate) fn run_frame(
+    tx: &mut TxState<'_>,
+    program_id: Pubkey,
+    frame: Vec<FrameAccount>,
+    data: &[u8],
+    depth: u8,
+) -> Result<(), InstructionError> {
+    let program =
+        Arc::clone(tx.registry.get(&program_id).ok_or(InstructionError::UnknownProgram(program_id))?);
+    let before = frame_balance(tx, &frame);
+    let mut ctx = InvokeContext { tx, program_id, frame, depth };
+    ctx.consume(INSTRUCTION_BASE_COST)?;
+    program.process(&mut ctx, data)?;
+    let InvokeContext { tx, frame, .. } = ctx;
+    if frame_balance(tx, &frame) != before {
+        return Err(InstructionError::UnbalancedInstruction);
+    }
+    for fa in frame.iter().filter(|fa| fa.is_writable) {
+        if tx.accounts[fa.index as usize].data.len() > MAX_ACCOUNT_DATA {
+            return Err(InstructionError::AccountDataTooLarge);
+        }
+    }
+    Ok(())
+}
+
+/// Sum of balances over the frame's distinct accounts (an instruction may list one twice).
+fn frame_balance(tx: &TxState<'_>, frame: &[FrameAccount]) -> u128 {
+    let mut seen = 0u64; // tx indices are < 64
+    let mut sum = 0u128;
+    for fa in frame {
+        let bit = 1u64 << fa.index;
+        if seen & bit == 0 {
+            seen |= bit;
+            sum += tx.accounts[fa.index as usize].balance as u128;
+        }
+    }
+    sum
+}

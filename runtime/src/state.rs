@@ -1,0 +1,445 @@
+//! Account storage and block execution: the store trait, the in-memory store,
+//! the per-block working set on dense account ids, block hashing, and the
+//! sequential reference executor.
+//!
+//! A block runs against a *working set*: each account the block touches is
+//! interned once to a dense [`AccountId`] and loaded from the store into a
+//! slot; transactions read and write slots by id (plain array indexing, which
+//! is what lets a scheduler hand slots to workers without a global lock); at
+//! block end the changed slots are committed to the store in one atomic
+//! [`AccountStore::commit`].
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+use crate::error::{RuntimeError, TransactionError};
+use crate::executor::{Commit, Receipt, TxOutcome, execute_transaction};
+use crate::message::SanitizedTransaction;
+use crate::program::ProgramRegistry;
+use crate::sigverify;
+use crate::types::{Account, BlockEnv, Hash, Pubkey};
+
+/// Dense per-block account id: an index into the block's working set.
+pub type AccountId = u32;
+
+/// A block as consensus delivers it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Block {
+    /// Height.
+    pub slot: u64,
+    /// Agreed wall-clock seconds.
+    pub unix_timestamp: i64,
+    /// The previous block's hash.
+    pub parent_hash: Hash,
+    /// Transactions in wire format, in block order.
+    pub transactions: Vec<Bytes>,
+}
+
+impl Block {
+    /// The environment programs see.
+    pub fn env(&self) -> BlockEnv {
+        BlockEnv { slot: self.slot, unix_timestamp: self.unix_timestamp, parent_hash: self.parent_hash }
+    }
+}
+
+/// The tip of the chain a store has committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChainTip {
+    /// Slot of the last committed block (0 = genesis).
+    pub slot: u64,
+    /// Hash of the last committed block (genesis: the state hash).
+    pub hash: Hash,
+}
+
+/// One block's changes, committed atomically.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockCommit {
+    /// The new tip.
+    pub tip: ChainTip,
+    /// Every account the block changed, sorted by key.
+    pub accounts: Vec<(Pubkey, Account)>,
+}
+
+/// Where committed state lives. The in-memory [`MemoryStore`] is the default; a
+/// durable backend implements the same trait.
+pub trait AccountStore: Send {
+    /// The committed state of `key` (`None`: never written).
+    fn get(&self, key: &Pubkey) -> Result<Option<Account>, RuntimeError>;
+    /// Applies one block's changes and moves the tip, all or nothing.
+    fn commit(&mut self, commit: BlockCommit) -> Result<(), RuntimeError>;
+    /// The last committed block.
+    fn tip(&self) -> ChainTip;
+}
+
+/// The in-memory store: a `hashbrown` map.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    accounts: HashMap<Pubkey, Account>,
+    tip: ChainTip,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of accounts held.
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Whether it holds no account.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// Writes an account directly (genesis).
+    pub fn insert(&mut self, key: Pubkey, account: Account) {
+        self.accounts.insert(key, account);
+    }
+
+    /// Reads an account without cloning.
+    pub fn account(&self, key: &Pubkey) -> Option<&Account> {
+        self.accounts.get(key)
+    }
+
+    /// Iterates over all accounts (unordered).
+    pub fn iter(&self) -> impl Iterator<Item = (&Pubkey, &Account)> {
+        self.accounts.iter()
+    }
+
+    /// Hash over every account, sorted by key: equal states give equal hashes.
+    pub fn state_hash(&self) -> Hash {
+        let mut all: Vec<_> = self.accounts.iter().collect();
+        all.sort_unstable_by_key(|(k, _)| **k);
+        let mut h = blake3::Hasher::new();
+        h.update(b"parex/state/v1");
+        h.update(&(all.len() as u64).to_le_bytes());
+        for (k, a) in all {
+            hash_account(&mut h, k, a);
+        }
+        Hash(*h.finalize().as_bytes())
+    }
+
+    /// Sets the tip (genesis).
+    pub fn set_tip(&mut self, tip: ChainTip) {
+        self.tip = tip;
+    }
+}
+
+impl AccountStore for MemoryStore {
+    fn get(&self, key: &Pubkey) -> Result<Option<Account>, RuntimeError> {
+        Ok(self.accounts.get(key).cloned())
+    }
+
+    fn commit(&mut self, commit: BlockCommit) -> Result<(), RuntimeError> {
+        for (k, a) in commit.accounts {
+            if a.is_empty() {
+                self.accounts.remove(&k);
+            } else {
+                self.accounts.insert(k, a);
+            }
+        }
+        self.tip = commit.tip;
+        Ok(())
+    }
+
+    fn tip(&self) -> ChainTip {
+        self.tip
+    }
+}
+
+fn hash_account(h: &mut blake3::Hasher, key: &Pubkey, a: &Account) {
+    h.update(&key.0);
+    h.update(&a.balance.to_le_bytes());
+    h.update(&a.nonce.to_le_bytes());
+    h.update(&a.owner.0);
+    h.update(&(a.data.len() as u32).to_le_bytes());
+    h.update(&a.data);
+}
+
+/// The accounts one block touches, interned to dense ids and loaded from the store.
+#[derive(Debug, Default)]
+pub struct WorkingSet {
+    index: HashMap<Pubkey, AccountId>,
+    keys: Vec<Pubkey>,
+    slots: Vec<Account>,
+}
+
+impl WorkingSet {
+    /// An empty working set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The id of `key`, loading it from `store` the first time the block sees it.
+    pub fn intern(&mut self, key: &Pubkey, store: &dyn AccountStore) -> Result<AccountId, RuntimeError> {
+        if let Some(&id) = self.index.get(key) {
+            return Ok(id);
+        }
+        let id = self.keys.len() as AccountId;
+        self.slots.push(store.get(key)?.unwrap_or_default());
+        self.keys.push(*key);
+        self.index.insert(*key, id);
+        Ok(id)
+    }
+
+    /// Interns every key of `tx`, appending their ids to `ids` in key order.
+    pub fn intern_tx(
+        &mut self,
+        tx: &SanitizedTransaction,
+        store: &dyn AccountStore,
+        ids: &mut Vec<AccountId>,
+    ) -> Result<(), RuntimeError> {
+        for k in &tx.message.account_keys {
+            ids.push(self.intern(k, store)?);
+        }
+        Ok(())
+    }
+
+    /// Number of accounts interned.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no account is interned.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The key of `id`.
+    pub fn key(&self, id: AccountId) -> &Pubkey {
+        &self.keys[id as usize]
+    }
+
+    /// The keys, by id.
+    pub fn keys(&self) -> &[Pubkey] {
+        &self.keys
+    }
+
+    /// The current state of `id`.
+    pub fn account(&self, id: AccountId) -> &Account {
+        &self.slots[id as usize]
+    }
+
+    /// Takes the slots out (a parallel executor wraps them in its own cells) leaving
+    /// the index in place.
+    pub fn take_slots(&mut self) -> Vec<Account> {
+        std::mem::take(&mut self.slots)
+    }
+
+    /// Puts slots back after [`take_slots`](Self::take_slots).
+    pub fn put_slots(&mut self, slots: Vec<Account>) {
+        assert_eq!(slots.len(), self.keys.len(), "one slot per interned key");
+        self.slots = slots;
+    }
+
+    /// Runs `tx` (with account ids `ids`) on the slots and writes back what it commits.
+    /// `scratch` is a reusable buffer. Returns the outcome; `dirty[id]` is set for every
+    /// slot written.
+    pub fn execute(
+        &mut self,
+        env: &BlockEnv,
+        registry: &ProgramRegistry,
+        tx: &SanitizedTransaction,
+        ids: &[AccountId],
+        scratch: &mut Vec<Account>,
+        dirty: &mut [bool],
+    ) -> TxOutcome {
+        scratch.clear();
+        scratch.extend(ids.iter().map(|&id| self.slots[id as usize].clone()));
+        let outcome = execute_transaction(env, registry, tx, scratch);
+        write_back(&tx.message, outcome.commit, ids, scratch, |id, acc| {
+            self.slots[id as usize] = acc;
+            dirty[id as usize] = true;
+        });
+        outcome
+    }
+
+    /// The block's changes, sorted by key: every slot marked dirty.
+    pub fn changes(&self, dirty: &[bool]) -> Vec<(Pubkey, Account)> {
+        let mut out: Vec<(Pubkey, Account)> = dirty
+            .iter()
+            .enumerate()
+            .filter(|&(_, &d)| d)
+            .map(|(id, _)| (self.keys[id], self.slots[id].clone()))
+            .collect();
+        out.sort_unstable_by_key(|(k, _)| *k);
+        out
+    }
+}
+
+/// Calls `store(id, account)` for each account copy that `commit` says to write back.
+pub fn write_back(
+    msg: &crate::message::Message,
+    commit: Commit,
+    ids: &[AccountId],
+    scratch: &mut [Account],
+    mut store: impl FnMut(AccountId, Account),
+) {
+    match commit {
+        Commit::Nothing => {}
+        Commit::PayerOnly => store(ids[0], std::mem::take(&mut scratch[0])),
+        Commit::Writable => {
+            for (i, acc) in scratch.iter_mut().enumerate() {
+                if msg.is_writable(i) {
+                    store(ids[i], std::mem::take(acc));
+                }
+            }
+        }
+    }
+}
+
+/// Decodes and verifies a block's transactions: entry `i` is transaction `i`, ready to
+/// execute or invalid with its reason. Signatures are verified in batches; acceptance
+/// is the same as single verification (see [`sigverify`]).
+pub fn prepare_transactions(raw: &[Bytes]) -> Vec<Result<SanitizedTransaction, TransactionError>> {
+    let mut out: Vec<Result<SanitizedTransaction, TransactionError>> =
+        raw.iter().map(|b| SanitizedTransaction::decode(b).map_err(TransactionError::from)).collect();
+    verify_signatures(&mut out);
+    out
+}
+
+/// Verifies the signatures of every decoded entry in one batch, turning entries with a
+/// bad signature into [`TransactionError::InvalidSignature`].
+pub fn verify_signatures(entries: &mut [Result<SanitizedTransaction, TransactionError>]) {
+    let mut items = Vec::new();
+    let mut owners = Vec::new();
+    for (ti, e) in entries.iter().enumerate() {
+        if let Ok(tx) = e {
+            for (si, sig) in tx.signatures.iter().enumerate() {
+                items.push(sigverify::SigItem {
+                    pubkey: &tx.message.account_keys[si].0,
+                    signature: &sig.0,
+                    message: &tx.message_bytes,
+                });
+                owners.push((ti, si as u8));
+            }
+        }
+    }
+    let mut results = Vec::with_capacity(items.len());
+    sigverify::verify_batch(&items, &mut results);
+    drop(items);
+    for ((ti, si), r) in owners.into_iter().zip(results) {
+        if let (Err(error), Ok(_)) = (r, &entries[ti]) {
+            entries[ti] = Err(TransactionError::InvalidSignature { index: si, error });
+        }
+    }
+}
+
+/// The result of executing a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockResult {
+    /// The block's slot.
+    pub slot: u64,
+    /// The block hash: commits to the parent hash, every changed account and the receipts.
+    pub hash: Hash,
+    /// One receipt per transaction, in block order.
+    pub receipts: Vec<Receipt>,
+    /// Number of accounts the block changed.
+    pub changed_accounts: usize,
+}
+
+/// The block hash: `blake3(domain, parent, slot, time, changed accounts sorted by key, receipts)`.
+/// Identical however the block was executed, because it depends only on the final
+/// states and the receipts in block order.
+pub fn block_hash(env: &BlockEnv, changes: &[(Pubkey, Account)], receipts: &[Receipt]) -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(b"parex/block/v1");
+    h.update(&env.parent_hash.0);
+    h.update(&env.slot.to_le_bytes());
+    h.update(&env.unix_timestamp.to_le_bytes());
+    h.update(&(changes.len() as u64).to_le_bytes());
+    for (k, a) in changes {
+        hash_account(&mut h, k, a);
+    }
+    h.update(&(receipts.len() as u64).to_le_bytes());
+    for r in receipts {
+        borsh::to_writer(&mut h, r).expect("hashing cannot fail");
+    }
+    Hash(*h.finalize().as_bytes())
+}
+
+/// A node's execution state: a store, the programs, and the sequential executor.
+pub struct Chain<S: AccountStore = MemoryStore> {
+    store: S,
+    registry: ProgramRegistry,
+}
+
+impl<S: AccountStore> Chain<S> {
+    /// A chain on `store` running `registry`'s programs.
+    pub fn new(store: S, registry: ProgramRegistry) -> Self {
+        Self { store, registry }
+    }
+
+    /// The committed state.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The committed state, mutably (for an executor that commits itself).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// The programs.
+    pub fn registry(&self) -> &ProgramRegistry {
+        &self.registry
+    }
+
+    /// The last committed block.
+    pub fn tip(&self) -> ChainTip {
+        self.store.tip()
+    }
+
+    /// Checks that `block` extends the tip.
+    pub fn check_next(&self, block: &Block) -> Result<(), RuntimeError> {
+        let tip = self.store.tip();
+        if block.slot <= tip.slot || block.parent_hash != tip.hash {
+            return Err(RuntimeError::NotNextBlock { tip: tip.slot, got: block.slot });
+        }
+        Ok(())
+    }
+
+    /// Executes `block` one transaction at a time, in block order, and commits it.
+    /// This is the reference semantics every parallel executor must reproduce exactly.
+    pub fn execute_block(&mut self, block: &Block) -> Result<BlockResult, RuntimeError> {
+        self.check_next(block)?;
+        let env = block.env();
+        let prepared = prepare_transactions(&block.transactions);
+        let mut ws = WorkingSet::new();
+        let mut receipts = Vec::with_capacity(prepared.len());
+        let mut ids = Vec::new();
+        let mut scratch = Vec::new();
+        let mut dirty = Vec::new();
+        for entry in &prepared {
+            match entry {
+                Err(e) => receipts.push(Receipt::invalid(e.clone())),
+                Ok(tx) => {
+                    ids.clear();
+                    ws.intern_tx(tx, &self.store, &mut ids)?;
+                    dirty.resize(ws.len(), false);
+                    let outcome = ws.execute(&env, &self.registry, tx, &ids, &mut scratch, &mut dirty);
+                    receipts.push(outcome.receipt);
+                }
+            }
+        }
+        self.finish_block(&env, &ws, &dirty, receipts)
+    }
+
+    /// Hashes and commits a block executed on `ws` (shared by every executor).
+    pub fn finish_block(
+        &mut self,
+        env: &BlockEnv,
+        ws: &WorkingSet,
+        dirty: &[bool],
+        receipts: Vec<Receipt>,
+    ) -> Result<BlockResult, RuntimeError> {
+        let changes = ws.changes(dirty);
+        let hash = block_hash(env, &changes, &receipts);
+        let changed_accounts = changes.len();
+        self.store.commit(BlockCommit { tip: ChainTip { slot: env.slot, hash }, accounts: changes })?;
+        Ok(BlockResult { slot: env.slot, hash, receipts, changed_accounts })
+    }
+}
