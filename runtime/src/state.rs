@@ -406,26 +406,36 @@ impl<S: AccountStore> Chain<S> {
     /// This is the reference semantics every parallel executor must reproduce exactly.
     pub fn execute_block(&mut self, block: &Block) -> Result<BlockResult, RuntimeError> {
         self.check_next(block)?;
-        let env = block.env();
         let prepared = prepare_transactions(&block.transactions);
+        self.execute_prepared(&block.env(), &prepared)
+    }
+
+    /// Executes already decoded and verified transactions (see [`prepare_transactions`])
+    /// sequentially as the block `env`, and commits. The caller vouches that `env`
+    /// extends the tip ([`check_next`](Self::check_next)).
+    pub fn execute_prepared(
+        &mut self,
+        env: &BlockEnv,
+        prepared: &[Result<SanitizedTransaction, TransactionError>],
+    ) -> Result<BlockResult, RuntimeError> {
         let mut ws = WorkingSet::new();
         let mut receipts = Vec::with_capacity(prepared.len());
         let mut ids = Vec::new();
         let mut scratch = Vec::new();
         let mut dirty = Vec::new();
-        for entry in &prepared {
+        for entry in prepared {
             match entry {
                 Err(e) => receipts.push(Receipt::invalid(e.clone())),
                 Ok(tx) => {
                     ids.clear();
                     ws.intern_tx(tx, &self.store, &mut ids)?;
                     dirty.resize(ws.len(), false);
-                    let outcome = ws.execute(&env, &self.registry, tx, &ids, &mut scratch, &mut dirty);
+                    let outcome = ws.execute(env, &self.registry, tx, &ids, &mut scratch, &mut dirty);
                     receipts.push(outcome.receipt);
                 }
             }
         }
-        self.finish_block(&env, &ws, &dirty, receipts)
+        self.finish_block(env, &ws, &dirty, receipts)
     }
 
     /// Hashes and commits a block executed on `ws` (shared by every executor).
