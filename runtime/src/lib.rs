@@ -62,10 +62,11 @@ pub mod genesis;
 pub mod keys;
 pub mod message;
 pub mod program;
-#[path = "sigverify_shim.rs"]
 pub mod sigverify;
 pub mod state;
 pub mod system;
+#[cfg(test)]
+mod tests;
 pub mod types;
 
 pub use error::{DecodeError, InstructionError, ParseKeyError, RuntimeError, TransactionError};
