@@ -1,6 +1,9 @@
 //! Criterion benches of the runtime: decoding, signature verification (single vs
 //! batch), and one transfer through the sequential executor.
 
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use parex::runtime::sigverify::{self, SigItem};
 use parex::runtime::{BlockEnv, SanitizedTransaction, WorkingSet};

@@ -116,7 +116,7 @@ impl Workload {
     /// Generates the workload `config` describes.
     pub fn generate(config: WorkloadConfig) -> Self {
         let mut g = Generator::new(config);
-        let registry = ProgramRegistry::new();
+        let registry = parex_programs::all_programs();
         let mut blocks = Vec::with_capacity(config.blocks);
         for _ in 0..config.blocks {
             let unsigned: Vec<(Message, Vec<u64>)> = (0..config.block_size).map(|_| g.next_tx()).collect();

@@ -1,1 +1,4 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary (see style.md).
+
+mod differential;
+mod mix;
