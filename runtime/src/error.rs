@@ -127,6 +127,9 @@ pub enum TransactionError {
     /// The fee payer is not a plain system-owned account.
     #[error("fee payer is owned by a program, not the system program")]
     InvalidFeePayer,
+    /// The fee payer's nonce is at its maximum: it can never pay again.
+    #[error("fee payer's nonce is exhausted")]
+    NonceExhausted,
     /// The fee does not fit in a u64.
     #[error("fee overflows")]
     FeeOverflow,
@@ -192,10 +195,11 @@ pub enum InstructionError {
     /// The program panicked; the panic was caught and failed this transaction only.
     #[error("program panicked: {0}")]
     ProgramPanicked(String),
-    /// A program-specific error: `program` is the failing program, `code` its own error number.
+    /// A program-specific error: `program` is the program whose error enum defines `code`
+    /// (a program may pass on another's error, e.g. an oracle's stale price).
     #[error("program {program} failed with error {code}")]
     Custom {
-        /// The program that returned the error.
+        /// The program whose error enum defines `code`.
         program: Pubkey,
         /// The program's error number; the program's error enum gives its meaning.
         code: u32,

@@ -108,6 +108,9 @@ pub fn execute_transaction(
             TransactionError::NonceTooHigh { expected, got }
         });
     }
+    if payer.nonce == u64::MAX {
+        return invalid(TransactionError::NonceExhausted);
+    }
     let Some(fee) = tx.fee() else { return invalid(TransactionError::FeeOverflow) };
     if payer.balance < fee {
         return invalid(TransactionError::InsufficientFundsForFee { balance: payer.balance, fee });
@@ -118,8 +121,15 @@ pub fn execute_transaction(
     let payer_after_fee = accounts[0].clone();
 
     let limit = msg.compute_unit_limit as u64;
-    let mut state =
-        TxState { env, registry, keys: &msg.account_keys, accounts, remaining: limit, events: Vec::new() };
+    let mut state = TxState {
+        env,
+        registry,
+        keys: &msg.account_keys,
+        accounts,
+        remaining: limit,
+        events: Vec::new(),
+        sticky_failure: None,
+    };
     let mut failure = None;
     for (i, ix) in msg.instructions.iter().enumerate() {
         let frame = ix

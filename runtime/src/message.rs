@@ -47,6 +47,9 @@ pub struct MessageHeader {
 }
 
 /// One instruction as it travels: a program and indices into the message's accounts.
+///
+/// Privileges are per transaction, as in Solana: an account is writable (or a signer)
+/// for every instruction if the message marks it so, whatever one instruction asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct CompiledInstruction {
     /// The program to run.
@@ -196,7 +199,9 @@ impl Message {
         }
     }
 
-    fn sanitize(&self) -> Result<(), DecodeError> {
+    /// Checks every structural rule. Crate-visible so that unit tests reach the count
+    /// limits, which the wire size limit makes unreachable from bytes.
+    pub(crate) fn sanitize(&self) -> Result<(), DecodeError> {
         let h = &self.header;
         let n = self.account_keys.len();
         if n > MAX_ACCOUNTS {
@@ -295,9 +300,14 @@ impl SanitizedTransaction {
             return Err(DecodeError::TooLarge { len: bytes.len() as u32, max: MAX_TRANSACTION_SIZE as u32 });
         }
         let mut rest: &[u8] = bytes;
-        let tx = Transaction::deserialize(&mut rest).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => DecodeError::Truncated,
-            _ => DecodeError::Malformed,
+        // borsh reports running out of input as `InvalidData` ("Unexpected length of input"),
+        // never as `UnexpectedEof`; a failure that consumed every byte is a truncation.
+        let tx = Transaction::deserialize(&mut rest).map_err(|e| {
+            if rest.is_empty() || e.kind() == std::io::ErrorKind::UnexpectedEof {
+                DecodeError::Truncated
+            } else {
+                DecodeError::Malformed
+            }
         })?;
         if !rest.is_empty() {
             return Err(DecodeError::TrailingBytes(rest.len() as u32));

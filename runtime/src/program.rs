@@ -11,7 +11,8 @@
 //!   unchanged (conservation) and data must fit [`MAX_ACCOUNT_DATA`];
 //! - a cross-program call may pass only accounts its caller holds, with at most
 //!   the caller's privileges, plus signatures for program-derived addresses of
-//!   the *calling* program ([`InvokeContext::invoke_signed`]);
+//!   the *calling* program ([`InvokeContext::invoke_signed`]); a failed call fails the
+//!   transaction even if the caller ignores the error;
 //! - every step charges compute units from the transaction's limit.
 
 use std::sync::Arc;
@@ -137,6 +138,10 @@ pub(crate) struct TxState<'a> {
     pub(crate) accounts: &'a mut [Account],
     pub(crate) remaining: u64,
     pub(crate) events: Vec<Event>,
+    /// The first failure that must fail the transaction even if a program ignores the
+    /// error: a failed cross-program call (its partial writes are not rolled back on
+    /// their own) or compute exhaustion (metering must not be escapable).
+    pub(crate) sticky_failure: Option<InstructionError>,
 }
 
 /// One account as an instruction frame sees it.
@@ -202,6 +207,14 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         let a = self.frame_account(i)?;
         let key = self.tx.keys[a.index as usize];
         if a.is_signer { Ok(key) } else { Err(InstructionError::MissingSignature(key)) }
+    }
+
+    /// Account `i`'s key, failing with [`InstructionError::ReadonlyWrite`] unless it is
+    /// writable in this instruction.
+    pub fn writable(&self, i: usize) -> Result<Pubkey, InstructionError> {
+        let a = self.frame_account(i)?;
+        let key = self.tx.keys[a.index as usize];
+        if a.is_writable { Ok(key) } else { Err(InstructionError::ReadonlyWrite(key)) }
     }
 
     /// Account `i`, read-only.
@@ -281,7 +294,8 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         Ok(())
     }
 
-    /// Charges `units` compute units; fails the transaction once its limit is spent.
+    /// Charges `units` compute units; fails the transaction once its limit is spent
+    /// (even if the program ignores the error).
     pub fn consume(&mut self, units: u64) -> Result<(), InstructionError> {
         match self.tx.remaining.checked_sub(units) {
             Some(left) => {
@@ -290,6 +304,7 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
             }
             None => {
                 self.tx.remaining = 0;
+                self.tx.sticky_failure.get_or_insert(InstructionError::ComputeExhausted);
                 Err(InstructionError::ComputeExhausted)
             }
         }
@@ -316,11 +331,21 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
 
     /// Like [`invoke`](Self::invoke), and also signs for the running program's
     /// program-derived addresses made from each entry of `signer_seeds`.
+    ///
+    /// A failed call fails the whole transaction, even if the caller goes on.
     pub fn invoke_signed(
         &mut self,
         ix: &Instruction,
         signer_seeds: &[&[&[u8]]],
     ) -> Result<(), InstructionError> {
+        let result = self.call(ix, signer_seeds);
+        if let Err(e) = &result {
+            self.tx.sticky_failure.get_or_insert_with(|| e.clone());
+        }
+        result
+    }
+
+    fn call(&mut self, ix: &Instruction, signer_seeds: &[&[&[u8]]]) -> Result<(), InstructionError> {
         if self.depth >= MAX_CALL_DEPTH {
             return Err(InstructionError::CallDepthExceeded(MAX_CALL_DEPTH));
         }
@@ -371,6 +396,9 @@ pub(crate) fn run_frame(
     ctx.consume(INSTRUCTION_BASE_COST)?;
     program.process(&mut ctx, data)?;
     let InvokeContext { tx, frame, .. } = ctx;
+    if let Some(e) = &tx.sticky_failure {
+        return Err(e.clone());
+    }
     if frame_balance(tx, &frame) != before {
         return Err(InstructionError::UnbalancedInstruction);
     }

@@ -22,7 +22,8 @@ pub enum SystemInstruction {
         amount: u64,
     },
     /// Creates an account: funds it from `from`, gives it `space` zero bytes and hands it
-    /// to `owner`. Accounts: `[from W S, new W S]`; `new` must be empty.
+    /// to `owner`. Accounts: `[from W S, new W S]`; `new` must be system-owned with no
+    /// data (a balance already there is kept).
     CreateAccount {
         /// Balance to move into the new account.
         balance: u64,
@@ -65,7 +66,10 @@ impl Program for SystemProgram {
                 ctx.expect_accounts(2)?;
                 ctx.signer(0)?;
                 let key = ctx.signer(1)?;
-                if !ctx.account(1)?.is_empty() {
+                // A balance already sent to the address is kept: otherwise anyone could
+                // block the creation of a predictable address (a PDA) by funding it first.
+                let existing = ctx.account(1)?;
+                if existing.owner != SYSTEM_PROGRAM_ID || !existing.data.is_empty() {
                     return Err(InstructionError::AccountAlreadyInUse(key));
                 }
                 if space as usize > MAX_ACCOUNT_DATA {

@@ -67,12 +67,16 @@ impl FromStr for Pubkey {
         if s.len() > 44 {
             return Err(ParseKeyError::TooLong);
         }
-        let mut out = [0u8; 32];
+        // 44 characters decode to at most 44 bytes (one per leading '1'), so every valid
+        // base58 string fits and a wrong length is reported as such, not as `Invalid`.
+        let mut out = [0u8; 44];
         let n = bs58::decode(s).onto(&mut out[..]).map_err(|_| ParseKeyError::Invalid)?;
         if n != 32 {
             return Err(ParseKeyError::WrongLength(n));
         }
-        Ok(Self(out))
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&out[..32]);
+        Ok(Self(key))
     }
 }
 
@@ -189,7 +193,7 @@ mod tests {
     #[test]
     fn pubkey_parse_errors_are_typed() {
         assert_eq!("0OIl".parse::<Pubkey>(), Err(ParseKeyError::Invalid));
-        assert_eq!("abc".parse::<Pubkey>(), Err(ParseKeyError::WrongLength(2)));
+        assert_eq!("abc".parse::<Pubkey>(), Err(ParseKeyError::WrongLength(3)));
         assert_eq!("1".repeat(45).parse::<Pubkey>(), Err(ParseKeyError::TooLong));
     }
 }

@@ -1,0 +1,411 @@
+//! Test fixtures: the probe programs, a chain harness that executes one block at a time,
+//! and snapshots of the whole account map to assert exactly what a block changed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use bytes::Bytes;
+
+use crate::program::program_address;
+use crate::system;
+use crate::{
+    Account, AccountMeta, Block, BlockResult, Chain, Genesis, Instruction, InstructionError, InvokeContext,
+    Keypair, MemoryStore, Message, Program, ProgramRegistry, Pubkey, Receipt, Transaction, TxStatus,
+};
+
+/// Compute units one `ProbeOp::Burn` step charges.
+pub(super) const BURN_STEP: u64 = 1_000;
+/// The base fee of a one-signature transaction without priority fee.
+pub(super) const FEE: u64 = crate::FEE_PER_SIGNATURE;
+
+pub(super) fn probe_id() -> Pubkey {
+    Pubkey::from_name("test/probe")
+}
+
+pub(super) fn probe2_id() -> Pubkey {
+    Pubkey::from_name("test/probe2")
+}
+
+/// An account passed to a cross-program call, by key.
+#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
+pub(super) struct CpiAccount {
+    pub(super) key: Pubkey,
+    pub(super) signer: bool,
+    pub(super) writable: bool,
+}
+
+impl CpiAccount {
+    pub(super) fn new(key: Pubkey, signer: bool, writable: bool) -> Self {
+        Self { key, signer, writable }
+    }
+}
+
+/// What a probe instruction does; account operands are positions in the instruction.
+#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
+pub(super) enum ProbeOp {
+    Noop,
+    /// Replaces the account's data.
+    SetData {
+        account: u8,
+        data: Vec<u8>,
+    },
+    /// Resizes the account's data (zero-filled).
+    Grow {
+        account: u8,
+        len: u32,
+    },
+    /// Credits without debiting anything.
+    Credit {
+        account: u8,
+        amount: u64,
+    },
+    /// Debits without crediting anything.
+    Debit {
+        account: u8,
+        amount: u64,
+    },
+    Transfer {
+        from: u8,
+        to: u8,
+        amount: u64,
+    },
+    Assign {
+        account: u8,
+        owner: Pubkey,
+    },
+    /// A cross-program call, optionally signing for the probe's PDAs of `seeds`.
+    Invoke {
+        program: Pubkey,
+        accounts: Vec<CpiAccount>,
+        data: Vec<u8>,
+        seeds: Vec<Vec<Vec<u8>>>,
+    },
+    /// Calls itself `levels` more times with its own accounts and privileges.
+    Recurse {
+        levels: u8,
+    },
+    Panic {
+        message: String,
+    },
+    /// Charges `BURN_STEP` units in a loop until the limit is spent.
+    Burn,
+    Emit {
+        data: Vec<u8>,
+    },
+    Fail {
+        code: u32,
+    },
+    Batch(Vec<ProbeOp>),
+    /// Runs the op and ignores its error (a careless caller).
+    Ignore(Box<ProbeOp>),
+}
+
+/// A test program that does whatever its instruction data says.
+pub(super) struct Probe {
+    id: Pubkey,
+}
+
+impl Program for Probe {
+    fn id(&self) -> Pubkey {
+        self.id
+    }
+
+    fn name(&self) -> &'static str {
+        "probe"
+    }
+
+    fn process(&self, ctx: &mut InvokeContext<'_, '_>, data: &[u8]) -> Result<(), InstructionError> {
+        let op = ProbeOp::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
+        run_op(ctx, op)
+    }
+
+    fn describe_error(&self, code: u32) -> Option<&'static str> {
+        (code == 7).then_some("seven")
+    }
+}
+
+fn run_op(ctx: &mut InvokeContext<'_, '_>, op: ProbeOp) -> Result<(), InstructionError> {
+    match op {
+        ProbeOp::Noop => Ok(()),
+        ProbeOp::SetData { account, data } => {
+            *ctx.data_mut(account.into())? = data;
+            Ok(())
+        }
+        ProbeOp::Grow { account, len } => {
+            ctx.data_mut(account.into())?.resize(len as usize, 0);
+            Ok(())
+        }
+        ProbeOp::Credit { account, amount } => ctx.credit(account.into(), amount),
+        ProbeOp::Debit { account, amount } => ctx.debit(account.into(), amount),
+        ProbeOp::Transfer { from, to, amount } => ctx.transfer(from.into(), to.into(), amount),
+        ProbeOp::Assign { account, owner } => ctx.assign(account.into(), owner),
+        ProbeOp::Invoke { program, accounts, data, seeds } => {
+            let accounts = accounts
+                .iter()
+                .map(|a| AccountMeta { pubkey: a.key, is_signer: a.signer, is_writable: a.writable })
+                .collect();
+            let ix = Instruction { program_id: program, accounts, data };
+            let seeds: Vec<Vec<&[u8]>> =
+                seeds.iter().map(|set| set.iter().map(Vec::as_slice).collect()).collect();
+            let seeds: Vec<&[&[u8]]> = seeds.iter().map(Vec::as_slice).collect();
+            ctx.invoke_signed(&ix, &seeds)
+        }
+        ProbeOp::Recurse { levels } => {
+            if levels == 0 {
+                return Ok(());
+            }
+            let mut accounts = Vec::with_capacity(ctx.num_accounts());
+            for i in 0..ctx.num_accounts() {
+                accounts.push(AccountMeta {
+                    pubkey: ctx.key(i)?,
+                    is_signer: ctx.is_signer(i)?,
+                    is_writable: ctx.is_writable(i)?,
+                });
+            }
+            let program = *ctx.program_id();
+            ctx.invoke(&Instruction::new_borsh(program, &ProbeOp::Recurse { levels: levels - 1 }, accounts))
+        }
+        ProbeOp::Panic { message } => panic!("{message}"),
+        ProbeOp::Burn => loop {
+            ctx.consume(BURN_STEP)?;
+        },
+        ProbeOp::Emit { data } => ctx.emit(&data),
+        ProbeOp::Fail { code } => Err(InstructionError::Custom { program: *ctx.program_id(), code }),
+        ProbeOp::Batch(ops) => ops.into_iter().try_for_each(|op| run_op(ctx, op)),
+        ProbeOp::Ignore(op) => {
+            let _ignored = run_op(ctx, *op);
+            Ok(())
+        }
+    }
+}
+
+/// A probe instruction.
+pub(super) fn probe_ix(op: &ProbeOp, accounts: Vec<AccountMeta>) -> Instruction {
+    Instruction::new_borsh(probe_id(), op, accounts)
+}
+
+/// A probe-2 instruction (a second, distinct program).
+pub(super) fn probe2_ix(op: &ProbeOp, accounts: Vec<AccountMeta>) -> Instruction {
+    Instruction::new_borsh(probe2_id(), op, accounts)
+}
+
+/// A probe op that calls `program` with `ix`'s accounts and data.
+pub(super) fn invoke_op(ix: &Instruction, seeds: &[&[&[u8]]]) -> ProbeOp {
+    ProbeOp::Invoke {
+        program: ix.program_id,
+        accounts: ix.accounts.iter().map(|m| CpiAccount::new(m.pubkey, m.is_signer, m.is_writable)).collect(),
+        data: ix.data.clone(),
+        seeds: seeds.iter().map(|set| set.iter().map(|s| s.to_vec()).collect()).collect(),
+    }
+}
+
+pub(super) fn w(key: Pubkey) -> AccountMeta {
+    AccountMeta::writable(key, false)
+}
+
+pub(super) fn ws(key: Pubkey) -> AccountMeta {
+    AccountMeta::writable(key, true)
+}
+
+pub(super) fn r(key: Pubkey) -> AccountMeta {
+    AccountMeta::readonly(key, false)
+}
+
+// ---- the standard fixture ----
+
+pub(super) fn payer() -> Keypair {
+    Keypair::from_index(1)
+}
+
+pub(super) fn alice() -> Keypair {
+    Keypair::from_index(2)
+}
+
+pub(super) fn bob() -> Keypair {
+    Keypair::from_index(3)
+}
+
+/// Probe-owned, with data and balance.
+pub(super) fn owned() -> Pubkey {
+    Pubkey::new_unique(10)
+}
+
+/// Probe-2-owned, with data and balance.
+pub(super) fn foreign() -> Pubkey {
+    Pubkey::new_unique(11)
+}
+
+pub(super) const VAULT_SEED: &[u8] = b"vault";
+
+/// The probe's PDA for `VAULT_SEED`: system-owned and funded.
+pub(super) fn vault() -> Pubkey {
+    program_address(&[VAULT_SEED], &probe_id()).unwrap()
+}
+
+/// Probe 2's PDA for `VAULT_SEED`: system-owned and funded.
+pub(super) fn foreign_vault() -> Pubkey {
+    program_address(&[VAULT_SEED], &probe2_id()).unwrap()
+}
+
+pub(super) const PAYER_BALANCE: u64 = 1_000_000_000;
+pub(super) const USER_BALANCE: u64 = 1_000_000;
+pub(super) const OWNED_BALANCE: u64 = 1_000;
+pub(super) const VAULT_BALANCE: u64 = 10_000;
+
+pub(super) fn standard_genesis() -> Genesis {
+    Genesis::new()
+        .fund(payer().pubkey(), PAYER_BALANCE)
+        .fund(alice().pubkey(), USER_BALANCE)
+        .fund(bob().pubkey(), USER_BALANCE)
+        .account(
+            owned(),
+            Account { balance: OWNED_BALANCE, nonce: 0, owner: probe_id(), data: vec![1, 2, 3] },
+        )
+        .account(foreign(), Account { balance: OWNED_BALANCE, nonce: 0, owner: probe2_id(), data: vec![9] })
+        .fund(vault(), VAULT_BALANCE)
+        .fund(foreign_vault(), VAULT_BALANCE)
+}
+
+pub(super) fn registry() -> ProgramRegistry {
+    let mut r = ProgramRegistry::new();
+    r.register(Arc::new(Probe { id: probe_id() })).unwrap();
+    r.register(Arc::new(Probe { id: probe2_id() })).unwrap();
+    r
+}
+
+// ---- the chain harness ----
+
+/// The whole committed account map, ordered so that `assert_eq!` diffs are readable.
+pub(super) type Snapshot = BTreeMap<Pubkey, Account>;
+
+pub(super) struct Harness {
+    pub(super) chain: Chain<MemoryStore>,
+}
+
+impl Harness {
+    pub(super) fn new(genesis: Genesis) -> Self {
+        Self { chain: genesis.into_chain(registry()) }
+    }
+
+    pub(super) fn standard() -> Self {
+        Self::new(standard_genesis())
+    }
+
+    /// The block that extends the tip with `txs`.
+    pub(super) fn next_block(&self, txs: Vec<Bytes>) -> Block {
+        let tip = self.chain.tip();
+        Block {
+            slot: tip.slot + 1,
+            unix_timestamp: 1_700_000_000 + tip.slot as i64,
+            parent_hash: tip.hash,
+            transactions: txs,
+        }
+    }
+
+    /// Executes and commits the next block.
+    pub(super) fn block(&mut self, txs: Vec<Bytes>) -> BlockResult {
+        let block = self.next_block(txs);
+        self.chain.execute_block(&block).expect("block extends the tip")
+    }
+
+    /// Executes a block holding only `tx` and returns its receipt.
+    pub(super) fn run(&mut self, tx: Bytes) -> Receipt {
+        let mut result = self.block(vec![tx]);
+        assert_eq!(result.receipts.len(), 1);
+        result.receipts.pop().unwrap()
+    }
+
+    pub(super) fn snapshot(&self) -> Snapshot {
+        self.chain.store().iter().map(|(k, a)| (*k, a.clone())).collect()
+    }
+
+    /// The committed state of `key` (the empty account if never written).
+    pub(super) fn account(&self, key: &Pubkey) -> Account {
+        self.chain.store().account(key).cloned().unwrap_or_default()
+    }
+
+    pub(super) fn balance(&self, key: &Pubkey) -> u64 {
+        self.account(key).balance
+    }
+
+    pub(super) fn nonce(&self, key: &Pubkey) -> u64 {
+        self.account(key).nonce
+    }
+
+    /// Signs `ixs` with `signers` (`signers[0]` pays) at the payer's current nonce.
+    pub(super) fn tx(&self, ixs: &[Instruction], signers: &[&Keypair]) -> Bytes {
+        Transaction::new_signed(ixs, signers, self.nonce(&signers[0].pubkey())).to_bytes()
+    }
+
+    /// Like [`tx`](Self::tx) with a compute budget.
+    pub(super) fn tx_with_budget(
+        &self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        limit: u32,
+        price: u64,
+    ) -> Bytes {
+        let payer = signers[0].pubkey();
+        let message = Message::new(ixs, &payer, self.nonce(&payer)).with_compute_budget(limit, price);
+        Transaction::sign(message, signers).to_bytes()
+    }
+
+    /// Runs `ixs` paid by the standard payer and returns the receipt.
+    pub(super) fn run_ixs(&mut self, ixs: &[Instruction]) -> Receipt {
+        self.run_signed(ixs, &[&payer()])
+    }
+
+    pub(super) fn run_signed(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Receipt {
+        let tx = self.tx(ixs, signers);
+        self.run(tx)
+    }
+
+    /// Runs `ixs` (standard payer), asserts they fail at `instruction` with `error`, and
+    /// that nothing changed but the payer's fee and nonce.
+    pub(super) fn assert_fails(&mut self, ixs: &[Instruction], instruction: u8, error: InstructionError) {
+        let before = self.snapshot();
+        let receipt = self.run_ixs(ixs);
+        assert_eq!(receipt.status, TxStatus::Failed { instruction, error });
+        assert_eq!(receipt.fee, FEE);
+        assert!(receipt.events.is_empty());
+        assert_eq!(self.snapshot(), charged(&before, &payer().pubkey(), FEE));
+    }
+
+    /// Runs `ixs` (standard payer) and asserts they succeed.
+    pub(super) fn assert_succeeds(&mut self, ixs: &[Instruction]) -> Receipt {
+        let receipt = self.run_ixs(ixs);
+        assert_eq!(receipt.status, TxStatus::Success, "{receipt:?}");
+        receipt
+    }
+}
+
+/// `before` with `payer` charged `fee` and its nonce bumped: the whole effect of a
+/// failed transaction.
+pub(super) fn charged(before: &Snapshot, payer: &Pubkey, fee: u64) -> Snapshot {
+    let mut expected = before.clone();
+    let acc = expected.get_mut(payer).expect("payer exists");
+    acc.balance -= fee;
+    acc.nonce += 1;
+    expected
+}
+
+/// `before` with `f` applied to account `key` (created empty if absent; removed if the
+/// result is empty, as the store does).
+pub(super) fn with(mut snap: Snapshot, key: &Pubkey, f: impl FnOnce(&mut Account)) -> Snapshot {
+    let mut acc = snap.remove(key).unwrap_or_default();
+    f(&mut acc);
+    if !acc.is_empty() {
+        snap.insert(*key, acc);
+    }
+    snap
+}
+
+pub(super) fn total_balance(snap: &Snapshot) -> u128 {
+    snap.values().map(|a| a.balance as u128).sum()
+}
+
+/// The system transfer instruction.
+pub(super) fn transfer(from: &Keypair, to: &Pubkey, amount: u64) -> Instruction {
+    system::transfer(&from.pubkey(), to, amount)
+}

@@ -1,0 +1,12 @@
+//! The runtime's unit tests. `helpers` holds the probe programs and the chain harness;
+//! each other file covers one area.
+
+mod block;
+mod cpi;
+mod execution;
+mod helpers;
+mod metering;
+mod props;
+mod system;
+mod validity;
+mod wire;
