@@ -1,0 +1,23 @@
+//! The programs a parex node runs, in one place.
+
+use std::sync::Arc;
+
+use parex_runtime::{ProgramRegistry, RuntimeError};
+
+use crate::oracle::OracleProgram;
+use crate::token::TokenProgram;
+
+/// A registry holding the system program and every program of this crate.
+pub fn all_programs() -> ProgramRegistry {
+    let mut registry = ProgramRegistry::new();
+    register_all(&mut registry).expect("a fresh registry holds only the system program");
+    registry
+}
+
+/// Adds every program of this crate to `registry` (which already holds the system
+/// program). Fails if one of them is registered already.
+pub fn register_all(registry: &mut ProgramRegistry) -> Result<(), RuntimeError> {
+    registry.register(Arc::new(TokenProgram))?;
+    registry.register(Arc::new(OracleProgram))?;
+    Ok(())
+}

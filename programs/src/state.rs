@@ -1,0 +1,62 @@
+//! Tagged account state, shared by every program in the crate.
+//!
+//! An account's data is `[tag, borsh(state)]`. Tag 0 is reserved for
+//! "uninitialised": `system::create_account` hands over zeroed bytes, so a
+//! freshly created account can never be mistaken for valid state, and each
+//! program gives each of its state kinds its own non-zero tag, so a mint can
+//! never be read as a token account or the reverse. The owner check (the
+//! account belongs to the program) is the caller's, since only the caller knows
+//! which program's error to report.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use parex_runtime::{InstructionError, InvokeContext};
+
+use crate::error::StateError;
+
+/// A program's account state with its tag and encoded size.
+pub trait AccountState: BorshSerialize + BorshDeserialize + Sized {
+    /// The first data byte of an account holding this state; never 0.
+    const TAG: u8;
+    /// The encoded length in bytes, tag included (the `space` to create the account with).
+    const LEN: usize;
+
+    /// Writes `[TAG, borsh(self)]` into `out`, replacing its contents.
+    fn pack_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(Self::LEN);
+        out.push(Self::TAG);
+        self.serialize(out).expect("borsh encoding into a Vec cannot fail");
+    }
+
+    /// `[TAG, borsh(self)]`. A genesis puts state in place with
+    /// `Account::with_data(program_id, state.pack())`.
+    fn pack(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        self.pack_into(&mut out);
+        out
+    }
+
+    /// Decodes account data: fails on an uninitialised account, another tag, or bytes
+    /// that do not decode exactly (wrong length included).
+    fn unpack(data: &[u8]) -> Result<Self, StateError> {
+        match data.split_first() {
+            None | Some((0, _)) => Err(StateError::Uninitialized),
+            Some((&tag, rest)) if tag == Self::TAG => {
+                Self::try_from_slice(rest).map_err(|_| StateError::InvalidData)
+            }
+            Some(_) => Err(StateError::InvalidData),
+        }
+    }
+}
+
+/// Whether `data` holds no state yet: empty, or tag 0 (as `create_account` leaves it).
+pub fn is_uninitialized(data: &[u8]) -> bool {
+    data.first().is_none_or(|&tag| tag == 0)
+}
+
+/// Fails with the runtime's [`InstructionError::ReadonlyWrite`] unless account `i` is
+/// writable. Programs check their access list up front, so a wrong list fails with
+/// this clear error before any state is read, whatever the instruction would have done.
+pub fn require_writable(ctx: &InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
+    if ctx.is_writable(i)? { Ok(()) } else { Err(InstructionError::ReadonlyWrite(ctx.key(i)?)) }
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests: signed transactions through `Chain::execute_block`, one
+//! transaction per block, with the real registry.
+
+mod cpi;
+pub(crate) mod harness;
+mod invariant;
+mod oracle;
+mod token;
