@@ -91,6 +91,8 @@ macro_rules! program_error {
     };
 }
 
+pub(crate) use program_error;
+
 program_error! {
     /// Why a token instruction failed.
     pub enum TokenError for crate::token::id {

@@ -75,7 +75,10 @@
 //! (accounts are created with whatever balance the payer gives them); oracle
 //! aggregation or confidence intervals (a feed is one authority's price).
 
+pub mod amm;
 pub mod error;
+pub mod insurance;
+pub mod lending;
 pub mod math;
 pub mod oracle;
 pub mod registry;
@@ -86,6 +89,9 @@ pub mod token;
 mod tests;
 
 pub use error::{OracleError, StateError, TokenError};
+pub use amm::AmmProgram;
+pub use insurance::InsuranceProgram;
+pub use lending::LendingProgram;
 pub use oracle::OracleProgram;
 pub use registry::{all_programs, register_all};
 pub use state::AccountState;

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use parex_runtime::{ProgramRegistry, RuntimeError};
 
+use crate::amm::AmmProgram;
+use crate::insurance::InsuranceProgram;
+use crate::lending::LendingProgram;
 use crate::oracle::OracleProgram;
 use crate::token::TokenProgram;
 
@@ -19,5 +22,8 @@ pub fn all_programs() -> ProgramRegistry {
 pub fn register_all(registry: &mut ProgramRegistry) -> Result<(), RuntimeError> {
     registry.register(Arc::new(TokenProgram))?;
     registry.register(Arc::new(OracleProgram))?;
+    registry.register(Arc::new(AmmProgram))?;
+    registry.register(Arc::new(LendingProgram))?;
+    registry.register(Arc::new(InsuranceProgram))?;
     Ok(())
 }
