@@ -1,15 +1,516 @@
-//! The insurance program (being written).
+//! The insurance program: parametric depeg cover sold out of a capital pool.
+//!
+//! Capital providers deposit the pool's asset (a stablecoin) and hold shares of
+//! the pool, ERC-4626 style; buyers pay a premium up front for cover of a
+//! `sum_insured` over `[start, end)`; anyone may feed the pool's depeg trigger
+//! from its oracle; once the trigger is final (`Depegged`) every policy whose
+//! window contains the start of the alarm pays `sum_insured * (WAD - price) / WAD`.
+//! The formulas and the trigger state machine are [`crate::math::insurance`]'s
+//! (see [`Trigger`] for the drawing); this module is accounts, checks and transfers.
+//!
+//! | instruction | accounts | fails on |
+//! |---|---|---|
+//! | `InitPool{params}` | pool W(new), vault W, oracle R, admin S | bad params, pool not the vault's PDA, vault not an empty token account owned by the pool, oracle not a feed, already initialised |
+//! | `DepositCapital{amount}` | pool W, vault W, user token W, position W, owner S | zero, zero shares, pool wiped out |
+//! | `WithdrawCapital{shares}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, withdrawal below locked |
+//! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal |
+//! | `UpdateTrigger` | pool W, oracle R | stale price, not the pool's oracle |
+//! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, not Active, wrong holder |
+//! | `Expire` | policy W, pool W | before end, not Active, the pool's alarm or depeg falls in the window |
+//!
+//! Every instruction also fails with the runtime's `ReadonlyWrite` /
+//! `MissingSignature` when the access list lacks a W or S (checked before any
+//! state is read), with [`InsuranceError::WrongAccountOwner`] /
+//! [`InsuranceError::NotInitialized`] / [`InsuranceError::InvalidAccountData`]
+//! on state accounts that are not what they claim, [`InsuranceError::WrongVault`]
+//! when the vault is not the pool's, and with the token program's typed errors
+//! (insufficient funds, mint mismatch, wrong owner) from the transfers it makes.
+//!
+//! ## Accounts
+//! - **Pool** ([`Pool`]) lives at the program-derived address
+//!   [`pool_address`]`(vault)`, and that address is also the token owner of the
+//!   vault. The vault is an ordinary token account the client creates at a fresh
+//!   key in the same transaction as `InitPool` ([`create_pool`]); `InitPool`
+//!   checks that it is empty and owned by the pool, takes the asset mint from it,
+//!   and opens the pool account with a system `Assign` signed for by the pool's
+//!   seeds. Tokens leave the vault by a token `Transfer` the program signs with the
+//!   same seeds. Because the signing authority is the pool account itself, every
+//!   table row above is the exact access list: no separate authority account.
+//! - **Position** ([`Position`], one per capital provider and pool) lives at
+//!   [`position_address`]`(pool, owner)`; the first `DepositCapital` opens it
+//!   (system `Assign`, signed for by the program), so nobody can pre-empt or
+//!   squat it and clients never keep a key for it.
+//! - **Policy** ([`Policy`]) is an account the client creates owned by this
+//!   program (system `CreateAccount`, [`Policy::LEN`] bytes) in the same
+//!   transaction as `BuyPolicy` ([`buy_policy_with_new_account`]).
+//!
+//! ## Choices the spec leaves open
+//! - Capacity is checked against `total_assets` *before* the new premium is
+//!   added: the pool does not underwrite a policy with that policy's own premium.
+//! - A policy whose premium floors to 0 is refused ([`InsuranceError::ZeroPremium`]):
+//!   cover is never free. A deposit minting 0 shares and a withdrawal paying 0
+//!   assets are refused ([`InsuranceError::RoundsToZero`]).
+//! - `capacity_bps ≤ 10_000`, so `locked ≤ total_assets` always holds: a claim
+//!   pays at most the `sum_insured` it releases from `locked`.
+//! - `Expire` refuses a policy while the pool's alarm (`Triggered{at}`) or final
+//!   depeg (`Depegged{at, ..}`) has `at` inside the policy's window: otherwise
+//!   anyone could expire a policy between its `end` and the holder's claim and
+//!   erase a valid claim. If the alarm turns out false, expiry works again.
+//! - A claim whose payout is 0 (depeg declared at a price ≥ 1) still closes the
+//!   policy and releases its `locked` amount, without a transfer.
+//! - `total_assets` is accounting state: tokens sent straight to the vault are
+//!   not counted (see [`crate::math::insurance`] on donations).
+//!
+//! Times are the block's `unix_timestamp`; the oracle's staleness bound
+//! ([`PoolParams::max_staleness_slots`]) is in slots, like the oracle's stamps.
 
+use std::io::{Read, Write};
 use std::sync::LazyLock;
 
-use parex_runtime::{InstructionError, InvokeContext, Program, Pubkey};
+use borsh::{BorshDeserialize, BorshSerialize};
+use parex_runtime::{
+    AccountMeta, Event, Instruction, InstructionError, InvokeContext, Program, Pubkey, SYSTEM_PROGRAM_ID,
+    program_address, system,
+};
+
+use crate::error::{OracleError, StateError, program_error};
+use crate::math::MathError;
+use crate::math::insurance::{
+    claim_payout, deposit_shares, next_trigger, premium, withdraw_amount, within_capacity,
+};
+use crate::oracle::{self, PriceFeed};
+use crate::state::{AccountState, is_uninitialized, require_writable};
+use crate::token;
+
+pub use crate::math::insurance::Trigger;
+
+program_error! {
+    /// Why an insurance instruction failed.
+    pub enum InsuranceError for crate::insurance::id {
+        /// `InitPool` on a pool that already holds state, or `BuyPolicy` on a used policy account.
+        AlreadyInitialized = 1 => "account is already initialised",
+        /// A pool, position or policy account that was created but never initialised.
+        NotInitialized = 2 => "account is not initialised",
+        /// A state account is not owned by the insurance program.
+        WrongAccountOwner = 3 => "account is not owned by the insurance program",
+        /// The account holds another kind of insurance state, or bytes that do not decode.
+        InvalidAccountData = 4 => "account data is not the expected insurance state",
+        /// `InitPool` parameters out of range (see [`PoolParams`]).
+        InvalidParams = 5 => "invalid pool parameters",
+        /// The pool account is not [`pool_address`] of the vault.
+        InvalidPoolAddress = 6 => "pool is not the vault's program-derived address",
+        /// The vault is not an empty token account owned by the pool.
+        InvalidVault = 7 => "vault is not an empty token account owned by the pool",
+        /// The vault passed is not the pool's vault.
+        WrongVault = 8 => "vault is not the pool's vault",
+        /// The oracle account is not an initialised price feed.
+        InvalidOracle = 9 => "oracle is not a price feed",
+        /// The oracle passed is not the pool's oracle.
+        WrongOracle = 10 => "oracle is not the pool's oracle",
+        /// The oracle's price is older than the pool's staleness bound.
+        StalePrice = 11 => "oracle price is stale",
+        /// An amount, share count or sum insured of zero.
+        ZeroAmount = 12 => "amount must not be zero",
+        /// A deposit that mints no shares or a withdrawal that pays no assets.
+        RoundsToZero = 13 => "amount rounds to zero",
+        /// Withdrawing more shares than the position holds.
+        InsufficientShares = 14 => "position holds fewer shares",
+        /// The withdrawal would take `total_assets` below `locked`.
+        BelowLocked = 15 => "withdrawal would leave total assets below locked cover",
+        /// The pool has shares but no assets left (payouts took everything): it takes no deposits.
+        Insolvent = 16 => "pool has shares but no assets",
+        /// The policy duration is outside `[min_duration, max_duration]`.
+        DurationOutOfBounds = 17 => "policy duration outside the pool's bounds",
+        /// The premium floors to zero: cover is never free.
+        ZeroPremium = 18 => "premium rounds to zero",
+        /// The premium is above the buyer's `max_premium`.
+        PremiumTooHigh = 19 => "premium above the buyer's maximum",
+        /// `locked + sum_insured` would exceed `total_assets * capacity_bps / 10000`.
+        CapacityExceeded = 20 => "pool capacity exceeded",
+        /// Policies are sold only while the trigger is `Normal`.
+        TriggerNotNormal = 21 => "trigger is not normal",
+        /// Claims are paid only once the pool is `Depegged`.
+        NotDepegged = 22 => "pool is not depegged",
+        /// The depeg started outside the policy's `[start, end)`.
+        OutsidePolicyWindow = 23 => "depeg outside the policy window",
+        /// The policy was already claimed or expired.
+        PolicyNotActive = 24 => "policy is not active",
+        /// The signer is not the policy's holder.
+        WrongHolder = 25 => "signer is not the policy holder",
+        /// `Expire` before the policy's end.
+        NotExpired = 26 => "policy has not ended",
+        /// `Expire` while the pool's alarm or depeg falls in the policy's window (claim it instead).
+        ClaimPending = 27 => "pool alarm or depeg falls in the policy window",
+        /// The policy belongs to another pool.
+        PolicyPoolMismatch = 28 => "policy belongs to another pool",
+        /// The position is not [`position_address`] of the pool and the signer.
+        WrongPosition = 29 => "position is not the signer's position in this pool",
+        /// The user's token account is the vault itself.
+        UserAccountIsVault = 30 => "user token account is the pool vault",
+        /// Arithmetic overflowed.
+        MathOverflow = 31 => "arithmetic overflow",
+    }
+}
+
+impl From<StateError> for InsuranceError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Uninitialized => Self::NotInitialized,
+            StateError::InvalidData => Self::InvalidAccountData,
+        }
+    }
+}
+
+impl From<MathError> for InsuranceError {
+    /// Only overflow is reachable where `?` uses this; the instructions map the
+    /// other outcomes (no assets, too many shares) to their own variants first.
+    fn from(_: MathError) -> Self {
+        Self::MathOverflow
+    }
+}
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("insurance"));
 
-/// The program's id.
+/// The insurance program's id: `Pubkey::from_name("insurance")`.
 pub fn id() -> Pubkey {
     *ID
 }
+
+/// Compute units every insurance instruction charges for decoding and dispatch.
+pub const INSTRUCTION_COST: u64 = 50;
+/// Compute units charged per state account read (owner check and decode), oracle included.
+pub const READ_COST: u64 = 25;
+/// Compute units charged per state account written.
+pub const WRITE_COST: u64 = 25;
+
+/// First seed of a pool's address: `[POOL_SEED, vault]`.
+pub const POOL_SEED: &[u8] = b"pool";
+/// First seed of a capital position's address: `[POSITION_SEED, pool, owner]`.
+pub const POSITION_SEED: &[u8] = b"position";
+
+/// The pool whose vault is `vault`: the program-derived address `[POOL_SEED, vault]`,
+/// which is also the vault's token owner.
+pub fn pool_address(vault: &Pubkey) -> Pubkey {
+    program_address(&[POOL_SEED, vault.as_ref()], &id()).expect("two seeds of at most 32 bytes")
+}
+
+/// `owner`'s capital position in `pool`: the program-derived address `[POSITION_SEED, pool, owner]`.
+pub fn position_address(pool: &Pubkey, owner: &Pubkey) -> Pubkey {
+    program_address(&[POSITION_SEED, pool.as_ref(), owner.as_ref()], &id())
+        .expect("three seeds of at most 32 bytes")
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+/// A pool's fixed terms, set by `InitPool`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct PoolParams {
+    /// Share of `total_assets` that may be locked as cover, in bps: `1..=10_000`.
+    pub capacity_bps: u64,
+    /// Annual premium rate in parts per million (`50_000` = 5% a year); not zero.
+    pub apr_ppm: u64,
+    /// Shortest policy, seconds; not zero.
+    pub min_duration: u64,
+    /// Longest policy, seconds; at least `min_duration`, at most `i64::MAX`.
+    pub max_duration: u64,
+    /// Oldest oracle price `UpdateTrigger` accepts, in slots.
+    pub max_staleness_slots: u64,
+}
+
+impl PoolParams {
+    /// Whether `InitPool` accepts these parameters.
+    pub fn is_valid(&self) -> bool {
+        (1..=10_000).contains(&self.capacity_bps)
+            && self.apr_ppm > 0
+            && self.min_duration > 0
+            && self.min_duration <= self.max_duration
+            && i64::try_from(self.max_duration).is_ok()
+    }
+}
+
+/// A capital pool selling depeg cover on one asset.
+///
+/// Invariants: `locked ≤ total_assets`; `total_shares` is the sum of its
+/// positions' shares; absent donations, the vault holds exactly `total_assets`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Pool {
+    /// The insured asset (the vault's mint); capital, premiums and payouts are in it.
+    pub asset_mint: Pubkey,
+    /// The token account holding the pool's assets, owned by the pool's address.
+    pub vault: Pubkey,
+    /// The price feed of the asset (WAD-scaled, 1.0 = on peg).
+    pub oracle: Pubkey,
+    /// The pool's terms.
+    pub params: PoolParams,
+    /// Assets the shares are worth: deposits and premiums in, withdrawals and payouts out.
+    pub total_assets: u64,
+    /// Shares outstanding over all positions.
+    pub total_shares: u64,
+    /// Sum insured of the active policies: capital that may not be withdrawn.
+    pub locked: u64,
+    /// The depeg trigger.
+    pub trigger: Trigger,
+}
+
+impl AccountState for Pool {
+    const TAG: u8 = 1;
+    const LEN: usize = 1 + 3 * 32 + 5 * 8 + 3 * 8 + TRIGGER_LEN;
+}
+
+/// One capital provider's shares of one pool, at [`position_address`]`(pool, owner)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Position {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The provider, who alone may withdraw.
+    pub owner: Pubkey,
+    /// Shares held.
+    pub shares: u64,
+}
+
+impl AccountState for Position {
+    const TAG: u8 = 2;
+    const LEN: usize = 1 + 32 + 32 + 8;
+}
+
+/// Where a policy is in its life.
+///
+/// ```text
+///          Claim (pool Depegged, at ∈ [start, end))
+/// Active ───────────────────────────────────────────▶ Claimed
+///    │
+///    └────────────────────────────────────────────▶ Expired
+///          Expire (now ≥ end, no alarm or depeg in the window)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum PolicyStatus {
+    /// Cover runs; its `sum_insured` is in the pool's `locked`.
+    Active,
+    /// Paid out; no longer locked.
+    Claimed,
+    /// Ended unclaimed; no longer locked.
+    Expired,
+}
+
+/// One policy: cover of `sum_insured` against a depeg starting in `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Policy {
+    /// The pool that sold it.
+    pub pool: Pubkey,
+    /// The buyer, who alone may claim.
+    pub holder: Pubkey,
+    /// The cover, in asset units.
+    pub sum_insured: u64,
+    /// Purchase time (unix seconds), inclusive.
+    pub start: i64,
+    /// `start + duration`, exclusive.
+    pub end: i64,
+    /// Active, claimed or expired.
+    pub status: PolicyStatus,
+}
+
+impl AccountState for Policy {
+    const TAG: u8 = 3;
+    const LEN: usize = 1 + 32 + 32 + 8 + 8 + 8 + 1;
+}
+
+/// Encoded size of a [`Trigger`]: `kind: u8, at: i64, price: u128`.
+const TRIGGER_LEN: usize = 1 + 8 + 16;
+
+/// A fixed-size encoding, so that a pool account never changes size:
+/// `kind` (0 Normal, 1 Triggered, 2 Depegged), `at` and `price`, the fields a
+/// state lacks written as 0.
+impl BorshSerialize for Trigger {
+    fn serialize<W: Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        let (kind, at, price): (u8, i64, u128) = match *self {
+            Trigger::Normal => (0, 0, 0),
+            Trigger::Triggered { at } => (1, at, 0),
+            Trigger::Depegged { at, price } => (2, at, price),
+        };
+        kind.serialize(writer)?;
+        at.serialize(writer)?;
+        price.serialize(writer)
+    }
+}
+
+/// The inverse of the encoding above; rejects unknown kinds and non-zero unused
+/// fields, so every trigger has exactly one encoding.
+impl BorshDeserialize for Trigger {
+    fn deserialize_reader<R: Read>(reader: &mut R) -> std::io::Result<Self> {
+        let kind = u8::deserialize_reader(reader)?;
+        let at = i64::deserialize_reader(reader)?;
+        let price = u128::deserialize_reader(reader)?;
+        match (kind, at, price) {
+            (0, 0, 0) => Ok(Trigger::Normal),
+            (1, at, 0) => Ok(Trigger::Triggered { at }),
+            (2, at, price) => Ok(Trigger::Depegged { at, price }),
+            _ => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not a trigger encoding")),
+        }
+    }
+}
+
+/// Decodes a pool's state, checking that the insurance program owns the account.
+pub fn read_pool(data: &[u8], owner: &Pubkey) -> Result<Pool, InsuranceError> {
+    read(data, owner)
+}
+
+/// Decodes a capital position's state, checking that the insurance program owns the account.
+pub fn read_position(data: &[u8], owner: &Pubkey) -> Result<Position, InsuranceError> {
+    read(data, owner)
+}
+
+/// Decodes a policy's state, checking that the insurance program owns the account.
+pub fn read_policy(data: &[u8], owner: &Pubkey) -> Result<Policy, InsuranceError> {
+    read(data, owner)
+}
+
+fn read<T: AccountState>(data: &[u8], owner: &Pubkey) -> Result<T, InsuranceError> {
+    if *owner != id() {
+        return Err(InsuranceError::WrongAccountOwner);
+    }
+    Ok(T::unpack(data)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instructions and events
+
+/// Insurance program instructions (borsh-encoded as instruction data).
+/// Use the builder functions of this module rather than encoding these by hand.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum InsuranceInstruction {
+    /// Opens a pool. Accounts: `[pool W(new), vault W, oracle R, admin S]`.
+    InitPool {
+        /// The pool's terms.
+        params: PoolParams,
+    },
+    /// Deposits capital for shares. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
+    DepositCapital {
+        /// Asset units to deposit.
+        amount: u64,
+    },
+    /// Redeems shares for capital. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
+    WithdrawCapital {
+        /// Shares to redeem.
+        shares: u64,
+    },
+    /// Buys cover. Accounts: `[pool W, policy W(new), buyer token W, vault W, buyer S]`.
+    BuyPolicy {
+        /// The cover, in asset units.
+        sum_insured: u64,
+        /// Seconds of cover from now.
+        duration: u64,
+        /// The most the buyer will pay; the purchase fails above it.
+        max_premium: u64,
+    },
+    /// Feeds the trigger with the oracle's price and the block time. Accounts: `[pool W, oracle R]`.
+    UpdateTrigger,
+    /// Pays a policy out after a depeg. Accounts: `[policy W, pool W, vault W, holder token W, holder S]`.
+    Claim,
+    /// Closes an ended policy. Accounts: `[policy W, pool W]`.
+    Expire,
+}
+
+/// What the insurance program reports in receipts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum InsuranceEvent {
+    /// `InitPool` opened a pool.
+    PoolInitialized {
+        /// The pool.
+        pool: Pubkey,
+        /// Its asset.
+        asset_mint: Pubkey,
+        /// Its vault.
+        vault: Pubkey,
+        /// Its price feed.
+        oracle: Pubkey,
+    },
+    /// `DepositCapital` minted shares.
+    CapitalDeposited {
+        /// The pool.
+        pool: Pubkey,
+        /// The provider.
+        owner: Pubkey,
+        /// Asset units deposited.
+        amount: u64,
+        /// Shares minted.
+        shares: u64,
+    },
+    /// `WithdrawCapital` burned shares.
+    CapitalWithdrawn {
+        /// The pool.
+        pool: Pubkey,
+        /// The provider.
+        owner: Pubkey,
+        /// Shares burned.
+        shares: u64,
+        /// Asset units paid.
+        amount: u64,
+    },
+    /// `BuyPolicy` sold cover.
+    PolicyPurchased {
+        /// The pool.
+        pool: Pubkey,
+        /// The new policy.
+        policy: Pubkey,
+        /// The buyer.
+        holder: Pubkey,
+        /// The cover.
+        sum_insured: u64,
+        /// What the buyer paid.
+        premium: u64,
+        /// Cover start (unix seconds).
+        start: i64,
+        /// Cover end, exclusive.
+        end: i64,
+    },
+    /// `UpdateTrigger` moved the trigger (unchanged triggers emit nothing).
+    TriggerChanged {
+        /// The pool.
+        pool: Pubkey,
+        /// The state before.
+        from: Trigger,
+        /// The state after.
+        to: Trigger,
+        /// The price read.
+        price: u128,
+        /// The block time.
+        time: i64,
+    },
+    /// `Claim` paid a policy.
+    Claimed {
+        /// The pool.
+        pool: Pubkey,
+        /// The policy.
+        policy: Pubkey,
+        /// The holder.
+        holder: Pubkey,
+        /// Asset units paid.
+        payout: u64,
+    },
+    /// `Expire` closed a policy unclaimed.
+    Expired {
+        /// The pool.
+        pool: Pubkey,
+        /// The policy.
+        policy: Pubkey,
+        /// Cover released from `locked`.
+        sum_insured: u64,
+    },
+}
+
+impl InsuranceEvent {
+    /// Decodes a receipt event, if the insurance program emitted it.
+    pub fn decode(event: &Event) -> Option<Self> {
+        if event.program != id() {
+            return None;
+        }
+        Self::try_from_slice(&event.data).ok()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The program
 
 /// The insurance program.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,7 +525,574 @@ impl Program for InsuranceProgram {
         "insurance"
     }
 
-    fn process(&self, _ctx: &mut InvokeContext<'_, '_>, _data: &[u8]) -> Result<(), InstructionError> {
-        Err(InstructionError::InvalidInstructionData)
+    fn process(&self, ctx: &mut InvokeContext<'_, '_>, data: &[u8]) -> Result<(), InstructionError> {
+        ctx.consume(INSTRUCTION_COST)?;
+        let ix = InsuranceInstruction::try_from_slice(data)
+            .map_err(|_| InstructionError::InvalidInstructionData)?;
+        match ix {
+            InsuranceInstruction::InitPool { params } => init_pool_ix(ctx, params),
+            InsuranceInstruction::DepositCapital { amount } => deposit_ix(ctx, amount),
+            InsuranceInstruction::WithdrawCapital { shares } => withdraw_ix(ctx, shares),
+            InsuranceInstruction::BuyPolicy { sum_insured, duration, max_premium } => {
+                buy_policy_ix(ctx, sum_insured, duration, max_premium)
+            }
+            InsuranceInstruction::UpdateTrigger => update_trigger_ix(ctx),
+            InsuranceInstruction::Claim => claim_ix(ctx),
+            InsuranceInstruction::Expire => expire_ix(ctx),
+        }
     }
+
+    fn describe_error(&self, code: u32) -> Option<&'static str> {
+        InsuranceError::from_code(code).map(InsuranceError::message)
+    }
+}
+
+/// Reads account `i`'s state of kind `T`, charging [`READ_COST`].
+fn load<T: AccountState>(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<T, InstructionError> {
+    ctx.consume(READ_COST)?;
+    Ok(read(ctx.data(i)?, &ctx.owner(i)?)?)
+}
+
+/// Writes `value` into account `i`, charging [`WRITE_COST`].
+fn save<T: AccountState>(
+    ctx: &mut InvokeContext<'_, '_>,
+    i: usize,
+    value: &T,
+) -> Result<(), InstructionError> {
+    ctx.consume(WRITE_COST)?;
+    value.pack_into(ctx.data_mut(i)?);
+    Ok(())
+}
+
+/// Requires every account in `indices` to be writable.
+fn require_all_writable(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {
+    indices.iter().try_for_each(|&i| require_writable(ctx, i))
+}
+
+/// Loads the pool at `pool_i` and checks that the account at `vault_i` is its vault.
+fn load_pool_and_vault(
+    ctx: &mut InvokeContext<'_, '_>,
+    pool_i: usize,
+    vault_i: usize,
+) -> Result<Pool, InstructionError> {
+    let pool: Pool = load(ctx, pool_i)?;
+    if ctx.key(vault_i)? != pool.vault {
+        return Err(InsuranceError::WrongVault.into());
+    }
+    Ok(pool)
+}
+
+/// Fails if the user's token account at `user_i` is the vault at `vault_i`: a
+/// "transfer" from the vault to itself would move the books but not the tokens.
+fn require_not_vault(
+    ctx: &InvokeContext<'_, '_>,
+    user_i: usize,
+    vault_i: usize,
+) -> Result<(), InstructionError> {
+    if ctx.key(user_i)? == ctx.key(vault_i)? {
+        return Err(InsuranceError::UserAccountIsVault.into());
+    }
+    Ok(())
+}
+
+/// Pays `amount` out of the pool's vault to `to`, the pool's address signing.
+fn pay_out(
+    ctx: &mut InvokeContext<'_, '_>,
+    pool: &Pubkey,
+    vault: &Pubkey,
+    to: &Pubkey,
+    amount: u64,
+) -> Result<(), InstructionError> {
+    ctx.invoke_signed(&token::transfer(vault, to, pool, amount), &[&[POOL_SEED, vault.as_ref()]])
+}
+
+fn add(a: u64, b: u64) -> Result<u64, InsuranceError> {
+    a.checked_add(b).ok_or(InsuranceError::MathOverflow)
+}
+
+fn sub(a: u64, b: u64) -> Result<u64, InsuranceError> {
+    a.checked_sub(b).ok_or(InsuranceError::MathOverflow)
+}
+
+/// `[pool W(new), vault W, oracle R, admin S]`
+fn init_pool_ix(ctx: &mut InvokeContext<'_, '_>, params: PoolParams) -> Result<(), InstructionError> {
+    ctx.expect_accounts(4)?;
+    require_all_writable(ctx, &[0, 1])?;
+    ctx.signer(3)?;
+    let (pool_key, vault_key, oracle_key) = (ctx.key(0)?, ctx.key(1)?, ctx.key(2)?);
+    if !params.is_valid() {
+        return Err(InsuranceError::InvalidParams.into());
+    }
+    if pool_key != pool_address(&vault_key) {
+        return Err(InsuranceError::InvalidPoolAddress.into());
+    }
+    // Only this program can assign its own address, and it writes the state in the
+    // same instruction: an insurance-owned pool account is an initialised pool.
+    ctx.consume(READ_COST)?;
+    match ctx.owner(0)? {
+        owner if owner == id() => return Err(InsuranceError::AlreadyInitialized.into()),
+        SYSTEM_PROGRAM_ID => {}
+        _ => return Err(InsuranceError::WrongAccountOwner.into()),
+    }
+    ctx.consume(READ_COST)?;
+    let vault = ctx.account(1)?;
+    let vault = token::read_account(&vault.data, &vault.owner).map_err(|_| InsuranceError::InvalidVault)?;
+    if vault.owner != pool_key || vault.amount != 0 {
+        return Err(InsuranceError::InvalidVault.into());
+    }
+    ctx.consume(READ_COST)?;
+    let feed = ctx.account(2)?;
+    if feed.owner != oracle::id() || PriceFeed::unpack(&feed.data).is_err() {
+        return Err(InsuranceError::InvalidOracle.into());
+    }
+
+    let assign = system::assign(&pool_key, &id());
+    ctx.invoke_signed(&assign, &[&[POOL_SEED, vault_key.as_ref()]])?;
+    let pool = Pool {
+        asset_mint: vault.mint,
+        vault: vault_key,
+        oracle: oracle_key,
+        params,
+        total_assets: 0,
+        total_shares: 0,
+        locked: 0,
+        trigger: Trigger::Normal,
+    };
+    save(ctx, 0, &pool)?;
+    ctx.emit(&InsuranceEvent::PoolInitialized {
+        pool: pool_key,
+        asset_mint: vault.mint,
+        vault: vault_key,
+        oracle: oracle_key,
+    })
+}
+
+/// Checks that account `i` is `owner`'s position in `pool` and reads it; a position
+/// not opened yet reads as empty (`Ok((position, true))`: the caller opens it).
+fn load_position(
+    ctx: &mut InvokeContext<'_, '_>,
+    i: usize,
+    pool: &Pubkey,
+    owner: &Pubkey,
+) -> Result<(Position, bool), InstructionError> {
+    if ctx.key(i)? != position_address(pool, owner) {
+        return Err(InsuranceError::WrongPosition.into());
+    }
+    let account = ctx.account(i)?;
+    if account.owner == SYSTEM_PROGRAM_ID && account.data.is_empty() {
+        return Ok((Position { pool: *pool, owner: *owner, shares: 0 }, true));
+    }
+    let position: Position = load(ctx, i)?;
+    // Implied by the address; checked so that no state is ever trusted on its key alone.
+    if position.pool != *pool || position.owner != *owner {
+        return Err(InsuranceError::WrongPosition.into());
+    }
+    Ok((position, false))
+}
+
+/// `[pool W, vault W, user token W, position W, owner S]`
+fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+    ctx.expect_accounts(5)?;
+    require_all_writable(ctx, &[0, 1, 2, 3])?;
+    let owner = ctx.signer(4)?;
+    if amount == 0 {
+        return Err(InsuranceError::ZeroAmount.into());
+    }
+    let mut pool = load_pool_and_vault(ctx, 0, 1)?;
+    require_not_vault(ctx, 2, 1)?;
+    let pool_key = ctx.key(0)?;
+    let (mut position, is_new) = load_position(ctx, 3, &pool_key, &owner)?;
+    let shares = deposit_shares(amount, pool.total_assets, pool.total_shares).map_err(|e| match e {
+        MathError::DivideByZero => InsuranceError::Insolvent,
+        _ => InsuranceError::MathOverflow,
+    })?;
+    if shares == 0 {
+        return Err(InsuranceError::RoundsToZero.into());
+    }
+    pool.total_assets = add(pool.total_assets, amount)?;
+    pool.total_shares = add(pool.total_shares, shares)?;
+    position.shares = add(position.shares, shares)?;
+
+    let position_key = ctx.key(3)?;
+    if is_new {
+        let seeds: &[&[u8]] = &[POSITION_SEED, pool_key.as_ref(), owner.as_ref()];
+        ctx.invoke_signed(&system::assign(&position_key, &id()), &[seeds])?;
+    }
+    let user_token = ctx.key(2)?;
+    ctx.invoke(&token::transfer(&user_token, &pool.vault, &owner, amount))?;
+    save(ctx, 0, &pool)?;
+    save(ctx, 3, &position)?;
+    ctx.emit(&InsuranceEvent::CapitalDeposited { pool: pool_key, owner, amount, shares })
+}
+
+/// `[pool W, vault W, user token W, position W, owner S]`
+fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), InstructionError> {
+    ctx.expect_accounts(5)?;
+    require_all_writable(ctx, &[0, 1, 2, 3])?;
+    let owner = ctx.signer(4)?;
+    if shares == 0 {
+        return Err(InsuranceError::ZeroAmount.into());
+    }
+    let mut pool = load_pool_and_vault(ctx, 0, 1)?;
+    require_not_vault(ctx, 2, 1)?;
+    let pool_key = ctx.key(0)?;
+    let (mut position, is_new) = load_position(ctx, 3, &pool_key, &owner)?;
+    if is_new || position.shares < shares {
+        return Err(InsuranceError::InsufficientShares.into());
+    }
+    // shares ≤ position.shares ≤ total_shares, so only overflow-free outcomes remain.
+    let amount =
+        withdraw_amount(shares, pool.total_assets, pool.total_shares).map_err(InsuranceError::from)?;
+    if amount == 0 {
+        return Err(InsuranceError::RoundsToZero.into());
+    }
+    let remaining = sub(pool.total_assets, amount)?;
+    if remaining < pool.locked {
+        return Err(InsuranceError::BelowLocked.into());
+    }
+    pool.total_assets = remaining;
+    pool.total_shares = sub(pool.total_shares, shares)?;
+    position.shares -= shares;
+
+    let user_token = ctx.key(2)?;
+    pay_out(ctx, &pool_key, &pool.vault, &user_token, amount)?;
+    save(ctx, 0, &pool)?;
+    save(ctx, 3, &position)?;
+    ctx.emit(&InsuranceEvent::CapitalWithdrawn { pool: pool_key, owner, shares, amount })
+}
+
+/// `[pool W, policy W(new), buyer token W, vault W, buyer S]`
+fn buy_policy_ix(
+    ctx: &mut InvokeContext<'_, '_>,
+    sum_insured: u64,
+    duration: u64,
+    max_premium: u64,
+) -> Result<(), InstructionError> {
+    ctx.expect_accounts(5)?;
+    require_all_writable(ctx, &[0, 1, 2, 3])?;
+    let buyer = ctx.signer(4)?;
+    if sum_insured == 0 {
+        return Err(InsuranceError::ZeroAmount.into());
+    }
+    let mut pool = load_pool_and_vault(ctx, 0, 3)?;
+    require_not_vault(ctx, 2, 3)?;
+    ctx.consume(READ_COST)?;
+    if ctx.owner(1)? != id() {
+        return Err(InsuranceError::WrongAccountOwner.into());
+    }
+    if !is_uninitialized(ctx.data(1)?) {
+        return Err(InsuranceError::AlreadyInitialized.into());
+    }
+    if pool.trigger != Trigger::Normal {
+        return Err(InsuranceError::TriggerNotNormal.into());
+    }
+    if duration < pool.params.min_duration || duration > pool.params.max_duration {
+        return Err(InsuranceError::DurationOutOfBounds.into());
+    }
+    let premium = premium(sum_insured, duration, pool.params.apr_ppm).map_err(InsuranceError::from)?;
+    if premium == 0 {
+        return Err(InsuranceError::ZeroPremium.into());
+    }
+    if premium > max_premium {
+        return Err(InsuranceError::PremiumTooHigh.into());
+    }
+    if !within_capacity(pool.locked, sum_insured, pool.total_assets, pool.params.capacity_bps) {
+        return Err(InsuranceError::CapacityExceeded.into());
+    }
+    let start = ctx.env().unix_timestamp;
+    // max_duration ≤ i64::MAX (checked at InitPool), so only the sum can overflow.
+    let end = i64::try_from(duration)
+        .ok()
+        .and_then(|d| start.checked_add(d))
+        .ok_or(InsuranceError::MathOverflow)?;
+    pool.total_assets = add(pool.total_assets, premium)?;
+    pool.locked = add(pool.locked, sum_insured)?;
+
+    let (pool_key, policy_key, buyer_token) = (ctx.key(0)?, ctx.key(1)?, ctx.key(2)?);
+    ctx.invoke(&token::transfer(&buyer_token, &pool.vault, &buyer, premium))?;
+    let policy =
+        Policy { pool: pool_key, holder: buyer, sum_insured, start, end, status: PolicyStatus::Active };
+    save(ctx, 0, &pool)?;
+    save(ctx, 1, &policy)?;
+    ctx.emit(&InsuranceEvent::PolicyPurchased {
+        pool: pool_key,
+        policy: policy_key,
+        holder: buyer,
+        sum_insured,
+        premium,
+        start,
+        end,
+    })
+}
+
+/// `[pool W, oracle R]`
+fn update_trigger_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
+    ctx.expect_accounts(2)?;
+    require_writable(ctx, 0)?;
+    let mut pool: Pool = load(ctx, 0)?;
+    if ctx.key(1)? != pool.oracle {
+        return Err(InsuranceError::WrongOracle.into());
+    }
+    ctx.consume(READ_COST)?;
+    let feed = ctx.account(1)?;
+    let price = oracle::read_price(&feed.data, &feed.owner, ctx.env().slot, pool.params.max_staleness_slots)
+        .map_err(|e| match e {
+            OracleError::StalePrice => InsuranceError::StalePrice,
+            _ => InsuranceError::InvalidOracle,
+        })?;
+    let now = ctx.env().unix_timestamp;
+    let next = next_trigger(pool.trigger, price, now);
+    if next == pool.trigger {
+        return Ok(());
+    }
+    let from = std::mem::replace(&mut pool.trigger, next);
+    save(ctx, 0, &pool)?;
+    let pool_key = ctx.key(0)?;
+    ctx.emit(&InsuranceEvent::TriggerChanged { pool: pool_key, from, to: next, price, time: now })
+}
+
+/// Loads the policy at `policy_i` and checks that it belongs to the pool at `pool_i`.
+fn load_policy(
+    ctx: &mut InvokeContext<'_, '_>,
+    policy_i: usize,
+    pool_i: usize,
+) -> Result<Policy, InstructionError> {
+    let policy: Policy = load(ctx, policy_i)?;
+    if policy.pool != ctx.key(pool_i)? {
+        return Err(InsuranceError::PolicyPoolMismatch.into());
+    }
+    Ok(policy)
+}
+
+/// `[policy W, pool W, vault W, holder token W, holder S]`
+fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
+    ctx.expect_accounts(5)?;
+    require_all_writable(ctx, &[0, 1, 2, 3])?;
+    let holder = ctx.signer(4)?;
+    let mut policy = load_policy(ctx, 0, 1)?;
+    let mut pool = load_pool_and_vault(ctx, 1, 2)?;
+    require_not_vault(ctx, 3, 2)?;
+    if holder != policy.holder {
+        return Err(InsuranceError::WrongHolder.into());
+    }
+    if policy.status != PolicyStatus::Active {
+        return Err(InsuranceError::PolicyNotActive.into());
+    }
+    let Trigger::Depegged { at, price } = pool.trigger else {
+        return Err(InsuranceError::NotDepegged.into());
+    };
+    if !(policy.start..policy.end).contains(&at) {
+        return Err(InsuranceError::OutsidePolicyWindow.into());
+    }
+    let payout = claim_payout(policy.sum_insured, price);
+    // locked ≥ sum_insured ≥ payout and total_assets ≥ locked: neither can underflow.
+    pool.locked = sub(pool.locked, policy.sum_insured)?;
+    pool.total_assets = sub(pool.total_assets, payout)?;
+    policy.status = PolicyStatus::Claimed;
+
+    let (policy_key, pool_key, holder_token) = (ctx.key(0)?, ctx.key(1)?, ctx.key(3)?);
+    if payout > 0 {
+        pay_out(ctx, &pool_key, &pool.vault, &holder_token, payout)?;
+    }
+    save(ctx, 0, &policy)?;
+    save(ctx, 1, &pool)?;
+    ctx.emit(&InsuranceEvent::Claimed { pool: pool_key, policy: policy_key, holder, payout })
+}
+
+/// `[policy W, pool W]`
+fn expire_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
+    ctx.expect_accounts(2)?;
+    require_all_writable(ctx, &[0, 1])?;
+    let mut policy = load_policy(ctx, 0, 1)?;
+    let mut pool: Pool = load(ctx, 1)?;
+    if policy.status != PolicyStatus::Active {
+        return Err(InsuranceError::PolicyNotActive.into());
+    }
+    if ctx.env().unix_timestamp < policy.end {
+        return Err(InsuranceError::NotExpired.into());
+    }
+    let alarm = match pool.trigger {
+        Trigger::Normal => None,
+        Trigger::Triggered { at } | Trigger::Depegged { at, .. } => Some(at),
+    };
+    if alarm.is_some_and(|at| (policy.start..policy.end).contains(&at)) {
+        return Err(InsuranceError::ClaimPending.into());
+    }
+    pool.locked = sub(pool.locked, policy.sum_insured)?;
+    policy.status = PolicyStatus::Expired;
+    save(ctx, 0, &policy)?;
+    save(ctx, 1, &pool)?;
+    let (pool_key, policy_key) = (ctx.key(1)?, ctx.key(0)?);
+    ctx.emit(&InsuranceEvent::Expired { pool: pool_key, policy: policy_key, sum_insured: policy.sum_insured })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instruction builders: each returns the exact access list of the table above.
+
+/// `InitPool`: opens the pool of `vault` (at [`pool_address`]`(vault)`) on `oracle`,
+/// `admin` signing. `vault` must be an empty token account owned by the pool's address;
+/// [`create_pool`] makes both in one transaction.
+/// Accounts: `[pool W(new), vault W, oracle R, admin S]`.
+pub fn init_pool(vault: &Pubkey, oracle: &Pubkey, admin: &Pubkey, params: PoolParams) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &InsuranceInstruction::InitPool { params },
+        vec![
+            AccountMeta::writable(pool_address(vault), false),
+            AccountMeta::writable(*vault, false),
+            AccountMeta::readonly(*oracle, false),
+            AccountMeta::readonly(*admin, true),
+        ],
+    )
+}
+
+/// A new pool on `mint` at [`pool_address`]`(vault)`: the vault token account at the
+/// fresh key `vault` owned by the pool's address (system `CreateAccount` and token
+/// `InitAccount`; `payer` and `vault` sign), then [`init_pool`] (`admin` signs). Put
+/// all three in one transaction, so nobody can touch the vault in between.
+pub fn create_pool(
+    payer: &Pubkey,
+    vault: &Pubkey,
+    mint: &Pubkey,
+    oracle: &Pubkey,
+    admin: &Pubkey,
+    params: PoolParams,
+) -> Vec<Instruction> {
+    let mut ixs = token::create_token_account(payer, vault, mint, &pool_address(vault));
+    ixs.push(init_pool(vault, oracle, admin, params));
+    ixs
+}
+
+fn capital_accounts(pool: &Pubkey, vault: &Pubkey, user_token: &Pubkey, owner: &Pubkey) -> Vec<AccountMeta> {
+    vec![
+        AccountMeta::writable(*pool, false),
+        AccountMeta::writable(*vault, false),
+        AccountMeta::writable(*user_token, false),
+        AccountMeta::writable(position_address(pool, owner), false),
+        AccountMeta::readonly(*owner, true),
+    ]
+}
+
+/// `DepositCapital`: `owner` (signs) deposits `amount` from `user_token` into `pool`,
+/// crediting shares to its position at [`position_address`]`(pool, owner)`, which the
+/// first deposit opens. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
+pub fn deposit_capital(
+    pool: &Pubkey,
+    vault: &Pubkey,
+    user_token: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &InsuranceInstruction::DepositCapital { amount },
+        capital_accounts(pool, vault, user_token, owner),
+    )
+}
+
+/// `WithdrawCapital`: `owner` (signs) redeems `shares` of its position for assets paid
+/// into `user_token`. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
+pub fn withdraw_capital(
+    pool: &Pubkey,
+    vault: &Pubkey,
+    user_token: &Pubkey,
+    owner: &Pubkey,
+    shares: u64,
+) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &InsuranceInstruction::WithdrawCapital { shares },
+        capital_accounts(pool, vault, user_token, owner),
+    )
+}
+
+/// `BuyPolicy`: `buyer` (signs) pays the premium from `buyer_token` for cover of
+/// `sum_insured` over the next `duration` seconds, recorded in `policy` (created for
+/// the insurance program, see [`buy_policy_with_new_account`]); fails if the premium
+/// is above `max_premium`. Accounts: `[pool W, policy W(new), buyer token W, vault W, buyer S]`.
+#[allow(clippy::too_many_arguments)]
+pub fn buy_policy(
+    pool: &Pubkey,
+    policy: &Pubkey,
+    buyer_token: &Pubkey,
+    vault: &Pubkey,
+    buyer: &Pubkey,
+    sum_insured: u64,
+    duration: u64,
+    max_premium: u64,
+) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &InsuranceInstruction::BuyPolicy { sum_insured, duration, max_premium },
+        vec![
+            AccountMeta::writable(*pool, false),
+            AccountMeta::writable(*policy, false),
+            AccountMeta::writable(*buyer_token, false),
+            AccountMeta::writable(*vault, false),
+            AccountMeta::readonly(*buyer, true),
+        ],
+    )
+}
+
+/// [`buy_policy`] into a new account at the fresh key `policy`: system `CreateAccount`
+/// ([`Policy::LEN`] bytes owned by the insurance program; `payer` and `policy` sign)
+/// then `BuyPolicy` (`buyer` signs), in one transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn buy_policy_with_new_account(
+    payer: &Pubkey,
+    policy: &Pubkey,
+    pool: &Pubkey,
+    buyer_token: &Pubkey,
+    vault: &Pubkey,
+    buyer: &Pubkey,
+    sum_insured: u64,
+    duration: u64,
+    max_premium: u64,
+) -> Vec<Instruction> {
+    vec![
+        system::create_account(payer, policy, 0, Policy::LEN as u32, &id()),
+        buy_policy(pool, policy, buyer_token, vault, buyer, sum_insured, duration, max_premium),
+    ]
+}
+
+/// `UpdateTrigger`: feeds `pool`'s trigger with `oracle`'s price; anyone may send it.
+/// Accounts: `[pool W, oracle R]`.
+pub fn update_trigger(pool: &Pubkey, oracle: &Pubkey) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &InsuranceInstruction::UpdateTrigger,
+        vec![AccountMeta::writable(*pool, false), AccountMeta::readonly(*oracle, false)],
+    )
+}
+
+/// `Claim`: `holder` (signs) claims `policy` after `pool`'s depeg; the payout goes to
+/// `holder_token`. Accounts: `[policy W, pool W, vault W, holder token W, holder S]`.
+pub fn claim(
+    policy: &Pubkey,
+    pool: &Pubkey,
+    vault: &Pubkey,
+    holder_token: &Pubkey,
+    holder: &Pubkey,
+) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &InsuranceInstruction::Claim,
+        vec![
+            AccountMeta::writable(*policy, false),
+            AccountMeta::writable(*pool, false),
+            AccountMeta::writable(*vault, false),
+            AccountMeta::writable(*holder_token, false),
+            AccountMeta::readonly(*holder, true),
+        ],
+    )
+}
+
+/// `Expire`: closes an ended `policy` of `pool`, releasing its cover; anyone may send it.
+/// Accounts: `[policy W, pool W]`.
+pub fn expire(policy: &Pubkey, pool: &Pubkey) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &InsuranceInstruction::Expire,
+        vec![AccountMeta::writable(*policy, false), AccountMeta::writable(*pool, false)],
+    )
 }

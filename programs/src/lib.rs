@@ -88,8 +88,8 @@ pub mod token;
 #[cfg(test)]
 mod tests;
 
-pub use error::{OracleError, StateError, TokenError};
 pub use amm::AmmProgram;
+pub use error::{OracleError, StateError, TokenError};
 pub use insurance::InsuranceProgram;
 pub use lending::LendingProgram;
 pub use oracle::OracleProgram;

@@ -37,10 +37,10 @@
 //! `ctx.invoke_signed(&transfer(&vault, &to, &authority_pda, amount), &[authority_seeds])`.
 //! A mint at a PDA ([`create_pda_mint`]) whose authority is a PDA (an LP mint)
 //! works the same way with [`mint_to`]. [`create_token_account`] /
-//! [`create_mint`] (system `CreateAccount`) work through `invoke_signed` too, but
-//! `CreateAccount` refuses an address that holds any balance, and a PDA is
-//! predictable: anyone could block it by sending it one unit first. `Assign`
-//! accepts such an address, and the init instructions size the data themselves.
+//! [`create_mint`] (system `CreateAccount`) work through `invoke_signed` too;
+//! both routes accept an address someone funded beforehand (a PDA is predictable,
+//! so refusing it would let anyone block it by sending it one unit first). The
+//! `Assign` route needs no payer, and the init instructions size the data themselves.
 //! Programs that only read a vault or mint use [`read_account`] / [`read_mint`].
 
 use std::sync::LazyLock;
@@ -434,15 +434,15 @@ pub fn create_token_account(
 /// A token account at a program-derived address `account`, for a program to run
 /// through `ctx.invoke_signed(&ix, &[account_seeds])`: system `Assign` to the token
 /// program (the PDA signs), then [`init_account`], which sizes the data. Unlike
-/// [`create_token_account`] this needs no payer and works even if someone sent the
-/// address a balance beforehand (which would make `CreateAccount` fail).
+/// [`create_token_account`] this needs no payer; like it, it works even if someone
+/// sent the address a balance beforehand.
 pub fn create_pda_token_account(account: &Pubkey, mint: &Pubkey, owner: &Pubkey) -> Vec<Instruction> {
     vec![system::assign(account, &id()), init_account(account, mint, owner)]
 }
 
 /// A mint at a program-derived address `mint`: system `Assign` to the token program
-/// (the PDA signs through `invoke_signed`), then [`init_mint`]. See
-/// [`create_pda_token_account`] for why this beats `CreateAccount` at a PDA.
+/// (the PDA signs through `invoke_signed`), then [`init_mint`]; like
+/// [`create_pda_token_account`], it needs no payer.
 pub fn create_pda_mint(mint: &Pubkey, authority: &Pubkey, decimals: u8) -> Vec<Instruction> {
     vec![system::assign(mint, &id()), init_mint(mint, authority, decimals)]
 }

@@ -1,8 +1,10 @@
 //! End-to-end tests: signed transactions through `Chain::execute_block`, one
 //! transaction per block, with the real registry.
 
+mod amm;
 mod cpi;
 pub(crate) mod harness;
+mod insurance;
 mod invariant;
 mod oracle;
 mod token;
