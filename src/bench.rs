@@ -97,3 +97,63 @@ pub fn sequential_tps(w: &Workload, end_to_end: bool, reps: usize) -> f64 {
     });
     w.len() as f64 / t.as_secs_f64()
 }
+
+/// Aggregated figures of one executor configuration over a workload.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunFigures {
+    /// Transactions per second (median repetition).
+    pub tps: f64,
+    /// Scheduler-thread nanoseconds per transaction (median repetition).
+    pub scheduler_ns_per_tx: f64,
+    /// Worker busy time over available worker time.
+    pub utilisation: f64,
+    /// Fraction of transactions that could not start on submit because of a conflict.
+    pub conflict_rate: f64,
+}
+
+/// Runs the whole workload through a parallel executor with `config`, `reps` times on
+/// fresh chains; with `end_to_end` decode and verification are timed too.
+pub fn parallel_figures(
+    w: &Workload,
+    config: parex_scheduler::ExecutorConfig,
+    end_to_end: bool,
+    reps: usize,
+) -> RunFigures {
+    let exec = parex_scheduler::ParallelExecutor::new(config);
+    let prepared: Vec<Vec<parex_scheduler::Prepared>> =
+        if end_to_end { Vec::new() } else { w.blocks.iter().map(|b| prepare_transactions(b)).collect() };
+    let mut runs: Vec<(Duration, parex_scheduler::BlockStats)> = (0..reps.max(1))
+        .map(|_| {
+            let mut chain = w.chain();
+            let mut elapsed = Duration::ZERO;
+            let mut total = parex_scheduler::BlockStats::default();
+            for (i, txs) in w.blocks.iter().enumerate() {
+                let block = parex_runtime::Block {
+                    slot: i as u64 + 1,
+                    unix_timestamp: 1_700_000_000 + i as i64,
+                    parent_hash: chain.tip().hash,
+                    transactions: txs.clone(),
+                };
+                let start = Instant::now();
+                let (result, stats) = if end_to_end {
+                    exec.execute_block(&mut chain, &block)
+                } else {
+                    exec.execute_prepared(&mut chain, &block.env(), &prepared[i])
+                }
+                .expect("block executes");
+                elapsed += start.elapsed();
+                std::hint::black_box(result);
+                total.add(&stats);
+            }
+            (elapsed, total)
+        })
+        .collect();
+    runs.sort_by_key(|r| r.0);
+    let (t, s) = runs[runs.len() / 2];
+    RunFigures {
+        tps: w.len() as f64 / t.as_secs_f64(),
+        scheduler_ns_per_tx: s.scheduler_ns_per_tx(),
+        utilisation: s.utilisation(config.threads),
+        conflict_rate: s.conflicts as f64 / s.executed.max(1) as f64,
+    }
+}

@@ -328,6 +328,18 @@ impl SanitizedTransaction {
         Self::decode(&tx.to_bytes())
     }
 
+    /// The wire encoding (identical to the bytes it was decoded from: decoding is strict,
+    /// so the encoding is canonical).
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = Vec::with_capacity(4 + 64 * self.signatures.len() + self.message_bytes.len());
+        out.extend_from_slice(&(self.signatures.len() as u32).to_le_bytes());
+        for s in &self.signatures {
+            out.extend_from_slice(&s.0);
+        }
+        out.extend_from_slice(&self.message_bytes);
+        Bytes::from(out)
+    }
+
     /// The fee payer.
     pub fn payer(&self) -> &Pubkey {
         &self.message.account_keys[0]

@@ -64,6 +64,9 @@ pub enum SchedulerError {
     /// A valid transaction got no outcome (would be a scheduler bug; checked, never silent).
     #[error("transaction {0} was scheduled but never executed")]
     LostTransaction(TxIndex),
+    /// Block production was misused (a caller bug in driving the producer).
+    #[error(transparent)]
+    Produce(#[from] crate::produce::ProduceError),
     /// The runtime failed (store error, block not extending the tip).
     #[error(transparent)]
     Runtime(#[from] RuntimeError),

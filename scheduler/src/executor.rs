@@ -1,36 +1,49 @@
 //! The parallel block executor: the scheduling core driven over worker threads.
 //!
 //! ```text
-//!   calling thread (scheduler)                      worker threads (N)
-//!   ──────────────────────────                      ──────────────────
-//!   prepare: decode + verify (all threads)
-//!   intern keys → dense ids, submit all to core
+//!   calling thread: scheduler + worker 0            helper threads 1..N
+//!   ────────────────────────────────────            ───────────────────
 //!   loop:
-//!     core.pop_ready() → chunk ──bounded chan──►   for tx in chunk:
-//!                                                    guard = lock-held access to slots
-//!                                                    copies in → execute_transaction → write back
-//!     core.complete(tx)  ◄──bounded chan── done ─   send (index, outcome) per chunk
+//!     intern + load the next slice of txs,
+//!       submit them to the core (pipelined)
+//!     core.pop_ready() → ready queue
+//!     split ready: a chunk per helper ──bounded──►  for tx in chunk:
+//!       with room, a share for itself                 guard = lock-held access to slots
+//!     run own share inline, complete at once          copies in → execute → write back
+//!     core.complete(tx) ◄──────────bounded── done ─ (index, outcome) per chunk
 //!   block end: receipts in block order, dirty slots → block hash → commit
 //! ```
+//!
+//! Why the calling thread works too: on a machine with N cores, N executing
+//! threads plus a scheduler thread oversubscribe the cores, and a chain of
+//! dependent transactions would pay a cross-thread hand-off per transaction.
+//! Here the caller keeps for itself the ready work that is not parallel (one
+//! ready transaction runs inline, with no hand-off at all) and hands out only
+//! the surplus, so `threads = N` means N threads executing.
+//!
+//! Why interning is pipelined: turning keys into dense ids and loading
+//! accounts from the store is serial work; submitting the block in slices lets
+//! helpers execute earlier transactions while the caller interns later ones.
+//! Slots are sized for the block's key count up front, so they never move.
 //!
 //! Workers touch account slots through [`crate::slots`], whose safety rests on
 //! the lock discipline of the core: a transaction is dispatched only when it
 //! holds every lock, and its locks are released only after its worker reported
-//! it done. Channels are bounded (each worker has at most
-//! [`MAX_CHUNKS_IN_FLIGHT`] chunks queued), so memory stays bounded.
+//! it done. Channels are bounded (each helper has at most
+//! [`MAX_CHUNKS_IN_FLIGHT`] chunks queued), so memory stays bounded. Threads are
+//! scoped to one block: spawning costs tens of microseconds against the
+//! milliseconds a block takes, and scoped threads borrow the block's data.
 //!
-//! Threads are scoped to one block: spawning two threads costs tens of
-//! microseconds against the milliseconds a block takes, and scoped threads
-//! borrow the block's data without reference counting.
-//!
-//! `threads = 1` runs the sequential executor inline: no channel and no
-//! scheduling cost, so one thread is never slower than the reference.
+//! `threads = 1` runs the sequential executor inline: one thread is never
+//! slower than the reference.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 use parex_runtime::{
-    AccountStore, Block, BlockEnv, BlockResult, Chain, Commit, ProgramRegistry, Receipt,
+    Account, AccountStore, Block, BlockEnv, BlockResult, Chain, Commit, ProgramRegistry, Receipt,
     SanitizedTransaction, TransactionError, TxOutcome, WorkingSet, execute_transaction,
 };
 
@@ -38,11 +51,15 @@ use crate::access::{AccountAccess, TxAccess, TxIndex};
 use crate::batch::BatchPlanner;
 use crate::error::SchedulerError;
 use crate::logic::ReplayScheduler;
-use crate::slots::{AccessGuard, SharedSlots};
+use crate::slots::{AccessGuard, Loader, SharedSlots};
 
-/// How many chunks a worker may have queued: enough to keep it busy while the
-/// scheduler reacts, small enough to keep the lock set small.
+/// How many chunks a helper may have queued: one to run, one to start right after.
 pub const MAX_CHUNKS_IN_FLIGHT: usize = 2;
+/// Transactions interned and submitted per step of the pipeline.
+const SUBMIT_SLICE: usize = 64;
+/// How many times a thread polls a channel before parking: a park and wake costs
+/// microseconds, longer than a typical transaction.
+const SPIN_POLLS: u32 = 2_000;
 
 /// Scheduling strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +95,7 @@ impl std::fmt::Display for Mode {
 /// Executor settings.
 #[derive(Clone, Copy, Debug)]
 pub struct ExecutorConfig {
-    /// Worker threads (1 = run inline, sequentially).
+    /// Executing threads, the calling thread included (1 = run inline, sequentially).
     pub threads: usize,
     /// Scheduling strategy.
     pub mode: Mode,
@@ -99,18 +116,20 @@ impl Default for ExecutorConfig {
 pub struct BlockStats {
     /// Transactions executed (valid ones).
     pub executed: u64,
-    /// Transactions that could not start when submitted because an earlier one held a
-    /// conflicting lock.
+    /// Transactions that had to wait on submit for an earlier conflicting one
+    /// (stream), or that landed after the first batch (batch).
     pub conflicts: u64,
-    /// Scheduler-thread time spent scheduling (submitting, dispatching, completing),
-    /// excluding time blocked waiting for workers.
+    /// Calling-thread time spent scheduling (interning, submitting, dispatching,
+    /// completing), excluding its own execution and time blocked waiting.
     pub scheduler_time: Duration,
     /// Wall time of the execution phase (after preparation).
     pub execute_time: Duration,
-    /// Per-worker time spent executing transactions, summed.
+    /// Time all threads spent executing transactions, summed.
     pub busy_time: Duration,
-    /// Chunks dispatched.
+    /// Chunks handed to helper threads.
     pub chunks: u64,
+    /// Transactions the calling thread executed itself.
+    pub inline: u64,
     /// Batches (batch mode only).
     pub batches: u64,
 }
@@ -121,10 +140,32 @@ impl BlockStats {
         self.scheduler_time.as_nanos() as f64 / self.executed.max(1) as f64
     }
 
-    /// Fraction of worker time spent executing, over `threads` workers.
+    /// Fraction of the threads' time spent executing transactions.
     pub fn utilisation(&self, threads: usize) -> f64 {
         self.busy_time.as_secs_f64()
             / (self.execute_time.as_secs_f64() * threads as f64).max(f64::MIN_POSITIVE)
+    }
+
+    /// Adds another block's figures.
+    pub fn add(&mut self, o: &BlockStats) {
+        let BlockStats {
+            executed,
+            conflicts,
+            scheduler_time,
+            execute_time,
+            busy_time,
+            chunks,
+            inline,
+            batches,
+        } = o;
+        self.executed += executed;
+        self.conflicts += conflicts;
+        self.scheduler_time += *scheduler_time;
+        self.execute_time += *execute_time;
+        self.busy_time += *busy_time;
+        self.chunks += chunks;
+        self.inline += inline;
+        self.batches += batches;
     }
 }
 
@@ -137,39 +178,73 @@ pub struct ParallelExecutor {
     config: ExecutorConfig,
 }
 
-/// A chunk of work sent to a worker.
-struct Chunk(Vec<TxIndex>);
-
-/// A worker's report on one chunk.
-enum Done {
-    Chunk { worker: usize, results: Vec<(TxIndex, TxOutcome)>, busy: Duration },
-    Panicked { worker: usize, message: String },
+/// Work for a helper: transactions with their access lists (copied, so the caller
+/// can keep growing its own). A transaction is looked up in the block by index, unless
+/// `owned` carries it (leader mode, where transactions come from a pool).
+#[derive(Default)]
+pub(crate) struct Chunk {
+    pub(crate) txs: Vec<TxIndex>,
+    pub(crate) owned: Vec<Arc<SanitizedTransaction>>,
+    pub(crate) access: Vec<AccountAccess>,
+    pub(crate) ends: Vec<u32>,
 }
 
-/// Everything workers read during a block.
-struct BlockView<'a> {
-    env: &'a BlockEnv,
-    registry: &'a ProgramRegistry,
-    txs: &'a [Prepared],
-    /// Per transaction, the range of its access list in `accounts`.
-    ranges: &'a [(u32, u32)],
-    accounts: &'a [AccountAccess],
-    slots: &'a SharedSlots,
+impl Chunk {
+    /// Appends transaction `idx` (carried along when `owned` is given).
+    pub(crate) fn push(
+        &mut self,
+        idx: TxIndex,
+        owned: Option<Arc<SanitizedTransaction>>,
+        access: &[AccountAccess],
+    ) {
+        self.txs.push(idx);
+        self.owned.extend(owned);
+        self.access.extend_from_slice(access);
+        self.ends.push(self.access.len() as u32);
+    }
 }
 
-impl BlockView<'_> {
-    fn access(&self, idx: TxIndex) -> &[AccountAccess] {
-        let (lo, hi) = self.ranges[idx as usize];
-        &self.accounts[lo as usize..hi as usize]
+/// A helper's report on one chunk.
+pub(crate) enum Done {
+    Chunk { helper: usize, results: Vec<(TxIndex, TxOutcome)>, busy: Duration },
+    Panicked { helper: usize, message: String },
+    StoreFailed(parex_runtime::RuntimeError),
+}
+
+/// What every executing thread reads during a block.
+pub(crate) struct WorkerView<'a> {
+    pub(crate) env: &'a BlockEnv,
+    pub(crate) registry: &'a ProgramRegistry,
+    pub(crate) txs: &'a [Prepared],
+    pub(crate) slots: &'a SharedSlots,
+    pub(crate) load: &'a Loader<'a>,
+}
+
+impl WorkerView<'_> {
+    /// Executes transaction `idx` of the block, whose access list is `access`.
+    fn run(
+        &self,
+        idx: TxIndex,
+        access: &[AccountAccess],
+        scratch: &mut Vec<Account>,
+    ) -> Result<TxOutcome, parex_runtime::RuntimeError> {
+        let tx = self.txs[idx as usize].as_ref().expect("only valid transactions are scheduled");
+        self.run_tx(tx, access, scratch)
     }
 
-    fn run(&self, idx: TxIndex, scratch: &mut Vec<parex_runtime::Account>) -> TxOutcome {
-        let tx = self.txs[idx as usize].as_ref().expect("only valid transactions are scheduled");
-        let access = self.access(idx);
-        // SAFETY: the scheduler dispatched `idx` only after granting all its locks, and
-        // releases them only after this worker reports it done (module doc).
+    /// Executes `tx`, whose access list is `access`, on the slots.
+    pub(crate) fn run_tx(
+        &self,
+        tx: &SanitizedTransaction,
+        access: &[AccountAccess],
+        scratch: &mut Vec<Account>,
+    ) -> Result<TxOutcome, parex_runtime::RuntimeError> {
+        // SAFETY: the transaction was dispatched only once no running transaction conflicts
+        // with it (the replay core granted all its locks, or the block producer placed it
+        // behind every conflicting one on this thread), and its locks are released only
+        // after this thread reports it done (module doc).
         let guard = unsafe { AccessGuard::new(self.slots, access) };
-        guard.load_all(scratch);
+        guard.load_all(&tx.message.account_keys, self.load, scratch)?;
         let outcome = execute_transaction(self.env, self.registry, tx, scratch);
         match outcome.commit {
             Commit::Nothing => {}
@@ -182,7 +257,7 @@ impl BlockView<'_> {
                 }
             }
         }
-        outcome
+        Ok(outcome)
     }
 }
 
@@ -214,7 +289,8 @@ impl ParallelExecutor {
         self.execute_prepared(chain, &block.env(), &prepared)
     }
 
-    /// Executes already prepared transactions as block `env` and commits.
+    /// Executes already prepared transactions as block `env` and commits. Nothing is
+    /// committed if it fails.
     pub fn execute_prepared<S: AccountStore>(
         &self,
         chain: &mut Chain<S>,
@@ -226,56 +302,40 @@ impl ParallelExecutor {
             let result = chain.execute_prepared(env, prepared)?;
             let executed = prepared.iter().filter(|p| p.is_ok()).count() as u64;
             let t = start.elapsed();
-            return Ok((
-                result,
-                BlockStats { executed, execute_time: t, busy_time: t, ..BlockStats::default() },
-            ));
-        }
-        // Intern every key once; build flat access lists.
-        let mut ws = WorkingSet::new();
-        let mut ranges = Vec::with_capacity(prepared.len());
-        let mut accounts: Vec<AccountAccess> = Vec::with_capacity(prepared.len() * 4);
-        let mut ids = Vec::with_capacity(64);
-        for entry in prepared {
-            let lo = accounts.len() as u32;
-            if let Ok(tx) = entry {
-                ids.clear();
-                ws.intern_tx(tx, chain.store(), &mut ids)?;
-                accounts.extend(ids.iter().enumerate().map(|(i, &id)| (id, tx.message.is_writable(i))));
-            }
-            ranges.push((lo, accounts.len() as u32));
-        }
-        let slots = SharedSlots::new(ws.take_slots(), self.config.checked);
-        let run = {
-            let view = BlockView {
-                env,
-                registry: chain.registry(),
-                txs: prepared,
-                ranges: &ranges,
-                accounts: &accounts,
-                slots: &slots,
+            let stats = BlockStats {
+                executed,
+                execute_time: t,
+                busy_time: t,
+                inline: executed,
+                ..BlockStats::default()
             };
-            self.run_workers(&view)
-        };
-        ws.put_slots(slots.into_inner());
-        let (outcomes, stats) = run?;
+            return Ok((result, stats));
+        }
+        // Upper bound on the block's distinct accounts: slots never move once shared.
+        let cap = prepared.iter().filter_map(|p| p.as_ref().ok()).map(|t| t.message.account_keys.len()).sum();
+        let slots = SharedSlots::new(cap, self.config.checked);
+        let mut ws = WorkingSet::new();
+        let store = chain.store();
+        let load = |key: &parex_runtime::Pubkey| store.get(key);
+        let view = WorkerView { env, registry: chain.registry(), txs: prepared, slots: &slots, load: &load };
+        let run = run_block(&self.config, &view, &mut ws);
+        let mut all = slots.into_inner();
+        all.truncate(ws.len());
+        ws.put_slots(all);
+        let done = run?;
         let mut dirty = vec![false; ws.len()];
         let mut receipts = Vec::with_capacity(prepared.len());
-        for (i, (entry, outcome)) in prepared.iter().zip(outcomes).enumerate() {
+        for (i, (entry, outcome)) in prepared.iter().zip(done.outcomes).enumerate() {
             match (entry, outcome) {
                 (Err(e), _) => receipts.push(Receipt::invalid(e.clone())),
-                (Ok(tx), Some(o)) => {
-                    let (lo, _) = ranges[i];
-                    let access = &accounts[lo as usize..];
+                (Ok(_), Some(o)) => {
+                    let (lo, hi) = done.ranges[i];
+                    let access = &done.access[lo as usize..hi as usize];
                     match o.commit {
                         Commit::Nothing => {}
                         Commit::PayerOnly => dirty[access[0].0 as usize] = true,
                         Commit::Writable => {
-                            for (j, _) in tx.message.account_keys.iter().enumerate() {
-                                if access[j].1 {
-                                    dirty[access[j].0 as usize] = true;
-                                }
-                            }
+                            access.iter().filter(|a| a.1).for_each(|a| dirty[a.0 as usize] = true)
                         }
                     }
                     receipts.push(o.receipt);
@@ -283,214 +343,355 @@ impl ParallelExecutor {
                 (Ok(_), None) => return Err(SchedulerError::LostTransaction(i as TxIndex)),
             }
         }
-        let result = chain.finish_block(env, &ws, &dirty, receipts)?;
-        Ok((result, stats))
-    }
-
-    /// Runs every valid transaction on the workers; outcome `i` belongs to transaction `i`.
-    fn run_workers(
-        &self,
-        view: &BlockView<'_>,
-    ) -> Result<(Vec<Option<TxOutcome>>, BlockStats), SchedulerError> {
-        let threads = self.config.threads;
-        let (done_tx, done_rx) = bounded::<Done>(threads * MAX_CHUNKS_IN_FLIGHT);
-        std::thread::scope(|s| {
-            let mut senders = Vec::with_capacity(threads);
-            for worker in 0..threads {
-                let (tx, rx) = bounded::<Chunk>(MAX_CHUNKS_IN_FLIGHT);
-                senders.push(tx);
-                let done = done_tx.clone();
-                s.spawn(move || worker_loop(worker, view, rx, done));
-            }
-            drop(done_tx);
-            let result = match self.config.mode {
-                Mode::Stream => self.drive_stream(view, &senders, &done_rx),
-                Mode::Batch => self.drive_batches(view, &senders, &done_rx),
-            };
-            // Closing the chunk channels ends the workers; the scope joins them.
-            drop(senders);
-            result
-        })
-    }
-
-    fn drive_stream(
-        &self,
-        view: &BlockView<'_>,
-        senders: &[Sender<Chunk>],
-        done: &Receiver<Done>,
-    ) -> Result<(Vec<Option<TxOutcome>>, BlockStats), SchedulerError> {
-        let start = Instant::now();
-        let mut waiting = Duration::ZERO;
-        let mut core = ReplayScheduler::with_capacity(view.slots_len(), view.txs.len(), view.accounts.len());
-        let mut valid = 0usize;
-        for (i, entry) in view.txs.iter().enumerate() {
-            if let Ok(tx) = entry {
-                let cost = tx.message.compute_unit_limit as u64;
-                core.submit(TxAccess::new(i as TxIndex, view.access(i as TxIndex), cost))?;
-                valid += 1;
-            }
-        }
-        let mut d = Dispatcher::new(senders.len(), self.config.max_chunk, view.txs.len());
-        let mut ready = Vec::new();
-        while d.completed < valid {
-            while let Some(idx) = core.pop_ready() {
-                ready.push(idx);
-            }
-            d.dispatch(&mut ready, senders)?;
-            let t = Instant::now();
-            let msg = done.recv().map_err(|_| SchedulerError::WorkerChannelClosed)?;
-            waiting += t.elapsed();
-            for idx in d.receive(msg)? {
-                core.complete(idx)?;
-            }
-        }
-        let elapsed = start.elapsed();
-        let stats = BlockStats {
-            executed: valid as u64,
-            conflicts: core.stats().blocked_on_submit,
-            scheduler_time: elapsed.saturating_sub(waiting),
-            execute_time: elapsed,
-            busy_time: d.busy,
-            chunks: d.chunks,
-            batches: 0,
-        };
-        Ok((d.outcomes, stats))
-    }
-
-    fn drive_batches(
-        &self,
-        view: &BlockView<'_>,
-        senders: &[Sender<Chunk>],
-        done: &Receiver<Done>,
-    ) -> Result<(Vec<Option<TxOutcome>>, BlockStats), SchedulerError> {
-        let start = Instant::now();
-        let mut waiting = Duration::ZERO;
-        let valid: Vec<TxAccess<'_>> = view
-            .txs
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.is_ok())
-            .map(|(i, _)| TxAccess::new(i as TxIndex, view.access(i as TxIndex), 0))
-            .collect();
-        let batches = BatchPlanner::new().plan(&valid);
-        let mut d = Dispatcher::new(senders.len(), self.config.max_chunk, view.txs.len());
-        let mut conflicts = 0u64;
-        let mut target = 0usize;
-        for (bi, batch) in batches.iter().enumerate() {
-            if bi > 0 {
-                conflicts += batch.len() as u64;
-            }
-            target += batch.len();
-            let mut ready: Vec<TxIndex> = batch.to_vec();
-            // Barrier: every transaction of this batch completes before the next starts.
-            while d.completed < target {
-                d.dispatch(&mut ready, senders)?;
-                let t = Instant::now();
-                let msg = done.recv().map_err(|_| SchedulerError::WorkerChannelClosed)?;
-                waiting += t.elapsed();
-                d.receive(msg)?;
-            }
-        }
-        let elapsed = start.elapsed();
-        let stats = BlockStats {
-            executed: valid.len() as u64,
-            conflicts,
-            scheduler_time: elapsed.saturating_sub(waiting),
-            execute_time: elapsed,
-            busy_time: d.busy,
-            chunks: d.chunks,
-            batches: batches.len() as u64,
-        };
-        Ok((d.outcomes, stats))
+        let result = chain.finish_block(env, ws, &dirty, receipts)?;
+        Ok((result, done.stats))
     }
 }
 
-impl BlockView<'_> {
-    fn slots_len(&self) -> usize {
-        self.accounts.iter().map(|&(id, _)| id as usize + 1).max().unwrap_or(0)
-    }
-}
-
-/// Hands ready transactions to workers in chunks, least-loaded worker first, and
-/// collects their outcomes.
-struct Dispatcher {
-    in_flight: Vec<usize>,
-    max_chunk: usize,
+/// The outcome of the execution phase, with the access lists the caller built.
+struct BlockRun {
     outcomes: Vec<Option<TxOutcome>>,
-    completed: usize,
-    busy: Duration,
-    chunks: u64,
+    access: Vec<AccountAccess>,
+    ranges: Vec<(u32, u32)>,
+    stats: BlockStats,
 }
 
-impl Dispatcher {
-    fn new(workers: usize, max_chunk: usize, txs: usize) -> Self {
+fn run_block(
+    config: &ExecutorConfig,
+    view: &WorkerView<'_>,
+    ws: &mut WorkingSet,
+) -> Result<BlockRun, SchedulerError> {
+    let helpers = config.threads - 1;
+    let (done_tx, done_rx) = bounded::<Done>(helpers * MAX_CHUNKS_IN_FLIGHT);
+    std::thread::scope(|s| {
+        let mut senders = Vec::with_capacity(helpers);
+        for helper in 0..helpers {
+            let (tx, rx) = bounded::<Chunk>(MAX_CHUNKS_IN_FLIGHT);
+            senders.push(tx);
+            let done = done_tx.clone();
+            s.spawn(move || helper_loop(helper, view, rx, done));
+        }
+        drop(done_tx);
+        let mut d = Driver::new(config, view, ws, senders, done_rx);
+        let result = match config.mode {
+            Mode::Stream => d.run_stream(),
+            Mode::Batch => d.run_batches(),
+        };
+        // Closing the chunk channels ends the helpers; the scope joins them.
+        let Driver { senders, outcomes, access, ranges, stats, .. } = d;
+        drop(senders);
+        result.map(|()| BlockRun { outcomes, access, ranges, stats })
+    })
+}
+
+/// The calling thread's state during one block.
+struct Driver<'d, 'a> {
+    config: &'d ExecutorConfig,
+    view: &'d WorkerView<'a>,
+    ws: &'d mut WorkingSet,
+    senders: Vec<Sender<Chunk>>,
+    done: Receiver<Done>,
+    core: ReplayScheduler,
+    /// Access lists of submitted transactions, back to back; `ranges[i]` locates tx `i`'s.
+    access: Vec<AccountAccess>,
+    ranges: Vec<(u32, u32)>,
+    outcomes: Vec<Option<TxOutcome>>,
+    /// Ready transactions nobody waits for: any thread may run them.
+    ready: VecDeque<TxIndex>,
+    /// Ready transactions that later ones are queued behind: the calling thread runs
+    /// them itself and completes them at once, so the critical path never waits for a
+    /// helper's chunk to finish and a message to come back.
+    critical: VecDeque<TxIndex>,
+    /// Transactions queued at each helper.
+    queued: Vec<usize>,
+    chunks_queued: Vec<usize>,
+    next_submit: usize,
+    valid: usize,
+    completed: usize,
+    scratch: Vec<Account>,
+    stats: BlockStats,
+    /// Time the calling thread spent executing or blocked waiting.
+    not_scheduling: Duration,
+}
+
+impl<'d, 'a> Driver<'d, 'a> {
+    fn new(
+        config: &'d ExecutorConfig,
+        view: &'d WorkerView<'a>,
+        ws: &'d mut WorkingSet,
+        senders: Vec<Sender<Chunk>>,
+        done: Receiver<Done>,
+    ) -> Self {
+        let n = view.txs.len();
+        let helpers = senders.len();
         Self {
-            in_flight: vec![0; workers],
-            max_chunk,
-            outcomes: (0..txs).map(|_| None).collect(),
+            config,
+            view,
+            ws,
+            senders,
+            done,
+            core: ReplayScheduler::with_capacity(view.slots_len(), n, view.slots_len()),
+            access: Vec::with_capacity(view.slots_len()),
+            ranges: vec![(0, 0); n],
+            outcomes: (0..n).map(|_| None).collect(),
+            ready: VecDeque::new(),
+            critical: VecDeque::new(),
+            queued: vec![0; helpers],
+            chunks_queued: vec![0; helpers],
+            next_submit: 0,
+            valid: view.txs.iter().filter(|t| t.is_ok()).count(),
             completed: 0,
-            busy: Duration::ZERO,
-            chunks: 0,
+            scratch: Vec::new(),
+            stats: BlockStats::default(),
+            not_scheduling: Duration::ZERO,
         }
     }
 
-    /// Sends as much of `ready` as the workers' queues take, splitting it evenly so
-    /// that parallel work is not serialised into one worker's chunk.
-    fn dispatch(
-        &mut self,
-        ready: &mut Vec<TxIndex>,
-        senders: &[Sender<Chunk>],
-    ) -> Result<(), SchedulerError> {
-        let workers = senders.len();
-        while !ready.is_empty() {
-            // The worker with the fewest queued chunks: cheapest to wait for.
-            let (w, &load) =
-                self.in_flight.iter().enumerate().min_by_key(|&(_, &n)| n).expect("at least one worker");
-            if load >= MAX_CHUNKS_IN_FLIGHT {
+    /// Interns transactions `next_submit..upto` to dense ids and records their access
+    /// lists; with `submit`, also hands them to the core. Accounts are loaded later, by
+    /// whichever thread touches them first.
+    fn intern_until(&mut self, upto: usize, submit: bool) -> Result<(), SchedulerError> {
+        for i in self.next_submit..upto {
+            let Ok(tx) = &self.view.txs[i] else { continue };
+            let lo = self.access.len() as u32;
+            for (k, key) in tx.message.account_keys.iter().enumerate() {
+                let (id, _) = self.ws.intern_key(key);
+                self.access.push((id, tx.message.is_writable(k)));
+            }
+            let hi = self.access.len() as u32;
+            self.ranges[i] = (lo, hi);
+            if submit {
+                let cost = tx.message.compute_unit_limit as u64;
+                self.core.submit(TxAccess::new(
+                    i as TxIndex,
+                    &self.access[lo as usize..hi as usize],
+                    cost,
+                ))?;
+            }
+        }
+        self.next_submit = upto;
+        Ok(())
+    }
+
+    fn run_stream(&mut self) -> Result<(), SchedulerError> {
+        let start = Instant::now();
+        let n = self.view.txs.len();
+        let low_water = self.config.max_chunk * self.config.threads * 2;
+        loop {
+            self.drain_done()?;
+            if self.next_submit < n
+                && self.ready.len() + self.critical.len() + self.core.ready_len() < low_water
+            {
+                self.intern_until((self.next_submit + SUBMIT_SLICE).min(n), true)?;
+            }
+            while let Some(idx) = self.core.pop_ready() {
+                if self.core.has_waiters(idx) {
+                    self.critical.push_back(idx);
+                } else {
+                    self.ready.push_back(idx);
+                }
+            }
+            self.dispatch()?;
+            if !self.ready.is_empty() || !self.critical.is_empty() {
+                self.run_own_share()?;
+                continue;
+            }
+            if self.next_submit < n {
+                continue;
+            }
+            if self.completed == self.valid {
                 break;
             }
-            let size = ready.len().div_ceil(workers).clamp(1, self.max_chunk);
-            let chunk: Vec<TxIndex> = ready.drain(..size).collect();
-            senders[w].send(Chunk(chunk)).map_err(|_| SchedulerError::WorkerChannelClosed)?;
-            self.in_flight[w] += 1;
-            self.chunks += 1;
+            self.wait_done()?;
+        }
+        self.stats.conflicts = self.core.stats().blocked_on_submit;
+        self.finish_stats(start);
+        Ok(())
+    }
+
+    fn run_batches(&mut self) -> Result<(), SchedulerError> {
+        let start = Instant::now();
+        self.intern_until(self.view.txs.len(), false)?;
+        let valid: Vec<TxAccess<'_>> = (0..self.view.txs.len())
+            .filter(|&i| self.view.txs[i].is_ok())
+            .map(|i| {
+                let (lo, hi) = self.ranges[i];
+                TxAccess::new(i as TxIndex, &self.access[lo as usize..hi as usize], 0)
+            })
+            .collect();
+        let plan = BatchPlanner::new().plan(&valid);
+        drop(valid);
+        let mut target = 0;
+        for (bi, batch) in plan.iter().enumerate() {
+            if bi > 0 {
+                self.stats.conflicts += batch.len() as u64;
+            }
+            target += batch.len();
+            self.ready.extend(batch.iter().copied());
+            // Barrier: the whole batch completes before the next starts.
+            while self.completed < target {
+                self.drain_done()?;
+                self.dispatch()?;
+                if !self.ready.is_empty() {
+                    self.run_own_share()?;
+                } else if self.completed < target {
+                    self.wait_done()?;
+                }
+            }
+        }
+        self.stats.batches = plan.len() as u64;
+        self.finish_stats(start);
+        Ok(())
+    }
+
+    fn finish_stats(&mut self, start: Instant) {
+        let elapsed = start.elapsed();
+        self.stats.executed = self.valid as u64;
+        self.stats.execute_time = elapsed;
+        self.stats.scheduler_time = elapsed.saturating_sub(self.not_scheduling);
+    }
+
+    /// The share of the ready work each executing thread should take now.
+    fn share(&self) -> usize {
+        (self.ready.len() + self.critical.len()).div_ceil(self.config.threads).clamp(1, self.config.max_chunk)
+    }
+
+    /// Hands chunks of non-critical ready work to helpers with room, least-loaded first,
+    /// keeping back one transaction for the calling thread when it has no critical work
+    /// (a lone ready transaction never pays a hand-off).
+    fn dispatch(&mut self) -> Result<(), SchedulerError> {
+        loop {
+            let keep = usize::from(self.critical.is_empty());
+            if self.ready.len() <= keep {
+                break;
+            }
+            let Some(h) = (0..self.senders.len())
+                .filter(|&h| self.chunks_queued[h] < MAX_CHUNKS_IN_FLIGHT)
+                .min_by_key(|&h| self.queued[h])
+            else {
+                break;
+            };
+            let size = self.share().min(self.ready.len() - keep);
+            let mut chunk = Chunk::default();
+            for idx in self.ready.drain(..size) {
+                let (lo, hi) = self.ranges[idx as usize];
+                chunk.push(idx, None, &self.access[lo as usize..hi as usize]);
+            }
+            self.senders[h].send(chunk).map_err(|_| SchedulerError::WorkerChannelClosed)?;
+            self.queued[h] += size;
+            self.chunks_queued[h] += 1;
+            self.stats.chunks += 1;
         }
         Ok(())
     }
 
-    /// Records a worker's report; returns the transactions it completed.
-    fn receive(&mut self, msg: Done) -> Result<Vec<TxIndex>, SchedulerError> {
-        match msg {
-            Done::Chunk { worker, results, busy } => {
-                self.in_flight[worker] -= 1;
-                self.busy += busy;
-                self.completed += results.len();
-                Ok(results
-                    .into_iter()
-                    .map(|(idx, outcome)| {
-                        self.outcomes[idx as usize] = Some(outcome);
-                        idx
-                    })
-                    .collect())
+    /// Executes the calling thread's share of the ready work inline, critical work
+    /// first, and completes each transaction at once, so its dependents become ready
+    /// without a hand-off.
+    fn run_own_share(&mut self) -> Result<(), SchedulerError> {
+        let t = Instant::now();
+        for _ in 0..self.share() {
+            let Some(idx) = self.critical.pop_front().or_else(|| self.ready.pop_front()) else { break };
+            let (lo, hi) = self.ranges[idx as usize];
+            let outcome = self.view.run(idx, &self.access[lo as usize..hi as usize], &mut self.scratch)?;
+            self.outcomes[idx as usize] = Some(outcome);
+            self.completed += 1;
+            self.stats.inline += 1;
+            if self.config.mode == Mode::Stream {
+                self.core.complete(idx)?;
             }
-            Done::Panicked { worker, message } => Err(SchedulerError::WorkerPanicked { worker, message }),
+        }
+        let spent = t.elapsed();
+        self.stats.busy_time += spent;
+        self.not_scheduling += spent;
+        Ok(())
+    }
+
+    fn drain_done(&mut self) -> Result<(), SchedulerError> {
+        while let Ok(msg) = self.done.try_recv() {
+            self.on_done(msg)?;
+        }
+        Ok(())
+    }
+
+    fn wait_done(&mut self) -> Result<(), SchedulerError> {
+        let t = Instant::now();
+        let msg = recv_spin(&self.done).ok_or(SchedulerError::WorkerChannelClosed)?;
+        self.not_scheduling += t.elapsed();
+        self.on_done(msg)
+    }
+
+    fn on_done(&mut self, msg: Done) -> Result<(), SchedulerError> {
+        match msg {
+            Done::Chunk { helper, results, busy } => {
+                self.queued[helper] -= results.len();
+                self.chunks_queued[helper] -= 1;
+                self.stats.busy_time += busy;
+                self.completed += results.len();
+                for (idx, outcome) in results {
+                    self.outcomes[idx as usize] = Some(outcome);
+                    if self.config.mode == Mode::Stream {
+                        self.core.complete(idx)?;
+                    }
+                }
+                Ok(())
+            }
+            Done::Panicked { helper, message } => {
+                Err(SchedulerError::WorkerPanicked { worker: helper + 1, message })
+            }
+            Done::StoreFailed(e) => Err(SchedulerError::Runtime(e)),
         }
     }
 }
 
-fn worker_loop(worker: usize, view: &BlockView<'_>, chunks: Receiver<Chunk>, done: Sender<Done>) {
+impl WorkerView<'_> {
+    fn slots_len(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+/// Receives the next message, polling briefly before parking; `None` once the channel
+/// is closed and empty.
+pub(crate) fn recv_spin<T>(rx: &Receiver<T>) -> Option<T> {
+    for _ in 0..SPIN_POLLS {
+        match rx.try_recv() {
+            Ok(m) => return Some(m),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
+            Err(crossbeam_channel::TryRecvError::Empty) => std::hint::spin_loop(),
+        }
+    }
+    rx.recv().ok()
+}
+
+pub(crate) fn helper_loop(helper: usize, view: &WorkerView<'_>, chunks: Receiver<Chunk>, done: Sender<Done>) {
     let mut scratch = Vec::new();
-    for Chunk(chunk) in chunks {
+    while let Some(chunk) = recv_spin(&chunks) {
         let start = Instant::now();
         // Programs' panics are caught per transaction by the runtime; a panic here is a
-        // bug in the executor itself (or checked mode firing): report it, do not hang.
+        // bug in the executor itself (or checked mode firing): report it, never hang.
         let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            chunk.iter().map(|&idx| (idx, view.run(idx, &mut scratch))).collect::<Vec<_>>()
+            let mut lo = 0usize;
+            chunk
+                .txs
+                .iter()
+                .zip(&chunk.ends)
+                .enumerate()
+                .map(|(k, (&idx, &hi))| {
+                    let access = &chunk.access[lo..hi as usize];
+                    let out = match chunk.owned.get(k) {
+                        Some(tx) => view.run_tx(tx, access, &mut scratch),
+                        None => view.run(idx, access, &mut scratch),
+                    };
+                    lo = hi as usize;
+                    out.map(|o| (idx, o))
+                })
+                .collect::<Result<Vec<_>, _>>()
         }));
         let msg = match results {
-            Ok(results) => Done::Chunk { worker, results, busy: start.elapsed() },
+            Ok(Ok(results)) => Done::Chunk { helper, results, busy: start.elapsed() },
+            Ok(Err(e)) => Done::StoreFailed(e),
             Err(p) => Done::Panicked {
-                worker,
+                helper,
                 message: p
                     .downcast_ref::<String>()
                     .cloned()

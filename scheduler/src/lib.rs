@@ -46,9 +46,10 @@ pub mod access;
 pub mod batch;
 pub mod error;
 pub mod executor;
+pub mod leader;
 pub mod lock_table;
 pub mod logic;
-// pub mod produce;
+pub mod produce;
 mod slots;
 
 pub use error::SchedulerError;

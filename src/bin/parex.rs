@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use parex::bench;
+use parex::scheduler::ExecutorConfig;
 use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 #[derive(Parser)]
@@ -37,6 +38,12 @@ struct BenchArgs {
     /// Repetitions per figure (the median is reported).
     #[arg(long, default_value_t = 5)]
     reps: usize,
+    /// Worker thread counts to measure (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Scheduling modes to measure against the sequential executor.
+    #[arg(long, value_delimiter = ',', default_value = "batch,stream")]
+    mode: Vec<parex::scheduler::Mode>,
     /// A small, fast run (CI smoke check; figures are not meaningful).
     #[arg(long)]
     quick: bool,
@@ -56,19 +63,10 @@ fn run_bench(mut a: BenchArgs) {
         a.blocks = a.blocks.min(2);
         a.reps = a.reps.min(2);
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "parex bench — {} core(s), seed {}, {} blocks × {} txs, {} accounts, median of {} reps",
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-        a.seed,
-        a.blocks,
-        a.block_size,
-        a.accounts,
-        a.reps
-    );
-    println!();
-    println!(
-        "{:<20} {:>12} {:>16} {:>16} {:>16} {:>16}",
-        "workload", "decode ns/tx", "verify/s single", "verify/s batch64", "seq TPS (exec)", "seq TPS (e2e)"
+        "parex bench — {cores} core(s), seed {}, {} blocks × {} txs, {} accounts, median of {} reps",
+        a.seed, a.blocks, a.block_size, a.accounts, a.reps
     );
     for kind in &a.workload {
         let w = Workload::generate(WorkloadConfig {
@@ -82,16 +80,35 @@ fn run_bench(mut a: BenchArgs) {
         let sigs = 4096.min(w.len());
         let single = bench::verify_per_sec(&w, None, sigs, a.reps);
         let batch = bench::verify_per_sec(&w, Some(64), sigs, a.reps);
-        let exec = bench::sequential_tps(&w, false, a.reps);
+        let seq = bench::sequential_tps(&w, false, a.reps);
         let e2e = bench::sequential_tps(&w, true, a.reps);
+        println!();
         println!(
-            "{:<20} {:>12.0} {:>16.0} {:>16.0} {:>16.0} {:>16.0}",
-            kind.to_string(),
-            decode,
-            single,
-            batch,
-            exec,
-            e2e
+            "{kind}: decode {decode:.0} ns/tx · verify/s/core single {single:.0}, batch-64 {batch:.0} · sequential {seq:.0} TPS (exec), {e2e:.0} TPS (end-to-end)"
         );
+        println!(
+            "  {:<10} {:>7} {:>12} {:>9} {:>12} {:>6} {:>9}",
+            "mode", "threads", "TPS (exec)", "speedup", "sched ns/tx", "util", "conflict"
+        );
+        println!(
+            "  {:<10} {:>7} {:>12.0} {:>8.2}× {:>12} {:>6} {:>9}",
+            "sequential", 1, seq, 1.0, "-", "-", "-"
+        );
+        for &mode in &a.mode {
+            for &threads in &a.threads {
+                let cfg = ExecutorConfig { threads, mode, max_chunk: 32, checked: false };
+                let f = bench::parallel_figures(&w, cfg, false, a.reps);
+                println!(
+                    "  {:<10} {:>7} {:>12.0} {:>8.2}× {:>12.1} {:>5.0}% {:>8.1}%",
+                    mode.to_string(),
+                    threads,
+                    f.tps,
+                    f.tps / seq,
+                    f.scheduler_ns_per_tx,
+                    f.utilisation * 100.0,
+                    f.conflict_rate * 100.0
+                );
+            }
+        }
     }
 }
