@@ -77,13 +77,8 @@ pub fn sequential_tps(w: &Workload, end_to_end: bool, reps: usize) -> f64 {
     let t = median_time(reps, || {
         let mut chain = w.chain();
         let mut elapsed = Duration::ZERO;
-        for (i, txs) in w.blocks.iter().enumerate() {
-            let block = parex_runtime::Block {
-                slot: i as u64 + 1,
-                unix_timestamp: 1_700_000_000 + i as i64,
-                parent_hash: chain.tip().hash,
-                transactions: txs.clone(),
-            };
+        for i in 0..w.blocks.len() {
+            let block = w.block(i, chain.tip().hash);
             let start = Instant::now();
             let result = if end_to_end {
                 chain.execute_block(&block)
@@ -127,13 +122,8 @@ pub fn parallel_figures(
             let mut chain = w.chain();
             let mut elapsed = Duration::ZERO;
             let mut total = parex_scheduler::BlockStats::default();
-            for (i, txs) in w.blocks.iter().enumerate() {
-                let block = parex_runtime::Block {
-                    slot: i as u64 + 1,
-                    unix_timestamp: 1_700_000_000 + i as i64,
-                    parent_hash: chain.tip().hash,
-                    transactions: txs.clone(),
-                };
+            for i in 0..w.blocks.len() {
+                let block = w.block(i, chain.tip().hash);
                 let start = Instant::now();
                 let (result, stats) = if end_to_end {
                     exec.execute_block(&mut chain, &block)

@@ -11,11 +11,14 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 use parex_runtime::{
-    Chain, Genesis, Instruction, Keypair, MemoryStore, Message, ProgramRegistry, Transaction,
+    AccountStore, Chain, Genesis, Instruction, Keypair, MemoryStore, Message, ProgramRegistry, Transaction,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Zipf};
+
+/// Unix time of slot 0 in generated chains.
+pub const BASE_TIME: i64 = 1_700_000_000;
 
 /// Balance every generated account starts with: enough for any workload's fees.
 pub const START_BALANCE: u64 = 1_000_000_000_000;
@@ -104,8 +107,8 @@ impl Default for WorkloadConfig {
 pub struct Workload {
     /// What was generated.
     pub config: WorkloadConfig,
-    /// The initial state.
-    pub genesis: Genesis,
+    /// The state the blocks start from (genesis plus any setup blocks, e.g. pools).
+    pub base: MemoryStore,
     /// The programs the blocks use.
     pub registry: ProgramRegistry,
     /// Transactions of each block, in block order.
@@ -122,12 +125,24 @@ impl Workload {
             let unsigned: Vec<(Message, Vec<u64>)> = (0..config.block_size).map(|_| g.next_tx()).collect();
             blocks.push(g.sign_all(unsigned));
         }
-        Self { config, genesis: g.genesis, registry, blocks }
+        Self { config, base: g.genesis.into_store(), registry, blocks }
     }
 
-    /// A fresh chain at genesis.
+    /// A fresh chain at the workload's base state.
     pub fn chain(&self) -> Chain<MemoryStore> {
-        self.genesis.clone().into_chain(self.registry.clone())
+        Chain::new(self.base.clone(), self.registry.clone())
+    }
+
+    /// Block `i` of the workload on top of `parent` (slot after the base state's tip,
+    /// half a second per slot).
+    pub fn block(&self, i: usize, parent: parex_runtime::Hash) -> parex_runtime::Block {
+        let slot = self.base.tip().slot + 1 + i as u64;
+        parex_runtime::Block {
+            slot,
+            unix_timestamp: BASE_TIME + slot as i64 / 2,
+            parent_hash: parent,
+            transactions: self.blocks[i].clone(),
+        }
     }
 
     /// Total number of transactions.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use parex::runtime::{
-    Account, Block, BlockResult, Genesis, Keypair, Message, ProgramRegistry, Transaction,
+    Account, Block, BlockResult, Chain, Genesis, Keypair, MemoryStore, Message, ProgramRegistry, Transaction,
     prepare_transactions,
 };
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
@@ -21,20 +21,30 @@ const THREADS: [usize; 5] = [1, 2, 3, 4, 8];
 /// Executes `blocks` from `genesis` sequentially, then in parallel for every thread
 /// count and mode, and asserts identical receipts, block hashes and final state.
 fn assert_parallel_equals_sequential(genesis: &Genesis, registry: &ProgramRegistry, blocks: &[Vec<Bytes>]) {
+    assert_parallel_equals_sequential_from(&genesis.clone().into_store(), registry, blocks);
+}
+
+/// As [`assert_parallel_equals_sequential`], from any base state.
+fn assert_parallel_equals_sequential_from(
+    base: &MemoryStore,
+    registry: &ProgramRegistry,
+    blocks: &[Vec<Bytes>],
+) {
     let prepared: Vec<_> = blocks.iter().map(|b| prepare_transactions(b)).collect();
-    let mut seq = genesis.clone().into_chain(registry.clone());
+    let fresh = || Chain::new(base.clone(), registry.clone());
+    let mut seq = fresh();
     let mut expected: Vec<BlockResult> = Vec::new();
-    for (i, p) in prepared.iter().enumerate() {
-        let env = block_at(i, seq.tip().hash, Vec::new()).env();
+    for p in &prepared {
+        let env = block_at(seq.tip().slot, seq.tip().hash, Vec::new()).env();
         expected.push(seq.execute_prepared(&env, p).unwrap());
     }
     let expected_state = seq.store().state_hash();
     for mode in [Mode::Stream, Mode::Batch] {
         for threads in THREADS {
             let exec = ParallelExecutor::new(ExecutorConfig { threads, mode, max_chunk: 4, checked: true });
-            let mut par = genesis.clone().into_chain(registry.clone());
+            let mut par = fresh();
             for (i, p) in prepared.iter().enumerate() {
-                let env = block_at(i, par.tip().hash, Vec::new()).env();
+                let env = block_at(par.tip().slot, par.tip().hash, Vec::new()).env();
                 let (got, _) = exec.execute_prepared(&mut par, &env, p).unwrap();
                 assert_eq!(got.receipts, expected[i].receipts, "receipts, block {i}, {mode} × {threads}");
                 assert_eq!(got.hash, expected[i].hash, "block hash, block {i}, {mode} × {threads}");
@@ -44,8 +54,10 @@ fn assert_parallel_equals_sequential(genesis: &Genesis, registry: &ProgramRegist
     }
 }
 
-fn block_at(i: usize, parent: parex::runtime::Hash, transactions: Vec<Bytes>) -> Block {
-    Block { slot: i as u64 + 1, unix_timestamp: 1_700_000_000 + i as i64, parent_hash: parent, transactions }
+/// The block after the tip at `tip_slot`.
+fn block_at(tip_slot: u64, parent: parex::runtime::Hash, transactions: Vec<Bytes>) -> Block {
+    let slot = tip_slot + 1;
+    Block { slot, unix_timestamp: 1_700_000_000 + slot as i64 / 2, parent_hash: parent, transactions }
 }
 
 fn registry_with_mix() -> ProgramRegistry {
@@ -193,7 +205,7 @@ fn every_workload_generator() {
     for kind in WorkloadKind::all() {
         let w =
             Workload::generate(WorkloadConfig { kind, accounts: 300, block_size: 250, blocks: 2, seed: 11 });
-        assert_parallel_equals_sequential(&w.genesis, &w.registry, &w.blocks);
+        assert_parallel_equals_sequential_from(&w.base, &w.registry, &w.blocks);
     }
 }
 
@@ -225,8 +237,8 @@ fn execute_block_end_to_end() {
     let exec =
         ParallelExecutor::new(ExecutorConfig { threads: 2, checked: true, ..ExecutorConfig::default() });
     for (i, txs) in w.blocks.iter().enumerate() {
-        let a = seq.execute_block(&block_at(i, seq.tip().hash, txs.clone())).unwrap();
-        let block = block_at(i, par.tip().hash, txs.clone());
+        let a = seq.execute_block(&w.block(i, seq.tip().hash)).unwrap();
+        let block = w.block(i, par.tip().hash);
         let (b, stats) = exec.execute_block(&mut par, &block).unwrap();
         assert_eq!(a, b);
         assert_eq!(stats.executed, txs.len() as u64);
