@@ -139,6 +139,8 @@ program_error! {
         ZeroPrice = 6 => "price must not be zero",
         /// The price is older than the reader's `max_staleness_slots`.
         StalePrice = 7 => "price is stale",
+        /// A guard's price bounds do not hold.
+        PriceOutOfRange = 8 => "price is outside the guard's range",
     }
 }
 

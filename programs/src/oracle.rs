@@ -68,6 +68,18 @@ pub enum OracleInstruction {
         /// The new price (WAD); must not be 0.
         price: u128,
     },
+    /// Fails unless the feed's price is fresh and within `[min_price, max_price]`: a
+    /// client's guard in front of its own instructions ("only if the price is still
+    /// what I saw"). Reads the feed only, so any number of guards run in parallel.
+    /// Accounts: `[feed R]`.
+    Guard {
+        /// Lowest acceptable price (WAD).
+        min_price: u128,
+        /// Highest acceptable price (WAD).
+        max_price: u128,
+        /// Oldest acceptable update, in slots.
+        max_staleness_slots: u64,
+    },
 }
 
 /// A feed's price as a reader sees it: `owner` must be the oracle program, the price
@@ -160,6 +172,14 @@ impl Program for OracleProgram {
                 feed.pack_into(ctx.data_mut(0)?);
                 Ok(())
             }
+            OracleInstruction::Guard { min_price, max_price, max_staleness_slots } => {
+                ctx.expect_accounts(1)?;
+                let p = price(ctx, 0, max_staleness_slots)?;
+                if p < min_price || p > max_price {
+                    return Err(OracleError::PriceOutOfRange.into());
+                }
+                Ok(())
+            }
         }
     }
 
@@ -184,6 +204,16 @@ pub fn set_price(feed: &Pubkey, authority: &Pubkey, price: u128) -> Instruction 
         id(),
         &OracleInstruction::SetPrice { price },
         vec![AccountMeta::writable(*feed, false), AccountMeta::readonly(*authority, true)],
+    )
+}
+
+/// `Guard`: fails unless `feed`'s price is at most `max_staleness_slots` old and within
+/// `[min_price, max_price]`. Accounts: `[feed R]`.
+pub fn guard(feed: &Pubkey, min_price: u128, max_price: u128, max_staleness_slots: u64) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &OracleInstruction::Guard { min_price, max_price, max_staleness_slots },
+        vec![AccountMeta::readonly(*feed, false)],
     )
 }
 

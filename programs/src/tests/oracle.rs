@@ -84,3 +84,23 @@ fn error_codes() {
         assert_eq!(registry.describe(&ie), format!("oracle: {e}"));
     }
 }
+
+#[test]
+fn guard_checks_range_and_staleness_read_only() {
+    let (payer, auth) = (Keypair::from_index(1), Keypair::from_index(2));
+    let mut t = TestChain::new(&[&payer, &auth]);
+    let feed = t.new_keypair();
+    t.ok(&oracle::create_feed(&payer.pubkey(), &feed.pubkey(), &auth.pubkey(), 2 * WAD), &[&payer, &feed]);
+    let feed = feed.pubkey();
+    let g = oracle::guard(&feed, WAD, 3 * WAD, 5);
+    assert!(!g.accounts[0].is_writable, "a guard only reads the feed");
+    t.ok(&[g.clone()], &[&payer]);
+    // Bounds are inclusive.
+    t.ok(&[oracle::guard(&feed, 2 * WAD, 2 * WAD, 5)], &[&payer]);
+    t.fails(&[oracle::guard(&feed, 3 * WAD, 4 * WAD, 5)], &[&payer], OracleError::PriceOutOfRange);
+    t.fails(&[oracle::guard(&feed, 0, WAD, 5)], &[&payer], OracleError::PriceOutOfRange);
+    t.warp_to(t.slot() + 10);
+    t.fails(&[g], &[&payer], OracleError::StalePrice);
+    let foreign = t.create_raw(&payer, PriceFeed::LEN, &token::id());
+    t.fails(&[oracle::guard(&foreign, 0, u128::MAX, 5)], &[&payer], OracleError::WrongAccountOwner);
+}
