@@ -1,15 +1,233 @@
-//! The lending program (being written).
+//! The lending program: a pooled lending market with a Compound-style borrow
+//! index and Aave-style health (the formulas are [`crate::math::lending`]'s).
+//!
+//! ## Accounts
+//! - **Reserve** ([`Reserve`], tag 1): one per asset, created by the market
+//!   admin (`CreateAccount` for the lending program, then `InitReserve`). It holds
+//!   the config and the pool's accounting and names its oracle feed.
+//! - **Obligation** ([`Obligation`], tag 2): one borrower's position, at most
+//!   [`MAX_COLLATERAL`] collateral and [`MAX_BORROWS`] borrow entries, so access
+//!   lists stay bounded.
+//! - Per reserve, four program-derived addresses (seeds below, program = lending):
+//!
+//! | PDA | seeds | what |
+//! |---|---|---|
+//! | vault | `["vault", reserve]` | token account holding the pool's cash |
+//! | collateral vault | `["collateral", reserve]` | token account holding every obligation's collateral of this asset |
+//! | share mint | `["shares", reserve]` | lender shares, decimals of the asset |
+//! | authority | `["authority", reserve]` | owner of both vaults and mint authority of the share mint |
+//!
+//! **Markets.** A reserve belongs to the market named by the admin key that
+//! listed it (`Reserve::market`), and an obligation to the market chosen at
+//! `InitObligation`. An obligation only ever holds entries of reserves of its
+//! market, so nobody but the admin can list an asset (with an oracle of their
+//! choosing) that other people's loans are measured against.
+//!
+//! **Lender shares** are tokens of the reserve's share mint, minted to the
+//! depositor's share token account. That makes them transferable, makes
+//! `share_mint.supply == total_shares` checkable, and needs no per-lender state
+//! in the lending program.
+//!
+//! **Collateral** is the asset itself, in token units, held in the reserve's
+//! collateral vault (not lent out, not in `cash`, earning nothing). Depositing or
+//! seizing collateral therefore never changes the reserve's state, and the
+//! collateral reserve is read-only everywhere.
+//!
+//! ## Instructions
+//! W writable, R read-only, S signer. Every instruction that writes a reserve
+//! accrues its interest first. The "position" tail is, for every reserve of the
+//! obligation *before* the instruction ([`Obligation::reserves`]: collateral
+//! entries first, then borrow entries not listed yet), the reserve R followed by
+//! its oracle R ([`Position`] builds it).
+//!
+//! | instruction | accounts | fails on |
+//! |---|---|---|
+//! | `InitReserve{config}` | reserve W(new), vault W, collateral vault W, share mint W, asset mint R, oracle R, admin S | bad config, already initialised, PDA mismatch, mint or oracle not one |
+//! | `InitObligation{market}` | obligation W(new), owner S | already initialised |
+//! | `Deposit{amount}` | reserve W, vault W, share mint W, user token W, user shares W, authority R, owner S | zero, no shares minted |
+//! | `Redeem{shares}` | same | zero, nothing paid, above `cash`, above the shares |
+//! | `DepositCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, owner S | zero, wrong owner, other market, five collateral assets |
+//! | `WithdrawCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, authority R, owner S, position | zero, above the collateral, wrong owner, leaves HF < 1, stale or zero price (with debt) |
+//! | `Borrow{amount}` | reserve W, obligation W, oracle R, vault W, user token W, authority R, owner S, position | zero, above `cash`, above the LTV limit, wrong owner, other market, five borrowed assets, stale or zero price |
+//! | `Repay{amount}` | reserve W, obligation W, payer token W, vault W, payer S | zero, no debt in the reserve; above the debt repays the debt only |
+//! | `Liquidate{repay}` | repay reserve W, collateral reserve R, obligation W, repay vault W, collateral vault W, liquidator repay token W, liquidator collateral token W, collateral authority R, liquidator S, position | zero, healthy, liquidator = owner, no debt, above the close factor, seize above the collateral or zero, stale or zero price |
+//!
+//! Against the table of `programs.md`, the lists add what the design needs: the
+//! share mint and the authority PDA (the token program's `MintTo` and PDA-signed
+//! `Transfer` take them), the collateral vault and share mint created by
+//! `InitReserve`, and the position tail wherever health is computed: `Borrow`
+//! needs the debt of *every* borrow entry, not only the collateral, and
+//! `Liquidate` needs all of them to decide health. The collateral reserve of
+//! `Liquidate` is read-only (see *Collateral*), so liquidations do not serialise
+//! with deposits and borrows of the collateral asset.
+//!
+//! Every instruction also fails with [`LendingError::WrongAccountOwner`] /
+//! [`LendingError::NotInitialized`] / [`LendingError::InvalidAccountData`] on an
+//! account that is not the lending state it should be,
+//! [`LendingError::AccountMismatch`] on a vault, share mint, oracle or authority
+//! that is not the reserve's, [`LendingError::PositionMismatch`] on a wrong
+//! position tail, and the runtime's `ReadonlyWrite` / `MissingSignature` when the
+//! access list lacks a W or S (checked before any state is read). Token failures
+//! (a balance too small, an account of another mint) come back as the token
+//! program's typed errors through the cross-program call.
+//!
+//! ## Obligation entries
+//! ```text
+//!               DepositCollateral / Borrow (≤ 4 each, else ObligationFull)
+//!   (absent) ────────────────────────────────────────────────► entry
+//!      ▲        WithdrawCollateral / Liquidate seize / Repay       │
+//!      └──────────────── amount or principal reaches 0 ◄──────────┘
+//! ```
+//! A borrow entry is re-based on every borrow, repay and liquidation:
+//! `principal = current debt ± amount`, `index_snapshot = borrow_index`.
+//!
+//! ## Rounding
+//! Every division floors, as `programs.md` writes it, which favours the pool:
+//! deposits mint floored shares, redemptions pay floored amounts, collateral
+//! values are floored per entry, seizures are floored. Two floors of the spec
+//! favour the borrower by less than one unit: the current debt
+//! `principal * index / snapshot` and the per-entry debt value. Because
+//! `total_borrows` accrues on the aggregate while debts follow the index, the sum
+//! of the obligations' debts drifts from `total_borrows` by a few units; a repay
+//! larger than `total_borrows` takes it to 0 (the excess stays in `cash`, for the
+//! lenders) instead of failing.
+//!
+//! ## Out of scope
+//! Withdrawing protocol reserves, changing a config or an admin, closing
+//! accounts, flash loans, and liquidating dust: with a close factor below 100% a
+//! debt of one unit can never be liquidated. A borrow whose debt value floors to
+//! 0 needs no collateral value (the spec's inequality `limit ≥ debt_value`),
+//! which only matters for assets whose unit is worth less than one quote unit.
 
 use std::sync::LazyLock;
 
-use parex_runtime::{InstructionError, InvokeContext, Program, Pubkey};
+use borsh::{BorshDeserialize, BorshSerialize};
+use parex_runtime::system;
+use parex_runtime::{
+    AccountMeta, Event, Instruction, InstructionError, InvokeContext, Program, Pubkey, program_address,
+};
+
+use crate::error::{OracleError, StateError};
+use crate::math::MathError;
+use crate::math::lending::{
+    self as lmath, ConfigError, InterestModel, ReserveState, current_debt, is_liquidatable, max_repay,
+    seize_amount, value, weighted_value, within_borrow_limit,
+};
+use crate::oracle::{self, PriceFeed};
+use crate::state::{AccountState, is_uninitialized, require_writable};
+use crate::token;
+
+crate::error::program_error! {
+    /// Why a lending instruction failed.
+    pub enum LendingError for crate::lending::id {
+        /// `InitReserve`/`InitObligation` on an account that already holds lending state.
+        AlreadyInitialized = 1 => "account is already initialised",
+        /// A reserve or obligation that was created but never initialised.
+        NotInitialized = 2 => "account is not initialised",
+        /// A state account is not owned by the lending program.
+        WrongAccountOwner = 3 => "account is not owned by the lending program",
+        /// The account holds the other kind of lending state, or bytes that do not decode.
+        InvalidAccountData = 4 => "account data is not the expected lending state",
+        /// `InitReserve` with a config that breaks a rule of `ReserveConfig::validate`.
+        InvalidConfig = 5 => "invalid reserve config",
+        /// `InitReserve`'s asset mint is not a token mint.
+        InvalidMint = 6 => "asset mint is not a token mint",
+        /// An oracle account that is not a price feed.
+        InvalidOracle = 7 => "oracle account is not a price feed",
+        /// A vault, collateral vault, share mint, oracle or authority that is not the reserve's.
+        AccountMismatch = 8 => "account does not match the reserve",
+        /// The position tail does not list the obligation's reserves and their oracles.
+        PositionMismatch = 9 => "position accounts do not match the obligation",
+        /// A reserve of another market than the obligation's.
+        MarketMismatch = 10 => "reserve belongs to another market",
+        /// The signer is not the obligation's owner.
+        WrongOwner = 11 => "signer is not the obligation owner",
+        /// An amount (or share count) of zero.
+        ZeroAmount = 12 => "amount must not be zero",
+        /// A deposit that would mint no shares, or a redemption that would pay nothing.
+        ZeroShares = 13 => "amount is too small to mint or redeem anything",
+        /// A borrow or redemption above the reserve's cash.
+        InsufficientLiquidity = 14 => "not enough cash in the reserve",
+        /// Redeeming more shares than exist.
+        InsufficientShares = 15 => "more shares than exist",
+        /// Withdrawing more collateral than the obligation holds in the reserve.
+        InsufficientCollateral = 16 => "not enough collateral",
+        /// A fifth collateral or borrow entry.
+        ObligationFull = 17 => "obligation has no free entry",
+        /// The obligation has no debt in the reserve.
+        NoDebt = 18 => "no debt in this reserve",
+        /// A borrow that takes the debt value above the LTV-weighted collateral value.
+        BorrowLimitExceeded = 19 => "borrow exceeds the LTV limit",
+        /// A withdrawal that would leave the health factor below 1.
+        Unhealthy = 20 => "withdrawal would leave the obligation unhealthy",
+        /// Liquidating an obligation whose health factor is at least 1.
+        Healthy = 21 => "obligation is healthy",
+        /// Liquidating more than `debt * close_factor_bps / 10000`.
+        RepayAboveCloseFactor = 22 => "repay exceeds the close factor",
+        /// The liquidator is the obligation's owner.
+        SelfLiquidation = 23 => "liquidator is the obligation owner",
+        /// The seizure exceeds the obligation's collateral in the reserve.
+        SeizeAboveCollateral = 24 => "seizure exceeds the collateral",
+        /// A liquidation that would seize nothing.
+        LiquidationTooSmall = 25 => "repay is too small to seize any collateral",
+        /// A price older than the reserve's `max_staleness_slots`.
+        StalePrice = 26 => "price is stale",
+        /// A price of zero.
+        ZeroPrice = 27 => "price is zero",
+        /// Arithmetic overflow or division by zero.
+        MathOverflow = 28 => "arithmetic overflow",
+    }
+}
+
+impl From<StateError> for LendingError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Uninitialized => Self::NotInitialized,
+            StateError::InvalidData => Self::InvalidAccountData,
+        }
+    }
+}
+
+impl From<MathError> for LendingError {
+    /// Every math failure on valid state is an overflow (or a zero divisor,
+    /// which valid state only reaches through an overflowed history).
+    fn from(_: MathError) -> Self {
+        Self::MathOverflow
+    }
+}
+
+impl From<ConfigError> for LendingError {
+    fn from(_: ConfigError) -> Self {
+        Self::InvalidConfig
+    }
+}
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("lending"));
 
-/// The program's id.
+/// The lending program's id: `Pubkey::from_name("lending")`.
 pub fn id() -> Pubkey {
     *ID
 }
+
+/// Compute units every lending instruction charges for decoding and dispatch.
+pub const INSTRUCTION_COST: u64 = 100;
+/// Compute units charged per state account read (owner check, decode, accrual).
+pub const READ_COST: u64 = 25;
+/// Compute units charged per state account written.
+pub const WRITE_COST: u64 = 25;
+/// The most collateral entries an obligation holds.
+pub const MAX_COLLATERAL: usize = 4;
+/// The most borrow entries an obligation holds.
+pub const MAX_BORROWS: usize = 4;
+
+/// Seed of a reserve's vault PDA: `["vault", reserve]`.
+pub const VAULT_SEED: &[u8] = b"vault";
+/// Seed of a reserve's collateral vault PDA: `["collateral", reserve]`.
+pub const COLLATERAL_SEED: &[u8] = b"collateral";
+/// Seed of a reserve's share mint PDA: `["shares", reserve]`.
+pub const SHARES_SEED: &[u8] = b"shares";
+/// Seed of a reserve's authority PDA: `["authority", reserve]`.
+pub const AUTHORITY_SEED: &[u8] = b"authority";
 
 /// The lending program.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,7 +242,1263 @@ impl Program for LendingProgram {
         "lending"
     }
 
-    fn process(&self, _ctx: &mut InvokeContext<'_, '_>, _data: &[u8]) -> Result<(), InstructionError> {
-        Err(InstructionError::InvalidInstructionData)
+    fn process(&self, ctx: &mut InvokeContext<'_, '_>, data: &[u8]) -> Result<(), InstructionError> {
+        ctx.consume(INSTRUCTION_COST)?;
+        let ix =
+            LendingInstruction::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
+        match ix {
+            LendingInstruction::InitReserve { config } => init_reserve_ix(ctx, config),
+            LendingInstruction::InitObligation { market } => init_obligation_ix(ctx, market),
+            LendingInstruction::Deposit { amount } => deposit_ix(ctx, amount),
+            LendingInstruction::Redeem { shares } => redeem_ix(ctx, shares),
+            LendingInstruction::DepositCollateral { amount } => deposit_collateral_ix(ctx, amount),
+            LendingInstruction::WithdrawCollateral { amount } => withdraw_collateral_ix(ctx, amount),
+            LendingInstruction::Borrow { amount } => borrow_ix(ctx, amount),
+            LendingInstruction::Repay { amount } => repay_ix(ctx, amount),
+            LendingInstruction::Liquidate { repay } => liquidate_ix(ctx, repay),
+        }
     }
+
+    fn describe_error(&self, code: u32) -> Option<&'static str> {
+        LendingError::from_code(code).map(LendingError::message)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+/// A reserve's risk and rate parameters, as stored and as `InitReserve` takes them.
+/// Rates and `optimal_util` are annual and WAD-scaled (`2 * 10^16` is 2%).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ReserveConfig {
+    /// Share of collateral value that may be borrowed against.
+    pub ltv_bps: u64,
+    /// Share of collateral value that counts towards health.
+    pub liq_threshold_bps: u64,
+    /// Collateral a liquidator receives per unit of debt value repaid (`10_500` = 5% bonus).
+    pub liq_bonus_bps: u64,
+    /// Share of interest that goes to the protocol.
+    pub reserve_factor_bps: u64,
+    /// Largest share of a debt one liquidation may repay (5000 in the spec).
+    pub close_factor_bps: u64,
+    /// Rate at zero utilisation.
+    pub base_rate: u128,
+    /// Rate added between zero and optimal utilisation.
+    pub slope1: u128,
+    /// Rate added between optimal and full utilisation.
+    pub slope2: u128,
+    /// The kink, strictly between 0 and WAD.
+    pub optimal_util: u128,
+    /// Oldest acceptable price of this reserve's oracle, in slots.
+    pub max_staleness_slots: u64,
+}
+
+impl ReserveConfig {
+    /// The math module's view of this config.
+    pub fn to_math(&self) -> lmath::ReserveConfig {
+        let Self {
+            ltv_bps,
+            liq_threshold_bps,
+            liq_bonus_bps,
+            reserve_factor_bps,
+            close_factor_bps,
+            base_rate,
+            slope1,
+            slope2,
+            optimal_util,
+            max_staleness_slots,
+        } = *self;
+        lmath::ReserveConfig {
+            ltv_bps,
+            liq_threshold_bps,
+            liq_bonus_bps,
+            reserve_factor_bps,
+            close_factor_bps,
+            interest: InterestModel { base_rate, slope1, slope2, optimal_util },
+            max_staleness_slots,
+        }
+    }
+
+    /// The checks `InitReserve` applies ([`lmath::ReserveConfig::validate`]).
+    ///
+    /// # Errors
+    /// The first rule the config breaks.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.to_math().validate()
+    }
+}
+
+/// One asset's pool: where its tokens live, its config and its accounting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Reserve {
+    /// The market: the admin key that listed the reserve.
+    pub market: Pubkey,
+    /// The asset's mint.
+    pub mint: Pubkey,
+    /// The cash vault (PDA `["vault", reserve]`).
+    pub vault: Pubkey,
+    /// The collateral vault (PDA `["collateral", reserve]`).
+    pub collateral_vault: Pubkey,
+    /// The lender share mint (PDA `["shares", reserve]`).
+    pub share_mint: Pubkey,
+    /// The price feed of the asset.
+    pub oracle: Pubkey,
+    /// Risk and rate parameters.
+    pub config: ReserveConfig,
+    /// Lender shares outstanding (the share mint's supply).
+    pub total_shares: u64,
+    /// Tokens in the vault.
+    pub cash: u64,
+    /// Debt owed by borrowers, interest included.
+    pub total_borrows: u64,
+    /// The protocol's cut of interest (part of `cash + total_borrows`).
+    pub protocol_reserves: u64,
+    /// Cumulative borrow-interest factor, WAD-scaled; starts at WAD.
+    pub borrow_index: u128,
+    /// Slot of the last accrual.
+    pub last_slot: u64,
+}
+
+impl AccountState for Reserve {
+    const TAG: u8 = 1;
+    const LEN: usize = 1 + 6 * 32 + (5 * 8 + 4 * 16 + 8) + (4 * 8 + 16 + 8);
+}
+
+impl Reserve {
+    /// The accounting part, for the math module.
+    pub fn state(&self) -> ReserveState {
+        ReserveState {
+            total_shares: self.total_shares,
+            cash: self.cash,
+            total_borrows: self.total_borrows,
+            protocol_reserves: self.protocol_reserves,
+            borrow_index: self.borrow_index,
+            last_slot: self.last_slot,
+        }
+    }
+
+    fn set_state(&mut self, state: ReserveState) {
+        let ReserveState { total_shares, cash, total_borrows, protocol_reserves, borrow_index, last_slot } =
+            state;
+        self.total_shares = total_shares;
+        self.cash = cash;
+        self.total_borrows = total_borrows;
+        self.protocol_reserves = protocol_reserves;
+        self.borrow_index = borrow_index;
+        self.last_slot = last_slot;
+    }
+
+    /// This reserve with interest accrued up to `slot` (what the next instruction
+    /// writing it will see first). Clients use it to quote debts and share prices.
+    ///
+    /// # Errors
+    /// [`LendingError::MathOverflow`] if the accounting outgrows its types (or `slot`
+    /// is before `last_slot`).
+    pub fn accrued(&self, slot: u64) -> Result<Self, LendingError> {
+        let mut state = self.state();
+        state.accrue(&self.config.to_math(), slot)?;
+        let mut out = *self;
+        out.set_state(state);
+        Ok(out)
+    }
+}
+
+/// One collateral entry of an obligation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CollateralEntry {
+    /// The reserve whose collateral vault holds it.
+    pub reserve: Pubkey,
+    /// Token units of the reserve's asset; never 0 (the entry goes away instead).
+    pub amount: u64,
+}
+
+/// One borrow entry of an obligation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BorrowEntry {
+    /// The reserve lent from.
+    pub reserve: Pubkey,
+    /// The debt at the last re-base; never 0 (the entry goes away instead).
+    pub principal: u64,
+    /// The reserve's `borrow_index` at the last re-base.
+    pub index_snapshot: u128,
+}
+
+/// One borrower's position in one market.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Obligation {
+    /// The market (admin key) whose reserves the obligation may use.
+    pub market: Pubkey,
+    /// Who may deposit and withdraw collateral and borrow.
+    pub owner: Pubkey,
+    /// At most [`MAX_COLLATERAL`] entries, one per reserve, in the order they were added.
+    pub collateral: Vec<CollateralEntry>,
+    /// At most [`MAX_BORROWS`] entries, one per reserve, in the order they were added.
+    pub borrows: Vec<BorrowEntry>,
+}
+
+impl AccountState for Obligation {
+    const TAG: u8 = 2;
+    /// The largest encoding (full entries), which accounts are created with; the
+    /// data shrinks to the actual encoding at `InitObligation`.
+    const LEN: usize = 1 + 2 * 32 + 4 + MAX_COLLATERAL * (32 + 8) + 4 + MAX_BORROWS * (32 + 8 + 16);
+}
+
+impl Obligation {
+    /// The distinct reserves the obligation uses: the collateral entries' in order,
+    /// then the borrow entries' not listed yet. This is the order of the position
+    /// tail ([`Position`]).
+    pub fn reserves(&self) -> Vec<Pubkey> {
+        let mut out: Vec<Pubkey> = self.collateral.iter().map(|c| c.reserve).collect();
+        for b in &self.borrows {
+            if !out.contains(&b.reserve) {
+                out.push(b.reserve);
+            }
+        }
+        out
+    }
+
+    /// Collateral held in `reserve` (0 if none).
+    pub fn collateral_amount(&self, reserve: &Pubkey) -> u64 {
+        self.collateral.iter().find(|c| c.reserve == *reserve).map_or(0, |c| c.amount)
+    }
+
+    /// The current debt in `reserve` at that reserve's `borrow_index`
+    /// (`principal * borrow_index / index_snapshot`), `None` without a borrow entry.
+    ///
+    /// # Errors
+    /// [`LendingError::MathOverflow`] if the debt exceeds `u64`.
+    pub fn debt(&self, reserve: &Pubkey, borrow_index: u128) -> Result<Option<u64>, LendingError> {
+        self.borrows
+            .iter()
+            .find(|b| b.reserve == *reserve)
+            .map(|b| current_debt(b.principal, borrow_index, b.index_snapshot).map_err(LendingError::from))
+            .transpose()
+    }
+
+    fn add_collateral(&mut self, reserve: Pubkey, amount: u64) -> Result<(), LendingError> {
+        let full = self.collateral.len() >= MAX_COLLATERAL;
+        match self.collateral.iter_mut().find(|c| c.reserve == reserve) {
+            Some(c) => c.amount = c.amount.checked_add(amount).ok_or(LendingError::MathOverflow)?,
+            None if full => return Err(LendingError::ObligationFull),
+            None => self.collateral.push(CollateralEntry { reserve, amount }),
+        }
+        Ok(())
+    }
+
+    /// Takes `amount` out of the entry of `reserve`, dropping it at 0; `short` if the
+    /// entry holds less.
+    fn remove_collateral(
+        &mut self,
+        reserve: &Pubkey,
+        amount: u64,
+        short: LendingError,
+    ) -> Result<(), LendingError> {
+        let i = self.collateral.iter().position(|c| c.reserve == *reserve).ok_or(short)?;
+        let left = self.collateral[i].amount.checked_sub(amount).ok_or(short)?;
+        if left == 0 {
+            self.collateral.remove(i);
+        } else {
+            self.collateral[i].amount = left;
+        }
+        Ok(())
+    }
+
+    /// Re-bases the entry of `reserve` to `debt + amount` at `borrow_index` (a new
+    /// entry if there is none); returns the new debt.
+    fn add_debt(&mut self, reserve: Pubkey, amount: u64, borrow_index: u128) -> Result<u64, LendingError> {
+        let debt = self.debt(&reserve, borrow_index)?.unwrap_or(0);
+        let principal = debt.checked_add(amount).ok_or(LendingError::MathOverflow)?;
+        let full = self.borrows.len() >= MAX_BORROWS;
+        match self.borrows.iter_mut().find(|b| b.reserve == reserve) {
+            Some(b) => *b = BorrowEntry { reserve, principal, index_snapshot: borrow_index },
+            None if full => return Err(LendingError::ObligationFull),
+            None => self.borrows.push(BorrowEntry { reserve, principal, index_snapshot: borrow_index }),
+        }
+        Ok(principal)
+    }
+
+    /// Re-bases the entry of `reserve` to `debt - amount` at `borrow_index`, dropping
+    /// it at 0; returns the remaining debt. `amount` must not exceed the debt.
+    fn reduce_debt(
+        &mut self,
+        reserve: &Pubkey,
+        amount: u64,
+        borrow_index: u128,
+    ) -> Result<u64, LendingError> {
+        let debt = self.debt(reserve, borrow_index)?.ok_or(LendingError::NoDebt)?;
+        let principal = debt.checked_sub(amount).ok_or(LendingError::MathOverflow)?;
+        let i = self.borrows.iter().position(|b| b.reserve == *reserve).ok_or(LendingError::NoDebt)?;
+        if principal == 0 {
+            self.borrows.remove(i);
+        } else {
+            self.borrows[i] = BorrowEntry { reserve: *reserve, principal, index_snapshot: borrow_index };
+        }
+        Ok(principal)
+    }
+}
+
+/// Decodes a reserve's state, checking that the lending program owns it.
+/// For clients: `read_reserve(&account.data, &account.owner)`.
+pub fn read_reserve(data: &[u8], owner: &Pubkey) -> Result<Reserve, LendingError> {
+    read(data, owner)
+}
+
+/// Decodes an obligation's state, checking that the lending program owns it.
+pub fn read_obligation(data: &[u8], owner: &Pubkey) -> Result<Obligation, LendingError> {
+    read(data, owner)
+}
+
+fn read<T: AccountState>(data: &[u8], owner: &Pubkey) -> Result<T, LendingError> {
+    if *owner != id() {
+        return Err(LendingError::WrongAccountOwner);
+    }
+    Ok(T::unpack(data)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instructions and events
+
+/// Lending program instructions (borsh-encoded as instruction data).
+/// Use the builder functions of this module rather than encoding these by hand.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum LendingInstruction {
+    /// Makes a new account a reserve and opens its vaults and share mint.
+    InitReserve {
+        /// The reserve's parameters.
+        config: ReserveConfig,
+    },
+    /// Makes a new account an empty obligation of the signer.
+    InitObligation {
+        /// The market (admin key) whose reserves the obligation uses.
+        market: Pubkey,
+    },
+    /// Lends `amount` tokens to the reserve for shares.
+    Deposit {
+        /// Token units.
+        amount: u64,
+    },
+    /// Burns `shares` for their value in tokens.
+    Redeem {
+        /// Share units.
+        shares: u64,
+    },
+    /// Moves `amount` tokens into the obligation's collateral.
+    DepositCollateral {
+        /// Token units.
+        amount: u64,
+    },
+    /// Takes `amount` tokens out of the obligation's collateral.
+    WithdrawCollateral {
+        /// Token units.
+        amount: u64,
+    },
+    /// Borrows `amount` tokens against the obligation's collateral.
+    Borrow {
+        /// Token units.
+        amount: u64,
+    },
+    /// Repays up to `amount` of an obligation's debt (anyone may pay).
+    Repay {
+        /// Token units; above the debt, the debt is repaid.
+        amount: u64,
+    },
+    /// Repays `repay` of an unhealthy obligation's debt for its collateral plus a bonus.
+    Liquidate {
+        /// Token units of the debt asset.
+        repay: u64,
+    },
+}
+
+/// What the lending program reports in receipts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum LendingEvent {
+    /// A lender deposited.
+    Deposited {
+        /// The reserve.
+        reserve: Pubkey,
+        /// The depositor.
+        owner: Pubkey,
+        /// Tokens deposited.
+        amount: u64,
+        /// Shares minted.
+        shares: u64,
+    },
+    /// A lender redeemed.
+    Redeemed {
+        /// The reserve.
+        reserve: Pubkey,
+        /// The share holder.
+        owner: Pubkey,
+        /// Shares burned.
+        shares: u64,
+        /// Tokens paid.
+        amount: u64,
+    },
+    /// Collateral went into an obligation.
+    CollateralDeposited {
+        /// The obligation.
+        obligation: Pubkey,
+        /// The reserve.
+        reserve: Pubkey,
+        /// Tokens moved.
+        amount: u64,
+    },
+    /// Collateral left an obligation.
+    CollateralWithdrawn {
+        /// The obligation.
+        obligation: Pubkey,
+        /// The reserve.
+        reserve: Pubkey,
+        /// Tokens moved.
+        amount: u64,
+    },
+    /// A borrow.
+    Borrowed {
+        /// The obligation.
+        obligation: Pubkey,
+        /// The reserve lent from.
+        reserve: Pubkey,
+        /// Tokens borrowed.
+        amount: u64,
+        /// The obligation's debt in the reserve afterwards.
+        debt: u64,
+    },
+    /// A repayment.
+    Repaid {
+        /// The obligation.
+        obligation: Pubkey,
+        /// The reserve repaid.
+        reserve: Pubkey,
+        /// Tokens repaid (at most the debt).
+        amount: u64,
+        /// The debt left.
+        debt: u64,
+    },
+    /// A liquidation.
+    Liquidated {
+        /// The obligation.
+        obligation: Pubkey,
+        /// Who repaid.
+        liquidator: Pubkey,
+        /// The reserve whose debt was repaid.
+        repay_reserve: Pubkey,
+        /// The reserve whose collateral was seized.
+        collateral_reserve: Pubkey,
+        /// Tokens of debt repaid.
+        repaid: u64,
+        /// Tokens of collateral seized.
+        seized: u64,
+        /// The debt left in the repay reserve.
+        debt: u64,
+    },
+}
+
+impl LendingEvent {
+    /// Decodes a receipt event, if the lending program emitted it.
+    pub fn decode(event: &Event) -> Option<Self> {
+        if event.program != id() {
+            return None;
+        }
+        Self::try_from_slice(&event.data).ok()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processing
+
+/// Reads account `i` as lending state `T`, charging [`READ_COST`].
+fn load<T: AccountState>(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<T, InstructionError> {
+    ctx.consume(READ_COST)?;
+    Ok(read(ctx.data(i)?, &ctx.owner(i)?)?)
+}
+
+/// Reads the reserve at `i` with interest accrued to the block's slot.
+fn load_reserve(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<Reserve, InstructionError> {
+    let reserve: Reserve = load(ctx, i)?;
+    Ok(reserve.accrued(ctx.env().slot)?)
+}
+
+/// Writes `value` into account `i`, charging [`WRITE_COST`].
+fn save<T: AccountState>(
+    ctx: &mut InvokeContext<'_, '_>,
+    i: usize,
+    value: &T,
+) -> Result<(), InstructionError> {
+    ctx.consume(WRITE_COST)?;
+    value.pack_into(ctx.data_mut(i)?);
+    Ok(())
+}
+
+/// Checks that account `i` is lending-owned and holds no state yet.
+fn require_new(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
+    ctx.consume(READ_COST)?;
+    if ctx.owner(i)? != id() {
+        return Err(LendingError::WrongAccountOwner.into());
+    }
+    if !is_uninitialized(ctx.data(i)?) {
+        return Err(LendingError::AlreadyInitialized.into());
+    }
+    Ok(())
+}
+
+fn require_writable_all(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {
+    indices.iter().try_for_each(|&i| require_writable(ctx, i))
+}
+
+/// Fails with [`LendingError::AccountMismatch`] unless account `i` is `expected`.
+fn expect_key(ctx: &InvokeContext<'_, '_>, i: usize, expected: &Pubkey) -> Result<(), InstructionError> {
+    if ctx.key(i)? == *expected { Ok(()) } else { Err(LendingError::AccountMismatch.into()) }
+}
+
+fn expect_owner(obligation: &Obligation, signer: &Pubkey) -> Result<(), LendingError> {
+    if obligation.owner == *signer { Ok(()) } else { Err(LendingError::WrongOwner) }
+}
+
+fn expect_market(reserve: &Reserve, obligation: &Obligation) -> Result<(), LendingError> {
+    if reserve.market == obligation.market { Ok(()) } else { Err(LendingError::MarketMismatch) }
+}
+
+/// The price of the feed at account `i`, fresh within `max_staleness_slots`, charging
+/// the oracle's read cost. Failures carry lending's own codes.
+fn read_oracle(
+    ctx: &mut InvokeContext<'_, '_>,
+    i: usize,
+    max_staleness_slots: u64,
+) -> Result<u128, InstructionError> {
+    ctx.consume(oracle::READ_COST)?;
+    let account = ctx.account(i)?;
+    oracle::read_price(&account.data, &account.owner, ctx.env().slot, max_staleness_slots).map_err(|e| {
+        match e {
+            OracleError::StalePrice => LendingError::StalePrice,
+            OracleError::ZeroPrice => LendingError::ZeroPrice,
+            _ => LendingError::InvalidOracle,
+        }
+        .into()
+    })
+}
+
+fn init_reserve_ix(ctx: &mut InvokeContext<'_, '_>, config: ReserveConfig) -> Result<(), InstructionError> {
+    ctx.expect_accounts(7)?;
+    require_writable_all(ctx, &[0, 1, 2, 3])?;
+    let admin = ctx.signer(6)?;
+    require_new(ctx, 0)?;
+    config.validate().map_err(LendingError::from)?;
+    let key = ctx.key(0)?;
+    let pdas = ReservePdas::of(&key);
+    expect_key(ctx, 1, &pdas.vault)?;
+    expect_key(ctx, 2, &pdas.collateral_vault)?;
+    expect_key(ctx, 3, &pdas.share_mint)?;
+    let (mint, oracle_key) = (ctx.key(4)?, ctx.key(5)?);
+    ctx.consume(2 * READ_COST)?;
+    let decimals =
+        token::read_mint(ctx.data(4)?, &ctx.owner(4)?).map_err(|_| LendingError::InvalidMint)?.decimals;
+    if ctx.owner(5)? != oracle::id() || PriceFeed::unpack(ctx.data(5)?).is_err() {
+        return Err(LendingError::InvalidOracle.into());
+    }
+
+    for ix in token::create_pda_token_account(&pdas.vault, &mint, &pdas.authority) {
+        ctx.invoke_signed(&ix, &[&[VAULT_SEED, key.as_ref()]])?;
+    }
+    for ix in token::create_pda_token_account(&pdas.collateral_vault, &mint, &pdas.authority) {
+        ctx.invoke_signed(&ix, &[&[COLLATERAL_SEED, key.as_ref()]])?;
+    }
+    for ix in token::create_pda_mint(&pdas.share_mint, &pdas.authority, decimals) {
+        ctx.invoke_signed(&ix, &[&[SHARES_SEED, key.as_ref()]])?;
+    }
+    let ReserveState { total_shares, cash, total_borrows, protocol_reserves, borrow_index, last_slot } =
+        ReserveState::new(ctx.env().slot);
+    let reserve = Reserve {
+        market: admin,
+        mint,
+        vault: pdas.vault,
+        collateral_vault: pdas.collateral_vault,
+        share_mint: pdas.share_mint,
+        oracle: oracle_key,
+        config,
+        total_shares,
+        cash,
+        total_borrows,
+        protocol_reserves,
+        borrow_index,
+        last_slot,
+    };
+    save(ctx, 0, &reserve)
+}
+
+fn init_obligation_ix(ctx: &mut InvokeContext<'_, '_>, market: Pubkey) -> Result<(), InstructionError> {
+    ctx.expect_accounts(2)?;
+    require_writable(ctx, 0)?;
+    let owner = ctx.signer(1)?;
+    require_new(ctx, 0)?;
+    save(ctx, 0, &Obligation { market, owner, collateral: Vec::new(), borrows: Vec::new() })
+}
+
+/// Checks the accounts Deposit and Redeem share: `[reserve W, vault W, share mint W,
+/// user token W, user shares W, authority R, owner S]`. Returns the reserve's key,
+/// its accrued state and the owner.
+fn lender_accounts(ctx: &mut InvokeContext<'_, '_>) -> Result<(Pubkey, Reserve, Pubkey), InstructionError> {
+    ctx.expect_accounts(7)?;
+    require_writable_all(ctx, &[0, 1, 2, 3, 4])?;
+    let owner = ctx.signer(6)?;
+    let key = ctx.key(0)?;
+    let reserve = load_reserve(ctx, 0)?;
+    expect_key(ctx, 1, &reserve.vault)?;
+    expect_key(ctx, 2, &reserve.share_mint)?;
+    expect_key(ctx, 5, &authority_address(&key))?;
+    Ok((key, reserve, owner))
+}
+
+fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+    let (key, mut reserve, owner) = lender_accounts(ctx)?;
+    if amount == 0 {
+        return Err(LendingError::ZeroAmount.into());
+    }
+    let shares = reserve.state().deposit_shares(amount).map_err(LendingError::from)?;
+    if shares == 0 {
+        return Err(LendingError::ZeroShares.into());
+    }
+    reserve.cash = reserve.cash.checked_add(amount).ok_or(LendingError::MathOverflow)?;
+    reserve.total_shares = reserve.total_shares.checked_add(shares).ok_or(LendingError::MathOverflow)?;
+
+    let (user_token, user_shares, authority) = (ctx.key(3)?, ctx.key(4)?, ctx.key(5)?);
+    ctx.invoke(&token::transfer(&user_token, &reserve.vault, &owner, amount))?;
+    let mint = token::mint_to(&reserve.share_mint, &user_shares, &authority, shares);
+    ctx.invoke_signed(&mint, &[&[AUTHORITY_SEED, key.as_ref()]])?;
+    save(ctx, 0, &reserve)?;
+    ctx.emit(&LendingEvent::Deposited { reserve: key, owner, amount, shares })
+}
+
+fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), InstructionError> {
+    let (key, mut reserve, owner) = lender_accounts(ctx)?;
+    if shares == 0 {
+        return Err(LendingError::ZeroAmount.into());
+    }
+    if shares > reserve.total_shares {
+        return Err(LendingError::InsufficientShares.into());
+    }
+    let amount = reserve.state().redeem_amount(shares).map_err(LendingError::from)?;
+    if amount == 0 {
+        return Err(LendingError::ZeroShares.into());
+    }
+    if amount > reserve.cash {
+        return Err(LendingError::InsufficientLiquidity.into());
+    }
+    reserve.cash -= amount;
+    reserve.total_shares -= shares;
+
+    let (user_token, user_shares, authority) = (ctx.key(3)?, ctx.key(4)?, ctx.key(5)?);
+    ctx.invoke(&token::burn(&user_shares, &reserve.share_mint, &owner, shares))?;
+    let pay = token::transfer(&reserve.vault, &user_token, &authority, amount);
+    ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, key.as_ref()]])?;
+    save(ctx, 0, &reserve)?;
+    ctx.emit(&LendingEvent::Redeemed { reserve: key, owner, shares, amount })
+}
+
+fn deposit_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+    ctx.expect_accounts(5)?;
+    require_writable_all(ctx, &[0, 2, 3])?;
+    let owner = ctx.signer(4)?;
+    if amount == 0 {
+        return Err(LendingError::ZeroAmount.into());
+    }
+    let mut obligation: Obligation = load(ctx, 0)?;
+    let reserve: Reserve = load(ctx, 1)?;
+    expect_owner(&obligation, &owner)?;
+    expect_market(&reserve, &obligation)?;
+    expect_key(ctx, 2, &reserve.collateral_vault)?;
+    let reserve_key = ctx.key(1)?;
+    obligation.add_collateral(reserve_key, amount)?;
+
+    ctx.invoke(&token::transfer(&ctx.key(3)?, &reserve.collateral_vault, &owner, amount))?;
+    save(ctx, 0, &obligation)?;
+    let obligation = ctx.key(0)?;
+    ctx.emit(&LendingEvent::CollateralDeposited { obligation, reserve: reserve_key, amount })
+}
+
+fn withdraw_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+    ctx.expect_accounts(6)?;
+    require_writable_all(ctx, &[0, 2, 3])?;
+    let owner = ctx.signer(5)?;
+    if amount == 0 {
+        return Err(LendingError::ZeroAmount.into());
+    }
+    let mut obligation: Obligation = load(ctx, 0)?;
+    let reserve: Reserve = load(ctx, 1)?;
+    expect_owner(&obligation, &owner)?;
+    expect_market(&reserve, &obligation)?;
+    let reserve_key = ctx.key(1)?;
+    expect_key(ctx, 2, &reserve.collateral_vault)?;
+    expect_key(ctx, 4, &authority_address(&reserve_key))?;
+    // Prices only matter when there is debt: a debt-free owner can always leave,
+    // even while a feed is stale.
+    let priced = !obligation.borrows.is_empty();
+    let snapshot = Snapshot::load(ctx, 6, &obligation, None, priced)?;
+    obligation.remove_collateral(&reserve_key, amount, LendingError::InsufficientCollateral)?;
+    if priced {
+        let health = snapshot.health(&obligation)?;
+        if is_liquidatable(health.weighted, health.debt_value) {
+            return Err(LendingError::Unhealthy.into());
+        }
+    }
+
+    let pay = token::transfer(&reserve.collateral_vault, &ctx.key(3)?, &ctx.key(4)?, amount);
+    ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, reserve_key.as_ref()]])?;
+    save(ctx, 0, &obligation)?;
+    let obligation = ctx.key(0)?;
+    ctx.emit(&LendingEvent::CollateralWithdrawn { obligation, reserve: reserve_key, amount })
+}
+
+fn borrow_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+    ctx.expect_accounts(7)?;
+    require_writable_all(ctx, &[0, 1, 3, 4])?;
+    let owner = ctx.signer(6)?;
+    if amount == 0 {
+        return Err(LendingError::ZeroAmount.into());
+    }
+    let key = ctx.key(0)?;
+    let mut reserve = load_reserve(ctx, 0)?;
+    let mut obligation: Obligation = load(ctx, 1)?;
+    expect_owner(&obligation, &owner)?;
+    expect_market(&reserve, &obligation)?;
+    expect_key(ctx, 2, &reserve.oracle)?;
+    expect_key(ctx, 3, &reserve.vault)?;
+    expect_key(ctx, 5, &authority_address(&key))?;
+    if amount > reserve.cash {
+        return Err(LendingError::InsufficientLiquidity.into());
+    }
+    let mut snapshot = Snapshot::load(ctx, 7, &obligation, Some((&key, &reserve)), true)?;
+    if !snapshot.contains(&key) {
+        let price = read_oracle(ctx, 2, reserve.config.max_staleness_slots)?;
+        snapshot.entries.push(Priced { key, reserve, price: Some(price) });
+    }
+    let debt = obligation.add_debt(key, amount, reserve.borrow_index)?;
+    let health = snapshot.health(&obligation)?;
+    if !within_borrow_limit(health.borrow_limit, health.debt_value) {
+        return Err(LendingError::BorrowLimitExceeded.into());
+    }
+    reserve.cash -= amount;
+    reserve.total_borrows = reserve.total_borrows.checked_add(amount).ok_or(LendingError::MathOverflow)?;
+
+    let pay = token::transfer(&reserve.vault, &ctx.key(4)?, &ctx.key(5)?, amount);
+    ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, key.as_ref()]])?;
+    save(ctx, 0, &reserve)?;
+    save(ctx, 1, &obligation)?;
+    let obligation = ctx.key(1)?;
+    ctx.emit(&LendingEvent::Borrowed { obligation, reserve: key, amount, debt })
+}
+
+/// Books a repayment of `amount` (at most the debt) into the reserve: `cash` grows,
+/// `total_borrows` shrinks, saturating at 0 (see the module docs on rounding).
+fn book_repayment(reserve: &mut Reserve, amount: u64) -> Result<(), LendingError> {
+    reserve.cash = reserve.cash.checked_add(amount).ok_or(LendingError::MathOverflow)?;
+    reserve.total_borrows = reserve.total_borrows.saturating_sub(amount);
+    Ok(())
+}
+
+fn repay_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+    ctx.expect_accounts(5)?;
+    require_writable_all(ctx, &[0, 1, 2, 3])?;
+    let payer = ctx.signer(4)?;
+    if amount == 0 {
+        return Err(LendingError::ZeroAmount.into());
+    }
+    let key = ctx.key(0)?;
+    let mut reserve = load_reserve(ctx, 0)?;
+    let mut obligation: Obligation = load(ctx, 1)?;
+    expect_key(ctx, 3, &reserve.vault)?;
+    let debt = obligation.debt(&key, reserve.borrow_index)?.ok_or(LendingError::NoDebt)?;
+    let amount = amount.min(debt);
+    let left = obligation.reduce_debt(&key, amount, reserve.borrow_index)?;
+    book_repayment(&mut reserve, amount)?;
+
+    ctx.invoke(&token::transfer(&ctx.key(2)?, &reserve.vault, &payer, amount))?;
+    save(ctx, 0, &reserve)?;
+    save(ctx, 1, &obligation)?;
+    let obligation = ctx.key(1)?;
+    ctx.emit(&LendingEvent::Repaid { obligation, reserve: key, amount, debt: left })
+}
+
+fn liquidate_ix(ctx: &mut InvokeContext<'_, '_>, repay: u64) -> Result<(), InstructionError> {
+    ctx.expect_accounts(9)?;
+    require_writable_all(ctx, &[0, 2, 3, 4, 5, 6])?;
+    let liquidator = ctx.signer(8)?;
+    if repay == 0 {
+        return Err(LendingError::ZeroAmount.into());
+    }
+    let (key, coll_key) = (ctx.key(0)?, ctx.key(1)?);
+    let mut reserve = load_reserve(ctx, 0)?;
+    // Only the collateral reserve's config and vault are used: no accrual needed.
+    let coll: Reserve = if coll_key == key { reserve } else { load(ctx, 1)? };
+    let mut obligation: Obligation = load(ctx, 2)?;
+    if obligation.owner == liquidator {
+        return Err(LendingError::SelfLiquidation.into());
+    }
+    expect_market(&reserve, &obligation)?;
+    expect_market(&coll, &obligation)?;
+    expect_key(ctx, 3, &reserve.vault)?;
+    expect_key(ctx, 4, &coll.collateral_vault)?;
+    expect_key(ctx, 7, &authority_address(&coll_key))?;
+
+    let snapshot = Snapshot::load(ctx, 9, &obligation, Some((&key, &reserve)), true)?;
+    let health = snapshot.health(&obligation)?;
+    if !is_liquidatable(health.weighted, health.debt_value) {
+        return Err(LendingError::Healthy.into());
+    }
+    let debt = obligation.debt(&key, reserve.borrow_index)?.ok_or(LendingError::NoDebt)?;
+    if repay > max_repay(debt, reserve.config.close_factor_bps).map_err(LendingError::from)? {
+        return Err(LendingError::RepayAboveCloseFactor.into());
+    }
+    let held = obligation.collateral_amount(&coll_key);
+    if held == 0 {
+        return Err(LendingError::SeizeAboveCollateral.into());
+    }
+    let (p_debt, p_coll) = (snapshot.price(&key)?, snapshot.price(&coll_key)?);
+    let seized =
+        seize_amount(repay, p_debt, p_coll, coll.config.liq_bonus_bps).map_err(LendingError::from)?;
+    if seized > held {
+        return Err(LendingError::SeizeAboveCollateral.into());
+    }
+    if seized == 0 {
+        return Err(LendingError::LiquidationTooSmall.into());
+    }
+    let left = obligation.reduce_debt(&key, repay, reserve.borrow_index)?;
+    obligation.remove_collateral(&coll_key, seized, LendingError::SeizeAboveCollateral)?;
+    book_repayment(&mut reserve, repay)?;
+
+    ctx.invoke(&token::transfer(&ctx.key(5)?, &reserve.vault, &liquidator, repay))?;
+    let pay = token::transfer(&coll.collateral_vault, &ctx.key(6)?, &ctx.key(7)?, seized);
+    ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, coll_key.as_ref()]])?;
+    save(ctx, 0, &reserve)?;
+    save(ctx, 2, &obligation)?;
+    let event = LendingEvent::Liquidated {
+        obligation: ctx.key(2)?,
+        liquidator,
+        repay_reserve: key,
+        collateral_reserve: coll_key,
+        repaid: repay,
+        seized,
+        debt: left,
+    };
+    ctx.emit(&event)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health over a position
+
+/// One reserve of a position as an instruction sees it: accrued to the block's
+/// slot, with its price when the instruction needs prices.
+struct Priced {
+    key: Pubkey,
+    reserve: Reserve,
+    price: Option<u128>,
+}
+
+/// The reserves of an obligation, read from the position tail.
+struct Snapshot {
+    entries: Vec<Priced>,
+}
+
+/// The sums health is decided on (quote units, floored per entry).
+#[derive(Default)]
+struct Health {
+    /// `Σ value * ltv_bps / 10000`.
+    borrow_limit: u128,
+    /// `Σ value * liq_threshold_bps / 10000`.
+    weighted: u128,
+    /// `Σ debt * price / WAD`.
+    debt_value: u128,
+}
+
+impl Snapshot {
+    /// Reads the position tail starting at account `start`: exactly one
+    /// `(reserve, oracle)` pair per entry of `obligation.reserves()`, in order. A
+    /// reserve the instruction already holds (`known`, accrued and possibly about to
+    /// be written) is taken from there instead of its tail copy.
+    fn load(
+        ctx: &mut InvokeContext<'_, '_>,
+        start: usize,
+        obligation: &Obligation,
+        known: Option<(&Pubkey, &Reserve)>,
+        priced: bool,
+    ) -> Result<Self, InstructionError> {
+        let keys = obligation.reserves();
+        if ctx.num_accounts() != start + 2 * keys.len() {
+            return Err(LendingError::PositionMismatch.into());
+        }
+        let mut entries = Vec::with_capacity(keys.len() + 1);
+        for (k, key) in keys.into_iter().enumerate() {
+            let (ri, oi) = (start + 2 * k, start + 2 * k + 1);
+            if ctx.key(ri)? != key {
+                return Err(LendingError::PositionMismatch.into());
+            }
+            let reserve = match known {
+                Some((known_key, known)) if *known_key == key => *known,
+                _ => load_reserve(ctx, ri)?,
+            };
+            expect_market(&reserve, obligation)?;
+            if ctx.key(oi)? != reserve.oracle {
+                return Err(LendingError::PositionMismatch.into());
+            }
+            let price =
+                if priced { Some(read_oracle(ctx, oi, reserve.config.max_staleness_slots)?) } else { None };
+            entries.push(Priced { key, reserve, price });
+        }
+        Ok(Self { entries })
+    }
+
+    fn contains(&self, key: &Pubkey) -> bool {
+        self.entries.iter().any(|e| e.key == *key)
+    }
+
+    fn get(&self, key: &Pubkey) -> Result<(&Reserve, u128), LendingError> {
+        let e = self.entries.iter().find(|e| e.key == *key).ok_or(LendingError::PositionMismatch)?;
+        Ok((&e.reserve, e.price.ok_or(LendingError::PositionMismatch)?))
+    }
+
+    fn price(&self, key: &Pubkey) -> Result<u128, LendingError> {
+        self.get(key).map(|(_, price)| price)
+    }
+
+    /// The obligation's borrow limit, weighted collateral and debt value at these
+    /// reserves' indices and prices (every entry's reserve must be here).
+    fn health(&self, obligation: &Obligation) -> Result<Health, LendingError> {
+        let add = |sum: &mut u128, x: u128| -> Result<(), LendingError> {
+            *sum = sum.checked_add(x).ok_or(LendingError::MathOverflow)?;
+            Ok(())
+        };
+        let mut h = Health::default();
+        for c in &obligation.collateral {
+            let (reserve, price) = self.get(&c.reserve)?;
+            add(&mut h.borrow_limit, weighted_value(c.amount, price, reserve.config.ltv_bps)?)?;
+            add(&mut h.weighted, weighted_value(c.amount, price, reserve.config.liq_threshold_bps)?)?;
+        }
+        for b in &obligation.borrows {
+            let (reserve, price) = self.get(&b.reserve)?;
+            let debt = current_debt(b.principal, reserve.borrow_index, b.index_snapshot)?;
+            add(&mut h.debt_value, value(debt, price)?)?;
+        }
+        Ok(h)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addresses and instruction builders
+
+/// The program-derived addresses of one reserve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReservePdas {
+    /// `["vault", reserve]`: the cash vault.
+    pub vault: Pubkey,
+    /// `["collateral", reserve]`: the collateral vault.
+    pub collateral_vault: Pubkey,
+    /// `["shares", reserve]`: the lender share mint.
+    pub share_mint: Pubkey,
+    /// `["authority", reserve]`: owner of the vaults, authority of the share mint.
+    pub authority: Pubkey,
+}
+
+impl ReservePdas {
+    /// The addresses of `reserve`.
+    pub fn of(reserve: &Pubkey) -> Self {
+        Self {
+            vault: pda(VAULT_SEED, reserve),
+            collateral_vault: pda(COLLATERAL_SEED, reserve),
+            share_mint: pda(SHARES_SEED, reserve),
+            authority: authority_address(reserve),
+        }
+    }
+}
+
+fn pda(seed: &[u8], reserve: &Pubkey) -> Pubkey {
+    program_address(&[seed, reserve.as_ref()], &id()).expect("two seeds of at most 32 bytes are valid")
+}
+
+/// The PDA that owns `reserve`'s vaults and mints its shares.
+pub fn authority_address(reserve: &Pubkey) -> Pubkey {
+    pda(AUTHORITY_SEED, reserve)
+}
+
+/// One reserve of an obligation with its oracle: a pair of the position tail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PositionReserve {
+    /// The reserve.
+    pub reserve: Pubkey,
+    /// Its oracle (`Reserve::oracle`).
+    pub oracle: Pubkey,
+}
+
+/// What `WithdrawCollateral`, `Borrow` and `Liquidate` need to know about an
+/// obligation to build their access lists: its key and its reserves with their
+/// oracles, in [`Obligation::reserves`] order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// The obligation account.
+    pub obligation: Pubkey,
+    /// The position tail, one pair per reserve of the obligation.
+    pub reserves: Vec<PositionReserve>,
+}
+
+impl Position {
+    /// The position of `obligation` (stored at `key`) as it stands now; `oracle_of`
+    /// gives a reserve's oracle (from [`read_reserve`]). Rebuild it after every change
+    /// to the obligation: the program rejects a stale tail with
+    /// [`LendingError::PositionMismatch`].
+    pub fn new(key: Pubkey, obligation: &Obligation, mut oracle_of: impl FnMut(&Pubkey) -> Pubkey) -> Self {
+        let reserves = obligation
+            .reserves()
+            .into_iter()
+            .map(|reserve| PositionReserve { oracle: oracle_of(&reserve), reserve })
+            .collect();
+        Self { obligation: key, reserves }
+    }
+
+    fn tail(&self) -> impl Iterator<Item = AccountMeta> + '_ {
+        self.reserves
+            .iter()
+            .flat_map(|r| [AccountMeta::readonly(r.reserve, false), AccountMeta::readonly(r.oracle, false)])
+    }
+}
+
+/// `InitReserve`: makes `reserve` (created for the lending program, see
+/// [`create_reserve`]) the reserve of `mint` priced by `oracle`, in the market of
+/// `admin` (signs). Accounts: `[reserve W, vault W, collateral vault W, share mint W,
+/// mint R, oracle R, admin S]`.
+pub fn init_reserve(
+    reserve: &Pubkey,
+    mint: &Pubkey,
+    oracle: &Pubkey,
+    admin: &Pubkey,
+    config: ReserveConfig,
+) -> Instruction {
+    let pdas = ReservePdas::of(reserve);
+    Instruction::new_borsh(
+        id(),
+        &LendingInstruction::InitReserve { config },
+        vec![
+            AccountMeta::writable(*reserve, false),
+            AccountMeta::writable(pdas.vault, false),
+            AccountMeta::writable(pdas.collateral_vault, false),
+            AccountMeta::writable(pdas.share_mint, false),
+            AccountMeta::readonly(*mint, false),
+            AccountMeta::readonly(*oracle, false),
+            AccountMeta::readonly(*admin, true),
+        ],
+    )
+}
+
+/// A new reserve at `reserve`: system `CreateAccount` (`payer` and `reserve` sign; no
+/// balance, [`Reserve::LEN`] bytes, owned by the lending program) then
+/// [`init_reserve`] (`admin` signs). Put both in one transaction, so nobody can
+/// initialise the account in between.
+pub fn create_reserve(
+    payer: &Pubkey,
+    reserve: &Pubkey,
+    mint: &Pubkey,
+    oracle: &Pubkey,
+    admin: &Pubkey,
+    config: ReserveConfig,
+) -> Vec<Instruction> {
+    vec![
+        system::create_account(payer, reserve, 0, Reserve::LEN as u32, &id()),
+        init_reserve(reserve, mint, oracle, admin, config),
+    ]
+}
+
+/// `InitObligation`: makes `obligation` (created for the lending program) an empty
+/// obligation of `owner` (signs) in `market`. Accounts: `[obligation W, owner S]`.
+pub fn init_obligation(obligation: &Pubkey, owner: &Pubkey, market: &Pubkey) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &LendingInstruction::InitObligation { market: *market },
+        vec![AccountMeta::writable(*obligation, false), AccountMeta::readonly(*owner, true)],
+    )
+}
+
+/// A new obligation at `obligation`: system `CreateAccount` (`payer` and `obligation`
+/// sign; [`Obligation::LEN`] bytes) then [`init_obligation`] (`owner` signs), in one
+/// transaction.
+pub fn create_obligation(
+    payer: &Pubkey,
+    obligation: &Pubkey,
+    owner: &Pubkey,
+    market: &Pubkey,
+) -> Vec<Instruction> {
+    vec![
+        system::create_account(payer, obligation, 0, Obligation::LEN as u32, &id()),
+        init_obligation(obligation, owner, market),
+    ]
+}
+
+fn lender_ix(
+    data: &LendingInstruction,
+    reserve: &Pubkey,
+    user_token: &Pubkey,
+    user_shares: &Pubkey,
+    owner: &Pubkey,
+) -> Instruction {
+    let pdas = ReservePdas::of(reserve);
+    Instruction::new_borsh(
+        id(),
+        data,
+        vec![
+            AccountMeta::writable(*reserve, false),
+            AccountMeta::writable(pdas.vault, false),
+            AccountMeta::writable(pdas.share_mint, false),
+            AccountMeta::writable(*user_token, false),
+            AccountMeta::writable(*user_shares, false),
+            AccountMeta::readonly(pdas.authority, false),
+            AccountMeta::readonly(*owner, true),
+        ],
+    )
+}
+
+/// `Deposit`: `owner` (signs) lends `amount` tokens from `user_token` and receives
+/// shares in `user_shares` (a token account of the reserve's share mint).
+/// Accounts: `[reserve W, vault W, share mint W, user token W, user shares W,
+/// authority R, owner S]`.
+pub fn deposit(
+    reserve: &Pubkey,
+    user_token: &Pubkey,
+    user_shares: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    lender_ix(&LendingInstruction::Deposit { amount }, reserve, user_token, user_shares, owner)
+}
+
+/// `Redeem`: `owner` (signs) burns `shares` from `user_shares` and receives their
+/// value in `user_token`. Accounts: as [`deposit`].
+pub fn redeem(
+    reserve: &Pubkey,
+    user_token: &Pubkey,
+    user_shares: &Pubkey,
+    owner: &Pubkey,
+    shares: u64,
+) -> Instruction {
+    lender_ix(&LendingInstruction::Redeem { shares }, reserve, user_token, user_shares, owner)
+}
+
+/// `DepositCollateral`: the obligation's `owner` (signs) moves `amount` tokens from
+/// `user_token` into `reserve`'s collateral vault. Accounts: `[obligation W,
+/// reserve R, collateral vault W, user token W, owner S]`.
+pub fn deposit_collateral(
+    obligation: &Pubkey,
+    reserve: &Pubkey,
+    user_token: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &LendingInstruction::DepositCollateral { amount },
+        vec![
+            AccountMeta::writable(*obligation, false),
+            AccountMeta::readonly(*reserve, false),
+            AccountMeta::writable(ReservePdas::of(reserve).collateral_vault, false),
+            AccountMeta::writable(*user_token, false),
+            AccountMeta::readonly(*owner, true),
+        ],
+    )
+}
+
+/// `WithdrawCollateral`: the obligation's `owner` (signs) takes `amount` tokens of
+/// `reserve` out of the obligation into `user_token`. Accounts: `[obligation W,
+/// reserve R, collateral vault W, user token W, authority R, owner S, position]`.
+pub fn withdraw_collateral(
+    position: &Position,
+    reserve: &Pubkey,
+    user_token: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    let pdas = ReservePdas::of(reserve);
+    let mut accounts = vec![
+        AccountMeta::writable(position.obligation, false),
+        AccountMeta::readonly(*reserve, false),
+        AccountMeta::writable(pdas.collateral_vault, false),
+        AccountMeta::writable(*user_token, false),
+        AccountMeta::readonly(pdas.authority, false),
+        AccountMeta::readonly(*owner, true),
+    ];
+    accounts.extend(position.tail());
+    Instruction::new_borsh(id(), &LendingInstruction::WithdrawCollateral { amount }, accounts)
+}
+
+/// `Borrow`: the obligation's `owner` (signs) borrows `amount` tokens of `reserve`
+/// (priced by `oracle`, its oracle) into `user_token`. Accounts: `[reserve W,
+/// obligation W, oracle R, vault W, user token W, authority R, owner S, position]`.
+pub fn borrow(
+    position: &Position,
+    reserve: &Pubkey,
+    oracle: &Pubkey,
+    user_token: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    let pdas = ReservePdas::of(reserve);
+    let mut accounts = vec![
+        AccountMeta::writable(*reserve, false),
+        AccountMeta::writable(position.obligation, false),
+        AccountMeta::readonly(*oracle, false),
+        AccountMeta::writable(pdas.vault, false),
+        AccountMeta::writable(*user_token, false),
+        AccountMeta::readonly(pdas.authority, false),
+        AccountMeta::readonly(*owner, true),
+    ];
+    accounts.extend(position.tail());
+    Instruction::new_borsh(id(), &LendingInstruction::Borrow { amount }, accounts)
+}
+
+/// `Repay`: `payer` (signs; anyone) repays up to `amount` of `obligation`'s debt in
+/// `reserve` from `payer_token`. Accounts: `[reserve W, obligation W, payer token W,
+/// vault W, payer S]`.
+pub fn repay(
+    reserve: &Pubkey,
+    obligation: &Pubkey,
+    payer_token: &Pubkey,
+    payer: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &LendingInstruction::Repay { amount },
+        vec![
+            AccountMeta::writable(*reserve, false),
+            AccountMeta::writable(*obligation, false),
+            AccountMeta::writable(*payer_token, false),
+            AccountMeta::writable(ReservePdas::of(reserve).vault, false),
+            AccountMeta::readonly(*payer, true),
+        ],
+    )
+}
+
+/// `Liquidate`: `liquidator` (signs) repays `repay` of the obligation's debt in
+/// `repay_reserve` from `liquidator_repay_token` and receives the seized collateral
+/// of `collateral_reserve` in `liquidator_collateral_token`. Accounts: `[repay
+/// reserve W, collateral reserve R, obligation W, repay vault W, collateral vault W,
+/// liquidator repay token W, liquidator collateral token W, collateral authority R,
+/// liquidator S, position]`.
+pub fn liquidate(
+    position: &Position,
+    repay_reserve: &Pubkey,
+    collateral_reserve: &Pubkey,
+    liquidator_repay_token: &Pubkey,
+    liquidator_collateral_token: &Pubkey,
+    liquidator: &Pubkey,
+    repay: u64,
+) -> Instruction {
+    let coll = ReservePdas::of(collateral_reserve);
+    let mut accounts = vec![
+        AccountMeta::writable(*repay_reserve, false),
+        AccountMeta::readonly(*collateral_reserve, false),
+        AccountMeta::writable(position.obligation, false),
+        AccountMeta::writable(ReservePdas::of(repay_reserve).vault, false),
+        AccountMeta::writable(coll.collateral_vault, false),
+        AccountMeta::writable(*liquidator_repay_token, false),
+        AccountMeta::writable(*liquidator_collateral_token, false),
+        AccountMeta::readonly(coll.authority, false),
+        AccountMeta::readonly(*liquidator, true),
+    ];
+    accounts.extend(position.tail());
+    Instruction::new_borsh(id(), &LendingInstruction::Liquidate { repay }, accounts)
 }

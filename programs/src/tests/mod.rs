@@ -6,5 +6,6 @@ mod cpi;
 pub(crate) mod harness;
 mod insurance;
 mod invariant;
+mod lending;
 mod oracle;
 mod token;

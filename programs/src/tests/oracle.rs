@@ -94,7 +94,7 @@ fn guard_checks_range_and_staleness_read_only() {
     let feed = feed.pubkey();
     let g = oracle::guard(&feed, WAD, 3 * WAD, 5);
     assert!(!g.accounts[0].is_writable, "a guard only reads the feed");
-    t.ok(&[g.clone()], &[&payer]);
+    t.ok(std::slice::from_ref(&g), &[&payer]);
     // Bounds are inclusive.
     t.ok(&[oracle::guard(&feed, 2 * WAD, 2 * WAD, 5)], &[&payer]);
     t.fails(&[oracle::guard(&feed, 3 * WAD, 4 * WAD, 5)], &[&payer], OracleError::PriceOutOfRange);
