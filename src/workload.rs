@@ -1,17 +1,32 @@
-//! Deterministic workloads: a seed fixes the genesis state and every block.
+//! Deterministic workloads: a seed fixes the base state and every block.
 //!
 //! The CLI, the criterion benches and the differential tests all draw their
 //! blocks from here, so a figure, a bench and a test can name the same block.
-//! Transactions are generated as messages first (in order, from one seeded
-//! RNG) and signed afterwards on all cores; signing is deterministic, so the
-//! wire bytes are too.
+//!
+//! A workload is built in three steps:
+//! 1. **Genesis**, written directly: funded users, mints, and every user's
+//!    token accounts (plain data, so 100k users cost no transactions).
+//! 2. **Setup blocks**, real signed transactions through the sequential
+//!    executor: pools, feeds, insurance pools — anything whose state is the
+//!    programs' business. Every setup transaction must succeed.
+//! 3. **Measured blocks**: messages generated in order from one seeded RNG,
+//!    signed afterwards on all cores (signing is deterministic, so the wire
+//!    bytes are too). Users track their nonces like wallets; a transaction can
+//!    still fail on program logic (e.g. an expiry that is too early), which is
+//!    realistic and exercised by the differential tests.
 
 use std::fmt;
 use std::str::FromStr;
 
 use bytes::Bytes;
+use parex_programs::insurance::PoolParams;
+use parex_programs::lending::{self, Position, PositionReserve, ReserveConfig, ReservePdas};
+use parex_programs::state::AccountState;
+use parex_programs::token::{Mint, TokenAccount};
+use parex_programs::{amm, insurance, oracle, token};
 use parex_runtime::{
-    AccountStore, Chain, Genesis, Instruction, Keypair, MemoryStore, Message, ProgramRegistry, Transaction,
+    Account, AccountStore, Block, Chain, Genesis, Hash, Instruction, Keypair, MemoryStore, Message,
+    ProgramRegistry, Pubkey, Transaction, TxStatus, program_address,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -19,22 +34,46 @@ use rand_distr::{Distribution, Zipf};
 
 /// Unix time of slot 0 in generated chains.
 pub const BASE_TIME: i64 = 1_700_000_000;
-
-/// Balance every generated account starts with: enough for any workload's fees.
+/// Native balance every generated account starts with: enough for any workload's fees.
 pub const START_BALANCE: u64 = 1_000_000_000_000;
+/// Tokens each user holds of each mint.
+pub const USER_TOKENS: u64 = 1_000_000_000_000;
+/// Tokens the operator (pool and feed owner) holds of each mint.
+const OPERATOR_TOKENS: u64 = 1_000_000_000_000_000;
+/// Liquidity per side of each AMM pool.
+const POOL_LIQUIDITY: u64 = 10_000_000_000_000;
+/// WAD (10^18): prices are WAD-scaled.
+const WAD: u128 = 1_000_000_000_000_000_000;
+/// Key indices above this are setup and one-off keys (pools, feeds, policies).
+const AUX_KEYS: u64 = 1 << 40;
 
 /// Which workload (see `benchmarks.md`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WorkloadKind {
-    /// Transfers between uniformly random accounts: almost no conflicts.
+    /// Token transfers between uniformly random accounts: almost no conflicts.
     TransferUniform,
-    /// Transfers between Zipf-distributed accounts (exponent `s`): hot accounts.
+    /// Token transfers between Zipf-distributed accounts (exponent `s`): hot accounts.
     TransferZipf {
         /// Zipf exponent (1.0 and 1.2 in the standard suite).
         s: f64,
     },
+    /// Every transaction swaps on one AMM pool: fully serial, the worst case.
+    SwapOnePool,
+    /// Swaps spread over 64 pools sharing 16 mints.
+    SwapManyPools,
+    /// Capital deposits and withdrawals, policy purchases, trigger updates, claims and
+    /// expiries over a few insurance pools.
+    Insurance,
+    /// Deposits, borrows, repays, redemptions, liquidation attempts and oracle updates
+    /// over two lending reserves.
+    Lending,
+    /// A weighted mix of all of the above plus transfers: the headline workload.
+    DefiMix,
     /// Each transaction conflicts with the next: zero parallelism.
     Chain,
+    /// Many transactions read one oracle feed (a price guard before a transfer), a
+    /// few update it.
+    ReadHeavy,
 }
 
 impl WorkloadKind {
@@ -44,8 +83,25 @@ impl WorkloadKind {
             WorkloadKind::TransferUniform,
             WorkloadKind::TransferZipf { s: 1.0 },
             WorkloadKind::TransferZipf { s: 1.2 },
+            WorkloadKind::SwapOnePool,
+            WorkloadKind::SwapManyPools,
+            WorkloadKind::Lending,
+            WorkloadKind::Insurance,
+            WorkloadKind::DefiMix,
             WorkloadKind::Chain,
+            WorkloadKind::ReadHeavy,
         ]
+    }
+
+    /// Users the workload spreads over, given the requested account count: workloads
+    /// that give every user many token accounts use fewer users.
+    fn users(self, accounts: usize) -> usize {
+        let cap = match self {
+            WorkloadKind::SwapManyPools | WorkloadKind::DefiMix => 20_000,
+            WorkloadKind::SwapOnePool | WorkloadKind::Insurance | WorkloadKind::Lending => 50_000,
+            _ => usize::MAX,
+        };
+        accounts.clamp(2, cap)
     }
 }
 
@@ -54,7 +110,13 @@ impl fmt::Display for WorkloadKind {
         match self {
             WorkloadKind::TransferUniform => f.write_str("transfer-uniform"),
             WorkloadKind::TransferZipf { s } => write!(f, "transfer-zipf-{s:.1}"),
+            WorkloadKind::SwapOnePool => f.write_str("swap-one-pool"),
+            WorkloadKind::SwapManyPools => f.write_str("swap-many-pools"),
+            WorkloadKind::Lending => f.write_str("lending"),
+            WorkloadKind::Insurance => f.write_str("insurance"),
+            WorkloadKind::DefiMix => f.write_str("defi-mix"),
             WorkloadKind::Chain => f.write_str("chain"),
+            WorkloadKind::ReadHeavy => f.write_str("read-heavy"),
         }
     }
 }
@@ -63,16 +125,15 @@ impl FromStr for WorkloadKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "transfer-uniform" => Ok(WorkloadKind::TransferUniform),
-            "transfer-zipf" | "transfer-zipf-1.0" => Ok(WorkloadKind::TransferZipf { s: 1.0 }),
-            "transfer-zipf-1.2" => Ok(WorkloadKind::TransferZipf { s: 1.2 }),
-            "chain" => Ok(WorkloadKind::Chain),
-            other => Err(format!(
-                "unknown workload '{other}' (known: {})",
-                WorkloadKind::all().iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
-            )),
+        if s == "transfer-zipf" {
+            return Ok(WorkloadKind::TransferZipf { s: 1.0 });
         }
+        WorkloadKind::all().into_iter().find(|k| k.to_string() == s).ok_or_else(|| {
+            format!(
+                "unknown workload '{s}' (known: {})",
+                WorkloadKind::all().iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+            )
+        })
     }
 }
 
@@ -81,7 +142,7 @@ impl FromStr for WorkloadKind {
 pub struct WorkloadConfig {
     /// The workload.
     pub kind: WorkloadKind,
-    /// Number of user accounts.
+    /// Number of user accounts (some workloads cap it, see the docs of each kind).
     pub accounts: usize,
     /// Transactions per block.
     pub block_size: usize,
@@ -103,7 +164,7 @@ impl Default for WorkloadConfig {
     }
 }
 
-/// A generated workload: initial state, programs and blocks of signed wire transactions.
+/// A generated workload: base state, programs and blocks of signed wire transactions.
 pub struct Workload {
     /// What was generated.
     pub config: WorkloadConfig,
@@ -118,14 +179,15 @@ pub struct Workload {
 impl Workload {
     /// Generates the workload `config` describes.
     pub fn generate(config: WorkloadConfig) -> Self {
-        let mut g = Generator::new(config);
         let registry = parex_programs::all_programs();
+        let mut g = Generator::new(config, &registry);
         let mut blocks = Vec::with_capacity(config.blocks);
-        for _ in 0..config.blocks {
-            let unsigned: Vec<(Message, Vec<u64>)> = (0..config.block_size).map(|_| g.next_tx()).collect();
-            blocks.push(g.sign_all(unsigned));
+        for b in 0..config.blocks {
+            g.block_slot = g.base.tip().slot + 1 + b as u64;
+            let unsigned: Vec<Unsigned> = (0..config.block_size).map(|_| g.next_tx()).collect();
+            blocks.push(sign_all(unsigned));
         }
-        Self { config, base: g.genesis.into_store(), registry, blocks }
+        Self { config, base: g.base, registry, blocks }
     }
 
     /// A fresh chain at the workload's base state.
@@ -133,16 +195,9 @@ impl Workload {
         Chain::new(self.base.clone(), self.registry.clone())
     }
 
-    /// Block `i` of the workload on top of `parent` (slot after the base state's tip,
-    /// half a second per slot).
-    pub fn block(&self, i: usize, parent: parex_runtime::Hash) -> parex_runtime::Block {
-        let slot = self.base.tip().slot + 1 + i as u64;
-        parex_runtime::Block {
-            slot,
-            unix_timestamp: BASE_TIME + slot as i64 / 2,
-            parent_hash: parent,
-            transactions: self.blocks[i].clone(),
-        }
+    /// Block `i` of the workload on top of `parent`.
+    pub fn block(&self, i: usize, parent: Hash) -> Block {
+        block_at(self.base.tip().slot + 1 + i as u64, parent, self.blocks[i].clone())
     }
 
     /// Total number of transactions.
@@ -156,42 +211,369 @@ impl Workload {
     }
 }
 
-/// Generation state: the RNG, keys made on demand, and each payer's next nonce.
+/// A block at `slot` (half a second per slot from [`BASE_TIME`]).
+fn block_at(slot: u64, parent: Hash, transactions: Vec<Bytes>) -> Block {
+    Block { slot, unix_timestamp: BASE_TIME + slot as i64 / 2, parent_hash: parent, transactions }
+}
+
+/// A message and the keypairs that must sign it (payer first).
+type Unsigned = (Message, Vec<Keypair>);
+
+/// The token account of `owner` for `mint` in generated states.
+pub fn token_account(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+    program_address(&[b"workload-ta", owner.as_ref(), mint.as_ref()], &Pubkey::from_name("workload"))
+        .expect("three short seeds")
+}
+
+/// The address of generated mint `i`.
+pub fn mint_address(i: usize) -> Pubkey {
+    Pubkey::from_name(&format!("workload/mint/{i}"))
+}
+
+/// Keypairs of users `0..n`, derived on all cores (each costs a scalar multiplication).
+pub fn user_keypairs(n: usize) -> Vec<Keypair> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let chunk = n.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|lo| {
+                s.spawn(move || {
+                    (lo..(lo + chunk).min(n)).map(|i| Keypair::from_index(i as u64)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("key derivation thread panicked")).collect()
+    })
+}
+
+/// Signs every message, spreading the work over all cores.
+fn sign_all(unsigned: Vec<Unsigned>) -> Vec<Bytes> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = unsigned.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = unsigned
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|(m, kps)| {
+                            let refs: Vec<&Keypair> = kps.iter().collect();
+                            Transaction::sign(m.clone(), &refs).to_bytes()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("signing thread panicked")).collect()
+    })
+}
+
+/// An AMM pool of the world: its address and the indices of its two mints.
+#[derive(Clone, Copy, Debug)]
+struct PoolRef {
+    pool: Pubkey,
+    a: usize,
+    b: usize,
+}
+
+/// An insurance pool of the world.
+#[derive(Clone, Copy, Debug)]
+struct CoverRef {
+    pool: Pubkey,
+    vault: Pubkey,
+}
+
+/// A lending market of the world: two reserves (0 = USD, lent out; 1 = COL, collateral).
+struct Market {
+    reserves: [Keypair; 2],
+    feeds: [Pubkey; 2],
+    /// Borrowers: user index, obligation, and the debt the generator has borrowed minus
+    /// repaid (a lower bound of the real debt, which also accrues interest).
+    borrowers: Vec<(usize, Pubkey, u64)>,
+}
+
+impl Market {
+    fn reserve(&self, i: usize) -> Pubkey {
+        self.reserves[i].pubkey()
+    }
+
+    /// The position of a borrower: collateral COL first, then USD once it owes some.
+    fn position(&self, obligation: Pubkey, owes: bool) -> Position {
+        let mut reserves = vec![PositionReserve { reserve: self.reserve(1), oracle: self.feeds[1] }];
+        if owes {
+            reserves.push(PositionReserve { reserve: self.reserve(0), oracle: self.feeds[0] });
+        }
+        Position { obligation, reserves }
+    }
+}
+
+/// The programs' state a workload runs against.
+#[derive(Default)]
+struct World {
+    mints: Vec<Pubkey>,
+    pools: Vec<PoolRef>,
+    /// Feeds: 0 prices mint 0 (USD, 1.0), 1 prices mint 1 (COL, 2.0).
+    feeds: Vec<Pubkey>,
+    covers: Vec<CoverRef>,
+    market: Option<Market>,
+}
+
+/// Generation state: the RNG, users and their next nonces, the world, the base state.
 struct Generator {
     config: WorkloadConfig,
     rng: ChaCha8Rng,
-    genesis: Genesis,
-    keys: Vec<Keypair>,
+    users: Vec<Keypair>,
     nonces: Vec<u64>,
     zipf: Option<Zipf<f64>>,
     chain_pos: usize,
+    world: World,
+    operator: Keypair,
+    operator_nonce: u64,
+    next_aux: u64,
+    base: MemoryStore,
+    block_slot: u64,
 }
 
 impl Generator {
-    fn new(config: WorkloadConfig) -> Self {
-        let n = config.accounts.max(2);
-        let keys = user_keypairs(n);
-        let mut genesis = Genesis::new();
-        for k in &keys {
-            genesis.insert(k.pubkey(), parex_runtime::Account::with_balance(START_BALANCE));
-        }
-        let zipf = match config.kind {
+    fn new(config: WorkloadConfig, registry: &ProgramRegistry) -> Self {
+        let kind = config.kind;
+        let n = kind.users(config.accounts);
+        let users = user_keypairs(n);
+        let mints = match kind {
+            WorkloadKind::SwapOnePool | WorkloadKind::Lending => 2,
+            WorkloadKind::SwapManyPools => 16,
+            WorkloadKind::DefiMix => 8,
+            _ => 1,
+        };
+        let zipf = match kind {
             WorkloadKind::TransferZipf { s } => Some(Zipf::new(n as f64, s).expect("valid zipf parameters")),
             _ => None,
         };
-        Self {
+        let mut g = Self {
             config,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
-            genesis,
-            keys,
             nonces: vec![0; n],
+            users,
             zipf,
             chain_pos: 0,
+            world: World { mints: (0..mints).map(mint_address).collect(), ..World::default() },
+            operator: Keypair::from_index(AUX_KEYS),
+            operator_nonce: 0,
+            next_aux: AUX_KEYS + 1,
+            base: MemoryStore::new(),
+            block_slot: 0,
+        };
+        if matches!(kind, WorkloadKind::Lending | WorkloadKind::DefiMix) {
+            let reserves = [g.aux_keypair(), g.aux_keypair()];
+            g.world.market = Some(Market { reserves, feeds: [Pubkey::default(); 2], borrowers: Vec::new() });
+        }
+        let mut chain = g.genesis().into_chain(registry.clone());
+        g.setup(&mut chain, registry);
+        g.base = chain.store().clone();
+        g
+    }
+
+    /// Users, operator, mints and every token account, written directly.
+    fn genesis(&self) -> Genesis {
+        let mut genesis = Genesis::new();
+        let op = self.operator.pubkey();
+        genesis.insert(op, Account::with_balance(START_BALANCE));
+        for u in &self.users {
+            genesis.insert(u.pubkey(), Account::with_balance(START_BALANCE));
+        }
+        let supply = USER_TOKENS * self.users.len() as u64 + OPERATOR_TOKENS;
+        for mint in &self.world.mints {
+            let m = Mint { authority: op, supply, decimals: 6 };
+            genesis.insert(*mint, Account::with_data(token::id(), m.pack()));
+            let holding = |owner: Pubkey, amount| {
+                Account::with_data(token::id(), TokenAccount { mint: *mint, owner, amount }.pack())
+            };
+            genesis.insert(token_account(&op, mint), holding(op, OPERATOR_TOKENS));
+            for u in &self.users {
+                genesis.insert(token_account(&u.pubkey(), mint), holding(u.pubkey(), USER_TOKENS));
+            }
+        }
+        if let Some(market) = &self.world.market {
+            // Empty lender-share accounts of the USD reserve (its share mint appears in setup).
+            let shares = ReservePdas::of(&market.reserve(0)).share_mint;
+            for owner in self.users.iter().map(Keypair::pubkey).chain([op]) {
+                let acc = TokenAccount { mint: shares, owner, amount: 0 };
+                genesis.insert(token_account(&owner, &shares), Account::with_data(token::id(), acc.pack()));
+            }
+        }
+        genesis
+    }
+
+    fn aux_keypair(&mut self) -> Keypair {
+        self.next_aux += 1;
+        Keypair::from_index(self.next_aux)
+    }
+
+    /// An operator-paid setup message signed by the operator and `extra`.
+    fn operator_tx(&mut self, ixs: &[Instruction], extra: Vec<Keypair>) -> Unsigned {
+        let msg = Message::new(ixs, &self.operator.pubkey(), self.operator_nonce)
+            .with_compute_budget(parex_runtime::MAX_COMPUTE_UNIT_LIMIT, 0);
+        self.operator_nonce += 1;
+        let mut signers = vec![self.operator.clone()];
+        signers.extend(extra);
+        (msg, signers)
+    }
+
+    /// Creates the pools, feeds and insurance pools the workload needs, through real
+    /// transactions in setup blocks.
+    fn setup(&mut self, chain: &mut Chain<MemoryStore>, registry: &ProgramRegistry) {
+        let op = self.operator.pubkey();
+        let mut txs: Vec<Unsigned> = Vec::new();
+        let pool_count = match self.config.kind {
+            WorkloadKind::SwapOnePool => 1,
+            WorkloadKind::SwapManyPools => 64,
+            WorkloadKind::DefiMix => 16,
+            _ => 0,
+        };
+        let m = self.world.mints.len();
+        let mut pairs: Vec<(usize, usize)> = (0..m).flat_map(|a| (a + 1..m).map(move |b| (a, b))).collect();
+        // A seeded shuffle picks distinct pairs.
+        for i in (1..pairs.len()).rev() {
+            pairs.swap(i, self.rng.random_range(0..=i));
+        }
+        pairs.truncate(pool_count);
+        for (a, b) in pairs {
+            let pool_kp = self.aux_keypair();
+            let pool = pool_kp.pubkey();
+            let (mint_a, mint_b) = (self.world.mints[a], self.world.mints[b]);
+            txs.push(self.operator_tx(&amm::create_pool(&op, &pool, &mint_a, &mint_b, 30), vec![pool_kp]));
+            let lp_kp = self.aux_keypair();
+            let lp_mint = amm::PoolAddresses::derive(&pool).lp_mint;
+            let mut ixs = token::create_token_account(&op, &lp_kp.pubkey(), &lp_mint, &op);
+            let user = amm::LiquidityUser {
+                token_a: token_account(&op, &mint_a),
+                token_b: token_account(&op, &mint_b),
+                lp: lp_kp.pubkey(),
+                owner: op,
+            };
+            ixs.push(amm::add_liquidity(&pool, &user, POOL_LIQUIDITY, POOL_LIQUIDITY, 0));
+            txs.push(self.operator_tx(&ixs, vec![lp_kp]));
+            self.world.pools.push(PoolRef { pool, a, b });
+        }
+        let feeds = match self.config.kind {
+            WorkloadKind::ReadHeavy | WorkloadKind::Insurance => 1,
+            WorkloadKind::Lending | WorkloadKind::DefiMix => 2,
+            _ => 0,
+        };
+        for price in [WAD, 2 * WAD].into_iter().take(feeds) {
+            let feed_kp = self.aux_keypair();
+            let feed = feed_kp.pubkey();
+            txs.push(self.operator_tx(&oracle::create_feed(&op, &feed, &op, price), vec![feed_kp]));
+            self.world.feeds.push(feed);
+        }
+        self.setup_market(&mut txs);
+        let covers = match self.config.kind {
+            WorkloadKind::Insurance => 4,
+            WorkloadKind::DefiMix => 2,
+            _ => 0,
+        };
+        if covers > 0 {
+            let feed = self.world.feeds[0];
+            let mint = self.world.mints[0];
+            for _ in 0..covers {
+                let vault_kp = self.aux_keypair();
+                let vault = vault_kp.pubkey();
+                let params = PoolParams {
+                    capacity_bps: 8_000,
+                    apr_ppm: 50_000,
+                    min_duration: 86_400,
+                    max_duration: 365 * 86_400,
+                    max_staleness_slots: 1_000_000,
+                };
+                let create = insurance::create_pool(&op, &vault, &mint, &feed, &op, params);
+                txs.push(self.operator_tx(&create, vec![vault_kp]));
+                let pool = insurance::pool_address(&vault);
+                let deposit = insurance::deposit_capital(
+                    &pool,
+                    &vault,
+                    &token_account(&op, &mint),
+                    &op,
+                    OPERATOR_TOKENS / 8,
+                );
+                txs.push(self.operator_tx(&[deposit], Vec::new()));
+                self.world.covers.push(CoverRef { pool, vault });
+            }
+        }
+        if !txs.is_empty() {
+            let tip = chain.tip();
+            let block = block_at(tip.slot + 1, tip.hash, sign_all(txs));
+            let result = chain.execute_block(&block).expect("setup block executes");
+            for (i, r) in result.receipts.iter().enumerate() {
+                if let TxStatus::Failed { error, .. } = &r.status {
+                    panic!("setup transaction {i} failed: {}", registry.describe(error));
+                }
+                assert_eq!(r.status, TxStatus::Success, "setup transaction {i}");
+            }
         }
     }
 
+    /// Lending setup: reserves (the operator is the market), the operator's USD
+    /// liquidity, and borrowers' obligations holding COL collateral.
+    fn setup_market(&mut self, txs: &mut Vec<Unsigned>) {
+        let Some(market) = self.world.market.take() else { return };
+        let op = self.operator.pubkey();
+        let market = Market { feeds: [self.world.feeds[0], self.world.feeds[1]], ..market };
+        let config = ReserveConfig {
+            ltv_bps: 7_500,
+            liq_threshold_bps: 8_000,
+            liq_bonus_bps: 10_500,
+            reserve_factor_bps: 1_000,
+            close_factor_bps: 5_000,
+            base_rate: WAD / 50,
+            slope1: WAD / 10,
+            slope2: WAD,
+            optimal_util: WAD * 8 / 10,
+            max_staleness_slots: 1_000_000,
+        };
+        for i in 0..2 {
+            let kp = market.reserves[i].clone();
+            let create = lending::create_reserve(
+                &op,
+                &kp.pubkey(),
+                &self.world.mints[i],
+                &market.feeds[i],
+                &op,
+                config,
+            );
+            txs.push(self.operator_tx(&create, vec![kp]));
+        }
+        let usd = (self.world.mints[0], market.reserve(0));
+        let shares = ReservePdas::of(&usd.1).share_mint;
+        let liquidity = lending::deposit(
+            &usd.1,
+            &token_account(&op, &usd.0),
+            &token_account(&op, &shares),
+            &op,
+            OPERATOR_TOKENS / 4,
+        );
+        txs.push(self.operator_tx(&[liquidity], Vec::new()));
+        let mut market = market;
+        let col = self.world.mints[1];
+        for u in 0..self.n().min(2_000) {
+            let ob_kp = self.aux_keypair();
+            let owner = self.users[u].pubkey();
+            let mut ixs = lending::create_obligation(&owner, &ob_kp.pubkey(), &owner, &op);
+            ixs.push(lending::deposit_collateral(
+                &ob_kp.pubkey(),
+                &market.reserve(1),
+                &token_account(&owner, &col),
+                &owner,
+                USER_TOKENS / 1_000,
+            ));
+            market.borrowers.push((u, ob_kp.pubkey(), 0));
+            txs.push(self.user_tx(u, &ixs, vec![ob_kp]));
+        }
+        self.world.market = Some(market);
+    }
+
     fn n(&self) -> usize {
-        self.keys.len()
+        self.users.len()
     }
 
     fn pick(&mut self) -> usize {
@@ -212,69 +594,247 @@ impl Generator {
         }
     }
 
-    /// The next unsigned transaction and the indices of its signers (payer first).
-    fn next_tx(&mut self) -> (Message, Vec<u64>) {
-        let (from, to) = match self.config.kind {
-            WorkloadKind::Chain => {
-                // Transaction i writes accounts i and i+1: each conflicts with the next.
-                let n = self.n();
-                let from = self.chain_pos % n;
-                self.chain_pos += 1;
-                (from, (from + 1) % n)
+    /// A message paid and signed by user `u` (plus `extra` signers).
+    fn user_tx(&mut self, u: usize, ixs: &[Instruction], extra: Vec<Keypair>) -> Unsigned {
+        let payer = self.users[u].pubkey();
+        let msg = Message::new(ixs, &payer, self.nonces[u]);
+        self.nonces[u] += 1;
+        let mut signers = vec![self.users[u].clone()];
+        signers.extend(extra);
+        (msg, signers)
+    }
+
+    fn transfer_ix(&mut self, from: usize, to: usize) -> Instruction {
+        let mint = self.world.mints[0];
+        let (f, t) = (self.users[from].pubkey(), self.users[to].pubkey());
+        let amount = self.rng.random_range(1..1_000);
+        token::transfer(&token_account(&f, &mint), &token_account(&t, &mint), &f, amount)
+    }
+
+    /// The next unsigned transaction of the workload.
+    fn next_tx(&mut self) -> Unsigned {
+        match self.config.kind {
+            WorkloadKind::TransferUniform | WorkloadKind::TransferZipf { .. } => {
+                let (from, to) = self.pick_pair();
+                let ix = self.transfer_ix(from, to);
+                self.user_tx(from, &[ix], Vec::new())
             }
-            _ => self.pick_pair(),
+            WorkloadKind::Chain => {
+                // Transaction i moves tokens from user i to user i+1, whose account the
+                // next transaction debits: each conflicts with the next.
+                let from = self.chain_pos % self.n();
+                self.chain_pos += 1;
+                let ix = self.transfer_ix(from, (from + 1) % self.n());
+                self.user_tx(from, &[ix], Vec::new())
+            }
+            WorkloadKind::SwapOnePool | WorkloadKind::SwapManyPools => self.swap_tx(),
+            WorkloadKind::ReadHeavy => self.read_heavy_tx(),
+            WorkloadKind::Insurance => self.insurance_tx(),
+            WorkloadKind::Lending => self.lending_tx(),
+            WorkloadKind::DefiMix => match self.rng.random_range(0..100) {
+                0..40 => {
+                    let (from, to) = self.pick_pair();
+                    let ix = self.transfer_ix(from, to);
+                    self.user_tx(from, &[ix], Vec::new())
+                }
+                40..65 => self.swap_tx(),
+                65..80 => self.lending_tx(),
+                80..90 => self.insurance_tx(),
+                _ => self.read_heavy_tx(),
+            },
+        }
+    }
+
+    /// Deposits (30%), borrows (25%), repays (20%), redemptions (10%), COL price
+    /// updates (5%), liquidation attempts on healthy obligations (5%, they fail) and
+    /// collateral top-ups (5%).
+    fn lending_tx(&mut self) -> Unsigned {
+        let market = self.world.market.as_ref().expect("lending workloads have a market");
+        let (usd, col) = (self.world.mints[0], self.world.mints[1]);
+        let (usd_reserve, col_reserve) = (market.reserve(0), market.reserve(1));
+        let shares = ReservePdas::of(&usd_reserve).share_mint;
+        let b = self.rng.random_range(0..market.borrowers.len());
+        let (bu, obligation, debt) = market.borrowers[b];
+        let (feeds, position) = (market.feeds, market.position(obligation, debt > 0));
+        let roll = self.rng.random_range(0..100);
+        let borrower = self.users[bu].pubkey();
+        match roll {
+            0..30 => {
+                let u = self.pick();
+                let owner = self.users[u].pubkey();
+                let amount = self.rng.random_range(1_000_000..100_000_000);
+                let ix = lending::deposit(
+                    &usd_reserve,
+                    &token_account(&owner, &usd),
+                    &token_account(&owner, &shares),
+                    &owner,
+                    amount,
+                );
+                self.user_tx(u, &[ix], Vec::new())
+            }
+            30..55 => {
+                let amount = self.rng.random_range(100_000..1_000_000);
+                let ix = lending::borrow(
+                    &position,
+                    &usd_reserve,
+                    &feeds[0],
+                    &token_account(&borrower, &usd),
+                    &borrower,
+                    amount,
+                );
+                self.world.market.as_mut().expect("checked above").borrowers[b].2 += amount;
+                self.user_tx(bu, &[ix], Vec::new())
+            }
+            55..75 if debt >= 2 => {
+                let amount = self.rng.random_range(1..=debt / 2);
+                let ix = lending::repay(
+                    &usd_reserve,
+                    &obligation,
+                    &token_account(&borrower, &usd),
+                    &borrower,
+                    amount,
+                );
+                self.world.market.as_mut().expect("checked above").borrowers[b].2 -= amount;
+                self.user_tx(bu, &[ix], Vec::new())
+            }
+            75..85 => {
+                let u = self.pick();
+                let owner = self.users[u].pubkey();
+                let amount = self.rng.random_range(1..1_000_000);
+                let ix = lending::redeem(
+                    &usd_reserve,
+                    &token_account(&owner, &usd),
+                    &token_account(&owner, &shares),
+                    &owner,
+                    amount,
+                );
+                self.user_tx(u, &[ix], Vec::new())
+            }
+            85..90 => {
+                let price = 2 * WAD - WAD / 100 + self.rng.random_range(0..WAD / 50);
+                let ix = oracle::set_price(&feeds[1], &self.operator.pubkey(), price);
+                self.operator_tx(&[ix], Vec::new())
+            }
+            90..95 => {
+                let u = self.pick();
+                let liquidator = self.users[u].pubkey();
+                let ix = lending::liquidate(
+                    &position,
+                    &usd_reserve,
+                    &col_reserve,
+                    &token_account(&liquidator, &usd),
+                    &token_account(&liquidator, &col),
+                    &liquidator,
+                    1_000,
+                );
+                self.user_tx(u, &[ix], Vec::new())
+            }
+            _ => {
+                let amount = self.rng.random_range(1_000..1_000_000);
+                let ix = lending::deposit_collateral(
+                    &obligation,
+                    &col_reserve,
+                    &token_account(&borrower, &col),
+                    &borrower,
+                    amount,
+                );
+                self.user_tx(bu, &[ix], Vec::new())
+            }
+        }
+    }
+
+    fn swap_tx(&mut self) -> Unsigned {
+        let u = self.pick();
+        let p = self.world.pools[self.rng.random_range(0..self.world.pools.len())];
+        let a_to_b = self.rng.random_bool(0.5);
+        let (src_mint, dst_mint) = if a_to_b {
+            (self.world.mints[p.a], self.world.mints[p.b])
+        } else {
+            (self.world.mints[p.b], self.world.mints[p.a])
         };
-        let amount = self.rng.random_range(1..1000);
-        let (payer, dest) = (self.keys[from].pubkey(), self.keys[to].pubkey());
-        let ix: Instruction = parex_runtime::system::transfer(&payer, &dest, amount);
-        let nonce = self.nonces[from];
-        self.nonces[from] += 1;
-        (Message::new(&[ix], &payer, nonce), vec![from as u64])
+        let owner = self.users[u].pubkey();
+        let amount = self.rng.random_range(1_000..1_000_000);
+        let ix = amm::swap_exact_in(
+            &p.pool,
+            &token_account(&owner, &src_mint),
+            &token_account(&owner, &dst_mint),
+            &owner,
+            amount,
+            1,
+            a_to_b,
+        );
+        self.user_tx(u, &[ix], Vec::new())
     }
 
-    /// Signs every message, spreading the work over all cores.
-    fn sign_all(&mut self, unsigned: Vec<(Message, Vec<u64>)>) -> Vec<Bytes> {
-        let jobs: Vec<(Message, Vec<Keypair>)> = unsigned
-            .into_iter()
-            .map(|(m, signers)| {
-                let kps = signers.iter().map(|&i| self.keys[i as usize].clone()).collect();
-                (m, kps)
-            })
-            .collect();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = jobs.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|(m, kps)| {
-                                let refs: Vec<&Keypair> = kps.iter().collect();
-                                Transaction::sign(m.clone(), &refs).to_bytes()
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("signing thread panicked")).collect()
-        })
+    /// 1% price updates by the operator; otherwise a price guard (feed read-only)
+    /// followed by a token transfer.
+    fn read_heavy_tx(&mut self) -> Unsigned {
+        let feed = self.world.feeds[0];
+        if self.rng.random_bool(0.01) {
+            let price = WAD - 1_000_000 + self.rng.random_range(0..2_000_000u128);
+            let ix = oracle::set_price(&feed, &self.operator.pubkey(), price);
+            return self.operator_tx(&[ix], Vec::new());
+        }
+        let (from, to) = self.pick_pair();
+        let guard = oracle::guard(&feed, WAD / 2, WAD * 2, 1_000_000);
+        let transfer = self.transfer_ix(from, to);
+        self.user_tx(from, &[guard, transfer], Vec::new())
     }
-}
 
-/// Keypairs of users `0..n`, derived on all cores (each costs a scalar multiplication).
-pub fn user_keypairs(n: usize) -> Vec<Keypair> {
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let chunk = n.div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|lo| {
-                s.spawn(move || {
-                    (lo..(lo + chunk).min(n)).map(|i| Keypair::from_index(i as u64)).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("key derivation thread panicked")).collect()
-    })
+    /// Policy purchases (40%), capital deposits (25%) and withdrawals (10%), trigger
+    /// updates (15%), claims and expiries (5% each; these fail until a depeg or a
+    /// policy's end, as they would on a quiet chain).
+    fn insurance_tx(&mut self) -> Unsigned {
+        let u = self.pick();
+        let cover = self.world.covers[self.rng.random_range(0..self.world.covers.len())];
+        let feed = self.world.feeds[0];
+        let user = self.users[u].pubkey();
+        let mint = self.world.mints[0];
+        let user_token = token_account(&user, &mint);
+        let roll = self.rng.random_range(0..100);
+        match roll {
+            0..40 => {
+                let policy_kp = self.aux_keypair();
+                let sum = self.rng.random_range(1_000_000..100_000_000);
+                let duration = self.rng.random_range(86_400..30 * 86_400);
+                let ixs = insurance::buy_policy_with_new_account(
+                    &user,
+                    &policy_kp.pubkey(),
+                    &cover.pool,
+                    &user_token,
+                    &cover.vault,
+                    &user,
+                    sum,
+                    duration,
+                    u64::MAX,
+                );
+                self.user_tx(u, &ixs, vec![policy_kp])
+            }
+            40..65 => {
+                let amount = self.rng.random_range(1_000_000..1_000_000_000);
+                let ix = insurance::deposit_capital(&cover.pool, &cover.vault, &user_token, &user, amount);
+                self.user_tx(u, &[ix], Vec::new())
+            }
+            65..75 => {
+                let shares = self.rng.random_range(1..1_000_000);
+                let ix = insurance::withdraw_capital(&cover.pool, &cover.vault, &user_token, &user, shares);
+                self.user_tx(u, &[ix], Vec::new())
+            }
+            75..90 => {
+                let ix = insurance::update_trigger(&cover.pool, &feed);
+                self.user_tx(u, &[ix], Vec::new())
+            }
+            90..95 => {
+                // A policy that does not exist yet: a cheap failing claim, as spam would be.
+                let policy = Pubkey::new_unique(self.rng.random());
+                let ix = insurance::claim(&policy, &cover.pool, &cover.vault, &user_token, &user);
+                self.user_tx(u, &[ix], Vec::new())
+            }
+            _ => {
+                let policy = Pubkey::new_unique(self.rng.random());
+                let ix = insurance::expire(&policy, &cover.pool);
+                self.user_tx(u, &[ix], Vec::new())
+            }
+        }
+    }
 }
