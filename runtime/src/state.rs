@@ -56,7 +56,8 @@ pub struct ChainTip {
 pub struct BlockCommit {
     /// The new tip.
     pub tip: ChainTip,
-    /// Every account the block changed, sorted by key.
+    /// Every account the block changed, in the block's canonical order: first
+    /// appearance among its valid transactions (see [`block_hash`]).
     pub accounts: Vec<(Pubkey, Account)>,
 }
 
@@ -273,15 +274,18 @@ impl WorkingSet {
         outcome
     }
 
-    /// The block's changes, sorted by key: every slot marked dirty, moved out (the
-    /// working set is spent once the block is done).
+    /// The block's changes: every slot marked dirty, moved out (the working set is
+    /// spent once the block is done), in id order. Ids are assigned in order of first
+    /// appearance among the block's valid transactions by every executor, so this order
+    /// depends only on the block, not on how it was executed; it needs no sort.
     pub fn into_changes(self, dirty: &[bool]) -> Vec<(Pubkey, Account)> {
         let Self { keys, mut slots, .. } = self;
-        let mut ids: Vec<u32> =
-            dirty.iter().enumerate().filter(|&(_, &d)| d).map(|(id, _)| id as u32).collect();
-        // Sort 4-byte ids rather than 100-byte (key, account) pairs.
-        ids.sort_unstable_by_key(|&id| keys[id as usize]);
-        ids.into_iter().map(|id| (keys[id as usize], std::mem::take(&mut slots[id as usize]))).collect()
+        dirty
+            .iter()
+            .enumerate()
+            .filter(|&(_, &d)| d)
+            .map(|(id, _)| (keys[id], std::mem::take(&mut slots[id])))
+            .collect()
     }
 }
 
@@ -356,24 +360,77 @@ pub struct BlockResult {
     pub changed_accounts: usize,
 }
 
-/// The block hash: `blake3(domain, parent, slot, time, changed accounts sorted by key, receipts)`.
-/// Identical however the block was executed, because it depends only on the final
-/// states and the receipts in block order.
-pub fn block_hash(env: &BlockEnv, changes: &[(Pubkey, Account)], receipts: &[Receipt]) -> Hash {
-    let mut buf = Vec::with_capacity(64 + changes.len() * 96 + receipts.len() * 48);
-    buf.extend_from_slice(b"parex/block/v1");
+/// Items per leaf of the block hash: large enough that blake3 runs at full SIMD speed
+/// on each leaf, small enough that a block has many leaves to spread over threads.
+pub const HASH_LEAF_ITEMS: usize = 512;
+
+/// The block hash, computed on `threads` threads (the value does not depend on it):
+///
+/// ```text
+/// leaf(kind, items)  = blake3(kind ‖ encoding of each item)        (HASH_LEAF_ITEMS items)
+/// block              = blake3("parex/block/v2" ‖ parent ‖ slot ‖ time
+///                             ‖ #changes ‖ leaf("A", changes[0..512]) ‖ leaf("A", …) …
+///                             ‖ #receipts ‖ leaf("R", receipts[0..512]) ‖ …)
+/// ```
+/// Changes come in the block's canonical order — first appearance among its valid
+/// transactions ([`WorkingSet::into_changes`]) — and receipts in block order, so the
+/// hash is identical however the block was executed. An account encodes as key,
+/// balance, nonce, owner, data length and data; a receipt as its borsh encoding.
+pub fn block_hash(
+    env: &BlockEnv,
+    changes: &[(Pubkey, Account)],
+    receipts: &[Receipt],
+    threads: usize,
+) -> Hash {
+    let accounts = leaf_hashes(b"A", changes, threads, |buf, (k, a)| encode_account(buf, k, a));
+    let receipts_leaves = leaf_hashes(b"R", receipts, threads, |buf, r| {
+        borsh::to_writer(buf, r).expect("writing to a Vec cannot fail")
+    });
+    let mut buf = Vec::with_capacity(128 + 32 * (accounts.len() + receipts_leaves.len()));
+    buf.extend_from_slice(b"parex/block/v2");
     buf.extend_from_slice(&env.parent_hash.0);
     buf.extend_from_slice(&env.slot.to_le_bytes());
     buf.extend_from_slice(&env.unix_timestamp.to_le_bytes());
     buf.extend_from_slice(&(changes.len() as u64).to_le_bytes());
-    for (k, a) in changes {
-        encode_account(&mut buf, k, a);
-    }
+    accounts.iter().for_each(|h| buf.extend_from_slice(h));
     buf.extend_from_slice(&(receipts.len() as u64).to_le_bytes());
-    for r in receipts {
-        borsh::to_writer(&mut buf, r).expect("writing to a Vec cannot fail");
-    }
+    receipts_leaves.iter().for_each(|h| buf.extend_from_slice(h));
     Hash::of(&buf)
+}
+
+/// The hash of every run of [`HASH_LEAF_ITEMS`] items, in order, spreading the leaves
+/// over up to `threads` threads.
+fn leaf_hashes<T: Sync>(
+    kind: &[u8],
+    items: &[T],
+    threads: usize,
+    encode: impl Fn(&mut Vec<u8>, &T) + Sync,
+) -> Vec<[u8; 32]> {
+    let leaf = |chunk: &[T], buf: &mut Vec<u8>| {
+        buf.clear();
+        buf.extend_from_slice(kind);
+        chunk.iter().for_each(|item| encode(buf, item));
+        *blake3::hash(buf).as_bytes()
+    };
+    let leaves: Vec<&[T]> = items.chunks(HASH_LEAF_ITEMS).collect();
+    let threads = threads.clamp(1, leaves.len().max(1));
+    if threads == 1 {
+        let mut buf = Vec::new();
+        return leaves.iter().map(|c| leaf(c, &mut buf)).collect();
+    }
+    let per = leaves.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = leaves
+            .chunks(per)
+            .map(|group| {
+                s.spawn(|| {
+                    let mut buf = Vec::new();
+                    group.iter().map(|c| leaf(c, &mut buf)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts.into_iter().flat_map(|h| h.join().expect("hashing thread panicked")).collect()
+    })
 }
 
 /// A node's execution state: a store, the programs, and the sequential executor.
@@ -450,19 +507,21 @@ impl<S: AccountStore> Chain<S> {
                 }
             }
         }
-        self.finish_block(env, ws, &dirty, receipts)
+        self.finish_block(env, ws, &dirty, receipts, 1)
     }
 
-    /// Hashes and commits a block executed on `ws` (shared by every executor).
+    /// Hashes (on `threads` threads) and commits a block executed on `ws`; shared by
+    /// every executor.
     pub fn finish_block(
         &mut self,
         env: &BlockEnv,
         ws: WorkingSet,
         dirty: &[bool],
         receipts: Vec<Receipt>,
+        threads: usize,
     ) -> Result<BlockResult, RuntimeError> {
         let changes = ws.into_changes(dirty);
-        let hash = block_hash(env, &changes, &receipts);
+        let hash = block_hash(env, &changes, &receipts, threads);
         let changed_accounts = changes.len();
         self.store.commit(BlockCommit { tip: ChainTip { slot: env.slot, hash }, accounts: changes })?;
         Ok(BlockResult { slot: env.slot, hash, receipts, changed_accounts })

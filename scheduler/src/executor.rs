@@ -343,7 +343,7 @@ impl ParallelExecutor {
                 (Ok(_), None) => return Err(SchedulerError::LostTransaction(i as TxIndex)),
             }
         }
-        let result = chain.finish_block(env, ws, &dirty, receipts)?;
+        let result = chain.finish_block(env, ws, &dirty, receipts, self.config.threads)?;
         Ok((result, done.stats))
     }
 }

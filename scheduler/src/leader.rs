@@ -159,7 +159,7 @@ impl Leader {
                 (d.id, d.reason)
             })
             .collect();
-        let result = chain.finish_block(&env, ws, &dirty, receipts)?;
+        let result = chain.finish_block(&env, ws, &dirty, receipts, self.producer.config().threads)?;
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         Ok(Produced { block, result, dropped })
     }

@@ -67,12 +67,24 @@ fn block_hash_is_deterministic() {
     assert_eq!(a.snapshot(), b.snapshot());
     assert_eq!(a.chain.store().state_hash(), b.chain.store().state_hash());
     // It is what `block_hash` computes over the committed changes and receipts.
-    let changed: Vec<(Pubkey, Account)> =
-        [payer().pubkey(), alice().pubkey(), bob().pubkey(), owned()].map(|k| (k, a.account(&k))).into();
-    let mut sorted = changed.clone();
-    sorted.sort_by_key(|(k, _)| *k);
-    assert_eq!(ra.changed_accounts, sorted.len());
-    assert_eq!(ra.hash, block_hash(&block.env(), &sorted, &ra.receipts));
+    // Changed accounts in the block's canonical order: first appearance among its
+    // valid transactions.
+    let changed = [payer().pubkey(), alice().pubkey(), bob().pubkey(), owned()];
+    let mut order: Vec<Pubkey> = Vec::new();
+    for (bytes, r) in block.transactions.iter().zip(&ra.receipts) {
+        if matches!(r.status, TxStatus::Invalid(_)) {
+            continue;
+        }
+        let tx = crate::SanitizedTransaction::decode(bytes).unwrap();
+        for k in &tx.message.account_keys {
+            if changed.contains(k) && !order.contains(k) {
+                order.push(*k);
+            }
+        }
+    }
+    let changes: Vec<(Pubkey, Account)> = order.iter().map(|k| (*k, a.account(k))).collect();
+    assert_eq!(ra.changed_accounts, changes.len());
+    assert_eq!(ra.hash, block_hash(&block.env(), &changes, &ra.receipts, 1));
 }
 
 #[test]
@@ -86,44 +98,44 @@ fn block_hash_commits_to_everything() {
         Receipt { status: TxStatus::Success, fee: 5_000, compute_used: 150, events: vec![] },
         Receipt::invalid(TransactionError::FeeOverflow),
     ];
-    let base = block_hash(&env, &changes, &receipts);
-    assert_eq!(base, block_hash(&env, &changes, &receipts));
+    let base = block_hash(&env, &changes, &receipts, 1);
+    assert_eq!(base, block_hash(&env, &changes, &receipts, 1));
 
     let mut variants = Vec::new();
     let mut e = env;
     e.parent_hash = Hash::of(b"other");
-    variants.push(block_hash(&e, &changes, &receipts));
+    variants.push(block_hash(&e, &changes, &receipts, 1));
     let mut e = env;
     e.slot += 1;
-    variants.push(block_hash(&e, &changes, &receipts));
+    variants.push(block_hash(&e, &changes, &receipts, 1));
     let mut e = env;
     e.unix_timestamp += 1;
-    variants.push(block_hash(&e, &changes, &receipts));
+    variants.push(block_hash(&e, &changes, &receipts, 1));
     let mut c = changes.clone();
     c[1].1.balance += 1;
-    variants.push(block_hash(&env, &c, &receipts));
+    variants.push(block_hash(&env, &c, &receipts, 1));
     let mut c = changes.clone();
     c[0].1.data.push(0);
-    variants.push(block_hash(&env, &c, &receipts));
+    variants.push(block_hash(&env, &c, &receipts, 1));
     let mut c = changes.clone();
     c[0].1.nonce += 1;
-    variants.push(block_hash(&env, &c, &receipts));
+    variants.push(block_hash(&env, &c, &receipts, 1));
     let mut c = changes.clone();
     c[0].1.owner = probe_id();
-    variants.push(block_hash(&env, &c, &receipts));
-    variants.push(block_hash(&env, &changes[..1], &receipts));
+    variants.push(block_hash(&env, &c, &receipts, 1));
+    variants.push(block_hash(&env, &changes[..1], &receipts, 1));
     let mut r = receipts.clone();
     r[0].compute_used += 1;
-    variants.push(block_hash(&env, &changes, &r));
+    variants.push(block_hash(&env, &changes, &r, 1));
     let mut r = receipts.clone();
     r[0].status = TxStatus::Failed { instruction: 0, error: InstructionError::ComputeExhausted };
-    variants.push(block_hash(&env, &changes, &r));
+    variants.push(block_hash(&env, &changes, &r, 1));
     let mut r = receipts.clone();
     r.swap(0, 1);
-    variants.push(block_hash(&env, &changes, &r));
+    variants.push(block_hash(&env, &changes, &r, 1));
     let mut r = receipts.clone();
     r[0].events.push(crate::Event { program: probe_id(), data: vec![] });
-    variants.push(block_hash(&env, &changes, &r));
+    variants.push(block_hash(&env, &changes, &r, 1));
 
     for (i, v) in variants.iter().enumerate() {
         assert_ne!(*v, base, "variant {i}");
@@ -184,7 +196,7 @@ fn a_block_of_invalid_transactions_changes_no_account() {
     let result = h.chain.execute_block(&block).unwrap();
     assert!(result.receipts.iter().all(|r| matches!(r.status, TxStatus::Invalid(_)) && r.fee == 0));
     assert_eq!(result.changed_accounts, 0);
-    assert_eq!(result.hash, block_hash(&block.env(), &[], &result.receipts));
+    assert_eq!(result.hash, block_hash(&block.env(), &[], &result.receipts, 1));
     assert_eq!(h.snapshot(), before);
     assert_eq!(h.chain.store().state_hash(), state);
     assert_eq!(h.chain.tip(), ChainTip { slot: 1, hash: result.hash });
@@ -212,4 +224,24 @@ fn blocks_chain_and_state_accumulates() {
     }
     assert_eq!(h.nonce(&payer().pubkey()), 3);
     assert_eq!(h.balance(&bob().pubkey()), USER_BALANCE + 300);
+}
+
+/// Leaves are hashed on any number of threads with the same result, including more
+/// threads than leaves and leaf boundaries inside the data.
+#[test]
+fn block_hash_does_not_depend_on_threads() {
+    let env = BlockEnv { slot: 9, unix_timestamp: 4, parent_hash: Hash::of(b"p") };
+    let changes: Vec<(Pubkey, Account)> =
+        (0..2_000u64).map(|i| (Pubkey::new_unique(i), Account::with_balance(i))).collect();
+    let receipts: Vec<Receipt> = (0..1_300u64)
+        .map(|i| Receipt { status: TxStatus::Success, fee: i, compute_used: 1, events: vec![] })
+        .collect();
+    let one = block_hash(&env, &changes, &receipts, 1);
+    for threads in [2, 3, 7, 64] {
+        assert_eq!(block_hash(&env, &changes, &receipts, threads), one, "{threads} threads");
+    }
+    // Order matters: the canonical order is part of the definition.
+    let mut swapped = changes.clone();
+    swapped.swap(0, 1_999);
+    assert_ne!(block_hash(&env, &swapped, &receipts, 2), one);
 }
