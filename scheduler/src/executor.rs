@@ -593,7 +593,8 @@ impl<'d, 'a> Driver<'d, 'a> {
         for _ in 0..self.share() {
             let Some(idx) = self.critical.pop_front().or_else(|| self.ready.pop_front()) else { break };
             let (lo, hi) = self.ranges[idx as usize];
-            let outcome = self.view.run(idx, &self.access[lo as usize..hi as usize], &mut self.scratch)?;
+            let access = &self.access[lo as usize..hi as usize];
+            let outcome = run_inline(|| self.view.run(idx, access, &mut self.scratch))?;
             self.outcomes[idx as usize] = Some(outcome);
             self.completed += 1;
             self.stats.inline += 1;
@@ -650,6 +651,26 @@ impl WorkerView<'_> {
     }
 }
 
+/// The text of a caught panic.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// Runs a transaction on the calling thread. Programs' panics are caught by the
+/// runtime; a panic here comes from outside the program (a store read, or checked
+/// mode firing) and becomes the same error a helper thread would report.
+pub(crate) fn run_inline(
+    f: impl FnOnce() -> Result<TxOutcome, parex_runtime::RuntimeError>,
+) -> Result<TxOutcome, SchedulerError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => Ok(result?),
+        Err(p) => Err(SchedulerError::WorkerPanicked { worker: 0, message: panic_text(&*p) }),
+    }
+}
+
 /// Receives the next message, polling briefly before parking; `None` once the channel
 /// is closed and empty.
 pub(crate) fn recv_spin<T>(rx: &Receiver<T>) -> Option<T> {
@@ -690,14 +711,7 @@ pub(crate) fn helper_loop(helper: usize, view: &WorkerView<'_>, chunks: Receiver
         let msg = match results {
             Ok(Ok(results)) => Done::Chunk { helper, results, busy: start.elapsed() },
             Ok(Err(e)) => Done::StoreFailed(e),
-            Err(p) => Done::Panicked {
-                helper,
-                message: p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default(),
-            },
+            Err(p) => Done::Panicked { helper, message: panic_text(&*p) },
         };
         if done.send(msg).is_err() {
             return;

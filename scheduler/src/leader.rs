@@ -32,7 +32,7 @@ use parex_runtime::{
 
 use crate::access::{AccountAccess, TxIndex};
 use crate::error::SchedulerError;
-use crate::executor::{Chunk, Done, MAX_CHUNKS_IN_FLIGHT, WorkerView, helper_loop, recv_spin};
+use crate::executor::{Chunk, Done, MAX_CHUNKS_IN_FLIGHT, WorkerView, helper_loop, recv_spin, run_inline};
 use crate::produce::{BlockProducer, DropReason, PendingTx, ProduceConfig, ProduceStats, TxId};
 use crate::slots::SharedSlots;
 
@@ -212,7 +212,8 @@ impl Leader {
                 if let Some(pos) = own.pop_front() {
                     let (lo, hi) = run.ranges[pos as usize];
                     let tx = run.placed[pos as usize].clone();
-                    let out = view.run_tx(&tx, &run.access[lo as usize..hi as usize], &mut scratch)?;
+                    let access = &run.access[lo as usize..hi as usize];
+                    let out = run_inline(|| view.run_tx(&tx, access, &mut scratch))?;
                     run.outcomes[pos as usize] = Some(out);
                     self.producer.complete(ids[pos as usize])?;
                 } else if chunks_queued.iter().any(|&c| c > 0) {
