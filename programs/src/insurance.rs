@@ -73,7 +73,7 @@ use parex_runtime::{
     program_address, system,
 };
 
-use crate::error::{OracleError, StateError, program_error};
+use crate::error::{InsuranceError, OracleError};
 use crate::math::MathError;
 use crate::math::insurance::{
     claim_payout, deposit_shares, next_trigger, premium, withdraw_amount, within_capacity,
@@ -83,91 +83,6 @@ use crate::state::{AccountState, is_uninitialized, require_writable};
 use crate::token;
 
 pub use crate::math::insurance::Trigger;
-
-program_error! {
-    /// Why an insurance instruction failed.
-    pub enum InsuranceError for crate::insurance::id {
-        /// `InitPool` on a pool that already holds state, or `BuyPolicy` on a used policy account.
-        AlreadyInitialized = 1 => "account is already initialised",
-        /// A pool, position or policy account that was created but never initialised.
-        NotInitialized = 2 => "account is not initialised",
-        /// A state account is not owned by the insurance program.
-        WrongAccountOwner = 3 => "account is not owned by the insurance program",
-        /// The account holds another kind of insurance state, or bytes that do not decode.
-        InvalidAccountData = 4 => "account data is not the expected insurance state",
-        /// `InitPool` parameters out of range (see [`PoolParams`]).
-        InvalidParams = 5 => "invalid pool parameters",
-        /// The pool account is not [`pool_address`] of the vault.
-        InvalidPoolAddress = 6 => "pool is not the vault's program-derived address",
-        /// The vault is not an empty token account owned by the pool.
-        InvalidVault = 7 => "vault is not an empty token account owned by the pool",
-        /// The vault passed is not the pool's vault.
-        WrongVault = 8 => "vault is not the pool's vault",
-        /// The oracle account is not an initialised price feed.
-        InvalidOracle = 9 => "oracle is not a price feed",
-        /// The oracle passed is not the pool's oracle.
-        WrongOracle = 10 => "oracle is not the pool's oracle",
-        /// The oracle's price is older than the pool's staleness bound.
-        StalePrice = 11 => "oracle price is stale",
-        /// An amount, share count or sum insured of zero.
-        ZeroAmount = 12 => "amount must not be zero",
-        /// A deposit that mints no shares or a withdrawal that pays no assets.
-        RoundsToZero = 13 => "amount rounds to zero",
-        /// Withdrawing more shares than the position holds.
-        InsufficientShares = 14 => "position holds fewer shares",
-        /// The withdrawal would take `total_assets` below `locked`.
-        BelowLocked = 15 => "withdrawal would leave total assets below locked cover",
-        /// The pool has shares but no assets left (payouts took everything): it takes no deposits.
-        Insolvent = 16 => "pool has shares but no assets",
-        /// The policy duration is outside `[min_duration, max_duration]`.
-        DurationOutOfBounds = 17 => "policy duration outside the pool's bounds",
-        /// The premium floors to zero: cover is never free.
-        ZeroPremium = 18 => "premium rounds to zero",
-        /// The premium is above the buyer's `max_premium`.
-        PremiumTooHigh = 19 => "premium above the buyer's maximum",
-        /// `locked + sum_insured` would exceed `total_assets * capacity_bps / 10000`.
-        CapacityExceeded = 20 => "pool capacity exceeded",
-        /// Policies are sold only while the trigger is `Normal`.
-        TriggerNotNormal = 21 => "trigger is not normal",
-        /// Claims are paid only once the pool is `Depegged`.
-        NotDepegged = 22 => "pool is not depegged",
-        /// The depeg started outside the policy's `[start, end)`.
-        OutsidePolicyWindow = 23 => "depeg outside the policy window",
-        /// The policy was already claimed or expired.
-        PolicyNotActive = 24 => "policy is not active",
-        /// The signer is not the policy's holder.
-        WrongHolder = 25 => "signer is not the policy holder",
-        /// `Expire` before the policy's end.
-        NotExpired = 26 => "policy has not ended",
-        /// `Expire` while the pool's alarm or depeg falls in the policy's window (claim it instead).
-        ClaimPending = 27 => "pool alarm or depeg falls in the policy window",
-        /// The policy belongs to another pool.
-        PolicyPoolMismatch = 28 => "policy belongs to another pool",
-        /// The position is not [`position_address`] of the pool and the signer.
-        WrongPosition = 29 => "position is not the signer's position in this pool",
-        /// The user's token account is the vault itself.
-        UserAccountIsVault = 30 => "user token account is the pool vault",
-        /// Arithmetic overflowed.
-        MathOverflow = 31 => "arithmetic overflow",
-    }
-}
-
-impl From<StateError> for InsuranceError {
-    fn from(e: StateError) -> Self {
-        match e {
-            StateError::Uninitialized => Self::NotInitialized,
-            StateError::InvalidData => Self::InvalidAccountData,
-        }
-    }
-}
-
-impl From<MathError> for InsuranceError {
-    /// Only overflow is reachable where `?` uses this; the instructions map the
-    /// other outcomes (no assets, too many shares) to their own variants first.
-    fn from(_: MathError) -> Self {
-        Self::MathOverflow
-    }
-}
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("insurance"));
 

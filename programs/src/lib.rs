@@ -1,16 +1,30 @@
 //! # parex-programs
 //!
-//! The programs compiled into a parex node — token, oracle (and, as they land,
-//! amm, lending, insurance) — with the client-side instruction builders that
-//! produce their access lists. The exact semantics of each program are in the
-//! design document `programs.md`; this crate implements them to the unit.
+//! The five programs compiled into a parex node, with the client-side
+//! instruction builders that produce their access lists:
+//!
+//! | program | what | state |
+//! |---|---|---|
+//! | [`token`] | fungible tokens: mints, accounts, mint / transfer / burn | `Mint`, `TokenAccount` |
+//! | [`oracle`] | price feeds one authority writes and many programs read | `PriceFeed` |
+//! | [`amm`] | constant-product pools with Uniswap V2's math, LP tokens | `Pool` |
+//! | [`lending`] | pooled lending, Compound-style borrow index, Aave-style health and liquidation | `Reserve`, `Obligation` |
+//! | [`insurance`] | parametric depeg cover sold out of an ERC-4626-style capital pool | `Pool`, `Position`, `Policy` |
+//!
+//! The exact semantics of each program are in the design document
+//! `programs.md`; this crate implements them to the unit. Each module opens
+//! with its instruction table (accounts W/R/S, failure cases) and its choices;
+//! the pure formulas are in [`math`], the errors in [`error`]. The root
+//! package's `examples/market.rs` runs all five through the sequential
+//! executor and prints what happened.
 //!
 //! ## API in one breath
 //! [`all_programs`] gives a [`ProgramRegistry`](parex_runtime::ProgramRegistry)
 //! holding the system program and every program here, ready for
 //! [`Chain::new`](parex_runtime::Chain::new) or a parallel executor. Each program
-//! module exposes `id()`, its state types (with `LEN` for account creation), its
-//! instruction enum, and one builder function per instruction returning an
+//! module exposes `id()`, its state types (with `LEN` for account creation) and
+//! `read_*` decoders for clients, its instruction enum, its event enum with
+//! `decode` for receipts, and one builder function per instruction returning an
 //! [`Instruction`](parex_runtime::Instruction) with the exact W/R/S list:
 //! ```text
 //! let mut ixs = token::create_mint(&payer, &mint, &authority, 6);
@@ -22,16 +36,21 @@
 //! `ctx.invoke` / `ctx.invoke_signed`, with program-derived addresses as vault
 //! owners and mint authorities ([`token::create_pda_token_account`],
 //! [`token::create_pda_mint`]; see the [`token`] module docs), and read feeds
-//! without calling the oracle ([`oracle::price`]).
+//! without calling the oracle ([`oracle::price`]). amm, lending and insurance
+//! are built exactly so: their vaults, LP and share mints live at PDAs of the
+//! pool or reserve, and lending and insurance read feeds read-only.
 //!
 //! ## Conventions
 //! - **Exact integer math**: amounts are `u64`, every intermediate product is
-//!   `u128` with checked arithmetic, `/` floors, and rounding favours the
-//!   protocol. Overflow is a clean typed `MathOverflow`, never a panic or a wrap.
-//! - **Typed errors**: one enum per program in [`error`], with stable `u32`
+//!   `u128` (256-bit where two `u128` meet) with checked arithmetic, `/` floors,
+//!   and rounding favours the protocol. Overflow is a clean typed `MathOverflow`,
+//!   never a panic or a wrap.
+//! - **Typed errors**: one enum per program, all in [`error`], with stable `u32`
 //!   codes, converted by `?` into `InstructionError::Custom { program, code }`;
 //!   each program's `describe_error` maps the code back to text, and
 //!   `from_instruction_error` gives tests and clients the typed value back.
+//!   A failure in a cross-program call (a token transfer inside a swap) comes
+//!   back as the callee's typed error.
 //! - **Tagged state** ([`state`]): account data is `[tag, borsh(state)]`, tag 0
 //!   meaning "created but not initialised", so a zeroed account is never valid state
 //!   and a mint never reads as a token account. Every state read checks the owner.
@@ -47,11 +66,53 @@
 //!   instruction.
 //!
 //! ## Cost
-//! A token `Transfer` is one borsh decode of the instruction, two 73-byte state
-//! decodes and two re-encodes into the accounts' existing buffers: 250 compute
-//! units (the runtime's 100 per instruction, 50 to decode, 25 per state read and
-//! per write). A price read is one 57-byte decode and 25 units. Nothing allocates
-//! but the instruction's own `Vec`s.
+//! On top of the runtime's 100 units per instruction and 250 per cross-program
+//! call, each program charges its `INSTRUCTION_COST` to decode and 25 units per
+//! state read and per write (plus the runtime's charge for event bytes):
+//! - token `Transfer`: one borsh decode of the instruction, two 73-byte state
+//!   decodes and two re-encodes into the accounts' existing buffers, 250 units in
+//!   all. Nothing allocates but the instruction's own `Vec`s.
+//! - oracle: a price read ([`oracle::price`], `Guard`) is one 57-byte decode and
+//!   25 units; `SetPrice` is 200 units in all.
+//! - amm `SwapExactIn` / `SwapExactOut`: three state reads (pool, both vaults),
+//!   the pricing (`MATH_COST`, a 256-bit multiply-divide), the pool write, the
+//!   event and two token transfers: 1,318 units (pinned by a test).
+//! - lending and insurance follow the same scheme, plus the oracle's 25 units per
+//!   price; lending reads one reserve and one price per entry of the position
+//!   tail, so its costs grow with the obligation (at most four collateral and
+//!   four borrow entries). Not pinned by tests; the market example measures about
+//!   1,300 units for a lender deposit, 900 for a borrow and 1,400 for a
+//!   liquidation on a one-collateral loan, 930 for a policy purchase and 770 for
+//!   a claim.
+//!
+//! ## Against `programs.md`'s account tables
+//! Where a list differs from the design document it is because the runtime or
+//! the design needs it; each module's table is the exact list and says why.
+//! - **token**: as the table; `Burn` also fails on a mint mismatch and
+//!   `InitAccount` on a mint that is not one.
+//! - **oracle**: `InitFeed` creates a feed (the table lists only `SetPrice`), and
+//!   an extra read-only `Guard{min_price, max_price, max_staleness_slots}` lets a
+//!   client make its transaction conditional on a fresh price in range.
+//! - **amm**: every instruction adds the pool authority (R), the PDA that owns the
+//!   vaults and mints LP and signs the pool's token calls (a cross-program call
+//!   may only pass accounts its caller holds); `InitPool` also lists both mints
+//!   (R) and the locked-liquidity account `lp_lock` (W), which holds the 1000
+//!   minimum-liquidity LP from the start.
+//! - **lending**: `Deposit`/`Redeem` add the share mint (W) and the reserve
+//!   authority (R); `InitReserve` also opens a collateral vault and the share
+//!   mint and reads the asset mint; `WithdrawCollateral`, `Borrow` and
+//!   `Liquidate` take a position tail of *every* reserve of the obligation with
+//!   its oracle (R), since `Borrow` needs every debt, not only the collateral;
+//!   `Borrow` also lists the borrowed reserve's oracle. `Liquidate`'s collateral
+//!   reserve is read-only (collateral sits in its own vault, outside `cash`), so
+//!   liquidations do not serialise with deposits and borrows of that asset. An
+//!   extra `InitObligation` opens an obligation in a market (the admin key that
+//!   listed the reserves).
+//! - **insurance**: the pool lives at a PDA of its vault, which also owns the
+//!   vault, so every list is exactly the table's; a capital position lives at a
+//!   PDA of `(pool, owner)` opened by the first deposit. `Expire` also refuses a
+//!   policy while the pool's alarm or depeg lies in its window, so nobody can
+//!   erase a claim that is due.
 //!
 //! ## Adding a program
 //! A module with `pub fn id()`, state types implementing [`AccountState`] (each
@@ -64,16 +125,30 @@
 //! ## Files
 //! `token.rs` fungible tokens (mints, accounts, mint/transfer/burn) ·
 //! `oracle.rs` price feeds and the readers' [`oracle::read_price`] ·
+//! `amm.rs` constant-product pools (PDA vaults and LP mint, donations synced) ·
+//! `lending.rs` reserves, obligations, position tails, liquidation ·
+//! `insurance.rs` capital pool, policies, the depeg trigger ·
 //! `error.rs` every program's error enum · `state.rs` tagged account state and
 //! access-list helpers · `registry.rs` [`all_programs`] ·
 //! [`math`] pure AMM, lending and insurance formulas (no runtime types) ·
 //! `tests/` end-to-end tests through the real runtime (signed transactions,
-//! `Chain::execute_block`).
+//! `Chain::execute_block`), per program plus cross-program calls and a token
+//! invariant property.
 //!
 //! ## Out of scope
-//! Token delegates, freezing, authority changes and account closing; rent
-//! (accounts are created with whatever balance the payer gives them); oracle
-//! aggregation or confidence intervals (a feed is one authority's price).
+//! - token: delegates, freezing, authority changes and account closing; rent
+//!   (accounts are created with whatever balance the payer gives them).
+//! - oracle: aggregation or confidence intervals (a feed is one authority's
+//!   price), changing a feed's authority.
+//! - amm: the protocol fee, flash swaps, price accumulators (a TWAP oracle) and
+//!   routing (a client chains swaps in one transaction); tokens donated to a
+//!   vault are synced into the reserves rather than skimmed.
+//! - lending: withdrawing protocol reserves, changing a config or an admin,
+//!   closing accounts, flash loans, and liquidating dust (with a close factor
+//!   below 100% a debt of one unit can never be liquidated).
+//! - insurance: closing positions and policies, changing a pool's terms, and
+//!   resetting a pool after a final depeg (it stays `Depegged` and sells no more
+//!   cover).
 
 pub mod amm;
 pub mod error;
@@ -89,7 +164,7 @@ pub mod token;
 mod tests;
 
 pub use amm::AmmProgram;
-pub use error::{OracleError, StateError, TokenError};
+pub use error::{AmmError, InsuranceError, LendingError, OracleError, StateError, TokenError};
 pub use insurance::InsuranceProgram;
 pub use lending::LendingProgram;
 pub use oracle::OracleProgram;

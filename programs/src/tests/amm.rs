@@ -9,8 +9,8 @@ use parex_runtime::{
 
 use super::harness::TestChain;
 use crate::all_programs;
-use crate::amm::{self, AmmError, AmmEvent, AmmInstruction, LP_DECIMALS, LiquidityUser, Pool, PoolAddresses};
-use crate::error::TokenError;
+use crate::amm::{self, AmmEvent, AmmInstruction, LP_DECIMALS, LiquidityUser, Pool, PoolAddresses};
+use crate::error::{AmmError, TokenError};
 use crate::math::{MINIMUM_LIQUIDITY, MathError};
 use crate::state::AccountState;
 use crate::token::{self, Mint, TokenAccount};

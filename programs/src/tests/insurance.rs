@@ -13,10 +13,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use super::harness::TestChain;
-use crate::error::TokenError;
+use crate::error::{InsuranceError, TokenError};
 use crate::insurance::{
-    self, InsuranceError, InsuranceEvent, InsuranceInstruction, Policy, PolicyStatus, Pool, PoolParams,
-    Position, Trigger,
+    self, InsuranceEvent, InsuranceInstruction, Policy, PolicyStatus, Pool, PoolParams, Position, Trigger,
 };
 use crate::math::insurance::{claim_payout, next_trigger};
 use crate::state::AccountState;

@@ -5,10 +5,8 @@ use parex_runtime::{Account, Instruction, InstructionError, Keypair, Pubkey, Rec
 
 use super::harness::TestChain;
 use crate::all_programs;
-use crate::error::TokenError;
-use crate::lending::{
-    self, LendingError, LendingEvent, Obligation, Position, Reserve, ReserveConfig, ReservePdas,
-};
+use crate::error::{LendingError, TokenError};
+use crate::lending::{self, LendingEvent, Obligation, Position, Reserve, ReserveConfig, ReservePdas};
 use crate::math::lending::current_debt;
 use crate::oracle::{self, PriceFeed};
 use crate::state::AccountState;
