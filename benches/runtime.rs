@@ -1,103 +1,144 @@
-//! Criterion benches of the runtime: decoding, signature verification (single vs
-//! batch), and one transfer through the sequential executor.
+//! Criterion benches of the program runtime: one bench per program instruction
+//! (`runtime/token/transfer`, `runtime/amm/swap-exact-in`,
+//! `runtime/oracle/set-price`, …), each running real signed transactions of the
+//! workloads through `execute_transaction`.
+//!
+//! Setup (outside the timed region): every workload is generated small, its first
+//! block is run sequentially, and each transaction's input account states are
+//! captured just before it runs. Transactions are grouped by their instructions
+//! (program and instruction name, `-fails` when the transaction fails, as some
+//! workloads' claims do on purpose). A bench iteration executes up to 256
+//! captured transactions of one group on fresh copies of their inputs:
+//! `execute_transaction` is a pure function of those inputs, so this is exactly
+//! the runtime's and the program's cost per transaction, without account loads
+//! or write-back.
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use parex::runtime::sigverify::{self, SigItem};
-use parex::runtime::{BlockEnv, SanitizedTransaction, WorkingSet};
+use parex::programs::{amm, insurance, lending, oracle, token};
+use parex::runtime::{
+    Account, BlockEnv, CompiledInstruction, ProgramRegistry, SanitizedTransaction, TxStatus, WorkingSet,
+    execute_transaction, prepare_transactions, system,
+};
 use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
 
-fn small_workload() -> Workload {
-    Workload::generate(WorkloadConfig {
-        kind: WorkloadKind::TransferUniform,
-        accounts: 4_096,
-        block_size: 1_024,
-        blocks: 1,
-        seed: 7,
-    })
+/// Most transactions per group.
+const PER_GROUP: usize = 256;
+
+/// Captured transactions of one instruction shape.
+struct Group {
+    env: BlockEnv,
+    items: Vec<(SanitizedTransaction, Vec<Account>)>,
 }
 
-fn decode(c: &mut Criterion) {
-    let w = small_workload();
-    let mut g = c.benchmark_group("runtime/decode");
-    g.throughput(Throughput::Elements(w.blocks[0].len() as u64));
-    g.bench_function("transfer", |b| {
-        b.iter(|| {
-            for bytes in &w.blocks[0] {
-                std::hint::black_box(SanitizedTransaction::decode(bytes).unwrap());
-            }
-        })
-    });
-    g.finish();
+/// `SwapExactIn { .. }` → `swap-exact-in`.
+fn kebab(debug: &str) -> String {
+    let name: String = debug.chars().take_while(|c| c.is_alphanumeric()).collect();
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
-fn sigverify_bench(c: &mut Criterion) {
-    let w = small_workload();
-    let txs: Vec<SanitizedTransaction> =
-        w.blocks[0].iter().take(256).map(|b| SanitizedTransaction::decode(b).unwrap()).collect();
-    let items: Vec<SigItem> = txs
-        .iter()
-        .map(|t| SigItem { pubkey: &t.payer().0, signature: &t.signatures[0].0, message: &t.message_bytes })
-        .collect();
-    let mut g = c.benchmark_group("runtime/sigverify");
-    g.throughput(Throughput::Elements(items.len() as u64));
-    g.bench_function("single", |b| {
-        b.iter(|| {
-            for it in &items {
-                sigverify::verify_single(it).unwrap();
+fn variant<T: borsh::BorshDeserialize + std::fmt::Debug>(data: &[u8]) -> String {
+    borsh::from_slice::<T>(data).map_or_else(|_| "undecodable".to_string(), |v| kebab(&format!("{v:?}")))
+}
+
+fn instruction_name(registry: &ProgramRegistry, ix: &CompiledInstruction) -> String {
+    let id = ix.program_id;
+    let program = registry.get(&id).map_or("unknown", |p| p.name());
+    let name = if id == token::id() {
+        variant::<token::TokenInstruction>(&ix.data)
+    } else if id == oracle::id() {
+        variant::<oracle::OracleInstruction>(&ix.data)
+    } else if id == amm::id() {
+        variant::<amm::AmmInstruction>(&ix.data)
+    } else if id == lending::id() {
+        variant::<lending::LendingInstruction>(&ix.data)
+    } else if id == insurance::id() {
+        variant::<insurance::InsuranceInstruction>(&ix.data)
+    } else if id == parex::runtime::SYSTEM_PROGRAM_ID {
+        variant::<system::SystemInstruction>(&ix.data)
+    } else {
+        "unknown".to_string()
+    };
+    format!("{program}/{name}")
+}
+
+/// Every instruction shape of the workloads' first blocks, with captured inputs.
+fn capture() -> BTreeMap<String, Group> {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for kind in WorkloadKind::all() {
+        let w = Workload::generate(WorkloadConfig {
+            kind,
+            accounts: 2_000,
+            block_size: 1_000,
+            blocks: 1,
+            seed: 11,
+        });
+        let chain = w.chain();
+        let env = w.block(0, chain.tip().hash).env();
+        let mut ws = WorkingSet::new();
+        let (mut ids, mut scratch) = (Vec::new(), Vec::new());
+        let mut dirty = Vec::new();
+        for tx in prepare_transactions(&w.blocks[0]).into_iter().filter_map(Result::ok) {
+            ids.clear();
+            ws.intern_tx(&tx, chain.store(), &mut ids).expect("memory store reads");
+            dirty.resize(ws.len(), false);
+            let inputs: Vec<Account> = ids.iter().map(|&id| ws.account(id).clone()).collect();
+            let outcome = ws.execute(&env, chain.registry(), &tx, &ids, &mut scratch, &mut dirty);
+            let mut name = tx
+                .message
+                .instructions
+                .iter()
+                .map(|ix| instruction_name(&w.registry, ix))
+                .collect::<Vec<_>>()
+                .join("+");
+            match outcome.receipt.status {
+                TxStatus::Success => {}
+                TxStatus::Failed { .. } => name.push_str("-fails"),
+                TxStatus::Invalid(_) => continue,
             }
-        })
-    });
-    for batch in [16usize, 64, 256] {
-        g.bench_function(format!("batch-{batch}"), |b| {
-            let mut out = Vec::new();
-            b.iter(|| {
-                for chunk in items.chunks(batch) {
-                    out.clear();
-                    sigverify::verify_batch(chunk, &mut out);
-                }
-            })
+            let group = groups.entry(name).or_insert_with(|| Group { env, items: Vec::new() });
+            if group.items.len() < PER_GROUP {
+                group.items.push((tx, inputs));
+            }
+        }
+    }
+    groups
+}
+
+fn instructions(c: &mut Criterion) {
+    let groups = capture();
+    let registry = parex::programs::all_programs();
+    let mut g = c.benchmark_group("runtime");
+    g.warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
+    for (name, group) in &groups {
+        g.throughput(Throughput::Elements(group.items.len() as u64));
+        g.bench_function(name.as_str(), |b| {
+            b.iter_batched(
+                || group.items.iter().map(|(_, inputs)| inputs.clone()).collect::<Vec<_>>(),
+                |mut inputs| {
+                    for ((tx, _), accounts) in group.items.iter().zip(inputs.iter_mut()) {
+                        std::hint::black_box(execute_transaction(&group.env, &registry, tx, accounts));
+                    }
+                    inputs
+                },
+                BatchSize::LargeInput,
+            )
         });
     }
     g.finish();
 }
 
-fn transfer(c: &mut Criterion) {
-    let w = small_workload();
-    let prepared: Vec<SanitizedTransaction> =
-        w.blocks[0].iter().map(|b| SanitizedTransaction::decode(b).unwrap()).collect();
-    let chain = w.chain();
-    let env = BlockEnv { slot: 1, ..BlockEnv::default() };
-    let mut g = c.benchmark_group("runtime/execute");
-    g.throughput(Throughput::Elements(prepared.len() as u64));
-    g.bench_function("system-transfer", |b| {
-        b.iter_batched(
-            || {
-                let mut ws = WorkingSet::new();
-                let mut ids = Vec::new();
-                for tx in &prepared {
-                    let mut tx_ids = Vec::new();
-                    ws.intern_tx(tx, chain.store(), &mut tx_ids).unwrap();
-                    ids.push(tx_ids);
-                }
-                (ws, ids)
-            },
-            |(mut ws, ids)| {
-                let mut scratch = Vec::new();
-                let mut dirty = vec![false; ws.len()];
-                for (tx, tx_ids) in prepared.iter().zip(&ids) {
-                    let out = ws.execute(&env, chain.registry(), tx, tx_ids, &mut scratch, &mut dirty);
-                    debug_assert!(out.receipt.is_success());
-                }
-                ws
-            },
-            BatchSize::LargeInput,
-        )
-    });
-    g.finish();
-}
-
-criterion_group!(benches, decode, sigverify_bench, transfer);
+criterion_group!(benches, instructions);
 criterion_main!(benches);

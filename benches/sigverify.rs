@@ -1,0 +1,66 @@
+//! Criterion benches of signature verification: single checks and batch
+//! equations of several sizes on one thread (`sigverify/single`,
+//! `sigverify/batch-64`, …), and a whole block decoded and verified on 1 and 2
+//! threads (`sigverify/prepare-block/2t`), the path every end-to-end block takes.
+
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
+
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use parex::runtime::SanitizedTransaction;
+use parex::runtime::sigverify::{self, SigItem};
+use parex::scheduler::prepare_parallel;
+use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+
+fn workload() -> Workload {
+    // One distinct signer per transaction, as in benchmarks.md's ceiling.
+    Workload::generate(WorkloadConfig {
+        kind: WorkloadKind::TransferUniform,
+        accounts: 4_096,
+        block_size: 1_024,
+        blocks: 1,
+        seed: 7,
+    })
+}
+
+fn signatures(c: &mut Criterion) {
+    let w = workload();
+    let txs: Vec<SanitizedTransaction> =
+        w.blocks[0].iter().take(256).map(|b| SanitizedTransaction::decode(b).expect("decodes")).collect();
+    let items: Vec<SigItem> = txs
+        .iter()
+        .map(|t| SigItem { pubkey: &t.payer().0, signature: &t.signatures[0].0, message: &t.message_bytes })
+        .collect();
+    let mut g = c.benchmark_group("sigverify");
+    g.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(20);
+    g.throughput(Throughput::Elements(items.len() as u64));
+    g.bench_function("single", |b| {
+        b.iter(|| {
+            for it in &items {
+                sigverify::verify_single(it).expect("generated signatures verify");
+            }
+        })
+    });
+    for batch in [16usize, 64, 256] {
+        g.bench_function(format!("batch-{batch}"), |b| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                for chunk in items.chunks(batch) {
+                    sigverify::verify_batch(chunk, &mut out);
+                }
+            })
+        });
+    }
+    g.throughput(Throughput::Elements(w.blocks[0].len() as u64));
+    for threads in [1usize, 2] {
+        g.bench_function(format!("prepare-block/{threads}t"), |b| {
+            b.iter(|| std::hint::black_box(prepare_parallel(&w.blocks[0], threads)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, signatures);
+criterion_main!(benches);

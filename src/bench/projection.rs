@@ -1,0 +1,389 @@
+//! Available parallelism and projected speedup beyond the cores at hand.
+//!
+//! 1. **Costs.** Each transaction is timed in a sequential run that mirrors
+//!    [`Chain::execute_prepared`](parex_runtime::Chain::execute_prepared): intern
+//!    and load its accounts, execute, write back. The median over repetitions,
+//!    less the cost of reading the clock, is its cost. The block's tail is timed
+//!    too: collecting and committing the changes (serial) and hashing them
+//!    (which the runtime spreads over the threads).
+//! 2. **DAG.** Transaction `j` depends on the last earlier writer of every account
+//!    it touches and, for an account it writes, on every reader since that writer:
+//!    exactly the order the replay scheduler enforces.
+//! 3. **Available parallelism** = total work / critical path (the heaviest chain
+//!    of dependent transactions): the speedup no thread count can beat.
+//! 4. **Projection.** A list-scheduling simulation of the DAG on `P` threads:
+//!    whenever a thread is free it takes the earliest (in block order) ready
+//!    transaction. A single scheduler dispatches every transaction and spends the
+//!    measured scheduler cost per transaction doing so, one at a time; so dispatch
+//!    bounds throughput at 1 / (cost per dispatch) whatever `P` is. Three
+//!    figures per `P`: the DAG alone, the DAG with dispatch cost (the projection
+//!    proper), and the whole block (plus the tail).
+//!
+//! The model leaves out memory bandwidth, cache misses and contention beyond one
+//! scheduler thread, so it is labelled a projection everywhere it is shown. It
+//! is slightly pessimistic in one place: key interning is counted both in each
+//! transaction's cost and in the scheduler's cost per dispatch.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::{Duration, Instant};
+
+use parex_runtime::{AccountStore, BlockCommit, ChainTip, Receipt, WorkingSet, block_hash};
+use parex_scheduler::Prepared;
+use serde::Serialize;
+
+use super::median;
+use super::streams::AccessStream;
+use crate::workload::Workload;
+
+/// Thread counts of the projection.
+pub const PROJECTED_THREADS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+/// Measured costs of one block.
+#[derive(Clone, Debug, Default)]
+pub struct BlockCosts {
+    /// Nanoseconds per valid transaction, in block order (invalid ones are skipped,
+    /// as the schedulers skip them).
+    pub tx_ns: Vec<f64>,
+    /// Nanoseconds of the block's serial tail: collecting the changed accounts and
+    /// committing them to the store.
+    pub serial_ns: f64,
+    /// Nanoseconds of hashing the changes and receipts on one thread (the runtime
+    /// hashes leaves on all threads, so this part divides by the thread count).
+    pub hash_ns: f64,
+}
+
+/// Nanoseconds one `Instant::now()` + `elapsed()` pair costs on this machine.
+pub fn clock_overhead_ns() -> f64 {
+    let samples: Vec<f64> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let mut sink = Duration::ZERO;
+            for _ in 0..10_000 {
+                let t = Instant::now();
+                sink += t.elapsed();
+            }
+            std::hint::black_box(sink);
+            start.elapsed().as_nanos() as f64 / 10_000.0
+        })
+        .collect();
+    median(&samples)
+}
+
+/// Times every transaction of every block in `reps` sequential runs on fresh
+/// chains; per transaction, the median run less the clock's own cost.
+pub fn measure_costs(w: &Workload, prepared: &[Vec<Prepared>], reps: usize) -> Vec<BlockCosts> {
+    let clock = clock_overhead_ns();
+    let runs: Vec<Vec<BlockCosts>> = (0..reps.max(1)).map(|_| timed_sequential_run(w, prepared)).collect();
+    (0..prepared.len())
+        .map(|b| {
+            let n = runs[0][b].tx_ns.len();
+            let tx_ns = (0..n)
+                .map(|j| {
+                    let samples: Vec<f64> = runs.iter().map(|r| r[b].tx_ns[j]).collect();
+                    (median(&samples) - clock).max(1.0)
+                })
+                .collect();
+            let serial: Vec<f64> = runs.iter().map(|r| r[b].serial_ns).collect();
+            let hash: Vec<f64> = runs.iter().map(|r| r[b].hash_ns).collect();
+            BlockCosts { tx_ns, serial_ns: median(&serial), hash_ns: median(&hash) }
+        })
+        .collect()
+}
+
+fn timed_sequential_run(w: &Workload, prepared: &[Vec<Prepared>]) -> Vec<BlockCosts> {
+    let mut chain = w.chain();
+    let mut out = Vec::with_capacity(prepared.len());
+    for (i, block) in prepared.iter().enumerate() {
+        let env = w.block(i, chain.tip().hash).env();
+        let mut ws = WorkingSet::new();
+        let (mut ids, mut scratch, mut dirty) = (Vec::new(), Vec::new(), Vec::new());
+        let mut receipts = Vec::with_capacity(block.len());
+        let mut costs = BlockCosts { tx_ns: Vec::with_capacity(block.len()), ..BlockCosts::default() };
+        for entry in block {
+            match entry {
+                Err(e) => receipts.push(Receipt::invalid(e.clone())),
+                Ok(tx) => {
+                    let start = Instant::now();
+                    ids.clear();
+                    ws.intern_tx(tx, chain.store(), &mut ids).expect("memory store reads cannot fail");
+                    dirty.resize(ws.len(), false);
+                    let outcome = ws.execute(&env, chain.registry(), tx, &ids, &mut scratch, &mut dirty);
+                    costs.tx_ns.push(start.elapsed().as_nanos() as f64);
+                    receipts.push(outcome.receipt);
+                }
+            }
+        }
+        // `Chain::finish_block` in three timed parts.
+        let start = Instant::now();
+        let changes = ws.into_changes(&dirty);
+        let collected = start.elapsed();
+        let start = Instant::now();
+        let hash = block_hash(&env, &changes, &receipts, 1);
+        costs.hash_ns = start.elapsed().as_nanos() as f64;
+        let start = Instant::now();
+        let tip = ChainTip { slot: env.slot, hash };
+        chain.store_mut().commit(BlockCommit { tip, accounts: changes }).expect("memory store commits");
+        costs.serial_ns = (collected + start.elapsed()).as_nanos() as f64;
+        out.push(costs);
+    }
+    out
+}
+
+/// A block's conflict DAG in compressed form: the predecessors of each
+/// transaction, and the successors (for the simulation).
+#[derive(Clone, Debug, Default)]
+pub struct Dag {
+    pred_ends: Vec<u32>,
+    preds: Vec<u32>,
+    succ_ends: Vec<u32>,
+    succs: Vec<u32>,
+}
+
+impl Dag {
+    /// The DAG of `stream` (see the module doc for the edges).
+    pub fn build(stream: &AccessStream) -> Self {
+        let mut last_writer: Vec<Option<u32>> = vec![None; stream.accounts];
+        let mut readers: Vec<Vec<u32>> = vec![Vec::new(); stream.accounts];
+        let mut dag = Dag::default();
+        let mut mine: Vec<u32> = Vec::new();
+        for (j, accounts) in stream.iter().enumerate() {
+            let j = j as u32;
+            mine.clear();
+            for &(a, writes) in accounts {
+                let a = a as usize;
+                mine.extend(last_writer[a]);
+                if writes {
+                    mine.append(&mut readers[a]);
+                    last_writer[a] = Some(j);
+                } else {
+                    readers[a].push(j);
+                }
+            }
+            mine.sort_unstable();
+            mine.dedup();
+            dag.preds.extend_from_slice(&mine);
+            dag.pred_ends.push(dag.preds.len() as u32);
+        }
+        dag.build_successors();
+        dag
+    }
+
+    fn build_successors(&mut self) {
+        let n = self.len();
+        let mut counts = vec![0u32; n + 1];
+        for &p in &self.preds {
+            counts[p as usize + 1] += 1;
+        }
+        for i in 0..n {
+            counts[i + 1] += counts[i];
+        }
+        let mut fill = counts.clone();
+        let mut succs = vec![0; self.preds.len()];
+        for j in 0..n {
+            for &p in self.preds_of(j) {
+                succs[fill[p as usize] as usize] = j as u32;
+                fill[p as usize] += 1;
+            }
+        }
+        self.succs = succs;
+        self.succ_ends = counts[1..].to_vec();
+    }
+
+    /// Transactions in the DAG.
+    pub fn len(&self) -> usize {
+        self.pred_ends.len()
+    }
+
+    /// Whether the DAG is empty.
+    pub fn is_empty(&self) -> bool {
+        self.pred_ends.is_empty()
+    }
+
+    /// Transactions `j` waits for.
+    pub fn preds_of(&self, j: usize) -> &[u32] {
+        let lo = j.checked_sub(1).map_or(0, |p| self.pred_ends[p] as usize);
+        &self.preds[lo..self.pred_ends[j] as usize]
+    }
+
+    fn succs_of(&self, j: usize) -> &[u32] {
+        let lo = j.checked_sub(1).map_or(0, |p| self.succ_ends[p] as usize);
+        &self.succs[lo..self.succ_ends[j] as usize]
+    }
+
+    /// Transactions with at least one predecessor.
+    pub fn dependent(&self) -> usize {
+        (0..self.len()).filter(|&j| !self.preds_of(j).is_empty()).count()
+    }
+
+    /// The heaviest chain of dependent transactions, in cost units.
+    pub fn critical_path(&self, cost: &[f64]) -> f64 {
+        let mut finish = vec![0.0f64; self.len()];
+        let mut longest = 0.0f64;
+        for j in 0..self.len() {
+            let start = self.preds_of(j).iter().map(|&p| finish[p as usize]).fold(0.0, f64::max);
+            finish[j] = start + cost[j];
+            longest = longest.max(finish[j]);
+        }
+        longest
+    }
+
+    /// Makespan of a list schedule on `threads` threads: a free thread takes the
+    /// earliest ready transaction in block order; one scheduler dispatches each
+    /// transaction, spending `dispatch` on it, one after another.
+    pub fn simulate(&self, cost: &[f64], threads: usize, dispatch: f64) -> f64 {
+        // Integer picoseconds keep the event order exact.
+        let ps = |ns: f64| (ns * 1_000.0).round() as u64;
+        let d = ps(dispatch);
+        let mut waiting: Vec<u32> = (0..self.len()).map(|j| self.preds_of(j).len() as u32).collect();
+        let mut ready: BinaryHeap<Reverse<u32>> =
+            (0..self.len() as u32).filter(|&j| waiting[j as usize] == 0).map(Reverse).collect();
+        let mut running: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+        let (mut now, mut dispatcher_free, mut makespan, mut free) = (0u64, 0u64, 0u64, threads.max(1));
+        loop {
+            while free > 0 {
+                let Some(Reverse(j)) = ready.pop() else { break };
+                dispatcher_free = dispatcher_free.max(now) + d;
+                let finish = dispatcher_free + ps(cost[j as usize]);
+                makespan = makespan.max(finish);
+                running.push(Reverse((finish, j)));
+                free -= 1;
+            }
+            let Some(Reverse((t, j))) = running.pop() else { break };
+            now = t;
+            free += 1;
+            for &s in self.succs_of(j as usize) {
+                waiting[s as usize] -= 1;
+                if waiting[s as usize] == 0 {
+                    ready.push(Reverse(s));
+                }
+            }
+        }
+        makespan as f64 / 1_000.0
+    }
+}
+
+/// Projected speedups at one thread count.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ProjectedPoint {
+    /// Threads executing transactions.
+    pub threads: usize,
+    /// Execution phase, DAG only (no dispatch cost): approaches min(threads, available parallelism).
+    pub dag_only: f64,
+    /// Execution phase with the measured dispatch cost: the projection proper.
+    pub with_dispatch: f64,
+    /// Whole block: with dispatch cost, plus the block tail (commit serial, hash
+    /// divided over the threads).
+    pub whole_block: f64,
+}
+
+/// The DAG figures and projection of a workload.
+#[derive(Clone, Debug, Serialize)]
+pub struct Projection {
+    /// Mean measured cost of a transaction, nanoseconds.
+    pub tx_ns_mean: f64,
+    /// Mean block tail (collect changes, hash, commit) per block, nanoseconds.
+    pub tail_ns_per_block: f64,
+    /// Share of the sequential block time that no thread count shortens (collecting
+    /// and committing the changes; hashing is parallel).
+    pub serial_share: f64,
+    /// Scheduler cost per dispatched transaction used in the simulation, nanoseconds.
+    pub dispatch_ns: f64,
+    /// Where the dispatch cost comes from.
+    pub dispatch_source: String,
+    /// Share of transactions that depend on an earlier one.
+    pub dependent_share: f64,
+    /// Total work / critical path, over all blocks.
+    pub available_parallelism: f64,
+    /// Projected speedups, one point per thread count of [`PROJECTED_THREADS`].
+    pub points: Vec<ProjectedPoint>,
+}
+
+/// Builds each block's DAG from `streams` (aligned with `costs`) and projects.
+pub fn project(streams: &[AccessStream], costs: &[BlockCosts], dispatch_ns: f64, source: &str) -> Projection {
+    let dags: Vec<Dag> = streams.iter().map(Dag::build).collect();
+    let work: f64 = costs.iter().map(|c| c.tx_ns.iter().sum::<f64>()).sum();
+    let serial: f64 = costs.iter().map(|c| c.serial_ns).sum();
+    let hash: f64 = costs.iter().map(|c| c.hash_ns).sum();
+    let critical: f64 = dags.iter().zip(costs).map(|(d, c)| d.critical_path(&c.tx_ns)).sum();
+    let txs: usize = dags.iter().map(Dag::len).sum();
+    let dependent: usize = dags.iter().map(Dag::dependent).sum();
+    let points = PROJECTED_THREADS
+        .iter()
+        .map(|&p| {
+            // One thread runs inline with no scheduler, as the executor does.
+            let d = if p == 1 { 0.0 } else { dispatch_ns };
+            let span =
+                |d: f64| -> f64 { dags.iter().zip(costs).map(|(g, c)| g.simulate(&c.tx_ns, p, d)).sum() };
+            let (bare, dispatched) = (span(0.0), span(d));
+            ProjectedPoint {
+                threads: p,
+                dag_only: work / bare.max(f64::MIN_POSITIVE),
+                with_dispatch: work / dispatched.max(f64::MIN_POSITIVE),
+                whole_block: (work + serial + hash) / (dispatched + serial + hash / p as f64),
+            }
+        })
+        .collect();
+    Projection {
+        tx_ns_mean: work / txs.max(1) as f64,
+        tail_ns_per_block: (serial + hash) / costs.len().max(1) as f64,
+        serial_share: serial / (work + serial + hash).max(f64::MIN_POSITIVE),
+        dispatch_ns,
+        dispatch_source: source.to_string(),
+        dependent_share: dependent as f64 / txs.max(1) as f64,
+        available_parallelism: work / critical.max(f64::MIN_POSITIVE),
+        points,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::streams::SyntheticSpec;
+
+    #[test]
+    fn independent_transactions_scale_until_dispatch_bounds_them() {
+        let s = AccessStream::synthetic(SyntheticSpec {
+            txs: 1_000,
+            accounts_per_tx: 4,
+            conflict_pct: 0,
+            seed: 1,
+        });
+        let dag = Dag::build(&s);
+        assert_eq!(dag.dependent(), 0, "shared read-only accounts are no conflict");
+        let cost = vec![100.0; 1_000];
+        assert_eq!(dag.critical_path(&cost), 100.0);
+        assert!((dag.simulate(&cost, 1, 0.0) - 100_000.0).abs() < 1e-6);
+        assert!((dag.simulate(&cost, 4, 0.0) - 25_000.0).abs() < 1e-6);
+        // 10 ns per dispatch: at most one start per 10 ns, so 64 threads can't beat 10×.
+        let t = dag.simulate(&cost, 64, 10.0);
+        assert!((10_000.0..10_200.0).contains(&t), "{t}");
+    }
+
+    #[test]
+    fn chains_and_readers_give_the_expected_edges() {
+        let s = AccessStream::synthetic(SyntheticSpec {
+            txs: 100,
+            accounts_per_tx: 4,
+            conflict_pct: 100,
+            seed: 1,
+        });
+        let dag = Dag::build(&s);
+        assert_eq!(dag.dependent(), 99, "all write the hot account: one chain");
+        let cost = vec![10.0; 100];
+        assert!((dag.critical_path(&cost) - 1_000.0).abs() < 1e-9);
+        assert!((dag.simulate(&cost, 8, 0.0) - 1_000.0).abs() < 1e-6);
+
+        // w(a); r(a); r(a); w(a); r(b): readers wait for the writer, the next writer for all.
+        let lists: [&[(u32, bool)]; 5] =
+            [&[(0, true)], &[(0, false)], &[(0, false)], &[(0, true)], &[(1, false)]];
+        let dag = Dag::build(&AccessStream::from_lists("rw", lists));
+        assert_eq!(dag.preds_of(1), [0]);
+        assert_eq!(dag.preds_of(2), [0]);
+        assert_eq!(dag.preds_of(3), [0, 1, 2]);
+        assert!(dag.preds_of(4).is_empty());
+        let cost = [1.0, 5.0, 2.0, 1.0, 1.0];
+        assert_eq!(dag.critical_path(&cost), 7.0);
+        assert!((dag.simulate(&cost, 2, 0.0) - 7.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,392 @@
+//! The outputs of `parex bench`: printed tables, JSON and the SVG scaling plot.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::projection::ProjectedPoint;
+use super::run::RunFigures;
+use super::schedule::SchedulingFigures;
+pub use super::suite::Report;
+use super::suite::{EndToEnd, WorkloadReport};
+
+/// `1234567.8` → `"1,234,568"`.
+pub fn thousands(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".to_string();
+    }
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0.0 && digits != "0" { format!("-{out}") } else { out }
+}
+
+fn bytes(b: f64) -> String {
+    if b >= (1u64 << 30) as f64 {
+        format!("{:.2} GiB", b / (1u64 << 30) as f64)
+    } else {
+        format!("{:.0} MiB", b / (1u64 << 20) as f64)
+    }
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "-".to_string(), f)
+}
+
+/// The whole report as the text `parex bench` prints.
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    header(&mut s, r);
+    execution_table(&mut s, r);
+    end_to_end_table(&mut s, r);
+    scheduling_table(&mut s, r);
+    projection_table(&mut s, r);
+    memory(&mut s, r);
+    s
+}
+
+fn header(s: &mut String, r: &Report) {
+    let m = &r.machine;
+    let c = &r.config;
+    let load =
+        m.load_average.map_or_else(String::new, |l| format!(" · load {:.2} {:.2} {:.2}", l[0], l[1], l[2]));
+    let _ = writeln!(
+        s,
+        "parex bench — {} UTC · {} · {} cores · {}{load}",
+        m.date_utc, m.cpu_model, m.cores, m.os
+    );
+    let _ = writeln!(
+        s,
+        "seed {} · {} blocks × {} txs · {} accounts · median of {} interleaved reps{} · {:.0} s",
+        c.seed,
+        c.blocks,
+        c.block_size,
+        thousands(c.accounts as f64),
+        c.reps,
+        if c.quick { " · QUICK (smoke run, figures not meaningful)" } else { "" },
+        r.elapsed_s
+    );
+    if !r.not_measured.is_empty() {
+        let _ = writeln!(s, "not yet measured (no generator in this build): {}", r.not_measured.join(", "));
+    }
+}
+
+fn run_row(s: &mut String, workload: &str, f: &RunFigures, extra: &str) {
+    let _ = writeln!(
+        s,
+        "{:<18} {:<10} {:>3} {:>11} {:>7.2}× {:>11} {:>5} {:>8} {extra}",
+        workload,
+        f.mode,
+        f.threads,
+        thousands(f.tps),
+        f.speedup,
+        opt(f.scheduler_ns_per_tx, |v| format!("{v:.0}")),
+        opt(f.utilisation, |v| format!("{:.0}%", v * 100.0)),
+        opt(f.conflict_rate, |v| format!("{:.1}%", v * 100.0)),
+    );
+}
+
+fn execution_table(s: &mut String, r: &Report) {
+    let _ = writeln!(
+        s,
+        "\nExecution only (blocks decoded and verified beforehand; speedup over sequential, same run)"
+    );
+    let _ = writeln!(
+        s,
+        "{:<18} {:<10} {:>3} {:>11} {:>8} {:>11} {:>5} {:>8} {:>9}",
+        "workload", "mode", "thr", "TPS", "speedup", "sched ns/tx", "util", "conflict", "avail.par"
+    );
+    for w in &r.workloads {
+        for (i, f) in w.execution.iter().enumerate() {
+            let name = if i == 0 { w.name.as_str() } else { "" };
+            let extra =
+                if i == 0 { format!("{:>9.1}", w.projection.available_parallelism) } else { String::new() };
+            run_row(s, name, f, &extra);
+        }
+    }
+}
+
+fn end_to_end_table(s: &mut String, r: &Report) {
+    let measured: Vec<(&WorkloadReport, &EndToEnd)> =
+        r.workloads.iter().filter_map(|w| w.end_to_end.as_ref().map(|e| (w, e))).collect();
+    if measured.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nEnd to end (signed bytes in: decode + batch sigverify + scheduling + execution + block hash)"
+    );
+    let _ = writeln!(
+        s,
+        "{:<18} {:<10} {:>3} {:>11} {:>8} {:>11} {:>5} {:>8} {:>9}",
+        "workload", "mode", "thr", "TPS", "speedup", "sched ns/tx", "util", "conflict", "ceiling64"
+    );
+    for (w, e) in &measured {
+        for (i, f) in e.runs.iter().enumerate() {
+            let share = format!("{:>8.0}%", f.tps / e.ceiling_tps * 100.0);
+            run_row(s, if i == 0 { &w.name } else { "" }, f, &share);
+        }
+    }
+    for (w, e) in &measured {
+        let one_batch_tps = e.verify_per_sec_per_core_one_batch * e.cores as f64 / w.sigs_per_tx.max(1.0);
+        let _ = writeln!(
+            s,
+            "{} signature ceiling: {} verifications/s/core (batches of 64) × {} cores = {}/s = {} TPS at {:.2} signatures/tx",
+            w.name,
+            thousands(e.verify_per_sec_per_core),
+            e.cores,
+            thousands(e.ceiling_verifications_per_sec),
+            thousands(e.ceiling_tps),
+            w.sigs_per_tx,
+        );
+        let _ = writeln!(
+            s,
+            "  the same {} signatures as one batch (as the runtime verifies a block): {} verifications/s/core = {} TPS",
+            e.sample_signatures,
+            thousands(e.verify_per_sec_per_core_one_batch),
+            thousands(one_batch_tps),
+        );
+        let _ = writeln!(
+            s,
+            "  best end to end: {} × {} = {} TPS = {:.0}% of the 64-batch ceiling, {:.0}% of the one-batch ceiling",
+            e.best_mode,
+            e.best_threads,
+            thousands(e.best_tps),
+            e.ratio_to_ceiling * 100.0,
+            e.ratio_to_one_batch_ceiling * 100.0
+        );
+    }
+}
+
+fn scheduling_row(s: &mut String, f: &SchedulingFigures) {
+    let _ = writeln!(
+        s,
+        "{:<22} {:>6} {:>6.1} {:>9.1} {:>9.2} {:>9.1} {:>10.1} {:>9.2} {:>8.1}× {:>9}",
+        f.stream,
+        f.txs,
+        f.accounts_per_tx,
+        f.replay_ns_per_tx,
+        f.replay_tps() / 1e6,
+        f.batch_ns_per_tx,
+        f.prio_graph_ns_per_tx,
+        f.prio_graph_tps() / 1e6,
+        f.replay_vs_prio_graph,
+        opt(f.intern_ns_per_tx, |v| format!("{v:.0}"))
+    );
+}
+
+fn scheduling_table(s: &mut String, r: &Report) {
+    let _ = writeln!(
+        s,
+        "\nScheduling only (locks taken and released, no execution; same streams to parex and prio-graph)"
+    );
+    let _ = writeln!(
+        s,
+        "{:<22} {:>6} {:>6} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9}",
+        "stream",
+        "txs",
+        "acc/tx",
+        "replay ns",
+        "replay M/s",
+        "batch ns",
+        "prio-g ns",
+        "prio-g M/s",
+        "parex/pg",
+        "intern ns"
+    );
+    for f in &r.scheduling {
+        scheduling_row(s, f);
+    }
+    for w in &r.workloads {
+        scheduling_row(s, &w.scheduling);
+    }
+}
+
+/// One of the projection's models, read off a projected point.
+type Model = fn(&ProjectedPoint) -> f64;
+
+fn projection_table(s: &mut String, r: &Report) {
+    let Some(first) = r.workloads.first() else { return };
+    let _ = writeln!(
+        s,
+        "\nPROJECTED speedup (list-scheduling simulation of each block's conflict DAG with measured costs; not measured)"
+    );
+    let mut head = format!(
+        "{:<18} {:>7} {:>7} {:>7} {:>9} {:>8}  {:<14}",
+        "workload", "tx ns", "disp ns", "serial", "avail.par", "meas@2", "model"
+    );
+    for p in &first.projection.points {
+        let _ = write!(head, " {:>6}", format!("P={}", p.threads));
+    }
+    let _ = writeln!(s, "{head}");
+    for w in &r.workloads {
+        let p = &w.projection;
+        let measured = w
+            .execution
+            .iter()
+            .filter(|f| f.mode == "stream" && f.threads == 2)
+            .map(|f| format!("{:.2}", f.speedup))
+            .next()
+            .unwrap_or_else(|| "-".to_string());
+        let models: [(&str, Model); 3] = [
+            ("DAG only", |q| q.dag_only),
+            ("+ dispatch", |q| q.with_dispatch),
+            ("+ hash/commit", |q| q.whole_block),
+        ];
+        for (i, (label, get)) in models.iter().enumerate() {
+            let mut line = if i == 0 {
+                format!(
+                    "{:<18} {:>7.0} {:>7.0} {:>6.1}% {:>9.1} {:>8}  {:<14}",
+                    w.name,
+                    p.tx_ns_mean,
+                    p.dispatch_ns,
+                    p.serial_share * 100.0,
+                    p.available_parallelism,
+                    measured,
+                    label
+                )
+            } else {
+                format!("{:<18} {:>7} {:>7} {:>7} {:>9} {:>8}  {:<14}", "", "", "", "", "", "", label)
+            };
+            for q in &p.points {
+                let _ = write!(line, " {:>6.1}", get(q));
+            }
+            let _ = writeln!(s, "{line}");
+        }
+    }
+}
+
+fn memory(s: &mut String, r: &Report) {
+    let _ = writeln!(s, "\nMemory");
+    if let Some(peak) = r.memory.peak_rss_bytes {
+        let _ = writeln!(s, "peak resident (whole run): {}", bytes(peak as f64));
+    }
+    if let Some(a) = &r.memory.accounts {
+        let _ = writeln!(
+            s,
+            "in-memory store: {:.0} bytes/account over {} token accounts (payload {} B, overhead {:.0} B/account); \
+             10M accounts ≈ {:.2} GiB ({})",
+            a.bytes_per_account,
+            thousands(a.accounts as f64),
+            a.payload_bytes,
+            a.overhead_per_account,
+            a.gib_for_10m,
+            if a.accounts >= 10_000_000 { "measured" } else { "extrapolated" }
+        );
+    }
+}
+
+/// Writes the report as pretty JSON.
+pub fn write_json(r: &Report, path: &Path) -> std::io::Result<()> {
+    let json = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
+    std::fs::write(path, json + "\n")
+}
+
+/// Draws speedup against threads on log-log axes, in two panels: the execution
+/// phase as projected (the conflict DAG with the measured dispatch cost), and the
+/// whole block, where the measured points (stream mode) sit beside the projection
+/// that includes the block's hash-and-commit tail.
+pub fn write_plot(r: &Report, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let root = SVGBackend::new(path, (1400, 640)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let title = format!(
+        "parex speedup over sequential — measured on {} cores ({}, {} UTC); PROJECTED beyond",
+        r.machine.cores, r.machine.cpu_model, r.machine.date_utc
+    );
+    let root = root.titled(&title, ("sans-serif", 20))?;
+    let (left, right) = root.split_horizontally(700);
+    panel(&left, r, "execution phase: PROJECTED (DAG + measured dispatch cost)", |p| p.with_dispatch, false)?;
+    panel(
+        &right,
+        r,
+        "whole block: measured (dots) and PROJECTED (dashed, + hash/commit)",
+        |p| p.whole_block,
+        true,
+    )?;
+    root.present()?;
+    Ok(())
+}
+
+fn panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    r: &Report,
+    caption: &str,
+    model: Model,
+    measured: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let max_threads = r.workloads.iter().flat_map(|w| w.projection.points.iter().map(|p| p.threads)).max();
+    // Both axes are log2: coordinates are exponents, labels are powers of two.
+    let x_max = (max_threads.unwrap_or(64).max(2) as f64).log2();
+    let lowest = r
+        .workloads
+        .iter()
+        .flat_map(|w| w.execution.iter().map(|f| f.speedup).chain(w.projection.points.iter().map(model)))
+        .fold(1.0f64, f64::min);
+    let y_min = lowest.max(1.0 / 64.0).log2().floor().min(-1.0);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 15))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..x_max, y_min..x_max)?;
+    let pow2 = |e: &f64| {
+        let v = 2f64.powf(*e);
+        if v < 1.0 { format!("{v:.2}") } else { format!("{v:.0}") }
+    };
+    chart
+        .configure_mesh()
+        .x_labels(x_max as usize + 1)
+        .y_labels((x_max - y_min) as usize + 1)
+        .max_light_lines(0)
+        .x_desc("threads")
+        .y_desc("speedup over sequential (same run)")
+        .x_label_formatter(&pow2)
+        .y_label_formatter(&pow2)
+        .draw()?;
+    let log = |x: f64| x.max(f64::MIN_POSITIVE).log2().max(y_min);
+    chart
+        .draw_series(LineSeries::new([(0.0, 0.0), (x_max, x_max)], BLACK.mix(0.3)))?
+        .label("ideal (speedup = threads)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.3)));
+    for (i, w) in r.workloads.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let projected = w.projection.points.iter().map(|p| (log(p.threads as f64), log(model(p))));
+        chart
+            .draw_series(DashedLineSeries::new(projected, 6, 4, color.stroke_width(2)))?
+            .label(w.name.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+        if measured {
+            let points = w.execution.iter().filter(|f| f.mode == "stream");
+            chart.draw_series(
+                points.map(|f| Circle::new((log(f.threads as f64), log(f.speedup)), 5, color.filled())),
+            )?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1_234_567.8), "1,234,568");
+        assert_eq!(thousands(-12_345.0), "-12,345");
+        assert_eq!(thousands(f64::NAN), "-");
+    }
+}

@@ -1,0 +1,261 @@
+//! Whole-workload runs through the executors, and the signature ceiling.
+//!
+//! A run executes every block of a workload in order on a fresh chain at the
+//! workload's base state (cloned outside the timed region). Execution-only runs
+//! get blocks already decoded and verified; end-to-end runs get the signed wire
+//! bytes, so decoding, batch signature verification, scheduling, execution and
+//! block hashing are all timed.
+
+use std::time::{Duration, Instant};
+
+use parex_runtime::sigverify::{self, SigItem};
+use parex_runtime::{Hash, SanitizedTransaction};
+use parex_scheduler::{BlockStats, ExecutorConfig, Mode, ParallelExecutor, Prepared};
+use serde::Serialize;
+
+use super::median;
+use crate::workload::Workload;
+
+/// Transactions per dispatched chunk in every parallel run.
+pub const MAX_CHUNK: usize = 32;
+/// Signatures per batch equation when measuring the signature ceiling.
+pub const SIG_BATCH: usize = 64;
+
+/// An executor of the comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecMode {
+    /// The reference executor, one transaction at a time (`Chain`).
+    Sequential,
+    /// The parallel executor in a scheduling [`Mode`].
+    Parallel(Mode),
+}
+
+impl std::fmt::Display for ExecMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExecMode::Sequential => f.write_str("sequential"),
+            ExecMode::Parallel(m) => m.fmt(f),
+        }
+    }
+}
+
+impl std::str::FromStr for ExecMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sequential" => Ok(ExecMode::Sequential),
+            other => other
+                .parse::<Mode>()
+                .map(ExecMode::Parallel)
+                .map_err(|_| format!("unknown mode '{other}' (known: sequential, batch, stream)")),
+        }
+    }
+}
+
+/// One configuration: an executor and a thread count (1 for sequential).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunConfig {
+    /// The executor.
+    pub mode: ExecMode,
+    /// Executing threads, the calling thread included.
+    pub threads: usize,
+}
+
+impl RunConfig {
+    /// The sequential reference.
+    pub const SEQUENTIAL: RunConfig = RunConfig { mode: ExecMode::Sequential, threads: 1 };
+}
+
+/// One timed run over every block of a workload.
+#[derive(Clone, Copy, Debug)]
+pub struct RunSample {
+    /// Time of the measured part, summed over blocks.
+    pub elapsed: Duration,
+    /// The parallel executor's counters, summed over blocks (sequential: count only).
+    pub stats: BlockStats,
+    /// Hash of the last block: identical for every configuration, or a bug.
+    pub last_hash: Hash,
+}
+
+/// Runs every block of `w` with `config` on a fresh chain. With `prepared`
+/// (one entry per block) only execution and commit are timed; without, blocks go
+/// in as signed bytes and decoding and signature verification are timed too.
+pub fn run_once(w: &Workload, prepared: Option<&[Vec<Prepared>]>, config: RunConfig) -> RunSample {
+    let mut chain = w.chain();
+    let mut elapsed = Duration::ZERO;
+    let mut stats = BlockStats::default();
+    let exec = match config.mode {
+        ExecMode::Sequential => None,
+        ExecMode::Parallel(mode) => Some(ParallelExecutor::new(ExecutorConfig {
+            threads: config.threads,
+            mode,
+            max_chunk: MAX_CHUNK,
+            checked: false,
+        })),
+    };
+    for i in 0..w.blocks.len() {
+        let block = w.block(i, chain.tip().hash);
+        let env = block.env();
+        let start = Instant::now();
+        let (result, block_stats) = match (&exec, prepared) {
+            (None, Some(p)) => (chain.execute_prepared(&env, &p[i]).expect("block executes"), None),
+            (None, None) => (chain.execute_block(&block).expect("block executes"), None),
+            (Some(e), Some(p)) => {
+                let (r, s) = e.execute_prepared(&mut chain, &env, &p[i]).expect("block executes");
+                (r, Some(s))
+            }
+            (Some(e), None) => {
+                let (r, s) = e.execute_block(&mut chain, &block).expect("block executes");
+                (r, Some(s))
+            }
+        };
+        let t = start.elapsed();
+        elapsed += t;
+        match block_stats {
+            Some(s) => stats.add(&s),
+            None => {
+                let executed = result
+                    .receipts
+                    .iter()
+                    .filter(|r| !matches!(r.status, parex_runtime::TxStatus::Invalid(_)))
+                    .count() as u64;
+                stats.add(&BlockStats { executed, execute_time: t, busy_time: t, ..BlockStats::default() });
+            }
+        }
+        std::hint::black_box(result);
+    }
+    RunSample { elapsed, stats, last_hash: chain.tip().hash }
+}
+
+/// The figures of one configuration over all repetitions.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunFigures {
+    /// `sequential`, `batch` or `stream`.
+    pub mode: String,
+    /// Executing threads.
+    pub threads: usize,
+    /// Transactions per second, median repetition.
+    pub tps: f64,
+    /// Median over repetitions of this configuration's TPS over the sequential TPS
+    /// of the same repetition.
+    pub speedup: f64,
+    /// Transactions per second of every repetition, in order.
+    pub tps_reps: Vec<f64>,
+    /// Calling-thread scheduling nanoseconds per transaction (parallel runs).
+    pub scheduler_ns_per_tx: Option<f64>,
+    /// Threads' busy time over available time (parallel runs).
+    pub utilisation: Option<f64>,
+    /// Transactions that waited for an earlier conflicting one (stream) or landed after
+    /// the first batch (batch), over transactions executed.
+    pub conflict_rate: Option<f64>,
+}
+
+/// Aggregates the samples of `config` (one per repetition) against the sequential
+/// samples of the same repetitions.
+pub fn figures(config: RunConfig, txs: usize, samples: &[RunSample], sequential: &[RunSample]) -> RunFigures {
+    let tps = |s: &RunSample| txs as f64 / s.elapsed.as_secs_f64().max(1e-12);
+    let tps_reps: Vec<f64> = samples.iter().map(tps).collect();
+    let ratios: Vec<f64> = samples.iter().zip(sequential).map(|(s, q)| tps(s) / tps(q)).collect();
+    // Counters of the median-time repetition.
+    let mut by_time: Vec<&RunSample> = samples.iter().collect();
+    by_time.sort_by_key(|s| s.elapsed);
+    let mid = by_time[by_time.len() / 2].stats;
+    let parallel = matches!(config.mode, ExecMode::Parallel(_)) && config.threads > 1;
+    RunFigures {
+        mode: config.mode.to_string(),
+        threads: config.threads,
+        tps: median(&tps_reps),
+        speedup: median(&ratios),
+        tps_reps,
+        scheduler_ns_per_tx: parallel.then(|| mid.scheduler_ns_per_tx()),
+        utilisation: parallel.then(|| mid.utilisation(config.threads)),
+        conflict_rate: parallel.then(|| mid.conflicts as f64 / mid.executed.max(1) as f64),
+    }
+}
+
+/// Decoded transactions whose signatures measure the verification ceiling.
+pub struct SigSample {
+    txs: Vec<SanitizedTransaction>,
+}
+
+impl SigSample {
+    /// The first transactions of `w` carrying up to `max_sigs` signatures.
+    pub fn new(w: &Workload, max_sigs: usize) -> Self {
+        let mut sigs = 0;
+        let txs = w
+            .blocks
+            .iter()
+            .flatten()
+            .map(|b| SanitizedTransaction::decode(b).expect("generated transactions decode"))
+            .take_while(|t| {
+                sigs += t.signatures.len();
+                sigs <= max_sigs
+            })
+            .collect();
+        Self { txs }
+    }
+
+    fn items(&self) -> Vec<SigItem<'_>> {
+        self.txs
+            .iter()
+            .flat_map(|t| {
+                t.signatures.iter().enumerate().map(|(i, s)| SigItem {
+                    pubkey: &t.message.account_keys[i].0,
+                    signature: &s.0,
+                    message: &t.message_bytes,
+                })
+            })
+            .collect()
+    }
+
+    /// Signatures in the sample.
+    pub fn len(&self) -> usize {
+        self.txs.iter().map(|t| t.signatures.len()).sum()
+    }
+
+    /// Whether the sample holds no signature.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Verifications per second on this thread, in batches of `batch` signatures
+    /// ([`SIG_BATCH`] for the ceiling of `benchmarks.md`; the runtime itself verifies a
+    /// block's share of signatures as one batch, which amortises more).
+    pub fn verify_rate(&self, batch: usize) -> f64 {
+        let items = self.items();
+        let mut out = Vec::with_capacity(batch);
+        let start = Instant::now();
+        for chunk in items.chunks(batch.max(1)) {
+            sigverify::verify_batch(chunk, &mut out);
+            assert!(out.iter().all(Result::is_ok), "generated signatures verify");
+        }
+        items.len() as f64 / start.elapsed().as_secs_f64().max(1e-12)
+    }
+}
+
+/// Mean signatures per transaction of a workload.
+pub fn sigs_per_tx(prepared: &[Vec<Prepared>]) -> f64 {
+    let (mut sigs, mut txs) = (0usize, 0usize);
+    for tx in prepared.iter().flatten().filter_map(|p| p.as_ref().ok()) {
+        sigs += tx.signatures.len();
+        txs += 1;
+    }
+    sigs as f64 / txs.max(1) as f64
+}
+
+/// Nanoseconds per transaction to decode and sanitise the workload's wire bytes
+/// (median of `reps` passes).
+pub fn decode_ns_per_tx(w: &Workload, reps: usize) -> f64 {
+    let all: Vec<_> = w.blocks.iter().flatten().collect();
+    let times: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            for b in &all {
+                std::hint::black_box(SanitizedTransaction::decode(b).expect("generated transactions decode"));
+            }
+            start.elapsed().as_nanos() as f64 / all.len().max(1) as f64
+        })
+        .collect();
+    median(&times)
+}

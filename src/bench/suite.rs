@@ -1,0 +1,400 @@
+//! The whole `parex bench` run: every selected workload through every
+//! configuration, the scheduling-only and peer comparisons, the projection and
+//! the memory figures, gathered in one [`Report`].
+
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+use parex_scheduler::{Mode, Prepared, prepare_parallel};
+use serde::Serialize;
+
+use super::machine::{self, AccountMemory, Machine};
+use super::median;
+use super::projection::{self, Projection};
+use super::run::{self, ExecMode, RunConfig, RunFigures, RunSample, SigSample};
+use super::schedule::{self, SchedulingFigures};
+use super::streams::{AccessStream, SyntheticSpec};
+use crate::workload::{Workload, WorkloadConfig, WorkloadKind};
+
+/// Workloads `benchmarks.md` asks for, by name (a `transfer-zipf` per exponent).
+/// The suite runs whatever [`WorkloadKind::all`] offers; names listed here but
+/// not offered are reported as not measured.
+pub const SPECIFIED_WORKLOADS: [&str; 10] = [
+    "transfer-uniform",
+    "transfer-zipf-1.0",
+    "transfer-zipf-1.2",
+    "swap-one-pool",
+    "swap-many-pools",
+    "lending",
+    "insurance",
+    "defi-mix",
+    "chain",
+    "read-heavy",
+];
+
+/// The headline workload of `benchmarks.md`.
+pub const HEADLINE: &str = "defi-mix";
+
+/// Which workloads get the end-to-end (signed bytes) measurement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sigverify {
+    /// None.
+    None,
+    /// The headline workload (`defi-mix`, or the first selected if it is not).
+    Headline,
+    /// Every selected workload.
+    All,
+}
+
+impl std::str::FromStr for Sigverify {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(Sigverify::None),
+            "headline" => Ok(Sigverify::Headline),
+            "all" => Ok(Sigverify::All),
+            other => Err(format!("unknown sigverify scope '{other}' (known: none, headline, all)")),
+        }
+    }
+}
+
+/// What to run.
+#[derive(Clone, Debug, Serialize)]
+pub struct SuiteConfig {
+    /// Workloads, in order.
+    #[serde(serialize_with = "names")]
+    pub workloads: Vec<WorkloadKind>,
+    /// Thread counts of the parallel modes.
+    pub threads: Vec<usize>,
+    /// Parallel modes compared with the sequential executor.
+    #[serde(serialize_with = "names")]
+    pub modes: Vec<Mode>,
+    /// User accounts per workload (some workloads cap it).
+    pub accounts: usize,
+    /// Transactions per block.
+    pub block_size: usize,
+    /// Blocks per run.
+    pub blocks: usize,
+    /// The seed that fixes every block.
+    pub seed: u64,
+    /// Repetitions (the median is reported).
+    pub reps: usize,
+    /// Which workloads run end to end with signature verification.
+    pub sigverify: Sigverify,
+    /// Transactions per synthetic scheduling-only stream.
+    pub sched_txs: usize,
+    /// Accounts in the bytes-per-account measurement (0: skip).
+    pub memory_accounts: usize,
+    /// Smoke-run sizes (figures not meaningful).
+    pub quick: bool,
+}
+
+fn names<T: ToString, S: serde::Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(ToString::to_string))
+}
+
+impl SuiteConfig {
+    /// The configurations of one repetition, in the order they run: sequential
+    /// first, then each mode at each thread count.
+    pub fn run_configs(&self) -> Vec<RunConfig> {
+        let mut v = vec![RunConfig::SEQUENTIAL];
+        for &mode in &self.modes {
+            for &threads in &self.threads {
+                v.push(RunConfig { mode: ExecMode::Parallel(mode), threads });
+            }
+        }
+        v
+    }
+
+    fn end_to_end(&self, kind: WorkloadKind) -> bool {
+        match self.sigverify {
+            Sigverify::None => false,
+            Sigverify::All => true,
+            Sigverify::Headline => {
+                let headline =
+                    self.workloads.iter().find(|k| k.to_string() == HEADLINE).or(self.workloads.first());
+                headline == Some(&kind)
+            }
+        }
+    }
+
+    /// Progress units of the whole run (see [`run_suite`]).
+    pub fn progress_len(&self) -> u64 {
+        let configs = self.run_configs().len() as u64;
+        let reps = self.reps.max(1) as u64;
+        let per_workload = |k: WorkloadKind| 4 + reps * configs * (1 + u64::from(self.end_to_end(k)));
+        2 + self.workloads.iter().map(|&k| per_workload(k)).sum::<u64>()
+    }
+}
+
+/// Every figure of one workload.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadReport {
+    /// Workload name.
+    pub name: String,
+    /// Transactions per run (all blocks).
+    pub txs: usize,
+    /// Accounts in the base state.
+    pub base_accounts: usize,
+    /// Seconds to generate and sign the workload (not timed in any figure).
+    pub generate_s: f64,
+    /// Decode and sanitise, nanoseconds per transaction, one thread.
+    pub decode_ns_per_tx: f64,
+    /// Mean signatures per transaction.
+    pub sigs_per_tx: f64,
+    /// Execution only (pre-verified), one entry per configuration, sequential first.
+    pub execution: Vec<RunFigures>,
+    /// End to end from signed bytes, if measured.
+    pub end_to_end: Option<EndToEnd>,
+    /// Available parallelism and projected speedups.
+    pub projection: Projection,
+    /// Scheduling-only figures on the workload's first block.
+    pub scheduling: SchedulingFigures,
+}
+
+/// End-to-end figures and the signature ceiling of the same run.
+#[derive(Clone, Debug, Serialize)]
+pub struct EndToEnd {
+    /// One entry per configuration, sequential first.
+    pub runs: Vec<RunFigures>,
+    /// Batch verification (64 per batch) on one core, verifications per second.
+    pub verify_per_sec_per_core: f64,
+    /// The same signatures verified as one batch on one core (as the runtime verifies a
+    /// block's share), verifications per second: a stricter ceiling.
+    pub verify_per_sec_per_core_one_batch: f64,
+    /// Signatures in the ceiling's sample.
+    pub sample_signatures: usize,
+    /// Cores of the machine.
+    pub cores: usize,
+    /// `verify_per_sec_per_core × cores`.
+    pub ceiling_verifications_per_sec: f64,
+    /// The ceiling in transactions per second (over the workload's signatures per transaction).
+    pub ceiling_tps: f64,
+    /// The fastest configuration.
+    pub best_mode: String,
+    /// Its threads.
+    pub best_threads: usize,
+    /// Its transactions per second.
+    pub best_tps: f64,
+    /// `best_tps / ceiling_tps`.
+    pub ratio_to_ceiling: f64,
+    /// `best_tps` over the one-batch ceiling (× cores, over signatures per transaction).
+    pub ratio_to_one_batch_ceiling: f64,
+}
+
+/// Memory figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemoryFigures {
+    /// Peak resident bytes of the whole run (`VmHWM`).
+    pub peak_rss_bytes: Option<u64>,
+    /// What the in-memory store costs per account.
+    pub accounts: Option<AccountMemory>,
+}
+
+/// Everything one run measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The machine.
+    pub machine: Machine,
+    /// The run's parameters.
+    pub config: SuiteConfig,
+    /// Per workload.
+    pub workloads: Vec<WorkloadReport>,
+    /// Workloads `benchmarks.md` specifies that this build does not offer.
+    pub not_measured: Vec<String>,
+    /// Scheduling-only figures on synthetic streams.
+    pub scheduling: Vec<SchedulingFigures>,
+    /// Memory.
+    pub memory: MemoryFigures,
+    /// Wall time of the whole run, seconds.
+    pub elapsed_s: f64,
+}
+
+/// Runs the suite, advancing `pb` by one unit per step ([`SuiteConfig::progress_len`]).
+pub fn run_suite(config: &SuiteConfig, pb: &ProgressBar) -> Report {
+    let start = Instant::now();
+    let machine = Machine::detect();
+    pb.set_message("bytes per account");
+    let accounts =
+        (config.memory_accounts > 0).then(|| machine::account_memory(config.memory_accounts)).flatten();
+    pb.inc(1);
+    pb.set_message("scheduling-only streams");
+    let scheduling = synthetic_scheduling(config);
+    pb.inc(1);
+    let workloads = config.workloads.iter().map(|&kind| run_workload(config, kind, pb)).collect();
+    let offered: Vec<String> = WorkloadKind::all().iter().map(ToString::to_string).collect();
+    let not_measured = SPECIFIED_WORKLOADS
+        .iter()
+        .filter(|n| !offered.iter().any(|o| o == *n))
+        .map(|n| n.to_string())
+        .collect();
+    Report {
+        machine,
+        config: config.clone(),
+        workloads,
+        not_measured,
+        scheduling,
+        memory: MemoryFigures { peak_rss_bytes: machine::peak_rss(), accounts },
+        elapsed_s: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// The synthetic scheduling-only streams: 4 and 10 accounts per transaction, with no
+/// conflicts and with 10% of transactions on one hot account.
+pub fn synthetic_specs(txs: usize, seed: u64) -> Vec<SyntheticSpec> {
+    let mut v = Vec::new();
+    for accounts_per_tx in [4, 10] {
+        for conflict_pct in [0, 10] {
+            v.push(SyntheticSpec { txs, accounts_per_tx, conflict_pct, seed });
+        }
+    }
+    v
+}
+
+fn synthetic_scheduling(config: &SuiteConfig) -> Vec<SchedulingFigures> {
+    synthetic_specs(config.sched_txs, config.seed)
+        .into_iter()
+        .map(|spec| schedule::measure(&AccessStream::synthetic(spec), config.reps.max(7)))
+        .collect()
+}
+
+fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> WorkloadReport {
+    pb.set_message(format!("{kind}: generating and signing"));
+    let t = Instant::now();
+    let w = Workload::generate(WorkloadConfig {
+        kind,
+        accounts: config.accounts,
+        block_size: config.block_size,
+        blocks: config.blocks,
+        seed: config.seed,
+    });
+    let generate_s = t.elapsed().as_secs_f64();
+    pb.inc(1);
+    pb.set_message(format!("{kind}: decoding and verifying"));
+    let prepared: Vec<Vec<Prepared>> =
+        w.blocks.iter().map(|b| prepare_parallel(b, machine::cores())).collect();
+    let streams: Vec<AccessStream> =
+        prepared.iter().map(|b| AccessStream::from_prepared(kind.to_string(), b)).collect();
+    let decode_ns_per_tx = run::decode_ns_per_tx(&w, 3);
+    let sigs_per_tx = run::sigs_per_tx(&prepared);
+    pb.inc(1);
+
+    let configs = config.run_configs();
+    let execution = interleaved(config, &w, Some(&prepared), &configs, pb, "execution", &mut || ());
+    let end_to_end = config.end_to_end(kind).then(|| end_to_end(config, &w, &configs, sigs_per_tx, pb));
+
+    pb.set_message(format!("{kind}: per-transaction costs and projection"));
+    let costs = projection::measure_costs(&w, &prepared, 3);
+    let mut scheduling = schedule::measure(&streams[0], config.reps.max(5));
+    scheduling.intern_ns_per_tx = Some(schedule::intern_ns_per_tx(&prepared[0], config.reps.max(5)));
+    let (dispatch_ns, source) = dispatch_cost(&execution, &scheduling);
+    let projection = projection::project(&streams, &costs, dispatch_ns, &source);
+    pb.inc(2);
+    WorkloadReport {
+        name: kind.to_string(),
+        txs: w.len(),
+        base_accounts: w.base.len(),
+        generate_s,
+        decode_ns_per_tx,
+        sigs_per_tx,
+        execution,
+        end_to_end,
+        projection,
+        scheduling,
+    }
+}
+
+/// The measured scheduler cost per transaction: the stream mode's at the most threads
+/// measured above one, else the replay core's scheduling-only cost.
+fn dispatch_cost(execution: &[RunFigures], scheduling: &SchedulingFigures) -> (f64, String) {
+    execution
+        .iter()
+        .filter(|f| f.mode == "stream" && f.threads > 1)
+        .max_by_key(|f| f.threads)
+        .and_then(|f| {
+            f.scheduler_ns_per_tx.map(|ns| (ns, format!("stream mode, {} threads, measured", f.threads)))
+        })
+        .unwrap_or((scheduling.replay_ns_per_tx, "replay core, scheduling-only".to_string()))
+}
+
+/// Runs every configuration `reps` times, interleaved, and checks that every run
+/// ends on the sequential block hash.
+fn interleaved(
+    config: &SuiteConfig,
+    w: &Workload,
+    prepared: Option<&[Vec<Prepared>]>,
+    configs: &[RunConfig],
+    pb: &ProgressBar,
+    what: &str,
+    per_rep: &mut dyn FnMut(),
+) -> Vec<RunFigures> {
+    let mut samples: Vec<Vec<RunSample>> = vec![Vec::new(); configs.len()];
+    for rep in 0..config.reps.max(1) {
+        for (c, &cfg) in configs.iter().enumerate() {
+            pb.set_message(format!(
+                "{}: {what}, rep {}/{}, {} × {}",
+                w.config.kind,
+                rep + 1,
+                config.reps.max(1),
+                cfg.mode,
+                cfg.threads
+            ));
+            samples[c].push(run::run_once(w, prepared, cfg));
+            pb.inc(1);
+        }
+        per_rep();
+    }
+    check_law(w, configs, &samples);
+    configs.iter().zip(&samples).map(|(&cfg, s)| run::figures(cfg, w.len(), s, &samples[0])).collect()
+}
+
+fn check_law(w: &Workload, configs: &[RunConfig], samples: &[Vec<RunSample>]) {
+    let reference = samples[0][0].last_hash;
+    for (cfg, runs) in configs.iter().zip(samples) {
+        for r in runs {
+            assert_eq!(
+                r.last_hash, reference,
+                "{}: {} × {} ended on a different block hash than the sequential executor",
+                w.config.kind, cfg.mode, cfg.threads
+            );
+        }
+    }
+}
+
+fn end_to_end(
+    config: &SuiteConfig,
+    w: &Workload,
+    configs: &[RunConfig],
+    sigs_per_tx: f64,
+    pb: &ProgressBar,
+) -> EndToEnd {
+    // One ceiling measurement per repetition, between the runs, so noise hits both alike.
+    let sample = SigSample::new(w, if config.quick { 512 } else { 4_096 });
+    let (mut rates, mut large) = (Vec::new(), Vec::new());
+    let runs = interleaved(config, w, None, configs, pb, "end to end", &mut || {
+        rates.push(sample.verify_rate(run::SIG_BATCH));
+        large.push(sample.verify_rate(sample.len()));
+    });
+    let per_core = median(&rates);
+    let cores = machine::cores();
+    let ceiling = per_core * cores as f64;
+    let ceiling_tps = ceiling / sigs_per_tx.max(1.0);
+    let best = runs.iter().max_by(|a, b| a.tps.total_cmp(&b.tps)).expect("at least the sequential run");
+    let large_ceiling_tps = median(&large) * cores as f64 / sigs_per_tx.max(1.0);
+    EndToEnd {
+        verify_per_sec_per_core_one_batch: median(&large),
+        sample_signatures: sample.len(),
+        ratio_to_one_batch_ceiling: best.tps / large_ceiling_tps,
+        verify_per_sec_per_core: per_core,
+        cores,
+        ceiling_verifications_per_sec: ceiling,
+        ceiling_tps,
+        best_mode: best.mode.clone(),
+        best_threads: best.threads,
+        best_tps: best.tps,
+        ratio_to_ceiling: best.tps / ceiling_tps,
+        runs,
+    }
+}
