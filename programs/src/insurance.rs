@@ -79,7 +79,9 @@ use crate::math::insurance::{
     claim_payout, deposit_shares, next_trigger, premium, withdraw_amount, within_capacity,
 };
 use crate::oracle::{self, PriceFeed};
-use crate::state::{AccountState, is_uninitialized, require_writable};
+use crate::state::{
+    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_writable, save_state,
+};
 use crate::token;
 
 pub use crate::math::insurance::Trigger;
@@ -281,10 +283,15 @@ pub fn read_policy(data: &[u8], owner: &Pubkey) -> Result<Policy, InsuranceError
 }
 
 fn read<T: AccountState>(data: &[u8], owner: &Pubkey) -> Result<T, InsuranceError> {
-    if *owner != id() {
-        return Err(InsuranceError::WrongAccountOwner);
+    read_owned(data, owner)
+}
+
+impl OwnedState for InsuranceError {
+    fn program() -> Pubkey {
+        id()
     }
-    Ok(T::unpack(data)?)
+    const WRONG_OWNER: Self = InsuranceError::WrongAccountOwner;
+    const ALREADY_INITIALIZED: Self = InsuranceError::AlreadyInitialized;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -464,8 +471,7 @@ impl Program for InsuranceProgram {
 
 /// Reads account `i`'s state of kind `T`, charging [`READ_COST`].
 fn load<T: AccountState>(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<T, InstructionError> {
-    ctx.consume(READ_COST)?;
-    Ok(read(ctx.data(i)?, &ctx.owner(i)?)?)
+    load_owned::<T, InsuranceError>(ctx, i, READ_COST)
 }
 
 /// Writes `value` into account `i`, charging [`WRITE_COST`].
@@ -474,9 +480,7 @@ fn save<T: AccountState>(
     i: usize,
     value: &T,
 ) -> Result<(), InstructionError> {
-    ctx.consume(WRITE_COST)?;
-    value.pack_into(ctx.data_mut(i)?);
-    Ok(())
+    save_state(ctx, i, value, WRITE_COST)
 }
 
 /// Requires every account in `indices` to be writable.

@@ -113,7 +113,9 @@ use crate::math::lending::{
     seize_amount, value, weighted_value, within_borrow_limit,
 };
 use crate::oracle::{self, PriceFeed};
-use crate::state::{AccountState, is_uninitialized, require_writable};
+use crate::state::{
+    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_writable, save_state,
+};
 use crate::token;
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("lending"));
@@ -463,10 +465,15 @@ pub fn read_obligation(data: &[u8], owner: &Pubkey) -> Result<Obligation, Lendin
 }
 
 fn read<T: AccountState>(data: &[u8], owner: &Pubkey) -> Result<T, LendingError> {
-    if *owner != id() {
-        return Err(LendingError::WrongAccountOwner);
+    read_owned(data, owner)
+}
+
+impl OwnedState for LendingError {
+    fn program() -> Pubkey {
+        id()
     }
-    Ok(T::unpack(data)?)
+    const WRONG_OWNER: Self = LendingError::WrongAccountOwner;
+    const ALREADY_INITIALIZED: Self = LendingError::AlreadyInitialized;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -622,8 +629,7 @@ impl LendingEvent {
 
 /// Reads account `i` as lending state `T`, charging [`READ_COST`].
 fn load<T: AccountState>(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<T, InstructionError> {
-    ctx.consume(READ_COST)?;
-    Ok(read(ctx.data(i)?, &ctx.owner(i)?)?)
+    load_owned::<T, LendingError>(ctx, i, READ_COST)
 }
 
 /// Reads the reserve at `i` with interest accrued to the block's slot.
@@ -638,21 +644,12 @@ fn save<T: AccountState>(
     i: usize,
     value: &T,
 ) -> Result<(), InstructionError> {
-    ctx.consume(WRITE_COST)?;
-    value.pack_into(ctx.data_mut(i)?);
-    Ok(())
+    save_state(ctx, i, value, WRITE_COST)
 }
 
 /// Checks that account `i` is lending-owned and holds no state yet.
 fn require_new(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
-    ctx.consume(READ_COST)?;
-    if ctx.owner(i)? != id() {
-        return Err(LendingError::WrongAccountOwner.into());
-    }
-    if !is_uninitialized(ctx.data(i)?) {
-        return Err(LendingError::AlreadyInitialized.into());
-    }
-    Ok(())
+    require_new_state::<LendingError>(ctx, i, READ_COST)
 }
 
 fn require_writable_all(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {

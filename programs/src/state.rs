@@ -9,7 +9,7 @@
 //! which program's error to report.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use parex_runtime::{InstructionError, InvokeContext};
+use parex_runtime::{InstructionError, InvokeContext, Pubkey};
 
 use crate::error::StateError;
 
@@ -59,4 +59,61 @@ pub fn is_uninitialized(data: &[u8]) -> bool {
 /// this clear error before any state is read, whatever the instruction would have done.
 pub fn require_writable(ctx: &InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
     if ctx.is_writable(i)? { Ok(()) } else { Err(InstructionError::ReadonlyWrite(ctx.key(i)?)) }
+}
+
+/// The errors a program's state helpers report, and whose program the state is.
+/// Implemented by the programs that keep typed state (token, lending, insurance).
+pub(crate) trait OwnedState: From<StateError> + Into<InstructionError> {
+    /// The program that owns the state.
+    fn program() -> Pubkey;
+    /// The account is not owned by the program.
+    const WRONG_OWNER: Self;
+    /// The account already holds state.
+    const ALREADY_INITIALIZED: Self;
+}
+
+/// Decodes state `T`, checking that `E`'s program owns the account.
+pub(crate) fn read_owned<T: AccountState, E: OwnedState>(data: &[u8], owner: &Pubkey) -> Result<T, E> {
+    if *owner != E::program() {
+        return Err(E::WRONG_OWNER);
+    }
+    Ok(T::unpack(data)?)
+}
+
+/// Reads account `i`'s state `T` (owned by `E`'s program), charging `cost`.
+pub(crate) fn load_owned<T: AccountState, E: OwnedState>(
+    ctx: &mut InvokeContext<'_, '_>,
+    i: usize,
+    cost: u64,
+) -> Result<T, InstructionError> {
+    ctx.consume(cost)?;
+    read_owned::<T, E>(ctx.data(i)?, &ctx.owner(i)?).map_err(Into::into)
+}
+
+/// Writes `value` into account `i`, charging `cost`.
+pub(crate) fn save_state<T: AccountState>(
+    ctx: &mut InvokeContext<'_, '_>,
+    i: usize,
+    value: &T,
+    cost: u64,
+) -> Result<(), InstructionError> {
+    ctx.consume(cost)?;
+    value.pack_into(ctx.data_mut(i)?);
+    Ok(())
+}
+
+/// Checks that account `i` is owned by `E`'s program and holds no state yet, charging `cost`.
+pub(crate) fn require_new_state<E: OwnedState>(
+    ctx: &mut InvokeContext<'_, '_>,
+    i: usize,
+    cost: u64,
+) -> Result<(), InstructionError> {
+    ctx.consume(cost)?;
+    if ctx.owner(i)? != E::program() {
+        return Err(E::WRONG_OWNER.into());
+    }
+    if !is_uninitialized(ctx.data(i)?) {
+        return Err(E::ALREADY_INITIALIZED.into());
+    }
+    Ok(())
 }

@@ -50,7 +50,9 @@ use parex_runtime::system;
 use parex_runtime::{AccountMeta, Event, Instruction, InstructionError, InvokeContext, Program, Pubkey};
 
 use crate::error::TokenError;
-use crate::state::{AccountState, is_uninitialized, require_writable};
+use crate::state::{
+    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_writable, save_state,
+};
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("token"));
 
@@ -180,10 +182,15 @@ pub fn read_mint(data: &[u8], owner: &Pubkey) -> Result<Mint, TokenError> {
 }
 
 fn read<T: AccountState>(data: &[u8], owner: &Pubkey) -> Result<T, TokenError> {
-    if *owner != id() {
-        return Err(TokenError::WrongAccountOwner);
+    read_owned(data, owner)
+}
+
+impl OwnedState for TokenError {
+    fn program() -> Pubkey {
+        id()
     }
-    Ok(T::unpack(data)?)
+    const WRONG_OWNER: Self = TokenError::WrongAccountOwner;
+    const ALREADY_INITIALIZED: Self = TokenError::AlreadyInitialized;
 }
 
 /// The token program.
@@ -219,8 +226,7 @@ impl Program for TokenProgram {
 
 /// Reads account `i`'s state of kind `T`, charging [`READ_COST`].
 fn load<T: AccountState>(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<T, InstructionError> {
-    ctx.consume(READ_COST)?;
-    Ok(read(ctx.data(i)?, &ctx.owner(i)?)?)
+    load_owned::<T, TokenError>(ctx, i, READ_COST)
 }
 
 /// Writes `value` into account `i`, charging [`WRITE_COST`].
@@ -229,21 +235,12 @@ fn save<T: AccountState>(
     i: usize,
     value: &T,
 ) -> Result<(), InstructionError> {
-    ctx.consume(WRITE_COST)?;
-    value.pack_into(ctx.data_mut(i)?);
-    Ok(())
+    save_state(ctx, i, value, WRITE_COST)
 }
 
 /// Checks that account `i` is token-owned and holds no state yet.
 fn require_new(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
-    ctx.consume(READ_COST)?;
-    if ctx.owner(i)? != id() {
-        return Err(TokenError::WrongAccountOwner.into());
-    }
-    if !is_uninitialized(ctx.data(i)?) {
-        return Err(TokenError::AlreadyInitialized.into());
-    }
-    Ok(())
+    require_new_state::<TokenError>(ctx, i, READ_COST)
 }
 
 fn init_mint_ix(
