@@ -177,6 +177,11 @@ impl WorkingSet {
         Self::default()
     }
 
+    /// An empty working set with room for `keys` accounts, so interning never rehashes.
+    pub fn with_capacity(keys: usize) -> Self {
+        Self { index: HashMap::with_capacity(keys), keys: Vec::with_capacity(keys), slots: Vec::new() }
+    }
+
     /// The id of `key`, loading it from `store` the first time the block sees it.
     pub fn intern(&mut self, key: &Pubkey, store: &dyn AccountStore) -> Result<AccountId, RuntimeError> {
         if let Some(&id) = self.index.get(key) {
@@ -490,7 +495,9 @@ impl<S: AccountStore> Chain<S> {
         env: &BlockEnv,
         prepared: &[Result<SanitizedTransaction, TransactionError>],
     ) -> Result<BlockResult, RuntimeError> {
-        let mut ws = WorkingSet::new();
+        let keys =
+            prepared.iter().filter_map(|p| p.as_ref().ok()).map(|t| t.message.account_keys.len()).sum();
+        let mut ws = WorkingSet::with_capacity(keys);
         let mut receipts = Vec::with_capacity(prepared.len());
         let mut ids = Vec::new();
         let mut scratch = Vec::new();

@@ -314,7 +314,7 @@ impl ParallelExecutor {
         // Upper bound on the block's distinct accounts: slots never move once shared.
         let cap = prepared.iter().filter_map(|p| p.as_ref().ok()).map(|t| t.message.account_keys.len()).sum();
         let slots = SharedSlots::new(cap, self.config.checked);
-        let mut ws = WorkingSet::new();
+        let mut ws = WorkingSet::with_capacity(cap);
         let store = chain.store();
         let load = |key: &parex_runtime::Pubkey| store.get(key);
         let view = WorkerView { env, registry: chain.registry(), txs: prepared, slots: &slots, load: &load };

@@ -126,7 +126,7 @@ impl Leader {
             transactions: Vec::new(),
         })?;
         let slots = SharedSlots::new(self.pooled_keys, self.checked);
-        let mut ws = WorkingSet::new();
+        let mut ws = WorkingSet::with_capacity(self.pooled_keys);
         let store = chain.store();
         let load = |key: &parex_runtime::Pubkey| store.get(key);
         let view = WorkerView { env: &env, registry: chain.registry(), txs: &[], slots: &slots, load: &load };
