@@ -4,7 +4,7 @@
 //! a block the child had committed (the last one it reported, or the one in flight),
 //! and have exactly that block's state.
 //!
-//! CI runs 80 trials. A long run (numbers in docs/RELIABILITY-store.md):
+//! CI runs 80 trials. A long run (numbers in docs/RELIABILITY.md, "Durable storage"):
 //! `PAREX_CRASH_TRIALS=1000 cargo test -p parex-store --release --test it crash -- --nocapture`
 //! (`PAREX_CRASH_SEED` picks another sequence of kill times; `PAREX_CRASH_SHAPE=big`
 //! commits blocks of up to 20k accounts on a 100k-key state, so more kills land inside
