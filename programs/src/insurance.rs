@@ -80,7 +80,8 @@ use crate::math::insurance::{
 };
 use crate::oracle::{self, PriceFeed};
 use crate::state::{
-    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_writable, save_state,
+    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_writable,
+    require_writable_all, save_state,
 };
 use crate::token;
 
@@ -483,11 +484,6 @@ fn save<T: AccountState>(
     save_state(ctx, i, value, WRITE_COST)
 }
 
-/// Requires every account in `indices` to be writable.
-fn require_all_writable(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {
-    indices.iter().try_for_each(|&i| require_writable(ctx, i))
-}
-
 /// Loads the pool at `pool_i` and checks that the account at `vault_i` is its vault.
 fn load_pool_and_vault(
     ctx: &mut InvokeContext<'_, '_>,
@@ -536,7 +532,7 @@ fn sub(a: u64, b: u64) -> Result<u64, InsuranceError> {
 /// `[pool W(new), vault W, oracle R, admin S]`
 fn init_pool_ix(ctx: &mut InvokeContext<'_, '_>, params: PoolParams) -> Result<(), InstructionError> {
     ctx.expect_accounts(4)?;
-    require_all_writable(ctx, &[0, 1])?;
+    require_writable_all(ctx, &[0, 1])?;
     ctx.signer(3)?;
     let (pool_key, vault_key, oracle_key) = (ctx.key(0)?, ctx.key(1)?, ctx.key(2)?);
     if !params.is_valid() {
@@ -612,7 +608,7 @@ fn load_position(
 /// `[pool W, vault W, user token W, position W, owner S]`
 fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
-    require_all_writable(ctx, &[0, 1, 2, 3])?;
+    require_writable_all(ctx, &[0, 1, 2, 3])?;
     let owner = ctx.signer(4)?;
     if amount == 0 {
         return Err(InsuranceError::ZeroAmount.into());
@@ -647,7 +643,7 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
 /// `[pool W, vault W, user token W, position W, owner S]`
 fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
-    require_all_writable(ctx, &[0, 1, 2, 3])?;
+    require_writable_all(ctx, &[0, 1, 2, 3])?;
     let owner = ctx.signer(4)?;
     if shares == 0 {
         return Err(InsuranceError::ZeroAmount.into());
@@ -688,7 +684,7 @@ fn buy_policy_ix(
     max_premium: u64,
 ) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
-    require_all_writable(ctx, &[0, 1, 2, 3])?;
+    require_writable_all(ctx, &[0, 1, 2, 3])?;
     let buyer = ctx.signer(4)?;
     if sum_insured == 0 {
         return Err(InsuranceError::ZeroAmount.into());
@@ -786,7 +782,7 @@ fn load_policy(
 /// `[policy W, pool W, vault W, holder token W, holder S]`
 fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
-    require_all_writable(ctx, &[0, 1, 2, 3])?;
+    require_writable_all(ctx, &[0, 1, 2, 3])?;
     let holder = ctx.signer(4)?;
     let mut policy = load_policy(ctx, 0, 1)?;
     let mut pool = load_pool_and_vault(ctx, 1, 2)?;
@@ -821,7 +817,7 @@ fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
 /// `[policy W, pool W]`
 fn expire_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
     ctx.expect_accounts(2)?;
-    require_all_writable(ctx, &[0, 1])?;
+    require_writable_all(ctx, &[0, 1])?;
     let mut policy = load_policy(ctx, 0, 1)?;
     let mut pool: Pool = load(ctx, 1)?;
     if policy.status != PolicyStatus::Active {

@@ -114,7 +114,8 @@ use crate::math::lending::{
 };
 use crate::oracle::{self, PriceFeed};
 use crate::state::{
-    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_writable, save_state,
+    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_writable,
+    require_writable_all, save_state,
 };
 use crate::token;
 
@@ -650,10 +651,6 @@ fn save<T: AccountState>(
 /// Checks that account `i` is lending-owned and holds no state yet.
 fn require_new(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
     require_new_state::<LendingError>(ctx, i, READ_COST)
-}
-
-fn require_writable_all(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {
-    indices.iter().try_for_each(|&i| require_writable(ctx, i))
 }
 
 /// Fails with [`LendingError::AccountMismatch`] unless account `i` is `expected`.

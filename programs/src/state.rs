@@ -61,6 +61,11 @@ pub fn require_writable(ctx: &InvokeContext<'_, '_>, i: usize) -> Result<(), Ins
     if ctx.is_writable(i)? { Ok(()) } else { Err(InstructionError::ReadonlyWrite(ctx.key(i)?)) }
 }
 
+/// [`require_writable`] for every account in `indices`, in order.
+pub fn require_writable_all(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {
+    indices.iter().try_for_each(|&i| require_writable(ctx, i))
+}
+
 /// The errors a program's state helpers report, and whose program the state is.
 /// Implemented by the programs that keep typed state (token, lending, insurance).
 pub(crate) trait OwnedState: From<StateError> + Into<InstructionError> {

@@ -331,13 +331,7 @@ impl ParallelExecutor {
                 (Ok(_), Some(o)) => {
                     let (lo, hi) = done.ranges[i];
                     let access = &done.access[lo as usize..hi as usize];
-                    match o.commit {
-                        Commit::Nothing => {}
-                        Commit::PayerOnly => dirty[access[0].0 as usize] = true,
-                        Commit::Writable => {
-                            access.iter().filter(|a| a.1).for_each(|a| dirty[a.0 as usize] = true)
-                        }
-                    }
+                    mark_dirty(o.commit, access, &mut dirty);
                     receipts.push(o.receipt);
                 }
                 (Ok(_), None) => return Err(SchedulerError::LostTransaction(i as TxIndex)),
@@ -648,6 +642,15 @@ impl<'d, 'a> Driver<'d, 'a> {
 impl WorkerView<'_> {
     fn slots_len(&self) -> usize {
         self.slots.len()
+    }
+}
+
+/// Marks the slots a transaction wrote back (as its `commit` says) as changed.
+pub(crate) fn mark_dirty(commit: Commit, access: &[AccountAccess], dirty: &mut [bool]) {
+    match commit {
+        Commit::Nothing => {}
+        Commit::PayerOnly => dirty[access[0].0 as usize] = true,
+        Commit::Writable => access.iter().filter(|a| a.1).for_each(|a| dirty[a.0 as usize] = true),
     }
 }
 

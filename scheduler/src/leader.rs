@@ -26,13 +26,15 @@ use std::sync::Arc;
 use bytes::Bytes;
 use crossbeam_channel::{Sender, bounded};
 use parex_runtime::{
-    Account, AccountStore, Block, BlockEnv, BlockResult, Chain, Commit, SanitizedTransaction,
-    TransactionError, TxOutcome, WorkingSet, prepare_transactions,
+    Account, AccountStore, Block, BlockEnv, BlockResult, Chain, SanitizedTransaction, TransactionError,
+    TxOutcome, WorkingSet, prepare_transactions,
 };
 
 use crate::access::{AccountAccess, TxIndex};
 use crate::error::SchedulerError;
-use crate::executor::{Chunk, Done, MAX_CHUNKS_IN_FLIGHT, WorkerView, helper_loop, recv_spin, run_inline};
+use crate::executor::{
+    Chunk, Done, MAX_CHUNKS_IN_FLIGHT, WorkerView, helper_loop, mark_dirty, recv_spin, run_inline,
+};
 use crate::produce::{BlockProducer, DropReason, PendingTx, ProduceConfig, ProduceStats, TxId};
 use crate::slots::SharedSlots;
 
@@ -142,11 +144,7 @@ impl Leader {
         for ((tx, (lo, hi)), outcome) in run.placed.iter().zip(&run.ranges).zip(run.outcomes) {
             let outcome = outcome.ok_or(SchedulerError::LostTransaction(receipts.len() as TxIndex))?;
             let access = &run.access[*lo as usize..*hi as usize];
-            match outcome.commit {
-                Commit::Nothing => {}
-                Commit::PayerOnly => dirty[access[0].0 as usize] = true,
-                Commit::Writable => access.iter().filter(|a| a.1).for_each(|a| dirty[a.0 as usize] = true),
-            }
+            mark_dirty(outcome.commit, access, &mut dirty);
             receipts.push(outcome.receipt);
             transactions.push(tx.to_bytes());
             self.pooled_keys -= tx.message.account_keys.len();
