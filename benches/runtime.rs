@@ -16,13 +16,13 @@
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use parex::programs::{amm, insurance, lending, oracle, token};
 use parex::runtime::{
-    Account, BlockEnv, CompiledInstruction, ProgramRegistry, SanitizedTransaction, TxStatus, WorkingSet,
+    Account, BlockEnv, Commit, CompiledInstruction, ProgramRegistry, Pubkey, SanitizedTransaction, TxStatus,
     execute_transaction, prepare_transactions, system,
 };
 use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
@@ -87,15 +87,27 @@ fn capture() -> BTreeMap<String, Group> {
         });
         let chain = w.chain();
         let env = w.block(0, chain.tip().hash).env();
-        let mut ws = WorkingSet::new();
-        let (mut ids, mut scratch) = (Vec::new(), Vec::new());
-        let mut dirty = Vec::new();
+        // The block's state as it runs, one transaction at a time (the inputs each
+        // transaction sees in the sequential executor).
+        let mut state: HashMap<Pubkey, Account> = HashMap::new();
         for tx in prepare_transactions(&w.blocks[0]).into_iter().filter_map(Result::ok) {
-            ids.clear();
-            ws.intern_tx(&tx, chain.store(), &mut ids).expect("memory store reads");
-            dirty.resize(ws.len(), false);
-            let inputs: Vec<Account> = ids.iter().map(|&id| ws.account(id).clone()).collect();
-            let outcome = ws.execute(&env, chain.registry(), &tx, &ids, &mut scratch, &mut dirty);
+            let keys = &tx.message.account_keys;
+            let inputs: Vec<Account> = keys
+                .iter()
+                .map(|k| state.get(k).cloned().unwrap_or_else(|| chain.get(k).cloned().unwrap_or_default()))
+                .collect();
+            let mut scratch = inputs.clone();
+            let outcome = execute_transaction(&env, chain.registry(), &tx, &mut scratch);
+            let written = match outcome.commit {
+                Commit::Nothing => 0,
+                Commit::PayerOnly => 1,
+                Commit::Writable => keys.len(),
+            };
+            for (i, acc) in scratch.into_iter().enumerate().take(written) {
+                if written == 1 || tx.message.is_writable(i) {
+                    state.insert(keys[i], acc);
+                }
+            }
             let mut name = tx
                 .message
                 .instructions

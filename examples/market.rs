@@ -661,7 +661,7 @@ impl Sim {
 
 impl Sim {
     fn account(&self, key: &Pubkey) -> &Account {
-        self.chain.store().account(key).expect("the account exists")
+        self.chain.get(key).expect("the account exists")
     }
 
     fn pool(&self) -> amm::Pool {
@@ -695,7 +695,7 @@ impl Sim {
         [self.m.usd_feed.pubkey(), self.m.col_feed.pubkey()]
             .into_iter()
             .filter_map(|feed| {
-                let account = self.chain.store().account(&feed)?;
+                let account = self.chain.get(&feed)?;
                 Some((feed, PriceFeed::unpack(&account.data).ok()?.price))
             })
             .collect()
@@ -861,11 +861,11 @@ impl Sim {
 
     /// Signs `ixs`, paid by `payer` (who signs with `extra`), into the block being built.
     fn push(&mut self, kind: &'static str, payer: &Keypair, ixs: &[Instruction], extra: &[&Keypair]) {
-        let store = self.chain.store();
+        let chain = &self.chain;
         let nonce = self
             .nonces
             .entry(payer.pubkey())
-            .or_insert_with(|| store.account(&payer.pubkey()).map_or(0, |a| a.nonce));
+            .or_insert_with(|| chain.get(&payer.pubkey()).map_or(0, |a| a.nonce));
         let message = Message::new(ixs, &payer.pubkey(), *nonce);
         *nonce += 1;
         let mut signers = vec![payer];

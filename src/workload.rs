@@ -370,7 +370,7 @@ impl Generator {
         }
         let mut chain = g.genesis().into_chain(registry.clone());
         g.setup(&mut chain, registry);
-        g.base = chain.store().clone();
+        g.base = chain.snapshot();
         g
     }
 

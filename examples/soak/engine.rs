@@ -436,7 +436,7 @@ pub(crate) fn run(config: &SoakConfig, mut on_window: impl FnMut(&Window)) -> So
     });
     report.secs = start.elapsed().as_secs_f64();
     report.peak_rss_kib = proc_status_kib("VmHWM:");
-    report.state = chain.store().state_hash();
+    report.state = chain.state_hash();
     assert_eq!(report.blocks, blocks, "every generated block was executed");
     assert_eq!(report.receipts, report.submitted, "one receipt per submitted transaction");
     report
@@ -452,7 +452,7 @@ fn check_block(chain: &Chain<MemoryStore>, g: &Generated, receipts: &[Receipt], 
     let invalid = count(|s| matches!(s, TxStatus::Invalid(_)));
     assert_eq!((success, failed, invalid), (g.success, g.failed, g.invalid), "block {number}: outcomes");
     for (payer, nonce) in &g.nonces {
-        let got = chain.store().account(payer).map_or(0, |a| a.nonce);
+        let got = chain.get(payer).map_or(0, |a| a.nonce);
         assert_eq!(got, *nonce, "block {number}: payer {payer} processed a transaction twice or not at all");
     }
 }

@@ -179,7 +179,7 @@ pub fn run(data: &[u8]) {
         if t > 0 && r.is_empty() {
             break;
         }
-        let (ixs, prepared) = transaction(w, &mut r, chain.store());
+        let (ixs, prepared) = transaction(w, &mut r, &chain.snapshot());
         slot += match r.u8() % 8 {
             0 => u64::from(r.u16()),
             1 => 2_000_000 + u64::from(r.u32()),
@@ -192,7 +192,7 @@ pub fn run(data: &[u8]) {
         };
         let env = BlockEnv { slot, unix_timestamp: time, parent_hash: chain.tip().hash };
         let success = execute_checked(&mut chain, &env, prepared);
-        let books = Books::read(chain.store());
+        let books = Books::read(&chain.snapshot());
         if success {
             track_donations(&ixs, &books, &mut foreign);
         }
@@ -336,13 +336,13 @@ fn execute_checked(
     env: &BlockEnv,
     prepared: Result<SanitizedTransaction, TransactionError>,
 ) -> bool {
-    let before = chain.store().clone();
+    let before = chain.snapshot();
     let payer = prepared.as_ref().ok().map(|tx| *tx.payer());
     let result =
         chain.execute_prepared(env, std::slice::from_ref(&prepared)).expect("the memory store never fails");
     assert_eq!(result.receipts.len(), 1, "one receipt per transaction");
     let receipt = &result.receipts[0];
-    let after = chain.store();
+    let after = &chain.snapshot();
     if let TxStatus::Failed { error: InstructionError::ProgramPanicked(msg), .. } = &receipt.status {
         panic!("a program panicked: {msg}\n{prepared:?}");
     }

@@ -169,7 +169,7 @@ pub fn run(data: &[u8]) {
             assert_eq!(got.hash, expected[i].hash, "block hash, block {i}, {mode} x {threads}");
             assert_eq!(stats.executed, b.iter().filter(|t| t.is_ok()).count() as u64);
         }
-        assert_eq!(par.store().state_hash(), seq.store().state_hash(), "final state, {mode} x {threads}");
+        assert_eq!(par.state_hash(), seq.state_hash(), "final state, {mode} x {threads}");
     }
 }
 

@@ -212,6 +212,12 @@ pub enum RuntimeError {
     /// The account store failed.
     #[error("account store: {0}")]
     Store(String),
+    /// Reading the account store panicked (the block is abandoned, nothing changes).
+    #[error("account store panicked: {0}")]
+    StorePanicked(String),
+    /// The account table holds as many accounts as it can address.
+    #[error("the account table is full")]
+    TableFull,
     /// A block does not extend the current chain tip.
     #[error("block at slot {got} does not extend the tip at slot {tip}")]
     NotNextBlock {

@@ -172,7 +172,7 @@ pub fn execute_transaction(
 }
 
 /// The text of a caught panic, cut to 200 bytes so receipts stay small.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     let msg = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

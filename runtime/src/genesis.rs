@@ -1,7 +1,8 @@
 //! Genesis: building an initial state for tests, examples and benchmarks.
 
+use crate::chain::Chain;
 use crate::program::ProgramRegistry;
-use crate::state::{Chain, ChainTip, MemoryStore};
+use crate::store::{ChainTip, MemoryStore};
 use crate::types::{Account, Pubkey};
 
 /// Builds a [`MemoryStore`] holding an initial state; its tip is slot 0 with the

@@ -56,19 +56,25 @@
 //! `state.rs` store, working set, block hash, sequential executor ·
 //! `genesis.rs` initial states · `error.rs` every error.
 
+pub mod chain;
+pub mod commitment;
 pub mod error;
 pub mod executor;
 pub mod genesis;
 pub mod keys;
 pub mod message;
+pub mod prepare;
 pub mod program;
 pub mod sigverify;
-pub mod state;
+pub mod store;
 pub mod system;
+pub mod table;
 #[cfg(test)]
 mod tests;
 pub mod types;
 
+pub use chain::{Block, BlockResult, Chain, StageTimes, abandon_block, finish_block};
+pub use commitment::{BlockBody, LEAF_TXS, block_hash, leaf_hash, state_hash};
 pub use error::{DecodeError, InstructionError, ParseKeyError, RuntimeError, TransactionError};
 pub use executor::{Commit, Receipt, TxOutcome, TxStatus, execute_transaction};
 pub use genesis::Genesis;
@@ -78,11 +84,10 @@ pub use message::{
     MAX_COMPUTE_UNIT_LIMIT, MAX_INSTRUCTIONS, MAX_TRANSACTION_SIZE, Message, MessageHeader,
     SanitizedTransaction, Transaction,
 };
+pub use prepare::{Prepared, prepare_transactions, verify_signatures};
 pub use program::{Event, InvokeContext, MAX_ACCOUNT_DATA, Program, ProgramRegistry, program_address};
-pub use state::{
-    AccountId, AccountStore, Block, BlockCommit, BlockResult, Chain, ChainTip, MemoryStore, WorkingSet,
-    block_hash, prepare_transactions, verify_signatures, write_back,
-};
+pub use store::{AccountStore, BlockCommit, ChainTip, MemoryStore};
+pub use table::{AccountAccess, AccountId, AccountTable, BlockTable, TxIndex, UndoLog};
 pub use types::{Account, BlockEnv, Hash, Pubkey, SYSTEM_PROGRAM_ID, Signature};
 
 /// The base fee per signature, burned.

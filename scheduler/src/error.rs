@@ -61,6 +61,9 @@ pub enum SchedulerError {
         /// The panic message.
         message: String,
     },
+    /// The worker threads could not be started.
+    #[error("cannot start the worker pool: {0}")]
+    Pool(String),
     /// A valid transaction got no outcome (would be a scheduler bug; checked, never silent).
     #[error("transaction {0} was scheduled but never executed")]
     LostTransaction(TxIndex),

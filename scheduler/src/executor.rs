@@ -1,65 +1,60 @@
-//! The parallel block executor: the scheduling core driven over worker threads.
+//! The parallel block executor (validator replay): the scheduling core driven
+//! over the worker pool, with every per-transaction stage but scheduling
+//! spread over all threads.
 //!
 //! ```text
-//!   calling thread: scheduler + worker 0            helper threads 1..N
-//!   ────────────────────────────────────            ───────────────────
-//!   loop:
-//!     intern + load the next slice of txs,
-//!       submit them to the core (pipelined)
-//!     core.pop_ready() → ready queue
-//!     split ready: a chunk per helper ──bounded──►  for tx in chunk:
-//!       with room, a share for itself                 guard = lock-held access to slots
-//!     run own share inline, complete at once          copies in → execute → write back
-//!     core.complete(tx) ◄──────────bounded── done ─ (index, outcome) per chunk
-//!   block end: receipts in block order, dirty slots → block hash → commit
+//!  stage         who                      per transaction
+//!  ───────────── ──────────────────────── ───────────────────────────────────────────
+//!  prepare       any thread (background)  decode + batch sigverify (from bytes),
+//!                                         resolve keys to table ids, note last writers
+//!  schedule      the calling thread       submit (in block order), pop, complete
+//!  execute       any thread               copies in → program → write back in place
+//!  hash          any thread (background)  a 256-transaction leaf once it has completed
+//!  finish        the calling thread       O(leaves + threads): block hash, store commit
 //! ```
 //!
-//! Why the calling thread works too: on a machine with N cores, N executing
-//! threads plus a scheduler thread oversubscribe the cores, and a chain of
-//! dependent transactions would pay a cross-thread hand-off per transaction.
-//! Here the caller keeps for itself the ready work that is not parallel (one
-//! ready transaction runs inline, with no hand-off at all) and hands out only
-//! the surplus, so `threads = N` means N threads executing.
+//! The calling thread runs the pure core and keeps for itself the ready work
+//! that later transactions wait on (the critical path runs inline, with no
+//! hand-off) and one transaction when nothing is critical; helpers take chunks
+//! of the surplus from one shared queue, so a helper that the OS deschedules
+//! holds back at most the chunk it is running. When it has nothing to
+//! schedule, the calling thread prepares or hashes too. Preparation from wire
+//! bytes overlaps execution: transactions are submitted as soon as every
+//! earlier one is prepared.
 //!
-//! Why interning is pipelined: turning keys into dense ids and loading
-//! accounts from the store is serial work; submitting the block in slices lets
-//! helpers execute earlier transactions while the caller interns later ones.
-//! Slots are sized for the block's key count up front, so they never move.
+//! Blocks too small to gain from threads, and `threads = 1`, run the
+//! sequential executor: one thread is never slower than the reference.
 //!
-//! Workers touch account slots through [`crate::slots`], whose safety rests on
-//! the lock discipline of the core: a transaction is dispatched only when it
-//! holds every lock, and its locks are released only after its worker reported
-//! it done. Channels are bounded (each helper has at most
-//! [`MAX_CHUNKS_IN_FLIGHT`] chunks queued), so memory stays bounded. Threads are
-//! scoped to one block: spawning costs tens of microseconds against the
-//! milliseconds a block takes, and scoped threads borrow the block's data.
-//!
-//! `threads = 1` runs the sequential executor inline: one thread is never
-//! slower than the reference.
+//! The workers' access to accounts rests on the core's lock discipline (see
+//! `parex_runtime::table` for the safety argument): a transaction is handed
+//! out only when it holds every lock, and its locks are released only after
+//! its thread reported it done over the report channel.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use bytes::Bytes;
 use parex_runtime::{
-    Account, AccountStore, Block, BlockEnv, BlockResult, Chain, Commit, ProgramRegistry, Receipt,
-    SanitizedTransaction, TransactionError, TxOutcome, WorkingSet, execute_transaction,
+    AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain, Prepared,
+    ProgramRegistry, Receipt, SanitizedTransaction, TxIndex, abandon_block, finish_block, leaf_hash,
+    prepare_transactions,
 };
 
-use crate::access::{AccountAccess, TxAccess, TxIndex};
+use crate::access::TxAccess;
 use crate::batch::BatchPlanner;
 use crate::error::SchedulerError;
 use crate::logic::ReplayScheduler;
-use crate::slots::{AccessGuard, Loader, SharedSlots};
+use crate::pool::{Local, Queues, Work, WorkerPool, catch, recv_report};
 
-/// How many chunks a helper may have queued: one to run, one to start right after.
+/// How many chunks each helper may have queued: one to run, one to start right after.
 pub const MAX_CHUNKS_IN_FLIGHT: usize = 2;
-/// Transactions interned and submitted per step of the pipeline.
-const SUBMIT_SLICE: usize = 64;
-/// How many times a thread polls a channel before parking: a park and wake costs
-/// microseconds, longer than a typical transaction.
-const SPIN_POLLS: u32 = 2_000;
+/// Transactions per preparation job when they arrive decoded and verified.
+const RESOLVE_CHUNK: usize = 128;
+/// Transactions per preparation job from wire bytes (a signature batch).
+const VERIFY_CHUNK: usize = 32;
+/// Blocks with fewer valid transactions run sequentially: threads cannot pay off.
+pub const INLINE_BELOW: usize = 64;
 
 /// Scheduling strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +106,9 @@ impl Default for ExecutorConfig {
     }
 }
 
-/// What one block's parallel execution measured.
+/// What one block's parallel execution measured. Times of the calling thread's
+/// serial stages are split so that the bench can show where a transaction's
+/// serial cost goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BlockStats {
     /// Transactions executed (valid ones).
@@ -119,10 +116,21 @@ pub struct BlockStats {
     /// Transactions that had to wait on submit for an earlier conflicting one
     /// (stream), or that landed after the first batch (batch).
     pub conflicts: u64,
-    /// Calling-thread time spent scheduling (interning, submitting, dispatching,
-    /// completing), excluding its own execution and time blocked waiting.
+    /// Calling-thread time spent scheduling (submitting, popping, completing,
+    /// dispatching), excluding its own execution, preparation, hashing and waiting.
     pub scheduler_time: Duration,
-    /// Wall time of the execution phase (after preparation).
+    /// Part of `scheduler_time` spent submitting to the core.
+    pub submit_time: Duration,
+    /// Part of `scheduler_time` spent building and sending chunks.
+    pub dispatch_time: Duration,
+    /// Serial time at the end of the block: block hash from the leaves, receipts,
+    /// undo logs, store commit.
+    pub finish_time: Duration,
+    /// Time all threads spent preparing (decode, verify, resolve), summed.
+    pub prepare_time: Duration,
+    /// Time all threads spent hashing leaves, summed.
+    pub hash_time: Duration,
+    /// Wall time of the block (after the caller's own preparation, if any).
     pub execute_time: Duration,
     /// Time all threads spent executing transactions, summed.
     pub busy_time: Duration,
@@ -137,7 +145,14 @@ pub struct BlockStats {
 impl BlockStats {
     /// Scheduler nanoseconds per executed transaction.
     pub fn scheduler_ns_per_tx(&self) -> f64 {
-        self.scheduler_time.as_nanos() as f64 / self.executed.max(1) as f64
+        per_tx(self.scheduler_time, self.executed)
+    }
+
+    /// Serial nanoseconds per executed transaction of each calling-thread stage:
+    /// submit, schedule (pop and complete), dispatch, finish.
+    pub fn serial_ns_per_tx(&self) -> [f64; 4] {
+        let schedule = self.scheduler_time.saturating_sub(self.submit_time + self.dispatch_time);
+        [self.submit_time, schedule, self.dispatch_time, self.finish_time].map(|d| per_tx(d, self.executed))
     }
 
     /// Fraction of the threads' time spent executing transactions.
@@ -152,6 +167,11 @@ impl BlockStats {
             executed,
             conflicts,
             scheduler_time,
+            submit_time,
+            dispatch_time,
+            finish_time,
+            prepare_time,
+            hash_time,
             execute_time,
             busy_time,
             chunks,
@@ -161,6 +181,11 @@ impl BlockStats {
         self.executed += executed;
         self.conflicts += conflicts;
         self.scheduler_time += *scheduler_time;
+        self.submit_time += *submit_time;
+        self.dispatch_time += *dispatch_time;
+        self.finish_time += *finish_time;
+        self.prepare_time += *prepare_time;
+        self.hash_time += *hash_time;
         self.execute_time += *execute_time;
         self.busy_time += *busy_time;
         self.chunks += chunks;
@@ -169,108 +194,38 @@ impl BlockStats {
     }
 }
 
-/// A prepared block entry: ready to run or invalid.
-pub type Prepared = Result<SanitizedTransaction, TransactionError>;
+fn per_tx(d: Duration, txs: u64) -> f64 {
+    d.as_nanos() as f64 / txs.max(1) as f64
+}
 
-/// Executes blocks in parallel with exactly the sequential executor's results.
-#[derive(Clone, Debug, Default)]
+/// Executes blocks in parallel with exactly the sequential executor's results, on a
+/// pool of threads that lives as long as the executor.
+#[derive(Clone, Debug)]
 pub struct ParallelExecutor {
     config: ExecutorConfig,
+    inner: Arc<Inner>,
 }
 
-/// Work for a helper: transactions with their access lists (copied, so the caller
-/// can keep growing its own). A transaction is looked up in the block by index, unless
-/// `owned` carries it (leader mode, where transactions come from a pool).
-#[derive(Default)]
-pub(crate) struct Chunk {
-    pub(crate) txs: Vec<TxIndex>,
-    pub(crate) owned: Vec<Arc<SanitizedTransaction>>,
-    pub(crate) access: Vec<AccountAccess>,
-    pub(crate) ends: Vec<u32>,
+#[derive(Debug)]
+struct Inner {
+    pool: OnceLock<Result<WorkerPool, String>>,
+    /// The scheduling core, kept across blocks: it is sized by account id.
+    core: Mutex<(ReplayScheduler, BatchPlanner)>,
 }
 
-impl Chunk {
-    /// Appends transaction `idx` (carried along when `owned` is given).
-    pub(crate) fn push(
-        &mut self,
-        idx: TxIndex,
-        owned: Option<Arc<SanitizedTransaction>>,
-        access: &[AccountAccess],
-    ) {
-        self.txs.push(idx);
-        self.owned.extend(owned);
-        self.access.extend_from_slice(access);
-        self.ends.push(self.access.len() as u32);
-    }
-}
-
-/// A helper's report on one chunk.
-pub(crate) enum Done {
-    Chunk { helper: usize, results: Vec<(TxIndex, TxOutcome)>, busy: Duration },
-    Panicked { helper: usize, message: String },
-    StoreFailed(parex_runtime::RuntimeError),
-}
-
-/// What every executing thread reads during a block.
-pub(crate) struct WorkerView<'a> {
-    pub(crate) env: &'a BlockEnv,
-    pub(crate) registry: &'a ProgramRegistry,
-    pub(crate) txs: &'a [Prepared],
-    pub(crate) slots: &'a SharedSlots,
-    pub(crate) load: &'a Loader<'a>,
-}
-
-impl WorkerView<'_> {
-    /// Executes transaction `idx` of the block, whose access list is `access`.
-    fn run(
-        &self,
-        idx: TxIndex,
-        access: &[AccountAccess],
-        scratch: &mut Vec<Account>,
-    ) -> Result<TxOutcome, parex_runtime::RuntimeError> {
-        let tx = self.txs[idx as usize].as_ref().expect("only valid transactions are scheduled");
-        self.run_tx(tx, access, scratch)
-    }
-
-    /// Executes `tx`, whose access list is `access`, on the slots.
-    pub(crate) fn run_tx(
-        &self,
-        tx: &SanitizedTransaction,
-        access: &[AccountAccess],
-        scratch: &mut Vec<Account>,
-    ) -> Result<TxOutcome, parex_runtime::RuntimeError> {
-        // SAFETY: the transaction was dispatched only once no running transaction conflicts
-        // with it (the replay core granted all its locks, or the block producer placed it
-        // behind every conflicting one on this thread), and its locks are released only
-        // after this thread reports it done (module doc).
-        let guard = unsafe { AccessGuard::new(self.slots, access) };
-        guard.load_all(&tx.message.account_keys, self.load, scratch)?;
-        let outcome = execute_transaction(self.env, self.registry, tx, scratch);
-        match outcome.commit {
-            Commit::Nothing => {}
-            Commit::PayerOnly => guard.store(0, std::mem::take(&mut scratch[0])),
-            Commit::Writable => {
-                for (i, acc) in scratch.iter_mut().enumerate() {
-                    if access[i].1 {
-                        guard.store(i, std::mem::take(acc));
-                    }
-                }
-            }
-        }
-        Ok(outcome)
+impl Default for ParallelExecutor {
+    fn default() -> Self {
+        Self::new(ExecutorConfig::default())
     }
 }
 
 impl ParallelExecutor {
-    /// An executor with `config`.
+    /// An executor with `config`; its threads start with the first block.
     pub fn new(config: ExecutorConfig) -> Self {
-        Self {
-            config: ExecutorConfig {
-                threads: config.threads.max(1),
-                max_chunk: config.max_chunk.max(1),
-                ..config
-            },
-        }
+        let config =
+            ExecutorConfig { threads: config.threads.max(1), max_chunk: config.max_chunk.max(1), ..config };
+        let inner = Inner { pool: OnceLock::new(), core: Mutex::new(Default::default()) };
+        Self { config, inner: Arc::new(inner) }
     }
 
     /// The settings.
@@ -278,15 +233,25 @@ impl ParallelExecutor {
         &self.config
     }
 
-    /// Decodes, verifies (on all threads), executes and commits `block`.
+    fn pool(&self) -> Result<&WorkerPool, SchedulerError> {
+        let pool =
+            self.inner.pool.get_or_init(|| WorkerPool::new(self.config.threads).map_err(|e| e.to_string()));
+        pool.as_ref().map_err(|e| SchedulerError::Pool(e.clone()))
+    }
+
+    /// Decodes, verifies, executes and commits `block`; verification of later
+    /// transactions overlaps the execution of earlier ones.
     pub fn execute_block<S: AccountStore>(
         &self,
         chain: &mut Chain<S>,
         block: &Block,
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
         chain.check_next(block)?;
-        let prepared = prepare_parallel(&block.transactions, self.config.threads);
-        self.execute_prepared(chain, &block.env(), &prepared)
+        if self.config.threads == 1 || block.transactions.len() < INLINE_BELOW {
+            let prepared = prepare_transactions(&block.transactions);
+            return self.sequential(chain, &block.env(), &prepared);
+        }
+        self.run(chain, &block.env(), Source::Raw(&block.transactions))
     }
 
     /// Executes already prepared transactions as block `env` and commits. Nothing is
@@ -297,443 +262,534 @@ impl ParallelExecutor {
         env: &BlockEnv,
         prepared: &[Prepared],
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
-        if self.config.threads == 1 {
-            let start = Instant::now();
-            let result = chain.execute_prepared(env, prepared)?;
-            let executed = prepared.iter().filter(|p| p.is_ok()).count() as u64;
-            let t = start.elapsed();
-            let stats = BlockStats {
-                executed,
-                execute_time: t,
-                busy_time: t,
-                inline: executed,
-                ..BlockStats::default()
-            };
-            return Ok((result, stats));
+        let valid = prepared.iter().filter(|p| p.is_ok()).count();
+        if self.config.threads == 1 || valid < INLINE_BELOW {
+            return self.sequential(chain, env, prepared);
         }
-        // Upper bound on the block's distinct accounts: slots never move once shared.
-        let cap = prepared.iter().filter_map(|p| p.as_ref().ok()).map(|t| t.message.account_keys.len()).sum();
-        let slots = SharedSlots::new(cap, self.config.checked);
-        let mut ws = WorkingSet::with_capacity(cap);
-        let store = chain.store();
-        let load = |key: &parex_runtime::Pubkey| store.get(key);
-        let view = WorkerView { env, registry: chain.registry(), txs: prepared, slots: &slots, load: &load };
-        let run = run_block(&self.config, &view, &mut ws);
-        let mut all = slots.into_inner();
-        all.truncate(ws.len());
-        ws.put_slots(all);
-        let done = run?;
-        let mut dirty = vec![false; ws.len()];
-        let mut receipts = Vec::with_capacity(prepared.len());
-        for (i, (entry, outcome)) in prepared.iter().zip(done.outcomes).enumerate() {
-            match (entry, outcome) {
-                (Err(e), _) => receipts.push(Receipt::invalid(e.clone())),
-                (Ok(_), Some(o)) => {
-                    let (lo, hi) = done.ranges[i];
-                    let access = &done.access[lo as usize..hi as usize];
-                    mark_dirty(o.commit, access, &mut dirty);
-                    receipts.push(o.receipt);
-                }
-                (Ok(_), None) => return Err(SchedulerError::LostTransaction(i as TxIndex)),
+        self.run(chain, env, Source::Prepared(prepared))
+    }
+
+    fn sequential<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        env: &BlockEnv,
+        prepared: &[Prepared],
+    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        let start = Instant::now();
+        let result = chain.execute_prepared(env, prepared)?;
+        let executed = prepared.iter().filter(|p| p.is_ok()).count() as u64;
+        let t = start.elapsed();
+        let stats =
+            BlockStats { executed, execute_time: t, busy_time: t, inline: executed, ..Default::default() };
+        Ok((result, stats))
+    }
+
+    fn run<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        env: &BlockEnv,
+        source: Source<'_>,
+    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        let start = Instant::now();
+        let pool = self.pool()?;
+        let mut core = self.inner.core.lock().unwrap_or_else(|e| e.into_inner());
+        let (core, planner) = &mut *core;
+        core.reset();
+        let (table, store, registry) = chain.parts_mut();
+        let bt = table.begin_block(self.config.checked);
+        let work = Replay::new(env, registry, &*store, &bt, source);
+        let caps = (0, (pool.threads() - 1) * MAX_CHUNKS_IN_FLIGHT, work.prep.len() + work.leaves.len());
+        let (outcome, mut undo) = pool.run(&work, caps, |q| {
+            let mut d = Driver::new(&work, &self.config, q, core, planner);
+            let result = catch(|| d.run());
+            let Driver { local, stats, .. } = d;
+            (result.map(|()| stats), local.undo)
+        });
+        let (result, own_undo) = outcome;
+        undo.push(own_undo);
+        let mut stats = match result {
+            Ok(stats) => stats,
+            Err(e) => {
+                drop(work);
+                abandon_block(bt, undo);
+                return Err(e);
             }
-        }
-        let result = chain.finish_block(env, ws, &dirty, receipts, self.config.threads)?;
-        Ok((result, done.stats))
+        };
+        let finish = Instant::now();
+        let (leaves, receipts) = work.into_parts();
+        let result = finish_block(store, bt, env, &leaves, undo, receipts)?;
+        stats.finish_time = finish.elapsed();
+        stats.execute_time = start.elapsed();
+        Ok((result, stats))
     }
 }
 
-/// The outcome of the execution phase, with the access lists the caller built.
-struct BlockRun {
-    outcomes: Vec<Option<TxOutcome>>,
-    access: Vec<AccountAccess>,
-    ranges: Vec<(u32, u32)>,
-    stats: BlockStats,
+/// Where a block's transactions come from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// Decoded and verified by the caller.
+    Prepared(&'a [Prepared]),
+    /// Wire bytes: decoded and verified by the preparation jobs.
+    Raw(&'a [Bytes]),
 }
 
-fn run_block(
-    config: &ExecutorConfig,
-    view: &WorkerView<'_>,
-    ws: &mut WorkingSet,
-) -> Result<BlockRun, SchedulerError> {
-    let helpers = config.threads - 1;
-    let (done_tx, done_rx) = bounded::<Done>(helpers * MAX_CHUNKS_IN_FLIGHT);
-    std::thread::scope(|s| {
-        let mut senders = Vec::with_capacity(helpers);
-        for helper in 0..helpers {
-            let (tx, rx) = bounded::<Chunk>(MAX_CHUNKS_IN_FLIGHT);
-            senders.push(tx);
-            let done = done_tx.clone();
-            s.spawn(move || helper_loop(helper, view, rx, done));
+impl Source<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Source::Prepared(p) => p.len(),
+            Source::Raw(r) => r.len(),
         }
-        drop(done_tx);
-        let mut d = Driver::new(config, view, ws, senders, done_rx);
-        let result = match config.mode {
-            Mode::Stream => d.run_stream(),
-            Mode::Batch => d.run_batches(),
+    }
+}
+
+/// One preparation job's output.
+struct PrepChunk {
+    /// The chunk's transactions (from wire bytes only).
+    txs: Vec<Prepared>,
+    /// Resolved accounts of its valid transactions, back to back.
+    access: Vec<AccountAccess>,
+    /// Per transaction, the end of its range in `access`.
+    ends: Vec<u32>,
+}
+
+/// A unit of work in a block.
+enum Job {
+    Execute(Vec<TxIndex>),
+    Prepare(usize),
+    Hash(usize),
+}
+
+/// What a job reports.
+enum Report {
+    Executed { txs: Vec<TxIndex>, busy: Duration },
+    Prepared { chunk: usize, busy: Duration },
+    Hashed { busy: Duration },
+    Failed(SchedulerError),
+}
+
+/// Everything every thread reads during one block.
+struct Replay<'a, 't> {
+    env: &'a BlockEnv,
+    registry: &'a ProgramRegistry,
+    store: &'a dyn AccountStore,
+    table: &'a BlockTable<'t>,
+    source: Source<'a>,
+    per_chunk: usize,
+    prep: Vec<OnceLock<PrepChunk>>,
+    receipts: Vec<OnceLock<Receipt>>,
+    leaves: Vec<OnceLock<[u8; 32]>>,
+}
+
+impl<'a, 't> Replay<'a, 't> {
+    fn new(
+        env: &'a BlockEnv,
+        registry: &'a ProgramRegistry,
+        store: &'a dyn AccountStore,
+        table: &'a BlockTable<'t>,
+        source: Source<'a>,
+    ) -> Self {
+        let n = source.len();
+        let per_chunk = match source {
+            Source::Prepared(_) => RESOLVE_CHUNK,
+            Source::Raw(_) => VERIFY_CHUNK,
         };
-        // Closing the chunk channels ends the helpers; the scope joins them.
-        let Driver { senders, outcomes, access, ranges, stats, .. } = d;
-        drop(senders);
-        result.map(|()| BlockRun { outcomes, access, ranges, stats })
-    })
+        Self {
+            env,
+            registry,
+            store,
+            table,
+            source,
+            per_chunk,
+            prep: (0..n.div_ceil(per_chunk)).map(|_| OnceLock::new()).collect(),
+            receipts: (0..n).map(|_| OnceLock::new()).collect(),
+            leaves: (0..parex_runtime::commitment::leaf_count(n)).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    fn tx(&self, t: TxIndex) -> Option<&SanitizedTransaction> {
+        let t = t as usize;
+        match self.source {
+            Source::Prepared(p) => p[t].as_ref().ok(),
+            Source::Raw(_) => self.prep[t / self.per_chunk].get()?.txs[t % self.per_chunk].as_ref().ok(),
+        }
+    }
+
+    /// Decodes and verifies (from bytes) and resolves chunk `c`.
+    fn prepare(&self, c: usize) -> Result<(), SchedulerError> {
+        let lo = c * self.per_chunk;
+        let hi = (lo + self.per_chunk).min(self.source.len());
+        let txs = match self.source {
+            Source::Raw(raw) => prepare_transactions(&raw[lo..hi]),
+            Source::Prepared(_) => Vec::new(),
+        };
+        let mut access = Vec::with_capacity((hi - lo) * 4);
+        let mut ends = Vec::with_capacity(hi - lo);
+        for t in lo..hi {
+            let entry = match self.source {
+                Source::Raw(_) => &txs[t - lo],
+                Source::Prepared(p) => &p[t],
+            };
+            match entry {
+                Ok(tx) => self.table.resolve_tx(t as TxIndex, tx, self.store, &mut access)?,
+                Err(e) => drop(self.receipts[t].set(Receipt::invalid(e.clone()))),
+            }
+            ends.push(access.len() as u32);
+        }
+        let _ = self.prep[c].set(PrepChunk { txs, access, ends });
+        Ok(())
+    }
+
+    fn execute(&self, txs: &[TxIndex], local: &mut Local) {
+        for &t in txs {
+            let tx = self.tx(t).expect("only valid transactions are scheduled");
+            let access = self.access(t).expect("scheduled transactions are resolved");
+            // SAFETY: the core handed `t` out only once it held every lock of `access`,
+            // and releases them only after this thread reports it done (module doc).
+            let outcome = unsafe {
+                self.table.execute(self.env, self.registry, tx, access, &mut local.scratch, &mut local.undo)
+            };
+            let _ = self.receipts[t as usize].set(outcome.receipt);
+        }
+    }
+
+    fn hash(&self, k: usize, local: &mut Local) {
+        // SAFETY: the driver enqueues leaf `k` only once all its transactions completed
+        // (reported over the channel) and the whole block was resolved.
+        let h = unsafe { leaf_hash(self.table, self, k, &mut local.buf) };
+        let _ = self.leaves[k].set(h);
+    }
+
+    /// The leaf hashes and the receipts, in block order.
+    fn into_parts(self) -> (Vec<[u8; 32]>, Vec<Receipt>) {
+        let leaves = self.leaves.into_iter().map(|l| l.into_inner().expect("every leaf hashed")).collect();
+        let receipts =
+            self.receipts.into_iter().map(|r| r.into_inner().expect("every transaction completed")).collect();
+        (leaves, receipts)
+    }
+}
+
+impl BlockBody for Replay<'_, '_> {
+    fn len(&self) -> usize {
+        self.receipts.len()
+    }
+
+    fn receipt(&self, index: TxIndex) -> &Receipt {
+        self.receipts[index as usize].get().expect("the transaction completed")
+    }
+
+    fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
+        let t = index as usize;
+        let chunk = self.prep[t / self.per_chunk].get()?;
+        let off = t % self.per_chunk;
+        let lo = if off == 0 { 0 } else { chunk.ends[off - 1] as usize };
+        let hi = chunk.ends[off] as usize;
+        (hi > lo).then(|| &chunk.access[lo..hi])
+    }
+}
+
+impl Work for Replay<'_, '_> {
+    type Job = Job;
+    type Report = Report;
+
+    fn run(&self, job: Job, local: &mut Local) -> Report {
+        let start = Instant::now();
+        match job {
+            Job::Execute(txs) => {
+                self.execute(&txs, local);
+                Report::Executed { txs, busy: start.elapsed() }
+            }
+            Job::Prepare(chunk) => match self.prepare(chunk) {
+                Ok(()) => Report::Prepared { chunk, busy: start.elapsed() },
+                Err(e) => Report::Failed(e),
+            },
+            Job::Hash(k) => {
+                self.hash(k, local);
+                Report::Hashed { busy: start.elapsed() }
+            }
+        }
+    }
+
+    fn panicked(&self, helper: usize, message: String) -> Report {
+        Report::Failed(SchedulerError::WorkerPanicked { worker: helper + 1, message })
+    }
+}
+
+/// Which transactions may run next.
+enum Plan {
+    /// Per-account FIFO queues (the replay core).
+    Stream,
+    /// Barrier batches, planned once the block is resolved.
+    Batch { batches: Vec<Vec<TxIndex>>, left: usize },
 }
 
 /// The calling thread's state during one block.
-struct Driver<'d, 'a> {
+struct Driver<'d, 'a, 't> {
+    work: &'d Replay<'a, 't>,
     config: &'d ExecutorConfig,
-    view: &'d WorkerView<'a>,
-    ws: &'d mut WorkingSet,
-    senders: Vec<Sender<Chunk>>,
-    done: Receiver<Done>,
-    core: ReplayScheduler,
-    /// Access lists of submitted transactions, back to back; `ranges[i]` locates tx `i`'s.
-    access: Vec<AccountAccess>,
-    ranges: Vec<(u32, u32)>,
-    outcomes: Vec<Option<TxOutcome>>,
+    q: Queues<Job, Report>,
+    core: &'d mut ReplayScheduler,
+    planner: &'d mut BatchPlanner,
+    plan: Plan,
+    /// Preparation chunks done, and the first one not yet submitted.
+    prepared: Vec<bool>,
+    next_chunk: usize,
+    /// Transactions not yet complete, per leaf.
+    leaf_left: Vec<u32>,
+    leaves_hashed: usize,
     /// Ready transactions nobody waits for: any thread may run them.
     ready: VecDeque<TxIndex>,
-    /// Ready transactions that later ones are queued behind: the calling thread runs
-    /// them itself and completes them at once, so the critical path never waits for a
-    /// helper's chunk to finish and a message to come back.
+    /// Ready transactions that later ones wait on: the calling thread runs them.
     critical: VecDeque<TxIndex>,
-    /// Transactions queued at each helper.
-    queued: Vec<usize>,
-    chunks_queued: Vec<usize>,
-    next_submit: usize,
-    valid: usize,
-    completed: usize,
-    scratch: Vec<Account>,
+    in_flight: usize,
+    max_in_flight: usize,
+    spare: Vec<Vec<TxIndex>>,
+    local: Local,
     stats: BlockStats,
-    /// Time the calling thread spent executing or blocked waiting.
+    /// Time the calling thread spent executing, preparing, hashing or waiting.
     not_scheduling: Duration,
 }
 
-impl<'d, 'a> Driver<'d, 'a> {
+impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     fn new(
+        work: &'d Replay<'a, 't>,
         config: &'d ExecutorConfig,
-        view: &'d WorkerView<'a>,
-        ws: &'d mut WorkingSet,
-        senders: Vec<Sender<Chunk>>,
-        done: Receiver<Done>,
+        q: Queues<Job, Report>,
+        core: &'d mut ReplayScheduler,
+        planner: &'d mut BatchPlanner,
     ) -> Self {
-        let n = view.txs.len();
-        let helpers = senders.len();
+        let n = work.receipts.len();
+        let leaf_left = (0..work.leaves.len())
+            .map(|k| (n - k * parex_runtime::LEAF_TXS).min(parex_runtime::LEAF_TXS) as u32)
+            .collect();
+        let plan = match config.mode {
+            Mode::Stream => Plan::Stream,
+            Mode::Batch => Plan::Batch { batches: Vec::new(), left: 0 },
+        };
         Self {
+            work,
             config,
-            view,
-            ws,
-            senders,
-            done,
-            core: ReplayScheduler::with_capacity(view.slots_len(), n, view.slots_len()),
-            access: Vec::with_capacity(view.slots_len()),
-            ranges: vec![(0, 0); n],
-            outcomes: (0..n).map(|_| None).collect(),
+            max_in_flight: q.own.len().max(1) * MAX_CHUNKS_IN_FLIGHT,
+            q,
+            core,
+            planner,
+            plan,
+            prepared: vec![false; work.prep.len()],
+            next_chunk: 0,
+            leaf_left,
+            leaves_hashed: 0,
             ready: VecDeque::new(),
             critical: VecDeque::new(),
-            queued: vec![0; helpers],
-            chunks_queued: vec![0; helpers],
-            next_submit: 0,
-            valid: view.txs.iter().filter(|t| t.is_ok()).count(),
-            completed: 0,
-            scratch: Vec::new(),
+            in_flight: 0,
+            spare: Vec::new(),
+            local: Local::default(),
             stats: BlockStats::default(),
             not_scheduling: Duration::ZERO,
         }
     }
 
-    /// Interns transactions `next_submit..upto` to dense ids and records their access
-    /// lists; with `submit`, also hands them to the core. Accounts are loaded later, by
-    /// whichever thread touches them first.
-    fn intern_until(&mut self, upto: usize, submit: bool) -> Result<(), SchedulerError> {
-        for i in self.next_submit..upto {
-            let Ok(tx) = &self.view.txs[i] else { continue };
-            let lo = self.access.len() as u32;
-            for (k, key) in tx.message.account_keys.iter().enumerate() {
-                let (id, _) = self.ws.intern_key(key);
-                self.access.push((id, tx.message.is_writable(k)));
-            }
-            let hi = self.access.len() as u32;
-            self.ranges[i] = (lo, hi);
-            if submit {
-                let cost = tx.message.compute_unit_limit as u64;
-                self.core.submit(TxAccess::new(
-                    i as TxIndex,
-                    &self.access[lo as usize..hi as usize],
-                    cost,
-                ))?;
-            }
-        }
-        self.next_submit = upto;
-        Ok(())
-    }
-
-    fn run_stream(&mut self) -> Result<(), SchedulerError> {
+    fn run(&mut self) -> Result<(), SchedulerError> {
         let start = Instant::now();
-        let n = self.view.txs.len();
-        let low_water = self.config.max_chunk * self.config.threads * 2;
+        for c in 0..self.work.prep.len() {
+            self.q.background.send(Job::Prepare(c)).map_err(|_| SchedulerError::WorkerChannelClosed)?;
+        }
         loop {
-            self.drain_done()?;
-            if self.next_submit < n
-                && self.ready.len() + self.critical.len() + self.core.ready_len() < low_water
-            {
-                self.intern_until((self.next_submit + SUBMIT_SLICE).min(n), true)?;
+            while let Ok(report) = self.q.reports.try_recv() {
+                self.on_report(report)?;
             }
-            while let Some(idx) = self.core.pop_ready() {
-                if self.core.has_waiters(idx) {
-                    self.critical.push_back(idx);
-                } else {
-                    self.ready.push_back(idx);
-                }
+            if self.leaves_hashed == self.work.leaves.len() {
+                break;
             }
+            self.pop_ready();
             self.dispatch()?;
             if !self.ready.is_empty() || !self.critical.is_empty() {
                 self.run_own_share()?;
-                continue;
+            } else if let Ok(job) = self.q.background_rx.try_recv() {
+                let t = Instant::now();
+                let report = self.work.run(job, &mut self.local);
+                self.not_scheduling += t.elapsed();
+                self.on_report(report)?;
+            } else {
+                let t = Instant::now();
+                let report = recv_report(&self.q.reports).ok_or(SchedulerError::WorkerChannelClosed)?;
+                self.not_scheduling += t.elapsed();
+                self.on_report(report)?;
             }
-            if self.next_submit < n {
-                continue;
-            }
-            if self.completed == self.valid {
-                break;
-            }
-            self.wait_done()?;
         }
-        self.stats.conflicts = self.core.stats().blocked_on_submit;
-        self.finish_stats(start);
+        self.stats.conflicts += self.core.stats().blocked_on_submit;
+        self.stats.scheduler_time = start.elapsed().saturating_sub(self.not_scheduling);
         Ok(())
     }
 
-    fn run_batches(&mut self) -> Result<(), SchedulerError> {
-        let start = Instant::now();
-        self.intern_until(self.view.txs.len(), false)?;
-        let valid: Vec<TxAccess<'_>> = (0..self.view.txs.len())
-            .filter(|&i| self.view.txs[i].is_ok())
-            .map(|i| {
-                let (lo, hi) = self.ranges[i];
-                TxAccess::new(i as TxIndex, &self.access[lo as usize..hi as usize], 0)
-            })
-            .collect();
-        let plan = BatchPlanner::new().plan(&valid);
-        drop(valid);
-        let mut target = 0;
-        for (bi, batch) in plan.iter().enumerate() {
-            if bi > 0 {
-                self.stats.conflicts += batch.len() as u64;
+    fn on_report(&mut self, report: Report) -> Result<(), SchedulerError> {
+        match report {
+            Report::Executed { txs, busy } => {
+                self.stats.busy_time += busy;
+                self.in_flight -= 1;
+                for &t in &txs {
+                    self.completed(t)?;
+                }
+                self.spare.push(txs);
             }
-            target += batch.len();
-            self.ready.extend(batch.iter().copied());
-            // Barrier: the whole batch completes before the next starts.
-            while self.completed < target {
-                self.drain_done()?;
-                self.dispatch()?;
-                if !self.ready.is_empty() {
-                    self.run_own_share()?;
-                } else if self.completed < target {
-                    self.wait_done()?;
+            Report::Prepared { chunk, busy } => {
+                self.stats.prepare_time += busy;
+                self.prepared[chunk] = true;
+                self.submit_prepared()?;
+            }
+            Report::Hashed { busy } => {
+                self.stats.hash_time += busy;
+                self.leaves_hashed += 1;
+            }
+            Report::Failed(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Submits every transaction of the prepared prefix of the block, in order.
+    fn submit_prepared(&mut self) -> Result<(), SchedulerError> {
+        let t0 = Instant::now();
+        while self.next_chunk < self.prepared.len() && self.prepared[self.next_chunk] {
+            let c = self.next_chunk;
+            let lo = c * self.work.per_chunk;
+            let hi = (lo + self.work.per_chunk).min(self.work.receipts.len());
+            for t in (lo..hi).map(|t| t as TxIndex) {
+                match self.work.access(t) {
+                    Some(access) if matches!(self.plan, Plan::Stream) => {
+                        let cost = self.work.tx(t).map_or(0, |tx| tx.message.compute_unit_limit as u64);
+                        self.core.submit(TxAccess::new(t, access, cost))?;
+                        self.stats.executed += 1;
+                    }
+                    Some(_) => self.stats.executed += 1,
+                    None => self.leaf_done(t),
+                }
+            }
+            self.next_chunk += 1;
+        }
+        self.stats.submit_time += t0.elapsed();
+        if self.next_chunk == self.prepared.len() {
+            self.on_resolved()?;
+        }
+        Ok(())
+    }
+
+    /// The whole block is resolved: last writers are final, leaves may be hashed, and
+    /// batch mode can plan.
+    fn on_resolved(&mut self) -> Result<(), SchedulerError> {
+        for k in 0..self.leaf_left.len() {
+            if self.leaf_left[k] == 0 {
+                self.enqueue_hash(k)?;
+            }
+        }
+        if let Plan::Batch { batches, .. } = &mut self.plan {
+            let n = self.work.receipts.len() as TxIndex;
+            let valid: Vec<TxAccess<'_>> =
+                (0..n).filter_map(|t| self.work.access(t).map(|a| TxAccess::new(t, a, 0))).collect();
+            *batches = self.planner.plan(&valid).to_nested();
+            self.stats.batches = batches.len() as u64;
+            self.stats.conflicts = batches.iter().skip(1).map(|b| b.len() as u64).sum();
+            batches.reverse();
+        }
+        Ok(())
+    }
+
+    fn enqueue_hash(&mut self, k: usize) -> Result<(), SchedulerError> {
+        self.q.background.send(Job::Hash(k)).map_err(|_| SchedulerError::WorkerChannelClosed)
+    }
+
+    /// Transaction `t` completed (executed, or invalid at preparation).
+    fn completed(&mut self, t: TxIndex) -> Result<(), SchedulerError> {
+        match &mut self.plan {
+            Plan::Stream => self.core.complete(t)?,
+            Plan::Batch { left, .. } => *left -= 1,
+        }
+        self.leaf_done(t);
+        Ok(())
+    }
+
+    fn leaf_done(&mut self, t: TxIndex) {
+        let k = parex_runtime::commitment::leaf_of(t);
+        self.leaf_left[k] -= 1;
+        if self.leaf_left[k] == 0 && self.next_chunk == self.prepared.len() {
+            // Cannot fail while the driver holds the receiver's twin; ignore a closed
+            // queue here, the next send reports it.
+            let _ = self.enqueue_hash(k);
+        }
+    }
+
+    /// Moves what the plan lets run into the ready queues.
+    fn pop_ready(&mut self) {
+        match &mut self.plan {
+            Plan::Stream => {
+                while let Some(t) = self.core.pop_ready() {
+                    if self.core.has_waiters(t) {
+                        self.critical.push_back(t);
+                    } else {
+                        self.ready.push_back(t);
+                    }
+                }
+            }
+            Plan::Batch { batches, left, .. } => {
+                if *left == 0 && self.ready.is_empty() {
+                    if let Some(batch) = batches.pop() {
+                        *left = batch.len();
+                        self.ready.extend(batch);
+                    }
                 }
             }
         }
-        self.stats.batches = plan.len() as u64;
-        self.finish_stats(start);
-        Ok(())
-    }
-
-    fn finish_stats(&mut self, start: Instant) {
-        let elapsed = start.elapsed();
-        self.stats.executed = self.valid as u64;
-        self.stats.execute_time = elapsed;
-        self.stats.scheduler_time = elapsed.saturating_sub(self.not_scheduling);
     }
 
     /// The share of the ready work each executing thread should take now.
     fn share(&self) -> usize {
-        (self.ready.len() + self.critical.len()).div_ceil(self.config.threads).clamp(1, self.config.max_chunk)
+        let threads = self.q.own.len() + 1;
+        (self.ready.len() + self.critical.len()).div_ceil(threads).clamp(1, self.config.max_chunk)
     }
 
-    /// Hands chunks of non-critical ready work to helpers with room, least-loaded first,
-    /// keeping back one transaction for the calling thread when it has no critical work
-    /// (a lone ready transaction never pays a hand-off).
+    /// Hands chunks of non-critical ready work to the helpers' shared queue, keeping
+    /// back one transaction for the calling thread when it has no critical work (a
+    /// lone ready transaction never pays a hand-off).
     fn dispatch(&mut self) -> Result<(), SchedulerError> {
-        loop {
-            let keep = usize::from(self.critical.is_empty());
-            if self.ready.len() <= keep {
-                break;
-            }
-            let Some(h) = (0..self.senders.len())
-                .filter(|&h| self.chunks_queued[h] < MAX_CHUNKS_IN_FLIGHT)
-                .min_by_key(|&h| self.queued[h])
-            else {
-                break;
-            };
+        let t0 = Instant::now();
+        let keep = usize::from(self.critical.is_empty());
+        while self.ready.len() > keep && self.in_flight < self.max_in_flight {
             let size = self.share().min(self.ready.len() - keep);
-            let mut chunk = Chunk::default();
-            for idx in self.ready.drain(..size) {
-                let (lo, hi) = self.ranges[idx as usize];
-                chunk.push(idx, None, &self.access[lo as usize..hi as usize]);
-            }
-            self.senders[h].send(chunk).map_err(|_| SchedulerError::WorkerChannelClosed)?;
-            self.queued[h] += size;
-            self.chunks_queued[h] += 1;
+            let mut chunk = self.spare.pop().unwrap_or_default();
+            chunk.clear();
+            chunk.extend(self.ready.drain(..size));
+            self.q.shared.send(Job::Execute(chunk)).map_err(|_| SchedulerError::WorkerChannelClosed)?;
+            self.in_flight += 1;
             self.stats.chunks += 1;
         }
+        self.stats.dispatch_time += t0.elapsed();
         Ok(())
     }
 
     /// Executes the calling thread's share of the ready work inline, critical work
-    /// first, and completes each transaction at once, so its dependents become ready
-    /// without a hand-off.
+    /// first, completing each transaction at once.
     fn run_own_share(&mut self) -> Result<(), SchedulerError> {
         let t = Instant::now();
         for _ in 0..self.share() {
             let Some(idx) = self.critical.pop_front().or_else(|| self.ready.pop_front()) else { break };
-            let (lo, hi) = self.ranges[idx as usize];
-            let access = &self.access[lo as usize..hi as usize];
-            let outcome = run_inline(|| self.view.run(idx, access, &mut self.scratch))?;
-            self.outcomes[idx as usize] = Some(outcome);
-            self.completed += 1;
+            self.work.execute(&[idx], &mut self.local);
             self.stats.inline += 1;
-            if self.config.mode == Mode::Stream {
-                self.core.complete(idx)?;
-            }
+            self.completed(idx)?;
         }
         let spent = t.elapsed();
         self.stats.busy_time += spent;
         self.not_scheduling += spent;
         Ok(())
     }
-
-    fn drain_done(&mut self) -> Result<(), SchedulerError> {
-        while let Ok(msg) = self.done.try_recv() {
-            self.on_done(msg)?;
-        }
-        Ok(())
-    }
-
-    fn wait_done(&mut self) -> Result<(), SchedulerError> {
-        let t = Instant::now();
-        let msg = recv_spin(&self.done).ok_or(SchedulerError::WorkerChannelClosed)?;
-        self.not_scheduling += t.elapsed();
-        self.on_done(msg)
-    }
-
-    fn on_done(&mut self, msg: Done) -> Result<(), SchedulerError> {
-        match msg {
-            Done::Chunk { helper, results, busy } => {
-                self.queued[helper] -= results.len();
-                self.chunks_queued[helper] -= 1;
-                self.stats.busy_time += busy;
-                self.completed += results.len();
-                for (idx, outcome) in results {
-                    self.outcomes[idx as usize] = Some(outcome);
-                    if self.config.mode == Mode::Stream {
-                        self.core.complete(idx)?;
-                    }
-                }
-                Ok(())
-            }
-            Done::Panicked { helper, message } => {
-                Err(SchedulerError::WorkerPanicked { worker: helper + 1, message })
-            }
-            Done::StoreFailed(e) => Err(SchedulerError::Runtime(e)),
-        }
-    }
-}
-
-impl WorkerView<'_> {
-    fn slots_len(&self) -> usize {
-        self.slots.len()
-    }
-}
-
-/// Marks the slots a transaction wrote back (as its `commit` says) as changed.
-pub(crate) fn mark_dirty(commit: Commit, access: &[AccountAccess], dirty: &mut [bool]) {
-    match commit {
-        Commit::Nothing => {}
-        Commit::PayerOnly => dirty[access[0].0 as usize] = true,
-        Commit::Writable => access.iter().filter(|a| a.1).for_each(|a| dirty[a.0 as usize] = true),
-    }
-}
-
-/// The text of a caught panic.
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
-
-/// Runs a transaction on the calling thread. Programs' panics are caught by the
-/// runtime; a panic here comes from outside the program (a store read, or checked
-/// mode firing) and becomes the same error a helper thread would report.
-pub(crate) fn run_inline(
-    f: impl FnOnce() -> Result<TxOutcome, parex_runtime::RuntimeError>,
-) -> Result<TxOutcome, SchedulerError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(result) => Ok(result?),
-        Err(p) => Err(SchedulerError::WorkerPanicked { worker: 0, message: panic_text(&*p) }),
-    }
-}
-
-/// Receives the next message, polling briefly before parking; `None` once the channel
-/// is closed and empty.
-pub(crate) fn recv_spin<T>(rx: &Receiver<T>) -> Option<T> {
-    for _ in 0..SPIN_POLLS {
-        match rx.try_recv() {
-            Ok(m) => return Some(m),
-            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
-            Err(crossbeam_channel::TryRecvError::Empty) => std::hint::spin_loop(),
-        }
-    }
-    rx.recv().ok()
-}
-
-pub(crate) fn helper_loop(helper: usize, view: &WorkerView<'_>, chunks: Receiver<Chunk>, done: Sender<Done>) {
-    let mut scratch = Vec::new();
-    while let Some(chunk) = recv_spin(&chunks) {
-        let start = Instant::now();
-        // Programs' panics are caught per transaction by the runtime; a panic here is a
-        // bug in the executor itself (or checked mode firing): report it, never hang.
-        let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut lo = 0usize;
-            chunk
-                .txs
-                .iter()
-                .zip(&chunk.ends)
-                .enumerate()
-                .map(|(k, (&idx, &hi))| {
-                    let access = &chunk.access[lo..hi as usize];
-                    let out = match chunk.owned.get(k) {
-                        Some(tx) => view.run_tx(tx, access, &mut scratch),
-                        None => view.run(idx, access, &mut scratch),
-                    };
-                    lo = hi as usize;
-                    out.map(|o| (idx, o))
-                })
-                .collect::<Result<Vec<_>, _>>()
-        }));
-        let msg = match results {
-            Ok(Ok(results)) => Done::Chunk { helper, results, busy: start.elapsed() },
-            Ok(Err(e)) => Done::StoreFailed(e),
-            Err(p) => Done::Panicked { helper, message: panic_text(&*p) },
-        };
-        if done.send(msg).is_err() {
-            return;
-        }
-    }
 }
 
 /// Decodes and batch-verifies a block's transactions on `threads` threads; entry `i`
 /// is transaction `i`, identical to [`parex_runtime::prepare_transactions`].
 pub fn prepare_parallel(raw: &[bytes::Bytes], threads: usize) -> Vec<Prepared> {
-    if threads <= 1 || raw.len() < 64 {
-        return parex_runtime::prepare_transactions(raw);
+    if threads <= 1 || raw.len() < INLINE_BELOW {
+        return prepare_transactions(raw);
     }
     let chunk = raw.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let parts: Vec<_> = raw
-            .chunks(chunk)
-            .map(|part| s.spawn(move || parex_runtime::prepare_transactions(part)))
-            .collect();
+        let parts: Vec<_> =
+            raw.chunks(chunk).map(|part| s.spawn(move || prepare_transactions(part))).collect();
         parts.into_iter().flat_map(|h| h.join().expect("verification thread panicked")).collect()
     })
 }

@@ -24,19 +24,16 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use crossbeam_channel::{Sender, bounded};
 use parex_runtime::{
-    Account, AccountStore, Block, BlockEnv, BlockResult, Chain, SanitizedTransaction, TransactionError,
-    TxOutcome, WorkingSet, prepare_transactions,
+    AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain, ProgramRegistry,
+    Receipt, SanitizedTransaction, TransactionError, TxIndex, abandon_block, finish_block, leaf_hash,
+    prepare_transactions,
 };
 
-use crate::access::{AccountAccess, TxIndex};
 use crate::error::SchedulerError;
-use crate::executor::{
-    Chunk, Done, MAX_CHUNKS_IN_FLIGHT, WorkerView, helper_loop, mark_dirty, recv_spin, run_inline,
-};
+use crate::executor::MAX_CHUNKS_IN_FLIGHT;
+use crate::pool::{Local, Queues, Work, WorkerPool, catch, recv_report};
 use crate::produce::{BlockProducer, DropReason, PendingTx, ProduceConfig, ProduceStats, TxId};
-use crate::slots::SharedSlots;
 
 /// What [`Leader::submit`] did with a batch of incoming transactions.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -65,14 +62,14 @@ pub struct Produced {
 pub struct Leader {
     producer: BlockProducer<Arc<SanitizedTransaction>>,
     checked: bool,
-    /// Keys over all pooled transactions: an upper bound on one block's distinct accounts.
-    pooled_keys: usize,
+    pool: WorkerPool,
 }
 
 impl Leader {
     /// A leader with an empty pool; `checked` turns on overlap detection (tests).
     pub fn new(config: ProduceConfig, checked: bool) -> Result<Self, SchedulerError> {
-        Ok(Self { producer: BlockProducer::new(config)?, checked, pooled_keys: 0 })
+        let pool = WorkerPool::new(config.threads)?;
+        Ok(Self { producer: BlockProducer::new(config)?, checked, pool })
     }
 
     /// Decodes, verifies and pools `raw`; invalid transactions are rejected with their reason.
@@ -82,15 +79,12 @@ impl Leader {
             match entry {
                 Err(e) => out.rejected.push((i, e)),
                 Ok(tx) => {
-                    let keys = tx.message.account_keys.len();
                     let tx = Arc::new(tx);
                     let outcome = self.producer.insert(PendingTx::from_sanitized(&tx, tx.clone()));
                     if outcome.id.is_some() {
                         out.accepted += 1;
-                        self.pooled_keys += keys;
                     }
                     for d in outcome.dropped {
-                        self.pooled_keys -= d.payload.message.account_keys.len();
                         if Some(d.id) == outcome.id {
                             out.accepted -= 1;
                         }
@@ -113,7 +107,7 @@ impl Leader {
     }
 
     /// Fills the next block from the pool, executing each transaction on the thread the
-    /// producer places it on, and commits it to `chain`.
+    /// producer places it on, and commits it to `chain`. Nothing is committed if it fails.
     pub fn produce_block<S: AccountStore>(
         &mut self,
         chain: &mut Chain<S>,
@@ -121,135 +115,134 @@ impl Leader {
         unix_timestamp: i64,
     ) -> Result<Produced, SchedulerError> {
         let env = BlockEnv { slot, unix_timestamp, parent_hash: chain.tip().hash };
-        chain.check_next(&Block {
-            slot,
-            unix_timestamp,
-            parent_hash: env.parent_hash,
-            transactions: Vec::new(),
-        })?;
-        let slots = SharedSlots::new(self.pooled_keys, self.checked);
-        let mut ws = WorkingSet::with_capacity(self.pooled_keys);
-        let store = chain.store();
-        let load = |key: &parex_runtime::Pubkey| store.get(key);
-        let view = WorkerView { env: &env, registry: chain.registry(), txs: &[], slots: &slots, load: &load };
-        let run = self.run(&view, &mut ws);
-        let mut all = slots.into_inner();
-        all.truncate(ws.len());
-        ws.put_slots(all);
-        let run = run?;
-        let produced = self.producer.finish_block()?;
-        let mut dirty = vec![false; ws.len()];
-        let mut receipts = Vec::with_capacity(run.placed.len());
-        let mut transactions = Vec::with_capacity(run.placed.len());
-        for ((tx, (lo, hi)), outcome) in run.placed.iter().zip(&run.ranges).zip(run.outcomes) {
-            let outcome = outcome.ok_or(SchedulerError::LostTransaction(receipts.len() as TxIndex))?;
-            let access = &run.access[*lo as usize..*hi as usize];
-            mark_dirty(outcome.commit, access, &mut dirty);
-            receipts.push(outcome.receipt);
-            transactions.push(tx.to_bytes());
-            self.pooled_keys -= tx.message.account_keys.len();
-        }
-        let dropped: Vec<(TxId, DropReason)> = produced
-            .dropped
-            .into_iter()
-            .map(|d| {
-                self.pooled_keys -= d.payload.message.account_keys.len();
-                (d.id, d.reason)
-            })
-            .collect();
-        let result = chain.finish_block(&env, ws, &dirty, receipts, self.producer.config().threads)?;
+        let header = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions: Vec::new() };
+        chain.check_next(&header)?;
+        let (table, store, registry) = chain.parts_mut();
+        let bt = table.begin_block(self.checked);
+        let work = LeaderWork { env: &env, registry, table: &bt };
+        let helpers = self.pool.threads() - 1;
+        let (outcome, mut undo) = self.pool.run(&work, (MAX_CHUNKS_IN_FLIGHT, 0, 0), |q| {
+            let mut d = LeaderDriver::new(&mut self.producer, &work, &*store, q);
+            let result = catch(|| d.run(helpers));
+            (result.map(|()| d.block), d.local.undo)
+        });
+        let (run, own_undo) = outcome;
+        undo.push(own_undo);
+        let run = match run.and_then(|run| self.finish_placements(run)) {
+            Ok(run) => run,
+            Err(e) => {
+                abandon_block(bt, undo);
+                return Err(e);
+            }
+        };
+        let (body, dropped) = run;
+        let leaves = match self.hash_leaves(&bt, &body) {
+            Ok(leaves) => leaves,
+            Err(e) => {
+                abandon_block(bt, undo);
+                return Err(e);
+            }
+        };
+        let transactions = body.placed.iter().map(|tx| tx.to_bytes()).collect();
+        let result = finish_block(store, bt, &env, &leaves, undo, body.receipts)?;
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         Ok(Produced { block, result, dropped })
     }
 
-    /// Places and executes until the producer has nothing more for this block.
-    fn run(&mut self, view: &WorkerView<'_>, ws: &mut WorkingSet) -> Result<LeaderRun, SchedulerError> {
-        let threads = self.producer.config().threads;
-        let helpers = threads - 1;
-        let (done_tx, done_rx) = bounded::<Done>(helpers * MAX_CHUNKS_IN_FLIGHT);
-        std::thread::scope(|s| {
-            let mut senders: Vec<Sender<Chunk>> = Vec::with_capacity(helpers);
-            for helper in 0..helpers {
-                let (tx, rx) = bounded::<Chunk>(MAX_CHUNKS_IN_FLIGHT);
-                senders.push(tx);
-                let done = done_tx.clone();
-                s.spawn(move || helper_loop(helper, view, rx, done));
-            }
-            drop(done_tx);
-            let mut run = LeaderRun::default();
-            // Position in `run.placed` → producer id.
-            let mut ids: Vec<TxId> = Vec::new();
-            let mut own: VecDeque<u32> = VecDeque::new();
-            let mut backlog: Vec<VecDeque<u32>> = vec![VecDeque::new(); helpers];
-            let mut chunks_queued = vec![0usize; helpers];
-            let mut scratch: Vec<Account> = Vec::new();
-            let result: Result<(), SchedulerError> = (|| loop {
-                while let Ok(msg) = done_rx.try_recv() {
-                    self.on_done(msg, &mut run, &ids, &mut chunks_queued)?;
-                }
-                let placements = self.producer.schedule();
-                let placed_now = !placements.is_empty();
-                for p in placements {
-                    let tx = self.producer.payload(p.id).expect("placed transactions have payloads").clone();
-                    let pos = run.place(tx, ws);
-                    ids.push(p.id);
-                    if p.thread == 0 { own.push_back(pos) } else { backlog[p.thread - 1].push_back(pos) }
-                }
-                for (h, queue) in backlog.iter_mut().enumerate() {
-                    if !queue.is_empty() && chunks_queued[h] < MAX_CHUNKS_IN_FLIGHT {
-                        let mut chunk = Chunk::default();
-                        for pos in queue.drain(..) {
-                            let (lo, hi) = run.ranges[pos as usize];
-                            let tx = run.placed[pos as usize].clone();
-                            chunk.push(pos, Some(tx), &run.access[lo as usize..hi as usize]);
-                        }
-                        senders[h].send(chunk).map_err(|_| SchedulerError::WorkerChannelClosed)?;
-                        chunks_queued[h] += 1;
-                    }
-                }
-                if let Some(pos) = own.pop_front() {
-                    let (lo, hi) = run.ranges[pos as usize];
-                    let tx = run.placed[pos as usize].clone();
-                    let access = &run.access[lo as usize..hi as usize];
-                    let out = run_inline(|| view.run_tx(&tx, access, &mut scratch))?;
-                    run.outcomes[pos as usize] = Some(out);
-                    self.producer.complete(ids[pos as usize])?;
-                } else if chunks_queued.iter().any(|&c| c > 0) {
-                    let msg = recv_spin(&done_rx).ok_or(SchedulerError::WorkerChannelClosed)?;
-                    self.on_done(msg, &mut run, &ids, &mut chunks_queued)?;
-                } else if !placed_now {
-                    // Nothing placed, nothing queued or running: the producer is done with
-                    // this block (full, or the pool has nothing that fits).
-                    debug_assert_eq!(self.producer.in_flight(), 0);
-                    return Ok(());
-                }
-            })();
-            drop(senders);
-            result.map(|()| run)
-        })
+    /// Ends the producer's block: the placements become the block body.
+    fn finish_placements(
+        &mut self,
+        run: LeaderRun,
+    ) -> Result<(LeaderBody, Vec<(TxId, DropReason)>), SchedulerError> {
+        let produced = self.producer.finish_block()?;
+        let dropped = produced.dropped.into_iter().map(|d| (d.id, d.reason)).collect();
+        let LeaderRun { placed, access, ends, receipts, .. } = run;
+        let receipts = receipts
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.ok_or(SchedulerError::LostTransaction(i as TxIndex)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((LeaderBody { placed, access, ends, receipts }, dropped))
     }
 
-    fn on_done(
-        &mut self,
-        msg: Done,
-        run: &mut LeaderRun,
-        ids: &[TxId],
-        chunks_queued: &mut [usize],
-    ) -> Result<(), SchedulerError> {
-        match msg {
-            Done::Chunk { helper, results, .. } => {
-                chunks_queued[helper] -= 1;
-                for (pos, outcome) in results {
-                    run.outcomes[pos as usize] = Some(outcome);
-                    self.producer.complete(ids[pos as usize])?;
-                }
-                Ok(())
+    /// Hashes every leaf of the produced block on the pool's threads.
+    fn hash_leaves(
+        &self,
+        table: &BlockTable<'_>,
+        body: &LeaderBody,
+    ) -> Result<Vec<[u8; 32]>, SchedulerError> {
+        let work = HashWork { table, body };
+        let leaves = parex_runtime::commitment::leaf_count(body.len());
+        let (hashes, _) = self.pool.run(&work, (0, 0, leaves), |q| {
+            let mut out = vec![[0u8; 32]; leaves];
+            for k in 0..leaves {
+                q.background.send(k).map_err(|_| SchedulerError::WorkerChannelClosed)?;
             }
-            Done::Panicked { helper, message } => {
-                Err(SchedulerError::WorkerPanicked { worker: helper + 1, message })
+            let mut local = Local::default();
+            for _ in 0..leaves {
+                let (k, h) = match q.background_rx.try_recv() {
+                    Ok(k) => work.run(k, &mut local),
+                    Err(_) => recv_report(&q.reports).ok_or(SchedulerError::WorkerChannelClosed)?,
+                }?;
+                out[k] = h;
             }
-            Done::StoreFailed(e) => Err(SchedulerError::Runtime(e)),
+            Ok(out)
+        });
+        hashes
+    }
+}
+
+/// What the leader's threads read during a block.
+struct LeaderWork<'a, 't> {
+    env: &'a BlockEnv,
+    registry: &'a ProgramRegistry,
+    table: &'a BlockTable<'t>,
+}
+
+/// Placements for one helper, in the order it must run them.
+#[derive(Default)]
+struct LeaderChunk {
+    helper: usize,
+    positions: Vec<u32>,
+    txs: Vec<Arc<SanitizedTransaction>>,
+    access: Vec<AccountAccess>,
+    ends: Vec<u32>,
+}
+
+enum LeaderReport {
+    Executed { helper: usize, results: Vec<(u32, Receipt)> },
+    Failed(SchedulerError),
+}
+
+impl LeaderWork<'_, '_> {
+    fn execute(&self, tx: &SanitizedTransaction, access: &[AccountAccess], local: &mut Local) -> Receipt {
+        // SAFETY: the producer placed this transaction on this thread behind every running
+        // transaction it conflicts with (a transaction conflicting with two threads waits),
+        // and each thread runs its placements in order; a conflicting transaction placed
+        // on another thread later is placed only after this one was reported complete.
+        let outcome = unsafe {
+            self.table.execute(self.env, self.registry, tx, access, &mut local.scratch, &mut local.undo)
+        };
+        outcome.receipt
+    }
+}
+
+impl Work for LeaderWork<'_, '_> {
+    type Job = LeaderChunk;
+    type Report = LeaderReport;
+
+    fn run(&self, chunk: LeaderChunk, local: &mut Local) -> LeaderReport {
+        let mut lo = 0usize;
+        let mut out = Vec::with_capacity(chunk.positions.len());
+        for ((&pos, tx), &hi) in chunk.positions.iter().zip(&chunk.txs).zip(&chunk.ends) {
+            out.push((pos, self.execute(tx, &chunk.access[lo..hi as usize], local)));
+            lo = hi as usize;
         }
+        LeaderReport::Executed { helper: chunk.helper, results: out }
+    }
+
+    fn panicked(&self, helper: usize, message: String) -> LeaderReport {
+        LeaderReport::Failed(SchedulerError::WorkerPanicked { worker: helper + 1, message })
     }
 }
 
@@ -257,22 +250,165 @@ impl Leader {
 #[derive(Default)]
 struct LeaderRun {
     placed: Vec<Arc<SanitizedTransaction>>,
+    ids: Vec<TxId>,
     access: Vec<AccountAccess>,
-    ranges: Vec<(u32, u32)>,
-    outcomes: Vec<Option<TxOutcome>>,
+    ends: Vec<u32>,
+    receipts: Vec<Option<Receipt>>,
 }
 
 impl LeaderRun {
-    /// Appends a placed transaction, interning its keys; returns its block position.
-    fn place(&mut self, tx: Arc<SanitizedTransaction>, ws: &mut WorkingSet) -> u32 {
-        let lo = self.access.len() as u32;
-        for (k, key) in tx.message.account_keys.iter().enumerate() {
-            let (id, _) = ws.intern_key(key);
-            self.access.push((id, tx.message.is_writable(k)));
+    /// Placement `pos` and the range of its accounts in `access`.
+    fn range(&self, pos: u32) -> (Arc<SanitizedTransaction>, std::ops::Range<usize>) {
+        let p = pos as usize;
+        let lo = if p == 0 { 0 } else { self.ends[p - 1] as usize };
+        (self.placed[p].clone(), lo..self.ends[p] as usize)
+    }
+}
+
+/// The calling thread's state while a block is built.
+struct LeaderDriver<'d, 'a, 't> {
+    producer: &'d mut BlockProducer<Arc<SanitizedTransaction>>,
+    work: &'d LeaderWork<'a, 't>,
+    store: &'d dyn AccountStore,
+    q: Queues<LeaderChunk, LeaderReport>,
+    block: LeaderRun,
+    local: Local,
+}
+
+impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
+    fn new(
+        producer: &'d mut BlockProducer<Arc<SanitizedTransaction>>,
+        work: &'d LeaderWork<'a, 't>,
+        store: &'d dyn AccountStore,
+        q: Queues<LeaderChunk, LeaderReport>,
+    ) -> Self {
+        Self { producer, work, store, q, block: LeaderRun::default(), local: Local::default() }
+    }
+
+    /// Places and executes until the producer has nothing more for this block.
+    fn run(&mut self, helpers: usize) -> Result<(), SchedulerError> {
+        let mut own: VecDeque<u32> = VecDeque::new();
+        let mut backlog: Vec<VecDeque<u32>> = vec![VecDeque::new(); helpers];
+        let mut chunks_queued = vec![0usize; helpers];
+        loop {
+            while let Ok(report) = self.q.reports.try_recv() {
+                self.on_report(report, &mut chunks_queued)?;
+            }
+            let placements = self.producer.schedule();
+            let placed_now = !placements.is_empty();
+            for p in placements {
+                let tx = self.producer.payload(p.id).expect("placed transactions have payloads").clone();
+                let pos = self.place(p.id, tx)?;
+                if p.thread == 0 { own.push_back(pos) } else { backlog[p.thread - 1].push_back(pos) }
+            }
+            self.send_backlogs(&mut backlog, &mut chunks_queued)?;
+            if let Some(pos) = own.pop_front() {
+                let (tx, range) = self.block.range(pos);
+                let receipt = self.work.execute(&tx, &self.block.access[range], &mut self.local);
+                self.block.receipts[pos as usize] = Some(receipt);
+                self.producer.complete(self.block.ids[pos as usize])?;
+            } else if chunks_queued.iter().any(|&c| c > 0) {
+                let report = recv_report(&self.q.reports).ok_or(SchedulerError::WorkerChannelClosed)?;
+                self.on_report(report, &mut chunks_queued)?;
+            } else if !placed_now {
+                // Nothing placed, queued or running: the producer is done with this block
+                // (full, or the pool has nothing that fits).
+                debug_assert_eq!(self.producer.in_flight(), 0);
+                return Ok(());
+            }
         }
-        self.ranges.push((lo, self.access.len() as u32));
-        self.placed.push(tx);
-        self.outcomes.push(None);
-        (self.placed.len() - 1) as u32
+    }
+
+    /// Appends a placed transaction, resolving its keys; returns its block position.
+    fn place(&mut self, id: TxId, tx: Arc<SanitizedTransaction>) -> Result<u32, SchedulerError> {
+        let pos = self.block.placed.len() as u32;
+        self.work.table.resolve_tx(pos, &tx, self.store, &mut self.block.access)?;
+        self.block.ends.push(self.block.access.len() as u32);
+        self.block.placed.push(tx);
+        self.block.ids.push(id);
+        self.block.receipts.push(None);
+        Ok(pos)
+    }
+
+    fn send_backlogs(
+        &mut self,
+        backlog: &mut [VecDeque<u32>],
+        queued: &mut [usize],
+    ) -> Result<(), SchedulerError> {
+        for (h, queue) in backlog.iter_mut().enumerate() {
+            if queue.is_empty() || queued[h] >= MAX_CHUNKS_IN_FLIGHT {
+                continue;
+            }
+            let mut chunk = LeaderChunk { helper: h, ..LeaderChunk::default() };
+            for pos in queue.drain(..) {
+                let (tx, range) = self.block.range(pos);
+                chunk.positions.push(pos);
+                chunk.txs.push(tx);
+                chunk.access.extend_from_slice(&self.block.access[range]);
+                chunk.ends.push(chunk.access.len() as u32);
+            }
+            self.q.own[h].send(chunk).map_err(|_| SchedulerError::WorkerChannelClosed)?;
+            queued[h] += 1;
+        }
+        Ok(())
+    }
+
+    fn on_report(&mut self, report: LeaderReport, queued: &mut [usize]) -> Result<(), SchedulerError> {
+        match report {
+            LeaderReport::Executed { helper, results } => {
+                queued[helper] -= 1;
+                for (pos, receipt) in results {
+                    self.block.receipts[pos as usize] = Some(receipt);
+                    self.producer.complete(self.block.ids[pos as usize])?;
+                }
+                Ok(())
+            }
+            LeaderReport::Failed(e) => Err(e),
+        }
+    }
+}
+
+/// A produced block's body, for the commitment.
+struct LeaderBody {
+    placed: Vec<Arc<SanitizedTransaction>>,
+    access: Vec<AccountAccess>,
+    ends: Vec<u32>,
+    receipts: Vec<Receipt>,
+}
+
+impl BlockBody for LeaderBody {
+    fn len(&self) -> usize {
+        self.placed.len()
+    }
+
+    fn receipt(&self, index: TxIndex) -> &Receipt {
+        &self.receipts[index as usize]
+    }
+
+    fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
+        let p = index as usize;
+        let lo = if p == 0 { 0 } else { self.ends[p - 1] as usize };
+        Some(&self.access[lo..self.ends[p] as usize])
+    }
+}
+
+/// Hashing the leaves of a produced block.
+struct HashWork<'a, 't> {
+    table: &'a BlockTable<'t>,
+    body: &'a LeaderBody,
+}
+
+impl Work for HashWork<'_, '_> {
+    type Job = usize;
+    type Report = Result<(usize, [u8; 32]), SchedulerError>;
+
+    fn run(&self, k: usize, local: &mut Local) -> Self::Report {
+        // SAFETY: every placement completed before the block was finished, and every
+        // transaction of the block was resolved at placement.
+        Ok((k, unsafe { leaf_hash(self.table, self.body, k, &mut local.buf) }))
+    }
+
+    fn panicked(&self, helper: usize, message: String) -> Self::Report {
+        Err(SchedulerError::WorkerPanicked { worker: helper + 1, message })
     }
 }

@@ -49,9 +49,11 @@ pub mod executor;
 pub mod leader;
 pub mod lock_table;
 pub mod logic;
+pub mod pool;
 pub mod produce;
-mod slots;
 
 pub use error::SchedulerError;
-pub use executor::{BlockStats, ExecutorConfig, Mode, ParallelExecutor, Prepared, prepare_parallel};
+pub use executor::{BlockStats, ExecutorConfig, Mode, ParallelExecutor, prepare_parallel};
 pub use logic::ReplayScheduler;
+pub use parex_runtime::Prepared;
+pub use pool::WorkerPool;

@@ -1789,7 +1789,7 @@ mod tests {
             // The leader's own execution order (what the threads did).
             let leader_block = make(&leader, wire(&executed));
             let result_l = leader.execute_block(&leader_block).unwrap();
-            assert_eq!(leader.store().state_hash(), replay_a.store().state_hash());
+            assert_eq!(leader.state_hash(), replay_a.state_hash());
             let receipt_of = |ids: &[TxId], receipts: &[parex_runtime::Receipt]| -> HashMap<TxId, _> {
                 ids.iter().copied().zip(receipts.iter().cloned()).collect()
             };

@@ -1,11 +1,12 @@
 //! Available parallelism and projected speedup beyond the cores at hand.
 //!
-//! 1. **Costs.** Each transaction is timed in a sequential run that mirrors
-//!    [`Chain::execute_prepared`](parex_runtime::Chain::execute_prepared): intern
-//!    and load its accounts, execute, write back. The median over repetitions,
-//!    less the cost of reading the clock, is its cost. The block's tail is timed
-//!    too: collecting and committing the changes (serial) and hashing them
-//!    (which the runtime spreads over the threads).
+//! 1. **Costs.** Each transaction is timed in a sequential run
+//!    ([`Chain::execute_prepared_timed`](parex_runtime::Chain::execute_prepared_timed)):
+//!    resolving its keys plus executing it and writing back, both of which the
+//!    parallel executor runs on any thread. The median over repetitions, less the
+//!    cost of reading the clock, is its cost. The block's tail is timed too:
+//!    hashing the leaves (spread over the threads) and finishing the block (block
+//!    hash from the leaves and the store commit, serial).
 //! 2. **DAG.** Transaction `j` depends on the last earlier writer of every account
 //!    it touches and, for an account it writes, on every reader since that writer:
 //!    exactly the order the replay scheduler enforces.
@@ -28,7 +29,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
-use parex_runtime::{AccountStore, BlockCommit, ChainTip, Receipt, WorkingSet, block_hash};
+use parex_runtime::StageTimes;
 use parex_scheduler::Prepared;
 use serde::Serialize;
 
@@ -96,36 +97,19 @@ fn timed_sequential_run(w: &Workload, prepared: &[Vec<Prepared>]) -> Vec<BlockCo
     let mut out = Vec::with_capacity(prepared.len());
     for (i, block) in prepared.iter().enumerate() {
         let env = w.block(i, chain.tip().hash).env();
-        let mut ws = WorkingSet::new();
-        let (mut ids, mut scratch, mut dirty) = (Vec::new(), Vec::new(), Vec::new());
-        let mut receipts = Vec::with_capacity(block.len());
-        let mut costs = BlockCosts { tx_ns: Vec::with_capacity(block.len()), ..BlockCosts::default() };
-        for entry in block {
-            match entry {
-                Err(e) => receipts.push(Receipt::invalid(e.clone())),
-                Ok(tx) => {
-                    let start = Instant::now();
-                    ids.clear();
-                    ws.intern_tx(tx, chain.store(), &mut ids).expect("memory store reads cannot fail");
-                    dirty.resize(ws.len(), false);
-                    let outcome = ws.execute(&env, chain.registry(), tx, &ids, &mut scratch, &mut dirty);
-                    costs.tx_ns.push(start.elapsed().as_nanos() as f64);
-                    receipts.push(outcome.receipt);
-                }
-            }
-        }
-        // `Chain::finish_block` in three timed parts.
-        let start = Instant::now();
-        let changes = ws.into_changes(&dirty);
-        let collected = start.elapsed();
-        let start = Instant::now();
-        let hash = block_hash(&env, &changes, &receipts, 1);
-        costs.hash_ns = start.elapsed().as_nanos() as f64;
-        let start = Instant::now();
-        let tip = ChainTip { slot: env.slot, hash };
-        chain.store_mut().commit(BlockCommit { tip, accounts: changes }).expect("memory store commits");
-        costs.serial_ns = (collected + start.elapsed()).as_nanos() as f64;
-        out.push(costs);
+        let mut times = StageTimes::default();
+        chain.execute_prepared_timed(&env, block, Some(&mut times)).expect("memory store never fails");
+        let tx_ns = block
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_ok())
+            .map(|(j, _)| (times.resolve[j] + times.execute[j]).as_nanos() as f64)
+            .collect();
+        out.push(BlockCosts {
+            tx_ns,
+            serial_ns: times.finish.as_nanos() as f64,
+            hash_ns: times.hash.as_nanos() as f64,
+        });
     }
     out
 }

@@ -379,12 +379,13 @@ pub(crate) fn run_from(base: &MemoryStore, registry: &ProgramRegistry, blocks: &
             let (got, _) = exec.execute_block(&mut par, &block).expect("parallel execution");
             assert_eq!(got, results[i], "block {i} at {threads} threads");
         }
-        assert_eq!(par.store().state_hash(), seq.store().state_hash(), "final state at {threads} threads");
+        assert_eq!(par.state_hash(), seq.state_hash(), "final state at {threads} threads");
     }
     for (block, result) in blocks.iter().zip(&results) {
         assert_eq!(result.receipts.len(), block.len(), "one receipt per transaction");
     }
-    Run { results, before: snapshot(base), after: snapshot(seq.store()), store: seq.store().clone() }
+    let store = seq.snapshot();
+    Run { results, before: snapshot(base), after: snapshot(&store), store }
 }
 
 fn run(blocks: &[Vec<Bytes>]) -> Run {

@@ -38,7 +38,7 @@ fn assert_parallel_equals_sequential_from(
         let env = block_at(seq.tip().slot, seq.tip().hash, Vec::new()).env();
         expected.push(seq.execute_prepared(&env, p).unwrap());
     }
-    let expected_state = seq.store().state_hash();
+    let expected_state = seq.state_hash();
     for mode in [Mode::Stream, Mode::Batch] {
         for threads in THREADS {
             let exec = ParallelExecutor::new(ExecutorConfig { threads, mode, max_chunk: 4, checked: true });
@@ -49,7 +49,7 @@ fn assert_parallel_equals_sequential_from(
                 assert_eq!(got.receipts, expected[i].receipts, "receipts, block {i}, {mode} × {threads}");
                 assert_eq!(got.hash, expected[i].hash, "block hash, block {i}, {mode} × {threads}");
             }
-            assert_eq!(par.store().state_hash(), expected_state, "final state, {mode} × {threads}");
+            assert_eq!(par.state_hash(), expected_state, "final state, {mode} × {threads}");
         }
     }
 }

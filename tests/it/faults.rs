@@ -46,28 +46,57 @@ impl AccountStore for FaultyStore {
     }
 }
 
-fn workload() -> Workload {
-    Workload::generate(WorkloadConfig {
-        kind: WorkloadKind::TransferUniform,
-        accounts: 400,
-        block_size: 600,
-        blocks: 1,
-        seed: 9,
-    })
+fn workload(kind: WorkloadKind) -> Workload {
+    Workload::generate(WorkloadConfig { kind, accounts: 400, block_size: 600, blocks: 1, seed: 9 })
 }
 
-/// The poisoned key is the destination account of a transaction late in the block, so
-/// the failure hits in the middle of parallel execution.
-fn poisoned_key(w: &Workload) -> Pubkey {
-    let tx = parex::runtime::SanitizedTransaction::decode(&w.blocks[0][450]).unwrap();
-    tx.message.account_keys[2]
+/// Which account the store fails to read.
+#[derive(Clone, Copy)]
+enum Poison {
+    /// The destination of a transaction late in a transfer block, so the failure hits
+    /// while earlier transactions run.
+    LateWritable,
+    /// The account most transactions of a read-heavy block read and none writes (the
+    /// oracle): every reader of it meets the failure at once.
+    SharedReadOnly,
+}
+
+fn poisoned_key(w: &Workload, poison: Poison) -> Pubkey {
+    let txs: Vec<_> =
+        w.blocks[0].iter().map(|b| parex::runtime::SanitizedTransaction::decode(b).unwrap()).collect();
+    match poison {
+        Poison::LateWritable => txs[450].message.account_keys[2],
+        Poison::SharedReadOnly => {
+            let mut readers: std::collections::HashMap<Pubkey, usize> = Default::default();
+            for tx in &txs {
+                for (i, k) in tx.message.account_keys.iter().enumerate() {
+                    if !tx.message.is_writable(i) {
+                        *readers.entry(*k).or_default() += 1;
+                    }
+                }
+            }
+            let (key, count) = readers.into_iter().max_by_key(|&(_, n)| n).expect("a read-only account");
+            assert!(count > txs.len() / 2, "most transactions read it");
+            key
+        }
+    }
 }
 
 fn run(fault: Fault, threads: usize, mode: Mode) -> (Result<(), SchedulerError>, ChainTip, ChainTip) {
-    let w = workload();
+    run_with(WorkloadKind::TransferUniform, Poison::LateWritable, fault, threads, mode)
+}
+
+fn run_with(
+    kind: WorkloadKind,
+    poison: Poison,
+    fault: Fault,
+    threads: usize,
+    mode: Mode,
+) -> (Result<(), SchedulerError>, ChainTip, ChainTip) {
+    let w = workload(kind);
     let store = FaultyStore {
         inner: w.base.clone(),
-        poisoned: poisoned_key(&w),
+        poisoned: poisoned_key(&w, poison),
         fault,
         armed: AtomicBool::new(true),
     };
@@ -100,18 +129,38 @@ fn a_failing_store_read_is_a_typed_error_and_commits_nothing() {
     }
 }
 
+/// A store read that panics is caught where the account is resolved (on whichever
+/// thread prepares it) and becomes a typed store error; nothing hangs, nothing commits.
 #[test]
-fn a_panicking_worker_is_a_typed_error_never_a_hang() {
-    for threads in [2, 4] {
-        for mode in [Mode::Stream, Mode::Batch] {
-            let (result, before, after) = run(Fault::Panic, threads, mode);
-            match result {
-                Err(SchedulerError::WorkerPanicked { message, .. }) => {
-                    assert_eq!(message, "injected store panic")
+fn a_panicking_store_read_is_a_typed_error_never_a_hang() {
+    for (kind, poison) in [
+        (WorkloadKind::TransferUniform, Poison::LateWritable),
+        (WorkloadKind::ReadHeavy, Poison::SharedReadOnly),
+    ] {
+        for threads in [1, 2, 4] {
+            for mode in [Mode::Stream, Mode::Batch] {
+                let (result, before, after) = run_with(kind, poison, Fault::Panic, threads, mode);
+                match result {
+                    Err(SchedulerError::Runtime(RuntimeError::StorePanicked(message))) => {
+                        assert_eq!(message, "injected store panic")
+                    }
+                    other => {
+                        panic!("{kind}, {threads} threads, {mode}: expected a store panic, got {other:?}")
+                    }
                 }
-                other => panic!("{threads} threads, {mode}: expected a worker panic, got {other:?}"),
+                assert_eq!(before, after, "nothing committed");
             }
-            assert_eq!(before, after, "nothing committed");
         }
+    }
+}
+
+/// The shared read-only account failing with an error: every reader stops, typed.
+#[test]
+fn a_failing_shared_read_only_account_is_a_typed_error() {
+    for threads in [1, 2, 4] {
+        let (result, before, after) =
+            run_with(WorkloadKind::ReadHeavy, Poison::SharedReadOnly, Fault::Error, threads, Mode::Stream);
+        assert!(matches!(result, Err(SchedulerError::Runtime(RuntimeError::Store(_)))), "{result:?}");
+        assert_eq!(before, after, "nothing committed");
     }
 }

@@ -103,8 +103,8 @@ fn run(w: &Workload) -> (Hash, Hash) {
         assert_eq!(a, b, "{} block {i}", w.config.kind);
         last = a.hash;
     }
-    assert_eq!(seq.store().state_hash(), par.store().state_hash());
-    (last, seq.store().state_hash())
+    assert_eq!(seq.state_hash(), par.state_hash());
+    (last, seq.state_hash())
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn golden_adversarial_block_hash() {
         transactions: adversarial::adversarial_block(),
     };
     let result = chain.execute_block(&block).expect("extends genesis");
-    let got = (result.hash.to_string(), chain.store().state_hash().to_string());
+    let got = (result.hash.to_string(), chain.state_hash().to_string());
     if blessing() {
         println!("const GOLDEN_ADVERSARIAL: (&str, &str) = (\n    \"{}\",\n    \"{}\",\n);", got.0, got.1);
         return;

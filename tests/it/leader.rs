@@ -93,7 +93,7 @@ fn produced_blocks_replay_to_the_same_hashes() {
             included += block.transactions.len();
         }
         assert_eq!(seq.tip(), leader_chain.tip(), "{threads} threads: replay reproduces the leader's hash");
-        assert_eq!(seq.store().state_hash(), leader_chain.store().state_hash());
+        assert_eq!(seq.state_hash(), leader_chain.state_hash());
         assert_eq!(included as u64, leader.stats().included);
     }
 }

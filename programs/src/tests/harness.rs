@@ -34,8 +34,8 @@ impl TestChain {
         Self { chain: Chain::new(store, registry), next_key: 2_000_000 }
     }
 
-    pub(crate) fn store(&self) -> &MemoryStore {
-        self.chain.store()
+    pub(crate) fn store(&self) -> MemoryStore {
+        self.chain.snapshot()
     }
 
     /// A fresh keypair (for new accounts), distinct from the caller's `Keypair::from_index(small)`.
@@ -119,13 +119,13 @@ impl TestChain {
 
     /// The committed state of `key` (the empty account if never written).
     pub(crate) fn account(&self, key: &Pubkey) -> Account {
-        self.chain.store().account(key).cloned().unwrap_or_default()
+        self.chain.get(key).cloned().unwrap_or_default()
     }
 
     /// Every account but `skip`, sorted by key.
     pub(crate) fn state_without(&self, skip: &Pubkey) -> Vec<(Pubkey, Account)> {
         let mut all: Vec<_> =
-            self.chain.store().iter().filter(|(k, _)| *k != skip).map(|(k, a)| (*k, a.clone())).collect();
+            self.chain.accounts().filter(|(k, _)| *k != skip).map(|(k, a)| (*k, a.clone())).collect();
         all.sort_unstable_by_key(|(k, _)| *k);
         all
     }
@@ -174,7 +174,7 @@ impl TestChain {
     pub(crate) fn assert_supply_invariant(&self) {
         let mut sums: std::collections::BTreeMap<Pubkey, u128> = Default::default();
         let mut mints = Vec::new();
-        for (key, a) in self.chain.store().iter() {
+        for (key, a) in self.chain.accounts() {
             if a.owner != token::id() {
                 continue;
             }

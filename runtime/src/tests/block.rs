@@ -4,9 +4,69 @@ use bytes::Bytes;
 
 use super::helpers::*;
 use crate::{
-    Account, Block, BlockEnv, ChainTip, Hash, InstructionError, Keypair, Pubkey, Receipt, RuntimeError,
-    Transaction, TransactionError, TxStatus, block_hash,
+    Block, BlockEnv, BlockResult, Chain, ChainTip, Hash, InstructionError, Keypair, LEAF_TXS, Pubkey,
+    Receipt, RuntimeError, Transaction, TransactionError, TxStatus, block_hash, prepare_transactions,
 };
+
+/// The block hash recomputed from the definition in `commitment.rs` and
+/// `docs/DESIGN.md`, independently of the executor's bookkeeping: from the block's
+/// bytes, its receipts and the state after it.
+fn reference_hash(chain: &Chain, block: &Block, result: &BlockResult) -> Hash {
+    let prepared = prepare_transactions(&block.transactions);
+    let mut last_writer = std::collections::HashMap::new();
+    let mut written = std::collections::HashSet::new();
+    for (t, (p, r)) in prepared.iter().zip(&result.receipts).enumerate() {
+        let Ok(tx) = p else { continue };
+        let keys = &tx.message.account_keys;
+        for (k, key) in keys.iter().enumerate().filter(|(k, _)| tx.message.is_writable(*k)) {
+            last_writer.insert(*key, t);
+            match r.status {
+                TxStatus::Success => drop(written.insert(*key)),
+                TxStatus::Failed { .. } if k == 0 => drop(written.insert(*key)),
+                _ => {}
+            }
+        }
+    }
+    let account = |buf: &mut Vec<u8>, key: &Pubkey| {
+        let a = chain.table().get(key).cloned().unwrap_or_default();
+        buf.extend_from_slice(&key.0);
+        buf.extend_from_slice(&a.balance.to_le_bytes());
+        buf.extend_from_slice(&a.nonce.to_le_bytes());
+        buf.extend_from_slice(&a.owner.0);
+        buf.extend_from_slice(&(a.data.len() as u32).to_le_bytes());
+        buf.extend_from_slice(&a.data);
+    };
+    let mut leaves = Vec::new();
+    for (k, chunk) in prepared.chunks(256).enumerate() {
+        let mut buf = b"parex/leaf/v3".to_vec();
+        buf.extend_from_slice(&(k as u64).to_le_bytes());
+        for (j, p) in chunk.iter().enumerate() {
+            let t = k * 256 + j;
+            buf.extend_from_slice(&borsh::to_vec(&result.receipts[t]).unwrap());
+            let finals: Vec<Pubkey> = match p {
+                Ok(tx) => tx
+                    .message
+                    .account_keys
+                    .iter()
+                    .filter(|key| last_writer.get(*key) == Some(&t) && written.contains(*key))
+                    .copied()
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            buf.extend_from_slice(&(finals.len() as u32).to_le_bytes());
+            finals.iter().for_each(|key| account(&mut buf, key));
+        }
+        leaves.push(*blake3::hash(&buf).as_bytes());
+    }
+    let mut buf = b"parex/block/v3".to_vec();
+    buf.extend_from_slice(&block.parent_hash.0);
+    buf.extend_from_slice(&block.slot.to_le_bytes());
+    buf.extend_from_slice(&block.unix_timestamp.to_le_bytes());
+    buf.extend_from_slice(&(block.transactions.len() as u64).to_le_bytes());
+    buf.extend_from_slice(&(written.len() as u64).to_le_bytes());
+    leaves.iter().for_each(|l| buf.extend_from_slice(l));
+    Hash::of(&buf)
+}
 
 /// A block exercising success, failure and invalidity, valid on the standard genesis.
 fn mixed_block(h: &Harness) -> Block {
@@ -23,7 +83,7 @@ fn mixed_block(h: &Harness) -> Block {
 fn a_block_must_extend_the_tip() {
     let mut h = Harness::standard();
     let genesis = h.chain.tip();
-    let state = h.chain.store().state_hash();
+    let state = h.chain.state_hash();
     let tx = h.tx(&[transfer(&payer(), &bob().pubkey(), 1)], &[&payer()]);
 
     let mut block = h.next_block(vec![tx.clone()]);
@@ -38,7 +98,7 @@ fn a_block_must_extend_the_tip() {
 
     // Nothing moved.
     assert_eq!(h.chain.tip(), genesis);
-    assert_eq!(h.chain.store().state_hash(), state);
+    assert_eq!(h.chain.state_hash(), state);
 
     // The same block cannot be applied twice.
     let block = h.next_block(vec![tx]);
@@ -65,78 +125,32 @@ fn block_hash_is_deterministic() {
     let rb = b.chain.execute_block(&block).unwrap();
     assert_eq!(ra, rb);
     assert_eq!(a.snapshot(), b.snapshot());
-    assert_eq!(a.chain.store().state_hash(), b.chain.store().state_hash());
-    // It is what `block_hash` computes over the committed changes and receipts.
-    // Changed accounts in the block's canonical order: first appearance among its
-    // valid transactions.
-    let changed = [payer().pubkey(), alice().pubkey(), bob().pubkey(), owned()];
-    let mut order: Vec<Pubkey> = Vec::new();
-    for (bytes, r) in block.transactions.iter().zip(&ra.receipts) {
-        if matches!(r.status, TxStatus::Invalid(_)) {
-            continue;
-        }
-        let tx = crate::SanitizedTransaction::decode(bytes).unwrap();
-        for k in &tx.message.account_keys {
-            if changed.contains(k) && !order.contains(k) {
-                order.push(*k);
-            }
-        }
-    }
-    let changes: Vec<(Pubkey, Account)> = order.iter().map(|k| (*k, a.account(k))).collect();
-    assert_eq!(ra.changed_accounts, changes.len());
-    assert_eq!(ra.hash, block_hash(&block.env(), &changes, &ra.receipts, 1));
+    assert_eq!(a.chain.state_hash(), b.chain.state_hash());
+    assert_eq!(ra.changed_accounts, 4);
+    assert_eq!(ra.hash, reference_hash(&a.chain, &block, &ra));
 }
 
 #[test]
-fn block_hash_commits_to_everything() {
+fn block_hash_commits_to_header_counts_and_leaves() {
     let env = BlockEnv { slot: 3, unix_timestamp: 10, parent_hash: Hash::of(b"parent") };
-    let changes = vec![
-        (Pubkey::new_unique(1), Account::with_balance(5)),
-        (Pubkey::new_unique(2), Account::with_balance(6)),
-    ];
-    let receipts = vec![
-        Receipt { status: TxStatus::Success, fee: 5_000, compute_used: 150, events: vec![] },
-        Receipt::invalid(TransactionError::FeeOverflow),
-    ];
-    let base = block_hash(&env, &changes, &receipts, 1);
-    assert_eq!(base, block_hash(&env, &changes, &receipts, 1));
-
+    let leaves = [[1u8; 32], [2u8; 32]];
+    let base = block_hash(&env, 300, 7, &leaves);
+    assert_eq!(base, block_hash(&env, 300, 7, &leaves));
     let mut variants = Vec::new();
     let mut e = env;
     e.parent_hash = Hash::of(b"other");
-    variants.push(block_hash(&e, &changes, &receipts, 1));
+    variants.push(block_hash(&e, 300, 7, &leaves));
     let mut e = env;
     e.slot += 1;
-    variants.push(block_hash(&e, &changes, &receipts, 1));
+    variants.push(block_hash(&e, 300, 7, &leaves));
     let mut e = env;
     e.unix_timestamp += 1;
-    variants.push(block_hash(&e, &changes, &receipts, 1));
-    let mut c = changes.clone();
-    c[1].1.balance += 1;
-    variants.push(block_hash(&env, &c, &receipts, 1));
-    let mut c = changes.clone();
-    c[0].1.data.push(0);
-    variants.push(block_hash(&env, &c, &receipts, 1));
-    let mut c = changes.clone();
-    c[0].1.nonce += 1;
-    variants.push(block_hash(&env, &c, &receipts, 1));
-    let mut c = changes.clone();
-    c[0].1.owner = probe_id();
-    variants.push(block_hash(&env, &c, &receipts, 1));
-    variants.push(block_hash(&env, &changes[..1], &receipts, 1));
-    let mut r = receipts.clone();
-    r[0].compute_used += 1;
-    variants.push(block_hash(&env, &changes, &r, 1));
-    let mut r = receipts.clone();
-    r[0].status = TxStatus::Failed { instruction: 0, error: InstructionError::ComputeExhausted };
-    variants.push(block_hash(&env, &changes, &r, 1));
-    let mut r = receipts.clone();
-    r.swap(0, 1);
-    variants.push(block_hash(&env, &changes, &r, 1));
-    let mut r = receipts.clone();
-    r[0].events.push(crate::Event { program: probe_id(), data: vec![] });
-    variants.push(block_hash(&env, &changes, &r, 1));
-
+    variants.push(block_hash(&e, 300, 7, &leaves));
+    variants.push(block_hash(&env, 301, 7, &leaves));
+    variants.push(block_hash(&env, 300, 8, &leaves));
+    variants.push(block_hash(&env, 300, 7, &[[1u8; 32], [3u8; 32]]));
+    variants.push(block_hash(&env, 300, 7, &[[2u8; 32], [1u8; 32]]));
+    variants.push(block_hash(&env, 300, 7, &leaves[..1]));
     for (i, v) in variants.iter().enumerate() {
         assert_ne!(*v, base, "variant {i}");
     }
@@ -144,6 +158,26 @@ fn block_hash_commits_to_everything() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), variants.len());
+}
+
+/// Receipts, outcomes and final states all enter the leaves: blocks that differ in
+/// any of them hash differently.
+#[test]
+fn leaves_commit_to_receipts_and_final_states() {
+    let run = |amount: u64, extra_fail: bool| {
+        let mut h = Harness::standard();
+        let mut txs = vec![h.tx(&[transfer(&payer(), &bob().pubkey(), amount)], &[&payer()])];
+        if extra_fail {
+            txs.push(h.tx(&[probe_ix(&ProbeOp::Fail { code: 1 }, vec![])], &[&alice()]));
+        }
+        let block = h.next_block(txs);
+        let r = h.chain.execute_block(&block).unwrap();
+        assert_eq!(r.hash, reference_hash(&h.chain, &block, &r));
+        r.hash
+    };
+    let base = run(1, false);
+    assert_ne!(base, run(2, false), "a different final balance");
+    assert_ne!(base, run(1, true), "one more (failed) receipt");
 }
 
 #[test]
@@ -181,7 +215,7 @@ fn receipts_are_in_block_order() {
 fn a_block_of_invalid_transactions_changes_no_account() {
     let mut h = Harness::standard();
     let before = h.snapshot();
-    let state = h.chain.store().state_hash();
+    let state = h.chain.state_hash();
     let txs = vec![
         Transaction::new_signed(&[transfer(&payer(), &bob().pubkey(), 1)], &[&payer()], 3).to_bytes(),
         Bytes::from_static(b"garbage"),
@@ -196,9 +230,9 @@ fn a_block_of_invalid_transactions_changes_no_account() {
     let result = h.chain.execute_block(&block).unwrap();
     assert!(result.receipts.iter().all(|r| matches!(r.status, TxStatus::Invalid(_)) && r.fee == 0));
     assert_eq!(result.changed_accounts, 0);
-    assert_eq!(result.hash, block_hash(&block.env(), &[], &result.receipts, 1));
+    assert_eq!(result.hash, reference_hash(&h.chain, &block, &result));
     assert_eq!(h.snapshot(), before);
-    assert_eq!(h.chain.store().state_hash(), state);
+    assert_eq!(h.chain.state_hash(), state);
     assert_eq!(h.chain.tip(), ChainTip { slot: 1, hash: result.hash });
 }
 
@@ -207,7 +241,7 @@ fn an_emptied_account_leaves_the_store() {
     let mut h = Harness::standard();
     let op = invoke_op(&crate::system::transfer(&vault(), &bob().pubkey(), VAULT_BALANCE), &[&[VAULT_SEED]]);
     h.assert_succeeds(&[probe_ix(&op, vec![w(vault()), w(bob().pubkey())])]);
-    assert_eq!(h.chain.store().account(&vault()), None);
+    assert_eq!(h.chain.get(&vault()), None);
     assert!(!h.snapshot().contains_key(&vault()));
 }
 
@@ -226,22 +260,39 @@ fn blocks_chain_and_state_accumulates() {
     assert_eq!(h.balance(&bob().pubkey()), USER_BALANCE + 300);
 }
 
-/// Leaves are hashed on any number of threads with the same result, including more
-/// threads than leaves and leaf boundaries inside the data.
+/// A block spanning several leaves, with conflicting writers whose last writer sits
+/// in another leaf than the first: the hash follows the definition exactly.
 #[test]
-fn block_hash_does_not_depend_on_threads() {
-    let env = BlockEnv { slot: 9, unix_timestamp: 4, parent_hash: Hash::of(b"p") };
-    let changes: Vec<(Pubkey, Account)> =
-        (0..2_000u64).map(|i| (Pubkey::new_unique(i), Account::with_balance(i))).collect();
-    let receipts: Vec<Receipt> = (0..1_300u64)
-        .map(|i| Receipt { status: TxStatus::Success, fee: i, compute_used: 1, events: vec![] })
-        .collect();
-    let one = block_hash(&env, &changes, &receipts, 1);
-    for threads in [2, 3, 7, 64] {
-        assert_eq!(block_hash(&env, &changes, &receipts, threads), one, "{threads} threads");
+fn multi_leaf_blocks_follow_the_definition() {
+    let mut h = Harness::standard();
+    let users: Vec<Keypair> = (0..40u64).map(|i| Keypair::from_index(300 + i)).collect();
+    let mut txs = Vec::new();
+    let (p0, a0) = (h.nonce(&payer().pubkey()), h.nonce(&alice().pubkey()));
+    for (i, u) in users.iter().enumerate() {
+        let fund = transfer(&payer(), &u.pubkey(), 200_000);
+        txs.push(Transaction::new_signed(&[fund], &[&payer()], p0 + i as u64).to_bytes());
+        if i % 3 == 0 {
+            let fail = probe_ix(&ProbeOp::Fail { code: 2 }, vec![]);
+            txs.push(Transaction::new_signed(&[fail], &[&alice()], a0 + i as u64 / 3).to_bytes());
+        }
     }
-    // Order matters: the canonical order is part of the definition.
-    let mut swapped = changes.clone();
-    swapped.swap(0, 1_999);
-    assert_ne!(block_hash(&env, &swapped, &receipts, 2), one);
+    let block = h.next_block(txs);
+    let first = h.chain.execute_block(&block).unwrap();
+    assert_eq!(first.hash, reference_hash(&h.chain, &block, &first));
+    // Users pay each other around a ring, many times: > 2 leaves, hot accounts.
+    let mut txs = Vec::new();
+    let mut nonces = vec![0u64; users.len()];
+    for round in 0..15 {
+        for (i, u) in users.iter().enumerate() {
+            let to = users[(i + round + 1) % users.len()].pubkey();
+            txs.push(Transaction::new_signed(&[transfer(u, &to, 7)], &[u], nonces[i]).to_bytes());
+            nonces[i] += 1;
+        }
+    }
+    assert!(txs.len() > 2 * LEAF_TXS);
+    let block = h.next_block(txs);
+    let result = h.chain.execute_block(&block).unwrap();
+    assert!(result.receipts.iter().all(Receipt::is_success));
+    assert_eq!(result.hash, reference_hash(&h.chain, &block, &result));
+    assert_eq!(result.changed_accounts, users.len());
 }

@@ -36,7 +36,7 @@ fn transfer_to_a_new_address_creates_a_system_account() {
     let mut h = Harness::standard();
     let fresh = Pubkey::new_unique(99);
     h.assert_succeeds(&[transfer(&payer(), &fresh, 5)]);
-    assert_eq!(h.chain.store().account(&fresh), Some(&Account::with_balance(5)));
+    assert_eq!(h.chain.get(&fresh), Some(&Account::with_balance(5)));
 }
 
 #[test]
@@ -438,8 +438,8 @@ fn genesis_state_and_tip() {
     let hash = g.hash();
     let chain = g.into_chain(registry());
     assert_eq!(chain.tip(), crate::ChainTip { slot: 0, hash });
-    assert_eq!(chain.store().state_hash(), hash);
-    assert_eq!(chain.store().len(), 1);
+    assert_eq!(chain.state_hash(), hash);
+    assert_eq!(chain.accounts().count(), 1);
 }
 
 /// A payer whose nonce reached u64::MAX can never be charged again: a typed invalid

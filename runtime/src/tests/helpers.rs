@@ -317,12 +317,12 @@ impl Harness {
     }
 
     pub(super) fn snapshot(&self) -> Snapshot {
-        self.chain.store().iter().map(|(k, a)| (*k, a.clone())).collect()
+        self.chain.accounts().map(|(k, a)| (*k, a.clone())).collect()
     }
 
     /// The committed state of `key` (the empty account if never written).
     pub(super) fn account(&self, key: &Pubkey) -> Account {
-        self.chain.store().account(key).cloned().unwrap_or_default()
+        self.chain.get(key).cloned().unwrap_or_default()
     }
 
     pub(super) fn balance(&self, key: &Pubkey) -> u64 {

@@ -1,0 +1,332 @@
+//! A node's execution state and the sequential reference executor.
+//!
+//! [`Chain`] owns the [`AccountTable`] (the live state), the backing
+//! [`AccountStore`] and the programs. [`Chain::execute_block`] runs a block one
+//! transaction at a time, in block order: the semantics every parallel executor
+//! reproduces exactly. The steps are the ones the parallel executor spreads over
+//! threads: resolve every key (recording last writers), execute in place with
+//! an undo log, hash the leaves, commit ([`finish_block`]).
+
+use bytes::Bytes;
+
+use crate::commitment::{self, BlockBody, leaf_count};
+use crate::error::RuntimeError;
+use crate::executor::Receipt;
+use crate::prepare::{Prepared, prepare_transactions};
+use crate::program::ProgramRegistry;
+use crate::store::{AccountStore, BlockCommit, ChainTip, MemoryStore};
+use crate::table::{AccountAccess, AccountTable, BlockTable, TxIndex, UndoLog};
+use crate::types::{Account, BlockEnv, Hash, Pubkey};
+
+/// A block as consensus delivers it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Block {
+    /// Height.
+    pub slot: u64,
+    /// Agreed wall-clock seconds.
+    pub unix_timestamp: i64,
+    /// The previous block's hash.
+    pub parent_hash: Hash,
+    /// Transactions in wire format, in block order.
+    pub transactions: Vec<Bytes>,
+}
+
+impl Block {
+    /// The environment programs see.
+    pub fn env(&self) -> BlockEnv {
+        BlockEnv { slot: self.slot, unix_timestamp: self.unix_timestamp, parent_hash: self.parent_hash }
+    }
+}
+
+/// The result of executing a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockResult {
+    /// The block's slot.
+    pub slot: u64,
+    /// The block hash (see [`commitment`]).
+    pub hash: Hash,
+    /// One receipt per transaction, in block order.
+    pub receipts: Vec<Receipt>,
+    /// Number of accounts the block changed.
+    pub changed_accounts: usize,
+}
+
+/// A node's execution state: the account table, its backing store, the programs.
+pub struct Chain<S: AccountStore = MemoryStore> {
+    table: AccountTable,
+    store: S,
+    registry: ProgramRegistry,
+}
+
+impl<S: AccountStore> Chain<S> {
+    /// A chain on `store` running `registry`'s programs. Accounts are read from the
+    /// store the first time a block names them.
+    pub fn new(store: S, registry: ProgramRegistry) -> Self {
+        Self { table: AccountTable::new(), store, registry }
+    }
+
+    /// The backing store. With a store whose [`AccountStore::needs_changes`] is false
+    /// (the in-memory one), its copies of accounts some block named are stale: read
+    /// state through [`account`](Self::account) and [`state_hash`](Self::state_hash).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The live account table.
+    pub fn table(&self) -> &AccountTable {
+        &self.table
+    }
+
+    /// The programs.
+    pub fn registry(&self) -> &ProgramRegistry {
+        &self.registry
+    }
+
+    /// The table, the store and the programs at once, for an executor.
+    pub fn parts_mut(&mut self) -> (&mut AccountTable, &mut S, &ProgramRegistry) {
+        (&mut self.table, &mut self.store, &self.registry)
+    }
+
+    /// The last committed block.
+    pub fn tip(&self) -> ChainTip {
+        self.store.tip()
+    }
+
+    /// The current state of `key` (`None`: never written).
+    pub fn account(&self, key: &Pubkey) -> Result<Option<Account>, RuntimeError> {
+        match self.table.get(key) {
+            Some(a) => Ok((!a.is_empty()).then(|| a.clone())),
+            None => self.store.get(key),
+        }
+    }
+
+    /// Hash of the whole current state ([`commitment::state_hash`]). With a store that
+    /// can list its accounts, pass them as `store_accounts`; accounts the table holds
+    /// override them.
+    pub fn state_hash_with<'a>(
+        &'a self,
+        store_accounts: impl Iterator<Item = (&'a Pubkey, &'a Account)>,
+    ) -> Hash {
+        let table = &self.table;
+        let cold = store_accounts.filter(|(k, _)| table.id(k).is_none());
+        commitment::state_hash(table.iter().chain(cold))
+    }
+
+    /// Checks that `block` extends the tip.
+    pub fn check_next(&self, block: &Block) -> Result<(), RuntimeError> {
+        let tip = self.store.tip();
+        if block.slot <= tip.slot || block.parent_hash != tip.hash {
+            return Err(RuntimeError::NotNextBlock { tip: tip.slot, got: block.slot });
+        }
+        Ok(())
+    }
+
+    /// Executes `block` one transaction at a time, in block order, and commits it.
+    /// This is the reference semantics every parallel executor must reproduce exactly.
+    pub fn execute_block(&mut self, block: &Block) -> Result<BlockResult, RuntimeError> {
+        self.check_next(block)?;
+        let prepared = prepare_transactions(&block.transactions);
+        self.execute_prepared(&block.env(), &prepared)
+    }
+
+    /// Executes already decoded and verified transactions (see [`prepare_transactions`])
+    /// sequentially as the block `env`, and commits. The caller vouches that `env`
+    /// extends the tip ([`check_next`](Self::check_next)). Nothing changes if it fails.
+    pub fn execute_prepared(
+        &mut self,
+        env: &BlockEnv,
+        prepared: &[Prepared],
+    ) -> Result<BlockResult, RuntimeError> {
+        self.execute_prepared_timed(env, prepared, None)
+    }
+
+    /// [`execute_prepared`](Self::execute_prepared), timing each stage into `times`
+    /// (for benchmarks: a clock read per transaction and stage).
+    pub fn execute_prepared_timed(
+        &mut self,
+        env: &BlockEnv,
+        prepared: &[Prepared],
+        mut times: Option<&mut StageTimes>,
+    ) -> Result<BlockResult, RuntimeError> {
+        let mut clock = Clock::new(times.is_some());
+        let (table, store, registry) = self.parts_mut();
+        let bt = table.begin_block(false);
+        let mut body = SequentialBody::resolve(&bt, &*store, prepared, &mut clock, times.as_deref_mut())?;
+        let mut undo = UndoLog::new();
+        let mut scratch = Vec::new();
+        for (i, entry) in prepared.iter().enumerate() {
+            let receipt = match entry {
+                Err(e) => Receipt::invalid(e.clone()),
+                Ok(tx) => {
+                    let access = body.access(i as TxIndex).unwrap_or_default();
+                    // SAFETY: one thread runs the whole block, so it holds every lock.
+                    let r = unsafe { bt.execute(env, registry, tx, access, &mut scratch, &mut undo) }.receipt;
+                    clock.lap(times.as_deref_mut().map(|t| &mut t.execute[i]));
+                    r
+                }
+            };
+            body.receipts.push(receipt);
+        }
+        let mut buf = Vec::new();
+        let leaves: Vec<[u8; 32]> = (0..leaf_count(prepared.len()))
+            // SAFETY: every transaction completed on this thread; the block is resolved.
+            .map(|k| unsafe { commitment::leaf_hash(&bt, &body, k, &mut buf) })
+            .collect();
+        clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
+        let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts);
+        clock.lap(times.map(|t| &mut t.finish));
+        result
+    }
+}
+
+/// Where a sequential block's time goes, for the benchmark's projection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StageTimes {
+    /// Per transaction: resolving its keys (zero for an invalid one).
+    pub resolve: Vec<std::time::Duration>,
+    /// Per transaction: executing it and writing back (zero for an invalid one).
+    pub execute: Vec<std::time::Duration>,
+    /// Hashing every leaf.
+    pub hash: std::time::Duration,
+    /// The block hash from the leaves and the commit.
+    pub finish: std::time::Duration,
+}
+
+/// Laps of the sequential executor's stages, when timing is on.
+struct Clock(Option<std::time::Instant>);
+
+impl Clock {
+    fn new(on: bool) -> Self {
+        Self(on.then(std::time::Instant::now))
+    }
+
+    /// Charges the time since the last lap to `to`.
+    fn lap(&mut self, to: Option<&mut std::time::Duration>) {
+        if let (Some(last), Some(to)) = (&mut self.0, to) {
+            let now = std::time::Instant::now();
+            *to += now - *last;
+            *last = now;
+        }
+    }
+}
+
+impl Chain<MemoryStore> {
+    /// Every non-empty account of the current state (unordered).
+    pub fn accounts(&self) -> impl Iterator<Item = (&Pubkey, &Account)> {
+        let table = &self.table;
+        let cold = self.store.iter().filter(|(k, _)| table.id(k).is_none());
+        table.iter().chain(cold).filter(|(_, a)| !a.is_empty())
+    }
+
+    /// The current state of `key`, by reference (`None`: empty or never written).
+    pub fn get(&self, key: &Pubkey) -> Option<&Account> {
+        match self.table.get(key) {
+            Some(a) => (!a.is_empty()).then_some(a),
+            None => self.store.account(key),
+        }
+    }
+
+    /// The current state as a store (tip included), to start another chain from.
+    pub fn snapshot(&self) -> MemoryStore {
+        let mut store = MemoryStore::new();
+        self.accounts().for_each(|(k, a)| store.insert(*k, a.clone()));
+        store.set_tip(self.tip());
+        store
+    }
+
+    /// Hash of the whole current state.
+    pub fn state_hash(&self) -> Hash {
+        commitment::state_hash(self.accounts())
+    }
+}
+
+/// Ends a block executed on `table`: the block hash from its leaves, the changes to
+/// `store` with the new tip. If the store refuses the commit, every write of the block
+/// is undone and nothing changes.
+pub fn finish_block<S: AccountStore>(
+    store: &mut S,
+    mut table: BlockTable<'_>,
+    env: &BlockEnv,
+    leaves: &[[u8; 32]],
+    undo: Vec<UndoLog>,
+    receipts: Vec<Receipt>,
+) -> Result<BlockResult, RuntimeError> {
+    let changed = undo.iter().map(UndoLog::len).sum();
+    let hash = commitment::block_hash(env, receipts.len(), changed, leaves);
+    let accounts = if store.needs_changes() {
+        undo.iter()
+            .flat_map(UndoLog::ids)
+            .map(|id| {
+                // SAFETY: the block is over: no thread writes any account.
+                let (key, account, _) = unsafe { table.settled(id) };
+                (*key, account.clone())
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let tip = ChainTip { slot: env.slot, hash };
+    if let Err(e) = store.commit(BlockCommit { tip, accounts }) {
+        undo.into_iter().for_each(|u| table.undo(u));
+        return Err(e);
+    }
+    Ok(BlockResult { slot: env.slot, hash, receipts, changed_accounts: changed })
+}
+
+/// Undoes a block that will not be committed.
+pub fn abandon_block(mut table: BlockTable<'_>, undo: Vec<UndoLog>) {
+    undo.into_iter().for_each(|u| table.undo(u));
+}
+
+/// The sequential executor's view of a block for the commitment.
+struct SequentialBody {
+    access: Vec<AccountAccess>,
+    /// Per transaction, the end of its range in `access` (start: the previous end).
+    ends: Vec<u32>,
+    receipts: Vec<Receipt>,
+}
+
+impl SequentialBody {
+    fn resolve(
+        bt: &BlockTable<'_>,
+        store: &dyn AccountStore,
+        prepared: &[Prepared],
+        clock: &mut Clock,
+        mut times: Option<&mut StageTimes>,
+    ) -> Result<Self, RuntimeError> {
+        let keys =
+            prepared.iter().filter_map(|p| p.as_ref().ok()).map(|t| t.message.account_keys.len()).sum();
+        let mut access = Vec::with_capacity(keys);
+        let mut ends = Vec::with_capacity(prepared.len());
+        if let Some(t) = times.as_deref_mut() {
+            t.resolve = vec![Default::default(); prepared.len()];
+            t.execute = vec![Default::default(); prepared.len()];
+        }
+        for (i, entry) in prepared.iter().enumerate() {
+            if let Ok(tx) = entry {
+                bt.resolve_tx(i as TxIndex, tx, store, &mut access)?;
+                clock.lap(times.as_deref_mut().map(|t| &mut t.resolve[i]));
+            }
+            ends.push(access.len() as u32);
+        }
+        Ok(Self { access, ends, receipts: Vec::with_capacity(prepared.len()) })
+    }
+}
+
+impl BlockBody for SequentialBody {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn receipt(&self, index: TxIndex) -> &Receipt {
+        &self.receipts[index as usize]
+    }
+
+    fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
+        let i = index as usize;
+        let lo = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let hi = self.ends[i] as usize;
+        // Invalid entries resolve nothing; a valid transaction has at least its payer.
+        (hi > lo).then(|| &self.access[lo..hi])
+    }
+}

@@ -1,0 +1,442 @@
+//! The account table: the in-memory state every block reads and writes in
+//! place, and the runtime's only `unsafe`.
+//!
+//! ```text
+//!   key ──shard (64 RwLock'd hash maps)──► AccountId ──segment, offset──► Slot
+//!                                                        Slot = { key, account, written, last writer, borrows }
+//! ```
+//!
+//! - **Ids live across blocks.** A key is resolved to a dense [`AccountId`] once,
+//!   the first time any block names it, and keeps it; later blocks pay one
+//!   sharded lookup per key and no load. Resolution takes `&self` and runs on
+//!   every thread at once (a read lock on one of 64 shards per key; a miss takes
+//!   that shard's write lock, loads the committed state from the backing
+//!   [`AccountStore`](crate::AccountStore) and publishes the new id).
+//! - **Slots never move.** They live in fixed-size segments allocated on demand,
+//!   so a slot's address is stable while other threads add accounts.
+//! - **Writes land in place.** A transaction's write-back replaces the slot's
+//!   account. The first write of a block moves the previous state into the
+//!   writing thread's [`UndoLog`] instead of dropping it: the logs are the
+//!   block's change set, and undoing them restores the state exactly if the
+//!   block is abandoned. No end-of-block collect, no commit pass.
+//! - **Last writers.** Resolution records, per account, the last transaction
+//!   of the block that declares it writable (`epoch << 32 | index`, raised with
+//!   `fetch_max`, so the result does not depend on which thread resolved what).
+//!   Once that transaction completes, the account's state is final for the
+//!   block, and the block commitment can hash it (see [`crate::commitment`]).
+//!
+//! ## Safety argument
+//! The table hands out shared access to slot contents through [`BlockTable`],
+//! which exists only while the table is mutably borrowed for one block, so no
+//! safe reader can observe a slot during a block. Inside a block, the unsafe
+//! accessors rely on the caller's scheduler:
+//! - **Exclusion.** A thread reads a slot only while it holds a read or write lock
+//!   on it, and writes it only while it holds the write lock; the scheduler's lock
+//!   table grants at most one writer or any number of readers per account at a time.
+//!   `Account` is `Sync` (plain data), so concurrent readers are fine.
+//! - **Happens-before.** A writer's stores are published to the next conflicting
+//!   transaction by the scheduler's hand-off: the writer's thread reports the
+//!   transaction complete over a channel (release), and the scheduler dispatches
+//!   the next conflicting transaction only after receiving that report (acquire),
+//!   over another channel to its executing thread (release/acquire again).
+//! - **Finality.** An account whose last declared writer has completed is never
+//!   written again in the block, so hashing it needs no lock (readers may share it).
+//!
+//! Checked mode (tests) registers every access in a per-slot counter and panics
+//! on an overlapping conflicting access, so a scheduler bug cannot silently
+//! corrupt state.
+
+use std::cell::UnsafeCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::{OnceLock, RwLock};
+
+use hashbrown::HashMap;
+
+use crate::error::RuntimeError;
+use crate::executor::{Commit, TxOutcome, execute_transaction};
+use crate::message::SanitizedTransaction;
+use crate::program::ProgramRegistry;
+use crate::store::AccountStore;
+use crate::types::{Account, BlockEnv, Pubkey};
+
+/// Dense account id: an index into the [`AccountTable`], stable across blocks.
+pub type AccountId = u32;
+
+/// One declared account of a resolved transaction: its id and whether it is writable.
+pub type AccountAccess = (AccountId, bool);
+
+/// Position of a transaction in its block.
+pub type TxIndex = u32;
+
+const SHARDS: usize = 64;
+const SEGMENT_BITS: u32 = 14;
+const SEGMENT_LEN: usize = 1 << SEGMENT_BITS;
+/// At most 2³⁰ accounts (a 1 MiB segment directory up front).
+const MAX_SEGMENTS: usize = 1 << 16;
+
+/// A slot's contents, behind the `UnsafeCell`.
+#[derive(Default)]
+struct SlotState {
+    /// Set once, before the id is published; read-only after.
+    key: Pubkey,
+    account: Account,
+    /// Epoch of the last block that wrote the slot back.
+    written: u64,
+}
+
+#[derive(Default)]
+struct Slot {
+    state: UnsafeCell<SlotState>,
+    /// `epoch << 32 | tx index` of the last transaction declaring it writable.
+    last_writer: AtomicU64,
+    /// Checked mode: `n > 0` readers, `-1` one writer, `0` free.
+    borrows: AtomicI32,
+}
+
+// Hot type: two slots per cache line.
+const _: () = assert!(size_of::<Slot>() <= 128);
+
+/// The in-memory account state of a chain (module doc).
+pub struct AccountTable {
+    shards: Box<[RwLock<HashMap<Pubkey, AccountId>>]>,
+    segments: Box<[OnceLock<Box<[Slot]>>]>,
+    len: AtomicU32,
+    /// Number of block attempts so far; a block runs as `epoch + 1`.
+    epoch: u64,
+}
+
+// SAFETY: slot contents are reached only through `&mut self` methods or through a
+// `BlockTable`, whose unsafe accessors carry the scheduler's exclusion contract
+// (module doc); everything else is atomics, locks and `OnceLock`s.
+unsafe impl Sync for AccountTable {}
+
+impl Default for AccountTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for AccountTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountTable").field("accounts", &self.len()).field("epoch", &self.epoch).finish()
+    }
+}
+
+impl AccountTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            segments: (0..MAX_SEGMENTS).map(|_| OnceLock::new()).collect(),
+            len: AtomicU32::new(0),
+            epoch: 0,
+        }
+    }
+
+    /// Accounts the table holds (every key ever resolved, empty accounts included).
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire) as usize
+    }
+
+    /// Whether the table holds no account.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of `key`, if some block (or [`insert`](Self::insert)) resolved it.
+    pub fn id(&self, key: &Pubkey) -> Option<AccountId> {
+        read_shard(&self.shards[shard_of(key)]).get(key).copied()
+    }
+
+    /// The state of `key` held by the table (`None`: never resolved; the backing store
+    /// has its committed state).
+    pub fn get(&self, key: &Pubkey) -> Option<&Account> {
+        self.id(key).map(|id| self.account(id))
+    }
+
+    /// The state of account `id`.
+    ///
+    /// # Panics
+    /// If `id` was never allocated.
+    pub fn account(&self, id: AccountId) -> &Account {
+        // SAFETY: `&self` outside a block: every writer goes through `&mut self` or a
+        // `BlockTable` (which borrows the table mutably), so nothing writes now.
+        unsafe { &(*self.slot(id).state.get()).account }
+    }
+
+    /// The key of account `id`.
+    pub fn key(&self, id: AccountId) -> &Pubkey {
+        // SAFETY: as in `account`; keys never change after publication anyway.
+        unsafe { &(*self.slot(id).state.get()).key }
+    }
+
+    /// Every account, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (&Pubkey, &Account)> {
+        (0..self.len() as AccountId).map(|id| (self.key(id), self.account(id)))
+    }
+
+    /// Writes `account` for `key` directly (genesis, tests), outside any block.
+    pub fn insert(&mut self, key: Pubkey, account: Account) -> AccountId {
+        if let Some(id) = self.id(&key) {
+            self.slot_state_mut(id).account = account;
+            return id;
+        }
+        let id = self.allocate(key, account).expect("table capacity");
+        self.shards[shard_of(&key)].get_mut().unwrap_or_else(|e| e.into_inner()).insert(key, id);
+        id
+    }
+
+    /// Starts block execution on the table: the only way to share it for writing.
+    pub fn begin_block(&mut self, checked: bool) -> BlockTable<'_> {
+        self.epoch += 1;
+        BlockTable { table: self, epoch: self.epoch, checked }
+    }
+
+    fn slot_state_mut(&mut self, id: AccountId) -> &mut SlotState {
+        // SAFETY: `&mut self`: no `BlockTable` and no shared reader exists.
+        unsafe { &mut *self.slot(id).state.get() }
+    }
+
+    fn slot(&self, id: AccountId) -> &Slot {
+        let seg = (id >> SEGMENT_BITS) as usize;
+        let segment = self.segments[seg].get().expect("account id was allocated");
+        &segment[id as usize & (SEGMENT_LEN - 1)]
+    }
+
+    /// Allocates an id for `key` and fills its slot; the caller publishes it.
+    fn allocate(&self, key: Pubkey, account: Account) -> Result<AccountId, RuntimeError> {
+        let id = self.len.fetch_add(1, Ordering::AcqRel);
+        let seg = (id >> SEGMENT_BITS) as usize;
+        if seg >= MAX_SEGMENTS {
+            self.len.fetch_sub(1, Ordering::AcqRel);
+            return Err(RuntimeError::TableFull);
+        }
+        let segment = self.segments[seg].get_or_init(|| (0..SEGMENT_LEN).map(|_| Slot::default()).collect());
+        let slot = &segment[id as usize & (SEGMENT_LEN - 1)];
+        // SAFETY: `id` was just allocated by this thread and is not published yet (the
+        // caller holds its shard's write lock and inserts it afterwards): nobody else can
+        // reach this slot.
+        unsafe { *slot.state.get() = SlotState { key, account, written: 0 } };
+        Ok(id)
+    }
+}
+
+fn shard_of(key: &Pubkey) -> usize {
+    // Keys are hashes or curve points: their bytes are already uniform. Grinding keys
+    // into one shard costs an attacker only contention, never correctness.
+    (u16::from_le_bytes([key.0[30], key.0[31]]) as usize) % SHARDS
+}
+
+fn read_shard(
+    shard: &RwLock<HashMap<Pubkey, AccountId>>,
+) -> std::sync::RwLockReadGuard<'_, HashMap<Pubkey, AccountId>> {
+    // A poisoned shard is still consistent: nothing panics while holding it (store
+    // reads are caught), but never let a poisoned lock take the node down.
+    shard.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Previous states of the accounts one thread wrote first in a block: undoing them
+/// abandons the block, and their ids are the block's changed accounts.
+#[derive(Debug, Default)]
+pub struct UndoLog {
+    entries: Vec<(AccountId, Account, u64)>,
+}
+
+impl UndoLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accounts this log covers.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it covers no account.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Ids of the accounts this log covers.
+    pub fn ids(&self) -> impl Iterator<Item = AccountId> + '_ {
+        self.entries.iter().map(|e| e.0)
+    }
+}
+
+/// The table shared by every thread of one block (module doc for the contract).
+pub struct BlockTable<'t> {
+    table: &'t AccountTable,
+    epoch: u64,
+    checked: bool,
+}
+
+impl std::fmt::Debug for BlockTable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockTable").field("epoch", &self.epoch).field("checked", &self.checked).finish()
+    }
+}
+
+impl BlockTable<'_> {
+    /// The id of `key`, loading its committed state from `store` the first time any
+    /// block names it. Thread-safe; a store error or panic is returned and leaves the
+    /// table unchanged.
+    pub fn resolve(&self, key: &Pubkey, store: &dyn AccountStore) -> Result<AccountId, RuntimeError> {
+        let shard = &self.table.shards[shard_of(key)];
+        if let Some(&id) = read_shard(shard).get(key) {
+            return Ok(id);
+        }
+        let mut map = shard.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = map.get(key) {
+            return Ok(id);
+        }
+        let account = catch_unwind(AssertUnwindSafe(|| store.get(key)))
+            .map_err(|p| RuntimeError::StorePanicked(crate::executor::panic_message(&*p)))??;
+        let id = self.table.allocate(*key, account.unwrap_or_default())?;
+        map.insert(*key, id);
+        Ok(id)
+    }
+
+    /// Resolves every key of `tx` (appending `(id, writable)` to `out` in key order) and
+    /// records `tx` (block position `index`) as a declared writer of its writable ones.
+    pub fn resolve_tx(
+        &self,
+        index: TxIndex,
+        tx: &SanitizedTransaction,
+        store: &dyn AccountStore,
+        out: &mut Vec<AccountAccess>,
+    ) -> Result<(), RuntimeError> {
+        let tag = self.epoch << 32 | index as u64;
+        for (k, key) in tx.message.account_keys.iter().enumerate() {
+            let id = self.resolve(key, store)?;
+            let writable = tx.message.is_writable(k);
+            if writable {
+                self.table.slot(id).last_writer.fetch_max(tag, Ordering::AcqRel);
+            }
+            out.push((id, writable));
+        }
+        Ok(())
+    }
+
+    /// Whether transaction `index` is the last of the block to declare `id` writable.
+    /// Meaningful once every transaction of the block is resolved.
+    pub fn is_last_writer(&self, id: AccountId, index: TxIndex) -> bool {
+        self.table.slot(id).last_writer.load(Ordering::Acquire) == self.epoch << 32 | index as u64
+    }
+
+    /// Executes `tx` on its accounts `access` (resolved by [`resolve_tx`](Self::resolve_tx))
+    /// and writes back what its [`Commit`] says, recording first writes in `undo`.
+    /// `scratch` is a reusable buffer.
+    ///
+    /// # Safety
+    /// While the call runs, the calling thread holds the scheduler's locks on `access`:
+    /// no other thread writes any of these accounts, nor reads a writable one; and every
+    /// earlier conflicting write happened-before this call (module doc).
+    pub unsafe fn execute(
+        &self,
+        env: &BlockEnv,
+        registry: &ProgramRegistry,
+        tx: &SanitizedTransaction,
+        access: &[AccountAccess],
+        scratch: &mut Vec<Account>,
+        undo: &mut UndoLog,
+    ) -> TxOutcome {
+        let _guard = self.acquire(access);
+        scratch.clear();
+        // SAFETY: the caller holds a lock on each id (function contract).
+        scratch.extend(
+            access.iter().map(|&(id, _)| unsafe { (*self.table.slot(id).state.get()).account.clone() }),
+        );
+        let outcome = execute_transaction(env, registry, tx, scratch);
+        match outcome.commit {
+            Commit::Nothing => {}
+            // SAFETY: the payer is writable (sanitising guarantees it), so the caller
+            // holds its write lock.
+            Commit::PayerOnly => unsafe { self.write(access[0].0, std::mem::take(&mut scratch[0]), undo) },
+            Commit::Writable => {
+                for (&(id, writable), acc) in access.iter().zip(scratch.iter_mut()) {
+                    if writable {
+                        // SAFETY: writable entries are write-locked by the caller.
+                        unsafe { self.write(id, std::mem::take(acc), undo) };
+                    }
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Replaces account `id`, moving the previous state into `undo` on the block's
+    /// first write.
+    ///
+    /// # Safety
+    /// The caller holds the write lock on `id`.
+    unsafe fn write(&self, id: AccountId, account: Account, undo: &mut UndoLog) {
+        // SAFETY: exclusive access by the write lock (function contract).
+        let state = unsafe { &mut *self.table.slot(id).state.get() };
+        let old = std::mem::replace(&mut state.account, account);
+        if state.written != self.epoch {
+            undo.entries.push((id, old, state.written));
+            state.written = self.epoch;
+        }
+    }
+
+    /// Key and state of account `id`, and whether the block wrote it.
+    ///
+    /// # Safety
+    /// No thread writes `id` while the returned references live: the last transaction
+    /// of the block declaring it writable has completed (happened-before this call),
+    /// or the caller holds a lock on it.
+    pub unsafe fn settled(&self, id: AccountId) -> (&Pubkey, &Account, bool) {
+        // SAFETY: no writer (function contract).
+        let state = unsafe { &*self.table.slot(id).state.get() };
+        (&state.key, &state.account, state.written == self.epoch)
+    }
+
+    /// Restores every state `undo` recorded: the block's writes disappear.
+    pub fn undo(&mut self, undo: UndoLog) {
+        for (id, old, written) in undo.entries.into_iter().rev() {
+            // SAFETY: `&mut self`: no other thread works on this block any more (every
+            // shared borrow of the `BlockTable` ended).
+            let state = unsafe { &mut *self.table.slot(id).state.get() };
+            state.account = old;
+            state.written = written;
+        }
+    }
+
+    /// Registers an access (checked mode), panicking on an overlapping conflicting one.
+    fn acquire<'a>(&'a self, access: &'a [AccountAccess]) -> Option<Borrow<'a>> {
+        if !self.checked {
+            return None;
+        }
+        for &(id, writable) in access {
+            let cell = &self.table.slot(id).borrows;
+            let ok = if writable {
+                cell.compare_exchange(0, -1, Ordering::Acquire, Ordering::Relaxed).is_ok()
+            } else {
+                cell.fetch_update(Ordering::Acquire, Ordering::Relaxed, |n| (n >= 0).then_some(n + 1)).is_ok()
+            };
+            assert!(ok, "checked mode: overlapping conflicting access to account {id}");
+        }
+        Some(Borrow { table: self.table, access })
+    }
+}
+
+/// A checked-mode registration, released on drop (also when a program panics).
+struct Borrow<'a> {
+    table: &'a AccountTable,
+    access: &'a [AccountAccess],
+}
+
+impl Drop for Borrow<'_> {
+    fn drop(&mut self) {
+        for &(id, writable) in self.access {
+            let cell = &self.table.slot(id).borrows;
+            if writable {
+                cell.store(0, Ordering::Release);
+            } else {
+                cell.fetch_sub(1, Ordering::Release);
+            }
+        }
+    }
+}

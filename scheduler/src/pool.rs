@@ -1,0 +1,240 @@
+//! The worker pool both drivers (replay and leader) run on: persistent threads,
+//! one block at a time, jobs over bounded channels.
+//!
+//! ```text
+//!   driver (calling thread)                      helper threads 1..N-1 (persistent)
+//!   ─────────────────────                        ──────────────────────────────────
+//!   WorkerPool::run(work, driver) ─ per block ─► helper_loop: next job (own queue,
+//!     sends jobs ───────────────bounded──────►     shared queue, background queue;
+//!     reads reports ◄───────────bounded───────     spin briefly, then park) → Work::run
+//!     drops the senders: helpers return          → report; at the end, hand over the
+//!                                                  thread's undo log
+//! ```
+//!
+//! The threads live as long as the pool (a rayon pool of N − 1 threads), so a
+//! block pays no spawn; each block borrows its data through a scope that ends
+//! only when every helper has returned. Waiting is bounded: a helper polls its
+//! queues a few hundred times (a transaction takes microseconds, a park and
+//! wake about as long), then parks in a blocking select; the driver does the
+//! same on its report channel. Nothing spins indefinitely, so a busy machine
+//! loses at most the polls.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError, bounded};
+use parex_runtime::{Account, UndoLog};
+
+use crate::error::SchedulerError;
+
+/// Polls of an empty queue before a thread parks.
+const SPIN_POLLS: u32 = 256;
+
+/// A thread's own state across the jobs of one block.
+#[derive(Debug, Default)]
+pub(crate) struct Local {
+    /// Previous states of the accounts this thread wrote first in the block.
+    pub(crate) undo: UndoLog,
+    /// Account copies of the transaction being executed.
+    pub(crate) scratch: Vec<Account>,
+    /// Encoding buffer for hashing.
+    pub(crate) buf: Vec<u8>,
+}
+
+/// What one block asks of the threads.
+pub(crate) trait Work: Sync {
+    /// A unit of work.
+    type Job: Send;
+    /// What a job reports back to the driver.
+    type Report: Send;
+    /// Runs `job` on the calling thread.
+    fn run(&self, job: Self::Job, local: &mut Local) -> Self::Report;
+    /// The report of a job that panicked on helper `helper` (outside any program: a
+    /// program's panic is a failed receipt).
+    fn panicked(&self, helper: usize, message: String) -> Self::Report;
+}
+
+/// The channels of one block: a private queue per helper (leader placements), a
+/// shared queue (replay chunks), a background queue (preparation, hashing) that
+/// helpers take from only when the other two are empty, and the reports.
+pub(crate) struct Queues<J, R> {
+    /// Per helper: jobs only that helper may run.
+    pub(crate) own: Vec<Sender<J>>,
+    /// Jobs any helper may run.
+    pub(crate) shared: Sender<J>,
+    /// Lower-priority jobs any thread may run, the driver included.
+    pub(crate) background: Sender<J>,
+    /// The driver's end of `background`, to help when it has nothing else to do.
+    pub(crate) background_rx: Receiver<J>,
+    /// Reports from the helpers.
+    pub(crate) reports: Receiver<R>,
+}
+
+/// The helpers' ends of the channels.
+struct HelperEnds<J, R> {
+    own: Vec<Receiver<J>>,
+    shared: Receiver<J>,
+    background: Receiver<J>,
+    reports: Sender<R>,
+}
+
+/// Persistent helper threads for parallel execution.
+pub struct WorkerPool {
+    pool: Option<rayon::ThreadPool>,
+    threads: usize,
+}
+
+impl std::fmt::Debug for WorkerPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerPool").field("threads", &self.threads).finish()
+    }
+}
+
+impl WorkerPool {
+    /// A pool for `threads` executing threads: the caller plus `threads - 1` helpers.
+    pub fn new(threads: usize) -> Result<Self, SchedulerError> {
+        let threads = threads.max(1);
+        let pool = if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads - 1)
+                .thread_name(|i| format!("parex-worker-{}", i + 1))
+                .build()
+                .map_err(|e| SchedulerError::Pool(e.to_string()))?;
+            Some(pool)
+        } else {
+            None
+        };
+        Ok(Self { pool, threads })
+    }
+
+    /// Executing threads, the caller included.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs one block: `driver` on the calling thread with the block's queues (sized
+    /// for `shared_cap` shared jobs, `background_cap` background jobs and `own_cap` jobs
+    /// per helper), and the helper loop on every helper thread. Returns the driver's
+    /// result and every helper's undo log once all of them have returned.
+    pub(crate) fn run<W: Work, T>(
+        &self,
+        work: &W,
+        caps: (usize, usize, usize),
+        driver: impl FnOnce(Queues<W::Job, W::Report>) -> T,
+    ) -> (T, Vec<UndoLog>) {
+        let helpers = self.threads - 1;
+        let (own_cap, shared_cap, background_cap) = caps;
+        let (own, own_rx): (Vec<_>, Vec<_>) = (0..helpers).map(|_| bounded(own_cap.max(1))).unzip();
+        let (shared, shared_rx) = bounded(shared_cap.max(1));
+        let (background, background_rx) = bounded(background_cap.max(1));
+        // Every report answers one job, so this capacity never blocks a helper.
+        let (report_tx, reports) = bounded(helpers * own_cap + shared_cap + background_cap + helpers + 1);
+        let ends = HelperEnds {
+            own: own_rx,
+            shared: shared_rx,
+            background: background_rx.clone(),
+            reports: report_tx,
+        };
+        let queues = Queues { own, shared, background, background_rx, reports };
+        let undo = Mutex::new(Vec::with_capacity(helpers));
+        let result = match &self.pool {
+            None => driver(queues),
+            Some(pool) => pool.in_place_scope(|s| {
+                for h in 0..helpers {
+                    let (ends, undo) = (&ends, &undo);
+                    s.spawn(move |_| {
+                        let log = helper_loop(h, work, ends);
+                        undo.lock().unwrap_or_else(|e| e.into_inner()).push(log);
+                    });
+                }
+                // The driver owns the senders: when it returns, the helpers see their
+                // queues close and return too, and the scope ends.
+                driver(queues)
+            }),
+        };
+        drop(ends);
+        (result, undo.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// A helper's life during one block.
+fn helper_loop<W: Work>(h: usize, work: &W, ends: &HelperEnds<W::Job, W::Report>) -> UndoLog {
+    let mut local = Local::default();
+    let queues = [&ends.own[h], &ends.shared, &ends.background];
+    while let Some(job) = next_job(&queues) {
+        let report = catch_unwind(AssertUnwindSafe(|| work.run(job, &mut local)))
+            .unwrap_or_else(|p| work.panicked(h, panic_text(&*p)));
+        if ends.reports.send(report).is_err() {
+            break;
+        }
+    }
+    local.undo
+}
+
+/// The next job, earlier queues first; `None` once every queue is closed and empty.
+fn next_job<J>(queues: &[&Receiver<J>; 3]) -> Option<J> {
+    for _ in 0..SPIN_POLLS {
+        let mut open = false;
+        for q in queues {
+            match q.try_recv() {
+                Ok(job) => return Some(job),
+                Err(TryRecvError::Empty) => open = true,
+                Err(TryRecvError::Disconnected) => {}
+            }
+        }
+        if !open {
+            return None;
+        }
+        std::hint::spin_loop();
+    }
+    park_for_job(queues)
+}
+
+/// Blocks until a job arrives on any open queue.
+fn park_for_job<J>(queues: &[&Receiver<J>; 3]) -> Option<J> {
+    let mut closed = [false; 3];
+    loop {
+        let mut sel = Select::new();
+        let mut which = Vec::with_capacity(3);
+        for (i, q) in queues.iter().enumerate().filter(|(i, _)| !closed[*i]) {
+            sel.recv(q);
+            which.push(i);
+        }
+        if which.is_empty() {
+            return None;
+        }
+        let op = sel.select();
+        let i = which[op.index()];
+        match op.recv(queues[i]) {
+            Ok(job) => return Some(job),
+            Err(_) => closed[i] = true,
+        }
+    }
+}
+
+/// Receives the next report, polling briefly before parking; `None` once every
+/// helper is gone.
+pub(crate) fn recv_report<R>(rx: &Receiver<R>) -> Option<R> {
+    for _ in 0..SPIN_POLLS {
+        match rx.try_recv() {
+            Ok(m) => return Some(m),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => std::hint::spin_loop(),
+        }
+    }
+    rx.recv().ok()
+}
+
+/// The text of a caught panic.
+pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// Runs `f` on the calling thread, turning a panic into the error a helper would report.
+pub(crate) fn catch<T>(f: impl FnOnce() -> Result<T, SchedulerError>) -> Result<T, SchedulerError> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|p| Err(SchedulerError::WorkerPanicked { worker: 0, message: panic_text(&*p) }))
+}
