@@ -22,8 +22,8 @@
 //! old log. A failure after the rename poisons the handle: had it kept appending to the
 //! old log, those blocks would be invisible to recovery, which starts from S.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::{self, File};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -33,8 +33,9 @@ use parex_runtime::{Account, AccountStore, BlockCommit, ChainTip, Hash, MemorySt
 use crate::codec::{Digest, Leaf, leaf, state_hash_sorted};
 
 use crate::error::StoreError;
+use crate::fsio::{self, Hooked, remove_if_exists, sync_dir};
 use crate::log::{self, Next, next_record};
-use crate::snapshot::{self, SnapshotInfo, sync_dir, tmp_path};
+use crate::snapshot::{self, SnapshotInfo, tmp_path};
 
 /// When a commit is durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -178,8 +179,8 @@ impl DurableStore {
         let target = snapshot_path(dir, info.tip.slot);
         let tmp = tmp_path(&target);
         fs::copy(snapshot, &tmp).map_err(StoreError::io("copy", &tmp))?;
-        File::open(&tmp).and_then(|f| f.sync_all()).map_err(StoreError::io("fsync", &tmp))?;
-        fs::rename(&tmp, &target).map_err(StoreError::io("rename", &tmp))?;
+        fsio::sync_file(&fsio::open(&tmp)?, &tmp)?;
+        fsio::rename(&tmp, &target)?;
         sync_dir(dir)?;
         // Recovery reads the copy again, so what is used is what was verified on disk.
         Self::recover(dir, lock, options)
@@ -198,15 +199,12 @@ impl DurableStore {
             accounts.insert(k, (a, l));
         })?;
         let log_path = log_path(dir, base);
-        let mut log = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&log_path)
-            .map_err(StoreError::io("open", &log_path))?;
+        let log =
+            if fsio::stat(&log_path).is_ok() { fsio::open_rw(&log_path)? } else { fsio::create(&log_path)? };
         let mut bytes = Vec::new();
-        log.read_to_end(&mut bytes).map_err(StoreError::io("read", &log_path))?;
+        let mut reader = Hooked::new(log, &log_path);
+        reader.read_to_end(&mut bytes).map_err(StoreError::io("read", &log_path))?;
+        let log = reader.into_inner();
         let mut store = Self {
             dir: dir.into(),
             options,
@@ -227,8 +225,8 @@ impl DurableStore {
         drop(bytes);
         let path = store.log_path.clone();
         if store.stats.torn_bytes > 0 {
-            store.log.set_len(valid as u64).map_err(StoreError::io("truncate", &path))?;
-            store.log.sync_all().map_err(StoreError::io("fsync", &path))?;
+            fsio::set_len(&store.log, &path, valid as u64)?;
+            fsio::sync_file(&store.log, &path)?;
         }
         store.log.seek(SeekFrom::Start(valid as u64)).map_err(StoreError::io("seek", &path))?;
         store.stats.log_len = valid as u64;
@@ -357,16 +355,18 @@ impl DurableStore {
     /// again; a failed fsync (or a failed cut) poisons the handle.
     fn append(&mut self, record: &[u8]) -> Result<(), StoreError> {
         let at = self.stats.log_len;
-        if let Err(e) = self.log.write_all(record) {
-            let undone = self.log.set_len(at).and_then(|()| self.log.seek(SeekFrom::Start(at)));
+        if let Err(e) = fsio::write_all(&mut self.log, &self.log_path, record) {
+            let undone = fsio::set_len(&self.log, &self.log_path, at).and_then(|()| {
+                self.log.seek(SeekFrom::Start(at)).map_err(StoreError::io("seek", &self.log_path))
+            });
             self.poisoned |= undone.is_err();
-            return Err(StoreError::io("append", &self.log_path)(e));
+            return Err(e);
         }
         if self.options.durability == Durability::Sync
-            && let Err(e) = self.log.sync_data()
+            && let Err(e) = fsio::sync_data(&self.log, &self.log_path)
         {
             self.poisoned = true;
-            return Err(StoreError::io("fsync", &self.log_path)(e));
+            return Err(e);
         }
         self.stats.log_len += record.len() as u64;
         self.stats.log_bytes_written += record.len() as u64;
@@ -385,19 +385,13 @@ impl DurableStore {
         }
         let sorted = self.sorted();
         snapshot::write_file(&snapshot_path(&self.dir, slot), self.tip, &sorted).inspect_err(|_| {
-            let _ = fs::remove_file(tmp_path(&snapshot_path(&self.dir, slot)));
+            let _ = remove_if_exists(&tmp_path(&snapshot_path(&self.dir, slot)));
         })?;
         drop(sorted);
         // From here on, recovery starts at `slot`: any failure must stop further commits.
         self.poisoned = true;
         let new_path = log_path(&self.dir, slot);
-        let log = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&new_path)
-            .map_err(StoreError::io("create", &new_path))?;
+        let log = fsio::create(&new_path)?;
         sync_dir(&self.dir)?;
         let old = self.base;
         self.log = log;
@@ -559,27 +553,21 @@ const PARALLEL_LEAVES: usize = 8_192;
 /// up to `timeout` for another handle to let go.
 fn lock_dir(dir: &Path, create: bool, timeout: Duration) -> Result<File, StoreError> {
     if create {
-        fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
-    } else if !dir.is_dir() {
+        fsio::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
+    } else if !fsio::stat(dir).is_ok_and(|m| m.is_dir()) {
         return Err(StoreError::NotFound(dir.into()));
     }
     let path = dir.join("LOCK");
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(StoreError::io("open", &path))?;
+    let file = fsio::create(&path)?;
     let start = Instant::now();
     loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.into())),
-            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("lock", &path)(e)),
+        if fsio::try_lock(&file, &path)? {
+            return Ok(file);
         }
+        if start.elapsed() >= timeout {
+            return Err(StoreError::Locked(dir.into()));
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -589,13 +577,6 @@ fn snapshot_path(dir: &Path, slot: u64) -> PathBuf {
 
 fn log_path(dir: &Path, slot: u64) -> PathBuf {
     dir.join(format!("blocks-{slot:020}.log"))
-}
-
-fn remove_if_exists(path: &Path) -> Result<(), StoreError> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io("remove", path)(e)),
-        _ => Ok(()),
-    }
 }
 
 /// The store files found in a directory.
@@ -610,15 +591,12 @@ struct Files {
 impl Files {
     fn list(dir: &Path) -> Result<Self, StoreError> {
         let mut files = Files { snapshots: Vec::new(), logs: Vec::new(), tmp: Vec::new() };
-        for entry in fs::read_dir(dir).map_err(StoreError::io("list", dir))? {
-            let entry = entry.map_err(StoreError::io("list", dir))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
+        for name in fsio::list(dir)? {
             if name.ends_with(".tmp") {
-                files.tmp.push(entry.path());
-            } else if let Some(slot) = parse_slot(name, "state-", ".snap") {
+                files.tmp.push(dir.join(name));
+            } else if let Some(slot) = parse_slot(&name, "state-", ".snap") {
                 files.snapshots.push(slot);
-            } else if let Some(slot) = parse_slot(name, "blocks-", ".log") {
+            } else if let Some(slot) = parse_slot(&name, "blocks-", ".log") {
                 files.logs.push(slot);
             }
         }
@@ -661,5 +639,6 @@ pub(crate) fn read_all(path: &Path) -> Vec<u8> {
 /// Appends raw bytes to a file (tests).
 #[cfg(test)]
 pub(crate) fn append_raw(path: &Path, bytes: &[u8]) {
-    OpenOptions::new().append(true).open(path).unwrap().write_all(bytes).unwrap();
+    use std::io::Write;
+    fs::OpenOptions::new().append(true).open(path).unwrap().write_all(bytes).unwrap();
 }

@@ -77,6 +77,7 @@
 mod codec;
 pub mod durable;
 pub mod error;
+mod fsio;
 mod log;
 pub mod snapshot;
 pub mod synthetic;

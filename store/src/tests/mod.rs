@@ -10,6 +10,8 @@ use parex_runtime::{Account, AccountStore, BlockCommit, ChainTip, Hash, MemorySt
 use crate::durable::{append_raw, read_all};
 use crate::{Durability, DurableStore, Snapshot, StoreError, StoreOptions, Synthetic};
 
+mod faults;
+
 const SMALL: Synthetic = Synthetic { keys: 64, max_changes: 6, max_data: 24, delete_per_mille: 200 };
 
 fn opts() -> StoreOptions {
