@@ -41,6 +41,8 @@ pub(crate) enum Op {
     Rename,
     /// `unlink` of a file.
     Remove,
+    /// `rmdir`.
+    RemoveDir,
     /// `flock`.
     Lock,
 }
@@ -104,6 +106,26 @@ pub(crate) fn create(path: &Path) -> Result<File, StoreError> {
         .truncate(true)
         .open(path)
         .map_err(StoreError::io("create", path))
+}
+
+/// Creates `path`, failing with the raw error if it exists.
+pub(crate) fn create_new(path: &Path) -> io::Result<File> {
+    hook(Op::Create, path)?;
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+/// Copies the file `from` to a new (or truncated) file `to`, through the hook.
+pub(crate) fn copy(from: &Path, to: &Path) -> Result<File, StoreError> {
+    let mut src = Hooked::new(open(from)?, from);
+    let mut out = Hooked::new(create(to)?, to);
+    io::copy(&mut src, &mut out).map_err(StoreError::io("copy", to))?;
+    Ok(out.into_inner())
+}
+
+/// Removes an empty directory.
+pub(crate) fn remove_dir(dir: &Path) -> io::Result<()> {
+    hook(Op::RemoveDir, dir)?;
+    fs::remove_dir(dir)
 }
 
 /// Writes all of `buf` to `file` (at `path`).

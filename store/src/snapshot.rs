@@ -103,6 +103,26 @@ pub(crate) fn write_file(
     tip: ChainTip,
     sorted: &[(&Pubkey, &Account)],
 ) -> Result<SnapshotInfo, StoreError> {
+    let info = write_tmp(path, tip, sorted)?;
+    fsio::rename(&tmp_path(path), path)?;
+    fsio::sync_dir(parent(path))?;
+    Ok(info)
+}
+
+/// Writes the snapshot meant for `path` to `NAME.tmp` and fsyncs it; the caller renames
+/// it into place. On error the temporary file is removed (best effort).
+pub(crate) fn write_tmp(
+    path: &Path,
+    tip: ChainTip,
+    sorted: &[(&Pubkey, &Account)],
+) -> Result<SnapshotInfo, StoreError> {
+    let tmp = tmp_path(path);
+    write_to(&tmp, tip, sorted).inspect_err(|_| {
+        let _ = fsio::remove_if_exists(&tmp);
+    })
+}
+
+fn write_to(tmp: &Path, tip: ChainTip, sorted: &[(&Pubkey, &Account)]) -> Result<SnapshotInfo, StoreError> {
     debug_assert!(sorted.windows(2).all(|w| w[0].0 < w[1].0), "snapshot keys must be strictly increasing");
     let count = sorted.len() as u64;
     let mut state = StateHasher::new(count);
@@ -121,14 +141,13 @@ pub(crate) fn write_file(
     buf.clear();
     let state_hash = state.finish();
 
-    let tmp = tmp_path(path);
-    let file = Hooked::new(fsio::create(&tmp)?, &tmp);
+    let file = Hooked::new(fsio::create(tmp)?, tmp);
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut bytes = 0u64;
     let mut emit = |out: &mut BufWriter<Hooked>, b: &[u8]| -> Result<(), StoreError> {
         file_hash.update(b);
         bytes += b.len() as u64;
-        out.write_all(b).map_err(StoreError::io("write", &tmp))
+        out.write_all(b).map_err(StoreError::io("write", tmp))
     };
     buf.extend_from_slice(MAGIC);
     buf.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
@@ -146,12 +165,9 @@ pub(crate) fn write_file(
     }
     emit(&mut out, &buf)?;
     let trailer = *file_hash.finalize().as_bytes();
-    out.write_all(&trailer).map_err(StoreError::io("write", &tmp))?;
-    let file = out.into_inner().map_err(|e| StoreError::io("write", &tmp)(e.into_error()))?.into_inner();
-    fsio::sync_file(&file, &tmp)?;
-    drop(file);
-    fsio::rename(&tmp, path)?;
-    fsio::sync_dir(parent(path))?;
+    out.write_all(&trailer).map_err(StoreError::io("write", tmp))?;
+    let file = out.into_inner().map_err(|e| StoreError::io("write", tmp)(e.into_error()))?.into_inner();
+    fsio::sync_file(&file, tmp)?;
     Ok(SnapshotInfo { tip, state_hash, accounts: count, bytes: bytes + 32 })
 }
 

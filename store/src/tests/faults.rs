@@ -6,9 +6,9 @@ use std::io::ErrorKind;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use parex_runtime::{AccountStore, ChainTip, Hash};
+use parex_runtime::{AccountStore, ChainTip, Hash, MemoryStore};
 
-use super::{SMALL, advance, assert_same, only_log, opts};
+use super::{SMALL, advance, assert_same, files, only_log, opts};
 use crate::fsio::Op;
 use crate::fsio::faults::{self, Action, Crash};
 use crate::{DurableStore, StoreError, StoreOptions};
@@ -138,4 +138,163 @@ fn a_crash_at_every_file_system_call_of_commits_and_checkpoints_loses_no_acknowl
         drop(store);
         check_reopen(dir.path(), acknowledged, &expected, &format!("crash at call {n}"));
     }
+}
+
+/// Commits blocks until a checkpoint is due, crashing at the first call `at` matches.
+fn crash_in_checkpoint(
+    mut at: impl FnMut(Op, &str) -> bool + 'static,
+) -> (tempfile::TempDir, MemoryStore, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut twin = SMALL.genesis();
+    let mut store = DurableStore::create(dir.path(), &twin, scenario_options()).unwrap();
+    advance(&mut store, &mut twin, &SMALL, 3);
+    let newest = files(dir.path()).into_iter().filter(|n| n.ends_with(".snap")).max().unwrap();
+    let base = newest["state-".len().."state-".len() + 20].parse().unwrap();
+    let _crash = faults::set(move |op, p| at(op, &faults::file_name(p)).then_some(Action::Crash));
+    loop {
+        let tip = store.tip();
+        let block = SMALL.block(tip.slot + 1, tip.hash);
+        let result = catch_unwind(AssertUnwindSafe(|| store.commit_block(block.clone())));
+        match result {
+            Ok(r) => {
+                r.unwrap();
+                twin.commit(block).unwrap();
+            }
+            Err(payload) if payload.is::<Crash>() => {
+                // The block's record was fsynced before the checkpoint started.
+                twin.commit(block).unwrap();
+                return (dir, twin, base);
+            }
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+}
+
+#[test]
+fn an_interrupted_checkpoint_recovers_from_either_side_of_the_rename() {
+    // Before the rename: a complete temporary checkpoint and a new log with no block.
+    let (dir, twin, base) = crash_in_checkpoint(|op, name| op == Op::Rename && name.ends_with(".snap"));
+    let unborn = format!("blocks-{:020}.log", twin.tip().slot);
+    let names = files(dir.path());
+    assert!(names.iter().any(|n| n.ends_with(".snap.tmp")), "{names:?}");
+    assert!(names.contains(&unborn), "{names:?}");
+    let store = DurableStore::open(dir.path(), scenario_options()).unwrap();
+    assert_eq!(store.stats().recovered_from, base);
+    assert_same(&store, &twin);
+    // The leftovers are gone.
+    let names = files(dir.path());
+    assert!(!names.contains(&unborn) && !names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+    drop(store);
+
+    // After the rename, before the directory fsync: the new pair is the recovery base.
+    let mut renamed = false;
+    let (dir, twin, base) = crash_in_checkpoint(move |op, name| {
+        renamed |= op == Op::Rename && name.ends_with(".snap");
+        renamed && op == Op::SyncDir
+    });
+    let store = DurableStore::open(dir.path(), scenario_options()).unwrap();
+    assert_eq!(store.stats().recovered_from, twin.tip().slot);
+    assert_eq!(store.stats().replayed_blocks, 0);
+    assert_same(&store, &twin);
+    // The new pair and the old one, kept as the fallback.
+    assert!(files(dir.path()).contains(&format!("state-{base:020}.snap")));
+    assert_eq!(files(dir.path()).len(), 4, "{:?}", files(dir.path()));
+}
+
+#[test]
+fn an_error_at_every_file_system_call_of_commits_and_checkpoints_loses_no_acknowledged_block() {
+    let expected = expected();
+    let calls = calls_in_phase();
+    for n in 0..calls {
+        for kind in [ErrorKind::Other, ErrorKind::StorageFull] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = prefix(dir.path());
+            let guard = faults::nth_call(n, Action::Fail(kind));
+            let (acknowledged, _) = phase(&mut store);
+            drop(guard);
+            drop(store);
+            check_reopen(dir.path(), acknowledged, &expected, &format!("{kind:?} at call {n}"));
+        }
+    }
+}
+
+/// A rule failing the directory fsync that follows the first rename of a checkpoint into
+/// place, then (a disk that stays full) every later checkpoint before its rename.
+fn fail_after_first_rename() -> impl FnMut(Op, &Path) -> Option<Action> {
+    let (mut renamed, mut failed) = (false, false);
+    move |op, path| {
+        let name = faults::file_name(path);
+        if failed && op == Op::Create && name.ends_with(".snap.tmp") {
+            return Some(Action::Fail(ErrorKind::StorageFull));
+        }
+        renamed |= !failed && op == Op::Rename && name.ends_with(".snap");
+        if renamed && op == Op::SyncDir {
+            (renamed, failed) = (false, true);
+            return Some(Action::Fail(ErrorKind::Other));
+        }
+        None
+    }
+}
+
+#[test]
+fn a_failed_directory_fsync_after_the_checkpoint_rename_poisons_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut twin = SMALL.genesis();
+    let mut store = DurableStore::create(dir.path(), &twin, scenario_options()).unwrap();
+    advance(&mut store, &mut twin, &SMALL, 1);
+    let guard = faults::set(fail_after_first_rename());
+    let mut acknowledged = Vec::new();
+    let mut refused = 0;
+    for _ in 0..12 {
+        let tip = store.tip();
+        let block = SMALL.block(tip.slot + 1, tip.hash);
+        match store.commit_block(block.clone()) {
+            Ok(()) => {
+                twin.commit(block).unwrap();
+                acknowledged.push(store.tip());
+            }
+            Err(StoreError::Poisoned) => refused += 1,
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    let error = store.checkpoint_error().map(str::to_owned);
+    let later_checkpoint = store.checkpoint();
+    drop(guard);
+    drop(store);
+    let store = DurableStore::open(dir.path(), scenario_options()).unwrap();
+    assert_eq!(store.tip(), *acknowledged.last().unwrap(), "acknowledged blocks were lost");
+    assert_same(&store, &twin);
+    assert!(refused > 0, "the handle went on after a failure past the rename");
+    assert!(matches!(later_checkpoint, Err(StoreError::Poisoned)));
+    assert!(error.is_some_and(|e| e.contains("fsync directory")));
+}
+
+#[test]
+fn a_failing_checkpoint_backs_off_and_its_error_clears_after_a_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut twin = SMALL.genesis();
+    let mut store = DurableStore::create(dir.path(), &twin, scenario_options()).unwrap();
+    let full = faults::always(Op::Create, ".snap.tmp", Action::Fail(ErrorKind::StorageFull));
+    faults::take_calls();
+    // Every commit returns Ok: the blocks are durable in the log.
+    advance(&mut store, &mut twin, &SMALL, 300);
+    let attempts =
+        faults::take_calls().iter().filter(|(op, n)| *op == Op::Create && n.ends_with(".snap.tmp")).count();
+    drop(full);
+    assert!(store.checkpoint_error().is_some());
+    assert_eq!(store.stats().checkpoint_failures, attempts as u64);
+    // The log grew ~100× past the threshold; a retry per commit would be ~300 attempts.
+    let growth = store.stats().log_len / scenario_options().checkpoint_bytes;
+    assert!(
+        growth > 64 && attempts <= 2 + growth.ilog2() as usize,
+        "{attempts} attempts for a log {growth}× the threshold"
+    );
+    assert_eq!(store.stats().checkpoints, 0);
+    while store.stats().checkpoints == 0 {
+        advance(&mut store, &mut twin, &SMALL, 1);
+    }
+    assert_eq!(store.checkpoint_error(), None, "a success clears the error");
+    assert!(store.stats().log_len < scenario_options().checkpoint_bytes);
+    drop(store);
+    assert_same(&DurableStore::open(dir.path(), scenario_options()).unwrap(), &twin);
 }
