@@ -41,8 +41,8 @@ fn parse_slot(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
     (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
 }
 
-/// A file the store created (and may delete): checkpoints, logs, their temporaries, cut
-/// tails, and the lock file of the first format.
+/// A file the store created (and may delete): checkpoints, logs, their temporaries and
+/// cut tails.
 pub(crate) fn is_store_file(name: &str) -> bool {
     let base = name.strip_suffix(".tmp").unwrap_or(name);
     let base = base.split_once(".torn-").map_or(base, |(log, _)| log);
