@@ -29,6 +29,7 @@
 //! No function here asserts a time: the figures are reported, and compared with
 //! their targets in `docs/BENCHMARKS.md`.
 
+pub mod error;
 pub mod machine;
 pub mod projection;
 pub mod report;

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
+use super::error::BenchError;
+
 use super::projection::ProjectedPoint;
 use super::run::RunFigures;
 use super::schedule::SchedulingFigures;
@@ -283,17 +285,57 @@ fn memory(s: &mut String, r: &Report) {
 }
 
 /// Writes the report as pretty JSON.
-pub fn write_json(r: &Report, path: &Path) -> std::io::Result<()> {
-    let json = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
-    std::fs::write(path, json + "\n")
+pub fn write_json(r: &Report, path: &Path) -> Result<(), BenchError> {
+    let json = serde_json::to_string_pretty(r).map_err(|e| BenchError::output("--json", path, e))?;
+    std::fs::write(path, json + "\n").map_err(|e| BenchError::output("--json", path, e))
+}
+
+/// Checks, before a long run, that `path` can be written as the output of `flag`: its
+/// directory exists and takes a new file, and `path` is not a directory. Creates
+/// nothing that stays (a probe file is made and removed); an existing file is not
+/// touched until the run writes it.
+pub fn check_output(flag: &'static str, path: &Path) -> Result<(), BenchError> {
+    let fail = |reason: String| Err(BenchError::output(flag, path, reason));
+    if path.is_dir() {
+        return fail("is a directory".into());
+    }
+    let Some(name) = path.file_name() else {
+        return fail("names no file".into());
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return fail(format!("{} is not a directory", dir.display())),
+        Err(e) => return fail(format!("directory {}: {e}", dir.display())),
+    }
+    let probe = dir.join(format!(".{}.parex-probe-{}", name.to_string_lossy(), std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => std::fs::remove_file(&probe).or_else(|e| fail(format!("removing {}: {e}", probe.display()))),
+        Err(e) => fail(format!("cannot create a file in {}: {e}", dir.display())),
+    }?;
+    if path.exists() {
+        // An existing file must be writable too (opened without truncating it).
+        std::fs::OpenOptions::new().append(true).open(path).map(drop).or_else(|e| fail(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Draws speedup against threads on log-log axes, in two panels: the execution
 /// phase as projected (the conflict DAG with the measured dispatch cost), and the
 /// whole block, where the measured points (stream mode) sit beside the projection
 /// that includes the block's hash-and-commit tail.
-pub fn write_plot(r: &Report, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let root = SVGBackend::new(path, (1400, 640)).into_drawing_area();
+pub fn write_plot(r: &Report, path: &Path) -> Result<(), BenchError> {
+    let mut svg = String::new();
+    draw_plot(r, &mut svg).map_err(|e| BenchError::output("--plot", path, e))?;
+    std::fs::write(path, svg).map_err(|e| BenchError::output("--plot", path, e))
+}
+
+/// The SVG of [`write_plot`], rendered in memory so that writing it reports the path.
+fn draw_plot(r: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Error>> {
+    let root = SVGBackend::with_string(svg, (1400, 640)).into_drawing_area();
     root.fill(&WHITE)?;
     let title = format!(
         "parex speedup over sequential — measured on {} cores ({}, {} UTC); PROJECTED beyond",

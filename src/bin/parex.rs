@@ -3,12 +3,31 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use parex::bench::error::BenchError;
 use parex::bench::report;
 use parex::bench::run::ExecMode;
+use parex::bench::store::StoreRoot;
 use parex::bench::suite::{self, Sigverify, SuiteConfig};
 use parex::workload::WorkloadKind;
+
+/// Most executing threads: far above any core count here, far below what exhausts the
+/// OS (each is a real thread with its own stack).
+const MAX_THREADS: u64 = 1024;
+/// Most transactions per block.
+const MAX_BLOCK_SIZE: u64 = 1_000_000;
+/// Most user accounts (each has a keypair derived up front and several accounts).
+const MAX_ACCOUNTS: u64 = 10_000_000;
+/// Most blocks per run.
+const MAX_BLOCKS: u64 = 10_000;
+/// Most signed transactions a run holds in memory (block size × blocks).
+const MAX_TRANSACTIONS: usize = 10_000_000;
+/// Most accounts of the bytes-per-account measurement (about 170 B each in memory).
+const MAX_MEMORY_ACCOUNTS: u64 = 50_000_000;
+/// Most repetitions.
+const MAX_REPS: u64 = 1_000;
 
 #[derive(Parser)]
 #[command(name = "parex", version, about = "Parallel transaction execution: benchmarks and tools")]
@@ -35,26 +54,26 @@ struct BenchArgs {
     workload: Vec<WorkloadKind>,
     /// Executing thread counts of the parallel modes (comma-separated); default:
     /// powers of two up to the core count, and the core count.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS))]
     threads: Vec<usize>,
     /// Modes measured against the sequential executor (which always runs as the
     /// reference): batch, stream.
     #[arg(long, value_delimiter = ',', default_value = "batch,stream")]
     mode: Vec<ExecMode>,
     /// Transactions per block.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_BLOCK_SIZE))]
     block_size: usize,
     /// User accounts (swap and insurance workloads cap it: each user holds several token accounts).
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, value_parser = RangedU64ValueParser::<usize>::new().range(2..=MAX_ACCOUNTS))]
     accounts: usize,
     /// Blocks per run.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_BLOCKS))]
     blocks: usize,
     /// Seed fixing every block.
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Repetitions per figure (interleaved; the median is reported).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_REPS))]
     reps: usize,
     /// End-to-end runs from signed bytes (decode + signature verification in the
     /// timed path) and the signature ceiling: `headline` (defi-mix, or the first
@@ -62,7 +81,7 @@ struct BenchArgs {
     #[arg(long, value_name = "WHICH", num_args = 0..=1, default_value = "headline", default_missing_value = "all")]
     sigverify: Sigverify,
     /// Token accounts in the in-memory store's bytes-per-account measurement (0 skips it).
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, value_parser = RangedU64ValueParser::<usize>::new().range(0..=MAX_MEMORY_ACCOUNTS))]
     memory_accounts: usize,
     /// Writes every figure, the parameters and the machine as JSON.
     #[arg(long, value_name = "FILE")]
@@ -74,8 +93,9 @@ struct BenchArgs {
     #[arg(long)]
     quick: bool,
     /// Also run each workload end to end on a durable store (parex-store, fsync per
-    /// block) in this directory — deleted and re-created for every repetition — next to
-    /// the in-memory store.
+    /// block) next to the in-memory store. PATH must be a new or empty directory: each
+    /// repetition makes its store in a fresh subdirectory and removes it; nothing else
+    /// in PATH is ever deleted, and a non-empty directory or a store is refused.
     #[arg(long, value_name = "PATH")]
     store: Option<PathBuf>,
 }
@@ -102,7 +122,8 @@ fn default_threads() -> Vec<usize> {
     v
 }
 
-fn suite_config(a: BenchArgs) -> Result<SuiteConfig, String> {
+/// The suite's configuration, after the checks clap's ranges cannot make.
+fn suite_config(a: BenchArgs) -> Result<SuiteConfig, BenchError> {
     let mut modes = Vec::new();
     for m in a.mode {
         match m {
@@ -112,11 +133,12 @@ fn suite_config(a: BenchArgs) -> Result<SuiteConfig, String> {
         }
     }
     let threads = if a.threads.is_empty() { default_threads() } else { a.threads };
-    if threads.contains(&0) {
-        return Err("--threads: thread counts start at 1".into());
-    }
-    if a.block_size == 0 || a.blocks == 0 || a.accounts < 2 {
-        return Err("--block-size and --blocks must be at least 1, --accounts at least 2".into());
+    let transactions = a.block_size.saturating_mul(a.blocks);
+    if transactions > MAX_TRANSACTIONS {
+        return Err(BenchError::Invalid {
+            flag: "--block-size × --blocks",
+            reason: format!("{transactions} transactions; a run holds at most {MAX_TRANSACTIONS} in memory"),
+        });
     }
     let mut c = SuiteConfig {
         workloads: if a.workload.is_empty() { WorkloadKind::all() } else { a.workload },
@@ -126,7 +148,7 @@ fn suite_config(a: BenchArgs) -> Result<SuiteConfig, String> {
         block_size: a.block_size,
         blocks: a.blocks,
         seed: a.seed,
-        reps: a.reps.max(1),
+        reps: a.reps,
         sigverify: a.sigverify,
         sched_txs: a.block_size,
         memory_accounts: a.memory_accounts,
@@ -143,9 +165,35 @@ fn suite_config(a: BenchArgs) -> Result<SuiteConfig, String> {
     Ok(c)
 }
 
-fn run_bench(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// Where the results go, checked before the run so that a bad path fails in a second,
+/// not after the whole benchmark.
+struct Outputs {
+    json: Option<PathBuf>,
+    plot: Option<PathBuf>,
+    store: Option<StoreRoot>,
+}
+
+impl Outputs {
+    fn prepare(
+        json: Option<PathBuf>,
+        plot: Option<PathBuf>,
+        store: Option<PathBuf>,
+    ) -> Result<Self, BenchError> {
+        if let Some(path) = &json {
+            report::check_output("--json", path)?;
+        }
+        if let Some(path) = &plot {
+            report::check_output("--plot", path)?;
+        }
+        let store = store.as_deref().map(StoreRoot::prepare).transpose()?;
+        Ok(Self { json, plot, store })
+    }
+}
+
+fn run_bench(args: BenchArgs) -> Result<(), BenchError> {
     let (json, plot, store) = (args.json.clone(), args.plot.clone(), args.store.clone());
     let config = suite_config(args)?;
+    let outputs = Outputs::prepare(json, plot, store)?;
     let pb = ProgressBar::with_draw_target(Some(config.progress_len()), ProgressDrawTarget::stderr());
     pb.set_style(
         ProgressStyle::with_template("{elapsed_precise:.dim} [{bar:30}] {pos}/{len} {wide_msg}")
@@ -156,16 +204,106 @@ fn run_bench(args: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     let report = suite::run_suite(&config, &pb);
     pb.finish_and_clear();
     print!("{}", report::render(&report));
-    if let Some(path) = json {
+    if let Some(path) = outputs.json {
         report::write_json(&report, &path)?;
         println!("\nJSON: {}", path.display());
     }
-    if let Some(path) = plot {
+    if let Some(path) = outputs.plot {
         report::write_plot(&report, &path)?;
         println!("plot: {}", path.display());
     }
-    if let Some(dir) = store {
-        print!("{}", parex::bench::store::run_and_render(&config, &dir));
+    if let Some(mut root) = outputs.store {
+        print!("{}", parex::bench::store::run_and_render(&config, &mut root)?);
+        root.finish()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<BenchArgs, clap::Error> {
+        let argv = ["parex", "bench"].iter().chain(args).copied();
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::Bench(a) => a,
+        })
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_refused_when_parsed_naming_the_flag() {
+        let max = u64::MAX.to_string();
+        let near_max = (u64::MAX - 1).to_string();
+        let cases: &[(&str, &str)] = &[
+            ("--block-size", &max),
+            ("--block-size", "0"),
+            ("--block-size", "1000001"),
+            ("--accounts", &max),
+            ("--accounts", "1"),
+            ("--blocks", &near_max),
+            ("--blocks", "0"),
+            ("--memory-accounts", &near_max),
+            ("--memory-accounts", "50000001"),
+            ("--threads", "100000"),
+            ("--threads", "2,0"),
+            ("--reps", "0"),
+            ("--reps", &max),
+        ];
+        for &(flag, value) in cases {
+            let err = parse(&[flag, value]).err().unwrap_or_else(|| panic!("{flag} {value} was accepted"));
+            let msg = err.to_string();
+            assert!(msg.contains(flag) && msg.contains("invalid value"), "{flag} {value}: {msg}");
+        }
+        // The limits themselves are accepted.
+        let args =
+            parse(&["--block-size", "1000000", "--blocks", "10", "--threads", "1,1024", "--accounts", "2"]);
+        let config = suite_config(args.unwrap()).unwrap();
+        assert_eq!((config.block_size, config.blocks, config.accounts), (1_000_000, 10, 2));
+        assert_eq!(config.threads, [1, 1024]);
+    }
+
+    #[test]
+    fn a_run_too_large_for_memory_is_refused_before_it_starts() {
+        let args = parse(&["--block-size", "1000000", "--blocks", "11"]).unwrap();
+        let err = suite_config(args).expect_err("11M transactions accepted");
+        assert!(err.to_string().contains("--block-size × --blocks"), "{err}");
+    }
+
+    #[test]
+    fn output_paths_are_checked_before_the_run_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-dir").join("out.json");
+        let file = dir.path().join("file");
+        fs::write(&file, b"keep").unwrap();
+        let below_file = file.join("out.svg");
+        for (flag, path) in
+            [("--json", &missing), ("--plot", &below_file), ("--json", &dir.path().to_path_buf())]
+        {
+            let (json, plot) =
+                if flag == "--json" { (Some(path.clone()), None) } else { (None, Some(path.clone())) };
+            let err = Outputs::prepare(json, plot, None)
+                .err()
+                .unwrap_or_else(|| panic!("{flag} {}", path.display()));
+            let msg = err.to_string();
+            assert!(msg.starts_with(flag) && msg.contains(&path.display().to_string()), "{msg}");
+        }
+        // Good paths: accepted, and nothing is left behind or changed.
+        let ok = Outputs::prepare(Some(dir.path().join("r.json")), Some(file.clone()), None).unwrap();
+        assert!(ok.json.is_some() && ok.plot.is_some());
+        let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, ["file"]);
+        assert_eq!(fs::read(&file).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn a_store_path_that_cannot_be_used_is_refused_before_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("mine.txt"), b"keep").unwrap();
+        let err = Outputs::prepare(None, None, Some(dir.path().into())).err().expect("a non-empty directory");
+        assert!(err.to_string().starts_with(&format!("--store {}", dir.path().display())), "{err}");
+        assert_eq!(fs::read(dir.path().join("mine.txt")).unwrap(), b"keep");
+    }
 }

@@ -1,40 +1,40 @@
 //! [`DurableStore`]: the in-memory account map, made durable by a block log and
-//! checkpoints in one directory.
-//!
-//! ```text
-//! DIR/LOCK                         flock'd while a handle is open (one writer)
-//! DIR/state-<slot>.snap            checkpoint: the full state at <slot> (snapshot format)
-//! DIR/blocks-<slot>.log            every block committed after <slot>, in order (log.rs)
-//! ```
-//!
-//! Slots in names are zero-padded to 20 digits. Exactly one checkpoint/log pair is live:
-//! the newest checkpoint and the log named after it. Older pairs and `*.tmp` files are
-//! leftovers of an interrupted checkpoint and are deleted on open.
+//! checkpoints in one directory (file names and the rules they obey: `layout.rs`).
 //!
 //! ## Checkpoint sequence (crash-safe at every step)
 //! ```text
-//! 1 write state-S.snap.tmp, fsync, rename → state-S.snap, fsync dir   ← S is now the recovery base
-//! 2 create blocks-S.log, fsync dir; switch appends to it
-//! 3 delete the previous state-*.snap and blocks-*.log, fsync dir
+//! 0 fdatasync the live log (Buffered mode: the previous pair must be complete)
+//! 1 write state-T.snap.tmp, fsync
+//! 2 write blocks-T.log.tmp (header: tip T, digest, previous B), fsync, rename, fsync dir
+//! 3 rename state-T.snap.tmp → state-T.snap                       ← T is now the newest
+//! 4 fsync dir; switch appends to blocks-T.log
+//! 5 delete pairs older than B (the checkpoint kept beside T), fsync dir
 //! ```
-//! A crash before the rename in step 1 leaves the old pair live (the `.tmp` is deleted on
-//! open); a crash after it recovers from S, whose state includes every block of the
-//! old log. A failure after the rename poisons the handle: had it kept appending to the
-//! old log, those blocks would be invisible to recovery, which starts from S.
+//! A crash before the rename in step 3 leaves the old pair live and a log with no block
+//! newer than every checkpoint, which the next open deletes. After it, recovery starts
+//! at T, whose state includes every block of the old log; B's pair stays as the fallback
+//! if T's file is ever damaged. A failure from step 3 on poisons the handle: had it kept
+//! appending to the old log, those blocks would be invisible to recovery, which starts
+//! from T. A failure before step 3 leaves the old pair live, and the next attempt waits
+//! until the log has doubled (a full-state write per commit on a full disk helps nobody).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hashbrown::HashMap;
 use parex_runtime::{Account, AccountStore, BlockCommit, ChainTip, Hash, MemoryStore, Pubkey, RuntimeError};
 
 use crate::codec::{Digest, Leaf, leaf, state_hash_sorted};
-
 use crate::error::StoreError;
-use crate::log::{self, Next, next_record};
-use crate::snapshot::{self, SnapshotInfo, sync_dir, tmp_path};
+use crate::fsio;
+use crate::layout::{
+    DirLock, DirState, Layout, create_dir, is_store_file, log_path, remove_older_than, snapshot_path,
+};
+use crate::log::{self, LOG_HEADER, LogHeader, create_log};
+use crate::recover::{self, Recovered};
+use crate::snapshot::{self, SnapshotInfo, tmp_path};
 
 /// When a commit is durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,12 +57,13 @@ pub struct StoreOptions {
     pub durability: Durability,
     /// A checkpoint (full state written out, fresh log) is taken after the commit that
     /// makes the log at least this long. Bounds recovery time (the log is replayed on
-    /// open) and disk use; each checkpoint costs about one snapshot export.
+    /// open) and disk use; each checkpoint costs about one snapshot export. After a
+    /// failed checkpoint the next attempt waits until the log has doubled.
     pub checkpoint_bytes: u64,
     /// How long an open waits for the directory lock before reporting
     /// [`StoreError::Locked`]. Not zero by default because a lock outlives its handle
     /// for as long as a child process forked meanwhile (by any thread) has not yet
-    /// exec'd: the child shares the open lock file until then.
+    /// exec'd: the child shares the open directory until then.
     pub lock_timeout: Duration,
 }
 
@@ -79,11 +80,15 @@ impl Default for StoreOptions {
 /// What a handle has done since it was opened, and what its open found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StoreStats {
-    /// Slot of the checkpoint the open started from.
+    /// Slot of the checkpoint the open loaded.
     pub recovered_from: u64,
-    /// Blocks replayed from the log on open.
+    /// Newer checkpoints the open passed over because their file was damaged (the
+    /// blocks were replayed from the kept logs instead: nothing was lost).
+    pub skipped_checkpoints: u64,
+    /// Blocks replayed from the logs on open.
     pub replayed_blocks: u64,
-    /// Bytes of an interrupted append cut off the log on open.
+    /// Bytes of an interrupted append cut off the log on open (kept in a
+    /// `blocks-*.log.torn-*` file beside it).
     pub torn_bytes: u64,
     /// Blocks committed through this handle.
     pub commits: u64,
@@ -93,7 +98,9 @@ pub struct StoreStats {
     pub log_bytes_written: u64,
     /// Checkpoints taken through this handle.
     pub checkpoints: u64,
-    /// Current length of the live log.
+    /// Checkpoints that failed through this handle.
+    pub checkpoint_failures: u64,
+    /// Current length of the live log, header included.
     pub log_len: u64,
 }
 
@@ -115,8 +122,13 @@ pub struct DurableStore {
     /// The live log, positioned at its end.
     log: File,
     log_path: PathBuf,
-    /// Slot of the live checkpoint.
+    /// The newest checkpoint: the live log continues it.
     base: u64,
+    /// The newest checkpoint known to load (`base`, unless the open fell back): the one
+    /// the next checkpoint keeps beside itself.
+    sound_base: u64,
+    /// Log length at which the next automatic checkpoint is attempted.
+    next_checkpoint_at: u64,
     /// Record buffer, reused.
     buf: Vec<u8>,
     /// Where each account starts in `buf`, reused.
@@ -124,174 +136,157 @@ pub struct DurableStore {
     poisoned: bool,
     checkpoint_error: Option<String>,
     stats: StoreStats,
-    /// Holds the directory lock while open.
-    _lock: File,
+    /// Held while the handle lives.
+    lock: DirLock,
 }
 
 impl DurableStore {
     /// Creates a store at `dir` (created if missing) holding the state and tip of
-    /// `initial` (a genesis, or a workload's base state).
+    /// `initial` (a genesis, or a workload's base state). [`StoreError::AlreadyExists`]
+    /// if `dir` holds one.
     pub fn create(dir: &Path, initial: &MemoryStore, options: StoreOptions) -> Result<Self, StoreError> {
-        let lock = lock_dir(dir, true, options.lock_timeout)?;
-        let files = Files::list(dir)?;
-        if !files.snapshots.is_empty() {
-            return Err(StoreError::AlreadyExists(dir.into()));
-        }
-        files.remove_tmp()?;
-        let mut sorted: Vec<(&Pubkey, &Account)> = initial.iter().collect();
-        sorted.sort_unstable_by_key(|(k, _)| **k);
-        snapshot::write_file(&snapshot_path(dir, initial.tip().slot), initial.tip(), &sorted)?;
-        Self::recover(dir, lock, options)
+        create_dir(dir)?;
+        let lock = DirLock::acquire(dir, options.lock_timeout)?;
+        Self::create_locked(dir, lock, initial, options)
     }
 
     /// Opens the store at `dir` and continues from its last committed block.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        let lock = lock_dir(dir, false, options.lock_timeout)?;
-        Self::recover(dir, lock, options)
+        let lock = DirLock::acquire(dir, options.lock_timeout)?;
+        Self::open_locked(dir, lock, options)
     }
 
-    /// Opens the store at `dir`, creating it from `genesis()` if there is none.
+    /// Opens the store at `dir`, creating it from `genesis()` if there is none. Whether
+    /// to create is decided under the directory lock, so concurrent calls on an empty
+    /// directory create the store once and open it otherwise.
     pub fn open_or_create(
         dir: &Path,
         options: StoreOptions,
         genesis: impl FnOnce() -> MemoryStore,
     ) -> Result<Self, StoreError> {
-        let lock = lock_dir(dir, true, options.lock_timeout)?;
-        if Files::list(dir)?.snapshots.is_empty() {
-            drop(lock);
-            return Self::create(dir, &genesis(), options);
+        create_dir(dir)?;
+        let lock = DirLock::acquire(dir, options.lock_timeout)?;
+        if Layout::scan(dir)?.is_empty() {
+            return Self::create_locked(dir, lock, &genesis(), options);
         }
-        Self::recover(dir, lock, options)
+        Self::open_locked(dir, lock, options)
     }
 
     /// Creates a store at `dir` from the snapshot file `snapshot` (a node joining the
     /// chain). The snapshot is verified first (checksum and state hash); the caller
     /// compares [`tip`](AccountStore::tip) with the chain it joins.
     pub fn import_snapshot(dir: &Path, snapshot: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        let info = snapshot::read_file(snapshot, |_, _| {})?;
-        let lock = lock_dir(dir, true, options.lock_timeout)?;
-        let files = Files::list(dir)?;
-        if !files.snapshots.is_empty() {
-            return Err(StoreError::AlreadyExists(dir.into()));
-        }
-        files.remove_tmp()?;
+        let mut digest = Digest::default();
+        let info = snapshot::read_file(snapshot, |k, a| digest.add(&leaf(&k, &a)))?;
+        create_dir(dir)?;
+        let lock = DirLock::acquire(dir, options.lock_timeout)?;
+        Self::prepare_empty(dir)?;
         let target = snapshot_path(dir, info.tip.slot);
         let tmp = tmp_path(&target);
-        fs::copy(snapshot, &tmp).map_err(StoreError::io("copy", &tmp))?;
-        File::open(&tmp).and_then(|f| f.sync_all()).map_err(StoreError::io("fsync", &tmp))?;
-        fs::rename(&tmp, &target).map_err(StoreError::io("rename", &tmp))?;
-        sync_dir(dir)?;
+        let copy = fsio::copy(snapshot, &tmp)?;
+        fsio::sync_file(&copy, &tmp)?;
+        drop(copy);
+        publish_first(dir, &target, LogHeader { base: info.tip, digest, previous: None })?;
         // Recovery reads the copy again, so what is used is what was verified on disk.
-        Self::recover(dir, lock, options)
+        Self::open_locked(dir, lock, options)
     }
 
-    /// Loads the newest checkpoint, replays its log, cuts a torn tail, and deletes
-    /// leftovers.
-    fn recover(dir: &Path, lock: File, options: StoreOptions) -> Result<Self, StoreError> {
-        let files = Files::list(dir)?;
-        let base = *files.snapshots.last().ok_or_else(|| StoreError::NotFound(dir.into()))?;
-        let mut accounts = HashMap::new();
+    /// Writes the first checkpoint (from `initial`) and its log, then opens the store.
+    fn create_locked(
+        dir: &Path,
+        lock: DirLock,
+        initial: &MemoryStore,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        Self::prepare_empty(dir)?;
+        let mut sorted: Vec<(&Pubkey, &Account)> = initial.iter().collect();
+        sorted.sort_unstable_by_key(|(k, _)| **k);
         let mut digest = Digest::default();
-        let info = snapshot::read_file(&snapshot_path(dir, base), |k, a| {
-            let l = leaf(&k, &a);
-            digest.add(&l);
-            accounts.insert(k, (a, l));
-        })?;
-        let log_path = log_path(dir, base);
-        let mut log = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&log_path)
-            .map_err(StoreError::io("open", &log_path))?;
-        let mut bytes = Vec::new();
-        log.read_to_end(&mut bytes).map_err(StoreError::io("read", &log_path))?;
-        let mut store = Self {
+        for (k, a) in &sorted {
+            digest.add(&leaf(k, a));
+        }
+        let target = snapshot_path(dir, initial.tip().slot);
+        snapshot::write_tmp(&target, initial.tip(), &sorted)?;
+        publish_first(dir, &target, LogHeader { base: initial.tip(), digest, previous: None })?;
+        Self::open_locked(dir, lock, options)
+    }
+
+    /// Checks that `dir` holds no store and deletes the leftovers of an interrupted
+    /// creation.
+    fn prepare_empty(dir: &Path) -> Result<(), StoreError> {
+        let layout = Layout::scan(dir)?;
+        if !layout.is_empty() {
+            return Err(StoreError::AlreadyExists(dir.into()));
+        }
+        if layout.remove_leftovers(dir)? {
+            fsio::sync_dir(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Recovers the store in `dir` (see `recover.rs`).
+    fn open_locked(dir: &Path, lock: DirLock, options: StoreOptions) -> Result<Self, StoreError> {
+        let r: Recovered = recover::recover(dir, &Layout::scan(dir)?)?;
+        Ok(Self {
             dir: dir.into(),
             options,
-            accounts,
-            tip: info.tip,
-            digest,
-            log,
-            log_path,
-            base,
+            accounts: r.state.accounts,
+            tip: r.state.tip,
+            digest: r.state.digest,
+            log: r.log,
+            log_path: r.log_path,
+            base: r.base,
+            sound_base: r.from,
+            next_checkpoint_at: options.checkpoint_bytes,
             buf: Vec::new(),
             offsets: Vec::new(),
             poisoned: false,
             checkpoint_error: None,
-            stats: StoreStats { recovered_from: base, ..StoreStats::default() },
-            _lock: lock,
-        };
-        let valid = store.replay(&bytes)?;
-        drop(bytes);
-        let path = store.log_path.clone();
-        if store.stats.torn_bytes > 0 {
-            store.log.set_len(valid as u64).map_err(StoreError::io("truncate", &path))?;
-            store.log.sync_all().map_err(StoreError::io("fsync", &path))?;
-        }
-        store.log.seek(SeekFrom::Start(valid as u64)).map_err(StoreError::io("seek", &path))?;
-        store.stats.log_len = valid as u64;
-        // The log's directory entry must be durable before anything is appended to it.
-        sync_dir(dir)?;
-        files.remove_stale(dir, base)?;
-        Ok(store)
+            stats: StoreStats {
+                recovered_from: r.from,
+                skipped_checkpoints: r.skipped_checkpoints,
+                replayed_blocks: r.replayed_blocks,
+                torn_bytes: r.torn_bytes,
+                log_len: r.log_len,
+                ..StoreStats::default()
+            },
+            lock,
+        })
     }
 
-    /// Applies every valid record of `log`; returns the length of the valid prefix.
-    fn replay(&mut self, log: &[u8]) -> Result<usize, StoreError> {
-        let mut at = 0;
-        loop {
-            match next_record(&log[at..]) {
-                Next::End => return Ok(at),
-                Next::Torn => {
-                    self.stats.torn_bytes = (log.len() - at) as u64;
-                    return Ok(at);
-                }
-                Next::Corrupt(reason) => return Err(StoreError::corrupt(&self.log_path, at as u64, reason)),
-                Next::Record(r, len) => {
-                    if r.parent != self.tip || r.tip.slot <= r.parent.slot {
-                        return Err(StoreError::corrupt(
-                            &self.log_path,
-                            at as u64,
-                            format!(
-                                "block {} extends slot {}, but the state is at slot {}",
-                                r.tip.slot, r.parent.slot, self.tip.slot
-                            ),
-                        ));
-                    }
-                    for (k, a) in r.accounts {
-                        self.apply(k, a);
-                    }
-                    if self.digest != r.digest {
-                        return Err(StoreError::DigestMismatch { slot: r.tip.slot });
-                    }
-                    self.tip = r.tip;
-                    self.stats.replayed_blocks += 1;
-                    at += len;
-                }
-            }
-        }
+    /// Says what `dir` holds, changing nothing: missing, empty, a store (and whether a
+    /// handle has it open), or foreign files. For tools that must not delete what they
+    /// did not create.
+    pub fn inspect(dir: &Path) -> Result<DirState, StoreError> {
+        crate::layout::inspect(dir)
     }
 
-    /// Writes one account into the map and the digest (replay).
-    fn apply(&mut self, key: Pubkey, account: Account) {
-        if account.is_empty() {
-            if let Some((_, old)) = self.accounts.remove(&key) {
-                self.digest.sub(&old);
+    /// Deletes the store: its checkpoints, logs, temporaries and kept torn tails, then the
+    /// directory if nothing else is in it (files that are not the store's are left, and
+    /// the directory with them). The lock is held until the files are gone, so no other
+    /// handle can open a half-deleted store.
+    pub fn destroy(self) -> Result<(), StoreError> {
+        for name in fsio::list(&self.dir)? {
+            if is_store_file(&name) {
+                fsio::remove_if_exists(&self.dir.join(name))?;
             }
-            return;
         }
-        let l = leaf(&key, &account);
-        self.digest.add(&l);
-        if let Some((_, old)) = self.accounts.insert(key, (account, l)) {
-            self.digest.sub(&old);
-        }
+        fsio::sync_dir(&self.dir)?;
+        match fsio::remove_dir(&self.dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => Ok(()),
+            other => other.map_err(StoreError::io("remove directory", &self.dir)),
+        }?;
+        drop(self.lock);
+        Ok(())
     }
 
     /// Commits one block: durable (per [`Durability`]) when it returns `Ok`, and not
     /// applied at all when it returns `Err`. Accounts equal to [`Account::default`] are
     /// deleted. Changes need not be sorted; a key listed twice takes its last value.
+    ///
+    /// A checkpoint due after the block runs before it returns; if it fails, the block
+    /// is still committed (`Ok`), [`checkpoint_error`](Self::checkpoint_error) says why,
+    /// and the next attempt waits until the log has doubled.
     pub fn commit_block(&mut self, commit: BlockCommit) -> Result<(), StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
@@ -343,12 +338,10 @@ impl DurableStore {
         self.stats.accounts_written += n;
         self.digest = digest;
         self.tip = commit.tip;
-        if self.stats.log_len >= self.options.checkpoint_bytes {
-            // The block is durable in the log whatever happens here; a failed checkpoint
-            // leaves the old pair live (or poisons the handle, see the module docs).
-            if let Err(e) = self.checkpoint() {
-                self.checkpoint_error = Some(e.to_string());
-            }
+        if self.stats.log_len >= self.next_checkpoint_at {
+            // The block is durable in the log whatever happens here; `checkpoint` records
+            // a failure and backs off (or poisons the handle, see the module docs).
+            let _ = self.checkpoint();
         }
         Ok(())
     }
@@ -357,16 +350,18 @@ impl DurableStore {
     /// again; a failed fsync (or a failed cut) poisons the handle.
     fn append(&mut self, record: &[u8]) -> Result<(), StoreError> {
         let at = self.stats.log_len;
-        if let Err(e) = self.log.write_all(record) {
-            let undone = self.log.set_len(at).and_then(|()| self.log.seek(SeekFrom::Start(at)));
+        if let Err(e) = fsio::write_all(&mut self.log, &self.log_path, record) {
+            let undone = fsio::set_len(&self.log, &self.log_path, at).and_then(|()| {
+                self.log.seek(SeekFrom::Start(at)).map_err(StoreError::io("seek", &self.log_path))
+            });
             self.poisoned |= undone.is_err();
-            return Err(StoreError::io("append", &self.log_path)(e));
+            return Err(e);
         }
         if self.options.durability == Durability::Sync
-            && let Err(e) = self.log.sync_data()
+            && let Err(e) = fsio::sync_data(&self.log, &self.log_path)
         {
             self.poisoned = true;
-            return Err(StoreError::io("fsync", &self.log_path)(e));
+            return Err(e);
         }
         self.stats.log_len += record.len() as u64;
         self.stats.log_bytes_written += record.len() as u64;
@@ -374,42 +369,66 @@ impl DurableStore {
     }
 
     /// Writes the full state as the new recovery base and starts a fresh log (module
-    /// docs). Nothing to do if no block was committed since the last checkpoint.
+    /// docs). Nothing to do if no block was committed since the last checkpoint. A
+    /// success clears [`checkpoint_error`](Self::checkpoint_error); a failure sets it.
     pub fn checkpoint(&mut self) -> Result<(), StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
-        let slot = self.tip.slot;
-        if slot == self.base {
+        if self.tip.slot == self.base {
             return Ok(());
         }
+        let result = self.write_checkpoint();
+        match &result {
+            Ok(()) => {
+                self.checkpoint_error = None;
+                self.next_checkpoint_at = self.options.checkpoint_bytes;
+            }
+            Err(e) => {
+                self.checkpoint_error = Some(e.to_string());
+                self.stats.checkpoint_failures += 1;
+                let len = self.stats.log_len;
+                self.next_checkpoint_at =
+                    len.saturating_mul(2).max(len.saturating_add(self.options.checkpoint_bytes));
+            }
+        }
+        result
+    }
+
+    /// Steps 0–5 of the module docs.
+    fn write_checkpoint(&mut self) -> Result<(), StoreError> {
+        let slot = self.tip.slot;
+        if self.options.durability != Durability::Sync {
+            fsio::sync_data(&self.log, &self.log_path)?;
+        }
+        let snap = snapshot_path(&self.dir, slot);
+        let new_log = log_path(&self.dir, slot);
+        let header = LogHeader { base: self.tip, digest: self.digest, previous: Some(self.sound_base) };
         let sorted = self.sorted();
-        snapshot::write_file(&snapshot_path(&self.dir, slot), self.tip, &sorted).inspect_err(|_| {
-            let _ = fs::remove_file(tmp_path(&snapshot_path(&self.dir, slot)));
-        })?;
+        let prepared =
+            snapshot::write_tmp(&snap, self.tip, &sorted).and_then(|_| create_log(&new_log, &header));
         drop(sorted);
-        // From here on, recovery starts at `slot`: any failure must stop further commits.
+        let log = prepared.inspect_err(|_| {
+            // Best effort: what is left is deleted by the next open.
+            for path in [tmp_path(&snap), tmp_path(&new_log), new_log.clone()] {
+                let _ = fsio::remove_if_exists(&path);
+            }
+        })?;
+        // From the rename on, recovery may start at `slot`: a failure must stop commits.
         self.poisoned = true;
-        let new_path = log_path(&self.dir, slot);
-        let log = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&new_path)
-            .map_err(StoreError::io("create", &new_path))?;
-        sync_dir(&self.dir)?;
-        let old = self.base;
+        fsio::rename(&tmp_path(&snap), &snap)?;
+        fsio::sync_dir(&self.dir)?;
         self.log = log;
-        self.log_path = new_path;
+        self.log_path = new_log;
         self.base = slot;
-        self.stats.log_len = 0;
+        self.stats.log_len = LOG_HEADER as u64;
         self.stats.checkpoints += 1;
         self.poisoned = false;
-        for path in [snapshot_path(&self.dir, old), log_path(&self.dir, old)] {
-            remove_if_exists(&path)?;
+        let kept = std::mem::replace(&mut self.sound_base, slot);
+        if remove_older_than(&self.dir, &Layout::scan(&self.dir)?, kept)? {
+            fsio::sync_dir(&self.dir)?;
         }
-        sync_dir(&self.dir)
+        Ok(())
     }
 
     /// Writes the full state and tip as a snapshot at `path` (for a joining node; see
@@ -470,8 +489,9 @@ impl DurableStore {
         self.stats
     }
 
-    /// Why the last automatic checkpoint failed, if it did (the blocks stayed durable in
-    /// the log; a failure after the new checkpoint was in place also poisons the handle).
+    /// Why the last checkpoint failed, if no checkpoint succeeded since (the blocks
+    /// stayed durable in the log; a failure after the new checkpoint was in place also
+    /// poisons the handle).
     pub fn checkpoint_error(&self) -> Option<&str> {
         self.checkpoint_error.as_deref()
     }
@@ -492,6 +512,7 @@ impl std::fmt::Debug for DurableStore {
             .field("tip", &self.tip)
             .field("accounts", &self.accounts.len())
             .field("checkpoint", &self.base)
+            .field("sound_checkpoint", &self.sound_base)
             .field("poisoned", &self.poisoned)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
@@ -555,111 +576,13 @@ fn leaves(record: &[u8], offsets: &[usize], changes: &[(Pubkey, Account)]) -> Ve
 /// start-up costs more than it saves.
 const PARALLEL_LEAVES: usize = 8_192;
 
-/// Takes the directory lock, creating the directory and lock file if `create`, waiting
-/// up to `timeout` for another handle to let go.
-fn lock_dir(dir: &Path, create: bool, timeout: Duration) -> Result<File, StoreError> {
-    if create {
-        fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
-    } else if !dir.is_dir() {
-        return Err(StoreError::NotFound(dir.into()));
-    }
-    let path = dir.join("LOCK");
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(StoreError::io("open", &path))?;
-    let start = Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.into())),
-            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("lock", &path)(e)),
-        }
-    }
-}
-
-fn snapshot_path(dir: &Path, slot: u64) -> PathBuf {
-    dir.join(format!("state-{slot:020}.snap"))
-}
-
-fn log_path(dir: &Path, slot: u64) -> PathBuf {
-    dir.join(format!("blocks-{slot:020}.log"))
-}
-
-fn remove_if_exists(path: &Path) -> Result<(), StoreError> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io("remove", path)(e)),
-        _ => Ok(()),
-    }
-}
-
-/// The store files found in a directory.
-struct Files {
-    /// Checkpoint slots, ascending.
-    snapshots: Vec<u64>,
-    /// Log slots, ascending.
-    logs: Vec<u64>,
-    tmp: Vec<PathBuf>,
-}
-
-impl Files {
-    fn list(dir: &Path) -> Result<Self, StoreError> {
-        let mut files = Files { snapshots: Vec::new(), logs: Vec::new(), tmp: Vec::new() };
-        for entry in fs::read_dir(dir).map_err(StoreError::io("list", dir))? {
-            let entry = entry.map_err(StoreError::io("list", dir))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name.ends_with(".tmp") {
-                files.tmp.push(entry.path());
-            } else if let Some(slot) = parse_slot(name, "state-", ".snap") {
-                files.snapshots.push(slot);
-            } else if let Some(slot) = parse_slot(name, "blocks-", ".log") {
-                files.logs.push(slot);
-            }
-        }
-        files.snapshots.sort_unstable();
-        files.logs.sort_unstable();
-        Ok(files)
-    }
-
-    fn remove_tmp(&self) -> Result<(), StoreError> {
-        self.tmp.iter().try_for_each(|p| remove_if_exists(p))
-    }
-
-    /// Deletes everything but the live pair at `base`.
-    fn remove_stale(&self, dir: &Path, base: u64) -> Result<(), StoreError> {
-        self.remove_tmp()?;
-        let stale_snaps = self.snapshots.iter().filter(|&&s| s < base).map(|&s| snapshot_path(dir, s));
-        let stale_logs = self.logs.iter().filter(|&&s| s < base).map(|&s| log_path(dir, s));
-        let stale: Vec<PathBuf> = stale_snaps.chain(stale_logs).collect();
-        if stale.is_empty() && self.tmp.is_empty() {
-            return Ok(());
-        }
-        stale.iter().try_for_each(|p| remove_if_exists(p))?;
-        sync_dir(dir)
-    }
-}
-
-fn parse_slot(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
-    let digits = name.strip_prefix(prefix)?.strip_suffix(suffix)?;
-    (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
-}
-
-/// Reads a whole file (tests).
-#[cfg(test)]
-pub(crate) fn read_all(path: &Path) -> Vec<u8> {
-    let mut v = Vec::new();
-    File::open(path).unwrap().read_to_end(&mut v).unwrap();
-    v
-}
-
-/// Appends raw bytes to a file (tests).
-#[cfg(test)]
-pub(crate) fn append_raw(path: &Path, bytes: &[u8]) {
-    OpenOptions::new().append(true).open(path).unwrap().write_all(bytes).unwrap();
+/// Puts a store's first checkpoint in place: its log first, then the rename of
+/// `target`'s temporary file (the commit point), then the directory fsync.
+fn publish_first(dir: &Path, target: &Path, header: LogHeader) -> Result<(), StoreError> {
+    let log = log_path(dir, header.base.slot);
+    create_log(&log, &header).inspect_err(|_| {
+        let _ = fsio::remove_if_exists(&tmp_path(target));
+    })?;
+    fsio::rename(&tmp_path(target), target)?;
+    fsio::sync_dir(dir)
 }

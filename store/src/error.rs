@@ -22,9 +22,30 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    /// [`DurableStore::open`](crate::DurableStore::open) found no committed state.
+    /// [`DurableStore::open`](crate::DurableStore::open) found no committed state (no
+    /// directory, or one without a checkpoint).
     #[error("no store at {0} (no checkpoint file)")]
     NotFound(PathBuf),
+    /// The store's path, or a component of it, is not a directory.
+    #[error("{0} is not a directory")]
+    NotADirectory(PathBuf),
+    /// The newest checkpoint's block log is missing: the blocks committed after the
+    /// checkpoint would be lost, so the store is not opened (restore the file, or re-sync
+    /// from a snapshot).
+    #[error("the block log {log} of the newest checkpoint is missing; opening would lose its blocks")]
+    MissingLog {
+        /// The missing log.
+        log: PathBuf,
+    },
+    /// A block log continues a checkpoint that is missing: opening would roll back to an
+    /// older state or start a new chain beside the log, so the store is not opened.
+    #[error("the block log {log} continues the checkpoint {checkpoint}, which is missing")]
+    MissingCheckpoint {
+        /// The missing checkpoint.
+        checkpoint: PathBuf,
+        /// The log that needs it.
+        log: PathBuf,
+    },
     /// [`DurableStore::create`](crate::DurableStore::create) found a store already there.
     #[error("a store already exists at {0}")]
     AlreadyExists(PathBuf),
@@ -32,9 +53,10 @@ pub enum StoreError {
     #[error("the store at {0} is open elsewhere")]
     Locked(PathBuf),
     /// A file's bytes are not what was written: a checksum mismatch, a malformed
-    /// record, or a broken chain of blocks. Only a torn write at the very end of the
-    /// block log is a normal crash artefact (it is cut off silently); anything else is
-    /// reported here and nothing is changed.
+    /// record, or a broken chain of blocks. Only an incomplete record at the very end of
+    /// the block log is a normal crash artefact (it is cut off, and its bytes kept in a
+    /// `*.torn-*` file); anything else — a complete record with a bad checksum included —
+    /// is reported here and nothing is changed.
     #[error("{path} is corrupt at byte {offset}: {reason}")]
     Corrupt {
         /// The file.
@@ -79,10 +101,11 @@ pub enum StoreError {
         /// The commit's slot.
         got: u64,
     },
-    /// An earlier commit failed after its bytes may have reached the file (a failed
-    /// `fsync`): whether that block is durable is unknown until the store is reopened,
-    /// so this handle refuses further commits.
-    #[error("an earlier commit failed midway; reopen the store")]
+    /// An earlier operation failed midway — a commit whose `fsync` failed (whether that
+    /// block is durable is unknown until the store is reopened), or a checkpoint that
+    /// failed once its new files were in place — so this handle refuses further commits.
+    /// The files are consistent: reopening recovers every acknowledged block.
+    #[error("an earlier commit or checkpoint failed midway; reopen the store")]
     Poisoned,
 }
 

@@ -13,25 +13,37 @@
 //! committed state's — and run a [`Chain`](parex_runtime::Chain) on it.
 //! [`DurableStore::export_snapshot`] writes the full state to one file;
 //! [`DurableStore::import_snapshot`] (or [`Snapshot::read`] for an in-memory
-//! node) verifies and loads it on the joining node.
+//! node) verifies and loads it on the joining node. [`DurableStore::inspect`] says what
+//! a directory holds without changing it, and [`DurableStore::destroy`] deletes a
+//! store's own files and nothing else: for tools that must not delete what they did not
+//! create.
 //!
 //! ## Design: the state in memory, a block log and checkpoints on disk
 //! ```text
 //!            get (any thread) ──► HashMap<Pubkey, (Account, leaf)>   the whole state
 //! commit(block) ──► record = parent tip ‖ tip ‖ digest ‖ changes ‖ blake3
 //!               ──► append to blocks-S.log, fdatasync ──► apply to the map
-//! log ≥ checkpoint_bytes ──► state-T.snap (full state, atomic rename) + fresh blocks-T.log
-//! open ──► load newest state-S.snap (verify) ──► replay blocks-S.log (verify each record,
-//!          chain and digest) ──► cut a torn tail ──► tip = last complete block
+//! log ≥ checkpoint_bytes ──► blocks-T.log (header: tip T), then state-T.snap (atomic
+//!                            rename); the pair before it is kept as a fallback
+//! open ──► newest state-S.snap (verify; if damaged, the kept one and its log) ──►
+//!          stream blocks-S.log record by record (verify each, chain and digest) ──►
+//!          keep a torn tail aside and cut it ──► tip = last complete block
 //! ```
 //! - **Atomicity.** A block is one record with its tip inside; the record is valid
 //!   only when all its bytes and its checksum are on disk, and the in-memory map
 //!   changes only after the append returned. After a crash the block is either
 //!   replayed whole or cut off whole.
-//! - **Never a corrupt store.** Only the last record can be partial after a crash;
-//!   it is cut off on open. Any other bad byte — in a checkpoint, or in a record
-//!   followed by more records — is a typed [`StoreError::Corrupt`], never skipped,
-//!   because skipping would silently drop acknowledged blocks (`log.rs` has the table).
+//! - **Never a silent loss.** Only an incomplete last record (short, or never
+//!   written: zeros) is a crash artefact; it is cut on open, after its bytes are copied
+//!   to a `*.torn-*` file. Any other bad byte — a complete record with a bad checksum,
+//!   even the last one, or a bad checkpoint with no intact fallback — is a typed
+//!   [`StoreError::Corrupt`], never skipped (`log.rs` has the table). Files that
+//!   disagree (a missing log, a log whose checkpoint is missing) are
+//!   [`StoreError::MissingLog`] / [`StoreError::MissingCheckpoint`], never a rollback
+//!   or a new chain (`layout.rs`). A checkpoint failing after its rename poisons the
+//!   handle ([`StoreError::Poisoned`]), so no block goes to a log recovery would skip.
+//! - **Bounded memory on open.** The log is streamed through a fixed buffer, one
+//!   record at a time: recovery needs memory for the state and the largest block.
 //! - **State hash.** [`DurableStore::state_hash`] is the canonical hash
 //!   (`MemoryStore::state_hash`: every account sorted by key), costing O(state); a
 //!   checkpoint or snapshot carries it and is verified against it on load. Each
@@ -54,30 +66,39 @@
 //! survives SIGKILL, an OS crash and a power loss (given a drive that honours
 //! flushes). [`Durability::Buffered`]: no fsync; survives SIGKILL and panics only.
 //! Checkpoints are always fsynced, and the directory is fsynced after every
-//! rename, creation and deletion.
+//! rename, creation and deletion. A failed checkpoint leaves the blocks durable in the
+//! log; it is retried once the log has doubled, and
+//! [`DurableStore::checkpoint_error`] says why until a checkpoint succeeds.
 //!
 //! ## Cost
 //! Per block: one pass encoding the changes (~100 B + data per account), one
 //! blake3 leaf per changed account (on all cores for big blocks), one blake3 over
 //! the record, one `write` and one `fdatasync`. Reads: one hash lookup and a clone,
 //! as `MemoryStore`. Memory: the state plus 32 bytes per account. Open: reads the
-//! checkpoint and the log (bounded by [`StoreOptions::checkpoint_bytes`]).
+//! checkpoint and the log (bounded by [`StoreOptions::checkpoint_bytes`] while
+//! checkpoints succeed). Disk: two checkpoints and their logs.
 //!
 //! ## Out of scope
-//! State larger than memory; pruning old states; concurrent writers (a directory
-//! lock admits one handle); serving reads of past blocks.
+//! State larger than memory; pruning old states; concurrent writers (an `flock` on the
+//! directory admits one handle); serving reads of past blocks; platforms without
+//! `flock` on a directory (the store is tested on Linux).
 //!
 //! ## Files
-//! `durable.rs` the store, recovery and checkpoints · `log.rs` block records and
-//! torn-tail rules · `snapshot.rs` the snapshot format · `codec.rs` encodings,
-//! state hash and digest · `synthetic.rs` deterministic blocks for the crash
-//! test · `error.rs` the error enum · `bin/crash_writer.rs` the crash test's
-//! child process.
+//! `durable.rs` the store, commits and checkpoints · `recover.rs` opening, fallback
+//! and torn tails · `layout.rs` file names, what a directory must hold, the lock ·
+//! `log.rs` block records, log header, streaming reader and torn-tail rules ·
+//! `snapshot.rs` the snapshot format · `codec.rs` encodings, state hash and digest ·
+//! `fsio.rs` every file-system call, with the tests' fault injection ·
+//! `synthetic.rs` deterministic blocks for the crash test · `error.rs` the error
+//! enum · `bin/crash_writer.rs` the crash test's child process.
 
 mod codec;
 pub mod durable;
 pub mod error;
+mod fsio;
+mod layout;
 mod log;
+mod recover;
 pub mod snapshot;
 pub mod synthetic;
 #[cfg(test)]
@@ -85,5 +106,6 @@ mod tests;
 
 pub use durable::{Durability, DurableStore, StoreOptions, StoreStats};
 pub use error::StoreError;
+pub use layout::DirState;
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot, SnapshotInfo, write_snapshot};
 pub use synthetic::Synthetic;

@@ -16,7 +16,6 @@
 //! Files are written to `NAME.tmp`, fsynced, renamed over `NAME`, and the directory is
 //! fsynced: a snapshot under its final name is always complete.
 
-use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -24,6 +23,7 @@ use parex_runtime::{Account, AccountStore, ChainTip, Hash, MemoryStore, Pubkey};
 
 use crate::codec::{ACCOUNT_HEADER, MAX_DATA, StateHasher, decode_header, encode_account};
 use crate::error::StoreError;
+use crate::fsio::{self, Hooked};
 
 /// First bytes of every snapshot.
 const MAGIC: &[u8; 8] = b"PAREXSNP";
@@ -88,13 +88,8 @@ pub(crate) fn tmp_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Fsyncs a directory, making renames and creations in it durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(StoreError::io("fsync directory", dir))
-}
-
 /// The directory `path` is in.
-fn parent(path: &Path) -> &Path {
+pub(crate) fn parent(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -108,6 +103,26 @@ pub(crate) fn write_file(
     tip: ChainTip,
     sorted: &[(&Pubkey, &Account)],
 ) -> Result<SnapshotInfo, StoreError> {
+    let info = write_tmp(path, tip, sorted)?;
+    fsio::rename(&tmp_path(path), path)?;
+    fsio::sync_dir(parent(path))?;
+    Ok(info)
+}
+
+/// Writes the snapshot meant for `path` to `NAME.tmp` and fsyncs it; the caller renames
+/// it into place. On error the temporary file is removed (best effort).
+pub(crate) fn write_tmp(
+    path: &Path,
+    tip: ChainTip,
+    sorted: &[(&Pubkey, &Account)],
+) -> Result<SnapshotInfo, StoreError> {
+    let tmp = tmp_path(path);
+    write_to(&tmp, tip, sorted).inspect_err(|_| {
+        let _ = fsio::remove_if_exists(&tmp);
+    })
+}
+
+fn write_to(tmp: &Path, tip: ChainTip, sorted: &[(&Pubkey, &Account)]) -> Result<SnapshotInfo, StoreError> {
     debug_assert!(sorted.windows(2).all(|w| w[0].0 < w[1].0), "snapshot keys must be strictly increasing");
     let count = sorted.len() as u64;
     let mut state = StateHasher::new(count);
@@ -126,14 +141,13 @@ pub(crate) fn write_file(
     buf.clear();
     let state_hash = state.finish();
 
-    let tmp = tmp_path(path);
-    let file = File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
+    let file = Hooked::new(fsio::create(tmp)?, tmp);
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut bytes = 0u64;
-    let mut emit = |out: &mut BufWriter<File>, b: &[u8]| -> Result<(), StoreError> {
+    let mut emit = |out: &mut BufWriter<Hooked>, b: &[u8]| -> Result<(), StoreError> {
         file_hash.update(b);
         bytes += b.len() as u64;
-        out.write_all(b).map_err(StoreError::io("write", &tmp))
+        out.write_all(b).map_err(StoreError::io("write", tmp))
     };
     buf.extend_from_slice(MAGIC);
     buf.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
@@ -151,18 +165,15 @@ pub(crate) fn write_file(
     }
     emit(&mut out, &buf)?;
     let trailer = *file_hash.finalize().as_bytes();
-    out.write_all(&trailer).map_err(StoreError::io("write", &tmp))?;
-    let file = out.into_inner().map_err(|e| StoreError::io("write", &tmp)(e.into_error()))?;
-    file.sync_all().map_err(StoreError::io("fsync", &tmp))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(StoreError::io("rename", &tmp))?;
-    sync_dir(parent(path))?;
+    out.write_all(&trailer).map_err(StoreError::io("write", tmp))?;
+    let file = out.into_inner().map_err(|e| StoreError::io("write", tmp)(e.into_error()))?.into_inner();
+    fsio::sync_file(&file, tmp)?;
     Ok(SnapshotInfo { tip, state_hash, accounts: count, bytes: bytes + 32 })
 }
 
 /// A buffered reader that hashes everything it returns and knows its offset.
 struct Source {
-    inner: BufReader<File>,
+    inner: BufReader<Hooked>,
     hash: blake3::Hasher,
     offset: u64,
     path: PathBuf,
@@ -194,11 +205,11 @@ pub(crate) fn read_file(
     path: &Path,
     mut sink: impl FnMut(Pubkey, Account),
 ) -> Result<SnapshotInfo, StoreError> {
-    let file = File::open(path).map_err(StoreError::io("open", path))?;
+    let file = fsio::open(path)?;
     let bytes = file.metadata().map_err(StoreError::io("stat", path))?.len();
     let capacity = (bytes as usize).clamp(4096, 1 << 20);
     let mut src = Source {
-        inner: BufReader::with_capacity(capacity, file),
+        inner: BufReader::with_capacity(capacity, Hooked::new(file, path)),
         hash: blake3::Hasher::new(),
         offset: 0,
         path: path.into(),
@@ -261,6 +272,8 @@ pub(crate) fn read_file(
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn state(n: u64) -> MemoryStore {
