@@ -121,7 +121,7 @@ program_error! {
         MintMismatch = 7 => "accounts belong to different mints",
         /// The source holds fewer tokens than asked for.
         InsufficientFunds = 8 => "insufficient token balance",
-        /// A transfer of zero tokens.
+        /// A transfer, mint or burn of zero tokens.
         ZeroAmount = 9 => "amount must not be zero",
         /// Minting would take the supply past `u64::MAX`.
         SupplyOverflow = 10 => "mint supply would overflow",
