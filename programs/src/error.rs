@@ -330,6 +330,8 @@ program_error! {
         UserAccountIsVault = 30 => "user token account is the pool vault",
         /// Arithmetic overflowed.
         MathOverflow = 31 => "arithmetic overflow",
+        /// The oracle's price is zero (never a valid price; the oracle refuses to set it).
+        ZeroPrice = 32 => "oracle price is zero",
     }
 }
 

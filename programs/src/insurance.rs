@@ -14,7 +14,7 @@
 //! | `DepositCapital{amount}` | pool W, vault W, user token W, position W, owner S | zero, zero shares, pool wiped out |
 //! | `WithdrawCapital{shares}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, withdrawal below locked |
 //! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal |
-//! | `UpdateTrigger` | pool W, oracle R | stale price, not the pool's oracle |
+//! | `UpdateTrigger` | pool W, oracle R | stale or zero price, not the pool's oracle |
 //! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, not Active, wrong holder |
 //! | `Expire` | policy W, pool W | before end, not Active, the pool's alarm or depeg falls in the window |
 //!
@@ -753,6 +753,7 @@ fn update_trigger_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionE
     let price = oracle::read_price(&feed.data, &feed.owner, ctx.env().slot, pool.params.max_staleness_slots)
         .map_err(|e| match e {
             OracleError::StalePrice => InsuranceError::StalePrice,
+            OracleError::ZeroPrice => InsuranceError::ZeroPrice,
             _ => InsuranceError::InvalidOracle,
         })?;
     let now = ctx.env().unix_timestamp;

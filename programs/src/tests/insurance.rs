@@ -744,6 +744,18 @@ fn expire_waits_for_an_alarm_in_the_window() {
     f.assert_books();
 }
 
+/// Issue 11, item 6: a feed holding 0 (only a direct write can put it there) is a
+/// zero price, not an invalid oracle.
+#[test]
+fn a_zero_price_is_reported_as_such() {
+    let mut f = fixture();
+    let mut store = f.t.store().clone();
+    let feed = oracle::PriceFeed { authority: f.e.admin.pubkey(), price: 0, updated_slot: f.t.slot() };
+    store.insert(f.e.feed, parex_runtime::Account::with_data(oracle::id(), feed.pack()));
+    f.t = TestChain::from_store(store, all_programs());
+    f.t.fails(&[f.e.update()], &[&f.e.payer], InsuranceError::ZeroPrice);
+}
+
 #[test]
 fn builders_produce_the_table_access_lists() {
     let k = Pubkey::new_unique;
