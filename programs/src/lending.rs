@@ -309,8 +309,9 @@ impl Reserve {
     /// writing it will see first). Clients use it to quote debts and share prices.
     ///
     /// # Errors
-    /// [`LendingError::MathOverflow`] if the accounting outgrows its types (or `slot`
-    /// is before `last_slot`).
+    /// [`LendingError::MathOverflow`] if `slot` is before `last_slot` or the state
+    /// breaks an invariant (accrual itself saturates rather than overflows; see
+    /// [`crate::math::lending`], *Bounds*).
     pub fn accrued(&self, slot: u64) -> Result<Self, LendingError> {
         let mut state = self.state();
         state.accrue(&self.config.to_math(), slot)?;

@@ -9,9 +9,10 @@
 //!                       : base + slope1 + (U-opt)*slope2/(WAD-opt)
 //! ```
 //!
-//! **Accrual**, with `Δ = slot - last_slot` (nothing happens when 0). The
-//! order of operations is part of the spec: the annual rate is floored to a
-//! per-slot rate *before* it is multiplied by `Δ`.
+//! **Accrual**, with `Δ = min(slot - last_slot, MAX_ACCRUAL_SLOTS)` (nothing
+//! happens when `slot == last_slot`). The order of operations is part of the
+//! spec: the annual rate is floored to a per-slot rate *before* it is
+//! multiplied by `Δ`.
 //!
 //! ```text
 //! f                  = (rate / SLOTS_PER_YEAR) * Δ
@@ -19,11 +20,26 @@
 //! protocol_reserves += interest * reserve_factor_bps / 10000
 //! total_borrows     += interest
 //! borrow_index      += f * borrow_index / WAD
+//! last_slot          = slot
 //! ```
 //!
 //! `f * total_borrows` and `f * borrow_index` can exceed `u128` for
 //! legitimate inputs (a long gap at a high rate on a grown index), so they go
 //! through [`mul_div_floor`].
+//!
+//! **Bounds.** Every instruction that writes a reserve accrues it first, so an
+//! accrual that fails would fail every later one too (the gap only grows) and
+//! freeze the reserve for good. Accrual therefore never overflows:
+//! - one accrual covers at most [`MAX_ACCRUAL_SLOTS`] (a year): a reserve nobody
+//!   touched for longer is charged one year of simple interest for the whole gap,
+//!   at the rate of its last utilisation (interest beyond it is forgiven);
+//! - `interest` is capped at `u64::MAX - total_borrows`, and when the cap bites
+//!   the index grows by the same factor instead
+//!   (`borrow_index += borrow_index * interest / total_borrows`), so debts keep
+//!   following `total_borrows`;
+//! - `protocol_reserves` and `borrow_index` saturate at their types' maxima.
+//!
+//! A live reserve accrues every few slots and never reaches any of these caps.
 //!
 //! **Lender shares**: the first deposit mints 1:1, later ones
 //! `amount*total_shares/underlying`; redeeming pays
@@ -39,6 +55,10 @@
 //! All divisions floor, as the spec writes them.
 
 use super::{BPS, MathError, SLOTS_PER_YEAR, WAD, mul_div_floor, to_u64};
+
+/// The most slots one accrual charges interest for: one year
+/// ([`SLOTS_PER_YEAR`]). See the module docs (*Bounds*).
+pub const MAX_ACCRUAL_SLOTS: u64 = SLOTS_PER_YEAR as u64;
 
 /// The kinked interest-rate curve; all fields are annual rates or a
 /// utilisation, WAD-scaled (`2 * 10^16` is 2%).
@@ -224,34 +244,51 @@ impl ReserveState {
         mul_div_floor(u128::from(self.total_borrows), WAD, self.underlying()?)
     }
 
-    /// Accrues interest up to `slot` (see the module docs for the formulas)
-    /// and returns the interest added to `total_borrows`. Does nothing when
-    /// `slot == last_slot`. On error the state is left unchanged.
+    /// Accrues interest up to `slot` (see the module docs for the formulas
+    /// and their bounds) and returns the interest added to `total_borrows`.
+    /// Does nothing when `slot == last_slot`. On error the state is left
+    /// unchanged.
     ///
     /// # Errors
-    /// [`MathError::SlotRegression`] if `slot < last_slot`;
-    /// [`MathError::Overflow`] if borrows, reserves or the index outgrow
-    /// their types; errors of [`utilization`](Self::utilization) and
-    /// [`InterestModel::borrow_rate`].
+    /// [`MathError::SlotRegression`] if `slot < last_slot`; errors of
+    /// [`utilization`](Self::utilization) and [`InterestModel::borrow_rate`]
+    /// (a broken invariant or an invalid config). Overflow is not one of
+    /// them: the amounts saturate as the module docs describe.
     pub fn accrue(&mut self, config: &ReserveConfig, slot: u64) -> Result<u64, MathError> {
         let delta = slot.checked_sub(self.last_slot).ok_or(MathError::SlotRegression)?;
         if delta == 0 {
             return Ok(0);
         }
         let rate = config.interest.borrow_rate(self.utilization()?)?;
-        let f = (rate / SLOTS_PER_YEAR).checked_mul(u128::from(delta)).ok_or(MathError::Overflow)?;
-        let interest = to_u64(mul_div_floor(f, u128::from(self.total_borrows), WAD)?)?;
-        let cut = to_u64(u128::from(interest) * u128::from(config.reserve_factor_bps) / BPS)?;
-        let protocol_reserves = self.protocol_reserves.checked_add(cut).ok_or(MathError::Overflow)?;
-        let total_borrows = self.total_borrows.checked_add(interest).ok_or(MathError::Overflow)?;
-        let growth = mul_div_floor(f, self.borrow_index, WAD)?;
-        let borrow_index = self.borrow_index.checked_add(growth).ok_or(MathError::Overflow)?;
+        // (rate / SLOTS_PER_YEAR) * Δ <= rate for Δ <= SLOTS_PER_YEAR: no overflow.
+        let f = rate / SLOTS_PER_YEAR * u128::from(delta.min(MAX_ACCRUAL_SLOTS));
+        let (interest, growth) = self.interest_and_growth(f);
+        // reserve_factor_bps <= 10000 (validated), so the cut is at most the interest.
+        let cut = (u128::from(interest) * u128::from(config.reserve_factor_bps) / BPS) as u64;
 
-        self.protocol_reserves = protocol_reserves;
-        self.total_borrows = total_borrows;
-        self.borrow_index = borrow_index;
+        self.protocol_reserves = self.protocol_reserves.saturating_add(cut);
+        self.total_borrows += interest;
+        self.borrow_index = self.borrow_index.saturating_add(growth);
         self.last_slot = slot;
         Ok(interest)
+    }
+
+    /// The interest `f * total_borrows / WAD` and the index growth
+    /// `f * borrow_index / WAD` for the factor `f`, with the interest capped at
+    /// `u64::MAX - total_borrows` (the index then grows by the same factor as
+    /// the borrows) and the growth at `u128::MAX`.
+    fn interest_and_growth(&self, f: u128) -> (u64, u128) {
+        let headroom = u64::MAX - self.total_borrows;
+        match mul_div_floor(f, u128::from(self.total_borrows), WAD) {
+            Ok(interest) if interest <= u128::from(headroom) => {
+                (interest as u64, mul_div_floor(f, self.borrow_index, WAD).unwrap_or(u128::MAX))
+            }
+            // The capped interest is above 0, so total_borrows is too.
+            _ => {
+                let growth = mul_div_floor(self.borrow_index, u128::from(headroom), u128::from(self.total_borrows));
+                (headroom, growth.unwrap_or(u128::MAX))
+            }
+        }
     }
 
     /// Shares minted for depositing `amount`: `amount` itself for the first
@@ -450,14 +487,43 @@ mod tests {
     }
 
     #[test]
-    fn accrual_overflow_is_an_error_and_leaves_state() {
+    fn a_gap_above_a_year_accrues_one_year() {
         let cfg = config();
+        let mut year = usd_reserve();
+        year.accrue(&cfg, MAX_ACCRUAL_SLOTS).unwrap();
+        // 1_704_401_319 per slot for 63_072_000 slots: 10.75% on 1_400_000_000.
+        assert_eq!(year.total_borrows, 1_400_000_000 + 150_499_999);
+        for slot in [MAX_ACCRUAL_SLOTS + 1, 1 << 40, u64::MAX] {
+            let mut r = usd_reserve();
+            assert_eq!(r.accrue(&cfg, slot), Ok(150_499_999));
+            assert_eq!(r, ReserveState { last_slot: slot, ..year });
+        }
+    }
+
+    #[test]
+    fn accrual_saturates_instead_of_overflowing() {
+        let cfg = config();
+        // This used to overflow (the reserve could then never accrue again).
         let mut r = usd_reserve();
         r.total_borrows = u64::MAX / 2;
         r.cash = u64::MAX / 2;
-        let before = r;
-        assert_eq!(r.accrue(&cfg, u64::MAX), Err(MathError::Overflow));
-        assert_eq!(r, before);
+        assert!(r.accrue(&cfg, u64::MAX).is_ok());
+        assert_eq!(r.last_slot, u64::MAX);
+        // Ten units of room: the interest takes them, and the index grows by the
+        // same factor as the borrows.
+        let mut r = usd_reserve();
+        r.total_borrows = u64::MAX - 10;
+        r.borrow_index = 3 * WAD;
+        assert_eq!(r.accrue(&cfg, 1_000_000), Ok(10));
+        assert_eq!(r.total_borrows, u64::MAX);
+        assert_eq!(r.borrow_index, 3 * WAD + 3 * WAD * 10 / u128::from(u64::MAX - 10));
+        let reserves = r.protocol_reserves;
+        assert_eq!(reserves, 1);
+        // A full index and full reserves stay full.
+        let mut r = ReserveState { borrow_index: u128::MAX - 1, protocol_reserves: u64::MAX - 1, ..usd_reserve() };
+        r.cash = u64::MAX;
+        assert!(r.accrue(&cfg, MAX_ACCRUAL_SLOTS).is_ok());
+        assert_eq!((r.borrow_index, r.protocol_reserves), (u128::MAX, u64::MAX));
     }
 
     #[test]

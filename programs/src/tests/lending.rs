@@ -7,7 +7,7 @@ use super::harness::TestChain;
 use crate::all_programs;
 use crate::error::{LendingError, TokenError};
 use crate::lending::{self, LendingEvent, Obligation, Position, Reserve, ReserveConfig, ReservePdas};
-use crate::math::lending::current_debt;
+use crate::math::lending::{MAX_ACCRUAL_SLOTS, current_debt};
 use crate::oracle::{self, PriceFeed};
 use crate::state::AccountState;
 use crate::token::{self, TokenAccount};
@@ -695,6 +695,27 @@ fn worst_case_transactions_fit() {
         let bytes = parex_runtime::Transaction::new_signed(&[ix], &[signer], u64::MAX).to_bytes();
         assert!(bytes.len() <= parex_runtime::MAX_TRANSACTION_SIZE, "{} bytes", bytes.len());
     }
+}
+
+/// Issue 11, item 6: a reserve left alone for a huge number of slots must still
+/// accrue and work, not overflow forever.
+#[test]
+fn a_huge_slot_gap_leaves_the_reserve_usable() {
+    let mut f = fixture(BORROW);
+    let before = f.reserve(&f.usd.reserve);
+    f.t.warp_to(u64::MAX / 2);
+    // The gap is charged one year of interest (MAX_ACCRUAL_SLOTS), no more.
+    let year = before.accrued(before.last_slot + MAX_ACCRUAL_SLOTS).unwrap();
+    let debt = current_debt(BORROW, year.borrow_index, WAD).unwrap();
+    assert_eq!(debt, 1_400_000_000 + 150_499_999);
+    let (b, bob) = (f.bob.pubkey(), f.bob.clone());
+    let r = f.t.ok(&[lending::repay(&f.usd.reserve, &f.obligation, &f.bob_usd, &b, u64::MAX)], &[&bob]);
+    let [LendingEvent::Repaid { amount, debt: 0, .. }] = events(&r)[..] else { panic!("{r:?}") };
+    assert_eq!(amount, debt);
+    assert_eq!(f.reserve(&f.usd.reserve).total_borrows, year.total_borrows - debt);
+    let (a, admin) = (f.admin.pubkey(), f.admin.clone());
+    f.t.ok(&[lending::deposit(&f.usd.reserve, &f.admin_usd, &f.admin_shares, &a, 1_000_000)], &[&admin]);
+    f.assert_books();
 }
 
 mod property {
