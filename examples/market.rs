@@ -159,7 +159,8 @@ impl Sim {
             self.push("create reserve", &op_kp, &ixs, &[&reserve]);
         }
         let reserve = self.m.usd_reserve.pubkey();
-        let ix = lending::deposit(&reserve, &self.m.usd_of(&op), &self.m.shares_of(&op), &op, 50_000 * UNIT);
+        let ix =
+            lending::deposit(&reserve, &self.m.usd_of(&op), &self.m.shares_of(&op), &op, 50_000 * UNIT, 0);
         self.push_op("lend", &[ix]);
     }
 
@@ -183,6 +184,7 @@ impl Sim {
             &self.m.usd_of(&op),
             &op,
             1_000_000 * UNIT,
+            0,
         );
         self.push_op("add capital", &[capital]);
     }
@@ -521,14 +523,15 @@ impl Sim {
         let owner = self.m.user(u);
         let reserve = self.m.usd_reserve.pubkey();
         let ix =
-            lending::deposit(&reserve, &self.m.usd_of(&owner), &self.m.shares_of(&owner), &owner, amount);
+            lending::deposit(&reserve, &self.m.usd_of(&owner), &self.m.shares_of(&owner), &owner, amount, 0);
         self.push_user("lend", u, &[ix]);
     }
 
     fn redeem(&mut self, u: usize, shares: u64) {
         let owner = self.m.user(u);
         let reserve = self.m.usd_reserve.pubkey();
-        let ix = lending::redeem(&reserve, &self.m.usd_of(&owner), &self.m.shares_of(&owner), &owner, shares);
+        let ix =
+            lending::redeem(&reserve, &self.m.usd_of(&owner), &self.m.shares_of(&owner), &owner, shares, 0);
         self.push_user("redeem", u, &[ix]);
     }
 
@@ -604,6 +607,7 @@ impl Sim {
             &self.m.usd_of(&owner),
             &owner,
             amount,
+            0,
         );
         self.push_user("add capital", u, &[ix]);
     }
@@ -612,7 +616,7 @@ impl Sim {
     fn withdraw_capital(&mut self, shares: u64) {
         let op = self.m.op();
         let (cover, vault) = (self.m.cover(), self.m.cover_vault.pubkey());
-        let ix = insurance::withdraw_capital(&cover, &vault, &self.m.usd_of(&op), &op, shares);
+        let ix = insurance::withdraw_capital(&cover, &vault, &self.m.usd_of(&op), &op, shares, 0);
         self.push_op("withdraw capital", &[ix]);
     }
 

@@ -230,7 +230,8 @@ program_error! {
         WrongOwner = 11 => "signer is not the obligation owner",
         /// An amount (or share count) of zero.
         ZeroAmount = 12 => "amount must not be zero",
-        /// A deposit that would mint no shares, or a redemption that would pay nothing.
+        /// A deposit that would mint no shares (a first deposit of at most
+        /// `DEAD_SHARES` included), or a redemption that would pay nothing.
         ZeroShares = 13 => "amount is too small to mint or redeem anything",
         /// A borrow or redemption above the reserve's cash.
         InsufficientLiquidity = 14 => "not enough cash in the reserve",
@@ -262,6 +263,10 @@ program_error! {
         ZeroPrice = 27 => "price is zero",
         /// Arithmetic overflow or division by zero.
         MathOverflow = 28 => "arithmetic overflow",
+        /// A deposit that would mint fewer shares than its `min_shares`.
+        SharesBelowMinimum = 29 => "deposit mints fewer shares than the minimum",
+        /// A redemption that would pay less than its `min_amount`.
+        AmountBelowMinimum = 30 => "redemption pays less than the minimum",
     }
 }
 
@@ -292,7 +297,8 @@ program_error! {
         StalePrice = 11 => "oracle price is stale",
         /// An amount, share count or sum insured of zero.
         ZeroAmount = 12 => "amount must not be zero",
-        /// A deposit that mints no shares or a withdrawal that pays no assets.
+        /// A deposit that mints no shares (a first deposit of at most `DEAD_SHARES`
+        /// included) or a withdrawal that pays no assets.
         RoundsToZero = 13 => "amount rounds to zero",
         /// Withdrawing more shares than the position holds.
         InsufficientShares = 14 => "position holds fewer shares",
@@ -332,6 +338,10 @@ program_error! {
         MathOverflow = 31 => "arithmetic overflow",
         /// The oracle's price is zero (never a valid price; the oracle refuses to set it).
         ZeroPrice = 32 => "oracle price is zero",
+        /// A deposit that would mint fewer shares than its `min_shares`.
+        SharesBelowMinimum = 33 => "deposit mints fewer shares than the minimum",
+        /// A withdrawal that would pay less than its `min_amount`.
+        AmountBelowMinimum = 34 => "withdrawal pays less than the minimum",
     }
 }
 

@@ -11,8 +11,8 @@
 //! | instruction | accounts | fails on |
 //! |---|---|---|
 //! | `InitPool{params}` | pool W(new), vault W, oracle R, admin S | bad params, pool not the vault's PDA, vault not an empty token account owned by the pool, oracle not a feed, already initialised |
-//! | `DepositCapital{amount}` | pool W, vault W, user token W, position W, owner S | zero, zero shares, pool wiped out |
-//! | `WithdrawCapital{shares}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, withdrawal below locked |
+//! | `DepositCapital{amount, min_shares}` | pool W, vault W, user token W, position W, owner S | zero, zero shares, fewer than `min_shares`, pool wiped out |
+//! | `WithdrawCapital{shares, min_amount}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, less than `min_amount`, withdrawal below locked |
 //! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal |
 //! | `UpdateTrigger` | pool W, oracle R | stale or zero price, not the pool's oracle |
 //! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, not Active, wrong holder |
@@ -60,6 +60,10 @@
 //!   policy and releases its `locked` amount, without a transfer.
 //! - `total_assets` is accounting state: tokens sent straight to the vault are
 //!   not counted (see [`crate::math::insurance`] on donations).
+//! - The first deposit locks [`DEAD_SHARES`](crate::math::DEAD_SHARES) in
+//!   `total_shares` that no position holds, against the first-depositor inflation
+//!   attack (see [`crate::math::insurance`]), and deposits and withdrawals take a
+//!   minimum out (`min_shares`, `min_amount`; 0 accepts any).
 //!
 //! Times are the block's `unix_timestamp`; the oracle's staleness bound
 //! ([`PoolParams::max_staleness_slots`]) is in slots, like the oracle's stamps.
@@ -74,10 +78,10 @@ use parex_runtime::{
 };
 
 use crate::error::{InsuranceError, OracleError};
-use crate::math::MathError;
 use crate::math::insurance::{
     claim_payout, deposit_shares, next_trigger, premium, withdraw_amount, within_capacity,
 };
+use crate::math::{MathError, dead_shares};
 use crate::oracle::{self, PriceFeed};
 use crate::state::{
     AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_writable,
@@ -150,7 +154,8 @@ impl PoolParams {
 /// A capital pool selling depeg cover on one asset.
 ///
 /// Invariants: `locked ≤ total_assets`; `total_shares` is the sum of its
-/// positions' shares; absent donations, the vault holds exactly `total_assets`.
+/// positions' shares plus [`DEAD_SHARES`](crate::math::DEAD_SHARES) once the first
+/// deposit is made; absent donations, the vault holds exactly `total_assets`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Pool {
     /// The insured asset (the vault's mint); capital, premiums and payouts are in it.
@@ -163,7 +168,8 @@ pub struct Pool {
     pub params: PoolParams,
     /// Assets the shares are worth: deposits and premiums in, withdrawals and payouts out.
     pub total_assets: u64,
-    /// Shares outstanding over all positions.
+    /// Shares outstanding: those of all positions plus the
+    /// [`DEAD_SHARES`](crate::math::DEAD_SHARES) the first deposit locked.
     pub total_shares: u64,
     /// Sum insured of the active policies: capital that may not be withdrawn.
     pub locked: u64,
@@ -311,11 +317,15 @@ pub enum InsuranceInstruction {
     DepositCapital {
         /// Asset units to deposit.
         amount: u64,
+        /// The fewest shares the depositor accepts (0: any); the deposit fails below.
+        min_shares: u64,
     },
     /// Redeems shares for capital. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
     WithdrawCapital {
         /// Shares to redeem.
         shares: u64,
+        /// The fewest asset units the provider accepts (0: any); the withdrawal fails below.
+        min_amount: u64,
     },
     /// Buys cover. Accounts: `[pool W, policy W(new), buyer token W, vault W, buyer S]`.
     BuyPolicy {
@@ -454,8 +464,12 @@ impl Program for InsuranceProgram {
             .map_err(|_| InstructionError::InvalidInstructionData)?;
         match ix {
             InsuranceInstruction::InitPool { params } => init_pool_ix(ctx, params),
-            InsuranceInstruction::DepositCapital { amount } => deposit_ix(ctx, amount),
-            InsuranceInstruction::WithdrawCapital { shares } => withdraw_ix(ctx, shares),
+            InsuranceInstruction::DepositCapital { amount, min_shares } => {
+                deposit_ix(ctx, amount, min_shares)
+            }
+            InsuranceInstruction::WithdrawCapital { shares, min_amount } => {
+                withdraw_ix(ctx, shares, min_amount)
+            }
             InsuranceInstruction::BuyPolicy { sum_insured, duration, max_premium } => {
                 buy_policy_ix(ctx, sum_insured, duration, max_premium)
             }
@@ -606,7 +620,7 @@ fn load_position(
 }
 
 /// `[pool W, vault W, user token W, position W, owner S]`
-fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
     require_writable_all(ctx, &[0, 1, 2, 3])?;
     let owner = ctx.signer(4)?;
@@ -624,8 +638,11 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
     if shares == 0 {
         return Err(InsuranceError::RoundsToZero.into());
     }
+    if shares < min_shares {
+        return Err(InsuranceError::SharesBelowMinimum.into());
+    }
     pool.total_assets = add(pool.total_assets, amount)?;
-    pool.total_shares = add(pool.total_shares, shares)?;
+    pool.total_shares = add(pool.total_shares, shares + dead_shares(pool.total_shares))?;
     position.shares = add(position.shares, shares)?;
 
     let position_key = ctx.key(3)?;
@@ -641,7 +658,11 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
 }
 
 /// `[pool W, vault W, user token W, position W, owner S]`
-fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), InstructionError> {
+fn withdraw_ix(
+    ctx: &mut InvokeContext<'_, '_>,
+    shares: u64,
+    min_amount: u64,
+) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
     require_writable_all(ctx, &[0, 1, 2, 3])?;
     let owner = ctx.signer(4)?;
@@ -660,6 +681,9 @@ fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), Instr
         withdraw_amount(shares, pool.total_assets, pool.total_shares).map_err(InsuranceError::from)?;
     if amount == 0 {
         return Err(InsuranceError::RoundsToZero.into());
+    }
+    if amount < min_amount {
+        return Err(InsuranceError::AmountBelowMinimum.into());
     }
     let remaining = sub(pool.total_assets, amount)?;
     if remaining < pool.locked {
@@ -891,33 +915,37 @@ fn capital_accounts(pool: &Pubkey, vault: &Pubkey, user_token: &Pubkey, owner: &
 
 /// `DepositCapital`: `owner` (signs) deposits `amount` from `user_token` into `pool`,
 /// crediting shares to its position at [`position_address`]`(pool, owner)`, which the
-/// first deposit opens. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
+/// first deposit opens; fails if that is fewer than `min_shares` (0 accepts any).
+/// Accounts: `[pool W, vault W, user token W, position W, owner S]`.
 pub fn deposit_capital(
     pool: &Pubkey,
     vault: &Pubkey,
     user_token: &Pubkey,
     owner: &Pubkey,
     amount: u64,
+    min_shares: u64,
 ) -> Instruction {
     Instruction::new_borsh(
         id(),
-        &InsuranceInstruction::DepositCapital { amount },
+        &InsuranceInstruction::DepositCapital { amount, min_shares },
         capital_accounts(pool, vault, user_token, owner),
     )
 }
 
 /// `WithdrawCapital`: `owner` (signs) redeems `shares` of its position for assets paid
-/// into `user_token`. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
+/// into `user_token`; fails if they are fewer than `min_amount` (0 accepts any).
+/// Accounts: `[pool W, vault W, user token W, position W, owner S]`.
 pub fn withdraw_capital(
     pool: &Pubkey,
     vault: &Pubkey,
     user_token: &Pubkey,
     owner: &Pubkey,
     shares: u64,
+    min_amount: u64,
 ) -> Instruction {
     Instruction::new_borsh(
         id(),
-        &InsuranceInstruction::WithdrawCapital { shares },
+        &InsuranceInstruction::WithdrawCapital { shares, min_amount },
         capital_accounts(pool, vault, user_token, owner),
     )
 }

@@ -25,8 +25,19 @@
 //!
 //! **Lender shares** are tokens of the reserve's share mint, minted to the
 //! depositor's share token account. That makes them transferable, makes
-//! `share_mint.supply == total_shares` checkable, and needs no per-lender state
-//! in the lending program.
+//! `share_mint.supply + DEAD_SHARES == total_shares` checkable (once the first
+//! deposit is made), and needs no per-lender state in the lending program.
+//!
+//! **First-depositor inflation.** Mints and redemptions floor, so a lone first
+//! lender could loop "deposit the most that still mints one share, redeem one
+//! share" and collect each round's rounding, growing a share's price until a
+//! victim's deposit minted one share for nearly two shares' worth (issue 11: a
+//! quarter of the deposit lost, all inside the victim's block). The first deposit
+//! therefore locks [`DEAD_SHARES`](crate::math::DEAD_SHARES) shares that nobody
+//! holds: they take their part of every rounding gain and donation, so the loop
+//! no longer pays and a victim loses at most rounding dust. `Deposit` takes a
+//! `min_shares` and `Redeem` a `min_amount` for what is left (the price a client
+//! quoted moving before its transaction lands).
 //!
 //! **Collateral** is the asset itself, in token units, held in the reserve's
 //! collateral vault (not lent out, not in `cash`, earning nothing). Depositing or
@@ -44,8 +55,8 @@
 //! |---|---|---|
 //! | `InitReserve{config}` | reserve W(new), vault W, collateral vault W, share mint W, asset mint R, oracle R, admin S | bad config, already initialised, PDA mismatch, mint or oracle not one |
 //! | `InitObligation{market}` | obligation W(new), owner S | already initialised |
-//! | `Deposit{amount}` | reserve W, vault W, share mint W, user token W, user shares W, authority R, owner S | zero, no shares minted |
-//! | `Redeem{shares}` | same | zero, nothing paid, above `cash`, above the shares |
+//! | `Deposit{amount, min_shares}` | reserve W, vault W, share mint W, user token W, user shares W, authority R, owner S | zero, no shares minted, fewer than `min_shares` |
+//! | `Redeem{shares, min_amount}` | same | zero, nothing paid, less than `min_amount`, above `cash`, above the shares |
 //! | `DepositCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, owner S | zero, wrong owner, other market, five collateral assets |
 //! | `WithdrawCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, authority R, owner S, position | zero, above the collateral, wrong owner, leaves HF < 1, stale or zero price (with debt) |
 //! | `Borrow{amount}` | reserve W, obligation W, oracle R, vault W, user token W, authority R, owner S, position | zero, above `cash`, above the LTV limit, wrong owner, other market, five borrowed assets, stale or zero price |
@@ -108,6 +119,7 @@ use parex_runtime::{
 };
 
 use crate::error::{LendingError, OracleError};
+use crate::math::dead_shares;
 use crate::math::lending::{
     self as lmath, ConfigError, InterestModel, ReserveState, current_debt, is_liquidatable, max_repay,
     seize_amount, value, weighted_value, within_borrow_limit,
@@ -166,8 +178,8 @@ impl Program for LendingProgram {
         match ix {
             LendingInstruction::InitReserve { config } => init_reserve_ix(ctx, config),
             LendingInstruction::InitObligation { market } => init_obligation_ix(ctx, market),
-            LendingInstruction::Deposit { amount } => deposit_ix(ctx, amount),
-            LendingInstruction::Redeem { shares } => redeem_ix(ctx, shares),
+            LendingInstruction::Deposit { amount, min_shares } => deposit_ix(ctx, amount, min_shares),
+            LendingInstruction::Redeem { shares, min_amount } => redeem_ix(ctx, shares, min_amount),
             LendingInstruction::DepositCollateral { amount } => deposit_collateral_ix(ctx, amount),
             LendingInstruction::WithdrawCollateral { amount } => withdraw_collateral_ix(ctx, amount),
             LendingInstruction::Borrow { amount } => borrow_ix(ctx, amount),
@@ -262,7 +274,9 @@ pub struct Reserve {
     pub oracle: Pubkey,
     /// Risk and rate parameters.
     pub config: ReserveConfig,
-    /// Lender shares outstanding (the share mint's supply).
+    /// Lender shares outstanding: the share mint's supply plus the
+    /// [`DEAD_SHARES`](crate::math::DEAD_SHARES) the first deposit locked (0
+    /// before the first deposit).
     pub total_shares: u64,
     /// Tokens in the vault.
     pub cash: u64,
@@ -499,11 +513,15 @@ pub enum LendingInstruction {
     Deposit {
         /// Token units.
         amount: u64,
+        /// The fewest shares the depositor accepts (0: any); the deposit fails below.
+        min_shares: u64,
     },
     /// Burns `shares` for their value in tokens.
     Redeem {
         /// Share units.
         shares: u64,
+        /// The fewest tokens the redeemer accepts (0: any); the redemption fails below.
+        min_amount: u64,
     },
     /// Moves `amount` tokens into the obligation's collateral.
     DepositCollateral {
@@ -757,7 +775,7 @@ fn lender_accounts(ctx: &mut InvokeContext<'_, '_>) -> Result<(Pubkey, Reserve, 
     Ok((key, reserve, owner))
 }
 
-fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> Result<(), InstructionError> {
     let (key, mut reserve, owner) = lender_accounts(ctx)?;
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
@@ -766,8 +784,12 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
     if shares == 0 {
         return Err(LendingError::ZeroShares.into());
     }
+    if shares < min_shares {
+        return Err(LendingError::SharesBelowMinimum.into());
+    }
+    let minted = shares + dead_shares(reserve.total_shares);
     reserve.cash = reserve.cash.checked_add(amount).ok_or(LendingError::MathOverflow)?;
-    reserve.total_shares = reserve.total_shares.checked_add(shares).ok_or(LendingError::MathOverflow)?;
+    reserve.total_shares = reserve.total_shares.checked_add(minted).ok_or(LendingError::MathOverflow)?;
 
     let (user_token, user_shares, authority) = (ctx.key(3)?, ctx.key(4)?, ctx.key(5)?);
     ctx.invoke(&token::transfer(&user_token, &reserve.vault, &owner, amount))?;
@@ -777,7 +799,7 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
     ctx.emit(&LendingEvent::Deposited { reserve: key, owner, amount, shares })
 }
 
-fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), InstructionError> {
+fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64, min_amount: u64) -> Result<(), InstructionError> {
     let (key, mut reserve, owner) = lender_accounts(ctx)?;
     if shares == 0 {
         return Err(LendingError::ZeroAmount.into());
@@ -788,6 +810,9 @@ fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), Instruc
     let amount = reserve.state().redeem_amount(shares).map_err(LendingError::from)?;
     if amount == 0 {
         return Err(LendingError::ZeroShares.into());
+    }
+    if amount < min_amount {
+        return Err(LendingError::AmountBelowMinimum.into());
     }
     if amount > reserve.cash {
         return Err(LendingError::InsufficientLiquidity.into());
@@ -1262,8 +1287,10 @@ fn lender_ix(
 }
 
 /// `Deposit`: `owner` (signs) lends `amount` tokens from `user_token` and receives
-/// shares in `user_shares` (a token account of the reserve's share mint).
-/// Accounts: `[reserve W, vault W, share mint W, user token W, user shares W,
+/// shares in `user_shares` (a token account of the reserve's share mint), at
+/// least `min_shares` of them or the deposit fails (quote them with
+/// [`Reserve::accrued`] and `state().deposit_shares`, less a tolerance; 0 accepts
+/// any). Accounts: `[reserve W, vault W, share mint W, user token W, user shares W,
 /// authority R, owner S]`.
 pub fn deposit(
     reserve: &Pubkey,
@@ -1271,20 +1298,23 @@ pub fn deposit(
     user_shares: &Pubkey,
     owner: &Pubkey,
     amount: u64,
+    min_shares: u64,
 ) -> Instruction {
-    lender_ix(&LendingInstruction::Deposit { amount }, reserve, user_token, user_shares, owner)
+    lender_ix(&LendingInstruction::Deposit { amount, min_shares }, reserve, user_token, user_shares, owner)
 }
 
 /// `Redeem`: `owner` (signs) burns `shares` from `user_shares` and receives their
-/// value in `user_token`. Accounts: as [`deposit`].
+/// value in `user_token`, at least `min_amount` or the redemption fails (0 accepts
+/// any). Accounts: as [`deposit`].
 pub fn redeem(
     reserve: &Pubkey,
     user_token: &Pubkey,
     user_shares: &Pubkey,
     owner: &Pubkey,
     shares: u64,
+    min_amount: u64,
 ) -> Instruction {
-    lender_ix(&LendingInstruction::Redeem { shares }, reserve, user_token, user_shares, owner)
+    lender_ix(&LendingInstruction::Redeem { shares, min_amount }, reserve, user_token, user_shares, owner)
 }
 
 /// `DepositCollateral`: the obligation's `owner` (signs) moves `amount` tokens from

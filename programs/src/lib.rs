@@ -65,6 +65,24 @@
 //!   everything before their first write, so no caller ever sees a half-applied
 //!   instruction.
 //!
+//! ## Defences against known attacks
+//! Each one is kept as a test that failed before the defence existed.
+//! - **First-depositor share inflation** (lending, insurance). Share mints and
+//!   redemptions floor, so a lone first depositor could loop "deposit the most
+//!   that still mints one share, redeem one share", keep every round's rounding,
+//!   and grow a share's price ×1.5 a round until a victim's deposit minted one
+//!   share for nearly two shares' worth. The first deposit now locks
+//!   [`math::DEAD_SHARES`] (1000) shares nobody holds, as the AMM's minimum
+//!   liquidity does: they take their part of every rounding gain and donation, so
+//!   the loop costs the attacker and a victim loses at most rounding dust.
+//!   Dead shares rather than OpenZeppelin's virtual shares and assets: virtual
+//!   assets back nothing, so once losses (claims, bad debt) push the share price
+//!   below par the last holders would be owed more than the pool holds, and a
+//!   decimals offset multiplies share amounts past `u64` for large deposits.
+//!   `Deposit` / `DepositCapital` also take `min_shares` and `Redeem` /
+//!   `WithdrawCapital` `min_amount`, against any price move between a client's
+//!   quote and its transaction.
+//!
 //! ## Cost
 //! On top of the runtime's 100 units per instruction and 250 per cross-program
 //! call, each program charges its `INSTRUCTION_COST` to decode and 25 units per
@@ -98,7 +116,7 @@
 //!   may only pass accounts its caller holds); `InitPool` also lists both mints
 //!   (R) and the locked-liquidity account `lp_lock` (W), which holds the 1000
 //!   minimum-liquidity LP from the start.
-//! - **lending**: `Deposit`/`Redeem` add the share mint (W) and the reserve
+//! - **lending**: `Deposit`/`Redeem` take a minimum out (see above) and add the share mint (W) and the reserve
 //!   authority (R); `InitReserve` also opens a collateral vault and the share
 //!   mint and reads the asset mint; `WithdrawCollateral`, `Borrow` and
 //!   `Liquidate` take a position tail of *every* reserve of the obligation with

@@ -41,9 +41,11 @@
 //!
 //! A live reserve accrues every few slots and never reaches any of these caps.
 //!
-//! **Lender shares**: the first deposit mints 1:1, later ones
-//! `amount*total_shares/underlying`; redeeming pays
-//! `shares*underlying/total_shares`.
+//! **Lender shares**: the first deposit mints `amount - DEAD_SHARES` to the
+//! depositor and locks [`DEAD_SHARES`] (see there: the defence against the
+//! first-depositor inflation attack), so `total_shares` grows by `amount`;
+//! later ones mint `amount*total_shares/underlying`; redeeming pays
+//! `shares*underlying/total_shares`. Both floor.
 //!
 //! **Obligations**: current debt `principal * borrow_index / index_snapshot`.
 //! Per entry, `value = amount*price/WAD` and a weighted value
@@ -54,7 +56,7 @@
 //!
 //! All divisions floor, as the spec writes them.
 
-use super::{BPS, MathError, SLOTS_PER_YEAR, WAD, mul_div_floor, to_u64};
+use super::{BPS, DEAD_SHARES, MathError, SLOTS_PER_YEAR, WAD, mul_div_floor, to_u64};
 
 /// The most slots one accrual charges interest for: one year
 /// ([`SLOTS_PER_YEAR`]). See the module docs (*Bounds*).
@@ -285,21 +287,24 @@ impl ReserveState {
             }
             // The capped interest is above 0, so total_borrows is too.
             _ => {
-                let growth = mul_div_floor(self.borrow_index, u128::from(headroom), u128::from(self.total_borrows));
+                let growth =
+                    mul_div_floor(self.borrow_index, u128::from(headroom), u128::from(self.total_borrows));
                 (headroom, growth.unwrap_or(u128::MAX))
             }
         }
     }
 
-    /// Shares minted for depositing `amount`: `amount` itself for the first
-    /// deposit (no shares yet), else `amount*total_shares/underlying`.
+    /// Shares minted to the depositor of `amount`: `amount - DEAD_SHARES` for
+    /// the first deposit (no shares yet; 0 if `amount <= DEAD_SHARES`), which
+    /// also adds [`dead_shares`](super::dead_shares) to `total_shares`, else
+    /// `amount*total_shares/underlying`.
     ///
     /// # Errors
     /// [`MathError::DivideByZero`] if shares exist but the underlying is 0;
     /// [`MathError::Overflow`] if the result exceeds `u64`.
     pub fn deposit_shares(&self, amount: u64) -> Result<u64, MathError> {
         if self.total_shares == 0 {
-            return Ok(amount);
+            return Ok(amount.saturating_sub(DEAD_SHARES));
         }
         to_u64(mul_div_floor(u128::from(amount), u128::from(self.total_shares), self.underlying()?)?)
     }
@@ -432,8 +437,9 @@ mod tests {
     fn usd_reserve() -> ReserveState {
         let mut r = ReserveState::new(0);
         let shares = r.deposit_shares(2_000_000_000).unwrap();
-        assert_eq!(shares, 2_000_000_000, "first deposit is 1:1");
-        r.total_shares = shares;
+        assert_eq!(shares, 2_000_000_000 - DEAD_SHARES, "first deposit locks the dead shares");
+        r.total_shares = shares + super::super::dead_shares(0);
+        assert_eq!(r.total_shares, 2_000_000_000);
         r.cash = 2_000_000_000 - 1_400_000_000;
         r.total_borrows = 1_400_000_000;
         r
@@ -520,7 +526,8 @@ mod tests {
         let reserves = r.protocol_reserves;
         assert_eq!(reserves, 1);
         // A full index and full reserves stay full.
-        let mut r = ReserveState { borrow_index: u128::MAX - 1, protocol_reserves: u64::MAX - 1, ..usd_reserve() };
+        let mut r =
+            ReserveState { borrow_index: u128::MAX - 1, protocol_reserves: u64::MAX - 1, ..usd_reserve() };
         r.cash = u64::MAX;
         assert!(r.accrue(&cfg, MAX_ACCRUAL_SLOTS).is_ok());
         assert_eq!((r.borrow_index, r.protocol_reserves), (u128::MAX, u64::MAX));
@@ -682,7 +689,8 @@ mod tests {
         fn deposit_then_redeem_never_profits(r in reserve(), amount in 0u64..1 << 40) {
             prop_assume!(r.underlying().unwrap() > 0 || r.total_shares == 0);
             let shares = r.deposit_shares(amount).unwrap();
-            let after = ReserveState { total_shares: r.total_shares + shares, cash: r.cash + amount, ..r };
+            let total_shares = r.total_shares + shares + super::super::dead_shares(r.total_shares);
+            let after = ReserveState { total_shares, cash: r.cash + amount, ..r };
             if after.total_shares > 0 {
                 prop_assert!(after.redeem_amount(shares).unwrap() <= amount);
             }

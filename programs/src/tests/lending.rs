@@ -7,6 +7,7 @@ use super::harness::TestChain;
 use crate::all_programs;
 use crate::error::{LendingError, TokenError};
 use crate::lending::{self, LendingEvent, Obligation, Position, Reserve, ReserveConfig, ReservePdas};
+use crate::math::DEAD_SHARES;
 use crate::math::lending::{MAX_ACCRUAL_SLOTS, current_debt};
 use crate::oracle::{self, PriceFeed};
 use crate::state::AccountState;
@@ -139,7 +140,7 @@ fn fixture(borrowed: u64) -> Fixture {
     let mut ixs = vec![
         lending::init_reserve(&usd_reserve, &usd_mint, &usd_oracle, &a, usd_config()),
         token::init_account(&admin_shares, &share_mint, &a),
-        lending::deposit(&usd_reserve, &admin_usd, &admin_shares, &a, DEPOSIT),
+        lending::deposit(&usd_reserve, &admin_usd, &admin_shares, &a, DEPOSIT, 0),
     ];
     let mut signers = vec![&admin];
     if borrowed > 0 {
@@ -189,6 +190,16 @@ fn debt_next(t: &TestChain, obligation: &Pubkey, reserve: &Pubkey) -> u64 {
     obligation_of(t, obligation).debt(reserve, r.borrow_index).unwrap().unwrap_or(0)
 }
 
+/// `share_mint.supply + DEAD_SHARES == total_shares` once the first deposit is made.
+fn assert_share_supply(t: &TestChain, r: &Reserve) {
+    let supply = t.mint(&r.share_mint).supply;
+    assert_eq!(
+        supply + DEAD_SHARES.min(r.total_shares),
+        r.total_shares,
+        "supply + dead shares == total shares"
+    );
+}
+
 fn events(r: &Receipt) -> Vec<LendingEvent> {
     r.events.iter().filter_map(LendingEvent::decode).collect()
 }
@@ -235,12 +246,13 @@ impl Fixture {
         )
     }
 
-    /// Vault balances equal the reserves' books; share supplies equal total shares.
+    /// Vault balances equal the reserves' books; share supplies plus the dead
+    /// shares equal total shares.
     fn assert_books(&self) {
         for asset in [self.usd, self.col] {
             let r = self.reserve(&asset.reserve);
             assert_eq!(self.t.amount(&r.vault), r.cash, "vault == cash");
-            assert_eq!(self.t.mint(&r.share_mint).supply, r.total_shares, "share supply == total shares");
+            assert_share_supply(&self.t, &r);
         }
         self.t.assert_supply_invariant();
     }
@@ -256,7 +268,11 @@ fn spec_vector_end_to_end() {
     );
     assert_eq!(r.state().utilization(), Ok(70 * PCT));
     assert_eq!(r.config.to_math().interest.borrow_rate(70 * PCT), Ok(107_500_000_000_000_000));
-    assert_eq!((f.t.amount(&f.admin_shares), f.t.amount(&f.bob_usd)), (DEPOSIT, 1_000_000_000 + BORROW));
+    // The first deposit locks the dead shares: the admin holds the rest.
+    assert_eq!(
+        (f.t.amount(&f.admin_shares), f.t.amount(&f.bob_usd)),
+        (DEPOSIT - DEAD_SHARES, 1_000_000_000 + BORROW)
+    );
     let ob = obligation_of(&f.t, &f.obligation);
     assert_eq!(
         ob.borrows,
@@ -268,8 +284,9 @@ fn spec_vector_end_to_end() {
     // 1_000_000 slots later a deposit accrues exactly the vector's interest.
     f.t.warp_to(f.opened + 1_000_000 - 1);
     let (a, admin) = (f.admin.pubkey(), &f.admin);
-    let r =
-        f.t.ok(&[lending::deposit(&f.usd.reserve, &f.admin_usd, &f.admin_shares, &a, 1_000_000)], &[admin]);
+    let r = f
+        .t
+        .ok(&[lending::deposit(&f.usd.reserve, &f.admin_usd, &f.admin_shares, &a, 1_000_000, 0)], &[admin]);
     let reserve = f.reserve(&f.usd.reserve);
     assert_eq!(reserve.last_slot, f.opened + 1_000_000);
     assert_eq!(reserve.total_borrows, 1_402_386_161);
@@ -378,8 +395,8 @@ fn deposit_and_redeem() {
     let mut f = fixture(BORROW);
     let (a, admin) = (f.admin.pubkey(), &f.admin);
     let (usd, shares) = (f.admin_usd, f.admin_shares);
-    let deposit = |amount| lending::deposit(&f.usd.reserve, &usd, &shares, &a, amount);
-    let redeem = |shares_| lending::redeem(&f.usd.reserve, &usd, &shares, &a, shares_);
+    let deposit = |amount| lending::deposit(&f.usd.reserve, &usd, &shares, &a, amount, 0);
+    let redeem = |shares_| lending::redeem(&f.usd.reserve, &usd, &shares, &a, shares_, 0);
 
     f.t.fails(&[deposit(0)], &[admin], LendingError::ZeroAmount);
     f.t.fails(&[redeem(0)], &[admin], LendingError::ZeroAmount);
@@ -396,10 +413,10 @@ fn deposit_and_redeem() {
     wrong_mint.accounts[2].pubkey = ReservePdas::of(&f.col.reserve).share_mint;
     f.t.fails(&[wrong_mint], &[admin], LendingError::AccountMismatch);
     // Shares into a USD account: the token program refuses to mint them there.
-    let into_usd = lending::deposit(&f.usd.reserve, &usd, &usd, &a, 1_000);
+    let into_usd = lending::deposit(&f.usd.reserve, &usd, &usd, &a, 1_000, 0);
     f.t.fails(&[into_usd], &[admin], TokenError::MintMismatch);
     // Someone else's tokens.
-    let bobs = lending::deposit(&f.usd.reserve, &f.bob_usd, &shares, &a, 1_000);
+    let bobs = lending::deposit(&f.usd.reserve, &f.bob_usd, &shares, &a, 1_000, 0);
     f.t.fails(&[bobs], &[admin], TokenError::WrongOwner);
 
     // A round trip never profits: redeeming what a deposit minted pays at most the deposit.
@@ -697,6 +714,112 @@ fn worst_case_transactions_fit() {
     }
 }
 
+/// Lender-side instructions on any reserve, for the attack tests.
+fn lend(reserve: &Pubkey, token: &Pubkey, shares: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+    lending::deposit(reserve, token, shares, owner, amount, 0)
+}
+
+fn unlend(reserve: &Pubkey, token: &Pubkey, shares: &Pubkey, owner: &Pubkey, shares_: u64) -> Instruction {
+    lending::redeem(reserve, token, shares, owner, shares_, 0)
+}
+
+/// What `shares` of `reserve` redeem for in the next block.
+fn share_value(t: &TestChain, reserve: &Pubkey, shares: u64) -> u64 {
+    reserve_of(t, reserve).accrued(t.slot() + 1).unwrap().state().redeem_amount(shares).unwrap()
+}
+
+/// Issue 11, attack 1: the first lender of a fresh reserve loops "deposit the most
+/// that still mints one share, redeem one share" until one share is worth more than
+/// half of a victim's deposit, so that the deposit mints a single share. Interest
+/// paid by a borrower seeds the share price above 1 (no donation needed). The
+/// victim must lose no more than rounding dust.
+#[test]
+fn share_inflation_loop_costs_the_victim_only_dust() {
+    let mut f = fixture(0);
+    let (a, c, b) = (f.admin.pubkey(), f.carol.pubkey(), f.bob.pubkey());
+    let admin = f.admin.clone();
+    let reserve = create_reserve(&mut f.t, &admin, &f.usd.mint, &f.usd.oracle, usd_config());
+    let share_mint = ReservePdas::of(&reserve).share_mint;
+    let carol_shares = f.t.create_token_account(&admin, &share_mint, &c);
+    let admin_shares = f.t.create_token_account(&admin, &share_mint, &a);
+    let carol = f.carol.clone();
+
+    // Carol is the first lender; Bob borrows, pays a little interest and repays.
+    f.t.ok(&[lend(&reserve, &f.carol_usd, &carol_shares, &c, 1_000_000)], &[&carol]);
+    let p = f.position();
+    f.t.ok(&[lending::borrow(&p, &reserve, &f.usd.oracle, &f.bob_usd, &b, 500_000)], &[&f.bob]);
+    f.t.warp_to(f.t.slot() + 1_000_000);
+    f.t.ok(&[lending::repay(&reserve, &f.obligation, &f.bob_usd, &b, u64::MAX)], &[&f.bob]);
+    // Carol keeps a single share.
+    let held = f.t.amount(&carol_shares);
+    f.t.ok(&[unlend(&reserve, &f.carol_usd, &carol_shares, &c, held - 1)], &[&carol]);
+
+    // The loop, all of it before the victim's deposit.
+    const VICTIM: u64 = 1_000_000_000;
+    let wealth = |t: &TestChain| t.amount(&f.carol_usd) + share_value(t, &reserve, t.amount(&carol_shares));
+    let carol_before = wealth(&f.t);
+    for _ in 0..64 {
+        let r = reserve_of(&f.t, &reserve).accrued(f.t.slot() + 1).unwrap();
+        let (assets, supply) = (r.state().underlying().unwrap(), u128::from(r.total_shares));
+        if assets * 2 > u128::from(VICTIM) * supply {
+            break;
+        }
+        let most = ((2 * assets).div_ceil(supply) - 1) as u64;
+        let ixs = [
+            lend(&reserve, &f.carol_usd, &carol_shares, &c, most),
+            unlend(&reserve, &f.carol_usd, &carol_shares, &c, 1),
+        ];
+        let receipt = f.t.execute(&ixs, &[&carol]);
+        if !receipt.is_success() {
+            break;
+        }
+    }
+
+    let before = f.t.amount(&f.admin_usd);
+    f.t.ok(&[lend(&reserve, &f.admin_usd, &admin_shares, &a, VICTIM)], &[&admin]);
+    let worth = share_value(&f.t, &reserve, f.t.amount(&admin_shares));
+    let loss = VICTIM - worth;
+    assert_eq!(f.t.amount(&f.admin_usd), before - VICTIM);
+    // Rounding only: less than a share's worth (about 1) on the mint, a unit on the value.
+    assert!(loss <= 2, "the victim's {VICTIM} are worth {worth}: lost {loss}");
+    assert!(wealth(&f.t) < carol_before, "the loop costs the attacker");
+}
+
+/// Issue 11, attack 1, the rest of the defence: a deposit or a redemption whose
+/// price moved between the client's quote and its execution fails on its minimum.
+#[test]
+fn deposit_and_redeem_honour_their_minimums() {
+    let mut f = fixture(BORROW);
+    let (a, admin) = (f.admin.pubkey(), f.admin.clone());
+    let (usd, shares) = (f.admin_usd, f.admin_shares);
+    let quote = |t: &TestChain| reserve_of(t, &f.usd.reserve).accrued(t.slot() + 1).unwrap().state();
+    let deposit = |min| lending::deposit(&f.usd.reserve, &usd, &shares, &a, 1_000_000, min);
+    let redeem = |min| lending::redeem(&f.usd.reserve, &usd, &shares, &a, 1_000_000, min);
+
+    let minted = quote(&f.t).deposit_shares(1_000_000).unwrap();
+    f.t.fails(&[deposit(minted + 1)], &[&admin], LendingError::SharesBelowMinimum);
+    let paid = quote(&f.t).redeem_amount(1_000_000).unwrap();
+    f.t.fails(&[redeem(paid + 1)], &[&admin], LendingError::AmountBelowMinimum);
+    // The price moves (a year of interest) after the quote: the deposit is refused.
+    let minted = quote(&f.t).deposit_shares(1_000_000).unwrap();
+    f.t.warp_to(f.t.slot() + MAX_ACCRUAL_SLOTS);
+    f.t.fails(&[deposit(minted)], &[&admin], LendingError::SharesBelowMinimum);
+    // At the quoted price, exactly the minimum passes.
+    let minted = quote(&f.t).deposit_shares(1_000_000).unwrap();
+    let r = f.t.ok(&[deposit(minted)], &[&admin]);
+    assert_eq!(
+        events(&r),
+        [LendingEvent::Deposited { reserve: f.usd.reserve, owner: a, amount: 1_000_000, shares: minted }]
+    );
+    let paid = quote(&f.t).redeem_amount(1_000_000).unwrap();
+    let r = f.t.ok(&[redeem(paid)], &[&admin]);
+    assert_eq!(
+        events(&r),
+        [LendingEvent::Redeemed { reserve: f.usd.reserve, owner: a, shares: 1_000_000, amount: paid }]
+    );
+    f.assert_books();
+}
+
 /// Issue 11, item 6: a reserve left alone for a huge number of slots must still
 /// accrue and work, not overflow forever.
 #[test]
@@ -714,7 +837,7 @@ fn a_huge_slot_gap_leaves_the_reserve_usable() {
     assert_eq!(amount, debt);
     assert_eq!(f.reserve(&f.usd.reserve).total_borrows, year.total_borrows - debt);
     let (a, admin) = (f.admin.pubkey(), f.admin.clone());
-    f.t.ok(&[lending::deposit(&f.usd.reserve, &f.admin_usd, &f.admin_shares, &a, 1_000_000)], &[&admin]);
+    f.t.ok(&[lending::deposit(&f.usd.reserve, &f.admin_usd, &f.admin_shares, &a, 1_000_000, 0)], &[&admin]);
     f.assert_books();
 }
 
@@ -859,7 +982,10 @@ mod property {
         let (usd, col) = (&assets[0], &assets[1]);
         for (j, asset) in assets.iter().enumerate() {
             let (u, k) = (&users[0], users[0].key.pubkey());
-            t.ok(&[lending::deposit(&asset.reserve, &u.tokens[j], &u.shares[j], &k, INITIAL / 2)], &[&u.key]);
+            t.ok(
+                &[lending::deposit(&asset.reserve, &u.tokens[j], &u.shares[j], &k, INITIAL / 2, 0)],
+                &[&u.key],
+            );
         }
         for u in &users[1..] {
             let k = u.key.pubkey();
@@ -926,12 +1052,18 @@ mod property {
             Op::Deposit { u, a, pct } => {
                 let (us, r) = (user(u), &w.assets[a].reserve);
                 let amount = pct_of(t.amount(&us.tokens[a]), pct);
-                (lending::deposit(r, &us.tokens[a], &us.shares[a], &us.key.pubkey(), amount), us.key.clone())
+                (
+                    lending::deposit(r, &us.tokens[a], &us.shares[a], &us.key.pubkey(), amount, 0),
+                    us.key.clone(),
+                )
             }
             Op::Redeem { u, a, pct } => {
                 let (us, r) = (user(u), &w.assets[a].reserve);
                 let shares = pct_of(t.amount(&us.shares[a]), pct);
-                (lending::redeem(r, &us.tokens[a], &us.shares[a], &us.key.pubkey(), shares), us.key.clone())
+                (
+                    lending::redeem(r, &us.tokens[a], &us.shares[a], &us.key.pubkey(), shares, 0),
+                    us.key.clone(),
+                )
             }
             Op::AddCollateral { u, a, pct } => {
                 let (us, r) = (user(u), &w.assets[a].reserve);
@@ -1047,7 +1179,7 @@ mod property {
             prop_assert_eq!(t.amount(&r.vault), r.cash, "vault == cash");
             let collateral: u64 = obligations.iter().map(|ob| ob.collateral_amount(&asset.reserve)).sum();
             prop_assert_eq!(t.amount(&r.collateral_vault), collateral, "collateral vault == Σ collateral");
-            prop_assert_eq!(t.mint(&r.share_mint).supply, r.total_shares);
+            prop_assert_eq!(t.mint(&r.share_mint).supply + DEAD_SHARES.min(r.total_shares), r.total_shares);
             let underlying = r.state().underlying();
             prop_assert!(underlying.is_ok(), "protocol reserves within cash + borrows");
             let underlying = underlying.unwrap();
