@@ -585,6 +585,7 @@ impl Sim {
             &cover,
             &self.m.usd_of(&buyer),
             &vault,
+            &self.m.usd_feed.pubkey(),
             &buyer,
             sum,
             days * 86_400,

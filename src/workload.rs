@@ -807,6 +807,7 @@ impl Generator {
                     &cover.pool,
                     &user_token,
                     &cover.vault,
+                    &feed,
                     &user,
                     sum,
                     duration,

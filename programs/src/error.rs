@@ -314,7 +314,8 @@ program_error! {
         PremiumTooHigh = 19 => "premium above the buyer's maximum",
         /// `locked + sum_insured` would exceed `total_assets * capacity_bps / 10000`.
         CapacityExceeded = 20 => "pool capacity exceeded",
-        /// Policies are sold only while the trigger is `Normal`.
+        /// Policies are sold only while the trigger is `Normal` (and the feed at or
+        /// above the trigger price, see `PriceBelowTrigger`).
         TriggerNotNormal = 21 => "trigger is not normal",
         /// Claims are paid only once the pool is `Depegged`.
         NotDepegged = 22 => "pool is not depegged",
@@ -342,6 +343,9 @@ program_error! {
         SharesBelowMinimum = 33 => "deposit mints fewer shares than the minimum",
         /// A withdrawal that would pay less than its `min_amount`.
         AmountBelowMinimum = 34 => "withdrawal pays less than the minimum",
+        /// `BuyPolicy` while the oracle's price is below the depeg trigger (the
+        /// pool's trigger may not have caught up yet): the loss is already visible.
+        PriceBelowTrigger = 35 => "oracle price is below the depeg trigger",
     }
 }
 

@@ -13,7 +13,7 @@
 //! | `InitPool{params}` | pool W(new), vault W, oracle R, admin S | bad params, pool not the vault's PDA, vault not an empty token account owned by the pool, oracle not a feed, already initialised |
 //! | `DepositCapital{amount, min_shares}` | pool W, vault W, user token W, position W, owner S | zero, zero shares, fewer than `min_shares`, pool wiped out |
 //! | `WithdrawCapital{shares, min_amount}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, less than `min_amount`, withdrawal below locked |
-//! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal |
+//! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, oracle R, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal, price below the trigger, stale or zero price, not the pool's oracle |
 //! | `UpdateTrigger` | pool W, oracle R | stale or zero price, not the pool's oracle |
 //! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, not Active, wrong holder |
 //! | `Expire` | policy W, pool W | before end, not Active, the pool's alarm or depeg falls in the window |
@@ -47,6 +47,11 @@
 //! ## Choices the spec leaves open
 //! - Capacity is checked against `total_assets` *before* the new premium is
 //!   added: the pool does not underwrite a policy with that policy's own premium.
+//! - `BuyPolicy` reads the pool's feed, not only the trigger, and refuses while
+//!   the price is below [`TRIGGER_PRICE`](crate::math::insurance::TRIGGER_PRICE)
+//!   (or stale): the trigger only moves when someone sends `UpdateTrigger`, and a
+//!   buyer who saw the depeg first could buy cover and start the alarm in one
+//!   transaction, then claim a loss that was already certain.
 //! - A policy whose premium floors to 0 is refused ([`InsuranceError::ZeroPremium`]):
 //!   cover is never free. A deposit minting 0 shares and a withdrawal paying 0
 //!   assets are refused ([`InsuranceError::RoundsToZero`]).
@@ -79,7 +84,7 @@ use parex_runtime::{
 
 use crate::error::{InsuranceError, OracleError};
 use crate::math::insurance::{
-    claim_payout, deposit_shares, next_trigger, premium, withdraw_amount, within_capacity,
+    TRIGGER_PRICE, claim_payout, deposit_shares, next_trigger, premium, withdraw_amount, within_capacity,
 };
 use crate::math::{MathError, dead_shares};
 use crate::oracle::{self, PriceFeed};
@@ -327,7 +332,7 @@ pub enum InsuranceInstruction {
         /// The fewest asset units the provider accepts (0: any); the withdrawal fails below.
         min_amount: u64,
     },
-    /// Buys cover. Accounts: `[pool W, policy W(new), buyer token W, vault W, buyer S]`.
+    /// Buys cover. Accounts: `[pool W, policy W(new), buyer token W, vault W, oracle R, buyer S]`.
     BuyPolicy {
         /// The cover, in asset units.
         sum_insured: u64,
@@ -543,6 +548,23 @@ fn sub(a: u64, b: u64) -> Result<u64, InsuranceError> {
     a.checked_sub(b).ok_or(InsuranceError::MathOverflow)
 }
 
+/// The price of the feed at account `i`, which must be `pool`'s oracle, at most
+/// `max_staleness_slots` old and not zero; failures carry insurance's own codes.
+fn pool_price(ctx: &mut InvokeContext<'_, '_>, i: usize, pool: &Pool) -> Result<u128, InstructionError> {
+    if ctx.key(i)? != pool.oracle {
+        return Err(InsuranceError::WrongOracle.into());
+    }
+    ctx.consume(READ_COST)?;
+    let feed = ctx.account(i)?;
+    let price = oracle::read_price(&feed.data, &feed.owner, ctx.env().slot, pool.params.max_staleness_slots)
+        .map_err(|e| match e {
+            OracleError::StalePrice => InsuranceError::StalePrice,
+            OracleError::ZeroPrice => InsuranceError::ZeroPrice,
+            _ => InsuranceError::InvalidOracle,
+        })?;
+    Ok(price)
+}
+
 /// `[pool W(new), vault W, oracle R, admin S]`
 fn init_pool_ix(ctx: &mut InvokeContext<'_, '_>, params: PoolParams) -> Result<(), InstructionError> {
     ctx.expect_accounts(4)?;
@@ -700,16 +722,16 @@ fn withdraw_ix(
     ctx.emit(&InsuranceEvent::CapitalWithdrawn { pool: pool_key, owner, shares, amount })
 }
 
-/// `[pool W, policy W(new), buyer token W, vault W, buyer S]`
+/// `[pool W, policy W(new), buyer token W, vault W, oracle R, buyer S]`
 fn buy_policy_ix(
     ctx: &mut InvokeContext<'_, '_>,
     sum_insured: u64,
     duration: u64,
     max_premium: u64,
 ) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
+    ctx.expect_accounts(6)?;
     require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let buyer = ctx.signer(4)?;
+    let buyer = ctx.signer(5)?;
     if sum_insured == 0 {
         return Err(InsuranceError::ZeroAmount.into());
     }
@@ -724,6 +746,10 @@ fn buy_policy_ix(
     }
     if pool.trigger != Trigger::Normal {
         return Err(InsuranceError::TriggerNotNormal.into());
+    }
+    // The trigger lags the feed until someone updates it: the feed decides.
+    if pool_price(ctx, 4, &pool)? < TRIGGER_PRICE {
+        return Err(InsuranceError::PriceBelowTrigger.into());
     }
     if duration < pool.params.min_duration || duration > pool.params.max_duration {
         return Err(InsuranceError::DurationOutOfBounds.into());
@@ -769,17 +795,7 @@ fn update_trigger_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionE
     ctx.expect_accounts(2)?;
     require_writable(ctx, 0)?;
     let mut pool: Pool = load(ctx, 0)?;
-    if ctx.key(1)? != pool.oracle {
-        return Err(InsuranceError::WrongOracle.into());
-    }
-    ctx.consume(READ_COST)?;
-    let feed = ctx.account(1)?;
-    let price = oracle::read_price(&feed.data, &feed.owner, ctx.env().slot, pool.params.max_staleness_slots)
-        .map_err(|e| match e {
-            OracleError::StalePrice => InsuranceError::StalePrice,
-            OracleError::ZeroPrice => InsuranceError::ZeroPrice,
-            _ => InsuranceError::InvalidOracle,
-        })?;
+    let price = pool_price(ctx, 1, &pool)?;
     let now = ctx.env().unix_timestamp;
     let next = next_trigger(pool.trigger, price, now);
     if next == pool.trigger {
@@ -953,13 +969,16 @@ pub fn withdraw_capital(
 /// `BuyPolicy`: `buyer` (signs) pays the premium from `buyer_token` for cover of
 /// `sum_insured` over the next `duration` seconds, recorded in `policy` (created for
 /// the insurance program, see [`buy_policy_with_new_account`]); fails if the premium
-/// is above `max_premium`. Accounts: `[pool W, policy W(new), buyer token W, vault W, buyer S]`.
+/// is above `max_premium`, or if the pool's `oracle` (read-only) is stale or below
+/// the depeg trigger.
+/// Accounts: `[pool W, policy W(new), buyer token W, vault W, oracle R, buyer S]`.
 #[allow(clippy::too_many_arguments)]
 pub fn buy_policy(
     pool: &Pubkey,
     policy: &Pubkey,
     buyer_token: &Pubkey,
     vault: &Pubkey,
+    oracle: &Pubkey,
     buyer: &Pubkey,
     sum_insured: u64,
     duration: u64,
@@ -973,6 +992,7 @@ pub fn buy_policy(
             AccountMeta::writable(*policy, false),
             AccountMeta::writable(*buyer_token, false),
             AccountMeta::writable(*vault, false),
+            AccountMeta::readonly(*oracle, false),
             AccountMeta::readonly(*buyer, true),
         ],
     )
@@ -988,6 +1008,7 @@ pub fn buy_policy_with_new_account(
     pool: &Pubkey,
     buyer_token: &Pubkey,
     vault: &Pubkey,
+    oracle: &Pubkey,
     buyer: &Pubkey,
     sum_insured: u64,
     duration: u64,
@@ -995,7 +1016,7 @@ pub fn buy_policy_with_new_account(
 ) -> Vec<Instruction> {
     vec![
         system::create_account(payer, policy, 0, Policy::LEN as u32, &id()),
-        buy_policy(pool, policy, buyer_token, vault, buyer, sum_insured, duration, max_premium),
+        buy_policy(pool, policy, buyer_token, vault, oracle, buyer, sum_insured, duration, max_premium),
     ]
 }
 

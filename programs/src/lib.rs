@@ -82,6 +82,11 @@
 //!   `Deposit` / `DepositCapital` also take `min_shares` and `Redeem` /
 //!   `WithdrawCapital` `min_amount`, against any price move between a client's
 //!   quote and its transaction.
+//! - **Cover bought after the depeg is visible** (insurance). The trigger moves
+//!   only when someone sends `UpdateTrigger`, so a buyer who saw the feed below
+//!   the trigger first bought cover and started the alarm in one transaction.
+//!   `BuyPolicy` now reads the pool's feed (read-only) and refuses while it is
+//!   stale, zero or below the trigger price.
 //!
 //! ## Cost
 //! On top of the runtime's 100 units per instruction and 250 per cross-program
@@ -127,10 +132,11 @@
 //!   extra `InitObligation` opens an obligation in a market (the admin key that
 //!   listed the reserves).
 //! - **insurance**: the pool lives at a PDA of its vault, which also owns the
-//!   vault, so every list is exactly the table's; a capital position lives at a
-//!   PDA of `(pool, owner)` opened by the first deposit. `Expire` also refuses a
-//!   policy while the pool's alarm or depeg lies in its window, so nobody can
-//!   erase a claim that is due.
+//!   vault, so no list needs an authority account; a capital position lives at
+//!   a PDA of `(pool, owner)` opened by the first deposit. `BuyPolicy` also reads
+//!   the pool's oracle (R), against cover bought once a depeg is visible.
+//!   `Expire` also refuses a policy while the pool's alarm or depeg lies in its
+//!   window, so nobody can erase a claim that is due.
 //!
 //! ## Adding a program
 //! A module with `pub fn id()`, state types implementing [`AccountState`] (each

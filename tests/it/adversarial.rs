@@ -1124,6 +1124,7 @@ fn overflow_in_insurance_is_typed() {
         &key,
         &user_token,
         &pool.vault,
+        &pool.oracle,
         &u,
         u64::MAX,
         30 * 86_400,

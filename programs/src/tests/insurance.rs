@@ -90,6 +90,7 @@ impl Env {
             &self.pool,
             &u.token,
             &self.vault,
+            &self.feed,
             &u.key(),
             sum,
             duration,
@@ -181,11 +182,17 @@ impl Fixture {
         block_time(self.t.slot() + 1)
     }
 
-    /// Moves the chain so that the next transaction runs at `time`.
+    /// Moves the chain so that the next transaction runs at `time`, with the feed
+    /// re-stamped (same price) in the slot before when the chain moves, so that
+    /// purchases, which read the feed, find it fresh.
     fn go_to(&mut self, time: i64) {
         let slot = 2 * time as u64;
+        if slot - 2 > self.t.slot() {
+            self.t.warp_to(slot - 2);
+        }
         if slot - 1 > self.t.slot() {
-            self.t.warp_to(slot - 1);
+            let price = oracle::PriceFeed::unpack(&self.t.account(&self.e.feed).data).expect("a feed").price;
+            self.t.ok(&[self.e.set_price(price)], &[&self.e.admin]);
         }
         assert_eq!(self.now(), time, "time only moves forward");
     }
@@ -515,12 +522,30 @@ fn buy_policy_failures() {
     assert_eq!(f.pool().locked, pool.total_assets * 8_000 / 10_000);
 
     // Policy accounts: one already used, one not created for the insurance program.
-    let reuse =
-        insurance::buy_policy(&f.e.pool, &full, &buyer.token, &f.e.vault, &buyer.key(), UNIT, DAY, 10);
+    let reuse = insurance::buy_policy(
+        &f.e.pool,
+        &full,
+        &buyer.token,
+        &f.e.vault,
+        &f.e.feed,
+        &buyer.key(),
+        UNIT,
+        DAY,
+        10,
+    );
     f.t.fails(&[reuse], &[&buyer.kp], InsuranceError::AlreadyInitialized);
     let foreign = f.t.create_raw(&payer, Policy::LEN, &token::id());
-    let ix =
-        insurance::buy_policy(&f.e.pool, &foreign, &buyer.token, &f.e.vault, &buyer.key(), UNIT, DAY, 10);
+    let ix = insurance::buy_policy(
+        &f.e.pool,
+        &foreign,
+        &buyer.token,
+        &f.e.vault,
+        &f.e.feed,
+        &buyer.key(),
+        UNIT,
+        DAY,
+        10,
+    );
     f.t.fails(&[ix], &[&buyer.kp], InsuranceError::WrongAccountOwner);
     f.assert_books();
 }
@@ -844,6 +869,42 @@ fn deposit_and_withdraw_honour_their_minimums() {
     f.assert_books();
 }
 
+/// Issue 11, attack 2: with the feed already below the trigger but the pool's
+/// trigger not yet updated, a buyer bought cover and started the alarm in the same
+/// transaction, then claimed the full payout. Buying must read the feed.
+#[test]
+fn cover_cannot_be_bought_once_the_depeg_is_visible() {
+    let mut f = fixture();
+    let (lp, buyer) = (f.e.lp.clone(), f.e.buyer.clone());
+    f.deposit(&lp, 50_000 * UNIT);
+    f.go_to(1_000);
+    f.t.ok(&[f.e.set_price(milli(970))], &[&f.e.admin]);
+    assert_eq!(f.pool().trigger, Trigger::Normal, "nobody updated the trigger yet");
+    let policy = f.t.new_keypair();
+    let mut ixs = f.e.buy(&policy, &buyer, 10_000 * UNIT, 30 * DAY, u64::MAX);
+    ixs.push(f.e.update());
+    f.t.fails(&ixs, &[&buyer.kp, &policy], InsuranceError::PriceBelowTrigger);
+    // Exactly the trigger price is still on peg (as for the trigger itself).
+    f.t.ok(&[f.e.set_price(milli(995))], &[&f.e.admin]);
+    let ixs = f.e.buy(&policy, &buyer, 10_000 * UNIT, 30 * DAY, u64::MAX);
+    f.t.ok(&ixs, &[&buyer.kp, &policy]);
+
+    // The feed must be the pool's, fresh, and not zero.
+    let fails = |f: &mut Fixture, edit: &dyn Fn(&mut Vec<Instruction>), expected: InsuranceError| {
+        let policy = f.t.new_keypair();
+        let mut ixs = f.e.buy(&policy, &buyer, UNIT, DAY, u64::MAX);
+        edit(&mut ixs);
+        f.t.fails(&ixs, &[&buyer.kp, &policy], expected);
+    };
+    let other = f.t.new_keypair();
+    let (payer, admin) = (f.e.payer.clone(), f.e.admin.pubkey());
+    f.t.ok(&oracle::create_feed(&payer.pubkey(), &other.pubkey(), &admin, WAD), &[&payer, &other]);
+    fails(&mut f, &|ixs| ixs[1].accounts[4].pubkey = other.pubkey(), InsuranceError::WrongOracle);
+    f.t.warp_to(f.t.slot() + PARAMS.max_staleness_slots + 1);
+    fails(&mut f, &|_| {}, InsuranceError::StalePrice);
+    f.assert_books();
+}
+
 /// Issue 11, item 6: a feed holding 0 (only a direct write can put it there) is a
 /// zero price, not an invalid oracle.
 #[test]
@@ -854,6 +915,9 @@ fn a_zero_price_is_reported_as_such() {
     store.insert(f.e.feed, parex_runtime::Account::with_data(oracle::id(), feed.pack()));
     f.t = TestChain::from_store(store, all_programs());
     f.t.fails(&[f.e.update()], &[&f.e.payer], InsuranceError::ZeroPrice);
+    let (buyer, policy) = (f.e.buyer.clone(), f.t.new_keypair());
+    let ixs = f.e.buy(&policy, &buyer, UNIT, DAY, u64::MAX);
+    f.t.fails(&ixs, &[&buyer.kp, &policy], InsuranceError::ZeroPrice);
 }
 
 #[test]
@@ -873,8 +937,9 @@ fn builders_produce_the_table_access_lists() {
         assert_eq!(flags(&ix), [w, w, w, w, s]);
         assert_eq!(ix.accounts[3].pubkey, insurance::position_address(&k(1), &k(4)));
     }
-    let ix = insurance::buy_policy(&k(1), &k(2), &k(3), &k(4), &k(5), 1, 2, 3);
-    assert_eq!(flags(&ix), [w, w, w, w, s]);
+    let ix = insurance::buy_policy(&k(1), &k(2), &k(3), &k(4), &k(6), &k(5), 1, 2, 3);
+    assert_eq!(flags(&ix), [w, w, w, w, r, s]);
+    assert_eq!(ix.accounts[4].pubkey, k(6), "the pool's oracle");
     assert_eq!(
         borsh::from_slice::<InsuranceInstruction>(&ix.data).unwrap(),
         InsuranceInstruction::BuyPolicy { sum_insured: 1, duration: 2, max_premium: 3 }
@@ -882,10 +947,11 @@ fn builders_produce_the_table_access_lists() {
     assert_eq!(flags(&insurance::update_trigger(&k(1), &k(2))), [w, r]);
     assert_eq!(flags(&insurance::claim(&k(1), &k(2), &k(3), &k(4), &k(5))), [w, w, w, w, s]);
     assert_eq!(flags(&insurance::expire(&k(1), &k(2))), [w, w]);
-    let ixs = insurance::buy_policy_with_new_account(&k(9), &k(2), &k(1), &k(3), &k(4), &k(5), 1, 2, 3);
+    let ixs =
+        insurance::buy_policy_with_new_account(&k(9), &k(2), &k(1), &k(3), &k(4), &k(6), &k(5), 1, 2, 3);
     assert_eq!(ixs[0].program_id, parex_runtime::SYSTEM_PROGRAM_ID);
     assert_eq!(flags(&ixs[0]), [(true, true), (true, true)]);
-    assert_eq!(ixs[1], insurance::buy_policy(&k(1), &k(2), &k(3), &k(4), &k(5), 1, 2, 3));
+    assert_eq!(ixs[1], insurance::buy_policy(&k(1), &k(2), &k(3), &k(4), &k(6), &k(5), 1, 2, 3));
     let ixs = insurance::create_pool(&k(9), &k(1), &k(6), &k(2), &k(3), PARAMS);
     assert_eq!(ixs.len(), 3);
     assert_eq!(ixs[1], token::init_account(&k(1), &k(6), &insurance::pool_address(&k(1))));
