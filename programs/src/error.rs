@@ -327,7 +327,8 @@ program_error! {
         WrongHolder = 25 => "signer is not the policy holder",
         /// `Expire` before the policy's end.
         NotExpired = 26 => "policy has not ended",
-        /// `Expire` while the pool's alarm or depeg falls in the policy's window (claim it instead).
+        /// `Expire` while the pool's alarm or depeg falls in the policy's window and
+        /// its claim window is still open (claim it instead).
         ClaimPending = 27 => "pool alarm or depeg falls in the policy window",
         /// The policy belongs to another pool.
         PolicyPoolMismatch = 28 => "policy belongs to another pool",
@@ -346,6 +347,9 @@ program_error! {
         /// `BuyPolicy` while the oracle's price is below the depeg trigger (the
         /// pool's trigger may not have caught up yet): the loss is already visible.
         PriceBelowTrigger = 35 => "oracle price is below the depeg trigger",
+        /// `Claim` at or after the policy's claim deadline
+        /// (`max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW`): the policy may only expire.
+        ClaimWindowClosed = 36 => "the policy's claim window has closed",
     }
 }
 

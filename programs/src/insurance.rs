@@ -15,8 +15,8 @@
 //! | `WithdrawCapital{shares, min_amount}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, less than `min_amount`, withdrawal below locked |
 //! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, oracle R, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal, price below the trigger, stale or zero price, not the pool's oracle |
 //! | `UpdateTrigger` | pool W, oracle R | stale or zero price, not the pool's oracle |
-//! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, not Active, wrong holder |
-//! | `Expire` | policy W, pool W | before end, not Active, the pool's alarm or depeg falls in the window |
+//! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, claim window closed, not Active, wrong holder |
+//! | `Expire` | policy W, pool W | before end, not Active, the pool's alarm or depeg falls in the window and its claim window is open |
 //!
 //! Every instruction also fails with the runtime's `ReadonlyWrite` /
 //! `MissingSignature` when the access list lacks a W or S (checked before any
@@ -61,6 +61,12 @@
 //!   depeg (`Depegged{at, ..}`) has `at` inside the policy's window: otherwise
 //!   anyone could expire a policy between its `end` and the holder's claim and
 //!   erase a valid claim. If the alarm turns out false, expiry works again.
+//! - A claim has a window: it is refused from
+//!   [`claim_deadline`](crate::math::insurance::claim_deadline)`(end, at)` =
+//!   `max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW` (30 days) on, and from then on
+//!   the policy may expire whatever the trigger says, releasing its `locked`
+//!   cover. Without it a policy nobody claimed locked the providers' capital for
+//!   good.
 //! - A claim whose payout is 0 (depeg declared at a price ≥ 1) still closes the
 //!   policy and releases its `locked` amount, without a transfer.
 //! - `total_assets` is accounting state: tokens sent straight to the vault are
@@ -84,7 +90,8 @@ use parex_runtime::{
 
 use crate::error::{InsuranceError, OracleError};
 use crate::math::insurance::{
-    TRIGGER_PRICE, claim_payout, deposit_shares, next_trigger, premium, withdraw_amount, within_capacity,
+    TRIGGER_PRICE, claim_deadline, claim_payout, deposit_shares, next_trigger, premium, withdraw_amount,
+    within_capacity,
 };
 use crate::math::{MathError, dead_shares};
 use crate::oracle::{self, PriceFeed};
@@ -206,11 +213,12 @@ impl AccountState for Position {
 /// Where a policy is in its life.
 ///
 /// ```text
-///          Claim (pool Depegged, at ∈ [start, end))
+///          Claim (pool Depegged, at ∈ [start, end), now < claim deadline)
 /// Active ───────────────────────────────────────────▶ Claimed
 ///    │
 ///    └────────────────────────────────────────────▶ Expired
-///          Expire (now ≥ end, no alarm or depeg in the window)
+///          Expire (now ≥ end, and no alarm or depeg in the window
+///                  or now ≥ claim deadline)
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum PolicyStatus {
@@ -840,6 +848,9 @@ fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
     if !(policy.start..policy.end).contains(&at) {
         return Err(InsuranceError::OutsidePolicyWindow.into());
     }
+    if ctx.env().unix_timestamp >= claim_deadline(policy.end, at) {
+        return Err(InsuranceError::ClaimWindowClosed.into());
+    }
     let payout = claim_payout(policy.sum_insured, price);
     // locked ≥ sum_insured ≥ payout and total_assets ≥ locked: neither can underflow.
     pool.locked = sub(pool.locked, policy.sum_insured)?;
@@ -871,7 +882,10 @@ fn expire_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
         Trigger::Normal => None,
         Trigger::Triggered { at } | Trigger::Depegged { at, .. } => Some(at),
     };
-    if alarm.is_some_and(|at| (policy.start..policy.end).contains(&at)) {
+    let now = ctx.env().unix_timestamp;
+    if alarm
+        .is_some_and(|at| (policy.start..policy.end).contains(&at) && now < claim_deadline(policy.end, at))
+    {
         return Err(InsuranceError::ClaimPending.into());
     }
     pool.locked = sub(pool.locked, policy.sum_insured)?;

@@ -87,6 +87,12 @@
 //!   the trigger first bought cover and started the alarm in one transaction.
 //!   `BuyPolicy` now reads the pool's feed (read-only) and refuses while it is
 //!   stale, zero or below the trigger price.
+//! - **Capital locked by an unclaimed policy** (insurance). An alarm or depeg in
+//!   a policy's window blocked its expiry so that nobody could erase a due claim,
+//!   and forever if the holder never claimed. Claims now have a window
+//!   ([`math::insurance::claim_deadline`]: 30 days from the later of the policy's
+//!   end and the earliest final depeg); after it the claim is refused and the
+//!   policy expires, freeing its cover.
 //!
 //! ## Cost
 //! On top of the runtime's 100 units per instruction and 250 per cross-program
@@ -136,7 +142,7 @@
 //!   a PDA of `(pool, owner)` opened by the first deposit. `BuyPolicy` also reads
 //!   the pool's oracle (R), against cover bought once a depeg is visible.
 //!   `Expire` also refuses a policy while the pool's alarm or depeg lies in its
-//!   window, so nobody can erase a claim that is due.
+//!   window and its claim window is open, so nobody can erase a claim that is due.
 //!
 //! ## Adding a program
 //! A module with `pub fn id()`, state types implementing [`AccountState`] (each

@@ -38,6 +38,25 @@ pub const RECOVERY_PRICE: u128 = 999_000_000_000_000_000;
 /// Seconds an alarm must last before the pool is declared depegged.
 pub const DEPEG_WINDOW: i64 = 86_400;
 
+/// Seconds a policy holder has to claim (30 days), counted from the later of the
+/// policy's end and the first moment the depeg can be final
+/// (`at + DEPEG_WINDOW`); see [`claim_deadline`].
+pub const CLAIM_WINDOW: i64 = 30 * 86_400;
+
+/// When the claim on a policy ending at `end` for an alarm started at `at`
+/// closes (exclusive): `max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW`, saturating.
+///
+/// Until then an alarm or depeg in the policy's window keeps it claimable and
+/// blocks its expiry; from then on the claim is refused and the policy may
+/// expire, which frees the capital it locks: a policy nobody claims cannot lock
+/// the providers' capital forever. An alarm that is still `Triggered` at the
+/// deadline could have been made final (anyone may send `UpdateTrigger`) for
+/// the whole window.
+#[must_use]
+pub fn claim_deadline(end: i64, at: i64) -> i64 {
+    end.max(at.saturating_add(DEPEG_WINDOW)).saturating_add(CLAIM_WINDOW)
+}
+
 /// The pool's depeg trigger. Times are block `unix_timestamp`s (seconds).
 ///
 /// ```text
@@ -266,6 +285,16 @@ mod tests {
         assert_eq!(next_trigger(early, DEPEG, i64::MAX), Trigger::Depegged { at: i64::MIN, price: DEPEG });
         let late = Trigger::Triggered { at: i64::MAX };
         assert_eq!(next_trigger(late, DEPEG, i64::MIN), late);
+    }
+
+    #[test]
+    fn claim_deadlines() {
+        // The policy ends after the depeg can be final: 30 days from its end.
+        assert_eq!(claim_deadline(T0 + 2 * DEPEG_WINDOW, T0), T0 + 2 * DEPEG_WINDOW + CLAIM_WINDOW);
+        // The policy ends first: 30 days from the earliest final depeg.
+        assert_eq!(claim_deadline(T0 + 10, T0), T0 + DEPEG_WINDOW + CLAIM_WINDOW);
+        assert_eq!(claim_deadline(i64::MAX, T0), i64::MAX);
+        assert_eq!(claim_deadline(T0, i64::MAX), i64::MAX);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::insurance::{
     self, InsuranceEvent, InsuranceInstruction, Policy, PolicyStatus, Pool, PoolParams, Position, Trigger,
 };
 use crate::math::DEAD_SHARES;
-use crate::math::insurance::{claim_payout, next_trigger};
+use crate::math::insurance::{CLAIM_WINDOW, claim_deadline, claim_payout, next_trigger};
 use crate::state::AccountState;
 use crate::{all_programs, oracle, token};
 
@@ -902,6 +902,41 @@ fn cover_cannot_be_bought_once_the_depeg_is_visible() {
     fails(&mut f, &|ixs| ixs[1].accounts[4].pubkey = other.pubkey(), InsuranceError::WrongOracle);
     f.t.warp_to(f.t.slot() + PARAMS.max_staleness_slots + 1);
     fails(&mut f, &|_| {}, InsuranceError::StalePrice);
+    f.assert_books();
+}
+
+/// Issue 11, attack 3: a triggered policy nobody claims must not lock the
+/// providers' capital forever: after the claim window it expires, and a late
+/// claim is refused.
+#[test]
+fn an_unclaimed_policy_expires_after_the_claim_window() {
+    let mut f = fixture();
+    let (lp, buyer, mallory) = (f.e.lp.clone(), f.e.buyer.clone(), f.e.mallory.clone());
+    f.deposit(&lp, 50_000 * UNIT);
+    f.go_to(1_000);
+    let policy = f.buy(&buyer, 10_000 * UNIT, DAY);
+    let late = f.buy(&mallory, 1_000 * UNIT, DAY);
+    f.go_to(2_000);
+    f.price_now(milli(970));
+    f.go_to(2_000 + WINDOW);
+    f.price_now(milli(970));
+    assert_eq!(f.pool().trigger, Trigger::Depegged { at: 2_000, price: milli(970) });
+    // The policy ended before the depeg was final: the window runs from then.
+    let deadline = 2_000 + WINDOW + CLAIM_WINDOW;
+    assert_eq!(claim_deadline(f.policy(&policy).end, 2_000), deadline);
+    f.go_to(deadline - 1);
+    f.t.fails(&[f.e.expire(&policy)], &[&mallory.kp], InsuranceError::ClaimPending);
+    f.t.ok(&[f.e.claim(&late, &mallory)], &[&mallory.kp]);
+    // Nobody claimed the other one in time: it can no longer be claimed, only expired.
+    f.go_to(deadline);
+    f.t.fails(&[f.e.claim(&policy, &buyer)], &[&buyer.kp], InsuranceError::ClaimWindowClosed);
+    let r = f.t.ok(&[f.e.expire(&policy)], &[&mallory.kp]);
+    assert_eq!(events(&r), [InsuranceEvent::Expired { pool: f.e.pool, policy, sum_insured: 10_000 * UNIT }]);
+    assert_eq!((f.pool().locked, f.policy(&policy).status), (0, PolicyStatus::Expired));
+    // The capital it held is free again.
+    let shares = f.shares(&lp);
+    f.t.ok(&[f.e.withdraw(&lp, shares)], &[&lp.kp]);
+    assert_eq!(f.shares(&lp), 0);
     f.assert_books();
 }
 
