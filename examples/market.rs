@@ -999,6 +999,18 @@ impl Sim {
                         fmt(debt),
                     )),
                 ),
+                LendingEvent::BadDebtWrittenOff {
+                    obligation, amount, from_reserves, from_suppliers, ..
+                } => (
+                    "lending BadDebtWrittenOff",
+                    Some(format!(
+                        "{}: {} USD written off, {} from the reserves, {} from the lenders",
+                        self.name(&obligation),
+                        fmt(amount),
+                        fmt(from_reserves),
+                        fmt(from_suppliers),
+                    )),
+                ),
             };
         }
         if let Some(e) = InsuranceEvent::decode(event) {

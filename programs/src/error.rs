@@ -253,7 +253,8 @@ program_error! {
         RepayAboveCloseFactor = 22 => "repay exceeds the close factor",
         /// The liquidator is the obligation's owner.
         SelfLiquidation = 23 => "liquidator is the obligation owner",
-        /// The seizure exceeds the obligation's collateral in the reserve.
+        /// A liquidation seizing from a reserve in which the obligation holds no
+        /// collateral (a seizure above the collateral held is capped instead).
         SeizeAboveCollateral = 24 => "seizure exceeds the collateral",
         /// A liquidation that would seize nothing.
         LiquidationTooSmall = 25 => "repay is too small to seize any collateral",
@@ -267,6 +268,8 @@ program_error! {
         SharesBelowMinimum = 29 => "deposit mints fewer shares than the minimum",
         /// A redemption that would pay less than its `min_amount`.
         AmountBelowMinimum = 30 => "redemption pays less than the minimum",
+        /// `WriteOffBadDebt` on an obligation that still holds collateral (liquidate it instead).
+        CollateralRemains = 31 => "obligation still holds collateral",
     }
 }
 

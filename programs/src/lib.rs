@@ -93,6 +93,18 @@
 //!   ([`math::insurance::claim_deadline`]: 30 days from the later of the policy's
 //!   end and the earliest final depeg); after it the claim is refused and the
 //!   policy expires, freeing its cover.
+//! - **Bad debt never written off** (lending). Once a liquidation had seized all
+//!   of an obligation's collateral, the debt left stayed in `total_borrows` and
+//!   kept accruing interest nobody would pay. It is now written off, protocol
+//!   reserves first, then the suppliers through the share price (see
+//!   [`lending`], *Liquidation and bad debt*); a liquidation may take the last
+//!   unit of collateral (a seizure above the collateral is capped), and only a
+//!   liquidation can leave debt without collateral.
+//! - **Smaller**: interest accrual over a huge slot gap overflowed and froze the
+//!   reserve (one accrual now charges at most a year and saturates, see
+//!   [`math::lending`], *Bounds*); minting or burning zero tokens succeeded (now
+//!   `ZeroAmount`); insurance reported a zero price as `InvalidOracle` (now
+//!   `ZeroPrice`).
 //!
 //! ## Cost
 //! On top of the runtime's 100 units per instruction and 250 per cross-program
@@ -127,16 +139,18 @@
 //!   may only pass accounts its caller holds); `InitPool` also lists both mints
 //!   (R) and the locked-liquidity account `lp_lock` (W), which holds the 1000
 //!   minimum-liquidity LP from the start.
-//! - **lending**: `Deposit`/`Redeem` take a minimum out (see above) and add the share mint (W) and the reserve
-//!   authority (R); `InitReserve` also opens a collateral vault and the share
-//!   mint and reads the asset mint; `WithdrawCollateral`, `Borrow` and
-//!   `Liquidate` take a position tail of *every* reserve of the obligation with
-//!   its oracle (R), since `Borrow` needs every debt, not only the collateral;
-//!   `Borrow` also lists the borrowed reserve's oracle. `Liquidate`'s collateral
-//!   reserve is read-only (collateral sits in its own vault, outside `cash`), so
-//!   liquidations do not serialise with deposits and borrows of that asset. An
-//!   extra `InitObligation` opens an obligation in a market (the admin key that
-//!   listed the reserves).
+//! - **lending**: `Deposit`/`Redeem` take a minimum out (see above) and add the
+//!   share mint (W) and the reserve authority (R); `InitReserve` also opens a
+//!   collateral vault and the share mint and reads the asset mint;
+//!   `WithdrawCollateral`, `Borrow` and `Liquidate` take a position tail of
+//!   *every* reserve of the obligation with its oracle (R), since `Borrow` needs
+//!   every debt, not only the collateral; `Borrow` also lists the borrowed
+//!   reserve's oracle. `Liquidate`'s collateral reserve is read-only (collateral
+//!   sits in its own vault, outside `cash`), so liquidations do not serialise
+//!   with deposits and borrows of that asset. An extra `InitObligation` opens an
+//!   obligation in a market (the admin key that listed the reserves), and an
+//!   extra `WriteOffBadDebt` (reserve W, obligation W) writes off the debt of an
+//!   obligation left without collateral in the reserves a liquidation only read.
 //! - **insurance**: the pool lives at a PDA of its vault, which also owns the
 //!   vault, so no list needs an authority account; a capital position lives at
 //!   a PDA of `(pool, owner)` opened by the first deposit. `BuyPolicy` also reads

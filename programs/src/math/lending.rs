@@ -54,7 +54,23 @@
 //! Liquidation repays at most `debt*close_factor_bps/10000` and seizes
 //! `repay * p_debt * liq_bonus_bps / (p_coll * 10000)` collateral.
 //!
-//! All divisions floor, as the spec writes them.
+//! A repay whose seizure would exceed the collateral `held` seizes all of it
+//! and repays only [`repay_for_seizure`]`(held)`, the least repay that buys it:
+//! `ceil(held * p_coll * 10000 / (p_debt * liq_bonus_bps))`.
+//!
+//! **Bad debt** left when an obligation has no collateral is written off
+//! ([`ReserveState::write_off`]), reserves first, then suppliers:
+//!
+//! ```text
+//! written            = min(bad_debt, total_borrows)
+//! from_reserves      = min(written, protocol_reserves)
+//! from_suppliers     = written - from_reserves
+//! total_borrows     -= written
+//! protocol_reserves -= from_reserves          (underlying drops by from_suppliers)
+//! ```
+//!
+//! All divisions floor, as the spec writes them, but for the repay of a
+//! capped seizure, which rounds up (against the liquidator).
 
 use super::{BPS, DEAD_SHARES, MathError, SLOTS_PER_YEAR, WAD, mul_div_floor, to_u64};
 
@@ -192,6 +208,17 @@ impl ReserveConfig {
     }
 }
 
+/// What a bad-debt write-off ([`ReserveState::write_off`]) took, and from whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteOff {
+    /// Taken off `total_borrows`: the bad debt, at most `total_borrows`.
+    pub written: u64,
+    /// Taken from `protocol_reserves`.
+    pub from_reserves: u64,
+    /// The rest, the suppliers' loss: `underlying` drops by exactly this.
+    pub from_suppliers: u64,
+}
+
 /// A reserve's mutable accounting, without its accounts (vault, oracle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReserveState {
@@ -292,6 +319,20 @@ impl ReserveState {
                 (headroom, growth.unwrap_or(u128::MAX))
             }
         }
+    }
+
+    /// Writes off `bad_debt`, a debt no collateral backs any more: it leaves
+    /// `total_borrows` (so it no longer accrues), the protocol reserves absorb
+    /// what they can, and the suppliers the rest, through the drop in
+    /// `underlying = cash + total_borrows - protocol_reserves`. Debts follow the
+    /// index while `total_borrows` accrues on the aggregate, so a bad debt may
+    /// exceed `total_borrows` by rounding dust; only `total_borrows` is written.
+    pub fn write_off(&mut self, bad_debt: u64) -> WriteOff {
+        let written = bad_debt.min(self.total_borrows);
+        let from_reserves = written.min(self.protocol_reserves);
+        self.total_borrows -= written;
+        self.protocol_reserves -= from_reserves;
+        WriteOff { written, from_reserves, from_suppliers: written - from_reserves }
     }
 
     /// Shares minted to the depositor of `amount`: `amount - DEAD_SHARES` for
@@ -404,6 +445,30 @@ pub fn max_repay(debt: u64, close_factor_bps: u64) -> Result<u64, MathError> {
 pub fn seize_amount(repay: u64, p_debt: u128, p_coll: u128, liq_bonus_bps: u64) -> Result<u64, MathError> {
     let repay_bonus = u128::from(repay) * u128::from(liq_bonus_bps); // below 2^128
     to_u64(mul_div_floor(repay_bonus, p_debt, p_coll)? / BPS)
+}
+
+/// The least repay whose seizure ([`seize_amount`]) is at least `seize`:
+/// `ceil(seize * p_coll * 10000 / (p_debt * liq_bonus_bps))`, computed as
+/// `ceil(ceil(seize * 10000 * p_coll / p_debt) / liq_bonus_bps)` (nested ceilings
+/// of positive divisors compose) so that no product leaves `u128`. A liquidation
+/// whose repay would seize more than the collateral held seizes all of it for
+/// this repay instead.
+///
+/// # Errors
+/// [`MathError::DivideByZero`] for a zero debt price or bonus;
+/// [`MathError::Overflow`] if the repay exceeds `u64`.
+pub fn repay_for_seizure(
+    seize: u64,
+    p_debt: u128,
+    p_coll: u128,
+    liq_bonus_bps: u64,
+) -> Result<u64, MathError> {
+    let scaled = u128::from(seize) * BPS; // below 2^128
+    let bonus = u128::from(liq_bonus_bps);
+    if bonus == 0 {
+        return Err(MathError::DivideByZero);
+    }
+    to_u64(super::mul_div_ceil(scaled, p_coll, p_debt)?.div_ceil(bonus))
 }
 
 #[cfg(test)]
@@ -609,6 +674,44 @@ mod tests {
     }
 
     #[test]
+    fn write_off_takes_reserves_first() {
+        let base = ReserveState {
+            total_shares: 1_000,
+            cash: 500,
+            total_borrows: 1_000,
+            protocol_reserves: 100,
+            ..ReserveState::new(0)
+        };
+        // Within the reserves: the suppliers lose nothing.
+        let mut r = base;
+        assert_eq!(r.write_off(60), WriteOff { written: 60, from_reserves: 60, from_suppliers: 0 });
+        assert_eq!((r.total_borrows, r.protocol_reserves), (940, 40));
+        assert_eq!(r.underlying(), base.underlying());
+        // Beyond them: the suppliers take the rest.
+        let mut r = base;
+        assert_eq!(r.write_off(400), WriteOff { written: 400, from_reserves: 100, from_suppliers: 300 });
+        assert_eq!((r.total_borrows, r.protocol_reserves, r.cash), (600, 0, 500));
+        assert_eq!(r.underlying(), Ok(base.underlying().unwrap() - 300));
+        // A debt above total_borrows (aggregate rounding) writes total_borrows only.
+        let mut r = base;
+        assert_eq!(r.write_off(1_001), WriteOff { written: 1_000, from_reserves: 100, from_suppliers: 900 });
+        assert_eq!((r.total_borrows, r.underlying()), (0, Ok(500)));
+    }
+
+    #[test]
+    fn repay_for_seizure_vectors() {
+        // 90_000_000 COL at 0.5 for USD at 1 with a 5% bonus: 42_857_142.86 rounds up.
+        assert_eq!(repay_for_seizure(90_000_000, USD, WAD / 2, 10_500), Ok(42_857_143));
+        assert_eq!(seize_amount(42_857_143, USD, WAD / 2, 10_500), Ok(90_000_000));
+        assert_eq!(seize_amount(42_857_142, USD, WAD / 2, 10_500), Ok(89_999_998));
+        // Exact: 1e9 COL at 0.525 is bought by 5e8 USD.
+        assert_eq!(repay_for_seizure(1_000_000_000, USD, 525 * WAD / 1000, 10_500), Ok(500_000_000));
+        assert_eq!(repay_for_seizure(1, 0, WAD, 10_500), Err(MathError::DivideByZero));
+        assert_eq!(repay_for_seizure(1, WAD, WAD, 0), Err(MathError::DivideByZero));
+        assert_eq!(repay_for_seizure(u64::MAX, 1, u128::MAX, 10_000), Err(MathError::Overflow));
+    }
+
+    #[test]
     fn seize_with_extreme_prices() {
         // p_coll * 10000 exceeds u128; the result is still exact.
         let p = u128::MAX / 2;
@@ -694,6 +797,23 @@ mod tests {
             if after.total_shares > 0 {
                 prop_assert!(after.redeem_amount(shares).unwrap() <= amount);
             }
+        }
+
+        #[test]
+        fn repay_for_seizure_is_the_least_that_buys_it(seize in 1u64..1 << 50, p_debt in 1u128..1 << 70, p_coll in 1u128..1 << 70, bonus in 10_000u64..=12_500) {
+            if let Ok(repay) = repay_for_seizure(seize, p_debt, p_coll, bonus) {
+                prop_assert!(seize_amount(repay, p_debt, p_coll, bonus).is_ok_and(|s| s >= seize));
+                prop_assert!(repay == 0 || seize_amount(repay - 1, p_debt, p_coll, bonus).unwrap() < seize);
+            }
+        }
+
+        #[test]
+        fn write_off_moves_underlying_by_the_suppliers_part(r in reserve(), bad in 0u64..1 << 51) {
+            let mut after = r;
+            let w = after.write_off(bad);
+            prop_assert_eq!(w.written, bad.min(r.total_borrows));
+            prop_assert_eq!(w.from_reserves + w.from_suppliers, w.written);
+            prop_assert_eq!(after.underlying().unwrap() + u128::from(w.from_suppliers), r.underlying().unwrap());
         }
 
         #[test]

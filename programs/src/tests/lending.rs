@@ -1,7 +1,7 @@
 //! Lending program: the vector of `programs.md` end to end, every row of the
 //! failure table, liquidation, and a property over random sequences.
 
-use parex_runtime::{Account, Instruction, InstructionError, Keypair, Pubkey, Receipt};
+use parex_runtime::{Account, AccountMeta, Instruction, InstructionError, Keypair, Pubkey, Receipt};
 
 use super::harness::TestChain;
 use crate::all_programs;
@@ -633,10 +633,9 @@ fn liquidation_after_price_drop() {
     assert_eq!(f.t.amount(&ReservePdas::of(&f.col.reserve).collateral_vault), 510_000_000);
     f.assert_books();
 
-    // COL = 0.5: 300_000_000 repaid would seize 630_000_000 of 510_000_000.
+    // COL = 0.5, but the feeds go stale first.
     f.set_price(f.col.oracle, WAD / 2);
     f.set_price(f.usd.oracle, WAD);
-    f.t.fails(&[f.liquidate(300_000_000)], &[&carol], LendingError::SeizeAboveCollateral);
     f.t.warp_to(f.t.slot() + STALENESS + 1);
     f.t.fails(&[f.liquidate(200_000_000)], &[&carol], LendingError::StalePrice);
     f.set_price(f.col.oracle, WAD / 2);
@@ -645,15 +644,57 @@ fn liquidation_after_price_drop() {
     let r = f.t.ok(&[f.liquidate(200_000_000)], &[&carol]);
     let [LendingEvent::Liquidated { seized, .. }] = events(&r)[..] else { panic!() };
     assert_eq!(seized, 420_000_000);
-    // Seizing the rest of the collateral removes the entry.
+    // 100_000_000 repaid would seize 210_000_000 of the 90_000_000 left: the
+    // liquidation takes all of it for the least repay that buys it,
+    // ceil(90_000_000 * 0.5 * 10000 / 10500) = 42_857_143, and the debt left,
+    // backed by nothing now, is written off.
     let ob = obligation_of(&f.t, &f.obligation);
     assert_eq!(ob.collateral_amount(&f.col.reserve), 90_000_000);
-    let r = f.t.ok(&[f.liquidate(42_857_143)], &[&carol]);
-    let [LendingEvent::Liquidated { seized, .. }] = events(&r)[..] else { panic!() };
-    assert_eq!(seized, 90_000_000);
-    assert_eq!(obligation_of(&f.t, &f.obligation).collateral, []);
+    let debt = debt_next(&f.t, &f.obligation, &f.usd.reserve);
+    let reserves = f.reserve(&f.usd.reserve).accrued(f.t.slot() + 1).unwrap().protocol_reserves;
+    let usd_before = f.t.amount(&f.carol_usd);
+    let r = f.t.ok(&[f.liquidate(100_000_000)], &[&carol]);
+    let bad = debt - 42_857_143;
+    assert_eq!(
+        events(&r),
+        [
+            LendingEvent::Liquidated {
+                obligation: f.obligation,
+                liquidator: c,
+                repay_reserve: f.usd.reserve,
+                collateral_reserve: f.col.reserve,
+                repaid: 42_857_143,
+                seized: 90_000_000,
+                debt: 0,
+            },
+            LendingEvent::BadDebtWrittenOff {
+                obligation: f.obligation,
+                reserve: f.usd.reserve,
+                amount: bad,
+                from_reserves: reserves,
+                from_suppliers: bad - reserves,
+            }
+        ]
+    );
+    assert_eq!(f.t.amount(&f.carol_usd), usd_before - 42_857_143);
+    let ob = obligation_of(&f.t, &f.obligation);
+    assert_eq!((ob.collateral, ob.borrows), (vec![], vec![]));
     f.assert_books();
     let _ = (f.admin_col, f.usd.mint);
+}
+
+#[test]
+fn builders_encode_minimums_and_write_off_lists() {
+    let k = Pubkey::new_unique;
+    let decode = |ix: &Instruction| borsh::from_slice::<lending::LendingInstruction>(&ix.data).unwrap();
+    let ix = lending::write_off_bad_debt(&k(1), &k(2));
+    assert_eq!(ix.accounts, [AccountMeta::writable(k(1), false), AccountMeta::writable(k(2), false)]);
+    assert_eq!(decode(&ix), lending::LendingInstruction::WriteOffBadDebt);
+    let deposit = lending::deposit(&k(1), &k(2), &k(3), &k(4), 5, 6);
+    assert_eq!(decode(&deposit), lending::LendingInstruction::Deposit { amount: 5, min_shares: 6 });
+    let redeem = lending::redeem(&k(1), &k(2), &k(3), &k(4), 5, 6);
+    assert_eq!(decode(&redeem), lending::LendingInstruction::Redeem { shares: 5, min_amount: 6 });
+    assert_eq!(deposit.accounts, redeem.accounts);
 }
 
 #[test]
@@ -820,6 +861,119 @@ fn deposit_and_redeem_honour_their_minimums() {
     f.assert_books();
 }
 
+/// Issue 11, attack 4: a liquidation that seizes the last collateral leaves debt
+/// nothing backs. It is written off, out of the protocol reserves first, then
+/// out of the suppliers' assets, and stops accruing: at once in the liquidated
+/// reserve, by `WriteOffBadDebt` in the obligation's other reserves.
+#[test]
+fn bad_debt_is_written_off_reserves_first_then_suppliers() {
+    let mut f = fixture(BORROW);
+    let (a, admin, carol) = (f.admin.pubkey(), f.admin.clone(), f.carol.clone());
+    // Bob also borrows COL, lent by the admin.
+    let col_shares = ReservePdas::of(&f.col.reserve).share_mint;
+    let admin_col_shares = f.t.create_token_account(&admin, &col_shares, &a);
+    f.t.ok(
+        &[lending::deposit(&f.col.reserve, &f.admin_col, &admin_col_shares, &a, 500_000_000, 0)],
+        &[&admin],
+    );
+    let p = f.position();
+    let b = f.bob.pubkey();
+    f.t.ok(&[lending::borrow(&p, &f.col.reserve, &f.col.oracle, &f.bob_col, &b, 10_000_000)], &[&f.bob]);
+    let obligation = f.obligation;
+    let write_off = |reserve: &Pubkey| lending::write_off_bad_debt(reserve, &obligation);
+    f.t.fails(&[write_off(&f.usd.reserve)], &[&carol], LendingError::CollateralRemains);
+
+    f.t.warp_to(f.t.slot() + 1_000_000);
+    // COL at 0.525: 500_000_000 repaid seizes 500_000_000 * 10500 / (0.525 * 10000),
+    // exactly the 1_000_000_000 COL held, against about 1.4e9 of debt.
+    f.set_price(f.col.oracle, 525 * WAD / 1000);
+    f.set_price(f.usd.oracle, WAD);
+    let before = f.reserve(&f.usd.reserve).accrued(f.t.slot() + 1).unwrap();
+    let debt = debt_next(&f.t, &f.obligation, &f.usd.reserve);
+    let r = f.t.ok(&[f.liquidate(500_000_000)], &[&carol]);
+    let ob = obligation_of(&f.t, &f.obligation);
+    assert!(ob.collateral.is_empty());
+    assert_eq!(ob.borrows.iter().map(|b| b.reserve).collect::<Vec<_>>(), [f.col.reserve], "USD debt gone");
+
+    let bad = debt - 500_000_000;
+    let after = f.reserve(&f.usd.reserve);
+    let owed = before.total_borrows - 500_000_000;
+    let written = bad.min(owed);
+    let from_reserves = written.min(before.protocol_reserves);
+    assert!(before.protocol_reserves > 0 && bad > before.protocol_reserves);
+    assert_eq!(
+        events(&r)[1],
+        LendingEvent::BadDebtWrittenOff {
+            obligation: f.obligation,
+            reserve: f.usd.reserve,
+            amount: bad,
+            from_reserves,
+            from_suppliers: written - from_reserves,
+        }
+    );
+    assert_eq!(after.cash, before.cash + 500_000_000);
+    assert_eq!(after.total_borrows, owed - written);
+    assert_eq!(after.protocol_reserves, before.protocol_reserves - from_reserves);
+    // total assets = cash + borrows - reserves: the suppliers lose what the reserves did not cover.
+    let (u0, u1) = (before.state().underlying().unwrap(), after.state().underlying().unwrap());
+    assert_eq!(u0 - u1, u128::from(written - from_reserves));
+    assert!(after.total_borrows <= 1, "Bob was the only borrower");
+
+    // The COL debt, in a reserve the liquidation only read: anyone writes it off.
+    let col_before = f.reserve(&f.col.reserve).accrued(f.t.slot() + 1).unwrap();
+    let col_debt = debt_next(&f.t, &f.obligation, &f.col.reserve);
+    let mut readonly = write_off(&f.col.reserve);
+    readonly.accounts[1].is_writable = false;
+    f.t.fails(&[readonly], &[&carol], InstructionError::ReadonlyWrite(f.obligation));
+    let r = f.t.ok(&[write_off(&f.col.reserve)], &[&carol]);
+    let col_after = f.reserve(&f.col.reserve);
+    let taken = col_debt.min(col_before.total_borrows);
+    let from_reserves = taken.min(col_before.protocol_reserves);
+    assert_eq!(
+        events(&r),
+        [LendingEvent::BadDebtWrittenOff {
+            obligation: f.obligation,
+            reserve: f.col.reserve,
+            amount: col_debt,
+            from_reserves,
+            from_suppliers: taken - from_reserves,
+        }]
+    );
+    assert_eq!(col_after.total_borrows, col_before.total_borrows - taken);
+    assert_eq!(col_after.protocol_reserves, col_before.protocol_reserves - from_reserves);
+    assert_eq!(col_after.cash, col_before.cash);
+    assert!(obligation_of(&f.t, &f.obligation).borrows.is_empty());
+    f.t.fails(&[write_off(&f.col.reserve)], &[&carol], LendingError::NoDebt);
+
+    // Nothing accrues on written-off debt.
+    f.t.warp_to(f.t.slot() + 1_000_000);
+    assert_eq!(f.reserve(&f.usd.reserve).accrued(f.t.slot()).unwrap().total_borrows, after.total_borrows);
+    assert_eq!(f.reserve(&f.col.reserve).accrued(f.t.slot()).unwrap().total_borrows, col_after.total_borrows);
+    f.assert_books();
+}
+
+/// Write-offs must not become a way out of a debt: debt without collateral only
+/// ever comes from a liquidation, even a dust debt whose value floors to 0.
+#[test]
+fn only_a_liquidation_leaves_debt_without_collateral() {
+    let mut f = fixture(0);
+    // USD at 0.5: one unit of debt is worth 0 quote units.
+    f.set_price(f.usd.oracle, WAD / 2);
+    let (bob, carol, c) = (f.bob.clone(), f.carol.clone(), f.carol.pubkey());
+    let a = f.admin.pubkey();
+    let bare = create_obligation(&mut f.t, &carol, &a);
+    let p = position_of(&f.t, &bare);
+    let borrow = lending::borrow(&p, &f.usd.reserve, &f.usd.oracle, &f.carol_usd, &c, 1);
+    f.t.fails(&[borrow], &[&carol], LendingError::BorrowLimitExceeded);
+    // Bob owes one unit against all his COL, and may not take all of it out.
+    f.t.ok(&[f.borrow_usd(1)], &[&bob]);
+    f.t.fails(&[f.withdraw_col(COLLATERAL)], &[&bob], LendingError::Unhealthy);
+    f.t.ok(&[f.withdraw_col(COLLATERAL - 1)], &[&bob]);
+    let write_off = lending::write_off_bad_debt(&f.usd.reserve, &f.obligation);
+    f.t.fails(&[write_off], &[&bob], LendingError::CollateralRemains);
+    f.assert_books();
+}
+
 /// Issue 11, item 6: a reserve left alone for a huge number of slots must still
 /// accrue and work, not overflow forever.
 #[test]
@@ -857,7 +1011,7 @@ mod property {
     use proptest::test_runner::{Config, TestRunner};
 
     use super::*;
-    use crate::math::lending::{seize_amount, value, weighted_value};
+    use crate::math::lending::{repay_for_seizure, seize_amount, value, weighted_value};
 
     const USERS: usize = 3;
     const ASSETS: usize = 2;
@@ -905,6 +1059,12 @@ mod property {
             coll: usize,
             pct: u64,
         },
+        /// Writes off `victim`'s debt in a reserve it borrowed from (mostly refused:
+        /// collateral remains).
+        WriteOff {
+            victim: usize,
+            debt: usize,
+        },
         /// Price in percent of WAD.
         SetPrice {
             a: usize,
@@ -931,6 +1091,7 @@ mod property {
             2 => (u.clone(), a.clone(), 1..=150u64).prop_map(|(u, a, pct)| Op::Repay { u, a, pct }),
             3 => (u.clone(), u.clone(), a.clone(), a.clone(), 1..=105u64).prop_map(
                 |(liquidator, victim, debt, coll, pct)| Op::Liquidate { liquidator, victim, debt, coll, pct }),
+            1 => (u.clone(), a.clone()).prop_map(|(victim, debt)| Op::WriteOff { victim, debt }),
             3 => (a.clone(), prop_oneof![20..=60u128, 60..=150u128, 150..=300u128]).prop_map(|(a, pct)| Op::SetPrice { a, pct }),
             3 => (a.clone(), prop_oneof![3 => 30..=90u128, 1 => 100..=200u128]).prop_map(|(a, pct)| Op::ScalePrice { a, pct }),
             2 => prop_oneof![4 => 1..=50u64, 1 => 1_000..=200_000u64].prop_map(|slots| Op::Warp { slots }),
@@ -1128,6 +1289,11 @@ mod property {
                 );
                 (ix, l.key.clone())
             }
+            Op::WriteOff { victim, debt } => {
+                let v = user(victim);
+                let reserve = &w.assets[pick_borrow(t, w, &v.obligation, debt)].reserve;
+                (lending::write_off_bad_debt(reserve, &v.obligation), w.admin.clone())
+            }
             Op::SetPrice { a, pct } => {
                 let ix = oracle::set_price(&w.assets[a].oracle, &w.admin.pubkey(), WAD * pct / 100);
                 (ix, w.admin.clone())
@@ -1156,6 +1322,7 @@ mod property {
         LendingError::SeizeAboveCollateral,
         LendingError::LiquidationTooSmall,
         LendingError::StalePrice,
+        LendingError::CollateralRemains,
     ];
 
     fn check_invariants(t: &TestChain, w: &World, steps: u64) -> Result<(), TestCaseError> {
@@ -1217,23 +1384,46 @@ mod property {
             return Ok(());
         };
         let before = t.state_without(&signer.pubkey());
-        // What a liquidation must seize, at the prices the block will see.
-        let expected_seize = match borsh::from_slice(&ix.data) {
+        // What a liquidation must repay and seize, at the prices the block will
+        // see: the spec's seizure, capped at the collateral held.
+        let liquidation = match borsh::from_slice(&ix.data) {
             Ok(lending::LendingInstruction::Liquidate { repay }) if ix.program_id == lending::id() => {
-                let (d, c) = (reserve_of(t, &ix.accounts[0].pubkey), reserve_of(t, &ix.accounts[1].pubkey));
-                let (p_debt, p_coll) = (feed_price(t, &d.oracle), feed_price(t, &c.oracle));
-                Some(seize_amount(repay, p_debt, p_coll, c.config.liq_bonus_bps))
+                let (dk, ck) = (ix.accounts[0].pubkey, ix.accounts[1].pubkey);
+                let (d, c) = (reserve_of(t, &dk), reserve_of(t, &ck));
+                let (p_debt, p_coll, bonus) =
+                    (feed_price(t, &d.oracle), feed_price(t, &c.oracle), c.config.liq_bonus_bps);
+                let held = obligation_of(t, &ix.accounts[2].pubkey).collateral_amount(&ck);
+                let seized = seize_amount(repay, p_debt, p_coll, bonus).unwrap();
+                let expected = if seized <= held {
+                    (repay, seized)
+                } else {
+                    (repay_for_seizure(held, p_debt, p_coll, bonus).unwrap(), held)
+                };
+                let debt = debt_next(t, &ix.accounts[2].pubkey, &dk);
+                Some((ix.accounts[2].pubkey, dk, debt, expected))
             }
             _ => None,
         };
         let receipt = t.execute(&[ix], &[&signer]);
         match &receipt.status {
             TxStatus::Success => {
-                if let Some(expected) = expected_seize {
-                    let [LendingEvent::Liquidated { seized, .. }] = events(&receipt)[..] else {
+                if let Some((ob, reserve, debt, expected)) = liquidation {
+                    let evs = events(&receipt);
+                    let Some(LendingEvent::Liquidated { repaid, seized, .. }) = evs.first().copied() else {
                         return Err(TestCaseError::fail("liquidation without its event"));
                     };
-                    prop_assert_eq!(Ok(seized), expected);
+                    prop_assert_eq!((repaid, seized), expected);
+                    // Seizing the last collateral writes what is left of the debt off.
+                    let (after, left) = (obligation_of(t, &ob), debt - repaid);
+                    if after.collateral.is_empty() && left > 0 {
+                        let [_, LendingEvent::BadDebtWrittenOff { amount, .. }] = evs[..] else {
+                            return Err(TestCaseError::fail("bad debt left on the books"));
+                        };
+                        prop_assert_eq!(amount, left);
+                        prop_assert!(after.borrows.iter().all(|b| b.reserve != reserve));
+                    } else {
+                        prop_assert_eq!(evs.len(), 1);
+                    }
                 }
             }
             TxStatus::Failed { error, .. } => {
