@@ -997,14 +997,16 @@ fn a_huge_slot_gap_leaves_the_reserve_usable() {
 
 mod property {
     //! Random deposit / redeem / collateral / borrow / repay / liquidate /
-    //! price / slot sequences by three users over the USD and COL reserves.
-    //! After every step: each vault holds exactly its reserve's cash, each
-    //! collateral vault the sum of the obligations' collateral, each share mint's
-    //! supply is the reserve's total shares, every mint's supply is the sum of its
-    //! accounts, redeeming every share asks for no more than
-    //! `cash + total_borrows - protocol_reserves`, a failure is one of the
-    //! expected typed errors and changes nothing but the fee, and a liquidation
-    //! seizes exactly the spec's amount at the feeds' prices.
+    //! write-off / price / slot sequences by three users over the USD and COL
+    //! reserves. After every step: each vault holds exactly its reserve's cash,
+    //! each collateral vault the sum of the obligations' collateral, each share
+    //! mint's supply plus the dead shares is the reserve's total shares, every
+    //! mint's supply is the sum of its accounts, redeeming every share asks for no
+    //! more than `cash + total_borrows - protocol_reserves`, a failure is one of
+    //! the expected typed errors and changes nothing but the fee, a liquidation
+    //! repays and seizes exactly the spec's amounts at the feeds' prices (capped
+    //! at the collateral held), and one that takes the last collateral writes off
+    //! what is left of the debt.
 
     use parex_runtime::TxStatus;
     use proptest::prelude::*;
