@@ -48,10 +48,10 @@
 //! - Capacity is checked against `total_assets` *before* the new premium is
 //!   added: the pool does not underwrite a policy with that policy's own premium.
 //! - `BuyPolicy` reads the pool's feed, not only the trigger, and refuses while
-//!   the price is below [`TRIGGER_PRICE`]
-//!   (or stale): the trigger only moves when someone sends `UpdateTrigger`, and a
-//!   buyer who saw the depeg first could buy cover and start the alarm in one
-//!   transaction, then claim a loss that was already certain.
+//!   the price is below [`TRIGGER_PRICE`] (or stale): the trigger only moves
+//!   when someone sends `UpdateTrigger`, and a buyer who saw the depeg first
+//!   could buy cover and start the alarm in one transaction, then claim a loss
+//!   that was already certain.
 //! - A policy whose premium floors to 0 is refused ([`InsuranceError::ZeroPremium`]):
 //!   cover is never free. A deposit minting 0 shares and a withdrawal paying 0
 //!   assets are refused ([`InsuranceError::RoundsToZero`]).
@@ -61,8 +61,7 @@
 //!   depeg (`Depegged{at, ..}`) has `at` inside the policy's window: otherwise
 //!   anyone could expire a policy between its `end` and the holder's claim and
 //!   erase a valid claim. If the alarm turns out false, expiry works again.
-//! - A claim has a window: it is refused from
-//!   [`claim_deadline`]`(end, at)` =
+//! - A claim has a window: it is refused from [`claim_deadline`]`(end, at)` =
 //!   `max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW` (30 days) on, and from then on
 //!   the policy may expire whatever the trigger says, releasing its `locked`
 //!   cover. Without it a policy nobody claimed locked the providers' capital for

@@ -85,9 +85,9 @@
 //!
 //! ## Liquidation and bad debt
 //! A liquidation whose `repay` would seize more collateral than the obligation
-//! holds in that reserve seizes all of it and repays only
-//! [`repay_for_seizure`], the least that
-//! buys it (rounded up), so the last unit of collateral can always be taken.
+//! holds in that reserve seizes all of it and repays only [`repay_for_seizure`],
+//! the least that buys it (rounded up), so the last unit of collateral can
+//! always be taken.
 //!
 //! An obligation left with debt and no collateral at all is bad debt: nothing
 //! backs it, nobody will repay it, and in `total_borrows` it would keep accruing
