@@ -31,7 +31,7 @@
 //! **First-depositor inflation.** Mints and redemptions floor, so a lone first
 //! lender could loop "deposit the most that still mints one share, redeem one
 //! share" and collect each round's rounding, growing a share's price until a
-//! victim's deposit minted one share for nearly two shares' worth (issue 11: a
+//! victim's deposit minted one share for nearly two shares' worth (issue 11: up to a
 //! quarter of the deposit lost, all inside the victim's block). The first deposit
 //! therefore locks [`DEAD_SHARES`](crate::math::DEAD_SHARES) shares that nobody
 //! holds: they take their part of every rounding gain and donation, so the loop
