@@ -159,7 +159,8 @@ impl Sim {
             self.push("create reserve", &op_kp, &ixs, &[&reserve]);
         }
         let reserve = self.m.usd_reserve.pubkey();
-        let ix = lending::deposit(&reserve, &self.m.usd_of(&op), &self.m.shares_of(&op), &op, 50_000 * UNIT);
+        let ix =
+            lending::deposit(&reserve, &self.m.usd_of(&op), &self.m.shares_of(&op), &op, 50_000 * UNIT, 0);
         self.push_op("lend", &[ix]);
     }
 
@@ -183,6 +184,7 @@ impl Sim {
             &self.m.usd_of(&op),
             &op,
             1_000_000 * UNIT,
+            0,
         );
         self.push_op("add capital", &[capital]);
     }
@@ -521,14 +523,15 @@ impl Sim {
         let owner = self.m.user(u);
         let reserve = self.m.usd_reserve.pubkey();
         let ix =
-            lending::deposit(&reserve, &self.m.usd_of(&owner), &self.m.shares_of(&owner), &owner, amount);
+            lending::deposit(&reserve, &self.m.usd_of(&owner), &self.m.shares_of(&owner), &owner, amount, 0);
         self.push_user("lend", u, &[ix]);
     }
 
     fn redeem(&mut self, u: usize, shares: u64) {
         let owner = self.m.user(u);
         let reserve = self.m.usd_reserve.pubkey();
-        let ix = lending::redeem(&reserve, &self.m.usd_of(&owner), &self.m.shares_of(&owner), &owner, shares);
+        let ix =
+            lending::redeem(&reserve, &self.m.usd_of(&owner), &self.m.shares_of(&owner), &owner, shares, 0);
         self.push_user("redeem", u, &[ix]);
     }
 
@@ -582,6 +585,7 @@ impl Sim {
             &cover,
             &self.m.usd_of(&buyer),
             &vault,
+            &self.m.usd_feed.pubkey(),
             &buyer,
             sum,
             days * 86_400,
@@ -604,6 +608,7 @@ impl Sim {
             &self.m.usd_of(&owner),
             &owner,
             amount,
+            0,
         );
         self.push_user("add capital", u, &[ix]);
     }
@@ -612,7 +617,7 @@ impl Sim {
     fn withdraw_capital(&mut self, shares: u64) {
         let op = self.m.op();
         let (cover, vault) = (self.m.cover(), self.m.cover_vault.pubkey());
-        let ix = insurance::withdraw_capital(&cover, &vault, &self.m.usd_of(&op), &op, shares);
+        let ix = insurance::withdraw_capital(&cover, &vault, &self.m.usd_of(&op), &op, shares, 0);
         self.push_op("withdraw capital", &[ix]);
     }
 
@@ -992,6 +997,18 @@ impl Sim {
                         fmt(repaid),
                         fmt(seized),
                         fmt(debt),
+                    )),
+                ),
+                LendingEvent::BadDebtWrittenOff {
+                    obligation, amount, from_reserves, from_suppliers, ..
+                } => (
+                    "lending BadDebtWrittenOff",
+                    Some(format!(
+                        "{}: {} USD written off, {} from the reserves, {} from the lenders",
+                        self.name(&obligation),
+                        fmt(amount),
+                        fmt(from_reserves),
+                        fmt(from_suppliers),
                     )),
                 ),
             };

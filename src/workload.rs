@@ -495,6 +495,7 @@ impl Generator {
                     &token_account(&op, &mint),
                     &op,
                     OPERATOR_TOKENS / 8,
+                    0,
                 );
                 txs.push(self.operator_tx(&[deposit], Vec::new()));
                 self.world.covers.push(CoverRef { pool, vault });
@@ -551,6 +552,7 @@ impl Generator {
             &token_account(&op, &shares),
             &op,
             OPERATOR_TOKENS / 4,
+            0,
         );
         txs.push(self.operator_tx(&[liquidity], Vec::new()));
         let mut market = market;
@@ -669,6 +671,7 @@ impl Generator {
                     &token_account(&owner, &shares),
                     &owner,
                     amount,
+                    0,
                 );
                 self.user_tx(u, &[ix], Vec::new())
             }
@@ -707,6 +710,7 @@ impl Generator {
                     &token_account(&owner, &shares),
                     &owner,
                     amount,
+                    0,
                 );
                 self.user_tx(u, &[ix], Vec::new())
             }
@@ -803,6 +807,7 @@ impl Generator {
                     &cover.pool,
                     &user_token,
                     &cover.vault,
+                    &feed,
                     &user,
                     sum,
                     duration,
@@ -812,12 +817,13 @@ impl Generator {
             }
             40..65 => {
                 let amount = self.rng.random_range(1_000_000..1_000_000_000);
-                let ix = insurance::deposit_capital(&cover.pool, &cover.vault, &user_token, &user, amount);
+                let ix = insurance::deposit_capital(&cover.pool, &cover.vault, &user_token, &user, amount, 0);
                 self.user_tx(u, &[ix], Vec::new())
             }
             65..75 => {
                 let shares = self.rng.random_range(1..1_000_000);
-                let ix = insurance::withdraw_capital(&cover.pool, &cover.vault, &user_token, &user, shares);
+                let ix =
+                    insurance::withdraw_capital(&cover.pool, &cover.vault, &user_token, &user, shares, 0);
                 self.user_tx(u, &[ix], Vec::new())
             }
             75..90 => {

@@ -121,7 +121,7 @@ program_error! {
         MintMismatch = 7 => "accounts belong to different mints",
         /// The source holds fewer tokens than asked for.
         InsufficientFunds = 8 => "insufficient token balance",
-        /// A transfer of zero tokens.
+        /// A transfer, mint or burn of zero tokens.
         ZeroAmount = 9 => "amount must not be zero",
         /// Minting would take the supply past `u64::MAX`.
         SupplyOverflow = 10 => "mint supply would overflow",
@@ -230,7 +230,8 @@ program_error! {
         WrongOwner = 11 => "signer is not the obligation owner",
         /// An amount (or share count) of zero.
         ZeroAmount = 12 => "amount must not be zero",
-        /// A deposit that would mint no shares, or a redemption that would pay nothing.
+        /// A deposit that would mint no shares (a first deposit of at most
+        /// `DEAD_SHARES` included), or a redemption that would pay nothing.
         ZeroShares = 13 => "amount is too small to mint or redeem anything",
         /// A borrow or redemption above the reserve's cash.
         InsufficientLiquidity = 14 => "not enough cash in the reserve",
@@ -252,7 +253,8 @@ program_error! {
         RepayAboveCloseFactor = 22 => "repay exceeds the close factor",
         /// The liquidator is the obligation's owner.
         SelfLiquidation = 23 => "liquidator is the obligation owner",
-        /// The seizure exceeds the obligation's collateral in the reserve.
+        /// A liquidation seizing from a reserve in which the obligation holds no
+        /// collateral (a seizure above the collateral held is capped instead).
         SeizeAboveCollateral = 24 => "seizure exceeds the collateral",
         /// A liquidation that would seize nothing.
         LiquidationTooSmall = 25 => "repay is too small to seize any collateral",
@@ -262,6 +264,12 @@ program_error! {
         ZeroPrice = 27 => "price is zero",
         /// Arithmetic overflow or division by zero.
         MathOverflow = 28 => "arithmetic overflow",
+        /// A deposit that would mint fewer shares than its `min_shares`.
+        SharesBelowMinimum = 29 => "deposit mints fewer shares than the minimum",
+        /// A redemption that would pay less than its `min_amount`.
+        AmountBelowMinimum = 30 => "redemption pays less than the minimum",
+        /// `WriteOffBadDebt` on an obligation that still holds collateral (liquidate it instead).
+        CollateralRemains = 31 => "obligation still holds collateral",
     }
 }
 
@@ -292,7 +300,8 @@ program_error! {
         StalePrice = 11 => "oracle price is stale",
         /// An amount, share count or sum insured of zero.
         ZeroAmount = 12 => "amount must not be zero",
-        /// A deposit that mints no shares or a withdrawal that pays no assets.
+        /// A deposit that mints no shares (a first deposit of at most `DEAD_SHARES`
+        /// included) or a withdrawal that pays no assets.
         RoundsToZero = 13 => "amount rounds to zero",
         /// Withdrawing more shares than the position holds.
         InsufficientShares = 14 => "position holds fewer shares",
@@ -308,7 +317,8 @@ program_error! {
         PremiumTooHigh = 19 => "premium above the buyer's maximum",
         /// `locked + sum_insured` would exceed `total_assets * capacity_bps / 10000`.
         CapacityExceeded = 20 => "pool capacity exceeded",
-        /// Policies are sold only while the trigger is `Normal`.
+        /// Policies are sold only while the trigger is `Normal` (and the feed at or
+        /// above the trigger price, see `PriceBelowTrigger`).
         TriggerNotNormal = 21 => "trigger is not normal",
         /// Claims are paid only once the pool is `Depegged`.
         NotDepegged = 22 => "pool is not depegged",
@@ -320,7 +330,8 @@ program_error! {
         WrongHolder = 25 => "signer is not the policy holder",
         /// `Expire` before the policy's end.
         NotExpired = 26 => "policy has not ended",
-        /// `Expire` while the pool's alarm or depeg falls in the policy's window (claim it instead).
+        /// `Expire` while the pool's alarm or depeg falls in the policy's window and
+        /// its claim window is still open (claim it instead).
         ClaimPending = 27 => "pool alarm or depeg falls in the policy window",
         /// The policy belongs to another pool.
         PolicyPoolMismatch = 28 => "policy belongs to another pool",
@@ -330,6 +341,18 @@ program_error! {
         UserAccountIsVault = 30 => "user token account is the pool vault",
         /// Arithmetic overflowed.
         MathOverflow = 31 => "arithmetic overflow",
+        /// The oracle's price is zero (never a valid price; the oracle refuses to set it).
+        ZeroPrice = 32 => "oracle price is zero",
+        /// A deposit that would mint fewer shares than its `min_shares`.
+        SharesBelowMinimum = 33 => "deposit mints fewer shares than the minimum",
+        /// A withdrawal that would pay less than its `min_amount`.
+        AmountBelowMinimum = 34 => "withdrawal pays less than the minimum",
+        /// `BuyPolicy` while the oracle's price is below the depeg trigger (the
+        /// pool's trigger may not have caught up yet): the loss is already visible.
+        PriceBelowTrigger = 35 => "oracle price is below the depeg trigger",
+        /// `Claim` at or after the policy's claim deadline
+        /// (`max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW`): the policy may only expire.
+        ClaimWindowClosed = 36 => "the policy's claim window has closed",
     }
 }
 

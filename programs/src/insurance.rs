@@ -11,12 +11,12 @@
 //! | instruction | accounts | fails on |
 //! |---|---|---|
 //! | `InitPool{params}` | pool W(new), vault W, oracle R, admin S | bad params, pool not the vault's PDA, vault not an empty token account owned by the pool, oracle not a feed, already initialised |
-//! | `DepositCapital{amount}` | pool W, vault W, user token W, position W, owner S | zero, zero shares, pool wiped out |
-//! | `WithdrawCapital{shares}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, withdrawal below locked |
-//! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal |
-//! | `UpdateTrigger` | pool W, oracle R | stale price, not the pool's oracle |
-//! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, not Active, wrong holder |
-//! | `Expire` | policy W, pool W | before end, not Active, the pool's alarm or depeg falls in the window |
+//! | `DepositCapital{amount, min_shares}` | pool W, vault W, user token W, position W, owner S | zero, zero shares, fewer than `min_shares`, pool wiped out |
+//! | `WithdrawCapital{shares, min_amount}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, less than `min_amount`, withdrawal below locked |
+//! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, oracle R, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal, price below the trigger, stale or zero price, not the pool's oracle |
+//! | `UpdateTrigger` | pool W, oracle R | stale or zero price, not the pool's oracle |
+//! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, claim window closed, not Active, wrong holder |
+//! | `Expire` | policy W, pool W | before end, not Active, the pool's alarm or depeg falls in the window and its claim window is open |
 //!
 //! Every instruction also fails with the runtime's `ReadonlyWrite` /
 //! `MissingSignature` when the access list lacks a W or S (checked before any
@@ -47,6 +47,11 @@
 //! ## Choices the spec leaves open
 //! - Capacity is checked against `total_assets` *before* the new premium is
 //!   added: the pool does not underwrite a policy with that policy's own premium.
+//! - `BuyPolicy` reads the pool's feed, not only the trigger, and refuses while
+//!   the price is below [`TRIGGER_PRICE`] (or stale): the trigger only moves
+//!   when someone sends `UpdateTrigger`, and a buyer who saw the depeg first
+//!   could buy cover and start the alarm in one transaction, then claim a loss
+//!   that was already certain.
 //! - A policy whose premium floors to 0 is refused ([`InsuranceError::ZeroPremium`]):
 //!   cover is never free. A deposit minting 0 shares and a withdrawal paying 0
 //!   assets are refused ([`InsuranceError::RoundsToZero`]).
@@ -56,10 +61,19 @@
 //!   depeg (`Depegged{at, ..}`) has `at` inside the policy's window: otherwise
 //!   anyone could expire a policy between its `end` and the holder's claim and
 //!   erase a valid claim. If the alarm turns out false, expiry works again.
+//! - A claim has a window: it is refused from [`claim_deadline`]`(end, at)` =
+//!   `max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW` (30 days) on, and from then on
+//!   the policy may expire whatever the trigger says, releasing its `locked`
+//!   cover. Without it a policy nobody claimed locked the providers' capital for
+//!   good.
 //! - A claim whose payout is 0 (depeg declared at a price ≥ 1) still closes the
 //!   policy and releases its `locked` amount, without a transfer.
 //! - `total_assets` is accounting state: tokens sent straight to the vault are
 //!   not counted (see [`crate::math::insurance`] on donations).
+//! - The first deposit locks [`DEAD_SHARES`](crate::math::DEAD_SHARES) in
+//!   `total_shares` that no position holds, against the first-depositor inflation
+//!   attack (see [`crate::math::insurance`]), and deposits and withdrawals take a
+//!   minimum out (`min_shares`, `min_amount`; 0 accepts any).
 //!
 //! Times are the block's `unix_timestamp`; the oracle's staleness bound
 //! ([`PoolParams::max_staleness_slots`]) is in slots, like the oracle's stamps.
@@ -74,10 +88,11 @@ use parex_runtime::{
 };
 
 use crate::error::{InsuranceError, OracleError};
-use crate::math::MathError;
 use crate::math::insurance::{
-    claim_payout, deposit_shares, next_trigger, premium, withdraw_amount, within_capacity,
+    TRIGGER_PRICE, claim_deadline, claim_payout, deposit_shares, next_trigger, premium, withdraw_amount,
+    within_capacity,
 };
+use crate::math::{MathError, dead_shares};
 use crate::oracle::{self, PriceFeed};
 use crate::state::{
     AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_writable,
@@ -150,7 +165,8 @@ impl PoolParams {
 /// A capital pool selling depeg cover on one asset.
 ///
 /// Invariants: `locked ≤ total_assets`; `total_shares` is the sum of its
-/// positions' shares; absent donations, the vault holds exactly `total_assets`.
+/// positions' shares plus [`DEAD_SHARES`](crate::math::DEAD_SHARES) once the first
+/// deposit is made; absent donations, the vault holds exactly `total_assets`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Pool {
     /// The insured asset (the vault's mint); capital, premiums and payouts are in it.
@@ -163,7 +179,8 @@ pub struct Pool {
     pub params: PoolParams,
     /// Assets the shares are worth: deposits and premiums in, withdrawals and payouts out.
     pub total_assets: u64,
-    /// Shares outstanding over all positions.
+    /// Shares outstanding: those of all positions plus the
+    /// [`DEAD_SHARES`](crate::math::DEAD_SHARES) the first deposit locked.
     pub total_shares: u64,
     /// Sum insured of the active policies: capital that may not be withdrawn.
     pub locked: u64,
@@ -195,11 +212,12 @@ impl AccountState for Position {
 /// Where a policy is in its life.
 ///
 /// ```text
-///          Claim (pool Depegged, at ∈ [start, end))
+///          Claim (pool Depegged, at ∈ [start, end), now < claim deadline)
 /// Active ───────────────────────────────────────────▶ Claimed
 ///    │
 ///    └────────────────────────────────────────────▶ Expired
-///          Expire (now ≥ end, no alarm or depeg in the window)
+///          Expire (now ≥ end, and no alarm or depeg in the window
+///                  or now ≥ claim deadline)
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum PolicyStatus {
@@ -311,13 +329,17 @@ pub enum InsuranceInstruction {
     DepositCapital {
         /// Asset units to deposit.
         amount: u64,
+        /// The fewest shares the depositor accepts (0: any); the deposit fails below.
+        min_shares: u64,
     },
     /// Redeems shares for capital. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
     WithdrawCapital {
         /// Shares to redeem.
         shares: u64,
+        /// The fewest asset units the provider accepts (0: any); the withdrawal fails below.
+        min_amount: u64,
     },
-    /// Buys cover. Accounts: `[pool W, policy W(new), buyer token W, vault W, buyer S]`.
+    /// Buys cover. Accounts: `[pool W, policy W(new), buyer token W, vault W, oracle R, buyer S]`.
     BuyPolicy {
         /// The cover, in asset units.
         sum_insured: u64,
@@ -454,8 +476,12 @@ impl Program for InsuranceProgram {
             .map_err(|_| InstructionError::InvalidInstructionData)?;
         match ix {
             InsuranceInstruction::InitPool { params } => init_pool_ix(ctx, params),
-            InsuranceInstruction::DepositCapital { amount } => deposit_ix(ctx, amount),
-            InsuranceInstruction::WithdrawCapital { shares } => withdraw_ix(ctx, shares),
+            InsuranceInstruction::DepositCapital { amount, min_shares } => {
+                deposit_ix(ctx, amount, min_shares)
+            }
+            InsuranceInstruction::WithdrawCapital { shares, min_amount } => {
+                withdraw_ix(ctx, shares, min_amount)
+            }
             InsuranceInstruction::BuyPolicy { sum_insured, duration, max_premium } => {
                 buy_policy_ix(ctx, sum_insured, duration, max_premium)
             }
@@ -527,6 +553,23 @@ fn add(a: u64, b: u64) -> Result<u64, InsuranceError> {
 
 fn sub(a: u64, b: u64) -> Result<u64, InsuranceError> {
     a.checked_sub(b).ok_or(InsuranceError::MathOverflow)
+}
+
+/// The price of the feed at account `i`, which must be `pool`'s oracle, at most
+/// `max_staleness_slots` old and not zero; failures carry insurance's own codes.
+fn pool_price(ctx: &mut InvokeContext<'_, '_>, i: usize, pool: &Pool) -> Result<u128, InstructionError> {
+    if ctx.key(i)? != pool.oracle {
+        return Err(InsuranceError::WrongOracle.into());
+    }
+    ctx.consume(READ_COST)?;
+    let feed = ctx.account(i)?;
+    let price = oracle::read_price(&feed.data, &feed.owner, ctx.env().slot, pool.params.max_staleness_slots)
+        .map_err(|e| match e {
+            OracleError::StalePrice => InsuranceError::StalePrice,
+            OracleError::ZeroPrice => InsuranceError::ZeroPrice,
+            _ => InsuranceError::InvalidOracle,
+        })?;
+    Ok(price)
 }
 
 /// `[pool W(new), vault W, oracle R, admin S]`
@@ -606,7 +649,7 @@ fn load_position(
 }
 
 /// `[pool W, vault W, user token W, position W, owner S]`
-fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
     require_writable_all(ctx, &[0, 1, 2, 3])?;
     let owner = ctx.signer(4)?;
@@ -624,8 +667,11 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
     if shares == 0 {
         return Err(InsuranceError::RoundsToZero.into());
     }
+    if shares < min_shares {
+        return Err(InsuranceError::SharesBelowMinimum.into());
+    }
     pool.total_assets = add(pool.total_assets, amount)?;
-    pool.total_shares = add(pool.total_shares, shares)?;
+    pool.total_shares = add(pool.total_shares, shares + dead_shares(pool.total_shares))?;
     position.shares = add(position.shares, shares)?;
 
     let position_key = ctx.key(3)?;
@@ -641,7 +687,11 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
 }
 
 /// `[pool W, vault W, user token W, position W, owner S]`
-fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), InstructionError> {
+fn withdraw_ix(
+    ctx: &mut InvokeContext<'_, '_>,
+    shares: u64,
+    min_amount: u64,
+) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
     require_writable_all(ctx, &[0, 1, 2, 3])?;
     let owner = ctx.signer(4)?;
@@ -661,6 +711,9 @@ fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), Instr
     if amount == 0 {
         return Err(InsuranceError::RoundsToZero.into());
     }
+    if amount < min_amount {
+        return Err(InsuranceError::AmountBelowMinimum.into());
+    }
     let remaining = sub(pool.total_assets, amount)?;
     if remaining < pool.locked {
         return Err(InsuranceError::BelowLocked.into());
@@ -676,16 +729,16 @@ fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), Instr
     ctx.emit(&InsuranceEvent::CapitalWithdrawn { pool: pool_key, owner, shares, amount })
 }
 
-/// `[pool W, policy W(new), buyer token W, vault W, buyer S]`
+/// `[pool W, policy W(new), buyer token W, vault W, oracle R, buyer S]`
 fn buy_policy_ix(
     ctx: &mut InvokeContext<'_, '_>,
     sum_insured: u64,
     duration: u64,
     max_premium: u64,
 ) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
+    ctx.expect_accounts(6)?;
     require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let buyer = ctx.signer(4)?;
+    let buyer = ctx.signer(5)?;
     if sum_insured == 0 {
         return Err(InsuranceError::ZeroAmount.into());
     }
@@ -700,6 +753,10 @@ fn buy_policy_ix(
     }
     if pool.trigger != Trigger::Normal {
         return Err(InsuranceError::TriggerNotNormal.into());
+    }
+    // The trigger lags the feed until someone updates it: the feed decides.
+    if pool_price(ctx, 4, &pool)? < TRIGGER_PRICE {
+        return Err(InsuranceError::PriceBelowTrigger.into());
     }
     if duration < pool.params.min_duration || duration > pool.params.max_duration {
         return Err(InsuranceError::DurationOutOfBounds.into());
@@ -745,16 +802,7 @@ fn update_trigger_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionE
     ctx.expect_accounts(2)?;
     require_writable(ctx, 0)?;
     let mut pool: Pool = load(ctx, 0)?;
-    if ctx.key(1)? != pool.oracle {
-        return Err(InsuranceError::WrongOracle.into());
-    }
-    ctx.consume(READ_COST)?;
-    let feed = ctx.account(1)?;
-    let price = oracle::read_price(&feed.data, &feed.owner, ctx.env().slot, pool.params.max_staleness_slots)
-        .map_err(|e| match e {
-            OracleError::StalePrice => InsuranceError::StalePrice,
-            _ => InsuranceError::InvalidOracle,
-        })?;
+    let price = pool_price(ctx, 1, &pool)?;
     let now = ctx.env().unix_timestamp;
     let next = next_trigger(pool.trigger, price, now);
     if next == pool.trigger {
@@ -799,6 +847,9 @@ fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
     if !(policy.start..policy.end).contains(&at) {
         return Err(InsuranceError::OutsidePolicyWindow.into());
     }
+    if ctx.env().unix_timestamp >= claim_deadline(policy.end, at) {
+        return Err(InsuranceError::ClaimWindowClosed.into());
+    }
     let payout = claim_payout(policy.sum_insured, price);
     // locked ≥ sum_insured ≥ payout and total_assets ≥ locked: neither can underflow.
     pool.locked = sub(pool.locked, policy.sum_insured)?;
@@ -830,7 +881,10 @@ fn expire_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
         Trigger::Normal => None,
         Trigger::Triggered { at } | Trigger::Depegged { at, .. } => Some(at),
     };
-    if alarm.is_some_and(|at| (policy.start..policy.end).contains(&at)) {
+    let now = ctx.env().unix_timestamp;
+    if alarm
+        .is_some_and(|at| (policy.start..policy.end).contains(&at) && now < claim_deadline(policy.end, at))
+    {
         return Err(InsuranceError::ClaimPending.into());
     }
     pool.locked = sub(pool.locked, policy.sum_insured)?;
@@ -890,33 +944,37 @@ fn capital_accounts(pool: &Pubkey, vault: &Pubkey, user_token: &Pubkey, owner: &
 
 /// `DepositCapital`: `owner` (signs) deposits `amount` from `user_token` into `pool`,
 /// crediting shares to its position at [`position_address`]`(pool, owner)`, which the
-/// first deposit opens. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
+/// first deposit opens; fails if that is fewer than `min_shares` (0 accepts any).
+/// Accounts: `[pool W, vault W, user token W, position W, owner S]`.
 pub fn deposit_capital(
     pool: &Pubkey,
     vault: &Pubkey,
     user_token: &Pubkey,
     owner: &Pubkey,
     amount: u64,
+    min_shares: u64,
 ) -> Instruction {
     Instruction::new_borsh(
         id(),
-        &InsuranceInstruction::DepositCapital { amount },
+        &InsuranceInstruction::DepositCapital { amount, min_shares },
         capital_accounts(pool, vault, user_token, owner),
     )
 }
 
 /// `WithdrawCapital`: `owner` (signs) redeems `shares` of its position for assets paid
-/// into `user_token`. Accounts: `[pool W, vault W, user token W, position W, owner S]`.
+/// into `user_token`; fails if they are fewer than `min_amount` (0 accepts any).
+/// Accounts: `[pool W, vault W, user token W, position W, owner S]`.
 pub fn withdraw_capital(
     pool: &Pubkey,
     vault: &Pubkey,
     user_token: &Pubkey,
     owner: &Pubkey,
     shares: u64,
+    min_amount: u64,
 ) -> Instruction {
     Instruction::new_borsh(
         id(),
-        &InsuranceInstruction::WithdrawCapital { shares },
+        &InsuranceInstruction::WithdrawCapital { shares, min_amount },
         capital_accounts(pool, vault, user_token, owner),
     )
 }
@@ -924,13 +982,16 @@ pub fn withdraw_capital(
 /// `BuyPolicy`: `buyer` (signs) pays the premium from `buyer_token` for cover of
 /// `sum_insured` over the next `duration` seconds, recorded in `policy` (created for
 /// the insurance program, see [`buy_policy_with_new_account`]); fails if the premium
-/// is above `max_premium`. Accounts: `[pool W, policy W(new), buyer token W, vault W, buyer S]`.
+/// is above `max_premium`, or if the pool's `oracle` (read-only) is stale or below
+/// the depeg trigger.
+/// Accounts: `[pool W, policy W(new), buyer token W, vault W, oracle R, buyer S]`.
 #[allow(clippy::too_many_arguments)]
 pub fn buy_policy(
     pool: &Pubkey,
     policy: &Pubkey,
     buyer_token: &Pubkey,
     vault: &Pubkey,
+    oracle: &Pubkey,
     buyer: &Pubkey,
     sum_insured: u64,
     duration: u64,
@@ -944,6 +1005,7 @@ pub fn buy_policy(
             AccountMeta::writable(*policy, false),
             AccountMeta::writable(*buyer_token, false),
             AccountMeta::writable(*vault, false),
+            AccountMeta::readonly(*oracle, false),
             AccountMeta::readonly(*buyer, true),
         ],
     )
@@ -959,6 +1021,7 @@ pub fn buy_policy_with_new_account(
     pool: &Pubkey,
     buyer_token: &Pubkey,
     vault: &Pubkey,
+    oracle: &Pubkey,
     buyer: &Pubkey,
     sum_insured: u64,
     duration: u64,
@@ -966,7 +1029,7 @@ pub fn buy_policy_with_new_account(
 ) -> Vec<Instruction> {
     vec![
         system::create_account(payer, policy, 0, Policy::LEN as u32, &id()),
-        buy_policy(pool, policy, buyer_token, vault, buyer, sum_insured, duration, max_premium),
+        buy_policy(pool, policy, buyer_token, vault, oracle, buyer, sum_insured, duration, max_premium),
     ]
 }
 

@@ -25,8 +25,19 @@
 //!
 //! **Lender shares** are tokens of the reserve's share mint, minted to the
 //! depositor's share token account. That makes them transferable, makes
-//! `share_mint.supply == total_shares` checkable, and needs no per-lender state
-//! in the lending program.
+//! `share_mint.supply + DEAD_SHARES == total_shares` checkable (once the first
+//! deposit is made), and needs no per-lender state in the lending program.
+//!
+//! **First-depositor inflation.** Mints and redemptions floor, so a lone first
+//! lender could loop "deposit the most that still mints one share, redeem one
+//! share" and collect each round's rounding, growing a share's price until a
+//! victim's deposit minted one share for nearly two shares' worth (issue 11: up to a
+//! quarter of the deposit lost, all inside the victim's block). The first deposit
+//! therefore locks [`DEAD_SHARES`](crate::math::DEAD_SHARES) shares that nobody
+//! holds: they take their part of every rounding gain and donation, so the loop
+//! no longer pays and a victim loses at most rounding dust. `Deposit` takes a
+//! `min_shares` and `Redeem` a `min_amount` for what is left (the price a client
+//! quoted moving before its transaction lands).
 //!
 //! **Collateral** is the asset itself, in token units, held in the reserve's
 //! collateral vault (not lent out, not in `cash`, earning nothing). Depositing or
@@ -44,13 +55,14 @@
 //! |---|---|---|
 //! | `InitReserve{config}` | reserve W(new), vault W, collateral vault W, share mint W, asset mint R, oracle R, admin S | bad config, already initialised, PDA mismatch, mint or oracle not one |
 //! | `InitObligation{market}` | obligation W(new), owner S | already initialised |
-//! | `Deposit{amount}` | reserve W, vault W, share mint W, user token W, user shares W, authority R, owner S | zero, no shares minted |
-//! | `Redeem{shares}` | same | zero, nothing paid, above `cash`, above the shares |
+//! | `Deposit{amount, min_shares}` | reserve W, vault W, share mint W, user token W, user shares W, authority R, owner S | zero, no shares minted, fewer than `min_shares` |
+//! | `Redeem{shares, min_amount}` | same | zero, nothing paid, less than `min_amount`, above `cash`, above the shares |
 //! | `DepositCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, owner S | zero, wrong owner, other market, five collateral assets |
-//! | `WithdrawCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, authority R, owner S, position | zero, above the collateral, wrong owner, leaves HF < 1, stale or zero price (with debt) |
-//! | `Borrow{amount}` | reserve W, obligation W, oracle R, vault W, user token W, authority R, owner S, position | zero, above `cash`, above the LTV limit, wrong owner, other market, five borrowed assets, stale or zero price |
+//! | `WithdrawCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, authority R, owner S, position | zero, above the collateral, wrong owner, leaves HF < 1 or debt without collateral, stale or zero price (with debt) |
+//! | `Borrow{amount}` | reserve W, obligation W, oracle R, vault W, user token W, authority R, owner S, position | zero, above `cash`, above the LTV limit, no collateral, wrong owner, other market, five borrowed assets, stale or zero price |
 //! | `Repay{amount}` | reserve W, obligation W, payer token W, vault W, payer S | zero, no debt in the reserve; above the debt repays the debt only |
-//! | `Liquidate{repay}` | repay reserve W, collateral reserve R, obligation W, repay vault W, collateral vault W, liquidator repay token W, liquidator collateral token W, collateral authority R, liquidator S, position | zero, healthy, liquidator = owner, no debt, above the close factor, seize above the collateral or zero, stale or zero price |
+//! | `Liquidate{repay}` | repay reserve W, collateral reserve R, obligation W, repay vault W, collateral vault W, liquidator repay token W, liquidator collateral token W, collateral authority R, liquidator S, position | zero, healthy, liquidator = owner, no debt, above the close factor, no collateral in that reserve, seizing zero, stale or zero price |
+//! | `WriteOffBadDebt` | reserve W, obligation W | the obligation holds collateral, no debt in the reserve, other market |
 //!
 //! Against the table of `programs.md`, the lists add what the design needs: the
 //! share mint and the authority PDA (the token program's `MintTo` and PDA-signed
@@ -71,6 +83,24 @@
 //! (a balance too small, an account of another mint) come back as the token
 //! program's typed errors through the cross-program call.
 //!
+//! ## Liquidation and bad debt
+//! A liquidation whose `repay` would seize more collateral than the obligation
+//! holds in that reserve seizes all of it and repays only [`repay_for_seizure`],
+//! the least that buys it (rounded up), so the last unit of collateral can
+//! always be taken.
+//!
+//! An obligation left with debt and no collateral at all is bad debt: nothing
+//! backs it, nobody will repay it, and in `total_borrows` it would keep accruing
+//! interest the suppliers never receive. It is written off
+//! ([`ReserveState::write_off`](crate::math::lending::ReserveState::write_off)):
+//! the borrow entry goes, `total_borrows` drops by the debt, the protocol
+//! reserves absorb what they can and the suppliers the rest, through the share
+//! price (`cash + total_borrows - protocol_reserves` drops by their part). The
+//! liquidation that seizes the last collateral writes off its own reserve's debt
+//! at once; a debt in another reserve of the obligation (read-only there) is
+//! written off by `WriteOffBadDebt`, which anyone may send. Both emit
+//! [`LendingEvent::BadDebtWrittenOff`].
+//!
 //! ## Obligation entries
 //! ```text
 //!               DepositCollateral / Borrow (≤ 4 each, else ObligationFull)
@@ -84,7 +114,9 @@
 //! ## Rounding
 //! Every division floors, as `programs.md` writes it, which favours the pool:
 //! deposits mint floored shares, redemptions pay floored amounts, collateral
-//! values are floored per entry, seizures are floored. Two floors of the spec
+//! values are floored per entry, seizures are floored; the one ceiling is the
+//! repay of a seizure capped at the collateral held, also against the
+//! liquidator. A write-off takes at most `total_borrows` (see above). Two floors of the spec
 //! favour the borrower by less than one unit: the current debt
 //! `principal * index / snapshot` and the per-entry debt value. Because
 //! `total_borrows` accrues on the aggregate while debts follow the index, the sum
@@ -97,7 +129,10 @@
 //! accounts, flash loans, and liquidating dust: with a close factor below 100% a
 //! debt of one unit can never be liquidated. A borrow whose debt value floors to
 //! 0 needs no collateral value (the spec's inequality `limit ≥ debt_value`),
-//! which only matters for assets whose unit is worth less than one quote unit.
+//! which only matters for assets whose unit is worth less than one quote unit;
+//! it still needs *some* collateral, and no withdrawal may leave debt without
+//! collateral, so that only a liquidation can make debt bad (otherwise a
+//! borrower could write off its own dust debt).
 
 use std::sync::LazyLock;
 
@@ -108,9 +143,10 @@ use parex_runtime::{
 };
 
 use crate::error::{LendingError, OracleError};
+use crate::math::dead_shares;
 use crate::math::lending::{
-    self as lmath, ConfigError, InterestModel, ReserveState, current_debt, is_liquidatable, max_repay,
-    seize_amount, value, weighted_value, within_borrow_limit,
+    self as lmath, ConfigError, InterestModel, ReserveState, WriteOff, current_debt, is_liquidatable,
+    max_repay, repay_for_seizure, seize_amount, value, weighted_value, within_borrow_limit,
 };
 use crate::oracle::{self, PriceFeed};
 use crate::state::{
@@ -166,13 +202,14 @@ impl Program for LendingProgram {
         match ix {
             LendingInstruction::InitReserve { config } => init_reserve_ix(ctx, config),
             LendingInstruction::InitObligation { market } => init_obligation_ix(ctx, market),
-            LendingInstruction::Deposit { amount } => deposit_ix(ctx, amount),
-            LendingInstruction::Redeem { shares } => redeem_ix(ctx, shares),
+            LendingInstruction::Deposit { amount, min_shares } => deposit_ix(ctx, amount, min_shares),
+            LendingInstruction::Redeem { shares, min_amount } => redeem_ix(ctx, shares, min_amount),
             LendingInstruction::DepositCollateral { amount } => deposit_collateral_ix(ctx, amount),
             LendingInstruction::WithdrawCollateral { amount } => withdraw_collateral_ix(ctx, amount),
             LendingInstruction::Borrow { amount } => borrow_ix(ctx, amount),
             LendingInstruction::Repay { amount } => repay_ix(ctx, amount),
             LendingInstruction::Liquidate { repay } => liquidate_ix(ctx, repay),
+            LendingInstruction::WriteOffBadDebt => write_off_ix(ctx),
         }
     }
 
@@ -262,7 +299,9 @@ pub struct Reserve {
     pub oracle: Pubkey,
     /// Risk and rate parameters.
     pub config: ReserveConfig,
-    /// Lender shares outstanding (the share mint's supply).
+    /// Lender shares outstanding: the share mint's supply plus the
+    /// [`DEAD_SHARES`](crate::math::DEAD_SHARES) the first deposit locked (0
+    /// before the first deposit).
     pub total_shares: u64,
     /// Tokens in the vault.
     pub cash: u64,
@@ -309,8 +348,9 @@ impl Reserve {
     /// writing it will see first). Clients use it to quote debts and share prices.
     ///
     /// # Errors
-    /// [`LendingError::MathOverflow`] if the accounting outgrows its types (or `slot`
-    /// is before `last_slot`).
+    /// [`LendingError::MathOverflow`] if `slot` is before `last_slot` or the state
+    /// breaks an invariant (accrual itself saturates rather than overflows; see
+    /// [`crate::math::lending`], *Bounds*).
     pub fn accrued(&self, slot: u64) -> Result<Self, LendingError> {
         let mut state = self.state();
         state.accrue(&self.config.to_math(), slot)?;
@@ -498,11 +538,15 @@ pub enum LendingInstruction {
     Deposit {
         /// Token units.
         amount: u64,
+        /// The fewest shares the depositor accepts (0: any); the deposit fails below.
+        min_shares: u64,
     },
     /// Burns `shares` for their value in tokens.
     Redeem {
         /// Share units.
         shares: u64,
+        /// The fewest tokens the redeemer accepts (0: any); the redemption fails below.
+        min_amount: u64,
     },
     /// Moves `amount` tokens into the obligation's collateral.
     DepositCollateral {
@@ -526,9 +570,12 @@ pub enum LendingInstruction {
     },
     /// Repays `repay` of an unhealthy obligation's debt for its collateral plus a bonus.
     Liquidate {
-        /// Token units of the debt asset.
+        /// Token units of the debt asset; at most this much is repaid (less when the
+        /// collateral held is worth less, which is then all seized).
         repay: u64,
     },
+    /// Writes off an obligation's debt in a reserve once it holds no collateral.
+    WriteOffBadDebt,
 }
 
 /// What the lending program reports in receipts.
@@ -610,8 +657,23 @@ pub enum LendingEvent {
         repaid: u64,
         /// Tokens of collateral seized.
         seized: u64,
-        /// The debt left in the repay reserve.
+        /// The debt left in the repay reserve (0 if written off in the same
+        /// instruction, see [`LendingEvent::BadDebtWrittenOff`]).
         debt: u64,
+    },
+    /// An obligation without collateral had its debt in a reserve written off.
+    BadDebtWrittenOff {
+        /// The obligation.
+        obligation: Pubkey,
+        /// The reserve.
+        reserve: Pubkey,
+        /// The debt written off.
+        amount: u64,
+        /// The part the protocol reserves absorbed.
+        from_reserves: u64,
+        /// The part the suppliers lost (total borrows could not hold the rest of
+        /// `amount`, rounding dust, which nobody loses).
+        from_suppliers: u64,
     },
 }
 
@@ -756,7 +818,7 @@ fn lender_accounts(ctx: &mut InvokeContext<'_, '_>) -> Result<(Pubkey, Reserve, 
     Ok((key, reserve, owner))
 }
 
-fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> Result<(), InstructionError> {
     let (key, mut reserve, owner) = lender_accounts(ctx)?;
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
@@ -765,8 +827,12 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
     if shares == 0 {
         return Err(LendingError::ZeroShares.into());
     }
+    if shares < min_shares {
+        return Err(LendingError::SharesBelowMinimum.into());
+    }
+    let minted = shares + dead_shares(reserve.total_shares);
     reserve.cash = reserve.cash.checked_add(amount).ok_or(LendingError::MathOverflow)?;
-    reserve.total_shares = reserve.total_shares.checked_add(shares).ok_or(LendingError::MathOverflow)?;
+    reserve.total_shares = reserve.total_shares.checked_add(minted).ok_or(LendingError::MathOverflow)?;
 
     let (user_token, user_shares, authority) = (ctx.key(3)?, ctx.key(4)?, ctx.key(5)?);
     ctx.invoke(&token::transfer(&user_token, &reserve.vault, &owner, amount))?;
@@ -776,7 +842,7 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
     ctx.emit(&LendingEvent::Deposited { reserve: key, owner, amount, shares })
 }
 
-fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), InstructionError> {
+fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64, min_amount: u64) -> Result<(), InstructionError> {
     let (key, mut reserve, owner) = lender_accounts(ctx)?;
     if shares == 0 {
         return Err(LendingError::ZeroAmount.into());
@@ -787,6 +853,9 @@ fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64) -> Result<(), Instruc
     let amount = reserve.state().redeem_amount(shares).map_err(LendingError::from)?;
     if amount == 0 {
         return Err(LendingError::ZeroShares.into());
+    }
+    if amount < min_amount {
+        return Err(LendingError::AmountBelowMinimum.into());
     }
     if amount > reserve.cash {
         return Err(LendingError::InsufficientLiquidity.into());
@@ -842,6 +911,10 @@ fn withdraw_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Resul
     let priced = !obligation.borrows.is_empty();
     let snapshot = Snapshot::load(ctx, 6, &obligation, None, priced)?;
     obligation.remove_collateral(&reserve_key, amount, LendingError::InsufficientCollateral)?;
+    // Debt without collateral is bad debt anyone may write off: only a liquidation may leave it.
+    if priced && obligation.collateral.is_empty() {
+        return Err(LendingError::Unhealthy.into());
+    }
     if priced {
         let health = snapshot.health(&obligation)?;
         if is_liquidatable(health.weighted, health.debt_value) {
@@ -881,7 +954,8 @@ fn borrow_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instruc
     }
     let debt = obligation.add_debt(key, amount, reserve.borrow_index)?;
     let health = snapshot.health(&obligation)?;
-    if !within_borrow_limit(health.borrow_limit, health.debt_value) {
+    // Without collateral a debt is bad debt at once, even one whose value floors to 0.
+    if obligation.collateral.is_empty() || !within_borrow_limit(health.borrow_limit, health.debt_value) {
         return Err(LendingError::BorrowLimitExceeded.into());
     }
     reserve.cash -= amount;
@@ -961,33 +1035,108 @@ fn liquidate_ix(ctx: &mut InvokeContext<'_, '_>, repay: u64) -> Result<(), Instr
         return Err(LendingError::SeizeAboveCollateral.into());
     }
     let (p_debt, p_coll) = (snapshot.price(&key)?, snapshot.price(&coll_key)?);
-    let seized =
-        seize_amount(repay, p_debt, p_coll, coll.config.liq_bonus_bps).map_err(LendingError::from)?;
-    if seized > held {
-        return Err(LendingError::SeizeAboveCollateral.into());
-    }
+    let (repay, seized) = seizure(repay, held, p_debt, p_coll, coll.config.liq_bonus_bps)?;
     if seized == 0 {
         return Err(LendingError::LiquidationTooSmall.into());
     }
     let left = obligation.reduce_debt(&key, repay, reserve.borrow_index)?;
     obligation.remove_collateral(&coll_key, seized, LendingError::SeizeAboveCollateral)?;
     book_repayment(&mut reserve, repay)?;
+    // The last collateral is gone: whatever is still owed here is bad debt.
+    let bad_debt = if obligation.collateral.is_empty() && left > 0 {
+        Some(write_off(&mut reserve, &mut obligation, &key)?)
+    } else {
+        None
+    };
 
     ctx.invoke(&token::transfer(&ctx.key(5)?, &reserve.vault, &liquidator, repay))?;
     let pay = token::transfer(&coll.collateral_vault, &ctx.key(6)?, &ctx.key(7)?, seized);
     ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, coll_key.as_ref()]])?;
     save(ctx, 0, &reserve)?;
     save(ctx, 2, &obligation)?;
+    let obligation_key = ctx.key(2)?;
     let event = LendingEvent::Liquidated {
-        obligation: ctx.key(2)?,
+        obligation: obligation_key,
         liquidator,
         repay_reserve: key,
         collateral_reserve: coll_key,
         repaid: repay,
         seized,
-        debt: left,
+        debt: if bad_debt.is_some() { 0 } else { left },
     };
-    ctx.emit(&event)
+    ctx.emit(&event)?;
+    match bad_debt {
+        Some(w) => ctx.emit(&w.event(obligation_key, key)),
+        None => Ok(()),
+    }
+}
+
+/// The repay and the seizure of a liquidation asking to repay `repay` from an
+/// obligation holding `held` of the collateral: the spec's seizure if it fits,
+/// else all of `held` for [`repay_for_seizure`] of it (at most `repay`).
+fn seizure(
+    repay: u64,
+    held: u64,
+    p_debt: u128,
+    p_coll: u128,
+    bonus: u64,
+) -> Result<(u64, u64), LendingError> {
+    let seized = seize_amount(repay, p_debt, p_coll, bonus)?;
+    if seized <= held {
+        return Ok((repay, seized));
+    }
+    Ok((repay_for_seizure(held, p_debt, p_coll, bonus)?, held))
+}
+
+/// A write-off as booked: what [`ReserveState::write_off`] took for `amount`.
+struct BookedWriteOff {
+    amount: u64,
+    taken: WriteOff,
+}
+
+impl BookedWriteOff {
+    fn event(&self, obligation: Pubkey, reserve: Pubkey) -> LendingEvent {
+        LendingEvent::BadDebtWrittenOff {
+            obligation,
+            reserve,
+            amount: self.amount,
+            from_reserves: self.taken.from_reserves,
+            from_suppliers: self.taken.from_suppliers,
+        }
+    }
+}
+
+/// Writes off the obligation's whole debt in the reserve `key` (see the module
+/// docs, *Liquidation and bad debt*): drops the borrow entry and books the loss.
+fn write_off(
+    reserve: &mut Reserve,
+    obligation: &mut Obligation,
+    key: &Pubkey,
+) -> Result<BookedWriteOff, LendingError> {
+    let amount = obligation.debt(key, reserve.borrow_index)?.ok_or(LendingError::NoDebt)?;
+    obligation.reduce_debt(key, amount, reserve.borrow_index)?;
+    let mut state = reserve.state();
+    let taken = state.write_off(amount);
+    reserve.set_state(state);
+    Ok(BookedWriteOff { amount, taken })
+}
+
+/// `[reserve W, obligation W]`
+fn write_off_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
+    ctx.expect_accounts(2)?;
+    require_writable_all(ctx, &[0, 1])?;
+    let key = ctx.key(0)?;
+    let mut reserve = load_reserve(ctx, 0)?;
+    let mut obligation: Obligation = load(ctx, 1)?;
+    expect_market(&reserve, &obligation)?;
+    if !obligation.collateral.is_empty() {
+        return Err(LendingError::CollateralRemains.into());
+    }
+    let booked = write_off(&mut reserve, &mut obligation, &key)?;
+    save(ctx, 0, &reserve)?;
+    save(ctx, 1, &obligation)?;
+    let obligation_key = ctx.key(1)?;
+    ctx.emit(&booked.event(obligation_key, key))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1261,8 +1410,10 @@ fn lender_ix(
 }
 
 /// `Deposit`: `owner` (signs) lends `amount` tokens from `user_token` and receives
-/// shares in `user_shares` (a token account of the reserve's share mint).
-/// Accounts: `[reserve W, vault W, share mint W, user token W, user shares W,
+/// shares in `user_shares` (a token account of the reserve's share mint), at
+/// least `min_shares` of them or the deposit fails (quote them with
+/// [`Reserve::accrued`] and `state().deposit_shares`, less a tolerance; 0 accepts
+/// any). Accounts: `[reserve W, vault W, share mint W, user token W, user shares W,
 /// authority R, owner S]`.
 pub fn deposit(
     reserve: &Pubkey,
@@ -1270,20 +1421,23 @@ pub fn deposit(
     user_shares: &Pubkey,
     owner: &Pubkey,
     amount: u64,
+    min_shares: u64,
 ) -> Instruction {
-    lender_ix(&LendingInstruction::Deposit { amount }, reserve, user_token, user_shares, owner)
+    lender_ix(&LendingInstruction::Deposit { amount, min_shares }, reserve, user_token, user_shares, owner)
 }
 
 /// `Redeem`: `owner` (signs) burns `shares` from `user_shares` and receives their
-/// value in `user_token`. Accounts: as [`deposit`].
+/// value in `user_token`, at least `min_amount` or the redemption fails (0 accepts
+/// any). Accounts: as [`deposit`].
 pub fn redeem(
     reserve: &Pubkey,
     user_token: &Pubkey,
     user_shares: &Pubkey,
     owner: &Pubkey,
     shares: u64,
+    min_amount: u64,
 ) -> Instruction {
-    lender_ix(&LendingInstruction::Redeem { shares }, reserve, user_token, user_shares, owner)
+    lender_ix(&LendingInstruction::Redeem { shares, min_amount }, reserve, user_token, user_shares, owner)
 }
 
 /// `DepositCollateral`: the obligation's `owner` (signs) moves `amount` tokens from
@@ -1380,9 +1534,21 @@ pub fn repay(
     )
 }
 
+/// `WriteOffBadDebt`: writes off `obligation`'s debt in `reserve` once the
+/// obligation holds no collateral; anyone may send it. Accounts: `[reserve W,
+/// obligation W]`.
+pub fn write_off_bad_debt(reserve: &Pubkey, obligation: &Pubkey) -> Instruction {
+    Instruction::new_borsh(
+        id(),
+        &LendingInstruction::WriteOffBadDebt,
+        vec![AccountMeta::writable(*reserve, false), AccountMeta::writable(*obligation, false)],
+    )
+}
+
 /// `Liquidate`: `liquidator` (signs) repays `repay` of the obligation's debt in
 /// `repay_reserve` from `liquidator_repay_token` and receives the seized collateral
-/// of `collateral_reserve` in `liquidator_collateral_token`. Accounts: `[repay
+/// of `collateral_reserve` in `liquidator_collateral_token` (all of it, for less
+/// than `repay`, if `repay` would seize more than the obligation holds). Accounts: `[repay
 /// reserve W, collateral reserve R, obligation W, repay vault W, collateral vault W,
 /// liquidator repay token W, liquidator collateral token W, collateral authority R,
 /// liquidator S, position]`.

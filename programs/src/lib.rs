@@ -65,6 +65,47 @@
 //!   everything before their first write, so no caller ever sees a half-applied
 //!   instruction.
 //!
+//! ## Defences against known attacks
+//! Each one is kept as a test that failed before the defence existed.
+//! - **First-depositor share inflation** (lending, insurance). Share mints and
+//!   redemptions floor, so a lone first depositor could loop "deposit the most
+//!   that still mints one share, redeem one share", keep every round's rounding,
+//!   and grow a share's price ×1.5 a round until a victim's deposit minted one
+//!   share for nearly two shares' worth. The first deposit now locks
+//!   [`math::DEAD_SHARES`] (1000) shares nobody holds, as the AMM's minimum
+//!   liquidity does: they take their part of every rounding gain and donation, so
+//!   the loop costs the attacker and a victim loses at most rounding dust.
+//!   Dead shares rather than OpenZeppelin's virtual shares and assets: virtual
+//!   assets back nothing, so once losses (claims, bad debt) push the share price
+//!   below par the last holders would be owed more than the pool holds, and a
+//!   decimals offset multiplies share amounts past `u64` for large deposits.
+//!   `Deposit` / `DepositCapital` also take `min_shares` and `Redeem` /
+//!   `WithdrawCapital` `min_amount`, against any price move between a client's
+//!   quote and its transaction.
+//! - **Cover bought after the depeg is visible** (insurance). The trigger moves
+//!   only when someone sends `UpdateTrigger`, so a buyer who saw the feed below
+//!   the trigger first bought cover and started the alarm in one transaction.
+//!   `BuyPolicy` now reads the pool's feed (read-only) and refuses while it is
+//!   stale, zero or below the trigger price.
+//! - **Capital locked by an unclaimed policy** (insurance). An alarm or depeg in
+//!   a policy's window blocked its expiry so that nobody could erase a due claim,
+//!   and forever if the holder never claimed. Claims now have a window
+//!   ([`math::insurance::claim_deadline`]: 30 days from the later of the policy's
+//!   end and the earliest final depeg); after it the claim is refused and the
+//!   policy expires, freeing its cover.
+//! - **Bad debt never written off** (lending). Once a liquidation had seized all
+//!   of an obligation's collateral, the debt left stayed in `total_borrows` and
+//!   kept accruing interest nobody would pay. It is now written off, protocol
+//!   reserves first, then the suppliers through the share price (see
+//!   [`lending`], *Liquidation and bad debt*); a liquidation may take the last
+//!   unit of collateral (a seizure above the collateral is capped), and only a
+//!   liquidation can leave debt without collateral.
+//! - **Smaller**: interest accrual over a huge slot gap overflowed and froze the
+//!   reserve (one accrual now charges at most a year and saturates, see
+//!   [`math::lending`], *Bounds*); minting or burning zero tokens succeeded (now
+//!   `ZeroAmount`); insurance reported a zero price as `InvalidOracle` (now
+//!   `ZeroPrice`).
+//!
 //! ## Cost
 //! On top of the runtime's 100 units per instruction and 250 per cross-program
 //! call, each program charges its `INSTRUCTION_COST` to decode and 25 units per
@@ -98,21 +139,24 @@
 //!   may only pass accounts its caller holds); `InitPool` also lists both mints
 //!   (R) and the locked-liquidity account `lp_lock` (W), which holds the 1000
 //!   minimum-liquidity LP from the start.
-//! - **lending**: `Deposit`/`Redeem` add the share mint (W) and the reserve
-//!   authority (R); `InitReserve` also opens a collateral vault and the share
-//!   mint and reads the asset mint; `WithdrawCollateral`, `Borrow` and
-//!   `Liquidate` take a position tail of *every* reserve of the obligation with
-//!   its oracle (R), since `Borrow` needs every debt, not only the collateral;
-//!   `Borrow` also lists the borrowed reserve's oracle. `Liquidate`'s collateral
-//!   reserve is read-only (collateral sits in its own vault, outside `cash`), so
-//!   liquidations do not serialise with deposits and borrows of that asset. An
-//!   extra `InitObligation` opens an obligation in a market (the admin key that
-//!   listed the reserves).
+//! - **lending**: `Deposit`/`Redeem` take a minimum out (see above) and add the
+//!   share mint (W) and the reserve authority (R); `InitReserve` also opens a
+//!   collateral vault and the share mint and reads the asset mint;
+//!   `WithdrawCollateral`, `Borrow` and `Liquidate` take a position tail of
+//!   *every* reserve of the obligation with its oracle (R), since `Borrow` needs
+//!   every debt, not only the collateral; `Borrow` also lists the borrowed
+//!   reserve's oracle. `Liquidate`'s collateral reserve is read-only (collateral
+//!   sits in its own vault, outside `cash`), so liquidations do not serialise
+//!   with deposits and borrows of that asset. An extra `InitObligation` opens an
+//!   obligation in a market (the admin key that listed the reserves), and an
+//!   extra `WriteOffBadDebt` (reserve W, obligation W) writes off the debt of an
+//!   obligation left without collateral in the reserves a liquidation only read.
 //! - **insurance**: the pool lives at a PDA of its vault, which also owns the
-//!   vault, so every list is exactly the table's; a capital position lives at a
-//!   PDA of `(pool, owner)` opened by the first deposit. `Expire` also refuses a
-//!   policy while the pool's alarm or depeg lies in its window, so nobody can
-//!   erase a claim that is due.
+//!   vault, so no list needs an authority account; a capital position lives at
+//!   a PDA of `(pool, owner)` opened by the first deposit. `BuyPolicy` also reads
+//!   the pool's oracle (R), against cover bought once a depeg is visible.
+//!   `Expire` also refuses a policy while the pool's alarm or depeg lies in its
+//!   window and its claim window is open, so nobody can erase a claim that is due.
 //!
 //! ## Adding a program
 //! A module with `pub fn id()`, state types implementing [`AccountState`] (each

@@ -14,9 +14,9 @@
 //! |---|---|---|
 //! | `InitMint{decimals, authority}` | mint W(new) | already initialised |
 //! | `InitAccount{owner}` | account W(new), mint R | already initialised, mint not a mint |
-//! | `MintTo{amount}` | mint W, account W, authority S | wrong authority, mint mismatch, supply overflow |
+//! | `MintTo{amount}` | mint W, account W, authority S | wrong authority, mint mismatch, supply overflow, zero amount |
 //! | `Transfer{amount}` | from W, to W, owner S | insufficient funds, mint mismatch, wrong owner, zero amount |
-//! | `Burn{amount}` | account W, mint W, owner S | insufficient funds, wrong owner, mint mismatch |
+//! | `Burn{amount}` | account W, mint W, owner S | insufficient funds, wrong owner, mint mismatch, zero amount |
 //!
 //! Every instruction also fails with [`TokenError::WrongAccountOwner`] on a state
 //! account the token program does not own, [`TokenError::NotInitialized`] on an
@@ -268,6 +268,9 @@ fn mint_to_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
     require_writable(ctx, 0)?;
     require_writable(ctx, 1)?;
     let authority = ctx.signer(2)?;
+    if amount == 0 {
+        return Err(TokenError::ZeroAmount.into());
+    }
     let mut mint: Mint = load(ctx, 0)?;
     let mut account: TokenAccount = load(ctx, 1)?;
     let mint_key = ctx.key(0)?;
@@ -319,6 +322,9 @@ fn burn_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instructi
     require_writable(ctx, 0)?;
     require_writable(ctx, 1)?;
     let owner = ctx.signer(2)?;
+    if amount == 0 {
+        return Err(TokenError::ZeroAmount.into());
+    }
     let mut account: TokenAccount = load(ctx, 0)?;
     let mut mint: Mint = load(ctx, 1)?;
     let mint_key = ctx.key(1)?;

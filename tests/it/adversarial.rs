@@ -754,8 +754,8 @@ fn truncated_or_garbage_instruction_data_fails_typed_in_every_program() {
         token::transfer(&k, &k, &k, 1),
         oracle::set_price(&k, &k, 1),
         amm::swap_exact_in(&k, &k, &k, &k, 1, 1, true),
-        lending::deposit(&k, &k, &k, &k, 1),
-        insurance::deposit_capital(&k, &k, &k, &k, 1),
+        lending::deposit(&k, &k, &k, &k, 1, 0),
+        insurance::deposit_capital(&k, &k, &k, &k, 1, 0),
     ];
     let mut ixs = Vec::new();
     for ix in &real {
@@ -1084,8 +1084,14 @@ fn overflow_in_lending_is_typed_even_after_an_extreme_oracle_price() {
         1_000,
     );
     let shares = lending::ReservePdas::of(&usd_key).share_mint;
-    let deposit =
-        lending::deposit(&usd_key, &token_account(&l, &usd.mint), &token_account(&l, &shares), &l, u64::MAX);
+    let deposit = lending::deposit(
+        &usd_key,
+        &token_account(&l, &usd.mint),
+        &token_account(&l, &shares),
+        &l,
+        u64::MAX,
+        0,
+    );
     for ix in [liquidate, deposit] {
         run_from(&first.store, &registry(), &[vec![tx_at(&first.store, &[ix], &[liquidator])]])
             .failed_paying(&l, FEE, 0, LendingError::MathOverflow.into());
@@ -1109,12 +1115,8 @@ fn overflow_in_insurance_is_typed() {
         run_from(&w.base, &registry(), &[vec![tx_at(&w.base, ixs, signers)]])
     };
     // Assets past u64::MAX (checked before the transfer, which would fail too).
-    one(&[insurance::deposit_capital(&key, &pool.vault, &user_token, &u, u64::MAX)], &[user]).failed_paying(
-        &u,
-        FEE,
-        0,
-        InsuranceError::MathOverflow.into(),
-    );
+    one(&[insurance::deposit_capital(&key, &pool.vault, &user_token, &u, u64::MAX, 0)], &[user])
+        .failed_paying(&u, FEE, 0, InsuranceError::MathOverflow.into());
     // Cover of u64::MAX: the premium fits, the capacity does not.
     let policy = Keypair::from_index(999_999);
     let ixs = insurance::buy_policy_with_new_account(
@@ -1123,6 +1125,7 @@ fn overflow_in_insurance_is_typed() {
         &key,
         &user_token,
         &pool.vault,
+        &pool.oracle,
         &u,
         u64::MAX,
         30 * 86_400,
@@ -1132,7 +1135,7 @@ fn overflow_in_insurance_is_typed() {
     // Withdrawing u64::MAX shares.
     let op = operator();
     let op_token = token_account(&op.pubkey(), &pool.asset_mint);
-    one(&[insurance::withdraw_capital(&key, &pool.vault, &op_token, &op.pubkey(), u64::MAX)], &[&op])
+    one(&[insurance::withdraw_capital(&key, &pool.vault, &op_token, &op.pubkey(), u64::MAX, 0)], &[&op])
         .failed_paying(&op.pubkey(), FEE, 0, InsuranceError::InsufficientShares.into());
 }
 

@@ -48,18 +48,18 @@ const GOLDEN: &[(&str, &str, &str)] = &[
     ),
     (
         "lending",
-        "b6c320e5b5d1ab7a6a0c845a572968ed68a29a22c19f8f88b759d0122de7387a",
-        "d94c7899b31141370af4524b63af490940fc42a92988394bcc140058b0acd60e",
+        "8fc7ed95e44c88d95f0a22935407a55cfa104caabab79244a25fcbcf6d527717",
+        "c11413e4f8f8596a5060554ae7f4b40b480fce74b2955c28ac88d5c09cbc2505",
     ),
     (
         "insurance",
-        "4551f96309e72faf4a31cc385e413d3b9c7afa897bfbe7b120f708a725cf98eb",
-        "43d986de52b03d87d4e27198fc018d510ec65850e3fecb6c71fa6d8028217d77",
+        "e8f59729c0b6a55f477d1df7c654383b8f200e8d1f806198d3ceddf9b450dd8a",
+        "917c0f6cf6417c3df7b621b1474ba2574208795e90d2446cbf91c3a0938f8206",
     ),
     (
         "defi-mix",
-        "b877b7871eadada7dec3b94956bad1ededf1fd6978dcab467512775a261b7219",
-        "0299b91bac725bc8df154da5c21efb9f09a4bc0ae1bd28afb0636f0220e5ea6b",
+        "98b194d14659efb5d1c063926ad3c8ae5ee5211b2b283274bfc963887ff20950",
+        "ae1b0b633a5e3ad3651eb99089516c71e933ae1506018509a914f89ecc0eca15",
     ),
     (
         "chain",

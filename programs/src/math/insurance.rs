@@ -2,7 +2,7 @@
 //! and the depeg trigger.
 //!
 //! ```text
-//! shares (deposit)   = total_shares == 0 ? amount : amount*total_shares/total_assets
+//! shares (deposit)   = total_shares == 0 ? amount - DEAD_SHARES : amount*total_shares/total_assets
 //! assets (withdraw)  = shares*total_assets/total_shares
 //! pdr                = apr_ppm * duration / YEAR          (floored first: part of the spec)
 //! premium            = sum_insured * pdr / 1_000_000
@@ -13,11 +13,18 @@
 //! All floors, so deposits mint no more shares and withdrawals pay no more
 //! assets than their exact value, and premiums never round up.
 //!
-//! Because `total_assets` is accounting state rather than the vault's token
-//! balance, tokens sent straight to the vault do not move the share price:
-//! the ERC-4626 "donation" inflation attack on the first depositor does not apply.
+//! **First-depositor inflation.** `total_assets` is accounting state rather
+//! than the vault's token balance, so tokens sent straight to the vault do not
+//! move the share price. That alone does not stop the ERC-4626 inflation
+//! attack: the floors do the donating. A first provider holding one share of a
+//! pool a premium priced above par used to loop "deposit the most that still
+//! mints one share, withdraw one share", each round leaving up to a share's
+//! worth behind for the only holder, until a victim's deposit minted one share
+//! for nearly two shares' worth. The first deposit therefore locks
+//! [`DEAD_SHARES`] (see there) in `total_shares`, which no position holds, and
+//! `DepositCapital` / `WithdrawCapital` take minimum-out arguments.
 
-use super::{BPS, MathError, WAD, YEAR, mul_div_floor, to_u64};
+use super::{BPS, DEAD_SHARES, MathError, WAD, YEAR, mul_div_floor, to_u64};
 
 /// Parts per million in one whole (`apr_ppm = 50_000` is 5% a year).
 pub const PPM: u128 = 1_000_000;
@@ -30,6 +37,25 @@ pub const RECOVERY_PRICE: u128 = 999_000_000_000_000_000;
 
 /// Seconds an alarm must last before the pool is declared depegged.
 pub const DEPEG_WINDOW: i64 = 86_400;
+
+/// Seconds a policy holder has to claim (30 days), counted from the later of the
+/// policy's end and the first moment the depeg can be final
+/// (`at + DEPEG_WINDOW`); see [`claim_deadline`].
+pub const CLAIM_WINDOW: i64 = 30 * 86_400;
+
+/// When the claim on a policy ending at `end` for an alarm started at `at`
+/// closes (exclusive): `max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW`, saturating.
+///
+/// Until then an alarm or depeg in the policy's window keeps it claimable and
+/// blocks its expiry; from then on the claim is refused and the policy may
+/// expire, which frees the capital it locks: a policy nobody claims cannot lock
+/// the providers' capital forever. An alarm that is still `Triggered` at the
+/// deadline could have been made final (anyone may send `UpdateTrigger`) for
+/// the whole window.
+#[must_use]
+pub fn claim_deadline(end: i64, at: i64) -> i64 {
+    end.max(at.saturating_add(DEPEG_WINDOW)).saturating_add(CLAIM_WINDOW)
+}
 
 /// The pool's depeg trigger. Times are block `unix_timestamp`s (seconds).
 ///
@@ -83,15 +109,17 @@ pub fn next_trigger(state: Trigger, price: u128, now: i64) -> Trigger {
     }
 }
 
-/// Capital-pool shares minted for depositing `amount`: `amount` for the
-/// first deposit (no shares yet), else `amount*total_shares/total_assets`.
+/// Capital-pool shares minted to the depositor of `amount`:
+/// `amount - DEAD_SHARES` for the first deposit (no shares yet; 0 if
+/// `amount <= DEAD_SHARES`), which also adds [`dead_shares`](super::dead_shares)
+/// to `total_shares`, else `amount*total_shares/total_assets`.
 ///
 /// # Errors
 /// [`MathError::DivideByZero`] if shares exist but the pool holds no assets
 /// (wiped out by payouts); [`MathError::Overflow`] if the result exceeds `u64`.
 pub fn deposit_shares(amount: u64, total_assets: u64, total_shares: u64) -> Result<u64, MathError> {
     if total_shares == 0 {
-        return Ok(amount);
+        return Ok(amount.saturating_sub(DEAD_SHARES));
     }
     to_u64(u128::from(amount) * u128::from(total_shares) / nonzero(total_assets)?)
 }
@@ -193,7 +221,9 @@ mod tests {
 
     #[test]
     fn shares() {
-        assert_eq!(deposit_shares(50_000 * UNIT, 0, 0), Ok(50_000 * UNIT), "first deposit 1:1");
+        assert_eq!(deposit_shares(50_000 * UNIT, 0, 0), Ok(50_000 * UNIT - 1000), "dead shares locked");
+        assert_eq!(deposit_shares(DEAD_SHARES, 0, 0), Ok(0));
+        assert_eq!(deposit_shares(DEAD_SHARES + 1, 0, 0), Ok(1));
         assert_eq!(deposit_shares(1_000, 3_000, 2_000), Ok(666));
         assert_eq!(withdraw_amount(666, 4_000, 2_666), Ok(999));
         assert_eq!(withdraw_amount(2_001, 3_000, 2_000), Err(MathError::ExceedsSupply));
@@ -255,6 +285,16 @@ mod tests {
         assert_eq!(next_trigger(early, DEPEG, i64::MAX), Trigger::Depegged { at: i64::MIN, price: DEPEG });
         let late = Trigger::Triggered { at: i64::MAX };
         assert_eq!(next_trigger(late, DEPEG, i64::MIN), late);
+    }
+
+    #[test]
+    fn claim_deadlines() {
+        // The policy ends after the depeg can be final: 30 days from its end.
+        assert_eq!(claim_deadline(T0 + 2 * DEPEG_WINDOW, T0), T0 + 2 * DEPEG_WINDOW + CLAIM_WINDOW);
+        // The policy ends first: 30 days from the earliest final depeg.
+        assert_eq!(claim_deadline(T0 + 10, T0), T0 + DEPEG_WINDOW + CLAIM_WINDOW);
+        assert_eq!(claim_deadline(i64::MAX, T0), i64::MAX);
+        assert_eq!(claim_deadline(T0, i64::MAX), i64::MAX);
     }
 
     #[test]

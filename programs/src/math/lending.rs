@@ -9,9 +9,10 @@
 //!                       : base + slope1 + (U-opt)*slope2/(WAD-opt)
 //! ```
 //!
-//! **Accrual**, with `Δ = slot - last_slot` (nothing happens when 0). The
-//! order of operations is part of the spec: the annual rate is floored to a
-//! per-slot rate *before* it is multiplied by `Δ`.
+//! **Accrual**, with `Δ = min(slot - last_slot, MAX_ACCRUAL_SLOTS)` (nothing
+//! happens when `slot == last_slot`). The order of operations is part of the
+//! spec: the annual rate is floored to a per-slot rate *before* it is
+//! multiplied by `Δ`.
 //!
 //! ```text
 //! f                  = (rate / SLOTS_PER_YEAR) * Δ
@@ -19,15 +20,32 @@
 //! protocol_reserves += interest * reserve_factor_bps / 10000
 //! total_borrows     += interest
 //! borrow_index      += f * borrow_index / WAD
+//! last_slot          = slot
 //! ```
 //!
 //! `f * total_borrows` and `f * borrow_index` can exceed `u128` for
 //! legitimate inputs (a long gap at a high rate on a grown index), so they go
 //! through [`mul_div_floor`].
 //!
-//! **Lender shares**: the first deposit mints 1:1, later ones
-//! `amount*total_shares/underlying`; redeeming pays
-//! `shares*underlying/total_shares`.
+//! **Bounds.** Every instruction that writes a reserve accrues it first, so an
+//! accrual that fails would fail every later one too (the gap only grows) and
+//! freeze the reserve for good. Accrual therefore never overflows:
+//! - one accrual covers at most [`MAX_ACCRUAL_SLOTS`] (a year): a reserve nobody
+//!   touched for longer is charged one year of simple interest for the whole gap,
+//!   at the rate of its last utilisation (interest beyond it is forgiven);
+//! - `interest` is capped at `u64::MAX - total_borrows`, and when the cap bites
+//!   the index grows by the same factor instead
+//!   (`borrow_index += borrow_index * interest / total_borrows`), so debts keep
+//!   following `total_borrows`;
+//! - `protocol_reserves` and `borrow_index` saturate at their types' maxima.
+//!
+//! A live reserve accrues every few slots and never reaches any of these caps.
+//!
+//! **Lender shares**: the first deposit mints `amount - DEAD_SHARES` to the
+//! depositor and locks [`DEAD_SHARES`] (see there: the defence against the
+//! first-depositor inflation attack), so `total_shares` grows by `amount`;
+//! later ones mint `amount*total_shares/underlying`; redeeming pays
+//! `shares*underlying/total_shares`. Both floor.
 //!
 //! **Obligations**: current debt `principal * borrow_index / index_snapshot`.
 //! Per entry, `value = amount*price/WAD` and a weighted value
@@ -36,9 +54,29 @@
 //! Liquidation repays at most `debt*close_factor_bps/10000` and seizes
 //! `repay * p_debt * liq_bonus_bps / (p_coll * 10000)` collateral.
 //!
-//! All divisions floor, as the spec writes them.
+//! A repay whose seizure would exceed the collateral `held` seizes all of it
+//! and repays only [`repay_for_seizure`]`(held)`, the least repay that buys it:
+//! `ceil(held * p_coll * 10000 / (p_debt * liq_bonus_bps))`.
+//!
+//! **Bad debt** left when an obligation has no collateral is written off
+//! ([`ReserveState::write_off`]), reserves first, then suppliers:
+//!
+//! ```text
+//! written            = min(bad_debt, total_borrows)
+//! from_reserves      = min(written, protocol_reserves)
+//! from_suppliers     = written - from_reserves
+//! total_borrows     -= written
+//! protocol_reserves -= from_reserves          (underlying drops by from_suppliers)
+//! ```
+//!
+//! All divisions floor, as the spec writes them, but for the repay of a
+//! capped seizure, which rounds up (against the liquidator).
 
-use super::{BPS, MathError, SLOTS_PER_YEAR, WAD, mul_div_floor, to_u64};
+use super::{BPS, DEAD_SHARES, MathError, SLOTS_PER_YEAR, WAD, mul_div_floor, to_u64};
+
+/// The most slots one accrual charges interest for: one year
+/// ([`SLOTS_PER_YEAR`]). See the module docs (*Bounds*).
+pub const MAX_ACCRUAL_SLOTS: u64 = SLOTS_PER_YEAR as u64;
 
 /// The kinked interest-rate curve; all fields are annual rates or a
 /// utilisation, WAD-scaled (`2 * 10^16` is 2%).
@@ -170,6 +208,17 @@ impl ReserveConfig {
     }
 }
 
+/// What a bad-debt write-off ([`ReserveState::write_off`]) took, and from whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteOff {
+    /// Taken off `total_borrows`: the bad debt, at most `total_borrows`.
+    pub written: u64,
+    /// Taken from `protocol_reserves`.
+    pub from_reserves: u64,
+    /// The rest, the suppliers' loss: `underlying` drops by exactly this.
+    pub from_suppliers: u64,
+}
+
 /// A reserve's mutable accounting, without its accounts (vault, oracle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReserveState {
@@ -224,45 +273,79 @@ impl ReserveState {
         mul_div_floor(u128::from(self.total_borrows), WAD, self.underlying()?)
     }
 
-    /// Accrues interest up to `slot` (see the module docs for the formulas)
-    /// and returns the interest added to `total_borrows`. Does nothing when
-    /// `slot == last_slot`. On error the state is left unchanged.
+    /// Accrues interest up to `slot` (see the module docs for the formulas
+    /// and their bounds) and returns the interest added to `total_borrows`.
+    /// Does nothing when `slot == last_slot`. On error the state is left
+    /// unchanged.
     ///
     /// # Errors
-    /// [`MathError::SlotRegression`] if `slot < last_slot`;
-    /// [`MathError::Overflow`] if borrows, reserves or the index outgrow
-    /// their types; errors of [`utilization`](Self::utilization) and
-    /// [`InterestModel::borrow_rate`].
+    /// [`MathError::SlotRegression`] if `slot < last_slot`; errors of
+    /// [`utilization`](Self::utilization) and [`InterestModel::borrow_rate`]
+    /// (a broken invariant or an invalid config). Overflow is not one of
+    /// them: the amounts saturate as the module docs describe.
     pub fn accrue(&mut self, config: &ReserveConfig, slot: u64) -> Result<u64, MathError> {
         let delta = slot.checked_sub(self.last_slot).ok_or(MathError::SlotRegression)?;
         if delta == 0 {
             return Ok(0);
         }
         let rate = config.interest.borrow_rate(self.utilization()?)?;
-        let f = (rate / SLOTS_PER_YEAR).checked_mul(u128::from(delta)).ok_or(MathError::Overflow)?;
-        let interest = to_u64(mul_div_floor(f, u128::from(self.total_borrows), WAD)?)?;
-        let cut = to_u64(u128::from(interest) * u128::from(config.reserve_factor_bps) / BPS)?;
-        let protocol_reserves = self.protocol_reserves.checked_add(cut).ok_or(MathError::Overflow)?;
-        let total_borrows = self.total_borrows.checked_add(interest).ok_or(MathError::Overflow)?;
-        let growth = mul_div_floor(f, self.borrow_index, WAD)?;
-        let borrow_index = self.borrow_index.checked_add(growth).ok_or(MathError::Overflow)?;
+        // (rate / SLOTS_PER_YEAR) * Δ <= rate for Δ <= SLOTS_PER_YEAR: no overflow.
+        let f = rate / SLOTS_PER_YEAR * u128::from(delta.min(MAX_ACCRUAL_SLOTS));
+        let (interest, growth) = self.interest_and_growth(f);
+        // reserve_factor_bps <= 10000 (validated), so the cut is at most the interest.
+        let cut = (u128::from(interest) * u128::from(config.reserve_factor_bps) / BPS) as u64;
 
-        self.protocol_reserves = protocol_reserves;
-        self.total_borrows = total_borrows;
-        self.borrow_index = borrow_index;
+        self.protocol_reserves = self.protocol_reserves.saturating_add(cut);
+        self.total_borrows += interest;
+        self.borrow_index = self.borrow_index.saturating_add(growth);
         self.last_slot = slot;
         Ok(interest)
     }
 
-    /// Shares minted for depositing `amount`: `amount` itself for the first
-    /// deposit (no shares yet), else `amount*total_shares/underlying`.
+    /// The interest `f * total_borrows / WAD` and the index growth
+    /// `f * borrow_index / WAD` for the factor `f`, with the interest capped at
+    /// `u64::MAX - total_borrows` (the index then grows by the same factor as
+    /// the borrows) and the growth at `u128::MAX`.
+    fn interest_and_growth(&self, f: u128) -> (u64, u128) {
+        let headroom = u64::MAX - self.total_borrows;
+        match mul_div_floor(f, u128::from(self.total_borrows), WAD) {
+            Ok(interest) if interest <= u128::from(headroom) => {
+                (interest as u64, mul_div_floor(f, self.borrow_index, WAD).unwrap_or(u128::MAX))
+            }
+            // The capped interest is above 0, so total_borrows is too.
+            _ => {
+                let growth =
+                    mul_div_floor(self.borrow_index, u128::from(headroom), u128::from(self.total_borrows));
+                (headroom, growth.unwrap_or(u128::MAX))
+            }
+        }
+    }
+
+    /// Writes off `bad_debt`, a debt no collateral backs any more: it leaves
+    /// `total_borrows` (so it no longer accrues), the protocol reserves absorb
+    /// what they can, and the suppliers the rest, through the drop in
+    /// `underlying = cash + total_borrows - protocol_reserves`. Debts follow the
+    /// index while `total_borrows` accrues on the aggregate, so a bad debt may
+    /// exceed `total_borrows` by rounding dust; only `total_borrows` is written.
+    pub fn write_off(&mut self, bad_debt: u64) -> WriteOff {
+        let written = bad_debt.min(self.total_borrows);
+        let from_reserves = written.min(self.protocol_reserves);
+        self.total_borrows -= written;
+        self.protocol_reserves -= from_reserves;
+        WriteOff { written, from_reserves, from_suppliers: written - from_reserves }
+    }
+
+    /// Shares minted to the depositor of `amount`: `amount - DEAD_SHARES` for
+    /// the first deposit (no shares yet; 0 if `amount <= DEAD_SHARES`), which
+    /// also adds [`dead_shares`](super::dead_shares) to `total_shares`, else
+    /// `amount*total_shares/underlying`.
     ///
     /// # Errors
     /// [`MathError::DivideByZero`] if shares exist but the underlying is 0;
     /// [`MathError::Overflow`] if the result exceeds `u64`.
     pub fn deposit_shares(&self, amount: u64) -> Result<u64, MathError> {
         if self.total_shares == 0 {
-            return Ok(amount);
+            return Ok(amount.saturating_sub(DEAD_SHARES));
         }
         to_u64(mul_div_floor(u128::from(amount), u128::from(self.total_shares), self.underlying()?)?)
     }
@@ -364,6 +447,30 @@ pub fn seize_amount(repay: u64, p_debt: u128, p_coll: u128, liq_bonus_bps: u64) 
     to_u64(mul_div_floor(repay_bonus, p_debt, p_coll)? / BPS)
 }
 
+/// The least repay whose seizure ([`seize_amount`]) is at least `seize`:
+/// `ceil(seize * p_coll * 10000 / (p_debt * liq_bonus_bps))`, computed as
+/// `ceil(ceil(seize * 10000 * p_coll / p_debt) / liq_bonus_bps)` (nested ceilings
+/// of positive divisors compose) so that no product leaves `u128`. A liquidation
+/// whose repay would seize more than the collateral held seizes all of it for
+/// this repay instead.
+///
+/// # Errors
+/// [`MathError::DivideByZero`] for a zero debt price or bonus;
+/// [`MathError::Overflow`] if the repay exceeds `u64`.
+pub fn repay_for_seizure(
+    seize: u64,
+    p_debt: u128,
+    p_coll: u128,
+    liq_bonus_bps: u64,
+) -> Result<u64, MathError> {
+    let scaled = u128::from(seize) * BPS; // below 2^128
+    let bonus = u128::from(liq_bonus_bps);
+    if bonus == 0 {
+        return Err(MathError::DivideByZero);
+    }
+    to_u64(super::mul_div_ceil(scaled, p_coll, p_debt)?.div_ceil(bonus))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,8 +502,9 @@ mod tests {
     fn usd_reserve() -> ReserveState {
         let mut r = ReserveState::new(0);
         let shares = r.deposit_shares(2_000_000_000).unwrap();
-        assert_eq!(shares, 2_000_000_000, "first deposit is 1:1");
-        r.total_shares = shares;
+        assert_eq!(shares, 2_000_000_000 - DEAD_SHARES, "first deposit locks the dead shares");
+        r.total_shares = shares + super::super::dead_shares(0);
+        assert_eq!(r.total_shares, 2_000_000_000);
         r.cash = 2_000_000_000 - 1_400_000_000;
         r.total_borrows = 1_400_000_000;
         r
@@ -450,14 +558,44 @@ mod tests {
     }
 
     #[test]
-    fn accrual_overflow_is_an_error_and_leaves_state() {
+    fn a_gap_above_a_year_accrues_one_year() {
         let cfg = config();
+        let mut year = usd_reserve();
+        year.accrue(&cfg, MAX_ACCRUAL_SLOTS).unwrap();
+        // 1_704_401_319 per slot for 63_072_000 slots: 10.75% on 1_400_000_000.
+        assert_eq!(year.total_borrows, 1_400_000_000 + 150_499_999);
+        for slot in [MAX_ACCRUAL_SLOTS + 1, 1 << 40, u64::MAX] {
+            let mut r = usd_reserve();
+            assert_eq!(r.accrue(&cfg, slot), Ok(150_499_999));
+            assert_eq!(r, ReserveState { last_slot: slot, ..year });
+        }
+    }
+
+    #[test]
+    fn accrual_saturates_instead_of_overflowing() {
+        let cfg = config();
+        // This used to overflow (the reserve could then never accrue again).
         let mut r = usd_reserve();
         r.total_borrows = u64::MAX / 2;
         r.cash = u64::MAX / 2;
-        let before = r;
-        assert_eq!(r.accrue(&cfg, u64::MAX), Err(MathError::Overflow));
-        assert_eq!(r, before);
+        assert!(r.accrue(&cfg, u64::MAX).is_ok());
+        assert_eq!(r.last_slot, u64::MAX);
+        // Ten units of room: the interest takes them, and the index grows by the
+        // same factor as the borrows.
+        let mut r = usd_reserve();
+        r.total_borrows = u64::MAX - 10;
+        r.borrow_index = 3 * WAD;
+        assert_eq!(r.accrue(&cfg, 1_000_000), Ok(10));
+        assert_eq!(r.total_borrows, u64::MAX);
+        assert_eq!(r.borrow_index, 3 * WAD + 3 * WAD * 10 / u128::from(u64::MAX - 10));
+        let reserves = r.protocol_reserves;
+        assert_eq!(reserves, 1);
+        // A full index and full reserves stay full.
+        let mut r =
+            ReserveState { borrow_index: u128::MAX - 1, protocol_reserves: u64::MAX - 1, ..usd_reserve() };
+        r.cash = u64::MAX;
+        assert!(r.accrue(&cfg, MAX_ACCRUAL_SLOTS).is_ok());
+        assert_eq!((r.borrow_index, r.protocol_reserves), (u128::MAX, u64::MAX));
     }
 
     #[test]
@@ -533,6 +671,44 @@ mod tests {
         assert_eq!(seize_amount(700_000_000, USD, 3 * WAD / 2, cfg.liq_bonus_bps), Ok(490_000_000));
         assert_eq!(seize_amount(700_000_000, USD, COL, cfg.liq_bonus_bps), Ok(367_500_000));
         assert_eq!(seize_amount(1, USD, 0, cfg.liq_bonus_bps), Err(MathError::DivideByZero));
+    }
+
+    #[test]
+    fn write_off_takes_reserves_first() {
+        let base = ReserveState {
+            total_shares: 1_000,
+            cash: 500,
+            total_borrows: 1_000,
+            protocol_reserves: 100,
+            ..ReserveState::new(0)
+        };
+        // Within the reserves: the suppliers lose nothing.
+        let mut r = base;
+        assert_eq!(r.write_off(60), WriteOff { written: 60, from_reserves: 60, from_suppliers: 0 });
+        assert_eq!((r.total_borrows, r.protocol_reserves), (940, 40));
+        assert_eq!(r.underlying(), base.underlying());
+        // Beyond them: the suppliers take the rest.
+        let mut r = base;
+        assert_eq!(r.write_off(400), WriteOff { written: 400, from_reserves: 100, from_suppliers: 300 });
+        assert_eq!((r.total_borrows, r.protocol_reserves, r.cash), (600, 0, 500));
+        assert_eq!(r.underlying(), Ok(base.underlying().unwrap() - 300));
+        // A debt above total_borrows (aggregate rounding) writes total_borrows only.
+        let mut r = base;
+        assert_eq!(r.write_off(1_001), WriteOff { written: 1_000, from_reserves: 100, from_suppliers: 900 });
+        assert_eq!((r.total_borrows, r.underlying()), (0, Ok(500)));
+    }
+
+    #[test]
+    fn repay_for_seizure_vectors() {
+        // 90_000_000 COL at 0.5 for USD at 1 with a 5% bonus: 42_857_142.86 rounds up.
+        assert_eq!(repay_for_seizure(90_000_000, USD, WAD / 2, 10_500), Ok(42_857_143));
+        assert_eq!(seize_amount(42_857_143, USD, WAD / 2, 10_500), Ok(90_000_000));
+        assert_eq!(seize_amount(42_857_142, USD, WAD / 2, 10_500), Ok(89_999_998));
+        // Exact: 1e9 COL at 0.525 is bought by 5e8 USD.
+        assert_eq!(repay_for_seizure(1_000_000_000, USD, 525 * WAD / 1000, 10_500), Ok(500_000_000));
+        assert_eq!(repay_for_seizure(1, 0, WAD, 10_500), Err(MathError::DivideByZero));
+        assert_eq!(repay_for_seizure(1, WAD, WAD, 0), Err(MathError::DivideByZero));
+        assert_eq!(repay_for_seizure(u64::MAX, 1, u128::MAX, 10_000), Err(MathError::Overflow));
     }
 
     #[test]
@@ -616,10 +792,28 @@ mod tests {
         fn deposit_then_redeem_never_profits(r in reserve(), amount in 0u64..1 << 40) {
             prop_assume!(r.underlying().unwrap() > 0 || r.total_shares == 0);
             let shares = r.deposit_shares(amount).unwrap();
-            let after = ReserveState { total_shares: r.total_shares + shares, cash: r.cash + amount, ..r };
+            let total_shares = r.total_shares + shares + super::super::dead_shares(r.total_shares);
+            let after = ReserveState { total_shares, cash: r.cash + amount, ..r };
             if after.total_shares > 0 {
                 prop_assert!(after.redeem_amount(shares).unwrap() <= amount);
             }
+        }
+
+        #[test]
+        fn repay_for_seizure_is_the_least_that_buys_it(seize in 1u64..1 << 50, p_debt in 1u128..1 << 70, p_coll in 1u128..1 << 70, bonus in 10_000u64..=12_500) {
+            if let Ok(repay) = repay_for_seizure(seize, p_debt, p_coll, bonus) {
+                prop_assert!(seize_amount(repay, p_debt, p_coll, bonus).is_ok_and(|s| s >= seize));
+                prop_assert!(repay == 0 || seize_amount(repay - 1, p_debt, p_coll, bonus).unwrap() < seize);
+            }
+        }
+
+        #[test]
+        fn write_off_moves_underlying_by_the_suppliers_part(r in reserve(), bad in 0u64..1 << 51) {
+            let mut after = r;
+            let w = after.write_off(bad);
+            prop_assert_eq!(w.written, bad.min(r.total_borrows));
+            prop_assert_eq!(w.from_reserves + w.from_suppliers, w.written);
+            prop_assert_eq!(after.underlying().unwrap() + u128::from(w.from_suppliers), r.underlying().unwrap());
         }
 
         #[test]

@@ -12,7 +12,7 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `mod.rs` | [`MathError`], shared constants, [`isqrt`], [`mul_div_floor`], [`mul_div_ceil`] |
+//! | `mod.rs` | [`MathError`], shared constants ([`DEAD_SHARES`]), [`isqrt`], [`mul_div_floor`], [`mul_div_ceil`] |
 //! | [`amm`] | Uniswap V2 quotes, liquidity mint/burn, ratio trimming |
 //! | [`lending`] | kinked rate model, interest accrual, lender shares, health, liquidation |
 //! | [`insurance`] | ERC-4626 share math, premium, capacity, payout, depeg trigger |
@@ -78,6 +78,36 @@ pub const YEAR: u128 = 31_536_000;
 
 /// LP tokens locked forever by an AMM pool's first deposit.
 pub const MINIMUM_LIQUIDITY: u64 = 1000;
+
+/// Shares a lending reserve's or an insurance pool's first deposit locks
+/// forever ("dead shares", as the AMM's [`MINIMUM_LIQUIDITY`]): they count in
+/// `total_shares` but nobody holds them, and the first depositor receives
+/// `amount - DEAD_SHARES`.
+///
+/// They defeat the first-depositor inflation attack. Share mints and
+/// redemptions floor, so each round of "deposit the most that still mints one
+/// share, redeem one share" leaves up to a share's worth in the pool; the
+/// attacker, as the only holder, used to collect all of it, and the price of a
+/// share grew geometrically (×1.5 a round) until a victim's deposit minted a
+/// single share for nearly two shares' worth. With `DEAD_SHARES` outstanding
+/// for good, the dead shares take their pro-rata part of every rounding gain
+/// and of every donation (a premium, interest): raising the share price by `x`
+/// costs the attacker about `DEAD_SHARES * x`, the loop gains at most one unit
+/// of price per round, and a victim loses at most about one share's worth to
+/// rounding. The minimum-out arguments of deposits and withdrawals bound what
+/// is left (a price moved by legitimate activity between quote and execution).
+///
+/// The price: the first depositor gives up `DEAD_SHARES` base units (0.001 of
+/// a 6-decimal token), and once every real share is redeemed the dead shares'
+/// value stays in the pool.
+pub const DEAD_SHARES: u64 = 1000;
+
+/// Shares a deposit into a pool holding `total_shares` locks: [`DEAD_SHARES`]
+/// for the first deposit (no shares yet), none after.
+#[must_use]
+pub const fn dead_shares(total_shares: u64) -> u64 {
+    if total_shares == 0 { DEAD_SHARES } else { 0 }
+}
 
 /// Exact floor square root: the largest `r` with `r * r <= n`.
 ///

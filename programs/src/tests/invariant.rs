@@ -126,6 +126,9 @@ impl Model {
         let mut errs = Vec::new();
         match *op {
             Op::MintTo { mint, account, right_authority, .. } => {
+                if amount == 0 {
+                    errs.push(TokenError::ZeroAmount);
+                }
                 if mint_of(account) != mint {
                     errs.push(TokenError::MintMismatch);
                 }
@@ -159,6 +162,9 @@ impl Model {
                 }
             }
             Op::Burn { account, mint, signer, .. } => {
+                if amount == 0 {
+                    errs.push(TokenError::ZeroAmount);
+                }
                 if mint_of(account) != mint {
                     errs.push(TokenError::MintMismatch);
                 }

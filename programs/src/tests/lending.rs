@@ -1,13 +1,14 @@
 //! Lending program: the vector of `programs.md` end to end, every row of the
 //! failure table, liquidation, and a property over random sequences.
 
-use parex_runtime::{Account, Instruction, InstructionError, Keypair, Pubkey, Receipt};
+use parex_runtime::{Account, AccountMeta, Instruction, InstructionError, Keypair, Pubkey, Receipt};
 
 use super::harness::TestChain;
 use crate::all_programs;
 use crate::error::{LendingError, TokenError};
 use crate::lending::{self, LendingEvent, Obligation, Position, Reserve, ReserveConfig, ReservePdas};
-use crate::math::lending::current_debt;
+use crate::math::DEAD_SHARES;
+use crate::math::lending::{MAX_ACCRUAL_SLOTS, current_debt};
 use crate::oracle::{self, PriceFeed};
 use crate::state::AccountState;
 use crate::token::{self, TokenAccount};
@@ -139,7 +140,7 @@ fn fixture(borrowed: u64) -> Fixture {
     let mut ixs = vec![
         lending::init_reserve(&usd_reserve, &usd_mint, &usd_oracle, &a, usd_config()),
         token::init_account(&admin_shares, &share_mint, &a),
-        lending::deposit(&usd_reserve, &admin_usd, &admin_shares, &a, DEPOSIT),
+        lending::deposit(&usd_reserve, &admin_usd, &admin_shares, &a, DEPOSIT, 0),
     ];
     let mut signers = vec![&admin];
     if borrowed > 0 {
@@ -189,6 +190,16 @@ fn debt_next(t: &TestChain, obligation: &Pubkey, reserve: &Pubkey) -> u64 {
     obligation_of(t, obligation).debt(reserve, r.borrow_index).unwrap().unwrap_or(0)
 }
 
+/// `share_mint.supply + DEAD_SHARES == total_shares` once the first deposit is made.
+fn assert_share_supply(t: &TestChain, r: &Reserve) {
+    let supply = t.mint(&r.share_mint).supply;
+    assert_eq!(
+        supply + DEAD_SHARES.min(r.total_shares),
+        r.total_shares,
+        "supply + dead shares == total shares"
+    );
+}
+
 fn events(r: &Receipt) -> Vec<LendingEvent> {
     r.events.iter().filter_map(LendingEvent::decode).collect()
 }
@@ -235,12 +246,13 @@ impl Fixture {
         )
     }
 
-    /// Vault balances equal the reserves' books; share supplies equal total shares.
+    /// Vault balances equal the reserves' books; share supplies plus the dead
+    /// shares equal total shares.
     fn assert_books(&self) {
         for asset in [self.usd, self.col] {
             let r = self.reserve(&asset.reserve);
             assert_eq!(self.t.amount(&r.vault), r.cash, "vault == cash");
-            assert_eq!(self.t.mint(&r.share_mint).supply, r.total_shares, "share supply == total shares");
+            assert_share_supply(&self.t, &r);
         }
         self.t.assert_supply_invariant();
     }
@@ -256,7 +268,11 @@ fn spec_vector_end_to_end() {
     );
     assert_eq!(r.state().utilization(), Ok(70 * PCT));
     assert_eq!(r.config.to_math().interest.borrow_rate(70 * PCT), Ok(107_500_000_000_000_000));
-    assert_eq!((f.t.amount(&f.admin_shares), f.t.amount(&f.bob_usd)), (DEPOSIT, 1_000_000_000 + BORROW));
+    // The first deposit locks the dead shares: the admin holds the rest.
+    assert_eq!(
+        (f.t.amount(&f.admin_shares), f.t.amount(&f.bob_usd)),
+        (DEPOSIT - DEAD_SHARES, 1_000_000_000 + BORROW)
+    );
     let ob = obligation_of(&f.t, &f.obligation);
     assert_eq!(
         ob.borrows,
@@ -268,8 +284,9 @@ fn spec_vector_end_to_end() {
     // 1_000_000 slots later a deposit accrues exactly the vector's interest.
     f.t.warp_to(f.opened + 1_000_000 - 1);
     let (a, admin) = (f.admin.pubkey(), &f.admin);
-    let r =
-        f.t.ok(&[lending::deposit(&f.usd.reserve, &f.admin_usd, &f.admin_shares, &a, 1_000_000)], &[admin]);
+    let r = f
+        .t
+        .ok(&[lending::deposit(&f.usd.reserve, &f.admin_usd, &f.admin_shares, &a, 1_000_000, 0)], &[admin]);
     let reserve = f.reserve(&f.usd.reserve);
     assert_eq!(reserve.last_slot, f.opened + 1_000_000);
     assert_eq!(reserve.total_borrows, 1_402_386_161);
@@ -378,8 +395,8 @@ fn deposit_and_redeem() {
     let mut f = fixture(BORROW);
     let (a, admin) = (f.admin.pubkey(), &f.admin);
     let (usd, shares) = (f.admin_usd, f.admin_shares);
-    let deposit = |amount| lending::deposit(&f.usd.reserve, &usd, &shares, &a, amount);
-    let redeem = |shares_| lending::redeem(&f.usd.reserve, &usd, &shares, &a, shares_);
+    let deposit = |amount| lending::deposit(&f.usd.reserve, &usd, &shares, &a, amount, 0);
+    let redeem = |shares_| lending::redeem(&f.usd.reserve, &usd, &shares, &a, shares_, 0);
 
     f.t.fails(&[deposit(0)], &[admin], LendingError::ZeroAmount);
     f.t.fails(&[redeem(0)], &[admin], LendingError::ZeroAmount);
@@ -396,10 +413,10 @@ fn deposit_and_redeem() {
     wrong_mint.accounts[2].pubkey = ReservePdas::of(&f.col.reserve).share_mint;
     f.t.fails(&[wrong_mint], &[admin], LendingError::AccountMismatch);
     // Shares into a USD account: the token program refuses to mint them there.
-    let into_usd = lending::deposit(&f.usd.reserve, &usd, &usd, &a, 1_000);
+    let into_usd = lending::deposit(&f.usd.reserve, &usd, &usd, &a, 1_000, 0);
     f.t.fails(&[into_usd], &[admin], TokenError::MintMismatch);
     // Someone else's tokens.
-    let bobs = lending::deposit(&f.usd.reserve, &f.bob_usd, &shares, &a, 1_000);
+    let bobs = lending::deposit(&f.usd.reserve, &f.bob_usd, &shares, &a, 1_000, 0);
     f.t.fails(&[bobs], &[admin], TokenError::WrongOwner);
 
     // A round trip never profits: redeeming what a deposit minted pays at most the deposit.
@@ -616,10 +633,9 @@ fn liquidation_after_price_drop() {
     assert_eq!(f.t.amount(&ReservePdas::of(&f.col.reserve).collateral_vault), 510_000_000);
     f.assert_books();
 
-    // COL = 0.5: 300_000_000 repaid would seize 630_000_000 of 510_000_000.
+    // COL = 0.5, but the feeds go stale first.
     f.set_price(f.col.oracle, WAD / 2);
     f.set_price(f.usd.oracle, WAD);
-    f.t.fails(&[f.liquidate(300_000_000)], &[&carol], LendingError::SeizeAboveCollateral);
     f.t.warp_to(f.t.slot() + STALENESS + 1);
     f.t.fails(&[f.liquidate(200_000_000)], &[&carol], LendingError::StalePrice);
     f.set_price(f.col.oracle, WAD / 2);
@@ -628,15 +644,57 @@ fn liquidation_after_price_drop() {
     let r = f.t.ok(&[f.liquidate(200_000_000)], &[&carol]);
     let [LendingEvent::Liquidated { seized, .. }] = events(&r)[..] else { panic!() };
     assert_eq!(seized, 420_000_000);
-    // Seizing the rest of the collateral removes the entry.
+    // 100_000_000 repaid would seize 210_000_000 of the 90_000_000 left: the
+    // liquidation takes all of it for the least repay that buys it,
+    // ceil(90_000_000 * 0.5 * 10000 / 10500) = 42_857_143, and the debt left,
+    // backed by nothing now, is written off.
     let ob = obligation_of(&f.t, &f.obligation);
     assert_eq!(ob.collateral_amount(&f.col.reserve), 90_000_000);
-    let r = f.t.ok(&[f.liquidate(42_857_143)], &[&carol]);
-    let [LendingEvent::Liquidated { seized, .. }] = events(&r)[..] else { panic!() };
-    assert_eq!(seized, 90_000_000);
-    assert_eq!(obligation_of(&f.t, &f.obligation).collateral, []);
+    let debt = debt_next(&f.t, &f.obligation, &f.usd.reserve);
+    let reserves = f.reserve(&f.usd.reserve).accrued(f.t.slot() + 1).unwrap().protocol_reserves;
+    let usd_before = f.t.amount(&f.carol_usd);
+    let r = f.t.ok(&[f.liquidate(100_000_000)], &[&carol]);
+    let bad = debt - 42_857_143;
+    assert_eq!(
+        events(&r),
+        [
+            LendingEvent::Liquidated {
+                obligation: f.obligation,
+                liquidator: c,
+                repay_reserve: f.usd.reserve,
+                collateral_reserve: f.col.reserve,
+                repaid: 42_857_143,
+                seized: 90_000_000,
+                debt: 0,
+            },
+            LendingEvent::BadDebtWrittenOff {
+                obligation: f.obligation,
+                reserve: f.usd.reserve,
+                amount: bad,
+                from_reserves: reserves,
+                from_suppliers: bad - reserves,
+            }
+        ]
+    );
+    assert_eq!(f.t.amount(&f.carol_usd), usd_before - 42_857_143);
+    let ob = obligation_of(&f.t, &f.obligation);
+    assert_eq!((ob.collateral, ob.borrows), (vec![], vec![]));
     f.assert_books();
     let _ = (f.admin_col, f.usd.mint);
+}
+
+#[test]
+fn builders_encode_minimums_and_write_off_lists() {
+    let k = Pubkey::new_unique;
+    let decode = |ix: &Instruction| borsh::from_slice::<lending::LendingInstruction>(&ix.data).unwrap();
+    let ix = lending::write_off_bad_debt(&k(1), &k(2));
+    assert_eq!(ix.accounts, [AccountMeta::writable(k(1), false), AccountMeta::writable(k(2), false)]);
+    assert_eq!(decode(&ix), lending::LendingInstruction::WriteOffBadDebt);
+    let deposit = lending::deposit(&k(1), &k(2), &k(3), &k(4), 5, 6);
+    assert_eq!(decode(&deposit), lending::LendingInstruction::Deposit { amount: 5, min_shares: 6 });
+    let redeem = lending::redeem(&k(1), &k(2), &k(3), &k(4), 5, 6);
+    assert_eq!(decode(&redeem), lending::LendingInstruction::Redeem { shares: 5, min_amount: 6 });
+    assert_eq!(deposit.accounts, redeem.accounts);
 }
 
 #[test]
@@ -697,23 +755,265 @@ fn worst_case_transactions_fit() {
     }
 }
 
+/// Lender-side instructions on any reserve, for the attack tests.
+fn lend(reserve: &Pubkey, token: &Pubkey, shares: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+    lending::deposit(reserve, token, shares, owner, amount, 0)
+}
+
+fn unlend(reserve: &Pubkey, token: &Pubkey, shares: &Pubkey, owner: &Pubkey, shares_: u64) -> Instruction {
+    lending::redeem(reserve, token, shares, owner, shares_, 0)
+}
+
+/// What `shares` of `reserve` redeem for in the next block.
+fn share_value(t: &TestChain, reserve: &Pubkey, shares: u64) -> u64 {
+    reserve_of(t, reserve).accrued(t.slot() + 1).unwrap().state().redeem_amount(shares).unwrap()
+}
+
+/// Issue 11, attack 1: the first lender of a fresh reserve loops "deposit the most
+/// that still mints one share, redeem one share" until one share is worth more than
+/// half of a victim's deposit, so that the deposit mints a single share. Interest
+/// paid by a borrower seeds the share price above 1 (no donation needed). The
+/// victim must lose no more than rounding dust.
+#[test]
+fn share_inflation_loop_costs_the_victim_only_dust() {
+    let mut f = fixture(0);
+    let (a, c, b) = (f.admin.pubkey(), f.carol.pubkey(), f.bob.pubkey());
+    let admin = f.admin.clone();
+    let reserve = create_reserve(&mut f.t, &admin, &f.usd.mint, &f.usd.oracle, usd_config());
+    let share_mint = ReservePdas::of(&reserve).share_mint;
+    let carol_shares = f.t.create_token_account(&admin, &share_mint, &c);
+    let admin_shares = f.t.create_token_account(&admin, &share_mint, &a);
+    let carol = f.carol.clone();
+
+    // Carol is the first lender; Bob borrows, pays a little interest and repays.
+    f.t.ok(&[lend(&reserve, &f.carol_usd, &carol_shares, &c, 1_000_000)], &[&carol]);
+    let p = f.position();
+    f.t.ok(&[lending::borrow(&p, &reserve, &f.usd.oracle, &f.bob_usd, &b, 500_000)], &[&f.bob]);
+    f.t.warp_to(f.t.slot() + 1_000_000);
+    f.t.ok(&[lending::repay(&reserve, &f.obligation, &f.bob_usd, &b, u64::MAX)], &[&f.bob]);
+    // Carol keeps a single share.
+    let held = f.t.amount(&carol_shares);
+    f.t.ok(&[unlend(&reserve, &f.carol_usd, &carol_shares, &c, held - 1)], &[&carol]);
+
+    // The loop, all of it before the victim's deposit.
+    const VICTIM: u64 = 1_000_000_000;
+    let wealth = |t: &TestChain| t.amount(&f.carol_usd) + share_value(t, &reserve, t.amount(&carol_shares));
+    let carol_before = wealth(&f.t);
+    for _ in 0..64 {
+        let r = reserve_of(&f.t, &reserve).accrued(f.t.slot() + 1).unwrap();
+        let (assets, supply) = (r.state().underlying().unwrap(), u128::from(r.total_shares));
+        if assets * 2 > u128::from(VICTIM) * supply {
+            break;
+        }
+        let most = ((2 * assets).div_ceil(supply) - 1) as u64;
+        let ixs = [
+            lend(&reserve, &f.carol_usd, &carol_shares, &c, most),
+            unlend(&reserve, &f.carol_usd, &carol_shares, &c, 1),
+        ];
+        let receipt = f.t.execute(&ixs, &[&carol]);
+        if !receipt.is_success() {
+            break;
+        }
+    }
+
+    let before = f.t.amount(&f.admin_usd);
+    f.t.ok(&[lend(&reserve, &f.admin_usd, &admin_shares, &a, VICTIM)], &[&admin]);
+    let worth = share_value(&f.t, &reserve, f.t.amount(&admin_shares));
+    let loss = VICTIM - worth;
+    assert_eq!(f.t.amount(&f.admin_usd), before - VICTIM);
+    // Rounding only: less than a share's worth (about 1) on the mint, a unit on the value.
+    assert!(loss <= 2, "the victim's {VICTIM} are worth {worth}: lost {loss}");
+    assert!(wealth(&f.t) < carol_before, "the loop costs the attacker");
+}
+
+/// Issue 11, attack 1, the rest of the defence: a deposit or a redemption whose
+/// price moved between the client's quote and its execution fails on its minimum.
+#[test]
+fn deposit_and_redeem_honour_their_minimums() {
+    let mut f = fixture(BORROW);
+    let (a, admin) = (f.admin.pubkey(), f.admin.clone());
+    let (usd, shares) = (f.admin_usd, f.admin_shares);
+    let quote = |t: &TestChain| reserve_of(t, &f.usd.reserve).accrued(t.slot() + 1).unwrap().state();
+    let deposit = |min| lending::deposit(&f.usd.reserve, &usd, &shares, &a, 1_000_000, min);
+    let redeem = |min| lending::redeem(&f.usd.reserve, &usd, &shares, &a, 1_000_000, min);
+
+    let minted = quote(&f.t).deposit_shares(1_000_000).unwrap();
+    f.t.fails(&[deposit(minted + 1)], &[&admin], LendingError::SharesBelowMinimum);
+    let paid = quote(&f.t).redeem_amount(1_000_000).unwrap();
+    f.t.fails(&[redeem(paid + 1)], &[&admin], LendingError::AmountBelowMinimum);
+    // The price moves (a year of interest) after the quote: the deposit is refused.
+    let minted = quote(&f.t).deposit_shares(1_000_000).unwrap();
+    f.t.warp_to(f.t.slot() + MAX_ACCRUAL_SLOTS);
+    f.t.fails(&[deposit(minted)], &[&admin], LendingError::SharesBelowMinimum);
+    // At the quoted price, exactly the minimum passes.
+    let minted = quote(&f.t).deposit_shares(1_000_000).unwrap();
+    let r = f.t.ok(&[deposit(minted)], &[&admin]);
+    assert_eq!(
+        events(&r),
+        [LendingEvent::Deposited { reserve: f.usd.reserve, owner: a, amount: 1_000_000, shares: minted }]
+    );
+    let paid = quote(&f.t).redeem_amount(1_000_000).unwrap();
+    let r = f.t.ok(&[redeem(paid)], &[&admin]);
+    assert_eq!(
+        events(&r),
+        [LendingEvent::Redeemed { reserve: f.usd.reserve, owner: a, shares: 1_000_000, amount: paid }]
+    );
+    f.assert_books();
+}
+
+/// Issue 11, attack 4: a liquidation that seizes the last collateral leaves debt
+/// nothing backs. It is written off, out of the protocol reserves first, then
+/// out of the suppliers' assets, and stops accruing: at once in the liquidated
+/// reserve, by `WriteOffBadDebt` in the obligation's other reserves.
+#[test]
+fn bad_debt_is_written_off_reserves_first_then_suppliers() {
+    let mut f = fixture(BORROW);
+    let (a, admin, carol) = (f.admin.pubkey(), f.admin.clone(), f.carol.clone());
+    // Bob also borrows COL, lent by the admin.
+    let col_shares = ReservePdas::of(&f.col.reserve).share_mint;
+    let admin_col_shares = f.t.create_token_account(&admin, &col_shares, &a);
+    f.t.ok(
+        &[lending::deposit(&f.col.reserve, &f.admin_col, &admin_col_shares, &a, 500_000_000, 0)],
+        &[&admin],
+    );
+    let p = f.position();
+    let b = f.bob.pubkey();
+    f.t.ok(&[lending::borrow(&p, &f.col.reserve, &f.col.oracle, &f.bob_col, &b, 10_000_000)], &[&f.bob]);
+    let obligation = f.obligation;
+    let write_off = |reserve: &Pubkey| lending::write_off_bad_debt(reserve, &obligation);
+    f.t.fails(&[write_off(&f.usd.reserve)], &[&carol], LendingError::CollateralRemains);
+
+    f.t.warp_to(f.t.slot() + 1_000_000);
+    // COL at 0.525: 500_000_000 repaid seizes 500_000_000 * 10500 / (0.525 * 10000),
+    // exactly the 1_000_000_000 COL held, against about 1.4e9 of debt.
+    f.set_price(f.col.oracle, 525 * WAD / 1000);
+    f.set_price(f.usd.oracle, WAD);
+    let before = f.reserve(&f.usd.reserve).accrued(f.t.slot() + 1).unwrap();
+    let debt = debt_next(&f.t, &f.obligation, &f.usd.reserve);
+    let r = f.t.ok(&[f.liquidate(500_000_000)], &[&carol]);
+    let ob = obligation_of(&f.t, &f.obligation);
+    assert!(ob.collateral.is_empty());
+    assert_eq!(ob.borrows.iter().map(|b| b.reserve).collect::<Vec<_>>(), [f.col.reserve], "USD debt gone");
+
+    let bad = debt - 500_000_000;
+    let after = f.reserve(&f.usd.reserve);
+    let owed = before.total_borrows - 500_000_000;
+    let written = bad.min(owed);
+    let from_reserves = written.min(before.protocol_reserves);
+    assert!(before.protocol_reserves > 0 && bad > before.protocol_reserves);
+    assert_eq!(
+        events(&r)[1],
+        LendingEvent::BadDebtWrittenOff {
+            obligation: f.obligation,
+            reserve: f.usd.reserve,
+            amount: bad,
+            from_reserves,
+            from_suppliers: written - from_reserves,
+        }
+    );
+    assert_eq!(after.cash, before.cash + 500_000_000);
+    assert_eq!(after.total_borrows, owed - written);
+    assert_eq!(after.protocol_reserves, before.protocol_reserves - from_reserves);
+    // total assets = cash + borrows - reserves: the suppliers lose what the reserves did not cover.
+    let (u0, u1) = (before.state().underlying().unwrap(), after.state().underlying().unwrap());
+    assert_eq!(u0 - u1, u128::from(written - from_reserves));
+    assert!(after.total_borrows <= 1, "Bob was the only borrower");
+
+    // The COL debt, in a reserve the liquidation only read: anyone writes it off.
+    let col_before = f.reserve(&f.col.reserve).accrued(f.t.slot() + 1).unwrap();
+    let col_debt = debt_next(&f.t, &f.obligation, &f.col.reserve);
+    let mut readonly = write_off(&f.col.reserve);
+    readonly.accounts[1].is_writable = false;
+    f.t.fails(&[readonly], &[&carol], InstructionError::ReadonlyWrite(f.obligation));
+    let r = f.t.ok(&[write_off(&f.col.reserve)], &[&carol]);
+    let col_after = f.reserve(&f.col.reserve);
+    let taken = col_debt.min(col_before.total_borrows);
+    let from_reserves = taken.min(col_before.protocol_reserves);
+    assert_eq!(
+        events(&r),
+        [LendingEvent::BadDebtWrittenOff {
+            obligation: f.obligation,
+            reserve: f.col.reserve,
+            amount: col_debt,
+            from_reserves,
+            from_suppliers: taken - from_reserves,
+        }]
+    );
+    assert_eq!(col_after.total_borrows, col_before.total_borrows - taken);
+    assert_eq!(col_after.protocol_reserves, col_before.protocol_reserves - from_reserves);
+    assert_eq!(col_after.cash, col_before.cash);
+    assert!(obligation_of(&f.t, &f.obligation).borrows.is_empty());
+    f.t.fails(&[write_off(&f.col.reserve)], &[&carol], LendingError::NoDebt);
+
+    // Nothing accrues on written-off debt.
+    f.t.warp_to(f.t.slot() + 1_000_000);
+    assert_eq!(f.reserve(&f.usd.reserve).accrued(f.t.slot()).unwrap().total_borrows, after.total_borrows);
+    assert_eq!(f.reserve(&f.col.reserve).accrued(f.t.slot()).unwrap().total_borrows, col_after.total_borrows);
+    f.assert_books();
+}
+
+/// Write-offs must not become a way out of a debt: debt without collateral only
+/// ever comes from a liquidation, even a dust debt whose value floors to 0.
+#[test]
+fn only_a_liquidation_leaves_debt_without_collateral() {
+    let mut f = fixture(0);
+    // USD at 0.5: one unit of debt is worth 0 quote units.
+    f.set_price(f.usd.oracle, WAD / 2);
+    let (bob, carol, c) = (f.bob.clone(), f.carol.clone(), f.carol.pubkey());
+    let a = f.admin.pubkey();
+    let bare = create_obligation(&mut f.t, &carol, &a);
+    let p = position_of(&f.t, &bare);
+    let borrow = lending::borrow(&p, &f.usd.reserve, &f.usd.oracle, &f.carol_usd, &c, 1);
+    f.t.fails(&[borrow], &[&carol], LendingError::BorrowLimitExceeded);
+    // Bob owes one unit against all his COL, and may not take all of it out.
+    f.t.ok(&[f.borrow_usd(1)], &[&bob]);
+    f.t.fails(&[f.withdraw_col(COLLATERAL)], &[&bob], LendingError::Unhealthy);
+    f.t.ok(&[f.withdraw_col(COLLATERAL - 1)], &[&bob]);
+    let write_off = lending::write_off_bad_debt(&f.usd.reserve, &f.obligation);
+    f.t.fails(&[write_off], &[&bob], LendingError::CollateralRemains);
+    f.assert_books();
+}
+
+/// Issue 11, item 6: a reserve left alone for a huge number of slots must still
+/// accrue and work, not overflow forever.
+#[test]
+fn a_huge_slot_gap_leaves_the_reserve_usable() {
+    let mut f = fixture(BORROW);
+    let before = f.reserve(&f.usd.reserve);
+    f.t.warp_to(u64::MAX / 2);
+    // The gap is charged one year of interest (MAX_ACCRUAL_SLOTS), no more.
+    let year = before.accrued(before.last_slot + MAX_ACCRUAL_SLOTS).unwrap();
+    let debt = current_debt(BORROW, year.borrow_index, WAD).unwrap();
+    assert_eq!(debt, 1_400_000_000 + 150_499_999);
+    let (b, bob) = (f.bob.pubkey(), f.bob.clone());
+    let r = f.t.ok(&[lending::repay(&f.usd.reserve, &f.obligation, &f.bob_usd, &b, u64::MAX)], &[&bob]);
+    let [LendingEvent::Repaid { amount, debt: 0, .. }] = events(&r)[..] else { panic!("{r:?}") };
+    assert_eq!(amount, debt);
+    assert_eq!(f.reserve(&f.usd.reserve).total_borrows, year.total_borrows - debt);
+    let (a, admin) = (f.admin.pubkey(), f.admin.clone());
+    f.t.ok(&[lending::deposit(&f.usd.reserve, &f.admin_usd, &f.admin_shares, &a, 1_000_000, 0)], &[&admin]);
+    f.assert_books();
+}
+
 mod property {
     //! Random deposit / redeem / collateral / borrow / repay / liquidate /
-    //! price / slot sequences by three users over the USD and COL reserves.
-    //! After every step: each vault holds exactly its reserve's cash, each
-    //! collateral vault the sum of the obligations' collateral, each share mint's
-    //! supply is the reserve's total shares, every mint's supply is the sum of its
-    //! accounts, redeeming every share asks for no more than
-    //! `cash + total_borrows - protocol_reserves`, a failure is one of the
-    //! expected typed errors and changes nothing but the fee, and a liquidation
-    //! seizes exactly the spec's amount at the feeds' prices.
+    //! write-off / price / slot sequences by three users over the USD and COL
+    //! reserves. After every step: each vault holds exactly its reserve's cash,
+    //! each collateral vault the sum of the obligations' collateral, each share
+    //! mint's supply plus the dead shares is the reserve's total shares, every
+    //! mint's supply is the sum of its accounts, redeeming every share asks for no
+    //! more than `cash + total_borrows - protocol_reserves`, a failure is one of
+    //! the expected typed errors and changes nothing but the fee, a liquidation
+    //! repays and seizes exactly the spec's amounts at the feeds' prices (capped
+    //! at the collateral held), and one that takes the last collateral writes off
+    //! what is left of the debt.
 
     use parex_runtime::TxStatus;
     use proptest::prelude::*;
     use proptest::test_runner::{Config, TestRunner};
 
     use super::*;
-    use crate::math::lending::{seize_amount, value, weighted_value};
+    use crate::math::lending::{repay_for_seizure, seize_amount, value, weighted_value};
 
     const USERS: usize = 3;
     const ASSETS: usize = 2;
@@ -761,6 +1061,12 @@ mod property {
             coll: usize,
             pct: u64,
         },
+        /// Writes off `victim`'s debt in a reserve it borrowed from (mostly refused:
+        /// collateral remains).
+        WriteOff {
+            victim: usize,
+            debt: usize,
+        },
         /// Price in percent of WAD.
         SetPrice {
             a: usize,
@@ -787,6 +1093,7 @@ mod property {
             2 => (u.clone(), a.clone(), 1..=150u64).prop_map(|(u, a, pct)| Op::Repay { u, a, pct }),
             3 => (u.clone(), u.clone(), a.clone(), a.clone(), 1..=105u64).prop_map(
                 |(liquidator, victim, debt, coll, pct)| Op::Liquidate { liquidator, victim, debt, coll, pct }),
+            1 => (u.clone(), a.clone()).prop_map(|(victim, debt)| Op::WriteOff { victim, debt }),
             3 => (a.clone(), prop_oneof![20..=60u128, 60..=150u128, 150..=300u128]).prop_map(|(a, pct)| Op::SetPrice { a, pct }),
             3 => (a.clone(), prop_oneof![3 => 30..=90u128, 1 => 100..=200u128]).prop_map(|(a, pct)| Op::ScalePrice { a, pct }),
             2 => prop_oneof![4 => 1..=50u64, 1 => 1_000..=200_000u64].prop_map(|slots| Op::Warp { slots }),
@@ -838,7 +1145,10 @@ mod property {
         let (usd, col) = (&assets[0], &assets[1]);
         for (j, asset) in assets.iter().enumerate() {
             let (u, k) = (&users[0], users[0].key.pubkey());
-            t.ok(&[lending::deposit(&asset.reserve, &u.tokens[j], &u.shares[j], &k, INITIAL / 2)], &[&u.key]);
+            t.ok(
+                &[lending::deposit(&asset.reserve, &u.tokens[j], &u.shares[j], &k, INITIAL / 2, 0)],
+                &[&u.key],
+            );
         }
         for u in &users[1..] {
             let k = u.key.pubkey();
@@ -905,12 +1215,18 @@ mod property {
             Op::Deposit { u, a, pct } => {
                 let (us, r) = (user(u), &w.assets[a].reserve);
                 let amount = pct_of(t.amount(&us.tokens[a]), pct);
-                (lending::deposit(r, &us.tokens[a], &us.shares[a], &us.key.pubkey(), amount), us.key.clone())
+                (
+                    lending::deposit(r, &us.tokens[a], &us.shares[a], &us.key.pubkey(), amount, 0),
+                    us.key.clone(),
+                )
             }
             Op::Redeem { u, a, pct } => {
                 let (us, r) = (user(u), &w.assets[a].reserve);
                 let shares = pct_of(t.amount(&us.shares[a]), pct);
-                (lending::redeem(r, &us.tokens[a], &us.shares[a], &us.key.pubkey(), shares), us.key.clone())
+                (
+                    lending::redeem(r, &us.tokens[a], &us.shares[a], &us.key.pubkey(), shares, 0),
+                    us.key.clone(),
+                )
             }
             Op::AddCollateral { u, a, pct } => {
                 let (us, r) = (user(u), &w.assets[a].reserve);
@@ -975,6 +1291,11 @@ mod property {
                 );
                 (ix, l.key.clone())
             }
+            Op::WriteOff { victim, debt } => {
+                let v = user(victim);
+                let reserve = &w.assets[pick_borrow(t, w, &v.obligation, debt)].reserve;
+                (lending::write_off_bad_debt(reserve, &v.obligation), w.admin.clone())
+            }
             Op::SetPrice { a, pct } => {
                 let ix = oracle::set_price(&w.assets[a].oracle, &w.admin.pubkey(), WAD * pct / 100);
                 (ix, w.admin.clone())
@@ -1003,6 +1324,7 @@ mod property {
         LendingError::SeizeAboveCollateral,
         LendingError::LiquidationTooSmall,
         LendingError::StalePrice,
+        LendingError::CollateralRemains,
     ];
 
     fn check_invariants(t: &TestChain, w: &World, steps: u64) -> Result<(), TestCaseError> {
@@ -1026,7 +1348,7 @@ mod property {
             prop_assert_eq!(t.amount(&r.vault), r.cash, "vault == cash");
             let collateral: u64 = obligations.iter().map(|ob| ob.collateral_amount(&asset.reserve)).sum();
             prop_assert_eq!(t.amount(&r.collateral_vault), collateral, "collateral vault == Σ collateral");
-            prop_assert_eq!(t.mint(&r.share_mint).supply, r.total_shares);
+            prop_assert_eq!(t.mint(&r.share_mint).supply + DEAD_SHARES.min(r.total_shares), r.total_shares);
             let underlying = r.state().underlying();
             prop_assert!(underlying.is_ok(), "protocol reserves within cash + borrows");
             let underlying = underlying.unwrap();
@@ -1064,23 +1386,46 @@ mod property {
             return Ok(());
         };
         let before = t.state_without(&signer.pubkey());
-        // What a liquidation must seize, at the prices the block will see.
-        let expected_seize = match borsh::from_slice(&ix.data) {
+        // What a liquidation must repay and seize, at the prices the block will
+        // see: the spec's seizure, capped at the collateral held.
+        let liquidation = match borsh::from_slice(&ix.data) {
             Ok(lending::LendingInstruction::Liquidate { repay }) if ix.program_id == lending::id() => {
-                let (d, c) = (reserve_of(t, &ix.accounts[0].pubkey), reserve_of(t, &ix.accounts[1].pubkey));
-                let (p_debt, p_coll) = (feed_price(t, &d.oracle), feed_price(t, &c.oracle));
-                Some(seize_amount(repay, p_debt, p_coll, c.config.liq_bonus_bps))
+                let (dk, ck) = (ix.accounts[0].pubkey, ix.accounts[1].pubkey);
+                let (d, c) = (reserve_of(t, &dk), reserve_of(t, &ck));
+                let (p_debt, p_coll, bonus) =
+                    (feed_price(t, &d.oracle), feed_price(t, &c.oracle), c.config.liq_bonus_bps);
+                let held = obligation_of(t, &ix.accounts[2].pubkey).collateral_amount(&ck);
+                let seized = seize_amount(repay, p_debt, p_coll, bonus).unwrap();
+                let expected = if seized <= held {
+                    (repay, seized)
+                } else {
+                    (repay_for_seizure(held, p_debt, p_coll, bonus).unwrap(), held)
+                };
+                let debt = debt_next(t, &ix.accounts[2].pubkey, &dk);
+                Some((ix.accounts[2].pubkey, dk, debt, expected))
             }
             _ => None,
         };
         let receipt = t.execute(&[ix], &[&signer]);
         match &receipt.status {
             TxStatus::Success => {
-                if let Some(expected) = expected_seize {
-                    let [LendingEvent::Liquidated { seized, .. }] = events(&receipt)[..] else {
+                if let Some((ob, reserve, debt, expected)) = liquidation {
+                    let evs = events(&receipt);
+                    let Some(LendingEvent::Liquidated { repaid, seized, .. }) = evs.first().copied() else {
                         return Err(TestCaseError::fail("liquidation without its event"));
                     };
-                    prop_assert_eq!(Ok(seized), expected);
+                    prop_assert_eq!((repaid, seized), expected);
+                    // Seizing the last collateral writes what is left of the debt off.
+                    let (after, left) = (obligation_of(t, &ob), debt - repaid);
+                    if after.collateral.is_empty() && left > 0 {
+                        let [_, LendingEvent::BadDebtWrittenOff { amount, .. }] = evs[..] else {
+                            return Err(TestCaseError::fail("bad debt left on the books"));
+                        };
+                        prop_assert_eq!(amount, left);
+                        prop_assert!(after.borrows.iter().all(|b| b.reserve != reserve));
+                    } else {
+                        prop_assert_eq!(evs.len(), 1);
+                    }
                 }
             }
             TxStatus::Failed { error, .. } => {

@@ -271,3 +271,13 @@ fn state_encoding_and_error_codes() {
     assert_eq!(TokenError::from_code(0), None);
     assert_eq!(TokenError::from_instruction_error(&crate::OracleError::ZeroPrice.into()), None);
 }
+
+/// Issue 11, item 6: minting or burning nothing is an error, as a zero transfer is.
+#[test]
+fn mint_and_burn_of_zero_fail() {
+    let mut f = fixture();
+    let mint = token::mint_to(&f.mint, &f.alice_acc, &f.auth.pubkey(), 0);
+    f.t.fails(&[mint], &[&f.auth], TokenError::ZeroAmount);
+    let burn = token::burn(&f.alice_acc, &f.mint, &f.alice.pubkey(), 0);
+    f.t.fails(&[burn], &[&f.alice], TokenError::ZeroAmount);
+}
