@@ -728,11 +728,12 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
                 }
             }
             Plan::Batch { batches, left, .. } => {
-                if *left == 0 && self.ready.is_empty() {
-                    if let Some(batch) = batches.pop() {
-                        *left = batch.len();
-                        self.ready.extend(batch);
-                    }
+                if *left == 0
+                    && self.ready.is_empty()
+                    && let Some(batch) = batches.pop()
+                {
+                    *left = batch.len();
+                    self.ready.extend(batch);
                 }
             }
         }

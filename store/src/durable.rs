@@ -199,7 +199,9 @@ impl DurableStore {
         options: StoreOptions,
     ) -> Result<Self, StoreError> {
         Self::prepare_empty(dir)?;
-        let mut sorted: Vec<(&Pubkey, &Account)> = initial.iter().collect();
+        // An empty account is no account: the state hash leaves it out, and so does the
+        // store (commits remove emptied accounts).
+        let mut sorted: Vec<(&Pubkey, &Account)> = initial.iter().filter(|(_, a)| !a.is_empty()).collect();
         sorted.sort_unstable_by_key(|(k, _)| **k);
         let mut digest = Digest::default();
         for (k, a) in &sorted {

@@ -23,59 +23,59 @@ use crate::adversarial;
 const GOLDEN: &[(&str, &str, &str)] = &[
     (
         "transfer-uniform",
-        "b02661d95e31840a17a833e4a1219664271d7a0457a787e46b560539f780c5fd",
+        "a24818fcd1be3492a3662d125edfc678864bdeb49c6fa11396180992d47842cc",
         "acf3a028be7da68d4480678cbe7a3fc10ff989dd960a9fe76e14bbc054cd4f1d",
     ),
     (
         "transfer-zipf-1.0",
-        "75e71704454973a5ddd34ef29e189fcba32921da11dd308d66e492bd93b70a68",
+        "c829844ef7fc0d5647ea6d3bff1375402f6a410ca69c10576092ebde20486077",
         "cb0b55c49e75b2b45aea4db6f716697dc3d58e9c8b1c536ccf53bf2df0ccee6f",
     ),
     (
         "transfer-zipf-1.2",
-        "3aa8be50f12929ca7f7f973022d141010c25b56df44924c9292dc51617e8eb2f",
+        "8e2ba40130cd5a8ec47ed4f21f91c08e0cb66b93d54c78100e9c90e93597138f",
         "a49a180281abaec8593dffd4aa0c3b5c85174c285abffbf43bed5ee5fc629e14",
     ),
     (
         "swap-one-pool",
-        "1cc969b8f2a40eaacd8aa10d2c232c937a55e47f27a284e2bbdb5760c39dfad0",
+        "63a6ac57d4f846d8dd82c3a1330beadbd5c5f6b5f5dcee2d2d041093469f6805",
         "6d5f578d4bbe936ae1624bfd77ca857f94849bf9c113a0017167098bf8e27a95",
     ),
     (
         "swap-many-pools",
-        "c48010959feac94d66be19795dae619f1f4f2db1095730fd7e0e8ec768d6bfcc",
+        "e731899129e2b3618e9369925c59b24444405e0c2bf835f5a2fbddf7bda50b10",
         "8203d693735275356c7b3b8fdb7a843593ad32b8cf74090cd5331a1efd4cbb47",
     ),
     (
         "lending",
-        "8fc7ed95e44c88d95f0a22935407a55cfa104caabab79244a25fcbcf6d527717",
+        "1fb0ca6c4252bfdc6d2869611b954b447acbe83d4e480fdb08cd840319183784",
         "c11413e4f8f8596a5060554ae7f4b40b480fce74b2955c28ac88d5c09cbc2505",
     ),
     (
         "insurance",
-        "e8f59729c0b6a55f477d1df7c654383b8f200e8d1f806198d3ceddf9b450dd8a",
+        "e53b24f8584b9ec1c2ef071120c8809bc6bf0c1eb4123b506d00d3a068fd1342",
         "917c0f6cf6417c3df7b621b1474ba2574208795e90d2446cbf91c3a0938f8206",
     ),
     (
         "defi-mix",
-        "98b194d14659efb5d1c063926ad3c8ae5ee5211b2b283274bfc963887ff20950",
+        "5a19a760c7633e0f062203b8b6fd17a39c53947cd3a3f93d2ac3da0c3f7ed088",
         "ae1b0b633a5e3ad3651eb99089516c71e933ae1506018509a914f89ecc0eca15",
     ),
     (
         "chain",
-        "c1e3c4dd82f88706b47d8111ad738cb2bb6e085b5916570dd0c487cdb90a9b57",
+        "0d8c485ce380f40efb12bdd6724597f29454aabc138ae1be3a6efea0df40b4d7",
         "c2666b8e08d4787cf765f6024efba2407eba951d79666496ca427b0d7831d77f",
     ),
     (
         "read-heavy",
-        "3bd4c4e7b35c4174f585907fa6382510fc461b4be4f6535c34b36a18abc3e988",
+        "02a0d0fb75959fa712123a10122840bfdc3e89fe0e7f80c6c7e4687aa23bf196",
         "536734bb901a0d5c3be0ce8095ec21d093ad448bf51e0554aee17a66eb34dcbf",
     ),
 ];
 
 /// The fixed adversarial block on the adversarial scene: `(block hash, state hash)`.
 const GOLDEN_ADVERSARIAL: (&str, &str) = (
-    "0a4b263978c5e09ddd7035209f296dfdaa6236ddf5d1db45013f6341874bf9f1",
+    "168f0c9fceb8f0600e3cfde713a39ffcdec876687935d18861450263db0a10fc",
     "2873b048f5d3973fb5a36082f86ce0d3c33121610dd6abd28555f66c28f1c0d8",
 );
 

@@ -18,7 +18,7 @@ fn reference(w: &Workload) -> (Vec<Hash>, Hash) {
     let hashes = (0..w.blocks.len())
         .map(|i| chain.execute_block(&w.block(i, chain.tip().hash)).unwrap().hash)
         .collect();
-    (hashes, chain.store().state_hash())
+    (hashes, chain.state_hash())
 }
 
 /// Runs blocks `range` of `w` on `chain` (sequential or parallel), returning their hashes.
@@ -106,7 +106,7 @@ fn a_node_joining_from_a_snapshot_continues_with_identical_hashes() {
     assert_eq!(got_a, want);
     assert_eq!(got_b, want[4..]);
     assert_eq!(got_c, want[4..]);
-    for state in [a.store().state_hash(), b.store().state_hash(), c.store().state_hash()] {
+    for state in [a.store().state_hash(), b.store().state_hash(), c.state_hash()] {
         assert_eq!(state, want_state);
     }
 }
@@ -120,8 +120,8 @@ fn a_memory_node_can_export_and_a_durable_node_resume() {
     run(&w, &mut mem, 0..2, None);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mem.snap");
-    let info = parex_store::write_snapshot(&file, mem.store()).unwrap();
-    assert_eq!(info.state_hash, mem.store().state_hash());
+    let info = parex_store::write_snapshot(&file, &mem.snapshot()).unwrap();
+    assert_eq!(info.state_hash, mem.state_hash());
     let mut d = Chain::new(
         DurableStore::import_snapshot(&dir.path().join("d"), &file, StoreOptions::default()).unwrap(),
         w.registry.clone(),
