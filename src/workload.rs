@@ -192,7 +192,7 @@ impl Workload {
 
     /// A fresh chain at the workload's base state.
     pub fn chain(&self) -> Chain<MemoryStore> {
-        Chain::new(self.base.clone(), self.registry.clone())
+        Chain::in_memory(self.base.clone(), self.registry.clone())
     }
 
     /// Block `i` of the workload on top of `parent`.

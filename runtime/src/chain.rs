@@ -173,7 +173,7 @@ impl<S: AccountStore> Chain<S> {
             .map(|k| unsafe { commitment::leaf_hash(&bt, &body, k, &mut buf) })
             .collect();
         clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
-        let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts);
+        let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts).map(|(r, _)| r);
         clock.lap(times.map(|t| &mut t.finish));
         result
     }
@@ -211,6 +211,16 @@ impl Clock {
 }
 
 impl Chain<MemoryStore> {
+    /// A chain whose whole state is in memory: every account of `state` moves into the
+    /// table up front (the store keeps only the tip), so no block pays a first load.
+    pub fn in_memory(mut state: MemoryStore, registry: ProgramRegistry) -> Self {
+        let mut table = AccountTable::with_capacity(state.len());
+        for (key, account) in state.drain() {
+            table.insert(key, account);
+        }
+        Self { table, store: state, registry }
+    }
+
     /// Every non-empty account of the current state (unordered).
     pub fn accounts(&self) -> impl Iterator<Item = (&Pubkey, &Account)> {
         let table = &self.table;
@@ -240,9 +250,15 @@ impl Chain<MemoryStore> {
     }
 }
 
+/// The states a committed block replaced. Freeing them costs a `free` per changed
+/// account, so a parallel executor drops them on a helper thread, off the next
+/// block's critical path.
+#[derive(Debug)]
+pub struct Retired(#[allow(dead_code)] Vec<UndoLog>);
+
 /// Ends a block executed on `table`: the block hash from its leaves, the changes to
 /// `store` with the new tip. If the store refuses the commit, every write of the block
-/// is undone and nothing changes.
+/// is undone and nothing changes. Returns the result and the replaced states.
 pub fn finish_block<S: AccountStore>(
     store: &mut S,
     mut table: BlockTable<'_>,
@@ -250,7 +266,7 @@ pub fn finish_block<S: AccountStore>(
     leaves: &[[u8; 32]],
     undo: Vec<UndoLog>,
     receipts: Vec<Receipt>,
-) -> Result<BlockResult, RuntimeError> {
+) -> Result<(BlockResult, Retired), RuntimeError> {
     let changed = undo.iter().map(UndoLog::len).sum();
     let hash = commitment::block_hash(env, receipts.len(), changed, leaves);
     let accounts = if store.needs_changes() {
@@ -270,7 +286,7 @@ pub fn finish_block<S: AccountStore>(
         undo.into_iter().for_each(|u| table.undo(u));
         return Err(e);
     }
-    Ok(BlockResult { slot: env.slot, hash, receipts, changed_accounts: changed })
+    Ok((BlockResult { slot: env.slot, hash, receipts, changed_accounts: changed }, Retired(undo)))
 }
 
 /// Undoes a block that will not be committed.

@@ -49,6 +49,6 @@ impl Genesis {
 
     /// A chain on the genesis store.
     pub fn into_chain(self, registry: ProgramRegistry) -> Chain<MemoryStore> {
-        Chain::new(self.into_store(), registry)
+        Chain::in_memory(self.into_store(), registry)
     }
 }

@@ -83,6 +83,11 @@ impl MemoryStore {
         self.accounts.get(key)
     }
 
+    /// Removes and yields every account (unordered), keeping the tip.
+    pub fn drain(&mut self) -> impl Iterator<Item = (Pubkey, Account)> + '_ {
+        self.accounts.drain()
+    }
+
     /// Iterates over all accounts (unordered).
     pub fn iter(&self) -> impl Iterator<Item = (&Pubkey, &Account)> {
         self.accounts.iter()

@@ -53,6 +53,13 @@ pub const MAX_CHUNKS_IN_FLIGHT: usize = 2;
 const RESOLVE_CHUNK: usize = 128;
 /// Transactions per preparation job from wire bytes (a signature batch).
 const VERIFY_CHUNK: usize = 32;
+/// Ready transactions with waiters the calling thread keeps for itself at most: it
+/// runs them with no hand-off, and beyond this many the work is parallel enough for
+/// the helpers to share (measured: 1 starves hot-account chains, unbounded starves
+/// the helpers when many chains are ready at once).
+const CRITICAL_KEEP: usize = 16;
+/// How many transactions ahead submission prefetches the core's account entries.
+const PREFETCH_AHEAD: TxIndex = 4;
 /// Blocks with fewer valid transactions run sequentially: threads cannot pay off.
 pub const INLINE_BELOW: usize = 64;
 
@@ -317,7 +324,8 @@ impl ParallelExecutor {
         };
         let finish = Instant::now();
         let (leaves, receipts) = work.into_parts();
-        let result = finish_block(store, bt, env, &leaves, undo, receipts)?;
+        let (result, retired) = finish_block(store, bt, env, &leaves, undo, receipts)?;
+        pool.dispose(retired);
         stats.finish_time = finish.elapsed();
         stats.execute_time = start.elapsed();
         Ok((result, stats))
@@ -479,10 +487,10 @@ impl BlockBody for Replay<'_, '_> {
 
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
         let t = index as usize;
-        let chunk = self.prep[t / self.per_chunk].get()?;
+        let chunk = self.prep.get(t / self.per_chunk)?.get()?;
         let off = t % self.per_chunk;
+        let hi = *chunk.ends.get(off)? as usize;
         let lo = if off == 0 { 0 } else { chunk.ends[off - 1] as usize };
-        let hi = chunk.ends[off] as usize;
         (hi > lo).then(|| &chunk.access[lo..hi])
     }
 }
@@ -540,6 +548,8 @@ struct Driver<'d, 'a, 't> {
     ready: VecDeque<TxIndex>,
     /// Ready transactions that later ones wait on: the calling thread runs them.
     critical: VecDeque<TxIndex>,
+    /// More of those than the calling thread keeps: helpers run them one at a time.
+    hot: VecDeque<TxIndex>,
     in_flight: usize,
     max_in_flight: usize,
     spare: Vec<Vec<TxIndex>>,
@@ -579,6 +589,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             leaves_hashed: 0,
             ready: VecDeque::new(),
             critical: VecDeque::new(),
+            hot: VecDeque::new(),
             in_flight: 0,
             spare: Vec::new(),
             local: Local::default(),
@@ -601,7 +612,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             }
             self.pop_ready();
             self.dispatch()?;
-            if !self.ready.is_empty() || !self.critical.is_empty() {
+            if !self.ready.is_empty() || !self.critical.is_empty() || !self.hot.is_empty() {
                 self.run_own_share()?;
             } else if let Ok(job) = self.q.background_rx.try_recv() {
                 let t = Instant::now();
@@ -652,10 +663,12 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             let lo = c * self.work.per_chunk;
             let hi = (lo + self.work.per_chunk).min(self.work.receipts.len());
             for t in (lo..hi).map(|t| t as TxIndex) {
+                if let Some(ahead) = self.work.access(t + PREFETCH_AHEAD) {
+                    self.core.prefetch(ahead);
+                }
                 match self.work.access(t) {
                     Some(access) if matches!(self.plan, Plan::Stream) => {
-                        let cost = self.work.tx(t).map_or(0, |tx| tx.message.compute_unit_limit as u64);
-                        self.core.submit(TxAccess::new(t, access, cost))?;
+                        self.core.submit(TxAccess::new(t, access, 0))?;
                         self.stats.executed += 1;
                     }
                     Some(_) => self.stats.executed += 1,
@@ -720,10 +733,13 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         match &mut self.plan {
             Plan::Stream => {
                 while let Some(t) = self.core.pop_ready() {
-                    if self.core.has_waiters(t) {
-                        self.critical.push_back(t);
-                    } else {
-                        self.ready.push_back(t);
+                    // The calling thread keeps a little critical work for itself: with
+                    // more, the work is parallel and helpers should share it.
+                    // Surplus critical work goes first in line for the helpers.
+                    match self.core.has_waiters(t) {
+                        true if self.critical.len() < CRITICAL_KEEP => self.critical.push_back(t),
+                        true => self.ready.push_front(t),
+                        false => self.ready.push_back(t),
                     }
                 }
             }
@@ -742,7 +758,9 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     /// The share of the ready work each executing thread should take now.
     fn share(&self) -> usize {
         let threads = self.q.own.len() + 1;
-        (self.ready.len() + self.critical.len()).div_ceil(threads).clamp(1, self.config.max_chunk)
+        (self.ready.len() + self.critical.len() + self.hot.len())
+            .div_ceil(threads)
+            .clamp(1, self.config.max_chunk)
     }
 
     /// Hands chunks of non-critical ready work to the helpers' shared queue, keeping
@@ -756,11 +774,16 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             let mut chunk = self.spare.pop().unwrap_or_default();
             chunk.clear();
             chunk.extend(self.ready.drain(..size));
-            self.q.shared.send(Job::Execute(chunk)).map_err(|_| SchedulerError::WorkerChannelClosed)?;
-            self.in_flight += 1;
-            self.stats.chunks += 1;
+            self.send(chunk)?;
         }
         self.stats.dispatch_time += t0.elapsed();
+        Ok(())
+    }
+
+    fn send(&mut self, chunk: Vec<TxIndex>) -> Result<(), SchedulerError> {
+        self.q.shared.send(Job::Execute(chunk)).map_err(|_| SchedulerError::WorkerChannelClosed)?;
+        self.in_flight += 1;
+        self.stats.chunks += 1;
         Ok(())
     }
 
@@ -769,7 +792,9 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     fn run_own_share(&mut self) -> Result<(), SchedulerError> {
         let t = Instant::now();
         for _ in 0..self.share() {
-            let Some(idx) = self.critical.pop_front().or_else(|| self.ready.pop_front()) else { break };
+            let next =
+                self.critical.pop_front().or_else(|| self.hot.pop_front()).or_else(|| self.ready.pop_front());
+            let Some(idx) = next else { break };
             self.work.execute(&[idx], &mut self.local);
             self.stats.inline += 1;
             self.completed(idx)?;

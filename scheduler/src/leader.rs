@@ -144,7 +144,8 @@ impl Leader {
             }
         };
         let transactions = body.placed.iter().map(|tx| tx.to_bytes()).collect();
-        let result = finish_block(store, bt, &env, &leaves, undo, body.receipts)?;
+        let (result, retired) = finish_block(store, bt, &env, &leaves, undo, body.receipts)?;
+        self.pool.dispose(retired);
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         Ok(Produced { block, result, dropped })
     }
