@@ -42,6 +42,7 @@ use parex_runtime::{
 };
 
 use crate::access::TxAccess;
+use crate::adapt::{Chooser, Way};
 use crate::batch::BatchPlanner;
 use crate::error::SchedulerError;
 use crate::logic::ReplayScheduler;
@@ -105,11 +106,22 @@ pub struct ExecutorConfig {
     pub max_chunk: usize,
     /// Detect overlapping conflicting accesses (tests); costs two atomics per account.
     pub checked: bool,
+    /// Run a block inline instead of on the pool when it is too small to gain from
+    /// threads ([`INLINE_BELOW`]) or when that has measured cheaper on recent blocks (a
+    /// busy machine; see [`crate::adapt`]). Off, every block runs on the pool (tests of
+    /// the parallel path turn it off).
+    pub adaptive: bool,
 }
 
 impl Default for ExecutorConfig {
     fn default() -> Self {
-        Self { threads: 2, mode: Mode::Stream, max_chunk: 32, checked: cfg!(debug_assertions) }
+        Self {
+            threads: 2,
+            mode: Mode::Stream,
+            max_chunk: 32,
+            checked: cfg!(debug_assertions),
+            adaptive: true,
+        }
     }
 }
 
@@ -147,6 +159,12 @@ pub struct BlockStats {
     pub inline: u64,
     /// Batches (batch mode only).
     pub batches: u64,
+    /// Transactions the calling thread took from chunks sent to helpers before any
+    /// helper started them (a sign of helpers without a core).
+    pub stolen: u64,
+    /// Blocks run inline on the calling thread because parallel execution had not
+    /// paid off on the blocks before (see [`ParallelExecutor`]).
+    pub inline_blocks: u64,
 }
 
 impl BlockStats {
@@ -184,6 +202,8 @@ impl BlockStats {
             chunks,
             inline,
             batches,
+            stolen,
+            inline_blocks,
         } = o;
         self.executed += executed;
         self.conflicts += conflicts;
@@ -198,6 +218,8 @@ impl BlockStats {
         self.chunks += chunks;
         self.inline += inline;
         self.batches += batches;
+        self.stolen += stolen;
+        self.inline_blocks += inline_blocks;
     }
 }
 
@@ -218,6 +240,8 @@ struct Inner {
     pool: OnceLock<Result<WorkerPool, String>>,
     /// The scheduling core, kept across blocks: it is sized by account id.
     core: Mutex<(ReplayScheduler, BatchPlanner)>,
+    /// Pool or inline, per kind of input (prepared, wire bytes).
+    chooser: Mutex<[Chooser; 2]>,
 }
 
 impl Default for ParallelExecutor {
@@ -231,7 +255,11 @@ impl ParallelExecutor {
     pub fn new(config: ExecutorConfig) -> Self {
         let config =
             ExecutorConfig { threads: config.threads.max(1), max_chunk: config.max_chunk.max(1), ..config };
-        let inner = Inner { pool: OnceLock::new(), core: Mutex::new(Default::default()) };
+        let inner = Inner {
+            pool: OnceLock::new(),
+            core: Mutex::new(Default::default()),
+            chooser: Default::default(),
+        };
         Self { config, inner: Arc::new(inner) }
     }
 
@@ -254,11 +282,20 @@ impl ParallelExecutor {
         block: &Block,
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
         chain.check_next(block)?;
-        if self.config.threads == 1 || block.transactions.len() < INLINE_BELOW {
+        if self.config.threads == 1 || (self.config.adaptive && block.transactions.len() < INLINE_BELOW) {
             let prepared = prepare_transactions(&block.transactions);
             return self.sequential(chain, &block.env(), &prepared);
         }
-        self.run(chain, &block.env(), Source::Raw(&block.transactions))
+        self.adaptively(1, block.transactions.len(), |way| match way {
+            Way::Parallel => self.run(chain, &block.env(), Source::Raw(&block.transactions)),
+            Way::Inline => {
+                let start = Instant::now();
+                let prepared = prepare_transactions(&block.transactions);
+                let (result, mut stats) = self.sequential(chain, &block.env(), &prepared)?;
+                stats.execute_time = start.elapsed();
+                Ok((result, stats))
+            }
+        })
     }
 
     /// Executes already prepared transactions as block `env` and commits. Nothing is
@@ -270,10 +307,32 @@ impl ParallelExecutor {
         prepared: &[Prepared],
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
         let valid = prepared.iter().filter(|p| p.is_ok()).count();
-        if self.config.threads == 1 || valid < INLINE_BELOW {
+        if self.config.threads == 1 || (self.config.adaptive && valid < INLINE_BELOW) {
             return self.sequential(chain, env, prepared);
         }
-        self.run(chain, env, Source::Prepared(prepared))
+        self.adaptively(0, prepared.len(), |way| match way {
+            Way::Parallel => self.run(chain, env, Source::Prepared(prepared)),
+            Way::Inline => self.sequential(chain, env, prepared),
+        })
+    }
+
+    /// Runs a block of `txs` transactions the way the chooser for input kind `kind`
+    /// picks (always on the pool when not adaptive), and records what it cost.
+    fn adaptively(
+        &self,
+        kind: usize,
+        txs: usize,
+        run: impl FnOnce(Way) -> Result<(BlockResult, BlockStats), SchedulerError>,
+    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        if !self.config.adaptive {
+            return run(Way::Parallel);
+        }
+        let way = self.inner.chooser.lock().unwrap_or_else(|e| e.into_inner())[kind].choose();
+        let (result, mut stats) = run(way)?;
+        let ns_per_tx = stats.execute_time.as_nanos() as f64 / txs.max(1) as f64;
+        self.inner.chooser.lock().unwrap_or_else(|e| e.into_inner())[kind].record(way, ns_per_tx);
+        stats.inline_blocks = u64::from(way == Way::Inline);
+        Ok((result, stats))
     }
 
     fn sequential<S: AccountStore>(
@@ -362,16 +421,50 @@ struct PrepChunk {
 
 /// A unit of work in a block.
 enum Job {
-    Execute(Vec<TxIndex>),
+    Execute(Arc<Claim>),
     Prepare(usize),
     Hash(usize),
 }
 
+/// A chunk of ready transactions that threads claim one at a time: the helper it was
+/// sent to runs them in order, and the calling thread, when it would otherwise wait,
+/// takes the ones not started yet. A helper the OS deschedules so holds back at most
+/// the transaction it is running.
+struct Claim {
+    txs: Vec<TxIndex>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Claim {
+    fn new(txs: Vec<TxIndex>) -> Self {
+        Self { txs, next: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    /// The next unclaimed transaction.
+    fn claim(&self) -> Option<TxIndex> {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.txs.get(i).copied()
+    }
+
+    fn exhausted(&self) -> bool {
+        self.next.load(std::sync::atomic::Ordering::Acquire) >= self.txs.len()
+    }
+}
+
 /// What a job reports.
 enum Report {
-    Executed { txs: Vec<TxIndex>, busy: Duration },
-    Prepared { chunk: usize, busy: Duration },
-    Hashed { busy: Duration },
+    /// A helper finished claiming from a chunk; `txs` are the ones it executed.
+    Executed {
+        txs: Vec<TxIndex>,
+        busy: Duration,
+    },
+    Prepared {
+        chunk: usize,
+        busy: Duration,
+    },
+    Hashed {
+        busy: Duration,
+    },
     Failed(SchedulerError),
 }
 
@@ -502,8 +595,12 @@ impl Work for Replay<'_, '_> {
     fn run(&self, job: Job, local: &mut Local) -> Report {
         let start = Instant::now();
         match job {
-            Job::Execute(txs) => {
-                self.execute(&txs, local);
+            Job::Execute(claim) => {
+                let mut txs = Vec::with_capacity(claim.txs.len());
+                while let Some(t) = claim.claim() {
+                    self.execute(&[t], local);
+                    txs.push(t);
+                }
                 Report::Executed { txs, busy: start.elapsed() }
             }
             Job::Prepare(chunk) => match self.prepare(chunk) {
@@ -548,11 +645,10 @@ struct Driver<'d, 'a, 't> {
     ready: VecDeque<TxIndex>,
     /// Ready transactions that later ones wait on: the calling thread runs them.
     critical: VecDeque<TxIndex>,
-    /// More of those than the calling thread keeps: helpers run them one at a time.
-    hot: VecDeque<TxIndex>,
     in_flight: usize,
     max_in_flight: usize,
-    spare: Vec<Vec<TxIndex>>,
+    /// Chunks sent to helpers, whose unstarted transactions the calling thread may take.
+    claims: Vec<Arc<Claim>>,
     local: Local,
     stats: BlockStats,
     /// Time the calling thread spent executing, preparing, hashing or waiting.
@@ -589,9 +685,8 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             leaves_hashed: 0,
             ready: VecDeque::new(),
             critical: VecDeque::new(),
-            hot: VecDeque::new(),
             in_flight: 0,
-            spare: Vec::new(),
+            claims: Vec::new(),
             local: Local::default(),
             stats: BlockStats::default(),
             not_scheduling: Duration::ZERO,
@@ -612,8 +707,11 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             }
             self.pop_ready();
             self.dispatch()?;
-            if !self.ready.is_empty() || !self.critical.is_empty() || !self.hot.is_empty() {
+            if !self.ready.is_empty() || !self.critical.is_empty() {
                 self.run_own_share()?;
+            } else if let Some(t) = self.steal() {
+                // A transaction no helper has started yet: run it rather than wait.
+                self.run_stolen(t)?;
             } else if let Ok(job) = self.q.background_rx.try_recv() {
                 let t = Instant::now();
                 let report = self.work.run(job, &mut self.local);
@@ -639,7 +737,6 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
                 for &t in &txs {
                     self.completed(t)?;
                 }
-                self.spare.push(txs);
             }
             Report::Prepared { chunk, busy } => {
                 self.stats.prepare_time += busy;
@@ -758,9 +855,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     /// The share of the ready work each executing thread should take now.
     fn share(&self) -> usize {
         let threads = self.q.own.len() + 1;
-        (self.ready.len() + self.critical.len() + self.hot.len())
-            .div_ceil(threads)
-            .clamp(1, self.config.max_chunk)
+        (self.ready.len() + self.critical.len()).div_ceil(threads).clamp(1, self.config.max_chunk)
     }
 
     /// Hands chunks of non-critical ready work to the helpers' shared queue, keeping
@@ -771,9 +866,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         let keep = usize::from(self.critical.is_empty());
         while self.ready.len() > keep && self.in_flight < self.max_in_flight {
             let size = self.share().min(self.ready.len() - keep);
-            let mut chunk = self.spare.pop().unwrap_or_default();
-            chunk.clear();
-            chunk.extend(self.ready.drain(..size));
+            let chunk = self.ready.drain(..size).collect();
             self.send(chunk)?;
         }
         self.stats.dispatch_time += t0.elapsed();
@@ -781,9 +874,28 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     }
 
     fn send(&mut self, chunk: Vec<TxIndex>) -> Result<(), SchedulerError> {
-        self.q.shared.send(Job::Execute(chunk)).map_err(|_| SchedulerError::WorkerChannelClosed)?;
+        let claim = Arc::new(Claim::new(chunk));
+        self.claims.push(claim.clone());
+        self.q.shared.send(Job::Execute(claim)).map_err(|_| SchedulerError::WorkerChannelClosed)?;
         self.in_flight += 1;
         self.stats.chunks += 1;
+        Ok(())
+    }
+
+    /// An unstarted transaction of a chunk sent to a helper, if any.
+    fn steal(&mut self) -> Option<TxIndex> {
+        self.claims.retain(|c| !c.exhausted());
+        self.claims.iter().find_map(|c| c.claim())
+    }
+
+    fn run_stolen(&mut self, t: TxIndex) -> Result<(), SchedulerError> {
+        let start = Instant::now();
+        self.work.execute(&[t], &mut self.local);
+        self.stats.stolen += 1;
+        self.completed(t)?;
+        let spent = start.elapsed();
+        self.stats.busy_time += spent;
+        self.not_scheduling += spent;
         Ok(())
     }
 
@@ -792,9 +904,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     fn run_own_share(&mut self) -> Result<(), SchedulerError> {
         let t = Instant::now();
         for _ in 0..self.share() {
-            let next =
-                self.critical.pop_front().or_else(|| self.hot.pop_front()).or_else(|| self.ready.pop_front());
-            let Some(idx) = next else { break };
+            let Some(idx) = self.critical.pop_front().or_else(|| self.ready.pop_front()) else { break };
             self.work.execute(&[idx], &mut self.local);
             self.stats.inline += 1;
             self.completed(idx)?;

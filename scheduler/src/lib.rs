@@ -43,6 +43,7 @@
 #![warn(unsafe_op_in_unsafe_fn)]
 
 pub mod access;
+pub mod adapt;
 pub mod batch;
 pub mod error;
 pub mod executor;

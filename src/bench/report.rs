@@ -46,6 +46,7 @@ pub fn render(r: &Report) -> String {
     let mut s = String::new();
     header(&mut s, r);
     execution_table(&mut s, r);
+    stages_table(&mut s, r);
     end_to_end_table(&mut s, r);
     scheduling_table(&mut s, r);
     projection_table(&mut s, r);
@@ -74,6 +75,13 @@ fn header(s: &mut String, r: &Report) {
         if c.quick { " · QUICK (smoke run, figures not meaningful)" } else { "" },
         r.elapsed_s
     );
+    if c.contend > 0 {
+        let _ = writeln!(
+            s,
+            "CONTENDED: {} busy threads compete for the cores while executors are timed",
+            c.contend
+        );
+    }
     if !r.not_measured.is_empty() {
         let _ = writeln!(s, "not yet measured (no generator in this build): {}", r.not_measured.join(", "));
     }
@@ -112,6 +120,43 @@ fn execution_table(s: &mut String, r: &Report) {
             run_row(s, name, f, &extra);
         }
     }
+}
+
+fn stages_table(s: &mut String, r: &Report) {
+    let _ = writeln!(
+        s,
+        "\nWhere a transaction's time goes outside execution (stream mode at its most threads, ns per transaction)"
+    );
+    let _ = writeln!(
+        s,
+        "{:<18} {:>3} {:>7} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9}",
+        "workload", "thr", "submit", "schedule", "dispatch", "finish", "SERIAL", "prepare‖", "hash‖"
+    );
+    for w in &r.workloads {
+        let Some(f) =
+            w.execution.iter().filter(|f| f.mode == "stream" && f.stages.is_some()).max_by_key(|f| f.threads)
+        else {
+            continue;
+        };
+        let st = f.stages.expect("filtered");
+        let _ = writeln!(
+            s,
+            "{:<18} {:>3} {:>7.0} {:>9.0} {:>9.0} {:>7.0} {:>9.0} {:>9.0} {:>9.0}",
+            w.name,
+            f.threads,
+            st.submit_ns,
+            st.schedule_ns,
+            st.dispatch_ns,
+            st.finish_ns,
+            st.serial_ns(),
+            st.prepare_ns,
+            st.hash_ns
+        );
+    }
+    let _ = writeln!(
+        s,
+        "SERIAL: the calling thread's share, which no thread count divides; ‖: spread over every thread (summed here)."
+    );
 }
 
 fn end_to_end_table(s: &mut String, r: &Report) {

@@ -67,6 +67,22 @@ impl RunConfig {
     pub const SEQUENTIAL: RunConfig = RunConfig { mode: ExecMode::Sequential, threads: 1 };
 }
 
+/// The executor of `config` (none for the sequential reference), as an embedder runs
+/// it: adaptive, so on a busy machine a block runs inline when that measured cheaper.
+/// It lives across the repetitions, as a node's executor lives across blocks.
+pub fn executor(config: RunConfig) -> Option<ParallelExecutor> {
+    match config.mode {
+        ExecMode::Sequential => None,
+        ExecMode::Parallel(mode) => Some(ParallelExecutor::new(ExecutorConfig {
+            threads: config.threads,
+            mode,
+            max_chunk: MAX_CHUNK,
+            checked: false,
+            adaptive: true,
+        })),
+    }
+}
+
 /// One timed run over every block of a workload.
 #[derive(Clone, Copy, Debug)]
 pub struct RunSample {
@@ -81,24 +97,19 @@ pub struct RunSample {
 /// Runs every block of `w` with `config` on a fresh chain. With `prepared`
 /// (one entry per block) only execution and commit are timed; without, blocks go
 /// in as signed bytes and decoding and signature verification are timed too.
-pub fn run_once(w: &Workload, prepared: Option<&[Vec<Prepared>]>, config: RunConfig) -> RunSample {
+pub fn run_once(
+    w: &Workload,
+    prepared: Option<&[Vec<Prepared>]>,
+    exec: Option<&ParallelExecutor>,
+) -> RunSample {
     let mut chain = w.chain();
     let mut elapsed = Duration::ZERO;
     let mut stats = BlockStats::default();
-    let exec = match config.mode {
-        ExecMode::Sequential => None,
-        ExecMode::Parallel(mode) => Some(ParallelExecutor::new(ExecutorConfig {
-            threads: config.threads,
-            mode,
-            max_chunk: MAX_CHUNK,
-            checked: false,
-        })),
-    };
     for i in 0..w.blocks.len() {
         let block = w.block(i, chain.tip().hash);
         let env = block.env();
         let start = Instant::now();
-        let (result, block_stats) = match (&exec, prepared) {
+        let (result, block_stats) = match (exec, prepared) {
             (None, Some(p)) => (chain.execute_prepared(&env, &p[i]).expect("block executes"), None),
             (None, None) => (chain.execute_block(&block).expect("block executes"), None),
             (Some(e), Some(p)) => {
@@ -149,6 +160,46 @@ pub struct RunFigures {
     /// Transactions that waited for an earlier conflicting one (stream) or landed after
     /// the first batch (batch), over transactions executed.
     pub conflict_rate: Option<f64>,
+    /// Where a transaction's time goes outside execution (parallel runs).
+    pub stages: Option<StageFigures>,
+}
+
+/// Nanoseconds per executed transaction of each stage outside execution. The serial
+/// ones run on the calling thread only; the parallel ones are summed over threads.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct StageFigures {
+    /// Serial: submitting to the scheduling core.
+    pub submit_ns: f64,
+    /// Serial: popping ready work and completing it.
+    pub schedule_ns: f64,
+    /// Serial: building and sending chunks.
+    pub dispatch_ns: f64,
+    /// Serial: the end of the block (block hash from the leaves, commit).
+    pub finish_ns: f64,
+    /// Parallel: decoding, verifying and resolving keys.
+    pub prepare_ns: f64,
+    /// Parallel: hashing the leaves.
+    pub hash_ns: f64,
+}
+
+impl StageFigures {
+    fn of(s: &BlockStats) -> Self {
+        let [submit_ns, schedule_ns, dispatch_ns, finish_ns] = s.serial_ns_per_tx();
+        let per = |d: Duration| d.as_nanos() as f64 / s.executed.max(1) as f64;
+        Self {
+            submit_ns,
+            schedule_ns,
+            dispatch_ns,
+            finish_ns,
+            prepare_ns: per(s.prepare_time),
+            hash_ns: per(s.hash_time),
+        }
+    }
+
+    /// All serial nanoseconds per transaction.
+    pub fn serial_ns(&self) -> f64 {
+        self.submit_ns + self.schedule_ns + self.dispatch_ns + self.finish_ns
+    }
 }
 
 /// Aggregates the samples of `config` (one per repetition) against the sequential
@@ -171,6 +222,7 @@ pub fn figures(config: RunConfig, txs: usize, samples: &[RunSample], sequential:
         scheduler_ns_per_tx: parallel.then(|| mid.scheduler_ns_per_tx()),
         utilisation: parallel.then(|| mid.utilisation(config.threads)),
         conflict_rate: parallel.then(|| mid.conflicts as f64 / mid.executed.max(1) as f64),
+        stages: parallel.then(|| StageFigures::of(&mid)),
     }
 }
 

@@ -174,7 +174,8 @@ pub fn run_and_render(config: &SuiteConfig, root: &mut StoreRoot) -> Result<Stri
             seed: config.seed,
         });
         for &threads in &config.threads {
-            let cfg = ExecutorConfig { threads, mode: Mode::Stream, max_chunk: 32, checked: false };
+            let cfg =
+                ExecutorConfig { threads, mode: Mode::Stream, max_chunk: 32, checked: false, adaptive: true };
             for durable in [false, true] {
                 let name = if durable { "durable (fsync)" } else { "memory" };
                 let f = store_figures(&w, cfg, durable.then_some(&mut *root), config.reps)?;
@@ -259,7 +260,7 @@ mod tests {
     fn tiny() -> (Workload, ExecutorConfig) {
         let kind = WorkloadKind::all()[0];
         let w = Workload::generate(WorkloadConfig { kind, accounts: 40, block_size: 16, blocks: 2, seed: 3 });
-        (w, ExecutorConfig { threads: 2, mode: Mode::Stream, max_chunk: 32, checked: false })
+        (w, ExecutorConfig { threads: 2, mode: Mode::Stream, max_chunk: 32, checked: false, adaptive: true })
     }
 
     #[test]

@@ -87,6 +87,8 @@ pub struct SuiteConfig {
     pub sched_txs: usize,
     /// Accounts in the bytes-per-account measurement (0: skip).
     pub memory_accounts: usize,
+    /// Busy threads competing for the cores while executors are timed (0: none).
+    pub contend: usize,
     /// Smoke-run sizes (figures not meaningful).
     pub quick: bool,
 }
@@ -282,8 +284,10 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
     pb.inc(1);
 
     let configs = config.run_configs();
+    let contention = Contention::start(config.contend);
     let execution = interleaved(config, &w, Some(&prepared), &configs, pb, "execution", &mut || ());
     let end_to_end = config.end_to_end(kind).then(|| end_to_end(config, &w, &configs, sigs_per_tx, pb));
+    drop(contention);
 
     pb.set_message(format!("{kind}: per-transaction costs and projection"));
     let costs = projection::measure_costs(&w, &prepared, 3);
@@ -303,6 +307,42 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
         end_to_end,
         projection,
         scheduling,
+    }
+}
+
+/// Busy threads that compete for the cores with the executors, as networking,
+/// verification and RPC do on a node, until dropped.
+struct Contention {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Contention {
+    fn start(n: usize) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads = (0..n)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        for _ in 0..10_000 {
+                            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for Contention {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }
 
@@ -331,6 +371,7 @@ fn interleaved(
     per_rep: &mut dyn FnMut(),
 ) -> Vec<RunFigures> {
     let mut samples: Vec<Vec<RunSample>> = vec![Vec::new(); configs.len()];
+    let executors: Vec<_> = configs.iter().map(|&c| run::executor(c)).collect();
     for rep in 0..config.reps.max(1) {
         for (c, &cfg) in configs.iter().enumerate() {
             pb.set_message(format!(
@@ -341,7 +382,7 @@ fn interleaved(
                 cfg.mode,
                 cfg.threads
             ));
-            samples[c].push(run::run_once(w, prepared, cfg));
+            samples[c].push(run::run_once(w, prepared, executors[c].as_ref()));
             pb.inc(1);
         }
         per_rep();

@@ -83,6 +83,10 @@ struct BenchArgs {
     /// Token accounts in the in-memory store's bytes-per-account measurement (0 skips it).
     #[arg(long, default_value_t = 1_000_000, value_parser = RangedU64ValueParser::<usize>::new().range(0..=MAX_MEMORY_ACCOUNTS))]
     memory_accounts: usize,
+    /// Busy threads competing for the cores while the executors are timed (one per core
+    /// models a node whose networking, verification and RPC keep every core busy).
+    #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=256))]
+    contend: usize,
     /// Writes every figure, the parameters and the machine as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -152,6 +156,7 @@ fn suite_config(a: BenchArgs) -> Result<SuiteConfig, BenchError> {
         sigverify: a.sigverify,
         sched_txs: a.block_size,
         memory_accounts: a.memory_accounts,
+        contend: a.contend,
         quick: a.quick,
     };
     if a.quick {

@@ -89,6 +89,7 @@ fn run_on<S: AccountStore>(w: &Workload, store: S, run: Run) -> Figures {
             mode: Mode::Stream,
             max_chunk: 32,
             checked: false,
+            adaptive: false,
         })),
         _ => None,
     };

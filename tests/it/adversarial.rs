@@ -372,6 +372,7 @@ pub(crate) fn run_from(base: &MemoryStore, registry: &ProgramRegistry, blocks: &
             mode: Mode::Stream,
             max_chunk: 2,
             checked: true,
+            adaptive: false,
         });
         let mut par = Chain::new(base.clone(), registry.clone());
         for (i, txs) in blocks.iter().enumerate() {

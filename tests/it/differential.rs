@@ -41,7 +41,13 @@ fn assert_parallel_equals_sequential_from(
     let expected_state = seq.state_hash();
     for mode in [Mode::Stream, Mode::Batch] {
         for threads in THREADS {
-            let exec = ParallelExecutor::new(ExecutorConfig { threads, mode, max_chunk: 4, checked: true });
+            let exec = ParallelExecutor::new(ExecutorConfig {
+                threads,
+                mode,
+                max_chunk: 4,
+                checked: true,
+                adaptive: false,
+            });
             let mut par = fresh();
             for (i, p) in prepared.iter().enumerate() {
                 let env = block_at(par.tip().slot, par.tip().hash, Vec::new()).env();
@@ -242,5 +248,78 @@ fn execute_block_end_to_end() {
         let (b, stats) = exec.execute_block(&mut par, &block).unwrap();
         assert_eq!(a, b);
         assert_eq!(stats.executed, txs.len() as u64);
+    }
+}
+
+/// Busy threads that compete with the executor for the cores until dropped.
+struct Contention(Arc<std::sync::atomic::AtomicBool>, Vec<std::thread::JoinHandle<()>>);
+
+impl Contention {
+    fn start(n: usize) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads = (0..n)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::hint::black_box((0..1_000u64).sum::<u64>());
+                    }
+                })
+            })
+            .collect();
+        Self(stop, threads)
+    }
+}
+
+impl Drop for Contention {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.1.drain(..).for_each(|t| t.join().unwrap());
+    }
+}
+
+/// One executor (one pool) across many blocks, with the cores contended by busy
+/// threads, forced parallel and adaptive (which mixes pool and inline blocks): every
+/// block equals the sequential one, from wire bytes and from prepared transactions.
+#[test]
+fn one_pool_across_many_blocks_under_contention() {
+    let w = Workload::generate(WorkloadConfig {
+        kind: WorkloadKind::DefiMix,
+        accounts: 600,
+        block_size: 300,
+        blocks: 40,
+        seed: 77,
+    });
+    let mut seq = w.chain();
+    let expected: Vec<BlockResult> =
+        (0..w.blocks.len()).map(|i| seq.execute_block(&w.block(i, seq.tip().hash)).unwrap()).collect();
+    let _busy = Contention::start(2);
+    for adaptive in [false, true] {
+        for threads in [2, 3] {
+            let exec = ParallelExecutor::new(ExecutorConfig {
+                threads,
+                mode: Mode::Stream,
+                max_chunk: 8,
+                checked: true,
+                adaptive,
+            });
+            let mut par = w.chain();
+            let mut inline_blocks = 0;
+            for (i, want) in expected.iter().enumerate() {
+                let block = w.block(i, par.tip().hash);
+                let (got, stats) = if i % 2 == 0 {
+                    exec.execute_block(&mut par, &block).unwrap()
+                } else {
+                    exec.execute_prepared(&mut par, &block.env(), &prepare_transactions(&block.transactions))
+                        .unwrap()
+                };
+                inline_blocks += stats.inline_blocks;
+                assert_eq!(&got, want, "block {i}, {threads} threads, adaptive {adaptive}");
+            }
+            assert_eq!(par.state_hash(), seq.state_hash());
+            if !adaptive {
+                assert_eq!(inline_blocks, 0, "forced parallel never runs a block inline");
+            }
+        }
     }
 }

@@ -80,6 +80,7 @@ fn produced_blocks_replay_to_the_same_hashes() {
             mode: Mode::Stream,
             max_chunk: 4,
             checked: true,
+            adaptive: false,
         });
         let mut included = 0;
         for block in &blocks {
