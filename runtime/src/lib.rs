@@ -1,24 +1,26 @@
 //! # parex-runtime
 //!
-//! Accounts, signed transactions, the native program runtime and the
-//! sequential reference executor. Everything parex executes goes through this
-//! crate; it knows nothing of threads.
+//! Accounts, signed transactions, the native program runtime, the account
+//! table and the sequential reference executor. Everything parex executes goes
+//! through this crate; it spawns no thread (its table is safe to share with the
+//! threads a scheduler runs, under the contract `table.rs` states).
 //!
 //! ## API in one breath
 //! Build a state with [`Genesis`], register programs in a [`ProgramRegistry`],
-//! make a [`Chain`], and feed it [`Block`]s of wire-format transactions
-//! ([`Transaction::to_bytes`]); [`Chain::execute_block`] returns a
-//! [`BlockResult`] (receipts in block order and the block hash) and commits the
-//! block to the [`AccountStore`].
+//! make a [`Chain`] (its [`AccountTable`] holds the live state, an
+//! [`AccountStore`] the committed one behind it), and feed it [`Block`]s of
+//! wire-format transactions ([`Transaction::to_bytes`]);
+//! [`Chain::execute_block`] returns a [`BlockResult`] (receipts in block order
+//! and the block hash) and commits the block.
 //!
 //! ## Data flow of one transaction
 //! ```text
 //! Bytes ──SanitizedTransaction::decode──► SanitizedTransaction   (DecodeError)
 //!       ──sigverify (batched)─────────────► verified            (TransactionError::InvalidSignature)
-//!       ──WorkingSet::intern────────────────► dense AccountIds   (one hash lookup per key, once)
-//!       ──execute_transaction(copies)───────► TxOutcome          (fee/nonce checks, then instructions)
-//!       ──write_back per Commit─────────────► slots; dirty flags
-//! block end: changed slots sorted by key + receipts ──► block_hash ──► AccountStore::commit
+//!       ──BlockTable::resolve_tx──────────► AccountIds          (one lookup per key; last writers noted)
+//!       ──BlockTable::execute─────────────► TxOutcome            (copies in, fee/nonce checks, instructions,
+//!                                                                write-back in place, first writes → undo log)
+//! block end: leaf hashes (256 transactions each) ──► block hash ──► AccountStore::commit
 //! ```
 //!
 //! ## Semantics
@@ -28,7 +30,8 @@
 //!   bumps it when processed, so no signed transaction executes twice and no
 //!   shared "recently seen" set is needed (the payer is write-locked anyway).
 //! - **Failure** rolls back everything but fee and nonce: [`execute_transaction`]
-//!   works on copies, and the caller writes back only what [`Commit`] says.
+//!   works on copies, and [`BlockTable::execute`] writes back only what [`Commit`]
+//!   says.
 //! - **Panics** inside programs are caught and fail that transaction only.
 //! - **Enforcement** is at the point of access in [`InvokeContext`]: only the
 //!   instruction's accounts, writes only to writable ones, data and debits only by
@@ -40,9 +43,10 @@
 //!
 //! ## Cost
 //! Per transaction: one decode (a few hundred ns), one share of a batched
-//! signature verification (the dominant cost, ~25 µs per signature per core),
+//! signature verification (the dominant cost, ~30 µs per signature per core),
 //! one hash lookup per account key, one clone of each account in and one move
-//! out, and the program itself.
+//! back into its slot, the program itself, and its share of a leaf hash (tens of
+//! ns per changed account).
 //!
 //! ## Out of scope
 //! Persistence beyond the [`AccountStore`] trait, networking, consensus, and
@@ -53,8 +57,10 @@
 //! `sigverify.rs` consensus-safe ed25519 · `keys.rs` signing keys ·
 //! `program.rs` Program trait, registry, InvokeContext, CPI, PDAs ·
 //! `system.rs` the system program · `executor.rs` one transaction ·
-//! `state.rs` store, working set, block hash, sequential executor ·
-//! `genesis.rs` initial states · `error.rs` every error.
+//! `prepare.rs` decode and verify a block · `table.rs` the account table (the
+//! crate's only `unsafe`) · `commitment.rs` block and state hashes ·
+//! `store.rs` the store trait and the in-memory store · `chain.rs` the chain and
+//! the sequential executor · `genesis.rs` initial states · `error.rs` every error.
 
 pub mod chain;
 pub mod commitment;

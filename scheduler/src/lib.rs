@@ -16,10 +16,16 @@
 //!   - [`produce`] (leader mode): fills a block from a priority pool within a
 //!     look-ahead window under block and per-account compute limits, placing
 //!     conflicting work on the thread that holds its locks, with no starvation.
-//! - **Driver** ([`executor`]): the calling thread runs the core and hands
-//!   ready transactions in chunks over bounded crossbeam channels to N scoped
-//!   worker threads, which execute them through the runtime on shared account
-//!   slots ([`slots`], the crate's only `unsafe`, with a checked mode).
+//! - **Pool** ([`pool`]): `threads − 1` persistent helper threads, one block at
+//!   a time, jobs over bounded crossbeam channels; spin briefly, then park.
+//! - **Drivers**: [`executor`] (replay) runs the core on the calling thread,
+//!   keeps critical work inline, hands surplus ready work to helpers in chunks
+//!   claimed one transaction at a time, and spreads preparation (decode, verify,
+//!   resolve keys) and leaf hashing over every thread; [`leader`] executes the
+//!   block producer's placements on the threads it chose. Both execute through the
+//!   runtime's account table (`parex_runtime::table`, the only `unsafe`, with a
+//!   checked mode). [`adapt`] picks pool or inline per block, so a busy machine
+//!   never runs slower than sequential.
 //!
 //! ## Why the result equals the sequential one
 //! The runtime executes a transaction as a pure function of the states of its
@@ -31,10 +37,12 @@
 //! computed by the runtime's shared code from the final states.
 //!
 //! ## Cost per transaction
-//! Scheduling: submit + pop + complete, a few array operations per account
-//! (tens of ns). Dispatch: one channel message per chunk of up to
-//! `max_chunk` transactions. Execution: as sequential, plus one atomic pair per
-//! account in checked mode.
+//! Serial, on the calling thread: submit + pop + complete, a few array operations
+//! per account (tens of ns, more when the account's entry is a cache miss), and a
+//! share of one channel message per chunk of up to `max_chunk` transactions.
+//! Everything else (preparation, execution, hashing) runs on any thread.
+//! Execution: as sequential, plus one atomic per transaction to claim it, and an
+//! atomic pair per account in checked mode.
 //!
 //! ## Out of scope
 //! Speculative execution (Block-STM's optimism): access lists are declared, so
