@@ -51,18 +51,57 @@ pub struct BlockResult {
     pub changed_accounts: usize,
 }
 
+/// How a block's time may move from its parent's (consensus: every validator must
+/// apply the same rule). Time never goes backwards, and runs ahead of the parent by
+/// at most `max_seconds_per_slot` for each slot between them, so a leader cannot fire
+/// time-based logic (interest, expiries, alarm windows) early by stamping a block far
+/// in the future.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeRule {
+    /// Most seconds a block's time may advance per slot since its parent.
+    pub max_seconds_per_slot: i64,
+}
+
+impl Default for TimeRule {
+    /// Two seconds per slot: four times the nominal half second, room for a leader's
+    /// clock skew and skipped slots, not for skipping a day.
+    fn default() -> Self {
+        Self { max_seconds_per_slot: 2 }
+    }
+}
+
+impl TimeRule {
+    /// Checks `block`'s time against the tip's. A tip with no time (a genesis that
+    /// sets none) lets the first block set the clock.
+    pub fn check(&self, tip: &ChainTip, slot: u64, unix_timestamp: i64) -> Result<(), RuntimeError> {
+        if tip.slot == 0 && tip.unix_timestamp == 0 {
+            return Ok(());
+        }
+        if unix_timestamp < tip.unix_timestamp {
+            return Err(RuntimeError::TimeWentBackwards { tip: tip.unix_timestamp, got: unix_timestamp });
+        }
+        let slots = i64::try_from(slot.saturating_sub(tip.slot)).unwrap_or(i64::MAX);
+        let max = tip.unix_timestamp.saturating_add(slots.saturating_mul(self.max_seconds_per_slot));
+        if unix_timestamp > max {
+            return Err(RuntimeError::TimeTooFarAhead { got: unix_timestamp, max });
+        }
+        Ok(())
+    }
+}
+
 /// A node's execution state: the account table, its backing store, the programs.
 pub struct Chain<S: AccountStore = MemoryStore> {
     table: AccountTable,
     store: S,
     registry: ProgramRegistry,
+    time_rule: TimeRule,
 }
 
 impl<S: AccountStore> Chain<S> {
     /// A chain on `store` running `registry`'s programs. Accounts are read from the
     /// store the first time a block names them.
     pub fn new(store: S, registry: ProgramRegistry) -> Self {
-        Self { table: AccountTable::new(), store, registry }
+        Self { table: AccountTable::new(), store, registry, time_rule: TimeRule::default() }
     }
 
     /// The backing store. With a store whose [`AccountStore::needs_changes`] is false
@@ -112,13 +151,24 @@ impl<S: AccountStore> Chain<S> {
         commitment::state_hash(table.iter().chain(cold))
     }
 
-    /// Checks that `block` extends the tip.
+    /// The rule block times must follow.
+    pub fn time_rule(&self) -> TimeRule {
+        self.time_rule
+    }
+
+    /// Sets the rule block times must follow (every validator of a chain sets the same).
+    pub fn set_time_rule(&mut self, rule: TimeRule) {
+        self.time_rule = rule;
+    }
+
+    /// Checks that `block` extends the tip: a later slot, the tip's hash as parent, and
+    /// a time that follows the [`TimeRule`].
     pub fn check_next(&self, block: &Block) -> Result<(), RuntimeError> {
         let tip = self.store.tip();
         if block.slot <= tip.slot || block.parent_hash != tip.hash {
             return Err(RuntimeError::NotNextBlock { tip: tip.slot, got: block.slot });
         }
-        Ok(())
+        self.time_rule.check(&tip, block.slot, block.unix_timestamp)
     }
 
     /// Executes `block` one transaction at a time, in block order, and commits it.
@@ -225,7 +275,7 @@ impl Chain<MemoryStore> {
         for (key, account) in state.drain() {
             table.insert(key, account);
         }
-        Self { table, store: state, registry }
+        Self { table, store: state, registry, time_rule: TimeRule::default() }
     }
 
     /// Every non-empty account of the current state (unordered).
@@ -288,7 +338,7 @@ pub fn finish_block<S: AccountStore>(
     } else {
         Vec::new()
     };
-    let tip = ChainTip { slot: env.slot, hash };
+    let tip = ChainTip { slot: env.slot, hash, unix_timestamp: env.unix_timestamp };
     if let Err(e) = store.commit(BlockCommit { tip, accounts }) {
         undo.into_iter().for_each(|u| table.undo(u));
         return Err(e);

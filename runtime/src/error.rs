@@ -226,6 +226,22 @@ pub enum RuntimeError {
         /// Block slot.
         got: u64,
     },
+    /// A block's time is before its parent's.
+    #[error("block time {got} is before the tip's time {tip}")]
+    TimeWentBackwards {
+        /// The tip's time.
+        tip: i64,
+        /// The block's time.
+        got: i64,
+    },
+    /// A block's time runs further ahead of its parent's than the time rule allows.
+    #[error("block time {got} is past the latest allowed time {max}")]
+    TimeTooFarAhead {
+        /// The block's time.
+        got: i64,
+        /// The latest time the rule allows for its slot.
+        max: i64,
+    },
     /// A program id is registered twice.
     #[error("program {0} is registered twice")]
     DuplicateProgram(Pubkey),

@@ -43,7 +43,7 @@ impl Genesis {
     /// The store, with its tip at slot 0 and the genesis hash.
     pub fn into_store(mut self) -> MemoryStore {
         let hash = self.store.state_hash();
-        self.store.set_tip(ChainTip { slot: 0, hash });
+        self.store.set_tip(ChainTip { slot: 0, hash, unix_timestamp: 0 });
         self.store
     }
 

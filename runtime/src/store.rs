@@ -20,6 +20,9 @@ pub struct ChainTip {
     pub slot: u64,
     /// Hash of the last committed block (genesis: the state hash).
     pub hash: Hash,
+    /// Agreed wall-clock seconds of the last committed block (genesis: its time, or 0
+    /// for a genesis without one, whose first block then sets the clock).
+    pub unix_timestamp: i64,
 }
 
 /// One block's changes, committed atomically.

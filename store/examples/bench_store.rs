@@ -305,7 +305,7 @@ fn commit_only(root: &Path, n: usize, reps: usize) {
                 accounts.sort_unstable_by_key(|(key, _)| *key);
                 accounts.dedup_by_key(|(key, _)| *key);
                 let hash = parex::runtime::Hash::of(&slot.to_le_bytes());
-                BlockCommit { tip: ChainTip { slot, hash }, accounts }
+                BlockCommit { tip: ChainTip { slot, hash, unix_timestamp: 0 }, accounts }
             })
             .collect();
         let mut line = format!("  {k:>6} changes/block:");

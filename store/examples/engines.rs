@@ -84,7 +84,10 @@ fn main() {
                 (0..changes).map(|_| (keys[rng.random_range(0..accounts)], account(&mut rng))).collect();
             a.sort_unstable_by_key(|(k, _)| *k);
             a.dedup_by_key(|(k, _)| *k);
-            BlockCommit { tip: ChainTip { slot, hash: Hash::of(&slot.to_le_bytes()) }, accounts: a }
+            BlockCommit {
+                tip: ChainTip { slot, hash: Hash::of(&slot.to_le_bytes()), unix_timestamp: 0 },
+                accounts: a,
+            }
         })
         .collect();
     let per_block = blocks.iter().map(|b| b.accounts.len()).sum::<usize>() / blocks.len();

@@ -80,7 +80,7 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn tip(&mut self) -> Option<ChainTip> {
-        Some(ChainTip { slot: self.u64()?, hash: self.hash()? })
+        Some(ChainTip { slot: self.u64()?, hash: self.hash()?, unix_timestamp: self.u64()? as i64 })
     }
 
     /// One encoded account.
@@ -94,10 +94,14 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Appends a tip's encoding (`slot u64 ‖ hash`).
+/// Bytes of an encoded tip.
+pub(crate) const TIP_LEN: usize = 8 + 32 + 8;
+
+/// Appends a tip's encoding (`slot u64 ‖ hash ‖ unix_timestamp i64`).
 pub(crate) fn encode_tip(buf: &mut Vec<u8>, tip: &ChainTip) {
     buf.extend_from_slice(&tip.slot.to_le_bytes());
     buf.extend_from_slice(&tip.hash.0);
+    buf.extend_from_slice(&tip.unix_timestamp.to_le_bytes());
 }
 
 /// Computes [`parex_runtime::MemoryStore::state_hash`] from accounts fed in key order.

@@ -51,7 +51,7 @@ use std::path::{Path, PathBuf};
 
 use parex_runtime::{Account, ChainTip, Pubkey};
 
-use crate::codec::{Cursor, Digest, encode_account, encode_tip};
+use crate::codec::{Cursor, Digest, TIP_LEN, encode_account, encode_tip};
 use crate::error::StoreError;
 use crate::fsio::{self, Hooked};
 
@@ -144,9 +144,9 @@ pub(crate) fn finish_record(buf: &mut Vec<u8>, start: usize, digest: &Digest) {
 const LOG_MAGIC: &[u8; 8] = b"PAREXLOG";
 /// The log format this build writes and reads. (Version 0, a log of bare records
 /// without a header, is refused with [`StoreError::Version`].)
-pub(crate) const LOG_VERSION: u32 = 1;
+pub(crate) const LOG_VERSION: u32 = 2;
 /// Size of a log file's header.
-pub(crate) const LOG_HEADER: usize = 8 + 4 + 4 + 8 + 40 + 40 + 32;
+pub(crate) const LOG_HEADER: usize = 8 + 4 + 4 + 8 + TIP_LEN + 40 + 32;
 /// Flag bit: `previous` is set.
 const HAS_PREVIOUS: u32 = 1;
 /// Bytes a [`LogReader`] reads at a time.
@@ -378,7 +378,7 @@ fn decode_payload(payload: &[u8]) -> Option<Record> {
 
 /// Encoded size of a record's fixed part (header, tips, digest, count, checksum).
 #[cfg(test)]
-pub(crate) const FIXED: usize = HEADER + 2 * 40 + crate::codec::DIGEST_LEN + 4 + CHECKSUM;
+pub(crate) const FIXED: usize = HEADER + 2 * TIP_LEN + crate::codec::DIGEST_LEN + 4 + CHECKSUM;
 
 #[cfg(test)]
 mod tests {
@@ -395,8 +395,8 @@ mod tests {
             })
             .collect();
         Record {
-            parent: ChainTip { slot: slot - 1, hash: Hash::of(&(slot - 1).to_le_bytes()) },
-            tip: ChainTip { slot, hash: Hash::of(&slot.to_le_bytes()) },
+            parent: ChainTip { slot: slot - 1, hash: Hash::of(&(slot - 1).to_le_bytes()), unix_timestamp: 0 },
+            tip: ChainTip { slot, hash: Hash::of(&slot.to_le_bytes()), unix_timestamp: 0 },
             digest: Digest::default(),
             accounts,
         }
@@ -495,7 +495,7 @@ mod tests {
     #[test]
     fn log_headers_round_trip_and_every_flipped_byte_is_refused() {
         let header = LogHeader {
-            base: ChainTip { slot: 9, hash: Hash::of(b"nine") },
+            base: ChainTip { slot: 9, hash: Hash::of(b"nine"), unix_timestamp: 0 },
             digest: Digest::default(),
             previous: Some(4),
         };

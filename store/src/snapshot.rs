@@ -28,9 +28,9 @@ use crate::fsio::{self, Hooked};
 /// First bytes of every snapshot.
 const MAGIC: &[u8; 8] = b"PAREXSNP";
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 /// Header size.
-const HEADER: usize = 8 + 4 + 4 + 8 + 32 + 32 + 8;
+const HEADER: usize = 8 + 4 + 4 + crate::codec::TIP_LEN + 32 + 8;
 
 /// What a snapshot describes, without its accounts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,7 +285,7 @@ mod tests {
                 Account { balance: i, nonce: 1, owner: Pubkey::new_unique(1), data },
             );
         }
-        mem.set_tip(ChainTip { slot: 7, hash: Hash::of(b"tip") });
+        mem.set_tip(ChainTip { slot: 7, hash: Hash::of(b"tip"), unix_timestamp: 0 });
         mem
     }
 
@@ -338,7 +338,7 @@ mod tests {
         let path = dir.path().join("s.snap");
         write_snapshot(&path, &state(10)).unwrap();
         let mut b = fs::read(&path).unwrap();
-        b[8 + 4 + 4 + 40] ^= 1; // first byte of the claimed state hash
+        b[8 + 4 + 4 + crate::codec::TIP_LEN] ^= 1; // first byte of the claimed state hash
         let n = b.len() - 32;
         let trailer = *blake3::hash(&b[..n]).as_bytes();
         b[n..].copy_from_slice(&trailer);

@@ -34,7 +34,7 @@ impl Synthetic {
             mem.insert(Pubkey::new_unique(i), Account::with_balance(1_000_000 + i));
         }
         let hash = mem.state_hash();
-        mem.set_tip(ChainTip { slot: 0, hash });
+        mem.set_tip(ChainTip { slot: 0, hash, unix_timestamp: 0 });
         mem
     }
 
@@ -64,7 +64,10 @@ impl Synthetic {
         h.extend_from_slice(b"synthetic");
         h.extend_from_slice(&parent.0);
         h.extend_from_slice(&slot.to_le_bytes());
-        BlockCommit { tip: ChainTip { slot, hash: Hash::of(&h) }, accounts: changes.into_iter().collect() }
+        BlockCommit {
+            tip: ChainTip { slot, hash: Hash::of(&h), unix_timestamp: 0 },
+            accounts: changes.into_iter().collect(),
+        }
     }
 }
 

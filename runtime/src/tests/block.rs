@@ -4,8 +4,8 @@ use bytes::Bytes;
 
 use super::helpers::*;
 use crate::{
-    Block, BlockEnv, BlockResult, Chain, ChainTip, Hash, InstructionError, Keypair, LEAF_TXS, Pubkey,
-    Receipt, RuntimeError, Transaction, TransactionError, TxStatus, block_hash, prepare_transactions,
+    Block, BlockEnv, BlockResult, Chain, Hash, InstructionError, Keypair, LEAF_TXS, Pubkey, Receipt,
+    RuntimeError, Transaction, TransactionError, TxStatus, block_hash, prepare_transactions,
 };
 
 /// The block hash recomputed from the definition in `commitment.rs` and
@@ -103,7 +103,7 @@ fn a_block_must_extend_the_tip() {
     // The same block cannot be applied twice.
     let block = h.next_block(vec![tx]);
     let result = h.chain.execute_block(&block).unwrap();
-    assert_eq!(h.chain.tip(), ChainTip { slot: 1, hash: result.hash });
+    assert_eq!((h.chain.tip().slot, h.chain.tip().hash), (1, result.hash));
     let err = h.chain.execute_block(&block).unwrap_err();
     assert!(matches!(err, RuntimeError::NotNextBlock { tip: 1, got: 1 }), "{err:?}");
 }
@@ -114,7 +114,7 @@ fn slots_may_be_skipped() {
     let mut block = h.next_block(vec![]);
     block.slot = 5;
     let result = h.chain.execute_block(&block).unwrap();
-    assert_eq!(h.chain.tip(), ChainTip { slot: 5, hash: result.hash });
+    assert_eq!((h.chain.tip().slot, h.chain.tip().hash), (5, result.hash));
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn a_block_of_invalid_transactions_changes_no_account() {
     assert_eq!(result.hash, reference_hash(&h.chain, &block, &result));
     assert_eq!(h.snapshot(), before);
     assert_eq!(h.chain.state_hash(), state);
-    assert_eq!(h.chain.tip(), ChainTip { slot: 1, hash: result.hash });
+    assert_eq!((h.chain.tip().slot, h.chain.tip().hash), (1, result.hash));
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn blocks_chain_and_state_accumulates() {
         assert_eq!(result.slot, slot);
         assert_ne!(result.hash, parent);
         parent = result.hash;
-        assert_eq!(h.chain.tip(), ChainTip { slot, hash: parent });
+        assert_eq!((h.chain.tip().slot, h.chain.tip().hash), (slot, parent));
     }
     assert_eq!(h.nonce(&payer().pubkey()), 3);
     assert_eq!(h.balance(&bob().pubkey()), USER_BALANCE + 300);
@@ -295,4 +295,48 @@ fn multi_leaf_blocks_follow_the_definition() {
     assert!(result.receipts.iter().all(Receipt::is_success));
     assert_eq!(result.hash, reference_hash(&h.chain, &block, &result));
     assert_eq!(result.changed_accounts, users.len());
+}
+
+/// Block time never goes backwards and runs ahead of the parent by at most the
+/// rule's seconds per slot; a refused block changes nothing. (Before the rule, a
+/// block a day ahead of its parent fired time-based logic at once.)
+#[test]
+fn block_time_is_monotonic_and_bounded_per_slot() {
+    let mut h = Harness::standard();
+    let first = h.next_block(vec![]);
+    h.chain.execute_block(&first).unwrap();
+    let t0 = h.chain.tip().unix_timestamp;
+    assert_eq!(t0, first.unix_timestamp, "the tip carries its block's time");
+    let state = h.chain.state_hash();
+    let tip = h.chain.tip();
+    let tx = h.tx(&[transfer(&payer(), &bob().pubkey(), 1)], &[&payer()]);
+
+    let mut back = h.next_block(vec![tx.clone()]);
+    back.unix_timestamp = t0 - 1;
+    let err = h.chain.execute_block(&back).unwrap_err();
+    assert!(
+        matches!(err, RuntimeError::TimeWentBackwards { tip, got } if tip == t0 && got == t0 - 1),
+        "{err:?}"
+    );
+
+    let max = crate::TimeRule::default().max_seconds_per_slot;
+    let mut ahead = h.next_block(vec![tx.clone()]);
+    ahead.slot = tip.slot + 3;
+    ahead.unix_timestamp = t0 + 86_400;
+    let err = h.chain.execute_block(&ahead).unwrap_err();
+    assert!(matches!(err, RuntimeError::TimeTooFarAhead { max: m, .. } if m == t0 + 3 * max), "{err:?}");
+    assert_eq!((h.chain.tip(), h.chain.state_hash()), (tip, state), "refused blocks change nothing");
+
+    // At the bound, and with the same time as the parent, blocks are accepted.
+    ahead.unix_timestamp = t0 + 3 * max;
+    h.chain.execute_block(&ahead).unwrap();
+    let mut same = h.next_block(vec![]);
+    same.unix_timestamp = h.chain.tip().unix_timestamp;
+    h.chain.execute_block(&same).unwrap();
+
+    // A chain may set a looser rule (all its validators alike).
+    h.chain.set_time_rule(crate::TimeRule { max_seconds_per_slot: 86_400 });
+    let mut day = h.next_block(vec![]);
+    day.unix_timestamp = h.chain.tip().unix_timestamp + 86_400;
+    h.chain.execute_block(&day).unwrap();
 }

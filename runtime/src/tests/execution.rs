@@ -437,7 +437,7 @@ fn genesis_state_and_tip() {
     let g = Genesis::new().fund(bob().pubkey(), 3);
     let hash = g.hash();
     let chain = g.into_chain(registry());
-    assert_eq!(chain.tip(), crate::ChainTip { slot: 0, hash });
+    assert_eq!(chain.tip(), crate::ChainTip { slot: 0, hash, unix_timestamp: 0 });
     assert_eq!(chain.state_hash(), hash);
     assert_eq!(chain.accounts().count(), 1);
 }

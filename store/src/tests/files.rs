@@ -186,7 +186,7 @@ fn a_log_that_does_not_continue_its_checkpoint_is_refused_before_its_first_recor
     closed_store(a.path(), opts(), 2);
     // Another chain whose checkpoint has the same slot (so the same file names).
     let mut other = SMALL.genesis();
-    other.set_tip(ChainTip { slot: 0, hash: Hash::of(b"another chain") });
+    other.set_tip(ChainTip { slot: 0, hash: Hash::of(b"another chain"), unix_timestamp: 0 });
     let b = tempfile::tempdir().unwrap();
     DurableStore::create(b.path(), &other, opts()).unwrap();
     fs::copy(only_log(a.path()), only_log(b.path())).unwrap();

@@ -88,7 +88,7 @@ fn deletions_and_unsorted_repeated_changes_follow_memory_store() {
     twin.insert(a, Account::with_balance(5));
     let mut store = DurableStore::create(dir.path(), &twin, opts()).unwrap();
     let block = BlockCommit {
-        tip: ChainTip { slot: 1, hash: Hash::of(b"1") },
+        tip: ChainTip { slot: 1, hash: Hash::of(b"1"), unix_timestamp: 0 },
         accounts: vec![(b, Account::with_balance(1)), (a, Account::default()), (b, Account::with_balance(9))],
     };
     twin.commit(block.clone()).unwrap();
@@ -103,7 +103,8 @@ fn deletions_and_unsorted_repeated_changes_follow_memory_store() {
 fn a_commit_must_move_the_tip_forward() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = DurableStore::create(dir.path(), &SMALL.genesis(), opts()).unwrap();
-    let old = BlockCommit { tip: ChainTip { slot: 0, hash: Hash::default() }, accounts: vec![] };
+    let old =
+        BlockCommit { tip: ChainTip { slot: 0, hash: Hash::default(), unix_timestamp: 0 }, accounts: vec![] };
     assert!(matches!(store.commit_block(old), Err(StoreError::NotNext { tip: 0, got: 0 })));
     assert_eq!(store.stats().log_len, LOG_HEADER as u64);
 }
