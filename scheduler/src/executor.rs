@@ -343,13 +343,7 @@ impl ParallelExecutor {
         env: &BlockEnv,
         prepared: &[Prepared],
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
-        let start = Instant::now();
-        let result = chain.execute_prepared(env, prepared)?;
-        let executed = prepared.iter().filter(|p| p.is_ok()).count() as u64;
-        let t = start.elapsed();
-        let stats =
-            BlockStats { executed, execute_time: t, busy_time: t, inline: executed, ..Default::default() };
-        Ok((result, stats))
+        Sequential.execute_prepared(chain, env, prepared)
     }
 
     fn run<S: AccountStore>(
@@ -930,4 +924,78 @@ pub fn prepare_parallel(raw: &[bytes::Bytes], threads: usize) -> Vec<Prepared> {
             raw.chunks(chunk).map(|part| s.spawn(move || prepare_transactions(part))).collect();
         parts.into_iter().flat_map(|h| h.join().expect("verification thread panicked")).collect()
     })
+}
+
+/// What every block executor offers: the sequential reference ([`Sequential`]) and
+/// [`ParallelExecutor`] are interchangeable behind it, with one result type.
+pub trait BlockExecutor {
+    /// Decodes, verifies, executes and commits `block`, which must extend the tip.
+    fn execute_block<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        block: &Block,
+    ) -> Result<(BlockResult, BlockStats), SchedulerError>;
+
+    /// Executes already prepared transactions as block `env` and commits; the caller
+    /// vouches that `env` extends the tip. Nothing is committed if it fails.
+    fn execute_prepared<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        env: &BlockEnv,
+        prepared: &[Prepared],
+    ) -> Result<(BlockResult, BlockStats), SchedulerError>;
+}
+
+/// The sequential reference executor ([`Chain::execute_block`]) behind
+/// [`BlockExecutor`], reporting its time as [`BlockStats`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sequential;
+
+impl BlockExecutor for Sequential {
+    fn execute_block<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        block: &Block,
+    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        chain.check_next(block)?;
+        let start = Instant::now();
+        let prepared = prepare_transactions(&block.transactions);
+        let (result, mut stats) = self.execute_prepared(chain, &block.env(), &prepared)?;
+        stats.execute_time = start.elapsed();
+        Ok((result, stats))
+    }
+
+    fn execute_prepared<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        env: &BlockEnv,
+        prepared: &[Prepared],
+    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        let start = Instant::now();
+        let result = chain.execute_prepared(env, prepared)?;
+        let executed = prepared.iter().filter(|p| p.is_ok()).count() as u64;
+        let t = start.elapsed();
+        let stats =
+            BlockStats { executed, execute_time: t, busy_time: t, inline: executed, ..Default::default() };
+        Ok((result, stats))
+    }
+}
+
+impl BlockExecutor for ParallelExecutor {
+    fn execute_block<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        block: &Block,
+    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        ParallelExecutor::execute_block(self, chain, block)
+    }
+
+    fn execute_prepared<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        env: &BlockEnv,
+        prepared: &[Prepared],
+    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        ParallelExecutor::execute_prepared(self, chain, env, prepared)
+    }
 }

@@ -62,7 +62,9 @@ pub mod pool;
 pub mod produce;
 
 pub use error::SchedulerError;
-pub use executor::{BlockStats, ExecutorConfig, Mode, ParallelExecutor, prepare_parallel};
+pub use executor::{
+    BlockExecutor, BlockStats, ExecutorConfig, Mode, ParallelExecutor, Sequential, prepare_parallel,
+};
 pub use logic::ReplayScheduler;
 pub use parex_runtime::Prepared;
 pub use pool::WorkerPool;

@@ -323,3 +323,34 @@ fn one_pool_across_many_blocks_under_contention() {
         }
     }
 }
+
+/// The sequential reference and the parallel executor behind one trait, one result
+/// type: the same generic driver gets the same results from both.
+#[test]
+fn executors_are_interchangeable_behind_one_trait() {
+    use parex::scheduler::{BlockExecutor, Sequential};
+    fn run_all<E: BlockExecutor>(exec: &E, w: &Workload) -> Vec<BlockResult> {
+        let mut chain = w.chain();
+        let mut results = Vec::new();
+        for i in 0..w.blocks.len() {
+            let block = w.block(i, chain.tip().hash);
+            results.push(exec.execute_block(&mut chain, &block).unwrap().0);
+        }
+        results
+    }
+    let w = Workload::generate(WorkloadConfig {
+        kind: WorkloadKind::TransferZipf { s: 1.2 },
+        accounts: 300,
+        block_size: 200,
+        blocks: 3,
+        seed: 5,
+    });
+    let parallel = ParallelExecutor::new(ExecutorConfig {
+        threads: 2,
+        mode: Mode::Stream,
+        max_chunk: 8,
+        checked: true,
+        adaptive: false,
+    });
+    assert_eq!(run_all(&Sequential, &w), run_all(&parallel, &w));
+}
