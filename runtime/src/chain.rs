@@ -220,10 +220,10 @@ impl<S: AccountStore> Chain<S> {
         let mut buf = Vec::new();
         let leaves: Vec<[u8; 32]> = (0..leaf_count(prepared.len()))
             // SAFETY: every transaction completed on this thread; the block is resolved.
-            .map(|k| unsafe { commitment::leaf_hash(&bt, &body, k, &mut buf) })
+            .map(|k| unsafe { commitment::leaf_hash(&bt, &body, k, &mut buf, None) })
             .collect();
         clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
-        let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts);
+        let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts, None);
         clock.lap(times.as_deref_mut().map(|t| &mut t.finish));
         let result = result.map(|(r, retired)| {
             drop(retired);
@@ -316,6 +316,9 @@ pub struct Retired(#[allow(dead_code)] Vec<UndoLog>);
 /// Ends a block executed on `table`: the block hash from its leaves, the changes to
 /// `store` with the new tip. If the store refuses the commit, every write of the block
 /// is undone and nothing changes. Returns the result and the replaced states.
+/// `changes`: the changed accounts if the caller already copied them (a parallel
+/// executor does, while hashing leaves); otherwise they are copied here when the
+/// store needs them.
 pub fn finish_block<S: AccountStore>(
     store: &mut S,
     mut table: BlockTable<'_>,
@@ -323,10 +326,15 @@ pub fn finish_block<S: AccountStore>(
     leaves: &[[u8; 32]],
     undo: Vec<UndoLog>,
     receipts: Vec<Receipt>,
+    changes: Option<Vec<(Pubkey, Account)>>,
 ) -> Result<(BlockResult, Retired), RuntimeError> {
     let changed = undo.iter().map(UndoLog::len).sum();
     let hash = commitment::block_hash(env, receipts.len(), changed, leaves);
-    let accounts = if store.needs_changes() {
+    let accounts = if !store.needs_changes() {
+        Vec::new()
+    } else if let Some(changes) = changes {
+        changes
+    } else {
         undo.iter()
             .flat_map(UndoLog::ids)
             .map(|id| {
@@ -335,8 +343,6 @@ pub fn finish_block<S: AccountStore>(
                 (*key, account.clone())
             })
             .collect()
-    } else {
-        Vec::new()
     };
     let tip = ChainTip { slot: env.slot, hash, unix_timestamp: env.unix_timestamp };
     if let Err(e) = store.commit(BlockCommit { tip, accounts }) {

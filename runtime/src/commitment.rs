@@ -65,7 +65,9 @@ pub trait BlockBody: Sync {
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]>;
 }
 
-/// Hash of leaf `k` of `body`, encoded in `buf` (a reusable buffer).
+/// Hash of leaf `k` of `body`, encoded in `buf` (a reusable buffer). With `changes`,
+/// also appends a copy of each account the leaf commits to: over all leaves, every
+/// account the block changed exactly once, which is what a durable store needs.
 ///
 /// # Safety
 /// Every transaction of the leaf has completed (happened-before this call), and the
@@ -75,6 +77,7 @@ pub unsafe fn leaf_hash(
     body: &dyn BlockBody,
     k: usize,
     buf: &mut Vec<u8>,
+    mut changes: Option<&mut Vec<(Pubkey, Account)>>,
 ) -> [u8; 32] {
     buf.clear();
     buf.extend_from_slice(b"parex/leaf/v3");
@@ -95,6 +98,9 @@ pub unsafe fn leaf_hash(
             if written {
                 encode_account(buf, key, account);
                 count += 1;
+                if let Some(c) = changes.as_deref_mut() {
+                    c.push((*key, account.clone()));
+                }
             }
         }
         buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());

@@ -14,7 +14,7 @@
 //!   cache line between cores (a lock word per lookup cost ~1 µs per transaction
 //!   on two cores). A key no block named yet takes one of 64 shard locks of the
 //!   *fresh* keys, is loaded from the backing
-//!   [`AccountStore`](crate::AccountStore) and gets its id; fresh keys join the
+//!   [`AccountStore`] and gets its id; fresh keys join the
 //!   index when the next block begins.
 //! - **Slots never move.** They live in fixed-size segments allocated on demand,
 //!   so a slot's address is stable while other threads add accounts.

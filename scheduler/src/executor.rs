@@ -36,9 +36,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use parex_runtime::{
-    AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain, Prepared,
-    ProgramRegistry, Receipt, SanitizedTransaction, TxIndex, abandon_block, finish_block, leaf_hash,
-    prepare_transactions,
+    Account, AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain,
+    Prepared, ProgramRegistry, Pubkey, Receipt, SanitizedTransaction, TxIndex, abandon_block, finish_block,
+    leaf_hash, prepare_transactions,
 };
 
 use crate::access::TxAccess;
@@ -378,8 +378,8 @@ impl ParallelExecutor {
             }
         };
         let finish = Instant::now();
-        let (leaves, receipts) = work.into_parts();
-        let (result, retired) = finish_block(store, bt, env, &leaves, undo, receipts)?;
+        let (leaves, receipts, changes) = work.into_parts();
+        let (result, retired) = finish_block(store, bt, env, &leaves, undo, receipts, changes)?;
         pool.dispose(retired);
         stats.finish_time = finish.elapsed();
         stats.execute_time = start.elapsed();
@@ -475,7 +475,13 @@ struct Replay<'a, 't> {
     prep: Vec<OnceLock<PrepChunk>>,
     receipts: Vec<OnceLock<Receipt>>,
     leaves: Vec<OnceLock<[u8; 32]>>,
+    /// Per leaf, copies of the accounts it commits to, when the store needs them:
+    /// copied on the hashing threads, not at the end of the block.
+    changes: Vec<OnceLock<Changes>>,
 }
+
+/// Changed accounts with their final states.
+type Changes = Vec<(Pubkey, Account)>;
 
 impl<'a, 't> Replay<'a, 't> {
     fn new(
@@ -500,6 +506,7 @@ impl<'a, 't> Replay<'a, 't> {
             prep: (0..n.div_ceil(per_chunk)).map(|_| OnceLock::new()).collect(),
             receipts: (0..n).map(|_| OnceLock::new()).collect(),
             leaves: (0..parex_runtime::commitment::leaf_count(n)).map(|_| OnceLock::new()).collect(),
+            changes: (0..parex_runtime::commitment::leaf_count(n)).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -552,16 +559,27 @@ impl<'a, 't> Replay<'a, 't> {
     fn hash(&self, k: usize, local: &mut Local) {
         // SAFETY: the driver enqueues leaf `k` only once all its transactions completed
         // (reported over the channel) and the whole block was resolved.
-        let h = unsafe { leaf_hash(self.table, self, k, &mut local.buf) };
+        let mut changes = self.store.needs_changes().then(Vec::new);
+        let h = unsafe { leaf_hash(self.table, self, k, &mut local.buf, changes.as_mut()) };
         let _ = self.leaves[k].set(h);
+        if let Some(changes) = changes {
+            let _ = self.changes[k].set(changes);
+        }
     }
 
-    /// The leaf hashes and the receipts, in block order.
-    fn into_parts(self) -> (Vec<[u8; 32]>, Vec<Receipt>) {
+    /// The leaf hashes, the receipts in block order, and the changed accounts if copied.
+    fn into_parts(self) -> (Vec<[u8; 32]>, Vec<Receipt>, Option<Changes>) {
         let leaves = self.leaves.into_iter().map(|l| l.into_inner().expect("every leaf hashed")).collect();
         let receipts =
             self.receipts.into_iter().map(|r| r.into_inner().expect("every transaction completed")).collect();
-        (leaves, receipts)
+        let changes = self.store.needs_changes().then(|| {
+            let parts: Vec<Vec<(Pubkey, Account)>> =
+                self.changes.into_iter().filter_map(OnceLock::into_inner).collect();
+            let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+            parts.into_iter().for_each(|p| all.extend(p));
+            all
+        });
+        (leaves, receipts, changes)
     }
 }
 

@@ -144,7 +144,7 @@ impl Leader {
             }
         };
         let transactions = body.placed.iter().map(|tx| tx.to_bytes()).collect();
-        let (result, retired) = finish_block(store, bt, &env, &leaves, undo, body.receipts)?;
+        let (result, retired) = finish_block(store, bt, &env, &leaves, undo, body.receipts, None)?;
         self.pool.dispose(retired);
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         Ok(Produced { block, result, dropped })
@@ -406,7 +406,7 @@ impl Work for HashWork<'_, '_> {
     fn run(&self, k: usize, local: &mut Local) -> Self::Report {
         // SAFETY: every placement completed before the block was finished, and every
         // transaction of the block was resolved at placement.
-        Ok((k, unsafe { leaf_hash(self.table, self.body, k, &mut local.buf) }))
+        Ok((k, unsafe { leaf_hash(self.table, self.body, k, &mut local.buf, None) }))
     }
 
     fn panicked(&self, helper: usize, message: String) -> Self::Report {
