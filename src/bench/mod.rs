@@ -30,6 +30,7 @@
 //! their targets in `docs/BENCHMARKS.md`.
 
 pub mod error;
+pub mod leader;
 pub mod machine;
 pub mod projection;
 pub mod report;

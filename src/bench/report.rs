@@ -48,6 +48,7 @@ pub fn render(r: &Report) -> String {
     execution_table(&mut s, r);
     stages_table(&mut s, r);
     end_to_end_table(&mut s, r);
+    leader_table(&mut s, r);
     scheduling_table(&mut s, r);
     projection_table(&mut s, r);
     memory(&mut s, r);
@@ -157,6 +158,38 @@ fn stages_table(s: &mut String, r: &Report) {
         s,
         "SERIAL: the calling thread's share, which no thread count divides; ‖: spread over every thread (summed here)."
     );
+}
+
+fn leader_table(s: &mut String, r: &Report) {
+    let measured: Vec<&WorkloadReport> = r.workloads.iter().filter(|w| !w.leader.is_empty()).collect();
+    if measured.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nBlock production (leader: pool → placements → execution on the chosen threads; produce_block timed, blocks replayed and checked)"
+    );
+    let _ = writeln!(
+        s,
+        "{:<18} {:>3} {:>11} {:>8} {:>7} {:>9} {:>8}",
+        "workload", "thr", "TPS", "speedup", "blocks", "included", "dropped"
+    );
+    for w in measured {
+        let base = w.leader[0].tps;
+        for (i, f) in w.leader.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{:<18} {:>3} {:>11} {:>7.2}× {:>7} {:>9} {:>8}",
+                if i == 0 { w.name.as_str() } else { "" },
+                f.threads,
+                thousands(f.tps),
+                f.tps / base.max(f64::MIN_POSITIVE),
+                f.blocks,
+                f.included,
+                f.dropped
+            );
+        }
+    }
 }
 
 fn end_to_end_table(s: &mut String, r: &Report) {

@@ -8,6 +8,7 @@ use indicatif::ProgressBar;
 use parex_scheduler::{Mode, Prepared, prepare_parallel};
 use serde::Serialize;
 
+use super::leader::{self, LeaderFigures};
 use super::machine::{self, AccountMemory, Machine};
 use super::median;
 use super::projection::{self, Projection};
@@ -154,6 +155,9 @@ pub struct WorkloadReport {
     pub projection: Projection,
     /// Scheduling-only figures on the workload's first block.
     pub scheduling: SchedulingFigures,
+    /// Block production (leader mode), per thread count, if measured (the headline
+    /// workload, with end to end).
+    pub leader: Vec<LeaderFigures>,
 }
 
 /// End-to-end figures and the signature ceiling of the same run.
@@ -287,6 +291,7 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
     let contention = Contention::start(config.contend);
     let execution = interleaved(config, &w, Some(&prepared), &configs, pb, "execution", &mut || ());
     let end_to_end = config.end_to_end(kind).then(|| end_to_end(config, &w, &configs, sigs_per_tx, pb));
+    let leader = if config.end_to_end(kind) { leader_figures(config, &w) } else { Vec::new() };
     drop(contention);
 
     pb.set_message(format!("{kind}: per-transaction costs and projection"));
@@ -307,7 +312,24 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
         end_to_end,
         projection,
         scheduling,
+        leader,
     }
+}
+
+/// The leader at one thread and at each configured thread count: the median TPS of
+/// `reps` runs (each run checks that its blocks replay to the leader's hashes).
+fn leader_figures(config: &SuiteConfig, w: &Workload) -> Vec<LeaderFigures> {
+    let mut threads = vec![1];
+    threads.extend(config.threads.iter().copied().filter(|&t| t > 1));
+    threads
+        .into_iter()
+        .map(|t| {
+            let mut runs: Vec<LeaderFigures> =
+                (0..config.reps.clamp(1, 3)).map(|_| leader::measure(w, t)).collect();
+            runs.sort_by(|a, b| a.tps.total_cmp(&b.tps));
+            runs.swap_remove(runs.len() / 2)
+        })
+        .collect()
 }
 
 /// Busy threads that compete for the cores with the executors, as networking,

@@ -1,0 +1,76 @@
+//! Block production (leader mode) through the same worker pool as replay: how
+//! fast a leader fills and executes blocks from its pool, and a check that every
+//! produced block replays to the leader's hash.
+//!
+//! The whole workload is submitted to the leader's pool first (decode and
+//! signature verification, not timed); then blocks are produced until the pool is
+//! empty, and only `produce_block` is timed. The produced blocks are replayed on a
+//! fresh chain by the sequential executor, which must reach every hash the leader
+//! reported, or the benchmark aborts.
+
+use std::time::{Duration, Instant};
+
+use parex_scheduler::leader::Leader;
+use parex_scheduler::produce::ProduceConfig;
+use serde::Serialize;
+
+use crate::workload::{BASE_TIME, Workload};
+
+/// What one leader run measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct LeaderFigures {
+    /// Executing threads.
+    pub threads: usize,
+    /// Transactions included in produced blocks per second of `produce_block`.
+    pub tps: f64,
+    /// Blocks produced.
+    pub blocks: usize,
+    /// Transactions included.
+    pub included: usize,
+    /// Transactions the pool dropped or refused (full pool, expiry, bad nonce order).
+    pub dropped: usize,
+}
+
+/// Most blocks one run produces (the pool empties long before on every workload).
+const MAX_BLOCKS: u64 = 10_000;
+
+/// Runs the leader over `w` on `threads` threads.
+///
+/// # Panics
+/// If a produced block does not replay to the leader's hash (the law), or the
+/// leader fails on the in-memory store.
+pub fn measure(w: &Workload, threads: usize) -> LeaderFigures {
+    let config = ProduceConfig { threads, capacity: w.len().max(1), ..ProduceConfig::default() };
+    let mut leader = Leader::new(config, false).expect("valid producer configuration");
+    let all: Vec<bytes::Bytes> = w.blocks.iter().flatten().cloned().collect();
+    let submitted = leader.submit(&all);
+    let mut dropped = submitted.rejected.len() + submitted.dropped.len();
+    let mut chain = w.chain();
+    let mut produced = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    let first = chain.tip().slot + 1;
+    for slot in first..first + MAX_BLOCKS {
+        if leader.pending() == 0 {
+            break;
+        }
+        let start = Instant::now();
+        let p =
+            leader.produce_block(&mut chain, slot, BASE_TIME + slot as i64 / 2).expect("the leader produces");
+        elapsed += start.elapsed();
+        dropped += p.dropped.len();
+        produced.push(p);
+    }
+    let mut replay = w.chain();
+    for p in &produced {
+        let got = replay.execute_block(&p.block).expect("a produced block replays");
+        assert_eq!(got.hash, p.result.hash, "a produced block replays to the leader's hash");
+    }
+    let included = produced.iter().map(|p| p.block.transactions.len()).sum();
+    LeaderFigures {
+        threads,
+        tps: included as f64 / elapsed.as_secs_f64().max(1e-12),
+        blocks: produced.len(),
+        included,
+        dropped,
+    }
+}
