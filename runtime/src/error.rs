@@ -206,12 +206,52 @@ pub enum InstructionError {
     },
 }
 
+/// A store's error, kept typed behind the runtime's error.
+#[derive(Debug, Clone)]
+pub struct StoreFailure(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl StoreFailure {
+    /// Wraps a store's typed error.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(error))
+    }
+
+    /// A failure described only by a message (for simple stores and tests).
+    pub fn message(text: impl Into<String>) -> Self {
+        Self::new(MessageError(text.into()))
+    }
+
+    /// The store's error, if it is an `E`.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref::<E>()
+    }
+}
+
+impl std::fmt::Display for StoreFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for StoreFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// A store failure that is only a message.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct MessageError(String);
+
 /// Errors of the embedding API (not of transactions, which fail in receipts).
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    /// The account store failed.
+    /// The account store failed; its own typed error is inside
+    /// ([`StoreFailure::downcast_ref`]), so a caller can tell, say, a store that must be
+    /// reopened from a corrupt one.
     #[error("account store: {0}")]
-    Store(String),
+    Store(StoreFailure),
     /// Reading the account store panicked (the block is abandoned, nothing changes).
     #[error("account store panicked: {0}")]
     StorePanicked(String),

@@ -123,7 +123,8 @@ impl StoreError {
 }
 
 impl From<StoreError> for RuntimeError {
+    /// Keeps the error typed: `StoreFailure::downcast_ref::<StoreError>()` gets it back.
     fn from(e: StoreError) -> Self {
-        RuntimeError::Store(e.to_string())
+        RuntimeError::Store(parex_runtime::StoreFailure::new(e))
     }
 }

@@ -30,7 +30,11 @@ impl AccountStore for FaultyStore {
     fn get(&self, key: &Pubkey) -> Result<Option<Account>, RuntimeError> {
         if *key == self.poisoned && self.armed.load(Ordering::Relaxed) {
             match self.fault {
-                Fault::Error => return Err(RuntimeError::Store("injected read failure".into())),
+                Fault::Error => {
+                    return Err(RuntimeError::Store(parex::runtime::StoreFailure::message(
+                        "injected read failure",
+                    )));
+                }
                 Fault::Panic => panic!("injected store panic"),
             }
         }
@@ -120,8 +124,8 @@ fn a_failing_store_read_is_a_typed_error_and_commits_nothing() {
         for mode in [Mode::Stream, Mode::Batch] {
             let (result, before, after) = run(Fault::Error, threads, mode);
             match result {
-                Err(SchedulerError::Runtime(RuntimeError::Store(msg))) => {
-                    assert_eq!(msg, "injected read failure")
+                Err(SchedulerError::Runtime(RuntimeError::Store(failure))) => {
+                    assert_eq!(failure.to_string(), "injected read failure")
                 }
                 other => panic!("{threads} threads, {mode}: expected a store error, got {other:?}"),
             }

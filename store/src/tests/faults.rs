@@ -38,7 +38,15 @@ fn a_failed_append_is_undone_and_a_failed_fsync_poisons_the_handle() {
     }
     // Whether that block reached the disk is unknown: no further commit on this handle.
     assert_same(&store, &twin);
-    assert!(matches!(store.commit_block(block), Err(StoreError::Poisoned)));
+    assert!(matches!(store.commit_block(block.clone()), Err(StoreError::Poisoned)));
+    // Through the runtime's trait the error stays typed: a chain can tell a handle to
+    // reopen from a corrupt store.
+    let err = AccountStore::commit(&mut store, block).unwrap_err();
+    let typed = match &err {
+        parex_runtime::RuntimeError::Store(failure) => failure.downcast_ref::<StoreError>(),
+        _ => None,
+    };
+    assert!(matches!(typed, Some(StoreError::Poisoned)), "{err:?}");
     drop(store);
     let store = DurableStore::open(dir.path(), opts()).unwrap();
     assert!(store.tip() == twin.tip() || store.tip().slot == twin.tip().slot + 1);
