@@ -15,7 +15,7 @@ use crate::executor::Receipt;
 use crate::prepare::{Prepared, prepare_transactions};
 use crate::program::ProgramRegistry;
 use crate::store::{AccountStore, BlockCommit, ChainTip, MemoryStore};
-use crate::table::{AccountAccess, AccountTable, BlockTable, TxIndex, UndoLog};
+use crate::table::{AccountAccess, AccountTable, BlockTable, TxIndex, UndoLog, access_range};
 use crate::types::{Account, BlockEnv, Hash, Pubkey};
 
 /// A block as consensus delivers it.
@@ -402,10 +402,7 @@ impl BlockBody for SequentialBody {
     }
 
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
-        let i = index as usize;
-        let lo = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        let hi = self.ends[i] as usize;
         // Invalid entries resolve nothing; a valid transaction has at least its payer.
-        (hi > lo).then(|| &self.access[lo..hi])
+        access_range(&self.ends, index as usize).filter(|r| !r.is_empty()).map(|r| &self.access[r])
     }
 }

@@ -73,6 +73,14 @@ pub type AccountAccess = (AccountId, bool);
 /// Position of a transaction in its block.
 pub type TxIndex = u32;
 
+/// Where entry `i`'s accounts sit when the access lists of many transactions are
+/// stored back to back, `ends[i]` being the end of entry `i` (`None`: no entry `i`).
+pub fn access_range(ends: &[u32], i: usize) -> Option<std::ops::Range<usize>> {
+    let hi = *ends.get(i)? as usize;
+    let lo = if i == 0 { 0 } else { ends[i - 1] as usize };
+    Some(lo..hi)
+}
+
 const SHARDS: usize = 64;
 const SEGMENT_BITS: u32 = 14;
 const SEGMENT_LEN: usize = 1 << SEGMENT_BITS;

@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use parex_runtime::{
     Account, AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain,
-    Prepared, ProgramRegistry, Pubkey, Receipt, SanitizedTransaction, TxIndex, abandon_block, finish_block,
-    leaf_hash, prepare_transactions,
+    Prepared, ProgramRegistry, Pubkey, Receipt, SanitizedTransaction, TxIndex, abandon_block, access_range,
+    finish_block, leaf_hash, prepare_transactions,
 };
 
 use crate::access::TxAccess;
@@ -283,20 +283,13 @@ impl ParallelExecutor {
         chain: &mut Chain<S>,
         block: &Block,
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
-        chain.check_next(block)?;
         if self.config.threads == 1 || (self.config.adaptive && block.transactions.len() < INLINE_BELOW) {
-            let prepared = prepare_transactions(&block.transactions);
-            return self.sequential(chain, &block.env(), &prepared);
+            return Sequential.execute_block(chain, block);
         }
+        chain.check_next(block)?;
         self.adaptively(1, block.transactions.len(), |way| match way {
             Way::Parallel => self.run(chain, &block.env(), Source::Raw(&block.transactions)),
-            Way::Inline => {
-                let start = Instant::now();
-                let prepared = prepare_transactions(&block.transactions);
-                let (result, mut stats) = self.sequential(chain, &block.env(), &prepared)?;
-                stats.execute_time = start.elapsed();
-                Ok((result, stats))
-            }
+            Way::Inline => Sequential.execute_block(chain, block),
         })
     }
 
@@ -310,11 +303,11 @@ impl ParallelExecutor {
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
         let valid = prepared.iter().filter(|p| p.is_ok()).count();
         if self.config.threads == 1 || (self.config.adaptive && valid < INLINE_BELOW) {
-            return self.sequential(chain, env, prepared);
+            return Sequential.execute_prepared(chain, env, prepared);
         }
         self.adaptively(0, prepared.len(), |way| match way {
             Way::Parallel => self.run(chain, env, Source::Prepared(prepared)),
-            Way::Inline => self.sequential(chain, env, prepared),
+            Way::Inline => Sequential.execute_prepared(chain, env, prepared),
         })
     }
 
@@ -335,15 +328,6 @@ impl ParallelExecutor {
         self.inner.chooser.lock().unwrap_or_else(|e| e.into_inner())[kind].record(way, ns_per_tx);
         stats.inline_blocks = u64::from(way == Way::Inline);
         Ok((result, stats))
-    }
-
-    fn sequential<S: AccountStore>(
-        &self,
-        chain: &mut Chain<S>,
-        env: &BlockEnv,
-        prepared: &[Prepared],
-    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
-        Sequential.execute_prepared(chain, env, prepared)
     }
 
     fn run<S: AccountStore>(
@@ -595,10 +579,7 @@ impl BlockBody for Replay<'_, '_> {
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
         let t = index as usize;
         let chunk = self.prep.get(t / self.per_chunk)?.get()?;
-        let off = t % self.per_chunk;
-        let hi = *chunk.ends.get(off)? as usize;
-        let lo = if off == 0 { 0 } else { chunk.ends[off - 1] as usize };
-        (hi > lo).then(|| &chunk.access[lo..hi])
+        access_range(&chunk.ends, t % self.per_chunk).filter(|r| !r.is_empty()).map(|r| &chunk.access[r])
     }
 }
 
@@ -904,29 +885,40 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
 
     fn run_stolen(&mut self, t: TxIndex) -> Result<(), SchedulerError> {
         let start = Instant::now();
-        self.work.execute(&[t], &mut self.local);
         self.stats.stolen += 1;
-        self.completed(t)?;
-        let spent = start.elapsed();
-        self.stats.busy_time += spent;
-        self.not_scheduling += spent;
-        Ok(())
+        let result = self.run_here(t);
+        self.charge_busy(start);
+        result
     }
 
     /// Executes the calling thread's share of the ready work inline, critical work
     /// first, completing each transaction at once.
     fn run_own_share(&mut self) -> Result<(), SchedulerError> {
-        let t = Instant::now();
+        let start = Instant::now();
+        let mut result = Ok(());
         for _ in 0..self.share() {
             let Some(idx) = self.critical.pop_front().or_else(|| self.ready.pop_front()) else { break };
-            self.work.execute(&[idx], &mut self.local);
             self.stats.inline += 1;
-            self.completed(idx)?;
+            result = self.run_here(idx);
+            if result.is_err() {
+                break;
+            }
         }
-        let spent = t.elapsed();
+        self.charge_busy(start);
+        result
+    }
+
+    /// Executes `t` on the calling thread and completes it at once.
+    fn run_here(&mut self, t: TxIndex) -> Result<(), SchedulerError> {
+        self.work.execute(&[t], &mut self.local);
+        self.completed(t)
+    }
+
+    /// Counts the time since `start` as the calling thread executing.
+    fn charge_busy(&mut self, start: Instant) {
+        let spent = start.elapsed();
         self.stats.busy_time += spent;
         self.not_scheduling += spent;
-        Ok(())
     }
 }
 

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parex_runtime::{
     AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain, ProgramRegistry,
-    Receipt, SanitizedTransaction, TransactionError, TxIndex, abandon_block, finish_block, leaf_hash,
-    prepare_transactions,
+    Receipt, SanitizedTransaction, TransactionError, TxIndex, abandon_block, access_range, finish_block,
+    leaf_hash, prepare_transactions,
 };
 
 use crate::error::SchedulerError;
@@ -261,8 +261,7 @@ impl LeaderRun {
     /// Placement `pos` and the range of its accounts in `access`.
     fn range(&self, pos: u32) -> (Arc<SanitizedTransaction>, std::ops::Range<usize>) {
         let p = pos as usize;
-        let lo = if p == 0 { 0 } else { self.ends[p - 1] as usize };
-        (self.placed[p].clone(), lo..self.ends[p] as usize)
+        (self.placed[p].clone(), access_range(&self.ends, p).expect("placed"))
     }
 }
 
@@ -387,9 +386,7 @@ impl BlockBody for LeaderBody {
     }
 
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
-        let p = index as usize;
-        let lo = if p == 0 { 0 } else { self.ends[p - 1] as usize };
-        Some(&self.access[lo..self.ends[p] as usize])
+        access_range(&self.ends, index as usize).map(|r| &self.access[r])
     }
 }
 

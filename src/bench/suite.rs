@@ -334,13 +334,14 @@ fn leader_figures(config: &SuiteConfig, w: &Workload) -> Vec<LeaderFigures> {
 
 /// Busy threads that compete for the cores with the executors, as networking,
 /// verification and RPC do on a node, until dropped.
-struct Contention {
+pub struct Contention {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Contention {
-    fn start(n: usize) -> Self {
+    /// Starts `n` busy threads.
+    pub fn start(n: usize) -> Self {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let threads = (0..n)
             .map(|_| {

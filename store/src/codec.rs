@@ -16,15 +16,8 @@ pub(crate) const MAX_DATA: usize = 1 << 30;
 /// Domain tag of [`parex_runtime::MemoryStore::state_hash`].
 const STATE_DOMAIN: &[u8] = b"parex/state/v1";
 
-/// Appends `key`'s account encoding.
-pub(crate) fn encode_account(buf: &mut Vec<u8>, key: &Pubkey, a: &Account) {
-    buf.extend_from_slice(&key.0);
-    buf.extend_from_slice(&a.balance.to_le_bytes());
-    buf.extend_from_slice(&a.nonce.to_le_bytes());
-    buf.extend_from_slice(&a.owner.0);
-    buf.extend_from_slice(&(a.data.len() as u32).to_le_bytes());
-    buf.extend_from_slice(&a.data);
-}
+/// Appends `key`'s account encoding: the runtime's, which the state and block hashes use.
+pub(crate) use parex_runtime::commitment::encode_account;
 
 /// Parses the fixed part of an account encoding: the key, the account without its
 /// data, and the data length still to read.

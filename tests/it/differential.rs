@@ -251,33 +251,6 @@ fn execute_block_end_to_end() {
     }
 }
 
-/// Busy threads that compete with the executor for the cores until dropped.
-struct Contention(Arc<std::sync::atomic::AtomicBool>, Vec<std::thread::JoinHandle<()>>);
-
-impl Contention {
-    fn start(n: usize) -> Self {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let threads = (0..n)
-            .map(|_| {
-                let stop = stop.clone();
-                std::thread::spawn(move || {
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        std::hint::black_box((0..1_000u64).sum::<u64>());
-                    }
-                })
-            })
-            .collect();
-        Self(stop, threads)
-    }
-}
-
-impl Drop for Contention {
-    fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.1.drain(..).for_each(|t| t.join().unwrap());
-    }
-}
-
 /// One executor (one pool) across many blocks, with the cores contended by busy
 /// threads, forced parallel and adaptive (which mixes pool and inline blocks): every
 /// block equals the sequential one, from wire bytes and from prepared transactions.
@@ -293,7 +266,7 @@ fn one_pool_across_many_blocks_under_contention() {
     let mut seq = w.chain();
     let expected: Vec<BlockResult> =
         (0..w.blocks.len()).map(|i| seq.execute_block(&w.block(i, seq.tip().hash)).unwrap()).collect();
-    let _busy = Contention::start(2);
+    let _busy = parex::bench::suite::Contention::start(2);
     for adaptive in [false, true] {
         for threads in [2, 3] {
             let exec = ParallelExecutor::new(ExecutorConfig {
