@@ -283,14 +283,45 @@ impl Transaction {
 }
 
 /// A decoded, structurally valid transaction (signatures not yet verified).
+///
+/// Its fields are private so that every value satisfies the rules [`decode`](Self::decode)
+/// checks (at most [`MAX_ACCOUNTS`] distinct keys, a writable signing fee payer, indices in
+/// range, one signature per signer, the exact signed bytes): the executors rely on them,
+/// e.g. on distinct keys to lock each account once. Build one with [`decode`](Self::decode),
+/// [`from_transaction`](Self::from_transaction) or [`new`](Self::new).
+///
+/// ```
+/// use parex_runtime::{DecodeError, Keypair, Message, SanitizedTransaction, Transaction, system};
+///
+/// let payer = Keypair::from_index(1);
+/// let to = Keypair::from_index(2).pubkey();
+/// let mut message = Message::new(&[system::transfer(&payer.pubkey(), &to, 5)], &payer.pubkey(), 0);
+/// let tx = Transaction::sign(message.clone(), &[&payer]);
+/// assert!(SanitizedTransaction::new(tx.signatures.clone(), message.clone()).is_ok());
+/// // The same key twice is refused with the rule it breaks.
+/// message.account_keys[1] = payer.pubkey();
+/// let refused = SanitizedTransaction::new(tx.signatures, message);
+/// assert_eq!(refused, Err(DecodeError::DuplicateAccount(payer.pubkey())));
+/// ```
+///
+/// Its fields cannot be set from outside the runtime:
+///
+/// ```compile_fail
+/// use parex_runtime::{Message, SanitizedTransaction};
+///
+/// let unchecked = SanitizedTransaction {
+///     signatures: Vec::new(),
+///     message: Message::default(),
+///     message_bytes: Default::default(),
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SanitizedTransaction {
-    /// The signatures, one per required signer.
-    pub signatures: Vec<Signature>,
-    /// The message.
-    pub message: Message,
+    // Crate-visible: the runtime reads them on its hot paths; only this file builds them.
+    pub(crate) signatures: Vec<Signature>,
+    pub(crate) message: Message,
     /// The exact signed bytes (a zero-copy slice of the wire bytes).
-    pub message_bytes: Bytes,
+    pub(crate) message_bytes: Bytes,
 }
 
 impl SanitizedTransaction {
@@ -312,20 +343,55 @@ impl SanitizedTransaction {
         if !rest.is_empty() {
             return Err(DecodeError::TrailingBytes(rest.len() as u32));
         }
-        tx.message.sanitize()?;
-        let expected = tx.message.header.num_required_signatures;
-        if tx.signatures.len() != expected as usize {
-            return Err(DecodeError::SignatureCountMismatch { expected, got: tx.signatures.len() as u32 });
-        }
+        Self::check(&tx.signatures, &tx.message)?;
         // Strict decoding makes the encoding canonical, so the message is exactly
         // what follows the signature vector.
         let start = 4 + 64 * tx.signatures.len();
         Ok(Self { signatures: tx.signatures, message: tx.message, message_bytes: bytes.slice(start..) })
     }
 
-    /// Sanitises an in-memory transaction (re-encodes it so that the signed bytes are exact).
+    /// Sanitises an in-memory transaction: the rules of [`decode`](Self::decode), then its
+    /// encoding (which must fit [`MAX_TRANSACTION_SIZE`]) gives the exact signed bytes.
+    pub fn new(signatures: Vec<Signature>, message: Message) -> Result<Self, DecodeError> {
+        // The structural rules first: a message too big for the wire is refused for the
+        // rule it breaks (e.g. `TooManyAccounts`), not only for its size.
+        Self::check(&signatures, &message)?;
+        Self::decode(&Transaction { signatures, message }.to_bytes())
+    }
+
+    /// Sanitises an in-memory transaction; see [`new`](Self::new).
     pub fn from_transaction(tx: Transaction) -> Result<Self, DecodeError> {
-        Self::decode(&tx.to_bytes())
+        Self::new(tx.signatures, tx.message)
+    }
+
+    /// The structural rules and one signature per required signer.
+    fn check(signatures: &[Signature], message: &Message) -> Result<(), DecodeError> {
+        message.sanitize()?;
+        let expected = message.header.num_required_signatures;
+        if signatures.len() != expected as usize {
+            return Err(DecodeError::SignatureCountMismatch { expected, got: signatures.len() as u32 });
+        }
+        Ok(())
+    }
+
+    /// The signatures, one per required signer, in key order.
+    pub fn signatures(&self) -> &[Signature] {
+        &self.signatures
+    }
+
+    /// The sanitised message.
+    pub fn message(&self) -> &Message {
+        &self.message
+    }
+
+    /// The exact signed bytes (a zero-copy slice of the wire bytes).
+    pub fn message_bytes(&self) -> &Bytes {
+        &self.message_bytes
+    }
+
+    /// The signatures and the message, as an unchecked wire [`Transaction`].
+    pub fn into_transaction(self) -> Transaction {
+        Transaction { signatures: self.signatures, message: self.message }
     }
 
     /// The wire encoding (identical to the bytes it was decoded from: decoding is strict,

@@ -483,9 +483,9 @@ impl<T> PendingTx<T> {
     pub fn from_sanitized(tx: &SanitizedTransaction, payload: T) -> Self {
         Self {
             payload,
-            nonce: tx.message.nonce,
-            compute_unit_limit: tx.message.compute_unit_limit,
-            compute_unit_price: tx.message.compute_unit_price,
+            nonce: tx.message().nonce,
+            compute_unit_limit: tx.message().compute_unit_limit,
+            compute_unit_price: tx.message().compute_unit_price,
             accounts: tx.access_list().map(|(k, w)| (*k, w)).collect(),
         }
     }

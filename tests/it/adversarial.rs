@@ -873,10 +873,10 @@ fn bad_and_malleable_signatures_are_rejected_by_single_and_batch_verification() 
     let items: Vec<SigItem> = decoded
         .iter()
         .flat_map(|t| {
-            t.signatures.iter().enumerate().map(|(i, s)| SigItem {
-                pubkey: &t.message.account_keys[i].0,
+            t.signatures().iter().enumerate().map(|(i, s)| SigItem {
+                pubkey: &t.message().account_keys[i].0,
                 signature: &s.0,
-                message: &t.message_bytes,
+                message: t.message_bytes(),
             })
         })
         .collect();

@@ -65,12 +65,12 @@ fn poisoned_key(w: &Workload, poison: Poison) -> Pubkey {
     let txs: Vec<_> =
         w.blocks[0].iter().map(|b| parex::runtime::SanitizedTransaction::decode(b).unwrap()).collect();
     match poison {
-        Poison::LateWritable => txs[450].message.account_keys[2],
+        Poison::LateWritable => txs[450].message().account_keys[2],
         Poison::SharedReadOnly => {
             let mut readers: std::collections::HashMap<Pubkey, usize> = Default::default();
             for tx in &txs {
-                for (i, k) in tx.message.account_keys.iter().enumerate() {
-                    if !tx.message.is_writable(i) {
+                for (i, k) in tx.message().account_keys.iter().enumerate() {
+                    if !tx.message().is_writable(i) {
                         *readers.entry(*k).or_default() += 1;
                     }
                 }
