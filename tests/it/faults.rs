@@ -16,6 +16,8 @@ use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
 enum Fault {
     Error,
     Panic,
+    /// A panic whose payload panics again when dropped.
+    PanicExploding,
 }
 
 /// A memory store that fails reads of one key while `armed`.
@@ -32,6 +34,7 @@ impl AccountStore for FaultyStore {
             match self.fault {
                 Fault::Error => return Err(RuntimeError::Store("injected read failure".into())),
                 Fault::Panic => panic!("injected store panic"),
+                Fault::PanicExploding => std::panic::panic_any(crate::adversarial::ExplodingPayload),
             }
         }
         self.inner.get(key)
@@ -151,6 +154,23 @@ fn a_panicking_store_read_is_a_typed_error_never_a_hang() {
                 }
                 assert_eq!(before, after, "nothing committed");
             }
+        }
+    }
+}
+
+/// A store panic whose payload panics when dropped is the same typed error, on every path.
+#[test]
+fn a_store_panic_whose_payload_panics_when_dropped_is_a_typed_error() {
+    for threads in [1, 2] {
+        for mode in [Mode::Stream, Mode::Batch] {
+            let (result, before, after) = run(Fault::PanicExploding, threads, mode);
+            match result {
+                Err(SchedulerError::Runtime(RuntimeError::StorePanicked(message))) => {
+                    assert_eq!(message, "non-string panic payload")
+                }
+                other => panic!("{threads} threads, {mode}: expected a store panic, got {other:?}"),
+            }
+            assert_eq!(before, after, "nothing committed");
         }
     }
 }
