@@ -343,35 +343,28 @@ impl SanitizedTransaction {
         if !rest.is_empty() {
             return Err(DecodeError::TrailingBytes(rest.len() as u32));
         }
-        Self::check(&tx.signatures, &tx.message)?;
+        tx.message.sanitize()?;
+        let expected = tx.message.header.num_required_signatures;
+        if tx.signatures.len() != expected as usize {
+            return Err(DecodeError::SignatureCountMismatch { expected, got: tx.signatures.len() as u32 });
+        }
         // Strict decoding makes the encoding canonical, so the message is exactly
         // what follows the signature vector.
         let start = 4 + 64 * tx.signatures.len();
         Ok(Self { signatures: tx.signatures, message: tx.message, message_bytes: bytes.slice(start..) })
     }
 
-    /// Sanitises an in-memory transaction: the rules of [`decode`](Self::decode), then its
-    /// encoding (which must fit [`MAX_TRANSACTION_SIZE`]) gives the exact signed bytes.
+    /// Sanitises an in-memory transaction: it is encoded (which gives the exact signed
+    /// bytes) and the encoding decoded, so it is accepted or refused exactly as the same
+    /// transaction arriving on the wire, with the same [`DecodeError`] (65 accounts do not
+    /// fit [`MAX_TRANSACTION_SIZE`]: `TooLarge`).
     pub fn new(signatures: Vec<Signature>, message: Message) -> Result<Self, DecodeError> {
-        // The structural rules first: a message too big for the wire is refused for the
-        // rule it breaks (e.g. `TooManyAccounts`), not only for its size.
-        Self::check(&signatures, &message)?;
         Self::decode(&Transaction { signatures, message }.to_bytes())
     }
 
     /// Sanitises an in-memory transaction; see [`new`](Self::new).
     pub fn from_transaction(tx: Transaction) -> Result<Self, DecodeError> {
         Self::new(tx.signatures, tx.message)
-    }
-
-    /// The structural rules and one signature per required signer.
-    fn check(signatures: &[Signature], message: &Message) -> Result<(), DecodeError> {
-        message.sanitize()?;
-        let expected = message.header.num_required_signatures;
-        if signatures.len() != expected as usize {
-            return Err(DecodeError::SignatureCountMismatch { expected, got: signatures.len() as u32 });
-        }
-        Ok(())
     }
 
     /// The signatures, one per required signer, in key order.
