@@ -91,7 +91,7 @@ fn capture() -> BTreeMap<String, Group> {
         // transaction sees in the sequential executor).
         let mut state: HashMap<Pubkey, Account> = HashMap::new();
         for tx in prepare_transactions(&w.blocks[0]).into_iter().filter_map(Result::ok) {
-            let keys = &tx.message.account_keys;
+            let keys = &tx.message().account_keys;
             let inputs: Vec<Account> = keys
                 .iter()
                 .map(|k| state.get(k).cloned().unwrap_or_else(|| chain.get(k).cloned().unwrap_or_default()))
@@ -104,12 +104,12 @@ fn capture() -> BTreeMap<String, Group> {
                 Commit::Writable => keys.len(),
             };
             for (i, acc) in scratch.into_iter().enumerate().take(written) {
-                if written == 1 || tx.message.is_writable(i) {
+                if written == 1 || tx.message().is_writable(i) {
                     state.insert(keys[i], acc);
                 }
             }
             let mut name = tx
-                .message
+                .message()
                 .instructions
                 .iter()
                 .map(|ix| instruction_name(&w.registry, ix))

@@ -31,7 +31,11 @@ fn signatures(c: &mut Criterion) {
         w.blocks[0].iter().take(256).map(|b| SanitizedTransaction::decode(b).expect("decodes")).collect();
     let items: Vec<SigItem> = txs
         .iter()
-        .map(|t| SigItem { pubkey: &t.payer().0, signature: &t.signatures[0].0, message: &t.message_bytes })
+        .map(|t| SigItem {
+            pubkey: &t.payer().0,
+            signature: &t.signatures()[0].0,
+            message: t.message_bytes(),
+        })
         .collect();
     let mut g = c.benchmark_group("sigverify");
     g.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(20);

@@ -42,12 +42,12 @@ fn raw(data: &[u8]) {
 /// What every accepted transaction must satisfy.
 fn accepted(tx: &SanitizedTransaction, bytes: &Bytes) {
     assert_eq!(&tx.to_bytes(), bytes, "re-encoding gives the bytes decoded");
-    let again = Transaction { signatures: tx.signatures.clone(), message: tx.message.clone() };
+    let again = tx.clone().into_transaction();
     assert_eq!(&again.to_bytes(), bytes, "borsh encoding is canonical");
-    assert_eq!(model(&tx.message, tx.signatures.len(), bytes.len()), Ok(()), "model accepts it");
-    assert_eq!(tx.message_bytes, tx.message.to_bytes(), "signed bytes are the message");
-    assert_eq!(tx.access_list().count(), tx.message.account_keys.len());
-    assert!(tx.message.is_signer(0) && tx.message.is_writable(0), "the payer is a writable signer");
+    assert_eq!(model(tx.message(), tx.signatures().len(), bytes.len()), Ok(()), "model accepts it");
+    assert_eq!(tx.message_bytes()[..], tx.message().to_bytes(), "signed bytes are the message");
+    assert_eq!(tx.access_list().count(), tx.message().account_keys.len());
+    assert!(tx.message().is_signer(0) && tx.message().is_writable(0), "the payer is a writable signer");
     let _fee = tx.fee();
     // One byte less is a truncation, one more is trailing (or too large).
     let short = bytes.slice(..bytes.len() - 1);
@@ -62,14 +62,14 @@ fn accepted(tx: &SanitizedTransaction, bytes: &Bytes) {
     assert_eq!(SanitizedTransaction::decode(&Bytes::from(long)), Err(expected));
     // Single and batched verification agree on the (almost always invalid) signatures.
     let items: Vec<SigItem> = tx
-        .signatures
+        .signatures()
         .iter()
         .take(MAX_SIGS_CHECKED)
         .enumerate()
         .map(|(i, s)| SigItem {
-            pubkey: &tx.message.account_keys[i].0,
+            pubkey: &tx.message().account_keys[i].0,
             signature: &s.0,
-            message: &tx.message_bytes,
+            message: tx.message_bytes(),
         })
         .collect();
     let mut batched = Vec::new();
@@ -189,7 +189,7 @@ fn structured(data: &[u8]) {
     let result = SanitizedTransaction::decode(&bytes);
     assert_eq!(result.clone().map(|_| ()), model(&tx.message, sigs, bytes.len()), "{tx:?}");
     if let Ok(decoded) = result {
-        assert_eq!(decoded.message, tx.message);
+        assert_eq!(decoded.message(), &tx.message);
         accepted(&decoded, &bytes);
     }
 }

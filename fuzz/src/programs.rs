@@ -82,7 +82,7 @@ impl World {
         let mut payers = BTreeSet::new();
         for bytes in &w.blocks[0] {
             let tx = SanitizedTransaction::decode(bytes).expect("generated transactions decode");
-            let m = &tx.message;
+            let m = tx.message();
             payers.insert(m.account_keys[0]);
             signable.extend(m.account_keys[..m.header.num_required_signatures as usize].iter().copied());
             for ix in &m.instructions {

@@ -143,7 +143,7 @@ pub fn execute_transaction(
             .collect();
         let result =
             catch_unwind(AssertUnwindSafe(|| run_frame(&mut state, ix.program_id, frame, &ix.data, 1)))
-                .unwrap_or_else(|panic| Err(InstructionError::ProgramPanicked(panic_message(&*panic))));
+                .unwrap_or_else(|panic| Err(InstructionError::ProgramPanicked(caught_panic_message(panic))));
         if let Err(error) = result {
             failure = Some((i as u8, error));
             break;
@@ -169,6 +169,18 @@ pub fn execute_transaction(
             }
         }
     }
+}
+
+/// The text of a caught panic (see [`panic_message`]), disposing of the payload without
+/// letting its own `Drop` unwind: a program can panic with any value, including one whose
+/// drop panics, and that second panic must not escape the executor that caught the first.
+pub(crate) fn caught_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let message = panic_message(&*payload);
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        // The second payload could panic on drop as well: leaking it ends the chain.
+        std::mem::forget(again);
+    }
+    message
 }
 
 /// The text of a caught panic, cut to 200 bytes so receipts stay small.

@@ -283,14 +283,45 @@ impl Transaction {
 }
 
 /// A decoded, structurally valid transaction (signatures not yet verified).
+///
+/// Its fields are private so that every value satisfies the rules [`decode`](Self::decode)
+/// checks (at most [`MAX_ACCOUNTS`] distinct keys, a writable signing fee payer, indices in
+/// range, one signature per signer, the exact signed bytes): the executors rely on them,
+/// e.g. on distinct keys to lock each account once. Build one with [`decode`](Self::decode),
+/// [`from_transaction`](Self::from_transaction) or [`new`](Self::new).
+///
+/// ```
+/// use parex_runtime::{DecodeError, Keypair, Message, SanitizedTransaction, Transaction, system};
+///
+/// let payer = Keypair::from_index(1);
+/// let to = Keypair::from_index(2).pubkey();
+/// let mut message = Message::new(&[system::transfer(&payer.pubkey(), &to, 5)], &payer.pubkey(), 0);
+/// let tx = Transaction::sign(message.clone(), &[&payer]);
+/// assert!(SanitizedTransaction::new(tx.signatures.clone(), message.clone()).is_ok());
+/// // The same key twice is refused with the rule it breaks.
+/// message.account_keys[1] = payer.pubkey();
+/// let refused = SanitizedTransaction::new(tx.signatures, message);
+/// assert_eq!(refused, Err(DecodeError::DuplicateAccount(payer.pubkey())));
+/// ```
+///
+/// Its fields cannot be set from outside the runtime:
+///
+/// ```compile_fail
+/// use parex_runtime::{Message, SanitizedTransaction};
+///
+/// let unchecked = SanitizedTransaction {
+///     signatures: Vec::new(),
+///     message: Message::default(),
+///     message_bytes: Default::default(),
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SanitizedTransaction {
-    /// The signatures, one per required signer.
-    pub signatures: Vec<Signature>,
-    /// The message.
-    pub message: Message,
+    // Crate-visible: the runtime reads them on its hot paths; only this file builds them.
+    pub(crate) signatures: Vec<Signature>,
+    pub(crate) message: Message,
     /// The exact signed bytes (a zero-copy slice of the wire bytes).
-    pub message_bytes: Bytes,
+    pub(crate) message_bytes: Bytes,
 }
 
 impl SanitizedTransaction {
@@ -323,9 +354,37 @@ impl SanitizedTransaction {
         Ok(Self { signatures: tx.signatures, message: tx.message, message_bytes: bytes.slice(start..) })
     }
 
-    /// Sanitises an in-memory transaction (re-encodes it so that the signed bytes are exact).
+    /// Sanitises an in-memory transaction: it is encoded (which gives the exact signed
+    /// bytes) and the encoding decoded, so it is accepted or refused exactly as the same
+    /// transaction arriving on the wire, with the same [`DecodeError`] (65 accounts do not
+    /// fit [`MAX_TRANSACTION_SIZE`]: `TooLarge`).
+    pub fn new(signatures: Vec<Signature>, message: Message) -> Result<Self, DecodeError> {
+        Self::decode(&Transaction { signatures, message }.to_bytes())
+    }
+
+    /// Sanitises an in-memory transaction; see [`new`](Self::new).
     pub fn from_transaction(tx: Transaction) -> Result<Self, DecodeError> {
-        Self::decode(&tx.to_bytes())
+        Self::new(tx.signatures, tx.message)
+    }
+
+    /// The signatures, one per required signer, in key order.
+    pub fn signatures(&self) -> &[Signature] {
+        &self.signatures
+    }
+
+    /// The sanitised message.
+    pub fn message(&self) -> &Message {
+        &self.message
+    }
+
+    /// The exact signed bytes (a zero-copy slice of the wire bytes).
+    pub fn message_bytes(&self) -> &Bytes {
+        &self.message_bytes
+    }
+
+    /// The signatures and the message, as an unchecked wire [`Transaction`].
+    pub fn into_transaction(self) -> Transaction {
+        Transaction { signatures: self.signatures, message: self.message }
     }
 
     /// The wire encoding (identical to the bytes it was decoded from: decoding is strict,

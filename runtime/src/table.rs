@@ -318,7 +318,7 @@ impl BlockTable<'_> {
             return Ok(id);
         }
         let account = catch_unwind(AssertUnwindSafe(|| store.get(key)))
-            .map_err(|p| RuntimeError::StorePanicked(crate::executor::panic_message(&*p)))??;
+            .map_err(|p| RuntimeError::StorePanicked(crate::executor::caught_panic_message(p)))??;
         let id = self.table.allocate(*key, account.unwrap_or_default())?;
         map.insert(*key, id);
         Ok(id)

@@ -483,9 +483,9 @@ impl<T> PendingTx<T> {
     pub fn from_sanitized(tx: &SanitizedTransaction, payload: T) -> Self {
         Self {
             payload,
-            nonce: tx.message.nonce,
-            compute_unit_limit: tx.message.compute_unit_limit,
-            compute_unit_price: tx.message.compute_unit_price,
+            nonce: tx.message().nonce,
+            compute_unit_limit: tx.message().compute_unit_limit,
+            compute_unit_price: tx.message().compute_unit_price,
             accounts: tx.access_list().map(|(k, w)| (*k, w)).collect(),
         }
     }
@@ -1647,6 +1647,36 @@ mod tests {
         assert_eq!(p.block_number(), 10);
         assert!(p.stats().dropped.expired >= 1);
         assert_eq!(p.stats().included_aged, 0);
+    }
+
+    /// Values at the ends of their ranges, which the wire lets any sender choose
+    /// (nonce, price, compute limit), under the widest config: no sum or age overflows
+    /// (this runs with overflow checks in debug builds), and everything leaves the pool
+    /// with a reason.
+    #[test]
+    fn extreme_values_never_overflow() {
+        let mut p = producer(ProduceConfig {
+            capacity: 3,
+            block_compute_limit: u64::MAX,
+            account_compute_limit: u64::MAX,
+            thread_queue_limit: u64::MAX,
+            promote_after: u64::MAX,
+            expire_after: u64::MAX,
+            ..config()
+        });
+        let max = u32::MAX;
+        id(p.insert(mk(0, 0, u64::MAX, max, 0, &[1], &[])));
+        id(p.insert(mk(1, 1, 0, max, u64::MAX, &[1], &[2])));
+        id(p.insert(mk(2, 1, 1, max, u64::MAX, &[], &[])));
+        // Evicts the cheapest, whose nonce is the last one: no later nonce to drop.
+        let out = p.insert(mk(3, 2, 7, max, 1, &[1], &[]));
+        let dropped: Vec<(u32, DropReason)> = out.dropped.iter().map(|d| (d.payload, d.reason)).collect();
+        assert_eq!(dropped, vec![(0, DropReason::PoolFull)]);
+        let b0 = p.build_block().unwrap();
+        assert_eq!(labels(&b0), vec![1, 2, 3]);
+        assert_eq!(b0.compute_used, 3 * u64::from(max));
+        assert!(p.is_empty());
+        check_invariants(&p);
     }
 
     #[test]

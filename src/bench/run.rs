@@ -241,7 +241,7 @@ impl SigSample {
             .flatten()
             .map(|b| SanitizedTransaction::decode(b).expect("generated transactions decode"))
             .take_while(|t| {
-                sigs += t.signatures.len();
+                sigs += t.signatures().len();
                 sigs <= max_sigs
             })
             .collect();
@@ -252,10 +252,10 @@ impl SigSample {
         self.txs
             .iter()
             .flat_map(|t| {
-                t.signatures.iter().enumerate().map(|(i, s)| SigItem {
-                    pubkey: &t.message.account_keys[i].0,
+                t.signatures().iter().enumerate().map(|(i, s)| SigItem {
+                    pubkey: &t.message().account_keys[i].0,
                     signature: &s.0,
-                    message: &t.message_bytes,
+                    message: t.message_bytes(),
                 })
             })
             .collect()
@@ -263,7 +263,7 @@ impl SigSample {
 
     /// Signatures in the sample.
     pub fn len(&self) -> usize {
-        self.txs.iter().map(|t| t.signatures.len()).sum()
+        self.txs.iter().map(|t| t.signatures().len()).sum()
     }
 
     /// Whether the sample holds no signature.
@@ -290,7 +290,7 @@ impl SigSample {
 pub fn sigs_per_tx(prepared: &[Vec<Prepared>]) -> f64 {
     let (mut sigs, mut txs) = (0usize, 0usize);
     for tx in prepared.iter().flatten().filter_map(|p| p.as_ref().ok()) {
-        sigs += tx.signatures.len();
+        sigs += tx.signatures().len();
         txs += 1;
     }
     sigs as f64 / txs.max(1) as f64

@@ -105,6 +105,17 @@ pub(crate) enum Op {
     Batch(Vec<Op>),
     /// Runs the op and ignores its error (a careless or lying caller).
     Ignore(Box<Op>),
+    /// Panics with a payload whose own `Drop` panics.
+    PanicWithExplodingPayload,
+}
+
+/// A panic payload that panics again when dropped.
+pub(crate) struct ExplodingPayload;
+
+impl Drop for ExplodingPayload {
+    fn drop(&mut self) {
+        panic!("the panic payload's drop panics");
+    }
 }
 
 pub(crate) struct Hostile;
@@ -174,6 +185,7 @@ fn run_op(ctx: &mut InvokeContext<'_, '_>, op: Op) -> Result<(), InstructionErro
             let _ignored = run_op(ctx, *op);
             Ok(())
         }
+        Op::PanicWithExplodingPayload => std::panic::panic_any(ExplodingPayload),
     }
 }
 
@@ -873,10 +885,10 @@ fn bad_and_malleable_signatures_are_rejected_by_single_and_batch_verification() 
     let items: Vec<SigItem> = decoded
         .iter()
         .flat_map(|t| {
-            t.signatures.iter().enumerate().map(|(i, s)| SigItem {
-                pubkey: &t.message.account_keys[i].0,
+            t.signatures().iter().enumerate().map(|(i, s)| SigItem {
+                pubkey: &t.message().account_keys[i].0,
                 signature: &s.0,
-                message: &t.message_bytes,
+                message: t.message_bytes(),
             })
         })
         .collect();
@@ -1210,6 +1222,25 @@ fn a_panicking_program_fails_only_its_transaction() {
     expected = charged(&expected, &alice().pubkey(), FEE + 10, 1);
     expected.get_mut(&bob().pubkey()).unwrap().balance += 10;
     assert_eq!(run.after, expected);
+}
+
+/// The payload is dropped after its message is read; its drop panicking again must not
+/// escape either executor. `run_ixs` runs the block sequentially (`Chain::execute_block`)
+/// and on the parallel executor's pool (2 and 4 threads, not adaptive), and requires the
+/// same receipts and state from all of them.
+#[test]
+fn a_panic_payload_that_panics_when_dropped_fails_only_its_transaction() {
+    let panicked = InstructionError::ProgramPanicked("non-string panic payload".into());
+    run_ixs(&[hostile(&Op::PanicWithExplodingPayload, vec![w(owned())])]).failed(0, panicked.clone());
+    // Deep in a call, then the next transaction of the block runs as if nothing happened.
+    let inner = hostile(&Op::PanicWithExplodingPayload, vec![w(owned())]);
+    let txs = vec![
+        tx(&[hostile(&invoke(&inner, &[]), vec![w(owned())])], &[&payer()], 0),
+        tx(&[system::transfer(&alice().pubkey(), &bob().pubkey(), 10)], &[&alice()], 0),
+    ];
+    let run = run(&[txs]);
+    assert_eq!(run.receipts()[0].status, TxStatus::Failed { instruction: 0, error: panicked });
+    assert_eq!(run.receipts()[1].status, TxStatus::Success);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
 enum Fault {
     Error,
     Panic,
+    /// A panic whose payload panics again when dropped.
+    PanicExploding,
 }
 
 /// A memory store that fails reads of one key while `armed`.
@@ -36,6 +38,7 @@ impl AccountStore for FaultyStore {
                     )));
                 }
                 Fault::Panic => panic!("injected store panic"),
+                Fault::PanicExploding => std::panic::panic_any(crate::adversarial::ExplodingPayload),
             }
         }
         self.inner.get(key)
@@ -69,12 +72,12 @@ fn poisoned_key(w: &Workload, poison: Poison) -> Pubkey {
     let txs: Vec<_> =
         w.blocks[0].iter().map(|b| parex::runtime::SanitizedTransaction::decode(b).unwrap()).collect();
     match poison {
-        Poison::LateWritable => txs[450].message.account_keys[2],
+        Poison::LateWritable => txs[450].message().account_keys[2],
         Poison::SharedReadOnly => {
             let mut readers: std::collections::HashMap<Pubkey, usize> = Default::default();
             for tx in &txs {
-                for (i, k) in tx.message.account_keys.iter().enumerate() {
-                    if !tx.message.is_writable(i) {
+                for (i, k) in tx.message().account_keys.iter().enumerate() {
+                    if !tx.message().is_writable(i) {
                         *readers.entry(*k).or_default() += 1;
                     }
                 }
@@ -155,6 +158,23 @@ fn a_panicking_store_read_is_a_typed_error_never_a_hang() {
                 }
                 assert_eq!(before, after, "nothing committed");
             }
+        }
+    }
+}
+
+/// A store panic whose payload panics when dropped is the same typed error, on every path.
+#[test]
+fn a_store_panic_whose_payload_panics_when_dropped_is_a_typed_error() {
+    for threads in [1, 2] {
+        for mode in [Mode::Stream, Mode::Batch] {
+            let (result, before, after) = run(Fault::PanicExploding, threads, mode);
+            match result {
+                Err(SchedulerError::Runtime(RuntimeError::StorePanicked(message))) => {
+                    assert_eq!(message, "non-string panic payload")
+                }
+                other => panic!("{threads} threads, {mode}: expected a store panic, got {other:?}"),
+            }
+            assert_eq!(before, after, "nothing committed");
         }
     }
 }

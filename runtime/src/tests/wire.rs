@@ -145,6 +145,36 @@ fn duplicate_account() {
     assert_eq!(decode(&tx), Err(DecodeError::DuplicateAccount(k[1])));
 }
 
+/// Building a transaction in memory runs decode's rules, so an embedder cannot hand the
+/// executors 65 accounts or a key listed twice.
+#[test]
+fn checked_constructor_refuses_what_decode_refuses() {
+    // Refused exactly as on the wire: 65 keys do not fit the size limit.
+    let many = with_sigs(raw_message(header(1, 0, 0), keys(MAX_ACCOUNTS as u64 + 1), vec![]));
+    let refused = SanitizedTransaction::new(many.signatures.clone(), many.message.clone());
+    assert!(matches!(refused, Err(DecodeError::TooLarge { .. })), "{refused:?}");
+    assert_eq!(refused, decode(&many));
+    assert_eq!(SanitizedTransaction::from_transaction(many), refused);
+
+    let mut k = keys(3);
+    k.push(k[1]);
+    let dup = with_sigs(raw_message(header(1, 0, 0), k.clone(), vec![0]));
+    let refused = SanitizedTransaction::new(dup.signatures, dup.message);
+    assert_eq!(refused, Err(DecodeError::DuplicateAccount(k[1])));
+
+    let unsigned = raw_message(header(2, 0, 0), keys(2), vec![0]);
+    let refused = SanitizedTransaction::new(vec![Signature::default()], unsigned);
+    assert_eq!(refused, Err(DecodeError::SignatureCountMismatch { expected: 2, got: 1 }));
+
+    let tx = sample();
+    let built = SanitizedTransaction::new(tx.signatures.clone(), tx.message.clone()).unwrap();
+    assert_eq!(built, decode(&tx).unwrap());
+    assert_eq!(built.message(), &tx.message);
+    assert_eq!(built.signatures(), &tx.signatures[..]);
+    assert_eq!(built.message_bytes()[..], tx.message.to_bytes()[..]);
+    assert_eq!(built.into_transaction(), tx);
+}
+
 #[test]
 fn invalid_header_readonly_payer() {
     let tx = with_sigs(raw_message(header(1, 1, 0), keys(2), vec![0]));
