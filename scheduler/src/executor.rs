@@ -52,10 +52,12 @@ use crate::pool::{Local, Queues, Work, WorkerPool, catch, recv_report};
 pub const MAX_CHUNKS_IN_FLIGHT: usize = 2;
 /// Transactions per preparation job when they arrive decoded and verified.
 const RESOLVE_CHUNK: usize = 128;
-/// Transactions per preparation job from wire bytes: one signature batch, large
-/// enough that batch verification runs near its best rate per signature (batches of
-/// 64 verify ~30% slower per signature than batches of thousands, measured).
-const VERIFY_CHUNK: usize = 256;
+/// Most transactions per preparation job from wire bytes: one signature batch.
+/// Larger batches verify faster per signature (batches of 64 run ~30% slower per
+/// signature than batches of thousands, measured), but each thread needs several jobs
+/// per block for the work to spread: a block gets `threads × 4` jobs, between 32 and
+/// this many transactions each.
+const VERIFY_CHUNK: usize = 1024;
 /// Ready transactions with waiters the calling thread keeps for itself at most: it
 /// runs them with no hand-off, and beyond this many the work is parallel enough for
 /// the helpers to share (measured: 1 starves hot-account chains, unbounded starves
@@ -343,7 +345,7 @@ impl ParallelExecutor {
         core.reset();
         let (table, store, registry) = chain.parts_mut();
         let bt = table.begin_block(self.config.checked);
-        let work = Replay::new(env, registry, &*store, &bt, source);
+        let work = Replay::new(env, registry, &*store, &bt, source, pool.threads());
         let caps = (0, (pool.threads() - 1) * MAX_CHUNKS_IN_FLIGHT, work.prep.len() + work.leaves.len());
         let (outcome, mut undo) = pool.run(&work, caps, |q| {
             let mut d = Driver::new(&work, &self.config, q, core, planner);
@@ -474,11 +476,12 @@ impl<'a, 't> Replay<'a, 't> {
         store: &'a dyn AccountStore,
         table: &'a BlockTable<'t>,
         source: Source<'a>,
+        threads: usize,
     ) -> Self {
         let n = source.len();
         let per_chunk = match source {
             Source::Prepared(_) => RESOLVE_CHUNK,
-            Source::Raw(_) => VERIFY_CHUNK,
+            Source::Raw(_) => n.div_ceil(threads * 4).clamp(32, VERIFY_CHUNK),
         };
         Self {
             env,
