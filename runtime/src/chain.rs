@@ -201,20 +201,30 @@ impl<S: AccountStore> Chain<S> {
         let mut clock = Clock::new(times.is_some());
         let (table, store, registry) = self.parts_mut();
         let bt = table.begin_block(false);
-        let mut body = SequentialBody::resolve(&bt, &*store, prepared, &mut clock, times.as_deref_mut())?;
+        let mut body = SequentialBody::new(prepared, times.as_deref_mut());
         let mut undo = UndoLog::new();
         let mut scratch = Vec::new();
+        // One pass, each transaction resolved right before it runs: its accounts are
+        // touched once while hot. (Last writers are needed only by the leaves, hashed
+        // after the pass, when every transaction has been resolved.)
         for (i, entry) in prepared.iter().enumerate() {
             let receipt = match entry {
                 Err(e) => Receipt::invalid(e.clone()),
                 Ok(tx) => {
-                    let access = body.access(i as TxIndex).unwrap_or_default();
+                    let lo = body.access.len();
+                    if let Err(e) = bt.resolve_tx(i as TxIndex, tx, &*store, &mut body.access) {
+                        abandon_block(bt, vec![undo]);
+                        return Err(e);
+                    }
+                    clock.lap(times.as_deref_mut().map(|t| &mut t.resolve[i]));
+                    let access = &body.access[lo..];
                     // SAFETY: one thread runs the whole block, so it holds every lock.
                     let r = unsafe { bt.execute(env, registry, tx, access, &mut scratch, &mut undo) }.receipt;
                     clock.lap(times.as_deref_mut().map(|t| &mut t.execute[i]));
                     r
                 }
             };
+            body.ends.push(body.access.len() as u32);
             body.receipts.push(receipt);
         }
         let mut buf = Vec::new();
@@ -366,29 +376,19 @@ struct SequentialBody {
 }
 
 impl SequentialBody {
-    fn resolve(
-        bt: &BlockTable<'_>,
-        store: &dyn AccountStore,
-        prepared: &[Prepared],
-        clock: &mut Clock,
-        mut times: Option<&mut StageTimes>,
-    ) -> Result<Self, RuntimeError> {
+    /// An empty body sized for `prepared` (and `times`, if timing).
+    fn new(prepared: &[Prepared], times: Option<&mut StageTimes>) -> Self {
         let keys =
             prepared.iter().filter_map(|p| p.as_ref().ok()).map(|t| t.message.account_keys.len()).sum();
-        let mut access = Vec::with_capacity(keys);
-        let mut ends = Vec::with_capacity(prepared.len());
-        if let Some(t) = times.as_deref_mut() {
+        if let Some(t) = times {
             t.resolve = vec![Default::default(); prepared.len()];
             t.execute = vec![Default::default(); prepared.len()];
         }
-        for (i, entry) in prepared.iter().enumerate() {
-            if let Ok(tx) = entry {
-                bt.resolve_tx(i as TxIndex, tx, store, &mut access)?;
-                clock.lap(times.as_deref_mut().map(|t| &mut t.resolve[i]));
-            }
-            ends.push(access.len() as u32);
+        Self {
+            access: Vec::with_capacity(keys),
+            ends: Vec::with_capacity(prepared.len()),
+            receipts: Vec::with_capacity(prepared.len()),
         }
-        Ok(Self { access, ends, receipts: Vec::with_capacity(prepared.len()) })
     }
 }
 
