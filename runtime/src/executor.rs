@@ -174,7 +174,7 @@ pub fn execute_transaction(
 /// The text of a caught panic (see [`panic_message`]), disposing of the payload without
 /// letting its own `Drop` unwind: a program can panic with any value, including one whose
 /// drop panics, and that second panic must not escape the executor that caught the first.
-pub(crate) fn caught_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+pub fn caught_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     let message = panic_message(&*payload);
     if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         // The second payload could panic on drop as well: leaking it ends the chain.

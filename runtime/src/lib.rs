@@ -82,7 +82,7 @@ pub mod types;
 pub use chain::{Block, BlockResult, Chain, Retired, StageTimes, TimeRule, abandon_block, finish_block};
 pub use commitment::{BlockBody, LEAF_TXS, block_hash, leaf_hash, state_hash};
 pub use error::{DecodeError, InstructionError, ParseKeyError, RuntimeError, StoreFailure, TransactionError};
-pub use executor::{Commit, Receipt, TxOutcome, TxStatus, execute_transaction};
+pub use executor::{Commit, Receipt, TxOutcome, TxStatus, caught_panic_message, execute_transaction};
 pub use genesis::Genesis;
 pub use keys::Keypair;
 pub use message::{

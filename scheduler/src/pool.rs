@@ -23,7 +23,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError, bounded};
-use parex_runtime::{Account, UndoLog};
+use parex_runtime::{Account, UndoLog, caught_panic_message};
 
 use crate::error::SchedulerError;
 
@@ -172,7 +172,7 @@ fn helper_loop<W: Work>(h: usize, work: &W, ends: &HelperEnds<W::Job, W::Report>
     let queues = [&ends.own[h], &ends.shared, &ends.background];
     while let Some(job) = next_job(&queues) {
         let report = catch_unwind(AssertUnwindSafe(|| work.run(job, &mut local)))
-            .unwrap_or_else(|p| work.panicked(h, panic_text(&*p)));
+            .unwrap_or_else(|p| work.panicked(h, caught_panic_message(p)));
         if ends.reports.send(report).is_err() {
             break;
         }
@@ -234,16 +234,9 @@ pub(crate) fn recv_report<R>(rx: &Receiver<R>) -> Option<R> {
     rx.recv().ok()
 }
 
-/// The text of a caught panic.
-pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
-
 /// Runs `f` on the calling thread, turning a panic into the error a helper would report.
 pub(crate) fn catch<T>(f: impl FnOnce() -> Result<T, SchedulerError>) -> Result<T, SchedulerError> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|p| Err(SchedulerError::WorkerPanicked { worker: 0, message: panic_text(&*p) }))
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        Err(SchedulerError::WorkerPanicked { worker: 0, message: caught_panic_message(p) })
+    })
 }
