@@ -93,7 +93,9 @@ pub use message::{
 pub use prepare::{Prepared, prepare_transactions, verify_signatures};
 pub use program::{Event, InvokeContext, MAX_ACCOUNT_DATA, Program, ProgramRegistry, program_address};
 pub use store::{AccountStore, BlockCommit, ChainTip, MemoryStore};
-pub use table::{AccountAccess, AccountId, AccountTable, BlockTable, TxIndex, UndoLog, access_range};
+pub use table::{
+    AccountAccess, AccountId, AccountTable, BlockTable, LOCAL_BATCH, LocalIds, TxIndex, UndoLog, access_range,
+};
 pub use types::{Account, BlockEnv, Hash, Pubkey, SYSTEM_PROGRAM_ID, Signature};
 
 /// The base fee per signature, burned.

@@ -102,12 +102,14 @@ struct Slot {
     state: UnsafeCell<SlotState>,
     /// `epoch << 32 | tx index` of the last transaction declaring it writable.
     last_writer: AtomicU64,
+    /// `epoch << 32 | block-local id`, for a scheduler that wants dense ids per block.
+    local: AtomicU64,
     /// Checked mode: `n > 0` readers, `-1` one writer, `0` free.
     borrows: AtomicI32,
 }
 
-// Hot type: two slots per cache line.
-const _: () = assert!(size_of::<Slot>() <= 128);
+// Hot type: kept to two cache lines and a bit (every resolution and write touches it).
+const _: () = assert!(size_of::<Slot>() <= 136);
 
 /// The in-memory account state of a chain (module doc).
 pub struct AccountTable {
@@ -219,7 +221,7 @@ impl AccountTable {
             index.extend(shard.get_mut().unwrap_or_else(|e| e.into_inner()).drain());
         }
         self.epoch += 1;
-        BlockTable { table: self, epoch: self.epoch, checked }
+        BlockTable { table: self, epoch: self.epoch, checked, next_local: AtomicU32::new(0) }
     }
 
     fn slot_state_mut(&mut self, id: AccountId) -> &mut SlotState {
@@ -297,11 +299,27 @@ pub struct BlockTable<'t> {
     table: &'t AccountTable,
     epoch: u64,
     checked: bool,
+    /// The next block-local id not handed to any thread.
+    next_local: AtomicU32,
 }
+
+/// Block-local ids a thread may hand out: a range taken from the block in batches, so
+/// threads share one counter only once per [`LOCAL_BATCH`] new accounts.
+#[derive(Debug, Default)]
+pub struct LocalIds {
+    next: u32,
+    end: u32,
+}
+
+/// Block-local ids a thread takes at a time.
+pub const LOCAL_BATCH: u32 = 64;
 
 impl std::fmt::Debug for BlockTable<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockTable").field("epoch", &self.epoch).field("checked", &self.checked).finish()
+        f.debug_struct("BlockTable")
+            .field("epoch", &self.epoch)
+            .field("checked", &self.checked)
+            .finish_non_exhaustive()
     }
 }
 
@@ -343,6 +361,44 @@ impl BlockTable<'_> {
             out.push((id, writable));
         }
         Ok(())
+    }
+
+    /// Appends to `out` the accounts of `access` under dense block-local ids: the
+    /// same account gets the same local id on every thread, new ones come from
+    /// `ids`. A long-lived table scatters its ids over every account ever seen, so a
+    /// scheduler indexing arrays by them misses the cache on most accesses; local ids
+    /// are dense over the block's own accounts (with at most [`LOCAL_BATCH`] unused
+    /// per thread range).
+    pub fn local_ids(&self, access: &[AccountAccess], ids: &mut LocalIds, out: &mut Vec<AccountAccess>) {
+        for &(id, writable) in access {
+            out.push((self.local_id(id, ids), writable));
+        }
+    }
+
+    fn local_id(&self, id: AccountId, ids: &mut LocalIds) -> u32 {
+        let slot = &self.table.slot(id).local;
+        let current = slot.load(Ordering::Acquire);
+        if current >> 32 == self.epoch {
+            return current as u32;
+        }
+        if ids.next == ids.end {
+            ids.next = self.next_local.fetch_add(LOCAL_BATCH, Ordering::Relaxed);
+            ids.end = ids.next + LOCAL_BATCH;
+        }
+        match slot.compare_exchange(
+            current,
+            self.epoch << 32 | ids.next as u64,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => {
+                ids.next += 1;
+                ids.next - 1
+            }
+            // Another thread numbered it in this block first (only this block writes
+            // this epoch's tags).
+            Err(now) => now as u32,
+        }
     }
 
     /// Whether transaction `index` is the last of the block to declare `id` writable.

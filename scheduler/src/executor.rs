@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use parex_runtime::{
     Account, AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain,
-    Prepared, ProgramRegistry, Pubkey, Receipt, SanitizedTransaction, TxIndex, abandon_block, access_range,
-    finish_block, leaf_hash, prepare_transactions,
+    LocalIds, Prepared, ProgramRegistry, Pubkey, Receipt, SanitizedTransaction, TxIndex, abandon_block,
+    access_range, finish_block, leaf_hash, prepare_transactions,
 };
 
 use crate::access::TxAccess;
@@ -397,6 +397,8 @@ struct PrepChunk {
     txs: Vec<Prepared>,
     /// Resolved accounts of its valid transactions, back to back.
     access: Vec<AccountAccess>,
+    /// The same under block-local ids, for the scheduling core.
+    local: Vec<AccountAccess>,
     /// Per transaction, the end of its range in `access`.
     ends: Vec<u32>,
 }
@@ -497,6 +499,13 @@ impl<'a, 't> Replay<'a, 't> {
         }
     }
 
+    /// The accounts of transaction `t` under block-local ids (the core's view).
+    fn local_access(&self, t: TxIndex) -> Option<&[AccountAccess]> {
+        let t = t as usize;
+        let chunk = self.prep.get(t / self.per_chunk)?.get()?;
+        access_range(&chunk.ends, t % self.per_chunk).filter(|r| !r.is_empty()).map(|r| &chunk.local[r])
+    }
+
     fn tx(&self, t: TxIndex) -> Option<&SanitizedTransaction> {
         let t = t as usize;
         match self.source {
@@ -514,6 +523,8 @@ impl<'a, 't> Replay<'a, 't> {
             Source::Prepared(_) => Vec::new(),
         };
         let mut access = Vec::with_capacity((hi - lo) * 4);
+        let mut local = Vec::with_capacity((hi - lo) * 4);
+        let mut ids = LocalIds::default();
         let mut ends = Vec::with_capacity(hi - lo);
         for t in lo..hi {
             let entry = match self.source {
@@ -521,12 +532,16 @@ impl<'a, 't> Replay<'a, 't> {
                 Source::Prepared(p) => &p[t],
             };
             match entry {
-                Ok(tx) => self.table.resolve_tx(t as TxIndex, tx, self.store, &mut access)?,
+                Ok(tx) => {
+                    let start = access.len();
+                    self.table.resolve_tx(t as TxIndex, tx, self.store, &mut access)?;
+                    self.table.local_ids(&access[start..], &mut ids, &mut local);
+                }
                 Err(e) => drop(self.receipts[t].set(Receipt::invalid(e.clone()))),
             }
             ends.push(access.len() as u32);
         }
-        let _ = self.prep[c].set(PrepChunk { txs, access, ends });
+        let _ = self.prep[c].set(PrepChunk { txs, access, local, ends });
         Ok(())
     }
 
@@ -758,10 +773,10 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             let lo = c * self.work.per_chunk;
             let hi = (lo + self.work.per_chunk).min(self.work.receipts.len());
             for t in (lo..hi).map(|t| t as TxIndex) {
-                if let Some(ahead) = self.work.access(t + PREFETCH_AHEAD) {
+                if let Some(ahead) = self.work.local_access(t + PREFETCH_AHEAD) {
                     self.core.prefetch(ahead);
                 }
-                match self.work.access(t) {
+                match self.work.local_access(t) {
                     Some(access) if matches!(self.plan, Plan::Stream) => {
                         self.core.submit(TxAccess::new(t, access, 0))?;
                         self.stats.executed += 1;
@@ -790,7 +805,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         if let Plan::Batch { batches, .. } = &mut self.plan {
             let n = self.work.receipts.len() as TxIndex;
             let valid: Vec<TxAccess<'_>> =
-                (0..n).filter_map(|t| self.work.access(t).map(|a| TxAccess::new(t, a, 0))).collect();
+                (0..n).filter_map(|t| self.work.local_access(t).map(|a| TxAccess::new(t, a, 0))).collect();
             *batches = self.planner.plan(&valid).to_nested();
             self.stats.batches = batches.len() as u64;
             self.stats.conflicts = batches.iter().skip(1).map(|b| b.len() as u64).sum();

@@ -340,3 +340,47 @@ fn block_time_is_monotonic_and_bounded_per_slot() {
     day.unix_timestamp = h.chain.tip().unix_timestamp + 86_400;
     h.chain.execute_block(&day).unwrap();
 }
+
+/// Block-local ids: one per account per block whatever thread numbers it, dense up to
+/// the threads' unused batches, and fresh again in the next block.
+#[test]
+fn local_ids_are_shared_and_dense_per_block() {
+    use crate::{AccountTable, LOCAL_BATCH, LocalIds, MemoryStore};
+    let store = MemoryStore::new();
+    let mut table = AccountTable::new();
+    let keys: Vec<Pubkey> = (0..1_000u64).map(Pubkey::new_unique).collect();
+    for k in &keys {
+        table.insert(*k, crate::Account::with_balance(1));
+    }
+    for _block in 0..2 {
+        let bt = table.begin_block(false);
+        let access: Vec<(u32, bool)> = keys.iter().map(|k| (bt.resolve(k, &store).unwrap(), true)).collect();
+        let per_thread: Vec<Vec<(u32, bool)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|t| {
+                    let (bt, access) = (&bt, &access);
+                    s.spawn(move || {
+                        let mut ids = LocalIds::default();
+                        let mut out = Vec::new();
+                        // Each thread walks the accounts from a different start.
+                        let order: Vec<_> =
+                            access.iter().cycle().skip(t * 250).take(access.len()).copied().collect();
+                        bt.local_ids(&order, &mut ids, &mut out);
+                        let mut by_account = vec![0u32; access.len()];
+                        for (i, &(local, _)) in out.iter().enumerate() {
+                            by_account[(i + t * 250) % access.len()] = local;
+                        }
+                        by_account.into_iter().map(|l| (l, true)).collect()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(per_thread.windows(2).all(|w| w[0] == w[1]), "every thread sees the same local id");
+        let mut locals: Vec<u32> = per_thread[0].iter().map(|&(l, _)| l).collect();
+        locals.sort_unstable();
+        locals.dedup();
+        assert_eq!(locals.len(), keys.len(), "one local id per account");
+        assert!(*locals.last().unwrap() < keys.len() as u32 + 4 * LOCAL_BATCH, "dense up to unused batches");
+    }
+}
