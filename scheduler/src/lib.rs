@@ -38,8 +38,8 @@
 //!
 //! ## Cost per transaction
 //! Serial, on the calling thread: submit + pop + complete, a few array operations
-//! per account (tens of ns, more when the account's entry is a cache miss), and a
-//! share of one channel message per chunk of up to `max_chunk` transactions.
+//! per account on dense block-local ids (tens of ns), and a share of one channel
+//! message per chunk of up to `max_chunk` transactions.
 //! Everything else (preparation, execution, hashing) runs on any thread.
 //! Execution: as sequential, plus one atomic per transaction to claim it, and an
 //! atomic pair per account in checked mode.
