@@ -17,8 +17,8 @@
 //! | [`lending`] | kinked rate model, interest accrual, lender shares, health, liquidation |
 //! | [`insurance`] | ERC-4626 share math, premium, capacity, payout, depeg trigger |
 //!
-//! The formulas are those of `shared/design/programs.md`, to the unit; each
-//! module's docs repeat the ones it implements. What the functions do *not*
+//! The formulas are the programs' specification, to the unit; each module's docs
+//! state the ones it implements. What the functions do *not*
 //! check is the instruction-level policy (zero amounts, slippage minimums,
 //! balances, signers, staleness): a quote of 0 is a valid answer here and the
 //! instruction decides that it fails.
