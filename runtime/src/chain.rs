@@ -139,18 +139,6 @@ impl<S: AccountStore> Chain<S> {
         }
     }
 
-    /// Hash of the whole current state ([`commitment::state_hash`]). With a store that
-    /// can list its accounts, pass them as `store_accounts`; accounts the table holds
-    /// override them.
-    pub fn state_hash_with<'a>(
-        &'a self,
-        store_accounts: impl Iterator<Item = (&'a Pubkey, &'a Account)>,
-    ) -> Hash {
-        let table = &self.table;
-        let cold = store_accounts.filter(|(k, _)| table.id(k).is_none());
-        commitment::state_hash(table.iter().chain(cold))
-    }
-
     /// The rule block times must follow.
     pub fn time_rule(&self) -> TimeRule {
         self.time_rule

@@ -171,7 +171,7 @@ pub fn execute_transaction(
     }
 }
 
-/// The text of a caught panic (see [`panic_message`]), disposing of the payload without
+/// The text of a caught panic (cut to 200 bytes), disposing of the payload without
 /// letting its own `Drop` unwind: a program can panic with any value, including one whose
 /// drop panics, and that second panic must not escape the executor that caught the first.
 pub fn caught_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

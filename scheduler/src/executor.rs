@@ -291,7 +291,7 @@ impl ParallelExecutor {
         chain.check_next(block)?;
         self.adaptively(1, block.transactions.len(), |way| match way {
             Way::Parallel => self.run(chain, &block.env(), Source::Raw(&block.transactions)),
-            Way::Inline => Sequential.execute_block(chain, block),
+            Way::Inline => Sequential.execute_checked_block(chain, block),
         })
     }
 
@@ -501,9 +501,17 @@ impl<'a, 't> Replay<'a, 't> {
 
     /// The accounts of transaction `t` under block-local ids (the core's view).
     fn local_access(&self, t: TxIndex) -> Option<&[AccountAccess]> {
+        self.resolved(t).map(|(chunk, r)| &chunk.local[r])
+    }
+
+    /// The preparation chunk holding transaction `t` and the range of its accounts in
+    /// it; `None` if it is not prepared yet, or did not decode and verify (it resolved
+    /// nothing; a valid transaction has at least its payer).
+    fn resolved(&self, t: TxIndex) -> Option<(&PrepChunk, std::ops::Range<usize>)> {
         let t = t as usize;
         let chunk = self.prep.get(t / self.per_chunk)?.get()?;
-        access_range(&chunk.ends, t % self.per_chunk).filter(|r| !r.is_empty()).map(|r| &chunk.local[r])
+        let range = access_range(&chunk.ends, t % self.per_chunk).filter(|r| !r.is_empty())?;
+        Some((chunk, range))
     }
 
     fn tx(&self, t: TxIndex) -> Option<&SanitizedTransaction> {
@@ -595,9 +603,7 @@ impl BlockBody for Replay<'_, '_> {
     }
 
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
-        let t = index as usize;
-        let chunk = self.prep.get(t / self.per_chunk)?.get()?;
-        access_range(&chunk.ends, t % self.per_chunk).filter(|r| !r.is_empty()).map(|r| &chunk.access[r])
+        self.resolved(index).map(|(chunk, r)| &chunk.access[r])
     }
 }
 
@@ -979,6 +985,22 @@ pub trait BlockExecutor {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sequential;
 
+impl Sequential {
+    /// [`BlockExecutor::execute_block`] for a block the caller already checked
+    /// extends the tip.
+    fn execute_checked_block<S: AccountStore>(
+        &self,
+        chain: &mut Chain<S>,
+        block: &Block,
+    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        let start = Instant::now();
+        let prepared = prepare_transactions(&block.transactions);
+        let (result, mut stats) = self.execute_prepared(chain, &block.env(), &prepared)?;
+        stats.execute_time = start.elapsed();
+        Ok((result, stats))
+    }
+}
+
 impl BlockExecutor for Sequential {
     fn execute_block<S: AccountStore>(
         &self,
@@ -986,11 +1008,7 @@ impl BlockExecutor for Sequential {
         block: &Block,
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
         chain.check_next(block)?;
-        let start = Instant::now();
-        let prepared = prepare_transactions(&block.transactions);
-        let (result, mut stats) = self.execute_prepared(chain, &block.env(), &prepared)?;
-        stats.execute_time = start.elapsed();
-        Ok((result, stats))
+        self.execute_checked_block(chain, block)
     }
 
     fn execute_prepared<S: AccountStore>(
