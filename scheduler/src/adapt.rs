@@ -23,7 +23,7 @@ pub enum Way {
     Inline,
 }
 
-/// The last [`WINDOW`] costs per transaction of each way, and the block count. Each
+/// The last three costs per transaction of each way, and the block count. Each
 /// way is judged by its cheapest recent block: noise on a shared machine only ever
 /// adds time, and the first block on a new pool pays for starting its threads.
 #[derive(Clone, Debug, Default)]
