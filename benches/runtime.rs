@@ -12,6 +12,10 @@
 //! `execute_transaction` is a pure function of those inputs, so this is exactly
 //! the runtime's and the program's cost per transaction, without account loads
 //! or write-back.
+//!
+//! Before the timed runs, each group's heap allocations per transaction are
+//! counted (the bench installs the counting allocator) and printed as
+//! `allocs runtime/<group>: <n>/tx`.
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
@@ -26,6 +30,9 @@ use parex::runtime::{
     execute_transaction, prepare_transactions, system,
 };
 use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+
+#[global_allocator]
+static ALLOCATOR: parex::bench::alloc::CountingAlloc = parex::bench::alloc::CountingAlloc;
 
 /// Most transactions per group.
 const PER_GROUP: usize = 256;
@@ -129,9 +136,22 @@ fn capture() -> BTreeMap<String, Group> {
     groups
 }
 
+/// Heap allocations per transaction of `group`, inputs copied outside the count.
+fn allocations_per_tx(registry: &ProgramRegistry, group: &Group) -> f64 {
+    let mut inputs: Vec<Vec<Account>> = group.items.iter().map(|(_, inputs)| inputs.clone()).collect();
+    let before = parex::bench::alloc::allocations();
+    for ((tx, _), accounts) in group.items.iter().zip(inputs.iter_mut()) {
+        std::hint::black_box(execute_transaction(&group.env, registry, tx, accounts));
+    }
+    (parex::bench::alloc::allocations() - before) as f64 / group.items.len().max(1) as f64
+}
+
 fn instructions(c: &mut Criterion) {
     let groups = capture();
     let registry = parex::programs::all_programs();
+    for (name, group) in &groups {
+        println!("allocs runtime/{name}: {:.2}/tx", allocations_per_tx(&registry, group));
+    }
     let mut g = c.benchmark_group("runtime");
     g.warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
     for (name, group) in &groups {

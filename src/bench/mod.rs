@@ -22,6 +22,7 @@
 //! - [`projection`]: per-transaction costs measured in a sequential run, each
 //!   block's conflict DAG, its available parallelism (work / critical path) and
 //!   a list-scheduling simulation projecting speedup to 4 … 64 threads.
+//! - [`alloc`]: a counting global allocator, for allocations per transaction.
 //! - [`machine`]: CPU, cores, date, peak resident memory, bytes per account.
 //! - [`suite`]: the whole `parex bench` run, producing a [`report::Report`].
 //! - [`report`]: the printed tables, the JSON file and the SVG scaling plot.
@@ -29,6 +30,7 @@
 //! No function here asserts a time: the figures are reported, and compared with
 //! their targets in `docs/BENCHMARKS.md`.
 
+pub mod alloc;
 pub mod error;
 pub mod leader;
 pub mod machine;

@@ -110,17 +110,34 @@ fn execution_table(s: &mut String, r: &Report) {
     );
     let _ = writeln!(
         s,
-        "{:<18} {:<10} {:>3} {:>11} {:>8} {:>11} {:>5} {:>8} {:>9}",
-        "workload", "mode", "thr", "TPS", "speedup", "sched ns/tx", "util", "conflict", "avail.par"
+        "{:<18} {:<10} {:>3} {:>11} {:>8} {:>11} {:>5} {:>8} {:>9} {:>9}",
+        "workload",
+        "mode",
+        "thr",
+        "TPS",
+        "speedup",
+        "sched ns/tx",
+        "util",
+        "conflict",
+        "avail.par",
+        "allocs/tx"
     );
     for w in &r.workloads {
         for (i, f) in w.execution.iter().enumerate() {
             let name = if i == 0 { w.name.as_str() } else { "" };
-            let extra =
-                if i == 0 { format!("{:>9.1}", w.projection.available_parallelism) } else { String::new() };
+            let extra = if i == 0 {
+                let allocs = opt(f.allocations_per_tx, |v| format!("{v:.2}"));
+                format!("{:>9.1} {allocs:>9}", w.projection.available_parallelism)
+            } else {
+                String::new()
+            };
             run_row(s, name, f, &extra);
         }
     }
+    let _ = writeln!(
+        s,
+        "allocs/tx: heap allocations per transaction of the sequential run, block overhead included (counting allocator)"
+    );
 }
 
 fn stages_table(s: &mut String, r: &Report) {

@@ -92,6 +92,10 @@ pub struct RunSample {
     pub stats: BlockStats,
     /// Hash of the last block: identical for every configuration, or a bug.
     pub last_hash: Hash,
+    /// Heap allocations the calling thread made in the measured part (0 unless the
+    /// counting allocator is installed: [`super::alloc`]). For the sequential
+    /// executor, that is every allocation of the run.
+    pub allocations: u64,
 }
 
 /// Runs every block of `w` with `config` on a fresh chain. With `prepared`
@@ -105,9 +109,11 @@ pub fn run_once(
     let mut chain = w.chain();
     let mut elapsed = Duration::ZERO;
     let mut stats = BlockStats::default();
+    let mut allocations = 0;
     for i in 0..w.blocks.len() {
         let block = w.block(i, chain.tip().hash);
         let env = block.env();
+        let allocated = super::alloc::allocations();
         let start = Instant::now();
         let (result, block_stats) = match (exec, prepared) {
             (None, Some(p)) => (chain.execute_prepared(&env, &p[i]).expect("block executes"), None),
@@ -123,6 +129,7 @@ pub fn run_once(
         };
         let t = start.elapsed();
         elapsed += t;
+        allocations += super::alloc::allocations() - allocated;
         match block_stats {
             Some(s) => stats.add(&s),
             None => {
@@ -136,7 +143,7 @@ pub fn run_once(
         }
         std::hint::black_box(result);
     }
-    RunSample { elapsed, stats, last_hash: chain.tip().hash }
+    RunSample { elapsed, stats, last_hash: chain.tip().hash, allocations }
 }
 
 /// The figures of one configuration over all repetitions.
@@ -162,6 +169,9 @@ pub struct RunFigures {
     pub conflict_rate: Option<f64>,
     /// Where a transaction's time goes outside execution (parallel runs).
     pub stages: Option<StageFigures>,
+    /// Heap allocations per transaction, every one of the run (sequential executor, when
+    /// the counting allocator is installed; median repetition).
+    pub allocations_per_tx: Option<f64>,
 }
 
 /// Nanoseconds per executed transaction of each stage outside execution. The serial
@@ -211,7 +221,9 @@ pub fn figures(config: RunConfig, txs: usize, samples: &[RunSample], sequential:
     // Counters of the median-time repetition.
     let mut by_time: Vec<&RunSample> = samples.iter().collect();
     by_time.sort_by_key(|s| s.elapsed);
-    let mid = by_time[by_time.len() / 2].stats;
+    let mid_sample = by_time[by_time.len() / 2];
+    let mid = mid_sample.stats;
+    let counted = config.mode == ExecMode::Sequential && super::alloc::installed();
     let parallel = matches!(config.mode, ExecMode::Parallel(_)) && config.threads > 1;
     RunFigures {
         mode: config.mode.to_string(),
@@ -223,6 +235,7 @@ pub fn figures(config: RunConfig, txs: usize, samples: &[RunSample], sequential:
         utilisation: parallel.then(|| mid.utilisation(config.threads)),
         conflict_rate: parallel.then(|| mid.conflicts as f64 / mid.executed.max(1) as f64),
         stages: parallel.then(|| StageFigures::of(&mid)),
+        allocations_per_tx: counted.then(|| mid_sample.allocations as f64 / txs.max(1) as f64),
     }
 }
 

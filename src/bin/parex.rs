@@ -6,12 +6,17 @@ use std::time::Duration;
 use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use parex::bench::alloc::CountingAlloc;
 use parex::bench::error::BenchError;
 use parex::bench::report;
 use parex::bench::run::ExecMode;
 use parex::bench::store::StoreRoot;
 use parex::bench::suite::{self, Sigverify, SuiteConfig};
 use parex::workload::WorkloadKind;
+
+/// Counts allocations per thread, so the bench prints allocations per transaction.
+#[global_allocator]
+static ALLOCATOR: CountingAlloc = CountingAlloc;
 
 /// Most executing threads: far above any core count here, far below what exhausts the
 /// OS (each is a real thread with its own stack).
