@@ -15,7 +15,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::error::{InstructionError, TransactionError};
 use crate::message::SanitizedTransaction;
-use crate::program::{Event, FrameAccount, ProgramRegistry, TxState, run_frame};
+use crate::program::{Event, Frame, FrameAccount, ProgramRegistry, TxState, run_frame};
 use crate::types::{Account, BlockEnv, SYSTEM_PROGRAM_ID};
 
 /// How a transaction ended.
@@ -140,7 +140,7 @@ pub fn execute_transaction(
                 is_signer: msg.is_signer(a as usize),
                 is_writable: msg.is_writable(a as usize),
             })
-            .collect();
+            .collect::<Frame>();
         let result =
             catch_unwind(AssertUnwindSafe(|| run_frame(&mut state, ix.program_id, frame, &ix.data, 1)))
                 .unwrap_or_else(|panic| Err(InstructionError::ProgramPanicked(caught_panic_message(panic))));

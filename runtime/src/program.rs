@@ -18,6 +18,7 @@
 use std::sync::Arc;
 
 use borsh::BorshSerialize;
+use smallvec::SmallVec;
 
 use crate::error::{InstructionError, RuntimeError};
 use crate::message::Instruction;
@@ -144,6 +145,9 @@ pub(crate) struct TxState<'a> {
     pub(crate) sticky_failure: Option<InstructionError>,
 }
 
+/// An instruction frame's accounts, inline up to 16 (more spill to the heap).
+pub(crate) type Frame = SmallVec<[FrameAccount; 16]>;
+
 /// One account as an instruction frame sees it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FrameAccount {
@@ -158,7 +162,7 @@ pub(crate) struct FrameAccount {
 pub struct InvokeContext<'t, 'a> {
     tx: &'t mut TxState<'a>,
     program_id: Pubkey,
-    frame: Vec<FrameAccount>,
+    frame: Frame,
     depth: u8,
 }
 
@@ -353,8 +357,8 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         let pda_signers = signer_seeds
             .iter()
             .map(|seeds| program_address(seeds, &self.program_id))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut frame = Vec::with_capacity(ix.accounts.len());
+            .collect::<Result<SmallVec<[Pubkey; 4]>, _>>()?;
+        let mut frame = Frame::with_capacity(ix.accounts.len());
         for meta in &ix.accounts {
             // The caller's privileges for this key: OR over its occurrences.
             let mut held: Option<FrameAccount> = None;
@@ -385,12 +389,13 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
 pub(crate) fn run_frame(
     tx: &mut TxState<'_>,
     program_id: Pubkey,
-    frame: Vec<FrameAccount>,
+    frame: Frame,
     data: &[u8],
     depth: u8,
 ) -> Result<(), InstructionError> {
-    let program =
-        Arc::clone(tx.registry.get(&program_id).ok_or(InstructionError::UnknownProgram(program_id))?);
+    // A copy of the registry reference: the program's borrow does not hold `tx`.
+    let registry = tx.registry;
+    let program = registry.get(&program_id).ok_or(InstructionError::UnknownProgram(program_id))?;
     let before = frame_balance(tx, &frame);
     let mut ctx = InvokeContext { tx, program_id, frame, depth };
     ctx.consume(INSTRUCTION_BASE_COST)?;

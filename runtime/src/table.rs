@@ -18,11 +18,13 @@
 //!   index when the next block begins.
 //! - **Slots never move.** They live in fixed-size segments allocated on demand,
 //!   so a slot's address is stable while other threads add accounts.
-//! - **Writes land in place.** A transaction's write-back replaces the slot's
-//!   account. The first write of a block moves the previous state into the
-//!   writing thread's [`UndoLog`] instead of dropping it: the logs are the
-//!   block's change set, and undoing them restores the state exactly if the
-//!   block is abandoned. No end-of-block collect, no commit pass.
+//! - **Writes land in place.** A transaction runs on copies of its accounts
+//!   made into reusable buffers, and its write-back copies the results into the
+//!   slots' own buffers: no allocation unless an account grows. The first write
+//!   of a block first copies the previous state into the writing thread's
+//!   [`UndoLog`] (an arena): the logs are the block's change set, and undoing
+//!   them restores the state exactly if the block is abandoned. No end-of-block
+//!   collect, no commit pass.
 //! - **Last writers.** Resolution records, per account, the last transaction
 //!   of the block that declares it writable (`epoch << 32 | index`, raised with
 //!   `fetch_max`, so the result does not depend on which thread resolved what).
@@ -267,9 +269,26 @@ fn lock(shard: &Mutex<HashMap<Pubkey, AccountId>>) -> std::sync::MutexGuard<'_, 
 
 /// Previous states of the accounts one thread wrote first in a block: undoing them
 /// abandons the block, and their ids are the block's changed accounts.
+///
+/// The states are copied into two growing buffers (fixed fields, and every data
+/// byte back to back), so recording a first write allocates nothing once the
+/// buffers have grown, and dropping a log frees two blocks, not one per account.
 #[derive(Debug, Default)]
 pub struct UndoLog {
-    entries: Vec<(AccountId, Account, u64)>,
+    entries: Vec<UndoEntry>,
+    data: Vec<u8>,
+}
+
+/// One account's state before the block wrote it; its data is `UndoLog::data`
+/// from the previous entry's `data_end` to its own.
+#[derive(Debug)]
+struct UndoEntry {
+    id: AccountId,
+    balance: u64,
+    nonce: u64,
+    owner: Pubkey,
+    data_end: usize,
+    written: u64,
 }
 
 impl UndoLog {
@@ -290,7 +309,40 @@ impl UndoLog {
 
     /// Ids of the accounts this log covers.
     pub fn ids(&self) -> impl Iterator<Item = AccountId> + '_ {
-        self.entries.iter().map(|e| e.0)
+        self.entries.iter().map(|e| e.id)
+    }
+
+    /// Records `account`, the state of `id` before its first write in the block.
+    fn record(&mut self, id: AccountId, account: &Account, written: u64) {
+        self.data.extend_from_slice(&account.data);
+        self.entries.push(UndoEntry {
+            id,
+            balance: account.balance,
+            nonce: account.nonce,
+            owner: account.owner,
+            data_end: self.data.len(),
+            written,
+        });
+    }
+
+    /// The recorded states, last first: `(id, state, written epoch)`.
+    fn drain_rev(self) -> impl Iterator<Item = (AccountId, Account, u64)> {
+        let starts = std::iter::once(0).chain(self.entries.iter().map(|e| e.data_end));
+        let states: Vec<_> = self
+            .entries
+            .iter()
+            .zip(starts)
+            .map(|(e, start)| {
+                let account = Account {
+                    balance: e.balance,
+                    nonce: e.nonce,
+                    owner: e.owner,
+                    data: self.data[start..e.data_end].to_vec(),
+                };
+                (e.id, account, e.written)
+            })
+            .collect();
+        states.into_iter().rev()
     }
 }
 
@@ -425,22 +477,25 @@ impl BlockTable<'_> {
         undo: &mut UndoLog,
     ) -> TxOutcome {
         let _guard = self.acquire(access);
-        scratch.clear();
-        // SAFETY: the caller holds a lock on each id (function contract).
-        scratch.extend(
-            access.iter().map(|&(id, _)| unsafe { (*self.table.slot(id).state.get()).account.clone() }),
-        );
-        let outcome = execute_transaction(env, registry, tx, scratch);
+        if scratch.len() < access.len() {
+            scratch.resize_with(access.len(), Account::default);
+        }
+        let accounts = &mut scratch[..access.len()];
+        for (&(id, _), copy) in access.iter().zip(accounts.iter_mut()) {
+            // SAFETY: the caller holds a lock on each id (function contract).
+            copy.clone_from(unsafe { &(*self.table.slot(id).state.get()).account });
+        }
+        let outcome = execute_transaction(env, registry, tx, accounts);
         match outcome.commit {
             Commit::Nothing => {}
             // SAFETY: the payer is writable (sanitising guarantees it), so the caller
             // holds its write lock.
-            Commit::PayerOnly => unsafe { self.write(access[0].0, std::mem::take(&mut scratch[0]), undo) },
+            Commit::PayerOnly => unsafe { self.write(access[0].0, &accounts[0], undo) },
             Commit::Writable => {
-                for (&(id, writable), acc) in access.iter().zip(scratch.iter_mut()) {
+                for (&(id, writable), acc) in access.iter().zip(accounts.iter()) {
                     if writable {
                         // SAFETY: writable entries are write-locked by the caller.
-                        unsafe { self.write(id, std::mem::take(acc), undo) };
+                        unsafe { self.write(id, acc, undo) };
                     }
                 }
             }
@@ -448,19 +503,19 @@ impl BlockTable<'_> {
         outcome
     }
 
-    /// Replaces account `id`, moving the previous state into `undo` on the block's
-    /// first write.
+    /// Copies `account` into account `id`'s state (reusing its data buffer), first
+    /// recording the previous state in `undo` on the block's first write.
     ///
     /// # Safety
     /// The caller holds the write lock on `id`.
-    unsafe fn write(&self, id: AccountId, account: Account, undo: &mut UndoLog) {
+    unsafe fn write(&self, id: AccountId, account: &Account, undo: &mut UndoLog) {
         // SAFETY: exclusive access by the write lock (function contract).
         let state = unsafe { &mut *self.table.slot(id).state.get() };
-        let old = std::mem::replace(&mut state.account, account);
         if state.written != self.epoch {
-            undo.entries.push((id, old, state.written));
+            undo.record(id, &state.account, state.written);
             state.written = self.epoch;
         }
+        state.account.clone_from(account);
     }
 
     /// Key and state of account `id`, and whether the block wrote it.
@@ -477,7 +532,7 @@ impl BlockTable<'_> {
 
     /// Restores every state `undo` recorded: the block's writes disappear.
     pub fn undo(&mut self, undo: UndoLog) {
-        for (id, old, written) in undo.entries.into_iter().rev() {
+        for (id, old, written) in undo.drain_rev() {
             // SAFETY: `&mut self`: no other thread works on this block any more (every
             // shared borrow of the `BlockTable` ended).
             let state = unsafe { &mut *self.table.slot(id).state.get() };

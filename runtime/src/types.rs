@@ -138,7 +138,7 @@ pub const SYSTEM_PROGRAM_ID: Pubkey = Pubkey([0; 32]);
 /// it fails), so the same signed transaction can never execute twice. Keeping
 /// it in the payer's account (which every transaction write-locks anyway)
 /// makes replay protection free of shared state, hence trivially parallel.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Account {
     /// Native balance; conserved by every instruction.
     pub balance: u64,
@@ -148,6 +148,21 @@ pub struct Account {
     pub owner: Pubkey,
     /// Program-defined state.
     pub data: Vec<u8>,
+}
+
+impl Clone for Account {
+    fn clone(&self) -> Self {
+        Self { balance: self.balance, nonce: self.nonce, owner: self.owner, data: self.data.clone() }
+    }
+
+    /// Copies `source` into `self`, reusing `self`'s data buffer: no allocation unless
+    /// the data outgrows it (the executors load and write back accounts this way).
+    fn clone_from(&mut self, source: &Self) {
+        self.balance = source.balance;
+        self.nonce = source.nonce;
+        self.owner = source.owner;
+        self.data.clone_from(&source.data);
+    }
 }
 
 impl Account {
