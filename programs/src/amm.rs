@@ -749,8 +749,8 @@ fn add_liquidity_ix(
     let (mut acc, supply) = open_liquidity(ctx)?;
     let d = acc.pool.deposit(max_a, max_b, min_lp, supply)?;
     let pool = &acc.pool;
-    ctx.invoke(&token::transfer(&acc.user_a, &pool.vault_a, &acc.owner, d.amount_a))?;
-    ctx.invoke(&token::transfer(&acc.user_b, &pool.vault_b, &acc.owner, d.amount_b))?;
+    token::invoke_transfer(ctx, (&acc.user_a, &pool.vault_a, &acc.owner), d.amount_a, &[])?;
+    token::invoke_transfer(ctx, (&acc.user_b, &pool.vault_b, &acc.owner), d.amount_b, &[])?;
     let mint = token::mint_to(&pool.lp_mint, &acc.user_lp, &acc.authority, d.lp);
     ctx.invoke_signed(&mint, &[&seeds(AUTHORITY_SEED, &acc.pool_key)])?;
     save_pool(ctx, liq::POOL, pool)?;
@@ -777,8 +777,8 @@ fn remove_liquidity_ix(
     let pool = &acc.pool;
     ctx.invoke(&token::burn(&acc.user_lp, &pool.lp_mint, &acc.owner, lp))?;
     let signer = seeds(AUTHORITY_SEED, &acc.pool_key);
-    ctx.invoke_signed(&token::transfer(&pool.vault_a, &acc.user_a, &acc.authority, amount_a), &[&signer])?;
-    ctx.invoke_signed(&token::transfer(&pool.vault_b, &acc.user_b, &acc.authority, amount_b), &[&signer])?;
+    token::invoke_transfer(ctx, (&pool.vault_a, &acc.user_a, &acc.authority), amount_a, &[&signer])?;
+    token::invoke_transfer(ctx, (&pool.vault_b, &acc.user_b, &acc.authority), amount_b, &[&signer])?;
     save_pool(ctx, liq::POOL, pool)?;
     ctx.emit(&AmmEvent::LiquidityRemoved {
         pool: acc.pool_key,
@@ -823,9 +823,9 @@ fn swap_ix(ctx: &mut InvokeContext<'_, '_>, kind: Swap, a_to_b: bool) -> Result<
             (pool.swap_exact_out(amount_out, max_in, a_to_b)?, amount_out)
         }
     };
-    ctx.invoke(&token::transfer(&src, &vault_in, &owner, amount_in))?;
-    let pay = token::transfer(&vault_out, &dst, &authority, amount_out);
-    ctx.invoke_signed(&pay, &[&seeds(AUTHORITY_SEED, &pool_key)])?;
+    token::invoke_transfer(ctx, (&src, &vault_in, &owner), amount_in, &[])?;
+    let signer = seeds(AUTHORITY_SEED, &pool_key);
+    token::invoke_transfer(ctx, (&vault_out, &dst, &authority), amount_out, &[&signer])?;
     save_pool(ctx, POOL, &pool)?;
     ctx.emit(&AmmEvent::Swapped {
         pool: pool_key,

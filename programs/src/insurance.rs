@@ -544,7 +544,7 @@ fn pay_out(
     to: &Pubkey,
     amount: u64,
 ) -> Result<(), InstructionError> {
-    ctx.invoke_signed(&token::transfer(vault, to, pool, amount), &[&[POOL_SEED, vault.as_ref()]])
+    token::invoke_transfer(ctx, (vault, to, pool), amount, &[&[POOL_SEED, vault.as_ref()]])
 }
 
 fn add(a: u64, b: u64) -> Result<u64, InsuranceError> {
@@ -680,7 +680,7 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> 
         ctx.invoke_signed(&system::assign(&position_key, &id()), &[seeds])?;
     }
     let user_token = ctx.key(2)?;
-    ctx.invoke(&token::transfer(&user_token, &pool.vault, &owner, amount))?;
+    token::invoke_transfer(ctx, (&user_token, &pool.vault, &owner), amount, &[])?;
     save(ctx, 0, &pool)?;
     save(ctx, 3, &position)?;
     ctx.emit(&InsuranceEvent::CapitalDeposited { pool: pool_key, owner, amount, shares })
@@ -781,7 +781,7 @@ fn buy_policy_ix(
     pool.locked = add(pool.locked, sum_insured)?;
 
     let (pool_key, policy_key, buyer_token) = (ctx.key(0)?, ctx.key(1)?, ctx.key(2)?);
-    ctx.invoke(&token::transfer(&buyer_token, &pool.vault, &buyer, premium))?;
+    token::invoke_transfer(ctx, (&buyer_token, &pool.vault, &buyer), premium, &[])?;
     let policy =
         Policy { pool: pool_key, holder: buyer, sum_insured, start, end, status: PolicyStatus::Active };
     save(ctx, 0, &pool)?;

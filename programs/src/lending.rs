@@ -835,7 +835,7 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> 
     reserve.total_shares = reserve.total_shares.checked_add(minted).ok_or(LendingError::MathOverflow)?;
 
     let (user_token, user_shares, authority) = (ctx.key(3)?, ctx.key(4)?, ctx.key(5)?);
-    ctx.invoke(&token::transfer(&user_token, &reserve.vault, &owner, amount))?;
+    token::invoke_transfer(ctx, (&user_token, &reserve.vault, &owner), amount, &[])?;
     let mint = token::mint_to(&reserve.share_mint, &user_shares, &authority, shares);
     ctx.invoke_signed(&mint, &[&[AUTHORITY_SEED, key.as_ref()]])?;
     save(ctx, 0, &reserve)?;
@@ -865,8 +865,12 @@ fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64, min_amount: u64) -> R
 
     let (user_token, user_shares, authority) = (ctx.key(3)?, ctx.key(4)?, ctx.key(5)?);
     ctx.invoke(&token::burn(&user_shares, &reserve.share_mint, &owner, shares))?;
-    let pay = token::transfer(&reserve.vault, &user_token, &authority, amount);
-    ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, key.as_ref()]])?;
+    token::invoke_transfer(
+        ctx,
+        (&reserve.vault, &user_token, &authority),
+        amount,
+        &[&[AUTHORITY_SEED, key.as_ref()]],
+    )?;
     save(ctx, 0, &reserve)?;
     ctx.emit(&LendingEvent::Redeemed { reserve: key, owner, shares, amount })
 }
@@ -886,7 +890,8 @@ fn deposit_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result
     let reserve_key = ctx.key(1)?;
     obligation.add_collateral(reserve_key, amount)?;
 
-    ctx.invoke(&token::transfer(&ctx.key(3)?, &reserve.collateral_vault, &owner, amount))?;
+    let from_key = ctx.key(3)?;
+    token::invoke_transfer(ctx, (&from_key, &reserve.collateral_vault, &owner), amount, &[])?;
     save(ctx, 0, &obligation)?;
     let obligation = ctx.key(0)?;
     ctx.emit(&LendingEvent::CollateralDeposited { obligation, reserve: reserve_key, amount })
@@ -922,8 +927,14 @@ fn withdraw_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Resul
         }
     }
 
-    let pay = token::transfer(&reserve.collateral_vault, &ctx.key(3)?, &ctx.key(4)?, amount);
-    ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, reserve_key.as_ref()]])?;
+    let to_key = ctx.key(3)?;
+    let owner_key = ctx.key(4)?;
+    token::invoke_transfer(
+        ctx,
+        (&reserve.collateral_vault, &to_key, &owner_key),
+        amount,
+        &[&[AUTHORITY_SEED, reserve_key.as_ref()]],
+    )?;
     save(ctx, 0, &obligation)?;
     let obligation = ctx.key(0)?;
     ctx.emit(&LendingEvent::CollateralWithdrawn { obligation, reserve: reserve_key, amount })
@@ -961,8 +972,14 @@ fn borrow_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instruc
     reserve.cash -= amount;
     reserve.total_borrows = reserve.total_borrows.checked_add(amount).ok_or(LendingError::MathOverflow)?;
 
-    let pay = token::transfer(&reserve.vault, &ctx.key(4)?, &ctx.key(5)?, amount);
-    ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, key.as_ref()]])?;
+    let to_key = ctx.key(4)?;
+    let owner_key = ctx.key(5)?;
+    token::invoke_transfer(
+        ctx,
+        (&reserve.vault, &to_key, &owner_key),
+        amount,
+        &[&[AUTHORITY_SEED, key.as_ref()]],
+    )?;
     save(ctx, 0, &reserve)?;
     save(ctx, 1, &obligation)?;
     let obligation = ctx.key(1)?;
@@ -993,7 +1010,8 @@ fn repay_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instruct
     let left = obligation.reduce_debt(&key, amount, reserve.borrow_index)?;
     book_repayment(&mut reserve, amount)?;
 
-    ctx.invoke(&token::transfer(&ctx.key(2)?, &reserve.vault, &payer, amount))?;
+    let from_key = ctx.key(2)?;
+    token::invoke_transfer(ctx, (&from_key, &reserve.vault, &payer), amount, &[])?;
     save(ctx, 0, &reserve)?;
     save(ctx, 1, &obligation)?;
     let obligation = ctx.key(1)?;
@@ -1049,9 +1067,16 @@ fn liquidate_ix(ctx: &mut InvokeContext<'_, '_>, repay: u64) -> Result<(), Instr
         None
     };
 
-    ctx.invoke(&token::transfer(&ctx.key(5)?, &reserve.vault, &liquidator, repay))?;
-    let pay = token::transfer(&coll.collateral_vault, &ctx.key(6)?, &ctx.key(7)?, seized);
-    ctx.invoke_signed(&pay, &[&[AUTHORITY_SEED, coll_key.as_ref()]])?;
+    let from_key = ctx.key(5)?;
+    token::invoke_transfer(ctx, (&from_key, &reserve.vault, &liquidator), repay, &[])?;
+    let to_key = ctx.key(6)?;
+    let owner_key = ctx.key(7)?;
+    token::invoke_transfer(
+        ctx,
+        (&coll.collateral_vault, &to_key, &owner_key),
+        seized,
+        &[&[AUTHORITY_SEED, coll_key.as_ref()]],
+    )?;
     save(ctx, 0, &reserve)?;
     save(ctx, 2, &obligation)?;
     let obligation_key = ctx.key(2)?;

@@ -383,15 +383,39 @@ pub fn mint_to(mint: &Pubkey, account: &Pubkey, authority: &Pubkey, amount: u64)
 /// `Transfer`: `owner` (signs) moves `amount` tokens from `from` to `to`.
 /// Accounts: `[from W, to W, owner S]`.
 pub fn transfer(from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
-    Instruction::new_borsh(
-        id(),
-        &TokenInstruction::Transfer { amount },
-        vec![
-            AccountMeta::writable(*from, false),
-            AccountMeta::writable(*to, false),
-            AccountMeta::readonly(*owner, true),
-        ],
-    )
+    Instruction {
+        program_id: id(),
+        accounts: transfer_accounts(from, to, owner).to_vec(),
+        data: transfer_data(amount).to_vec(),
+    }
+}
+
+/// The accounts of [`transfer`].
+fn transfer_accounts(from: &Pubkey, to: &Pubkey, owner: &Pubkey) -> [AccountMeta; 3] {
+    [
+        AccountMeta::writable(*from, false),
+        AccountMeta::writable(*to, false),
+        AccountMeta::readonly(*owner, true),
+    ]
+}
+
+/// The data of [`transfer`]: the borsh encoding of `Transfer { amount }`.
+fn transfer_data(amount: u64) -> [u8; 9] {
+    let mut data = [0u8; 9];
+    borsh::to_writer(&mut data[..], &TokenInstruction::Transfer { amount })
+        .expect("a transfer encodes in 9 bytes");
+    data
+}
+
+/// Runs [`transfer`] from another program (a cross-program call), signing for the
+/// caller's program-derived addresses of `signer_seeds`, without allocating.
+pub fn invoke_transfer(
+    ctx: &mut InvokeContext<'_, '_>,
+    (from, to, owner): (&Pubkey, &Pubkey, &Pubkey),
+    amount: u64,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<(), InstructionError> {
+    ctx.invoke_parts(id(), &transfer_accounts(from, to, owner), &transfer_data(amount), signer_seeds)
 }
 
 /// `Burn`: `owner` (signs) destroys `amount` tokens held in `account` of `mint`.

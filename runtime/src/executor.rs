@@ -14,8 +14,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::error::{InstructionError, TransactionError};
+use crate::event::Events;
 use crate::message::SanitizedTransaction;
-use crate::program::{Event, Frame, FrameAccount, ProgramRegistry, TxState, run_frame};
+use crate::program::{Frame, FrameAccount, ProgramRegistry, TxState, run_frame};
 use crate::types::{Account, BlockEnv, SYSTEM_PROGRAM_ID};
 
 /// How a transaction ended.
@@ -44,13 +45,13 @@ pub struct Receipt {
     /// Compute units used.
     pub compute_used: u64,
     /// Events the programs emitted (empty unless it succeeded).
-    pub events: Vec<Event>,
+    pub events: Events,
 }
 
 impl Receipt {
     /// The receipt of a transaction that was not executed.
     pub fn invalid(err: TransactionError) -> Self {
-        Self { status: TxStatus::Invalid(err), fee: 0, compute_used: 0, events: Vec::new() }
+        Self { status: TxStatus::Invalid(err), fee: 0, compute_used: 0, events: Events::new() }
     }
 
     /// Whether the transaction succeeded.
@@ -127,7 +128,7 @@ pub fn execute_transaction(
         keys: &msg.account_keys,
         accounts,
         remaining: limit,
-        events: Vec::new(),
+        events: Events::new(),
         sticky_failure: None,
     };
     let mut failure = None;
@@ -163,7 +164,7 @@ pub fn execute_transaction(
                     status: TxStatus::Failed { instruction, error },
                     fee,
                     compute_used,
-                    events: Vec::new(),
+                    events: Events::new(),
                 },
                 commit: Commit::PayerOnly,
             }

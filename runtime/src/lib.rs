@@ -44,9 +44,10 @@
 //! ## Cost
 //! Per transaction: one decode (a few hundred ns), one share of a batched
 //! signature verification (the dominant cost, ~30 µs per signature per core),
-//! one hash lookup per account key, one clone of each account in and one move
-//! back into its slot, the program itself, and its share of a leaf hash (tens of
-//! ns per changed account).
+//! one hash lookup per account key, one copy of each account into a reusable
+//! buffer and one copy of each written account back into its slot's buffer (no
+//! heap allocation unless an account grows), the program itself, and its share
+//! of a leaf hash (tens of ns per changed account).
 //!
 //! ## Out of scope
 //! Persistence beyond the [`AccountStore`] trait, networking, consensus, and
@@ -56,7 +57,8 @@
 //! `types.rs` keys and accounts · `message.rs` wire format and sanitising ·
 //! `sigverify.rs` consensus-safe ed25519 · `keys.rs` signing keys ·
 //! `program.rs` Program trait, registry, InvokeContext, CPI, PDAs ·
-//! `system.rs` the system program · `executor.rs` one transaction ·
+//! `event.rs` receipt events, inline · `system.rs` the system program ·
+//! `executor.rs` one transaction ·
 //! `prepare.rs` decode and verify a block · `table.rs` the account table (the
 //! crate's only `unsafe`) · `commitment.rs` block and state hashes ·
 //! `store.rs` the store trait and the in-memory store · `chain.rs` the chain and
@@ -65,6 +67,7 @@
 pub mod chain;
 pub mod commitment;
 pub mod error;
+pub mod event;
 pub mod executor;
 pub mod genesis;
 pub mod keys;
@@ -82,6 +85,7 @@ pub mod types;
 pub use chain::{Block, BlockResult, Chain, Retired, StageTimes, TimeRule, abandon_block, finish_block};
 pub use commitment::{BlockBody, LEAF_TXS, block_hash, leaf_hash, state_hash};
 pub use error::{DecodeError, InstructionError, ParseKeyError, RuntimeError, StoreFailure, TransactionError};
+pub use event::{EVENT_INLINE, Event, EventData, Events};
 pub use executor::{Commit, Receipt, TxOutcome, TxStatus, caught_panic_message, execute_transaction};
 pub use genesis::Genesis;
 pub use keys::Keypair;
@@ -91,7 +95,7 @@ pub use message::{
     SanitizedTransaction, Transaction,
 };
 pub use prepare::{Prepared, prepare_transactions, verify_signatures};
-pub use program::{Event, InvokeContext, MAX_ACCOUNT_DATA, Program, ProgramRegistry, program_address};
+pub use program::{InvokeContext, MAX_ACCOUNT_DATA, Program, ProgramRegistry, program_address};
 pub use store::{AccountStore, BlockCommit, ChainTip, MemoryStore};
 pub use table::{
     AccountAccess, AccountId, AccountTable, BlockTable, LOCAL_BATCH, LocalIds, TxIndex, UndoLog, access_range,

@@ -21,7 +21,8 @@ use borsh::BorshSerialize;
 use smallvec::SmallVec;
 
 use crate::error::{InstructionError, RuntimeError};
-use crate::message::Instruction;
+use crate::event::{Event, EventData, Events};
+use crate::message::{AccountMeta, Instruction};
 use crate::types::{Account, BlockEnv, Pubkey};
 
 /// The largest account data, in bytes.
@@ -102,15 +103,6 @@ impl std::fmt::Debug for ProgramRegistry {
     }
 }
 
-/// An event a program reports in the transaction's receipt (e.g. a swap's amounts).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, borsh::BorshDeserialize)]
-pub struct Event {
-    /// The program that emitted it.
-    pub program: Pubkey,
-    /// Program-defined bytes (the programs crate decodes them).
-    pub data: Vec<u8>,
-}
-
 /// The address a program controls for `seeds`: `blake3("parex/pda" || program || len‖seed ...)`.
 ///
 /// Nobody can hold a private key for it (that would need a key pair whose public
@@ -138,7 +130,7 @@ pub(crate) struct TxState<'a> {
     pub(crate) keys: &'a [Pubkey],
     pub(crate) accounts: &'a mut [Account],
     pub(crate) remaining: u64,
-    pub(crate) events: Vec<Event>,
+    pub(crate) events: Events,
     /// The first failure that must fail the transaction even if a program ignores the
     /// error: a failed cross-program call (its partial writes are not rolled back on
     /// their own) or compute exhaustion (metering must not be escapable).
@@ -321,7 +313,8 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
 
     /// Records an event in the receipt (costs one compute unit per 8 bytes).
     pub fn emit<T: BorshSerialize>(&mut self, event: &T) -> Result<(), InstructionError> {
-        let data = borsh::to_vec(event).map_err(|_| InstructionError::InvalidInstructionData)?;
+        let mut data = EventData::new();
+        event.serialize(&mut data).map_err(|_| InstructionError::InvalidInstructionData)?;
         self.consume(10 + data.len() as u64 / 8)?;
         self.tx.events.push(Event { program: self.program_id, data });
         Ok(())
@@ -342,14 +335,33 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         ix: &Instruction,
         signer_seeds: &[&[&[u8]]],
     ) -> Result<(), InstructionError> {
-        let result = self.call(ix, signer_seeds);
+        self.invoke_parts(ix.program_id, &ix.accounts, &ix.data, signer_seeds)
+    }
+
+    /// [`invoke_signed`](Self::invoke_signed) on an instruction given by its parts,
+    /// which the caller may keep on the stack: a call allocates nothing for up to 16
+    /// accounts.
+    pub fn invoke_parts(
+        &mut self,
+        program_id: Pubkey,
+        accounts: &[AccountMeta],
+        data: &[u8],
+        signer_seeds: &[&[&[u8]]],
+    ) -> Result<(), InstructionError> {
+        let result = self.call(program_id, accounts, data, signer_seeds);
         if let Err(e) = &result {
             self.tx.sticky_failure.get_or_insert_with(|| e.clone());
         }
         result
     }
 
-    fn call(&mut self, ix: &Instruction, signer_seeds: &[&[&[u8]]]) -> Result<(), InstructionError> {
+    fn call(
+        &mut self,
+        program_id: Pubkey,
+        accounts: &[AccountMeta],
+        data: &[u8],
+        signer_seeds: &[&[&[u8]]],
+    ) -> Result<(), InstructionError> {
         if self.depth >= MAX_CALL_DEPTH {
             return Err(InstructionError::CallDepthExceeded(MAX_CALL_DEPTH));
         }
@@ -358,8 +370,8 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
             .iter()
             .map(|seeds| program_address(seeds, &self.program_id))
             .collect::<Result<SmallVec<[Pubkey; 4]>, _>>()?;
-        let mut frame = Frame::with_capacity(ix.accounts.len());
-        for meta in &ix.accounts {
+        let mut frame = Frame::with_capacity(accounts.len());
+        for meta in accounts {
             // The caller's privileges for this key: OR over its occurrences.
             let mut held: Option<FrameAccount> = None;
             for fa in &self.frame {
@@ -380,7 +392,7 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
                 is_writable: meta.is_writable,
             });
         }
-        run_frame(self.tx, ix.program_id, frame, &ix.data, self.depth + 1)
+        run_frame(self.tx, program_id, frame, data, self.depth + 1)
     }
 }
 

@@ -705,7 +705,7 @@ fn state_encoding_and_error_codes() {
     // Events of other programs do not decode as the amm's.
     let event = parex_runtime::Event {
         program: token::id(),
-        data: borsh::to_vec(&AmmEvent::Synced { pool: k(1), reserve_a: 1, reserve_b: 2 }).unwrap(),
+        data: borsh::to_vec(&AmmEvent::Synced { pool: k(1), reserve_a: 1, reserve_b: 2 }).unwrap().into(),
     };
     assert_eq!(AmmEvent::decode(&event), None);
 }

@@ -201,7 +201,7 @@ fn callee_events_are_reported() {
         ProbeOp::Emit { data: vec![3] },
     ]);
     let receipt = h.assert_succeeds(&[probe_ix(&op, vec![])]);
-    let event = |program, byte: u8| Event { program, data: borsh::to_vec(&vec![byte]).unwrap() };
+    let event = |program, byte: u8| Event { program, data: borsh::to_vec(&vec![byte]).unwrap().into() };
     assert_eq!(receipt.events, vec![event(probe_id(), 1), event(probe2_id(), 2), event(probe_id(), 3)]);
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::helpers::*;
 use crate::program::{INSTRUCTION_BASE_COST, program_address};
+use crate::Events;
 use crate::system::SYSTEM_COST;
 use crate::{
     Account, BlockEnv, Commit, Event, Genesis, Instruction, InstructionError, MAX_ACCOUNT_DATA, Program,
@@ -23,7 +24,7 @@ fn native_transfer_moves_balance_and_charges_the_fee() {
             status: TxStatus::Success,
             fee: FEE,
             compute_used: INSTRUCTION_BASE_COST + SYSTEM_COST,
-            events: vec![]
+            events: Events::new()
         }
     );
     let expected = with(charged(&before, &payer().pubkey(), FEE), &payer().pubkey(), |a| a.balance -= 42);
@@ -318,7 +319,7 @@ fn events_are_reported_on_success_in_order() {
         ),
     ];
     let receipt = h.assert_succeeds(&ixs);
-    let event = |program, data: Vec<u8>| Event { program, data: borsh::to_vec(&data).unwrap() };
+    let event = |program, data: Vec<u8>| Event { program, data: borsh::to_vec(&data).unwrap().into() };
     assert_eq!(
         receipt.events,
         vec![event(probe_id(), vec![1]), event(probe2_id(), vec![2]), event(probe2_id(), vec![3, 3])]
@@ -408,7 +409,7 @@ fn programs_see_the_block_env() {
     };
     let result = chain.execute_block(&block).unwrap();
     let expected = borsh::to_vec(&(1u64, 1234i64, tip.hash)).unwrap();
-    assert_eq!(result.receipts[0].events, vec![Event { program: EnvProbe.id(), data: expected }]);
+    assert_eq!(result.receipts[0].events, vec![Event { program: EnvProbe.id(), data: expected.into() }]);
 }
 
 #[test]

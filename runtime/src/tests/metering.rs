@@ -3,7 +3,7 @@
 use super::helpers::*;
 use crate::program::{CPI_COST, INSTRUCTION_BASE_COST};
 use crate::system::SYSTEM_COST;
-use crate::{FEE_PER_SIGNATURE, Instruction, InstructionError, Receipt, TxStatus};
+use crate::{Events, FEE_PER_SIGNATURE, Instruction, InstructionError, Receipt, TxStatus};
 
 /// Runs `ixs` (standard payer) with a compute budget; asserts only fee and nonce changed
 /// when it fails.
@@ -36,7 +36,7 @@ fn running_out_fails_with_everything_used() {
     let mut h = Harness::standard();
     let ixs = [transfer(&payer(), &bob().pubkey(), 5), probe_ix(&ProbeOp::Burn, vec![w(owned())])];
     let receipt = run_with_budget(&mut h, &ixs, 10_000, 0);
-    assert_eq!(receipt, Receipt { status: exhausted(1), fee: FEE, compute_used: 10_000, events: vec![] });
+    assert_eq!(receipt, Receipt { status: exhausted(1), fee: FEE, compute_used: 10_000, events: Events::new() });
 }
 
 #[test]
