@@ -1,6 +1,11 @@
 //! Integration tests: one binary (see style.md).
 
+/// Counts allocations per thread (tests/it/alloc.rs); other tests are unaffected.
+#[global_allocator]
+static ALLOCATOR: parex::bench::alloc::CountingAlloc = parex::bench::alloc::CountingAlloc;
+
 mod adversarial;
+mod alloc;
 mod differential;
 mod faults;
 mod fuzz_replay;

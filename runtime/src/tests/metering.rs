@@ -36,7 +36,10 @@ fn running_out_fails_with_everything_used() {
     let mut h = Harness::standard();
     let ixs = [transfer(&payer(), &bob().pubkey(), 5), probe_ix(&ProbeOp::Burn, vec![w(owned())])];
     let receipt = run_with_budget(&mut h, &ixs, 10_000, 0);
-    assert_eq!(receipt, Receipt { status: exhausted(1), fee: FEE, compute_used: 10_000, events: Events::new() });
+    assert_eq!(
+        receipt,
+        Receipt { status: exhausted(1), fee: FEE, compute_used: 10_000, events: Events::new() }
+    );
 }
 
 #[test]
