@@ -188,7 +188,7 @@ impl<S: AccountStore> Chain<S> {
     ) -> Result<BlockResult, RuntimeError> {
         let mut clock = Clock::new(times.is_some());
         let (table, store, registry) = self.parts_mut();
-        let bt = table.begin_block(false);
+        let mut bt = table.begin_block(false);
         let mut body = SequentialBody::new(prepared, times.as_deref_mut());
         let mut undo = UndoLog::new();
         let mut scratch = Vec::new();
@@ -200,7 +200,7 @@ impl<S: AccountStore> Chain<S> {
                 Err(e) => Receipt::invalid(e.clone()),
                 Ok(tx) => {
                     let lo = body.access.len();
-                    if let Err(e) = bt.resolve_tx(i as TxIndex, tx, &*store, &mut body.access) {
+                    if let Err(e) = bt.resolve_tx_alone(i as TxIndex, tx, &*store, &mut body.access) {
                         abandon_block(bt, vec![undo]);
                         return Err(e);
                     }

@@ -404,11 +404,40 @@ impl BlockTable<'_> {
         out: &mut Vec<AccountAccess>,
     ) -> Result<(), RuntimeError> {
         let tag = self.epoch << 32 | index as u64;
+        self.resolve_keys(tx, store, out, |w| {
+            w.fetch_max(tag, Ordering::AcqRel);
+        })
+    }
+
+    /// [`resolve_tx`](Self::resolve_tx) for a block one thread resolves alone, in block
+    /// order: `&mut self` rules out any other resolving thread, so the last writer is
+    /// a plain store, not a locked read-modify-write (which waits for the slot's cache
+    /// miss and keeps the next lookups from overlapping it).
+    pub fn resolve_tx_alone(
+        &mut self,
+        index: TxIndex,
+        tx: &SanitizedTransaction,
+        store: &dyn AccountStore,
+        out: &mut Vec<AccountAccess>,
+    ) -> Result<(), RuntimeError> {
+        let tag = self.epoch << 32 | index as u64;
+        self.resolve_keys(tx, store, out, |w| w.store(tag, Ordering::Relaxed))
+    }
+
+    /// Resolves the keys of `tx` into `out`, calling `mark` on the last-writer tag of
+    /// each writable one.
+    fn resolve_keys(
+        &self,
+        tx: &SanitizedTransaction,
+        store: &dyn AccountStore,
+        out: &mut Vec<AccountAccess>,
+        mark: impl Fn(&AtomicU64),
+    ) -> Result<(), RuntimeError> {
         for (k, key) in tx.message.account_keys.iter().enumerate() {
             let id = self.resolve(key, store)?;
             let writable = tx.message.is_writable(k);
             if writable {
-                self.table.slot(id).last_writer.fetch_max(tag, Ordering::AcqRel);
+                mark(&self.table.slot(id).last_writer);
             }
             out.push((id, writable));
         }
