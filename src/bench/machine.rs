@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use parex_programs::state::AccountState;
 use parex_programs::token::TokenAccount;
-use parex_runtime::{Account, MemoryStore, Pubkey};
+use parex_runtime::{Account, AccountTable, Pubkey};
 use serde::Serialize;
 
 /// What the run was measured on.
@@ -93,23 +93,25 @@ pub fn peak_rss() -> Option<u64> {
     proc_status_bytes("VmHWM:")
 }
 
-/// What an in-memory store costs per account.
+/// What the in-memory account table costs per account.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct AccountMemory {
     /// Accounts inserted.
     pub accounts: usize,
-    /// Resident bytes the store added, per account.
+    /// Resident bytes the table added, per account.
     pub bytes_per_account: f64,
     /// Bytes of the account itself: key, balance, nonce, owner and data.
     pub payload_bytes: usize,
-    /// `bytes_per_account - payload_bytes`: hash table, allocation headers, slack.
+    /// `bytes_per_account - payload_bytes`: index, slot bookkeeping, allocation
+    /// headers, slack.
     pub overhead_per_account: f64,
     /// `bytes_per_account` × 10 million, in GiB (an extrapolation below 10 million accounts).
     pub gib_for_10m: f64,
 }
 
-/// Fills a [`MemoryStore`] with `n` token accounts (the commonest account of the
-/// workloads: a 73-byte token balance) and measures the resident memory it adds.
+/// Fills an [`AccountTable`] (the in-memory state a chain executes on) with `n` token
+/// accounts (the commonest account of the workloads: a 73-byte token balance) and
+/// measures the resident memory it adds.
 ///
 /// Run it early, before the heap holds freed memory that the store would reuse
 /// unnoticed. `None` where `/proc/self/status` is missing.
@@ -118,15 +120,15 @@ pub fn account_memory(n: usize) -> Option<AccountMemory> {
     let sample = TokenAccount { mint, owner: mint, amount: 1 }.pack();
     let payload = 32 + 8 + 8 + 32 + sample.len();
     let before = proc_status_bytes("VmRSS:")?;
-    let mut store = MemoryStore::new();
+    let mut table = AccountTable::new();
     for i in 0..n as u64 {
         let owner = Pubkey::new_unique(i);
         let data = TokenAccount { mint, owner, amount: i }.pack();
-        store.insert(owner, Account::with_data(parex_programs::token::id(), data));
+        table.insert(owner, Account::with_data(parex_programs::token::id(), data));
     }
     let after = proc_status_bytes("VmRSS:")?;
-    std::hint::black_box(&store);
-    drop(store);
+    std::hint::black_box(&table);
+    drop(table);
     let per = after.saturating_sub(before) as f64 / n.max(1) as f64;
     Some(AccountMemory {
         accounts: n,

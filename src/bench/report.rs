@@ -367,7 +367,7 @@ fn memory(s: &mut String, r: &Report) {
     if let Some(a) = &r.memory.accounts {
         let _ = writeln!(
             s,
-            "in-memory store: {:.0} bytes/account over {} token accounts (payload {} B, overhead {:.0} B/account); \
+            "account table: {:.0} bytes/account over {} token accounts (payload {} B, overhead {:.0} B/account); \
              10M accounts ≈ {:.2} GiB ({})",
             a.bytes_per_account,
             thousands(a.accounts as f64),
