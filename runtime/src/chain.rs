@@ -222,12 +222,7 @@ impl<S: AccountStore> Chain<S> {
             .collect();
         clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
         let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts, None);
-        clock.lap(times.as_deref_mut().map(|t| &mut t.finish));
-        let result = result.map(|(r, retired)| {
-            drop(retired);
-            r
-        });
-        clock.lap(times.map(|t| &mut t.free));
+        clock.lap(times.map(|t| &mut t.finish));
         result
     }
 }
@@ -243,8 +238,6 @@ pub struct StageTimes {
     pub hash: std::time::Duration,
     /// The block hash from the leaves and the commit.
     pub finish: std::time::Duration,
-    /// Freeing the states the block replaced (a parallel executor does it on a helper).
-    pub free: std::time::Duration,
 }
 
 /// Laps of the sequential executor's stages, when timing is on.
@@ -305,15 +298,9 @@ impl Chain<MemoryStore> {
     }
 }
 
-/// The states a committed block replaced. Freeing them costs a `free` per changed
-/// account, so a parallel executor drops them on a helper thread, off the next
-/// block's critical path.
-#[derive(Debug)]
-pub struct Retired(#[allow(dead_code)] Vec<UndoLog>);
-
 /// Ends a block executed on `table`: the block hash from its leaves, the changes to
 /// `store` with the new tip. If the store refuses the commit, every write of the block
-/// is undone and nothing changes. Returns the result and the replaced states.
+/// is undone and nothing changes.
 /// `changes`: the changed accounts if the caller already copied them (a parallel
 /// executor does, while hashing leaves); otherwise they are copied here when the
 /// store needs them.
@@ -325,7 +312,7 @@ pub fn finish_block<S: AccountStore>(
     undo: Vec<UndoLog>,
     receipts: Vec<Receipt>,
     changes: Option<Vec<(Pubkey, Account)>>,
-) -> Result<(BlockResult, Retired), RuntimeError> {
+) -> Result<BlockResult, RuntimeError> {
     let changed = undo.iter().map(UndoLog::len).sum();
     let hash = commitment::block_hash(env, receipts.len(), changed, leaves);
     let accounts = if !store.needs_changes() {
@@ -347,7 +334,7 @@ pub fn finish_block<S: AccountStore>(
         undo.into_iter().for_each(|u| table.undo(u));
         return Err(e);
     }
-    Ok((BlockResult { slot: env.slot, hash, receipts, changed_accounts: changed }, Retired(undo)))
+    Ok(BlockResult { slot: env.slot, hash, receipts, changed_accounts: changed })
 }
 
 /// Undoes a block that will not be committed.

@@ -82,7 +82,7 @@ pub mod table;
 mod tests;
 pub mod types;
 
-pub use chain::{Block, BlockResult, Chain, Retired, StageTimes, TimeRule, abandon_block, finish_block};
+pub use chain::{Block, BlockResult, Chain, StageTimes, TimeRule, abandon_block, finish_block};
 pub use commitment::{BlockBody, LEAF_TXS, block_hash, leaf_hash, state_hash};
 pub use error::{DecodeError, InstructionError, ParseKeyError, RuntimeError, StoreFailure, TransactionError};
 pub use event::{EVENT_INLINE, Event, EventData, Events};

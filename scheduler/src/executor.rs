@@ -365,8 +365,7 @@ impl ParallelExecutor {
         };
         let finish = Instant::now();
         let (leaves, receipts, changes) = work.into_parts();
-        let (result, retired) = finish_block(store, bt, env, &leaves, undo, receipts, changes)?;
-        pool.dispose(retired);
+        let result = finish_block(store, bt, env, &leaves, undo, receipts, changes)?;
         stats.finish_time = finish.elapsed();
         stats.execute_time = start.elapsed();
         Ok((result, stats))

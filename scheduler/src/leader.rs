@@ -141,8 +141,7 @@ impl Leader {
             }
         };
         let transactions = body.placed.iter().map(|tx| tx.to_bytes()).collect();
-        let (result, retired) = finish_block(store, bt, &env, &leaves, undo, body.receipts, None)?;
-        self.pool.dispose(retired);
+        let result = finish_block(store, bt, &env, &leaves, undo, body.receipts, None)?;
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         Ok(Produced { block, result, dropped })
     }

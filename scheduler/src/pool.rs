@@ -112,15 +112,6 @@ impl WorkerPool {
         self.threads
     }
 
-    /// Drops `garbage` on a helper thread (inline without helpers): freeing a block's
-    /// replaced states is work the next block's critical path need not wait for.
-    pub fn dispose<T: Send + 'static>(&self, garbage: T) {
-        match &self.pool {
-            Some(pool) => pool.spawn(move || drop(garbage)),
-            None => drop(garbage),
-        }
-    }
-
     /// Runs one block: `driver` on the calling thread with the block's queues (sized
     /// for `shared_cap` shared jobs, `background_cap` background jobs and `own_cap` jobs
     /// per helper), and the helper loop on every helper thread. Returns the driver's
