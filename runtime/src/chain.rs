@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 
-use crate::commitment::{self, BlockBody, leaf_count};
+use crate::commitment::{self, BlockBody, LEAF_TXS, leaf_count};
 use crate::error::RuntimeError;
 use crate::executor::Receipt;
 use crate::prepare::{Prepared, prepare_transactions};
@@ -192,35 +192,42 @@ impl<S: AccountStore> Chain<S> {
         let mut body = SequentialBody::new(prepared, times.as_deref_mut());
         let mut undo = UndoLog::new();
         let mut scratch = Vec::new();
-        // One pass, each transaction resolved right before it runs: its accounts are
-        // touched once while hot. (Last writers are needed only by the leaves, hashed
-        // after the pass, when every transaction has been resolved.)
+        // The whole block is resolved first: a leaf can be hashed only once the last
+        // writer of each of its accounts is known, and a tight loop of lookups lets
+        // their cache misses overlap.
         for (i, entry) in prepared.iter().enumerate() {
-            let receipt = match entry {
-                Err(e) => Receipt::invalid(e.clone()),
-                Ok(tx) => {
-                    let lo = body.access.len();
-                    if let Err(e) = bt.resolve_tx_alone(i as TxIndex, tx, &*store, &mut body.access) {
-                        abandon_block(bt, vec![undo]);
-                        return Err(e);
-                    }
-                    clock.lap(times.as_deref_mut().map(|t| &mut t.resolve[i]));
-                    let access = &body.access[lo..];
-                    // SAFETY: one thread runs the whole block, so it holds every lock.
-                    let r = unsafe { bt.execute(env, registry, tx, access, &mut scratch, &mut undo) }.receipt;
-                    clock.lap(times.as_deref_mut().map(|t| &mut t.execute[i]));
-                    r
+            if let Ok(tx) = entry {
+                if let Err(e) = bt.resolve_tx_alone(i as TxIndex, tx, &*store, &mut body.access) {
+                    abandon_block(bt, vec![undo]);
+                    return Err(e);
                 }
-            };
+                clock.lap(times.as_deref_mut().map(|t| &mut t.resolve[i]));
+            }
             body.ends.push(body.access.len() as u32);
-            body.receipts.push(receipt);
         }
+        // Then leaf by leaf: its transactions run, and it is hashed while the accounts
+        // they wrote are still in the cache.
         let mut buf = Vec::new();
-        let leaves: Vec<[u8; 32]> = (0..leaf_count(prepared.len()))
-            // SAFETY: every transaction completed on this thread; the block is resolved.
-            .map(|k| unsafe { commitment::leaf_hash(&bt, &body, k, &mut buf, None) })
-            .collect();
-        clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
+        let mut leaves = Vec::with_capacity(leaf_count(prepared.len()));
+        for (k, txs) in prepared.chunks(LEAF_TXS).enumerate() {
+            for (i, entry) in (k * LEAF_TXS..).zip(txs) {
+                let receipt = match entry {
+                    Err(e) => Receipt::invalid(e.clone()),
+                    Ok(tx) => {
+                        let access = body.access(i as TxIndex).expect("a valid transaction is resolved");
+                        // SAFETY: one thread runs the whole block, so it holds every lock.
+                        let r = unsafe { bt.execute(env, registry, tx, access, &mut scratch, &mut undo) };
+                        clock.lap(times.as_deref_mut().map(|t| &mut t.execute[i]));
+                        r.receipt
+                    }
+                };
+                body.receipts.push(receipt);
+            }
+            // SAFETY: every transaction of the leaf completed on this thread, and the
+            // whole block is resolved.
+            leaves.push(unsafe { commitment::leaf_hash(&bt, &body, k, &mut buf, None) });
+            clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
+        }
         let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts, None);
         clock.lap(times.map(|t| &mut t.finish));
         result
