@@ -533,20 +533,23 @@ impl<'a, 't> Replay<'a, 't> {
         let mut local = Vec::with_capacity((hi - lo) * 4);
         let mut ids = LocalIds::default();
         let mut ends = Vec::with_capacity(hi - lo);
+        // Every lookup of the chunk first, then the locked updates: the slots' cache
+        // misses overlap instead of each stalling a locked instruction.
         for t in lo..hi {
             let entry = match self.source {
                 Source::Raw(_) => &txs[t - lo],
                 Source::Prepared(p) => &p[t],
             };
             match entry {
-                Ok(tx) => {
-                    let start = access.len();
-                    self.table.resolve_tx(t as TxIndex, tx, self.store, &mut access)?;
-                    self.table.local_ids(&access[start..], &mut ids, &mut local);
-                }
+                Ok(tx) => self.table.resolve_keys(tx, self.store, &mut access)?,
                 Err(e) => drop(self.receipts[t].set(Receipt::invalid(e.clone()))),
             }
             ends.push(access.len() as u32);
+        }
+        for (i, t) in (lo..hi).enumerate() {
+            let range = access_range(&ends, i).expect("one end per transaction");
+            self.table.mark_writers(t as TxIndex, &access[range.clone()]);
+            self.table.local_ids(&access[range], &mut ids, &mut local);
         }
         let _ = self.prep[c].set(PrepChunk { txs, access, local, ends });
         Ok(())
