@@ -461,6 +461,21 @@ impl BlockTable<'_> {
         Ok(())
     }
 
+    /// Starts loading account `id`'s slot into the cache (a hint; it reads nothing).
+    pub fn prefetch(&self, id: AccountId) {
+        prefetch(self.table.slot(id));
+    }
+
+    /// Starts loading account `id`'s data into the cache (reading the slot for its
+    /// address, so best after [`prefetch`](Self::prefetch) has brought the slot in).
+    ///
+    /// # Safety
+    /// No thread writes `id` during the call.
+    pub unsafe fn prefetch_data(&self, id: AccountId) {
+        // SAFETY: no writer (function contract).
+        prefetch(unsafe { (*self.table.slot(id).state.get()).account.data.as_ptr() });
+    }
+
     /// Records transaction `index` as a declared writer of the writable accounts of
     /// `access` (its resolved keys).
     pub fn mark_writers(&self, index: TxIndex, access: &[AccountAccess]) {
