@@ -211,7 +211,8 @@ impl<S: AccountStore> Chain<S> {
         let mut leaves = Vec::with_capacity(leaf_count(prepared.len()));
         for (k, txs) in prepared.chunks(LEAF_TXS).enumerate() {
             for (i, entry) in (k * LEAF_TXS..).zip(txs) {
-                prefetch_ahead(&bt, &body, i as TxIndex);
+                let ahead = |d| body.access(i as TxIndex + d).unwrap_or_default();
+                bt.prefetch_ahead(ahead(1), ahead(2));
                 let receipt = match entry {
                     Err(e) => Receipt::invalid(e.clone()),
                     Ok(tx) => {
@@ -232,18 +233,6 @@ impl<S: AccountStore> Chain<S> {
         let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts, None);
         clock.lap(times.map(|t| &mut t.finish));
         result
-    }
-}
-
-/// Starts loading what the next transactions will touch, while transaction `i` runs:
-/// the slots of `i + 2`, and the data of `i + 1` (whose slots the previous call asked for).
-fn prefetch_ahead(bt: &BlockTable<'_>, body: &SequentialBody, i: TxIndex) {
-    for &(id, _) in body.access(i + 2).unwrap_or_default() {
-        bt.prefetch(id);
-    }
-    for &(id, _) in body.access(i + 1).unwrap_or_default() {
-        // SAFETY: one thread runs the whole block, and it is here, not writing.
-        unsafe { bt.prefetch_data(id) };
     }
 }
 

@@ -423,10 +423,10 @@ impl Claim {
         Self { txs, next: std::sync::atomic::AtomicUsize::new(0) }
     }
 
-    /// The next unclaimed transaction.
-    fn claim(&self) -> Option<TxIndex> {
+    /// The position in `txs` of the next unclaimed transaction.
+    fn claim(&self) -> Option<usize> {
         let i = self.next.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        self.txs.get(i).copied()
+        (i < self.txs.len()).then_some(i)
     }
 
     fn exhausted(&self) -> bool {
@@ -618,7 +618,10 @@ impl Work for Replay<'_, '_> {
         match job {
             Job::Execute(claim) => {
                 let mut txs = Vec::with_capacity(claim.txs.len());
-                while let Some(t) = claim.claim() {
+                while let Some(i) = claim.claim() {
+                    let ahead = |d| claim.txs.get(i + d).and_then(|&t| self.access(t)).unwrap_or_default();
+                    self.table.prefetch_ahead(ahead(1), ahead(2));
+                    let t = claim.txs[i];
                     self.execute(&[t], local);
                     txs.push(t);
                 }
@@ -906,7 +909,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     /// An unstarted transaction of a chunk sent to a helper, if any.
     fn steal(&mut self) -> Option<TxIndex> {
         self.claims.retain(|c| !c.exhausted());
-        self.claims.iter().find_map(|c| c.claim())
+        self.claims.iter().find_map(|c| c.claim().map(|i| c.txs[i]))
     }
 
     fn run_stolen(&mut self, t: TxIndex) -> Result<(), SchedulerError> {
