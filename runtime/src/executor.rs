@@ -130,6 +130,7 @@ pub fn execute_transaction(
         remaining: limit,
         events: Events::new(),
         sticky_failure: None,
+        pdas: Default::default(),
     };
     let mut failure = None;
     for (i, ix) in msg.instructions.iter().enumerate() {
