@@ -134,8 +134,8 @@ impl Sim {
         self.push_op("add liquidity", &[add]);
     }
 
-    /// Two reserves with `programs.md`'s vector parameters in the operator's market, and
-    /// the operator's first 50,000 USD lent out.
+    /// Two reserves with the lending vector's parameters (`docs/PROGRAMS.md`) in the
+    /// operator's market, and the operator's first 50,000 USD lent out.
     fn create_lending_market(&mut self) {
         let (op_kp, op) = (self.m.operator.clone(), self.m.op());
         let config = ReserveConfig {

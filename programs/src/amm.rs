@@ -35,8 +35,9 @@
 //! | `SwapExactIn{amount_in, min_out, a_to_b}` | pool W, vault_in W, vault_out W, user_src W, user_dst W, owner S, authority R | zero in, zero out (dust), `out < min_out`, empty pool |
 //! | `SwapExactOut{amount_out, max_in, a_to_b}` | same as `SwapExactIn` | zero out, empty pool, `out >= reserve`, `in > max_in` |
 //!
-//! The first columns are `programs.md`'s table, in its order; the accounts
-//! after them are what the runtime needs on top: a cross-program call may
+//! The leading accounts of each list are the ones the instruction acts on (the
+//! full lists are in `docs/PROGRAMS.md`); the accounts after them are what the
+//! runtime needs on top: a cross-program call may
 //! only pass accounts its caller holds, so every instruction that signs as the
 //! authority lists it (read-only, never signed by the transaction), and
 //! `InitPool` lists the mints (the vaults' `InitAccount` reads them) and

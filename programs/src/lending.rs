@@ -64,7 +64,8 @@
 //! | `Liquidate{repay}` | repay reserve W, collateral reserve R, obligation W, repay vault W, collateral vault W, liquidator repay token W, liquidator collateral token W, collateral authority R, liquidator S, position | zero, healthy, liquidator = owner, no debt, above the close factor, no collateral in that reserve, seizing zero, stale or zero price |
 //! | `WriteOffBadDebt` | reserve W, obligation W | the obligation holds collateral, no debt in the reserve, other market |
 //!
-//! Against the table of `programs.md`, the lists add what the design needs: the
+//! Beyond the accounts each instruction acts on, the lists (in full in
+//! `docs/PROGRAMS.md`) add what the design needs: the
 //! share mint and the authority PDA (the token program's `MintTo` and PDA-signed
 //! `Transfer` take them), the collateral vault and share mint created by
 //! `InitReserve`, and the position tail wherever health is computed: `Borrow`
@@ -112,8 +113,8 @@
 //! `principal = current debt ± amount`, `index_snapshot = borrow_index`.
 //!
 //! ## Rounding
-//! Every division floors, as `programs.md` writes it, which favours the pool:
-//! deposits mint floored shares, redemptions pay floored amounts, collateral
+//! Every division floors, as the formulas of `docs/PROGRAMS.md` write it, which
+//! favours the pool: deposits mint floored shares, redemptions pay floored amounts, collateral
 //! values are floored per entry, seizures are floored; the one ceiling is the
 //! repay of a seizure capped at the collateral held, also against the
 //! liquidator. A write-off takes at most `total_borrows` (see above). Two floors of the spec

@@ -11,8 +11,10 @@
 //! | [`lending`] | pooled lending, Compound-style borrow index, Aave-style health and liquidation | `Reserve`, `Obligation` |
 //! | [`insurance`] | parametric depeg cover sold out of an ERC-4626-style capital pool | `Pool`, `Position`, `Policy` |
 //!
-//! The exact semantics of each program are in the design document
-//! `programs.md`; this crate implements them to the unit. Each module opens
+//! The exact semantics of each program (state layouts, instruction encodings
+//! and account lists, formulas with their rounding, events, errors, compute
+//! costs and invariants with the tests that check them) are written down in
+//! `docs/PROGRAMS.md`, to the unit. Each module opens
 //! with its instruction table (accounts W/R/S, failure cases) and its choices;
 //! the pure formulas are in [`math`], the errors in [`error`]. The root
 //! package's `examples/market.rs` runs all five through the sequential
@@ -126,12 +128,13 @@
 //!   liquidation on a one-collateral loan, 930 for a policy purchase and 770 for
 //!   a claim.
 //!
-//! ## Against `programs.md`'s account tables
-//! Where a list differs from the design document it is because the runtime or
-//! the design needs it; each module's table is the exact list and says why.
-//! - **token**: as the table; `Burn` also fails on a mint mismatch and
+//! ## Beyond the minimal account lists
+//! `docs/PROGRAMS.md` gives every list in full. Where a list holds more than the
+//! accounts its instruction acts on, it is because the runtime or the design
+//! needs it; each module's table is the exact list and says why.
+//! - **token**: the minimal lists; `Burn` also fails on a mint mismatch and
 //!   `InitAccount` on a mint that is not one.
-//! - **oracle**: `InitFeed` creates a feed (the table lists only `SetPrice`), and
+//! - **oracle**: besides `SetPrice`, `InitFeed` creates a feed, and
 //!   an extra read-only `Guard{min_price, max_price, max_staleness_slots}` lets a
 //!   client make its transaction conditional on a fresh price in range.
 //! - **amm**: every instruction adds the pool authority (R), the PDA that owns the

@@ -1,4 +1,4 @@
-//! Amm program: the vectors of `programs.md`, every row of the failure table, access
+//! Amm program: the vectors of `docs/PROGRAMS.md`, every row of its failure table, access
 //! lists, donations, and a property test over random add/remove/swap sequences, all
 //! through the runtime.
 
@@ -896,7 +896,8 @@ mod sequences {
             }
         }
 
-        /// The spec's amm-level outcome of `step`, written from `programs.md`.
+        /// The amm-level outcome of `step`, written from the formulas and failure rules
+        /// of `docs/PROGRAMS.md`.
         fn effect(&self, step: &Step) -> Result<Effect, AmmError> {
             let (ra, rb, fee) = (self.reserve_a, self.reserve_b, u64::from(FEE));
             let mut e = Effect { reserve_a: ra, reserve_b: rb, ..Effect::default() };

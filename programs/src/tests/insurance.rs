@@ -1,4 +1,4 @@
-//! Insurance program through the runtime: the `programs.md` vector, every failure
+//! Insurance program through the runtime: the insurance vector of `docs/PROGRAMS.md`, every failure
 //! of the table (and of the accounts around it), the trigger state machine driven
 //! by real `SetPrice` / `UpdateTrigger` transactions as block time advances,
 //! claims, expiry, and a property test of the pool's books over random sequences.

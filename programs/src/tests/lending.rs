@@ -1,4 +1,4 @@
-//! Lending program: the vector of `programs.md` end to end, every row of the
+//! Lending program: the lending vector of `docs/PROGRAMS.md` end to end, every row of the
 //! failure table, liquidation, and a property over random sequences.
 
 use parex_runtime::{Account, AccountMeta, Instruction, InstructionError, Keypair, Pubkey, Receipt};
