@@ -47,7 +47,7 @@ const WAD: u128 = 1_000_000_000_000_000_000;
 /// Key indices above this are setup and one-off keys (pools, feeds, policies).
 const AUX_KEYS: u64 = 1 << 40;
 
-/// Which workload (see `benchmarks.md`).
+/// Which workload (each is defined in `docs/BENCHMARKS.md`, method section).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WorkloadKind {
     /// Token transfers between uniformly random accounts: almost no conflicts.

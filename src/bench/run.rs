@@ -285,8 +285,9 @@ impl SigSample {
     }
 
     /// Verifications per second on this thread, in batches of `batch` signatures
-    /// ([`SIG_BATCH`] for the ceiling of `benchmarks.md`; the runtime itself verifies a
-    /// block's share of signatures as one batch, which amortises more).
+    /// ([`SIG_BATCH`] for the ceiling defined in `docs/BENCHMARKS.md`, method section; the
+    /// runtime itself verifies a block's share of signatures as one batch, which amortises
+    /// more).
     pub fn verify_rate(&self, batch: usize) -> f64 {
         let items = self.items();
         let mut out = Vec::with_capacity(batch);

@@ -17,7 +17,8 @@ use super::schedule::{self, SchedulingFigures};
 use super::streams::{AccessStream, SyntheticSpec};
 use crate::workload::{Workload, WorkloadConfig, WorkloadKind};
 
-/// Workloads `benchmarks.md` asks for, by name (a `transfer-zipf` per exponent).
+/// Workloads the benchmark method asks for (`docs/BENCHMARKS.md`, method section), by name
+/// (a `transfer-zipf` per exponent).
 /// The suite runs whatever [`WorkloadKind::all`] offers; names listed here but
 /// not offered are reported as not measured.
 pub const SPECIFIED_WORKLOADS: [&str; 10] = [
@@ -33,7 +34,7 @@ pub const SPECIFIED_WORKLOADS: [&str; 10] = [
     "read-heavy",
 ];
 
-/// The headline workload of `benchmarks.md`.
+/// The headline workload (`docs/BENCHMARKS.md`, method section).
 pub const HEADLINE: &str = "defi-mix";
 
 /// Which workloads get the end-to-end (signed bytes) measurement.
@@ -208,7 +209,8 @@ pub struct Report {
     pub config: SuiteConfig,
     /// Per workload.
     pub workloads: Vec<WorkloadReport>,
-    /// Workloads `benchmarks.md` specifies that this build does not offer.
+    /// Workloads the benchmark method specifies (`docs/BENCHMARKS.md`, method section) that
+    /// this build does not offer.
     pub not_measured: Vec<String>,
     /// Scheduling-only figures on synthetic streams.
     pub scheduling: Vec<SchedulingFigures>,

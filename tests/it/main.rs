@@ -1,4 +1,4 @@
-//! Integration tests: one binary (see style.md).
+//! Integration tests: one binary (`docs/ARCHITECTURE.md`, *Code style*).
 
 /// Counts allocations per thread (tests/it/alloc.rs); other tests are unaffected.
 #[global_allocator]
