@@ -27,9 +27,16 @@
 //!   collect, no commit pass.
 //! - **Last writers.** Resolution records, per account, the last transaction
 //!   of the block that declares it writable (`epoch << 32 | index`, raised with
-//!   `fetch_max`, so the result does not depend on which thread resolved what).
+//!   `fetch_max`, so the result does not depend on which thread resolved what;
+//!   a plain store when one thread resolves the block alone, in order).
 //!   Once that transaction completes, the account's state is final for the
 //!   block, and the block commitment can hash it (see [`crate::commitment`]).
+//! - **Waiting less for memory.** With 100,000 accounts a transaction's time is
+//!   mostly cache misses. Resolution looks up a whole run of keys before its
+//!   locked updates and prefetches each slot (an id gives the address without a
+//!   load); executors prefetch the next transactions' slots and data while one
+//!   runs, through a per-slot atomic hint of where the data lives, so no thread
+//!   reads a slot it holds no lock on (a stale hint only wastes a prefetch).
 //!
 //! ## Safety argument
 //! The table hands out shared access to slot contents through [`BlockTable`],
