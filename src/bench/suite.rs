@@ -199,7 +199,7 @@ pub struct EndToEnd {
 pub struct MemoryFigures {
     /// Peak resident bytes of the whole run (`VmHWM`).
     pub peak_rss_bytes: Option<u64>,
-    /// What the in-memory store costs per account.
+    /// What the in-memory account table costs per account.
     pub accounts: Option<AccountMemory>,
 }
 
