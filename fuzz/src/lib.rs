@@ -11,8 +11,10 @@
 //! | [`scheduler`] | one to three small blocks of order-dependent cell writes, transfers, failures, panics and bad nonces | parallel execution (2 and 3 threads, stream and batch, checked mode) gives the sequential receipts, block hashes and state |
 //!
 //! The same functions run in the normal test suite (`tests/it/fuzz_replay.rs`):
-//! every file of `fuzz/corpus/<target>/` and a few thousand random inputs, so
-//! CI exercises the harnesses even without cargo-fuzz.
+//! every file of `fuzz/corpus/<target>/` and, per target, from a hundred
+//! (scheduler) to a few thousand (decode) random inputs, as set by each
+//! proptest's `cases` there, so CI exercises the harnesses even without
+//! cargo-fuzz.
 
 pub mod decode;
 mod input;

@@ -59,8 +59,10 @@
 //! `program.rs` Program trait, registry, InvokeContext, CPI, PDAs ·
 //! `event.rs` receipt events, inline · `system.rs` the system program ·
 //! `executor.rs` one transaction ·
-//! `prepare.rs` decode and verify a block · `table.rs` the account table (the
-//! crate's only `unsafe`) · `commitment.rs` block and state hashes ·
+//! `prepare.rs` decode and verify a block · `table.rs` the account table (every
+//! unsafe operation of the crate; elsewhere `unsafe` blocks only call its unsafe
+//! functions or `commitment.rs`'s `unsafe fn leaf_hash`, which passes table.rs's
+//! condition on to its callers) · `commitment.rs` block and state hashes ·
 //! `store.rs` the store trait and the in-memory store · `chain.rs` the chain and
 //! the sequential executor · `genesis.rs` initial states · `error.rs` every error.
 

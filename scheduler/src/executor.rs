@@ -16,8 +16,10 @@
 //! The calling thread runs the pure core and keeps for itself the ready work
 //! that later transactions wait on (the critical path runs inline, with no
 //! hand-off) and one transaction when nothing is critical; helpers take chunks
-//! of the surplus from one shared queue, so a helper that the OS deschedules
-//! holds back at most the chunk it is running. When it has nothing to
+//! of the surplus from one shared queue and claim their transactions one at a
+//! time, while the calling thread, rather than wait, takes the ones not started
+//! yet, so a helper that the OS deschedules holds back at most the one
+//! transaction it is running. When it has nothing to
 //! schedule, the calling thread prepares or hashes too. Preparation from wire
 //! bytes overlaps execution: transactions are submitted as soon as every
 //! earlier one is prepared.
@@ -48,7 +50,9 @@ use crate::error::SchedulerError;
 use crate::logic::ReplayScheduler;
 use crate::pool::{Local, Queues, Work, WorkerPool, catch, recv_report};
 
-/// How many chunks each helper may have queued: one to run, one to start right after.
+/// Chunks in flight per helper: one to run, one to start right after. Replay puts
+/// them in one shared queue ((threads − 1) × this in all), the leader in each
+/// helper's own queue.
 pub const MAX_CHUNKS_IN_FLIGHT: usize = 2;
 /// Transactions per preparation job when they arrive decoded and verified.
 const RESOLVE_CHUNK: usize = 128;

@@ -23,8 +23,10 @@
 //!   claimed one transaction at a time, and spreads preparation (decode, verify,
 //!   resolve keys) and leaf hashing over every thread; [`leader`] executes the
 //!   block producer's placements on the threads it chose. Both execute through the
-//!   runtime's account table (`parex_runtime::table`, the only `unsafe`, with a
-//!   checked mode). [`adapt`] picks pool or inline per block, so a busy machine
+//!   runtime's account table (`parex_runtime::table`, with a checked mode), where
+//!   every unsafe operation is: the drivers' `unsafe` blocks only call its unsafe
+//!   functions or `parex_runtime::commitment::leaf_hash`, an `unsafe fn` that
+//!   passes table.rs's condition on. [`adapt`] picks pool or inline per block, so a busy machine
 //!   never runs slower than sequential.
 //!
 //! ## Why the result equals the sequential one

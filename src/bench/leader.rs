@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use parex_scheduler::leader::Leader;
-use parex_scheduler::produce::ProduceConfig;
+use parex_scheduler::produce::{self, ProduceConfig};
 use serde::Serialize;
 
 use crate::workload::{BASE_TIME, Workload};
@@ -34,12 +34,21 @@ pub struct LeaderFigures {
 /// Most blocks one run produces (the pool empties long before on every workload).
 const MAX_BLOCKS: u64 = 10_000;
 
-/// Runs the leader over `w` on `threads` threads.
+/// The most threads the leader is measured on: the block producer tracks which
+/// threads hold an account in 64-bit masks, while replay (and `--threads`) go further.
+pub const MAX_THREADS: usize = produce::MAX_THREADS;
+
+/// Runs the leader over `w` on `threads` threads; `None` if the block producer
+/// cannot place work on that many ([`MAX_THREADS`]), so a run asking for more
+/// threads than the leader supports still measures replay at those counts.
 ///
 /// # Panics
 /// If a produced block does not replay to the leader's hash (the law), or the
 /// leader fails on the in-memory store.
-pub fn measure(w: &Workload, threads: usize) -> LeaderFigures {
+pub fn measure(w: &Workload, threads: usize) -> Option<LeaderFigures> {
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return None;
+    }
     let config = ProduceConfig { threads, capacity: w.len().max(1), ..ProduceConfig::default() };
     let mut leader = Leader::new(config, false).expect("valid producer configuration");
     let all: Vec<bytes::Bytes> = w.blocks.iter().flatten().cloned().collect();
@@ -66,11 +75,28 @@ pub fn measure(w: &Workload, threads: usize) -> LeaderFigures {
         assert_eq!(got.hash, p.result.hash, "a produced block replays to the leader's hash");
     }
     let included = produced.iter().map(|p| p.block.transactions.len()).sum();
-    LeaderFigures {
+    Some(LeaderFigures {
         threads,
         tps: included as f64 / elapsed.as_secs_f64().max(1e-12),
         blocks: produced.len(),
         included,
         dropped,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{WorkloadConfig, WorkloadKind};
+
+    #[test]
+    fn more_threads_than_the_producer_supports_are_skipped_not_a_panic() {
+        let kind = WorkloadKind::all()[0];
+        let w = Workload::generate(WorkloadConfig { kind, accounts: 40, block_size: 16, blocks: 1, seed: 3 });
+        assert!(measure(&w, MAX_THREADS + 1).is_none());
+        assert!(measure(&w, 128).is_none());
+        let f = measure(&w, 2).expect("two threads are supported");
+        assert_eq!(f.threads, 2);
+        assert!(f.blocks > 0 && f.included > 0 && f.included <= w.len());
     }
 }

@@ -113,7 +113,7 @@ pub struct AccountMemory {
 /// accounts (the commonest account of the workloads: a 73-byte token balance) and
 /// measures the resident memory it adds.
 ///
-/// Run it early, before the heap holds freed memory that the store would reuse
+/// Run it early, before the heap holds freed memory that the table would reuse
 /// unnoticed. `None` where `/proc/self/status` is missing.
 pub fn account_memory(n: usize) -> Option<AccountMemory> {
     let mint = Pubkey::from_name("bench/mint");

@@ -21,9 +21,10 @@
 //!    proper), and the whole block (plus the tail).
 //!
 //! The model leaves out memory bandwidth, cache misses and contention beyond one
-//! scheduler thread, so it is labelled a projection everywhere it is shown. It
-//! is slightly pessimistic in one place: key interning is counted both in each
-//! transaction's cost and in the scheduler's cost per dispatch.
+//! scheduler thread, so it is labelled a projection everywhere it is shown. Key
+//! lookups are counted once, in each transaction's cost: the parallel executor
+//! resolves keys in preparation jobs on any thread, and the scheduler's cost per
+//! dispatch leaves preparation out.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -46,12 +47,12 @@ pub struct BlockCosts {
     /// Nanoseconds per valid transaction, in block order (invalid ones are skipped,
     /// as the schedulers skip them).
     pub tx_ns: Vec<f64>,
-    /// Nanoseconds of the block's serial tail: collecting the changed accounts and
-    /// committing them to the store.
+    /// Nanoseconds of the block's serial tail: the block hash from the leaves and the
+    /// store commit (in memory the commit only moves the tip), with the block's undo
+    /// logs dropped inline.
     pub serial_ns: f64,
-    /// Nanoseconds of hashing the leaves and freeing the replaced states on one thread
-    /// (the executors spread both over the threads, so this part divides by the
-    /// thread count).
+    /// Nanoseconds of hashing the leaves on one thread (the executors spread it over
+    /// the threads, so this part divides by the thread count).
     pub hash_ns: f64,
 }
 
@@ -267,10 +268,10 @@ pub struct ProjectedPoint {
 pub struct Projection {
     /// Mean measured cost of a transaction, nanoseconds.
     pub tx_ns_mean: f64,
-    /// Mean block tail (collect changes, hash, commit) per block, nanoseconds.
+    /// Mean block tail (leaf hashes, block hash, commit) per block, nanoseconds.
     pub tail_ns_per_block: f64,
-    /// Share of the sequential block time that no thread count shortens (collecting
-    /// and committing the changes; hashing is parallel).
+    /// Share of the sequential block time that no thread count shortens (the block
+    /// hash and the commit; hashing the leaves is parallel).
     pub serial_share: f64,
     /// Scheduler cost per dispatched transaction used in the simulation, nanoseconds.
     pub dispatch_ns: f64,

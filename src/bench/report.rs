@@ -206,6 +206,15 @@ fn leader_table(s: &mut String, r: &Report) {
                 f.dropped
             );
         }
+        if !w.leader_skipped.is_empty() {
+            let _ = writeln!(
+                s,
+                "{:<18} not measured at {:?} threads: the block producer places work on at most {} (64-bit holder masks)",
+                "",
+                w.leader_skipped,
+                super::leader::MAX_THREADS
+            );
+        }
     }
 }
 

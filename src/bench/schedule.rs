@@ -15,7 +15,8 @@
 //!   `insert_transaction`, `pop`, `unblock`, with block order as the priority.
 //!
 //! Key interning (32-byte key → dense id) is outside the timed loop for all three:
-//! the executor does it once per key while it loads accounts, and prio-graph
+//! the executor does it in its preparation jobs, on any thread, as it resolves each
+//! transaction's accounts, and prio-graph
 //! hashes whatever key type it is given, so handing both the same small ids is
 //! the even comparison.
 
@@ -158,8 +159,8 @@ pub struct SchedulingFigures {
     /// `prio-graph` (median of the per-repetition ratios).
     pub replay_vs_prio_graph: f64,
     /// Interning the block's 32-byte keys to dense ids (one hash lookup per key, as
-    /// the executor's calling thread does before submitting): nanoseconds per
-    /// transaction. Workload streams only.
+    /// the executor's preparation jobs do on any thread before a transaction is
+    /// submitted): nanoseconds per transaction. Workload streams only.
     pub intern_ns_per_tx: Option<f64>,
 }
 

@@ -159,6 +159,9 @@ pub struct WorkloadReport {
     /// Block production (leader mode), per thread count, if measured (the headline
     /// workload, with end to end).
     pub leader: Vec<LeaderFigures>,
+    /// Configured thread counts the leader was not measured at: above
+    /// [`leader::MAX_THREADS`], which the block producer cannot place work on.
+    pub leader_skipped: Vec<usize>,
 }
 
 /// End-to-end figures and the signature ceiling of the same run.
@@ -196,7 +199,7 @@ pub struct EndToEnd {
 pub struct MemoryFigures {
     /// Peak resident bytes of the whole run (`VmHWM`).
     pub peak_rss_bytes: Option<u64>,
-    /// What the in-memory store costs per account.
+    /// What the in-memory account table costs per account.
     pub accounts: Option<AccountMemory>,
 }
 
@@ -293,7 +296,8 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
     let contention = Contention::start(config.contend);
     let execution = interleaved(config, &w, Some(&prepared), &configs, pb, "execution", &mut || ());
     let end_to_end = config.end_to_end(kind).then(|| end_to_end(config, &w, &configs, sigs_per_tx, pb));
-    let leader = if config.end_to_end(kind) { leader_figures(config, &w) } else { Vec::new() };
+    let (leader, leader_skipped) =
+        if config.end_to_end(kind) { leader_figures(config, &w) } else { (Vec::new(), Vec::new()) };
     drop(contention);
 
     pb.set_message(format!("{kind}: per-transaction costs and projection"));
@@ -315,23 +319,29 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
         projection,
         scheduling,
         leader,
+        leader_skipped,
     }
 }
 
 /// The leader at one thread and at each configured thread count: the median TPS of
-/// `reps` runs (each run checks that its blocks replay to the leader's hashes).
-fn leader_figures(config: &SuiteConfig, w: &Workload) -> Vec<LeaderFigures> {
+/// `reps` runs (each run checks that its blocks replay to the leader's hashes); and
+/// the thread counts the block producer does not support, which are skipped.
+fn leader_figures(config: &SuiteConfig, w: &Workload) -> (Vec<LeaderFigures>, Vec<usize>) {
     let mut threads = vec![1];
     threads.extend(config.threads.iter().copied().filter(|&t| t > 1));
-    threads
-        .into_iter()
-        .map(|t| {
-            let mut runs: Vec<LeaderFigures> =
-                (0..config.reps.clamp(1, 3)).map(|_| leader::measure(w, t)).collect();
-            runs.sort_by(|a, b| a.tps.total_cmp(&b.tps));
-            runs.swap_remove(runs.len() / 2)
-        })
-        .collect()
+    let mut measured = Vec::new();
+    let mut skipped = Vec::new();
+    for t in threads {
+        let mut runs: Vec<LeaderFigures> =
+            (0..config.reps.clamp(1, 3)).map_while(|_| leader::measure(w, t)).collect();
+        if runs.is_empty() {
+            skipped.push(t);
+            continue;
+        }
+        runs.sort_by(|a, b| a.tps.total_cmp(&b.tps));
+        measured.push(runs.swap_remove(runs.len() / 2));
+    }
+    (measured, skipped)
 }
 
 /// Busy threads that compete for the cores with the executors, as networking,
@@ -462,5 +472,40 @@ fn end_to_end(
         best_tps: best.tps,
         ratio_to_ceiling: best.tps / ceiling_tps,
         runs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leader_figures_skip_thread_counts_the_producer_cannot_place_on() {
+        let kind = WorkloadKind::all()[0];
+        let config = SuiteConfig {
+            workloads: vec![kind],
+            threads: vec![2, 128],
+            modes: vec![Mode::Stream],
+            accounts: 40,
+            block_size: 16,
+            blocks: 1,
+            seed: 3,
+            reps: 1,
+            sigverify: Sigverify::All,
+            sched_txs: 16,
+            memory_accounts: 0,
+            contend: 0,
+            quick: true,
+        };
+        let w = Workload::generate(WorkloadConfig {
+            kind,
+            accounts: config.accounts,
+            block_size: config.block_size,
+            blocks: config.blocks,
+            seed: config.seed,
+        });
+        let (measured, skipped) = leader_figures(&config, &w);
+        assert_eq!(measured.iter().map(|f| f.threads).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(skipped, [128]);
     }
 }

@@ -68,7 +68,8 @@ struct BenchArgs {
     /// Transactions per block.
     #[arg(long, default_value_t = 10_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_BLOCK_SIZE))]
     block_size: usize,
-    /// User accounts (swap and insurance workloads cap it: each user holds several token accounts).
+    /// User accounts (the swap, lending, insurance and defi-mix workloads cap it: each user
+    /// holds several token accounts).
     #[arg(long, default_value_t = 100_000, value_parser = RangedU64ValueParser::<usize>::new().range(2..=MAX_ACCOUNTS))]
     accounts: usize,
     /// Blocks per run.
@@ -85,7 +86,8 @@ struct BenchArgs {
     /// workload), `all`, or `none`. `--sigverify` alone means `all`.
     #[arg(long, value_name = "WHICH", num_args = 0..=1, default_value = "headline", default_missing_value = "all")]
     sigverify: Sigverify,
-    /// Token accounts in the in-memory store's bytes-per-account measurement (0 skips it).
+    /// Token accounts in the bytes-per-account measurement of the in-memory account table
+    /// (0 skips it).
     #[arg(long, default_value_t = 1_000_000, value_parser = RangedU64ValueParser::<usize>::new().range(0..=MAX_MEMORY_ACCOUNTS))]
     memory_accounts: usize,
     /// Busy threads competing for the cores while the executors are timed (one per core
@@ -102,7 +104,7 @@ struct BenchArgs {
     #[arg(long)]
     quick: bool,
     /// Also run each workload end to end on a durable store (parex-store, fsync per
-    /// block) next to the in-memory store. PATH must be a new or empty directory: each
+    /// block) next to the in-memory chain. PATH must be a new or empty directory: each
     /// repetition makes its store in a fresh subdirectory and removes it; nothing else
     /// in PATH is ever deleted, and a non-empty directory or a store is refused.
     #[arg(long, value_name = "PATH")]
