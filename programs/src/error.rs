@@ -270,6 +270,9 @@ program_error! {
         AmountBelowMinimum = 30 => "redemption pays less than the minimum",
         /// `WriteOffBadDebt` on an obligation that still holds collateral (liquidate it instead).
         CollateralRemains = 31 => "obligation still holds collateral",
+        /// A deposit into a reserve whose shares are backed by nothing: write-offs
+        /// took its whole underlying (`cash + total_borrows - protocol_reserves = 0`).
+        Insolvent = 32 => "reserve has shares but no underlying",
     }
 }
 
