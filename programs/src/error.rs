@@ -356,6 +356,9 @@ program_error! {
         /// `Claim` at or after the policy's claim deadline
         /// (`max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW`): the policy may only expire.
         ClaimWindowClosed = 36 => "the policy's claim window has closed",
+        /// `DepositCapital` or `WithdrawCapital` while the trigger is not `Normal` and
+        /// cover is locked: until the claims are settled the shares' value is unknown.
+        CapitalFrozen = 37 => "capital is frozen while claims may be owed",
     }
 }
 
