@@ -152,7 +152,7 @@ pub struct PoolParams {
     pub min_duration: u64,
     /// Longest policy, seconds; at least `min_duration`, at most `i64::MAX`.
     pub max_duration: u64,
-    /// Oldest oracle price `UpdateTrigger` accepts, in slots.
+    /// Oldest oracle price `UpdateTrigger` and `BuyPolicy` accept, in slots.
     pub max_staleness_slots: u64,
 }
 

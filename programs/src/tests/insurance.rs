@@ -997,6 +997,33 @@ fn capital_cannot_move_while_claims_may_be_owed() {
     f.assert_books();
 }
 
+/// The figure `lib.rs` quotes for a policy purchase: `BuyPolicy` (801) and the
+/// policy account's system `CreateAccount` (150) in one transaction.
+#[test]
+fn a_policy_purchase_charges_its_documented_compute() {
+    use parex_runtime::program::{CPI_COST, INSTRUCTION_BASE_COST};
+    let mut f = fixture();
+    let (lp, buyer) = (f.e.lp.clone(), f.e.buyer.clone());
+    f.deposit(&lp, 50_000 * UNIT);
+    let policy = f.t.new_keypair();
+    let r = f.t.ok(&f.e.buy(&policy, &buyer, 1_000 * UNIT, DAY, u64::MAX), &[&buyer.kp, &policy]);
+    let event_len = borsh::to_vec(&events(&r)[0]).unwrap().len() as u64;
+    let token_transfer = CPI_COST
+        + INSTRUCTION_BASE_COST
+        + token::INSTRUCTION_COST
+        + 2 * token::READ_COST
+        + 2 * token::WRITE_COST;
+    let buy = INSTRUCTION_BASE_COST
+        + insurance::INSTRUCTION_COST
+        + 3 * insurance::READ_COST
+        + 2 * insurance::WRITE_COST
+        + (10 + event_len / 8)
+        + token_transfer;
+    let create = INSTRUCTION_BASE_COST + parex_runtime::system::SYSTEM_COST;
+    assert_eq!(r.compute_used, buy + create);
+    assert_eq!((buy, r.compute_used), (801, 951), "the figures in docs/PROGRAMS.md and lib.rs");
+}
+
 /// Issue 11, item 6: a feed holding 0 (only a direct write can put it there) is a
 /// zero price, not an invalid oracle.
 #[test]
