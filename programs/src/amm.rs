@@ -32,7 +32,7 @@
 //! | `InitPool{fee_bps}` | pool W(new), vault_a W, vault_b W, lp_mint W, creator S, mint_a R, mint_b R, lp_lock W, authority R | identical mints, `fee_bps >= 10000` |
 //! | `AddLiquidity{max_a, max_b, min_lp}` | pool W, vault_a W, vault_b W, lp_mint W, user_a W, user_b W, user_lp W, owner S, authority R | zero amounts, first deposit with `isqrt <= 1000`, minted LP 0 or `< min_lp` |
 //! | `RemoveLiquidity{lp, min_a, min_b}` | same as `AddLiquidity` | zero, LP above supply, a side of 0, a side below its minimum |
-//! | `SwapExactIn{amount_in, min_out, a_to_b}` | pool W, vault_in W, vault_out W, user_src W, user_dst W, owner S, authority R | zero in, zero out (dust), `out < min_out`, empty pool |
+//! | `SwapExactIn{amount_in, min_out, a_to_b}` | pool W, vault_in W, vault_out W, user_src W, user_dst W, owner S, authority R | zero in, zero out (dust), `out < min_out`, empty pool (no deposit yet) |
 //! | `SwapExactOut{amount_out, max_in, a_to_b}` | same as `SwapExactIn` | zero out, empty pool, `out >= reserve`, `in > max_in` |
 //!
 //! The leading accounts of each list are the ones the instruction acts on (the
@@ -81,6 +81,11 @@
 //! would fail with [`AmmError::VaultBelowReserve`]. After the first deposit
 //! both reserves stay positive: a swap never pays out a whole reserve and the
 //! locked LP keep a share of each side.
+//!
+//! Donations must not set a pool's opening price, so whether a deposit is the
+//! first is read from the stored reserves *before* the sync ([`Pool::is_funded`]),
+//! and swaps refuse a pool nobody has deposited into: the first deposit takes
+//! its own amounts whatever the vaults were sent, and the donation accrues to it.
 //!
 //! ## Cost
 //! On top of the runtime's 100 per instruction and 250 per call:
@@ -190,9 +195,24 @@ impl Pool {
         debug_assert!(u128::from(self.reserve_a) * u128::from(self.reserve_b) >= k_before, "k decreased");
     }
 
-    /// `AddLiquidity`: the first deposit (a reserve is zero) takes `(max_a, max_b)`
-    /// and mints `isqrt(max_a*max_b) - 1000`; later ones trim to the pool ratio and
-    /// mint `min(a*S/r_a, b*S/r_b)` with `S = lp_supply`.
+    /// Whether a deposit has ever been made: the pool's own reserves, as stored
+    /// (before absorbing donations), are positive. Both stay positive for good after
+    /// the first deposit, and no swap runs before it, so tokens sent to the vaults
+    /// cannot make a pool look funded.
+    pub fn is_funded(&self) -> bool {
+        self.reserve_a != 0 || self.reserve_b != 0
+    }
+
+    /// `AddLiquidity` on the reserves after absorbing donations: the first deposit
+    /// (`first`: the pool was not [funded](Self::is_funded) before them) takes
+    /// `(max_a, max_b)` and mints `isqrt(max_a*max_b) - 1000`, whatever the vaults
+    /// were sent beforehand, which then accrues to it; later ones trim to the pool
+    /// ratio and mint `min(a*S/r_a, b*S/r_b)` with `S = lp_supply`.
+    ///
+    /// The first deposit is told apart by the pool's books, never by the reserves
+    /// after a donation: otherwise one unit sent to each vault made it a "later"
+    /// deposit, trimmed to the donor's ratio and priced against the 1000 locked
+    /// LP, minting about 1000 times the LP its `min_lp` was sized for.
     ///
     /// # Errors
     /// [`AmmError::ZeroAmount`], [`AmmError::InsufficientInitialLiquidity`],
@@ -204,12 +224,13 @@ impl Pool {
         max_b: u64,
         min_lp: u64,
         lp_supply: u64,
+        first: bool,
     ) -> Result<Deposit, AmmError> {
         if max_a == 0 || max_b == 0 {
             return Err(AmmError::ZeroAmount);
         }
         let (r_a, r_b) = (self.reserve_a, self.reserve_b);
-        let (amount_a, amount_b, lp) = if r_a == 0 || r_b == 0 {
+        let (amount_a, amount_b, lp) = if first {
             // The 1000 locked LP were minted at InitPool: `lp_supply` is 1000 here.
             let (lp, _supply) = amm_math::initial_liquidity(max_a, max_b)?;
             (max_a, max_b, lp)
@@ -719,8 +740,11 @@ struct LiquidityAccounts {
 }
 
 /// Checks a liquidity instruction's access list and accounts, syncs the reserves
-/// and reads the LP supply.
-fn open_liquidity(ctx: &mut InvokeContext<'_, '_>) -> Result<(LiquidityAccounts, u64), InstructionError> {
+/// and reads the LP supply. Also returns whether this is the pool's first deposit,
+/// decided before the sync (see [`Pool::deposit`]).
+fn open_liquidity(
+    ctx: &mut InvokeContext<'_, '_>,
+) -> Result<(LiquidityAccounts, u64, bool), InstructionError> {
     use liq::*;
     ctx.expect_accounts(LEN)?;
     for i in [POOL, VAULT_A, VAULT_B, LP_MINT, USER_A, USER_B, USER_LP] {
@@ -736,10 +760,11 @@ fn open_liquidity(ctx: &mut InvokeContext<'_, '_>) -> Result<(LiquidityAccounts,
     )?;
     let (user_a, user_b, user_lp) = (ctx.key(USER_A)?, ctx.key(USER_B)?, ctx.key(USER_LP)?);
     require_user_accounts(&pool, &[user_a, user_b, user_lp])?;
+    let first = !pool.is_funded();
     sync(ctx, pool_key, &mut pool, VAULT_A, VAULT_B)?;
     let supply = lp_supply(ctx, LP_MINT)?;
     ctx.consume(MATH_COST)?;
-    Ok((LiquidityAccounts { pool_key, pool, user_a, user_b, user_lp, owner, authority }, supply))
+    Ok((LiquidityAccounts { pool_key, pool, user_a, user_b, user_lp, owner, authority }, supply, first))
 }
 
 fn add_liquidity_ix(
@@ -748,8 +773,8 @@ fn add_liquidity_ix(
     max_b: u64,
     min_lp: u64,
 ) -> Result<(), InstructionError> {
-    let (mut acc, supply) = open_liquidity(ctx)?;
-    let d = acc.pool.deposit(max_a, max_b, min_lp, supply)?;
+    let (mut acc, supply, first) = open_liquidity(ctx)?;
+    let d = acc.pool.deposit(max_a, max_b, min_lp, supply, first)?;
     let pool = &acc.pool;
     token::invoke_transfer(ctx, (&acc.user_a, &pool.vault_a, &acc.owner), d.amount_a, &[])?;
     token::invoke_transfer(ctx, (&acc.user_b, &pool.vault_b, &acc.owner), d.amount_b, &[])?;
@@ -774,7 +799,7 @@ fn remove_liquidity_ix(
     min_a: u64,
     min_b: u64,
 ) -> Result<(), InstructionError> {
-    let (mut acc, supply) = open_liquidity(ctx)?;
+    let (mut acc, supply, _) = open_liquidity(ctx)?;
     let (amount_a, amount_b) = acc.pool.withdraw(lp, min_a, min_b, supply)?;
     let pool = &acc.pool;
     ctx.invoke(&token::burn(&acc.user_lp, &pool.lp_mint, &acc.owner, lp))?;
@@ -816,6 +841,7 @@ fn swap_ix(ctx: &mut InvokeContext<'_, '_>, kind: Swap, a_to_b: bool) -> Result<
     require_keys(ctx, &[(VAULT_IN, vault_in), (VAULT_OUT, vault_out), (AUTHORITY, authority)])?;
     let (src, dst) = (ctx.key(USER_SRC)?, ctx.key(USER_DST)?);
     require_user_accounts(&pool, &[src, dst])?;
+    let funded = pool.is_funded();
     let (vault_a, vault_b) = if a_to_b { (VAULT_IN, VAULT_OUT) } else { (VAULT_OUT, VAULT_IN) };
     sync(ctx, pool_key, &mut pool, vault_a, vault_b)?;
 
@@ -826,6 +852,13 @@ fn swap_ix(ctx: &mut InvokeContext<'_, '_>, kind: Swap, a_to_b: bool) -> Result<
             (pool.swap_exact_out(amount_out, max_in, a_to_b)?, amount_out)
         }
     };
+    // Before the first deposit the vaults hold only donations: a swap against them
+    // would write a donor's price into the books, and the first deposit would then
+    // be priced as a later one. (Checked after the pricing, so that a swap of an
+    // empty pool fails as it always did: `ZeroAmount` first, then `EmptyPool`.)
+    if !funded {
+        return Err(AmmError::EmptyPool.into());
+    }
     token::invoke_transfer(ctx, (&src, &vault_in, &owner), amount_in, &[])?;
     let signer = seeds(AUTHORITY_SEED, &pool_key);
     token::invoke_transfer(ctx, (&vault_out, &dst, &authority), amount_out, &[&signer])?;

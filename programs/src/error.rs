@@ -270,6 +270,9 @@ program_error! {
         AmountBelowMinimum = 30 => "redemption pays less than the minimum",
         /// `WriteOffBadDebt` on an obligation that still holds collateral (liquidate it instead).
         CollateralRemains = 31 => "obligation still holds collateral",
+        /// A deposit into a reserve whose shares are backed by nothing: write-offs
+        /// took its whole underlying (`cash + total_borrows - protocol_reserves = 0`).
+        Insolvent = 32 => "reserve has shares but no underlying",
     }
 }
 
@@ -353,6 +356,9 @@ program_error! {
         /// `Claim` at or after the policy's claim deadline
         /// (`max(end, at + DEPEG_WINDOW) + CLAIM_WINDOW`): the policy may only expire.
         ClaimWindowClosed = 36 => "the policy's claim window has closed",
+        /// `DepositCapital` or `WithdrawCapital` while the trigger is not `Normal` and
+        /// cover is locked: until the claims are settled the shares' value is unknown.
+        CapitalFrozen = 37 => "capital is frozen while claims may be owed",
     }
 }
 

@@ -11,8 +11,8 @@
 //! | instruction | accounts | fails on |
 //! |---|---|---|
 //! | `InitPool{params}` | pool W(new), vault W, oracle R, admin S | bad params, pool not the vault's PDA, vault not an empty token account owned by the pool, oracle not a feed, already initialised |
-//! | `DepositCapital{amount, min_shares}` | pool W, vault W, user token W, position W, owner S | zero, zero shares, fewer than `min_shares`, pool wiped out |
-//! | `WithdrawCapital{shares, min_amount}` | pool W, vault W, user token W, position W, owner S | zero, above the position's shares, zero assets, less than `min_amount`, withdrawal below locked |
+//! | `DepositCapital{amount, min_shares}` | pool W, vault W, user token W, position W, owner S | zero, claims may be owed, zero shares, fewer than `min_shares`, pool wiped out |
+//! | `WithdrawCapital{shares, min_amount}` | pool W, vault W, user token W, position W, owner S | zero, claims may be owed, above the position's shares, zero assets, less than `min_amount`, withdrawal below locked |
 //! | `BuyPolicy{sum_insured, duration, max_premium}` | pool W, policy W(new), buyer token W, vault W, oracle R, buyer S | zero, duration outside bounds, zero premium, premium > max, capacity, trigger not Normal, price below the trigger, stale or zero price, not the pool's oracle |
 //! | `UpdateTrigger` | pool W, oracle R | stale or zero price, not the pool's oracle |
 //! | `Claim` | policy W, pool W, vault W, holder token W, holder S | not Depegged, trigger outside the policy window, claim window closed, not Active, wrong holder |
@@ -74,6 +74,11 @@
 //!   `total_shares` that no position holds, against the first-depositor inflation
 //!   attack (see [`crate::math::insurance`]), and deposits and withdrawals take a
 //!   minimum out (`min_shares`, `min_amount`; 0 accepts any).
+//! - Capital neither enters nor leaves while the trigger is not `Normal` and
+//!   cover is locked ([`InsuranceError::CapitalFrozen`]): the share price does
+//!   not net out the payouts that may be owed, so a provider leaving first would
+//!   hand its part of the loss to the others, and one joining would pay for
+//!   claims it never underwrote. Claims and expiries end the freeze.
 //!
 //! Times are the block's `unix_timestamp`; the oracle's staleness bound
 //! ([`PoolParams::max_staleness_slots`]) is in slots, like the oracle's stamps.
@@ -147,7 +152,7 @@ pub struct PoolParams {
     pub min_duration: u64,
     /// Longest policy, seconds; at least `min_duration`, at most `i64::MAX`.
     pub max_duration: u64,
-    /// Oldest oracle price `UpdateTrigger` accepts, in slots.
+    /// Oldest oracle price `UpdateTrigger` and `BuyPolicy` accept, in slots.
     pub max_staleness_slots: u64,
 }
 
@@ -648,6 +653,20 @@ fn load_position(
     Ok((position, false))
 }
 
+/// Fails with [`InsuranceError::CapitalFrozen`] while the trigger is not `Normal`
+/// and cover is locked. Shares are priced at `total_assets / total_shares`, which
+/// does not net out the payouts an alarm or a depeg may owe: a provider leaving
+/// then would take its share of assets the claims need and leave the whole loss
+/// to the others, and one joining would pay for claims it never underwrote. Once
+/// every policy is claimed or expired (`locked == 0`; the claim windows bound the
+/// wait, see [`claim_deadline`]), or a false alarm ends, capital moves again.
+fn require_capital_movable(pool: &Pool) -> Result<(), InsuranceError> {
+    if pool.trigger != Trigger::Normal && pool.locked > 0 {
+        return Err(InsuranceError::CapitalFrozen);
+    }
+    Ok(())
+}
+
 /// `[pool W, vault W, user token W, position W, owner S]`
 fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> Result<(), InstructionError> {
     ctx.expect_accounts(5)?;
@@ -658,6 +677,7 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> 
     }
     let mut pool = load_pool_and_vault(ctx, 0, 1)?;
     require_not_vault(ctx, 2, 1)?;
+    require_capital_movable(&pool)?;
     let pool_key = ctx.key(0)?;
     let (mut position, is_new) = load_position(ctx, 3, &pool_key, &owner)?;
     let shares = deposit_shares(amount, pool.total_assets, pool.total_shares).map_err(|e| match e {
@@ -700,6 +720,7 @@ fn withdraw_ix(
     }
     let mut pool = load_pool_and_vault(ctx, 0, 1)?;
     require_not_vault(ctx, 2, 1)?;
+    require_capital_movable(&pool)?;
     let pool_key = ctx.key(0)?;
     let (mut position, is_new) = load_position(ctx, 3, &pool_key, &owner)?;
     if is_new || position.shares < shares {

@@ -55,7 +55,7 @@
 //! |---|---|---|
 //! | `InitReserve{config}` | reserve W(new), vault W, collateral vault W, share mint W, asset mint R, oracle R, admin S | bad config, already initialised, PDA mismatch, mint or oracle not one |
 //! | `InitObligation{market}` | obligation W(new), owner S | already initialised |
-//! | `Deposit{amount, min_shares}` | reserve W, vault W, share mint W, user token W, user shares W, authority R, owner S | zero, no shares minted, fewer than `min_shares` |
+//! | `Deposit{amount, min_shares}` | reserve W, vault W, share mint W, user token W, user shares W, authority R, owner S | zero, reserve wiped out (shares but no underlying: `Insolvent`), no shares minted, fewer than `min_shares` |
 //! | `Redeem{shares, min_amount}` | same | zero, nothing paid, less than `min_amount`, above `cash`, above the shares |
 //! | `DepositCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, owner S | zero, wrong owner, other market, five collateral assets |
 //! | `WithdrawCollateral{amount}` | obligation W, reserve R, collateral vault W, user token W, authority R, owner S, position | zero, above the collateral, wrong owner, leaves HF < 1 or debt without collateral, stale or zero price (with debt) |
@@ -144,11 +144,11 @@ use parex_runtime::{
 };
 
 use crate::error::{LendingError, OracleError};
-use crate::math::dead_shares;
 use crate::math::lending::{
     self as lmath, ConfigError, InterestModel, ReserveState, WriteOff, current_debt, is_liquidatable,
     max_repay, repay_for_seizure, seize_amount, value, weighted_value, within_borrow_limit,
 };
+use crate::math::{MathError, dead_shares};
 use crate::oracle::{self, PriceFeed};
 use crate::state::{
     AccountState, OwnedState, load_owned, read_owned, require_new_state, require_writable,
@@ -824,7 +824,12 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> 
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
-    let shares = reserve.state().deposit_shares(amount).map_err(LendingError::from)?;
+    // A zero divisor here is a reserve whose shares are backed by nothing
+    // (write-offs took its whole underlying), not an overflow.
+    let shares = reserve.state().deposit_shares(amount).map_err(|e| match e {
+        MathError::DivideByZero => LendingError::Insolvent,
+        e => LendingError::from(e),
+    })?;
     if shares == 0 {
         return Err(LendingError::ZeroShares.into());
     }

@@ -123,10 +123,12 @@
 //! - lending and insurance follow the same scheme, plus the oracle's 25 units per
 //!   price; lending reads one reserve and one price per entry of the position
 //!   tail, so its costs grow with the obligation (at most four collateral and
-//!   four borrow entries). Not pinned by tests; the market example measures about
-//!   1,300 units for a lender deposit, 900 for a borrow and 1,400 for a
-//!   liquidation on a one-collateral loan, 930 for a policy purchase and 770 for
-//!   a claim.
+//!   four borrow entries). A policy purchase is 951 units: 801 for `BuyPolicy`
+//!   (three reads, the policy and pool writes, the event, one token transfer) and
+//!   150 for the policy account's `CreateAccount` (pinned by a test). The rest are
+//!   not pinned; the market example measures about 1,300 units for a lender
+//!   deposit, 900 for a borrow and 1,400 for a liquidation on a one-collateral
+//!   loan, and 770 for a claim.
 //!
 //! ## Beyond the minimal account lists
 //! `docs/PROGRAMS.md` gives every list in full. Where a list holds more than the

@@ -593,6 +593,58 @@ fn donations_to_a_vault_are_synced_into_the_reserves() {
     f.check();
 }
 
+/// A donor who sends tokens to both vaults before the first deposit must not set the
+/// pool's opening price. Before the fix the deposit below went in trimmed to the
+/// donor's 1:1 as (1_000_000, 1_000_000) and minted 10^9 LP against the 1000 locked
+/// ones, which passed the depositor's `min_lp` (sized for a first deposit) 500 times
+/// over. The first deposit now prices itself, and the donation accrues to it.
+#[test]
+fn a_donation_before_the_first_deposit_cannot_set_the_price() {
+    let mut f = fixture();
+    let (bob, bob_kp) = (f.users[BOB].acc, f.users[BOB].kp.clone());
+    let donate = |f: &mut Fixture, a: u64, b: u64| {
+        let ixs = [
+            token::transfer(&bob.token_a, &f.at.vault_a, &bob.owner, a),
+            token::transfer(&bob.token_b, &f.at.vault_b, &bob.owner, b),
+        ];
+        f.t.ok(&ixs, &[&bob_kp]);
+    };
+    donate(&mut f, 1, 1);
+    let r = f.ok_as(ALICE, f.add_ix(ALICE, 1_000_000, 4_000_000, 1_999_000));
+    assert_eq!(f.balances(ALICE), (FUNDS - 1_000_000, FUNDS - 4_000_000, 1_999_000));
+    assert_eq!(
+        amm_events(&r),
+        [
+            AmmEvent::Synced { pool: f.pool, reserve_a: 1, reserve_b: 1 },
+            AmmEvent::LiquidityAdded {
+                pool: f.pool,
+                amount_a: 1_000_000,
+                amount_b: 4_000_000,
+                lp: 1_999_000,
+                lp_supply: 2_000_000,
+                reserve_a: 1_000_001,
+                reserve_b: 4_000_001,
+            }
+        ]
+    );
+    f.check();
+
+    // Nor can the donor write its price into the pool's books with a swap first:
+    // before any deposit there is nothing to trade against (before the fix this swap
+    // paid 1 B and left the reserves at (1002, 999)).
+    let mut f = fixture();
+    donate(&mut f, 1000, 1000);
+    f.fails_as(BOB, f.swap_in_ix(BOB, 2, 0, true), AmmError::EmptyPool);
+    f.fails_as(BOB, f.swap_out_ix(BOB, 1, u64::MAX, false), AmmError::EmptyPool);
+    f.ok_as(ALICE, f.add_ix(ALICE, 1_000_000, 4_000_000, 1_999_000));
+    assert_eq!((f.pool().reserve_a, f.pool().reserve_b), (1_001_000, 4_001_000));
+    // The first depositor owns the donation, less the locked LP's share of it.
+    f.ok_as(ALICE, f.remove_ix(ALICE, 1_999_000, 0, 0));
+    // 1_999_000 of 2_000_000 LP: (1_000_499, 3_998_999), against (1_000_000, 4_000_000) paid.
+    assert_eq!(f.balances(ALICE), (FUNDS + 499, FUNDS - 1_001, 0));
+    f.check();
+}
+
 #[test]
 fn a_swap_charges_its_documented_compute() {
     let mut f = pool_100k();

@@ -940,6 +940,90 @@ fn an_unclaimed_policy_expires_after_the_claim_window() {
     f.assert_books();
 }
 
+/// Two providers share a pool that sold cover of 40% of its assets; the asset then
+/// collapses to a price of 10^-18. Before the fix a provider who saw the alarm first
+/// withdrew its whole half at the pre-loss price, and the claim took the loss out of
+/// the other half alone (and a provider depositing then paid for claims it never
+/// underwrote). Capital now neither leaves nor enters while the trigger is not
+/// `Normal` and cover is locked; once the claims are settled both halves are worth
+/// the same again.
+#[test]
+fn capital_cannot_move_while_claims_may_be_owed() {
+    let mut f = fixture();
+    let (lp, buyer, mallory) = (f.e.lp.clone(), f.e.buyer.clone(), f.e.mallory.clone());
+    f.deposit(&lp, 50_000 * UNIT);
+    f.deposit(&mallory, 50_000 * UNIT);
+    f.go_to(1_000);
+    let policy = f.buy(&buyer, 40_000 * UNIT, 10 * DAY);
+    let half = f.shares(&mallory);
+
+    f.go_to(2_000);
+    f.price_now(1);
+    assert_eq!(f.pool().trigger, Trigger::Triggered { at: 2_000 });
+    let frozen = InsuranceError::CapitalFrozen;
+    f.t.fails(&[f.e.withdraw(&mallory, half)], &[&mallory.kp], frozen);
+    f.t.fails(&[f.e.deposit(&buyer, 1_000 * UNIT)], &[&buyer.kp], frozen);
+    f.go_to(2_000 + WINDOW);
+    f.price_now(1);
+    assert_eq!(f.pool().trigger, Trigger::Depegged { at: 2_000, price: 1 });
+    f.t.fails(&[f.e.withdraw(&mallory, 1)], &[&mallory.kp], frozen);
+    f.t.fails(&[f.e.deposit(&buyer, 1_000 * UNIT)], &[&buyer.kp], frozen);
+
+    // The claim is paid out of both halves alike; then capital moves again.
+    f.t.ok(&[f.e.claim(&policy, &buyer)], &[&buyer.kp]);
+    assert_eq!(f.pool().locked, 0);
+    let pool = f.pool();
+    let (lp_value, mallory_value) = (shares_value(&pool, f.shares(&lp)), shares_value(&pool, half));
+    let before = f.t.amount(&mallory.token);
+    f.t.ok(&[f.e.withdraw(&mallory, half)], &[&mallory.kp]);
+    assert_eq!(f.t.amount(&mallory.token) - before, mallory_value);
+    assert!(mallory_value < 31_000 * UNIT, "a share of the loss: {mallory_value}");
+    assert!(mallory_value.abs_diff(lp_value) <= 2 * DEAD_SHARES, "{mallory_value} vs {lp_value}");
+    f.deposit(&buyer, 1_000 * UNIT);
+    f.assert_books();
+
+    // A false alarm freezes capital only while it lasts.
+    let mut f = fixture();
+    f.deposit(&lp, 50_000 * UNIT);
+    f.go_to(1_000);
+    f.buy(&buyer, 10_000 * UNIT, 10 * DAY);
+    f.go_to(2_000);
+    f.price_now(milli(990));
+    f.t.fails(&[f.e.withdraw(&lp, UNIT)], &[&lp.kp], frozen);
+    f.go_to(2_100);
+    f.price_now(WAD);
+    assert_eq!(f.pool().trigger, Trigger::Normal);
+    f.t.ok(&[f.e.withdraw(&lp, UNIT)], &[&lp.kp]);
+    f.assert_books();
+}
+
+/// The figure `lib.rs` quotes for a policy purchase: `BuyPolicy` (801) and the
+/// policy account's system `CreateAccount` (150) in one transaction.
+#[test]
+fn a_policy_purchase_charges_its_documented_compute() {
+    use parex_runtime::program::{CPI_COST, INSTRUCTION_BASE_COST};
+    let mut f = fixture();
+    let (lp, buyer) = (f.e.lp.clone(), f.e.buyer.clone());
+    f.deposit(&lp, 50_000 * UNIT);
+    let policy = f.t.new_keypair();
+    let r = f.t.ok(&f.e.buy(&policy, &buyer, 1_000 * UNIT, DAY, u64::MAX), &[&buyer.kp, &policy]);
+    let event_len = borsh::to_vec(&events(&r)[0]).unwrap().len() as u64;
+    let token_transfer = CPI_COST
+        + INSTRUCTION_BASE_COST
+        + token::INSTRUCTION_COST
+        + 2 * token::READ_COST
+        + 2 * token::WRITE_COST;
+    let buy = INSTRUCTION_BASE_COST
+        + insurance::INSTRUCTION_COST
+        + 3 * insurance::READ_COST
+        + 2 * insurance::WRITE_COST
+        + (10 + event_len / 8)
+        + token_transfer;
+    let create = INSTRUCTION_BASE_COST + parex_runtime::system::SYSTEM_COST;
+    assert_eq!(r.compute_used, buy + create);
+    assert_eq!((buy, r.compute_used), (801, 951), "the figures in docs/PROGRAMS.md and lib.rs");
+}
+
 /// Issue 11, item 6: a feed holding 0 (only a direct write can put it there) is a
 /// zero price, not an invalid oracle.
 #[test]
@@ -1322,6 +1406,10 @@ fn books_balance_after_every_step() {
                             );
                             prop_assert!(paid_event, "the Claimed event reports the payout");
                         }
+                        Op::Deposit { .. } | Op::Withdraw { .. } => prop_assert!(
+                            before.trigger == Trigger::Normal || before.locked == 0,
+                            "capital moved while claims may be owed: {before:?}"
+                        ),
                         _ => {}
                     },
                     TxStatus::Failed { error, .. } => {

@@ -974,6 +974,40 @@ fn only_a_liquidation_leaves_debt_without_collateral() {
     f.assert_books();
 }
 
+/// A reserve whose whole underlying was lent to one borrower and then written off
+/// as bad debt still has shares (the lender's and the dead ones) but nothing
+/// behind them. A deposit there would buy into nothing: it is refused as
+/// `Insolvent` (before the fix: an untyped-looking `MathOverflow` from the zero
+/// divisor of the share price).
+#[test]
+fn a_wiped_out_reserve_refuses_deposits_as_insolvent() {
+    let mut f = fixture(0);
+    let (a, admin, bob, carol) = (f.admin.pubkey(), f.admin.clone(), f.bob.clone(), f.carol.clone());
+    let col_shares = ReservePdas::of(&f.col.reserve).share_mint;
+    let admin_col_shares = f.t.create_token_account(&admin, &col_shares, &a);
+    let lend_col = |amount| lending::deposit(&f.col.reserve, &f.admin_col, &admin_col_shares, &a, amount, 0);
+    f.t.ok(&[lend_col(500_000_000)], &[&admin]);
+    // Bob borrows every unit of COL cash, and USD on top.
+    let p = f.position();
+    let b = bob.pubkey();
+    f.t.ok(&[lending::borrow(&p, &f.col.reserve, &f.col.oracle, &f.bob_col, &b, 500_000_000)], &[&bob]);
+    f.t.ok(&[f.borrow_usd(400_000_000)], &[&bob]);
+    // COL at 0.2: the USD liquidation seizes all his collateral, and the COL debt
+    // left behind is written off, the protocol reserves first, then the lender.
+    f.set_price(f.col.oracle, WAD / 5);
+    f.set_price(f.usd.oracle, WAD);
+    f.t.ok(&[f.liquidate(200_000_000)], &[&carol]);
+    assert!(obligation_of(&f.t, &f.obligation).collateral.is_empty());
+    f.t.ok(&[lending::write_off_bad_debt(&f.col.reserve, &f.obligation)], &[&carol]);
+    let wiped = f.reserve(&f.col.reserve).accrued(f.t.slot() + 1).unwrap();
+    assert_eq!(wiped.state().underlying(), Ok(0), "{wiped:?}");
+    assert!(wiped.total_shares > DEAD_SHARES);
+
+    let lend_col = |amount| lending::deposit(&f.col.reserve, &f.admin_col, &admin_col_shares, &a, amount, 0);
+    f.t.fails(&[lend_col(1_000_000)], &[&admin], LendingError::Insolvent);
+    f.assert_books();
+}
+
 /// Issue 11, item 6: a reserve left alone for a huge number of slots must still
 /// accrue and work, not overflow forever.
 #[test]
