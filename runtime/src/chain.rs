@@ -149,27 +149,33 @@ impl<S: AccountStore> Chain<S> {
         self.time_rule = rule;
     }
 
-    /// Checks that `block` extends the tip: a later slot, the tip's hash as parent, and
-    /// a time that follows the [`TimeRule`].
-    pub fn check_next(&self, block: &Block) -> Result<(), RuntimeError> {
+    /// Checks that a block `env` extends the tip: a later slot
+    /// ([`RuntimeError::NotNextBlock`]), the tip's hash as parent
+    /// ([`RuntimeError::WrongParent`]), and a time that follows the [`TimeRule`].
+    pub fn check_next(&self, env: &BlockEnv) -> Result<(), RuntimeError> {
         let tip = self.store.tip();
-        if block.slot <= tip.slot || block.parent_hash != tip.hash {
-            return Err(RuntimeError::NotNextBlock { tip: tip.slot, got: block.slot });
+        if env.slot <= tip.slot {
+            return Err(RuntimeError::NotNextBlock { tip: tip.slot, got: env.slot });
         }
-        self.time_rule.check(&tip, block.slot, block.unix_timestamp)
+        if env.parent_hash != tip.hash {
+            return Err(RuntimeError::WrongParent { tip: tip.hash, got: env.parent_hash });
+        }
+        self.time_rule.check(&tip, env.slot, env.unix_timestamp)
     }
 
     /// Executes `block` one transaction at a time, in block order, and commits it.
     /// This is the reference semantics every parallel executor must reproduce exactly.
     pub fn execute_block(&mut self, block: &Block) -> Result<BlockResult, RuntimeError> {
-        self.check_next(block)?;
+        // Checked before decoding and verifying: a block that cannot extend the tip
+        // costs nothing more.
+        self.check_next(&block.env())?;
         let prepared = prepare_transactions(&block.transactions);
         self.execute_prepared(&block.env(), &prepared)
     }
 
     /// Executes already decoded and verified transactions (see [`prepare_transactions`])
-    /// sequentially as the block `env`, and commits. The caller vouches that `env`
-    /// extends the tip ([`check_next`](Self::check_next)). Nothing changes if it fails.
+    /// sequentially as the block `env`, and commits. Fails, changing nothing, unless
+    /// `env` extends the tip ([`check_next`](Self::check_next)) and the block commits.
     pub fn execute_prepared(
         &mut self,
         env: &BlockEnv,
@@ -186,6 +192,7 @@ impl<S: AccountStore> Chain<S> {
         prepared: &[Prepared],
         mut times: Option<&mut StageTimes>,
     ) -> Result<BlockResult, RuntimeError> {
+        self.check_next(env)?;
         let mut clock = Clock::new(times.is_some());
         let (table, store, registry) = self.parts_mut();
         let mut bt = table.begin_block(false);

@@ -258,13 +258,21 @@ pub enum RuntimeError {
     /// The account table holds as many accounts as it can address.
     #[error("the account table is full")]
     TableFull,
-    /// A block does not extend the current chain tip.
+    /// A block's slot is not after the tip's: it cannot extend the chain.
     #[error("block at slot {got} does not extend the tip at slot {tip}")]
     NotNextBlock {
         /// Current tip.
         tip: u64,
         /// Block slot.
         got: u64,
+    },
+    /// A block names another parent than the tip (another fork, or a stale view).
+    #[error("block's parent {got} is not the tip {tip}")]
+    WrongParent {
+        /// The tip's hash.
+        tip: crate::types::Hash,
+        /// The block's parent hash.
+        got: crate::types::Hash,
     },
     /// A block's time is before its parent's.
     #[error("block time {got} is before the tip's time {tip}")]

@@ -32,7 +32,8 @@
 //! - **Failure** rolls back everything but fee and nonce: [`execute_transaction`]
 //!   works on copies, and [`BlockTable::execute`] writes back only what [`Commit`]
 //!   says.
-//! - **Panics** inside programs are caught and fail that transaction only.
+//! - **Panics** inside programs are caught and fail that transaction only (with the
+//!   default `panic = "unwind"`; under `panic = "abort"` a panic aborts the process).
 //! - **Enforcement** is at the point of access in [`InvokeContext`]: only the
 //!   instruction's accounts, writes only to writable ones, data and debits only by
 //!   the owner, real signer checks, no privilege escalation through CPI, and

@@ -113,6 +113,8 @@ pub struct ExecutorConfig {
     /// Most transactions per dispatched chunk.
     pub max_chunk: usize,
     /// Detect overlapping conflicting accesses (tests); costs two atomics per account.
+    /// Off by default, in debug builds too: an embedder's build flags do not change
+    /// what the executor does.
     pub checked: bool,
     /// Run a block inline instead of on the pool when it is too small to gain from
     /// threads ([`INLINE_BELOW`]) or when that has measured cheaper on recent blocks (a
@@ -123,13 +125,7 @@ pub struct ExecutorConfig {
 
 impl Default for ExecutorConfig {
     fn default() -> Self {
-        Self {
-            threads: 2,
-            mode: Mode::Stream,
-            max_chunk: 32,
-            checked: cfg!(debug_assertions),
-            adaptive: true,
-        }
+        Self { threads: 2, mode: Mode::Stream, max_chunk: 32, checked: false, adaptive: true }
     }
 }
 
@@ -292,7 +288,7 @@ impl ParallelExecutor {
         if self.config.threads == 1 || (self.config.adaptive && block.transactions.len() < INLINE_BELOW) {
             return Sequential.execute_block(chain, block);
         }
-        chain.check_next(block)?;
+        chain.check_next(&block.env())?;
         self.adaptively(1, block.transactions.len(), |way| match way {
             Way::Parallel => self.run(chain, &block.env(), Source::Raw(&block.transactions)),
             Way::Inline => Sequential.execute_checked_block(chain, block),
@@ -307,6 +303,7 @@ impl ParallelExecutor {
         env: &BlockEnv,
         prepared: &[Prepared],
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        chain.check_next(env)?;
         let valid = prepared.iter().filter(|p| p.is_ok()).count();
         if self.config.threads == 1 || (self.config.adaptive && valid < INLINE_BELOW) {
             return Sequential.execute_prepared(chain, env, prepared);
@@ -1016,7 +1013,7 @@ impl BlockExecutor for Sequential {
         chain: &mut Chain<S>,
         block: &Block,
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
-        chain.check_next(block)?;
+        chain.check_next(&block.env())?;
         self.execute_checked_block(chain, block)
     }
 

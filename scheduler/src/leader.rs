@@ -112,8 +112,7 @@ impl Leader {
         unix_timestamp: i64,
     ) -> Result<Produced, SchedulerError> {
         let env = BlockEnv { slot, unix_timestamp, parent_hash: chain.tip().hash };
-        let header = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions: Vec::new() };
-        chain.check_next(&header)?;
+        chain.check_next(&env)?;
         let (table, store, registry) = chain.parts_mut();
         let bt = table.begin_block(self.checked);
         let work = LeaderWork { env: &env, registry, table: &bt };

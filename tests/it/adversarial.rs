@@ -28,10 +28,10 @@ use parex::programs::{TokenError, amm, insurance, oracle, token};
 use parex::runtime::sigverify::{SigError, SigItem, verify_batch, verify_single};
 use parex::runtime::system::{self, SystemInstruction};
 use parex::runtime::{
-    Account, AccountMeta, Block, BlockResult, Chain, DecodeError, FEE_PER_SIGNATURE, Genesis, Instruction,
-    InstructionError, InvokeContext, Keypair, MAX_COMPUTE_UNIT_LIMIT, MAX_TRANSACTION_SIZE, MemoryStore,
-    Message, Program, ProgramRegistry, Pubkey, Receipt, SanitizedTransaction, Transaction, TransactionError,
-    TxStatus, program_address,
+    Account, AccountMeta, Block, BlockResult, Chain, DecodeError, FEE_PER_SIGNATURE, Genesis, Hash,
+    Instruction, InstructionError, InvokeContext, Keypair, MAX_COMPUTE_UNIT_LIMIT, MAX_TRANSACTION_SIZE,
+    MemoryStore, Message, Program, ProgramRegistry, Pubkey, Receipt, RuntimeError, SanitizedTransaction,
+    Transaction, TransactionError, TxStatus, program_address,
 };
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use parex::workload::{Workload, WorkloadConfig, WorkloadKind, mint_address, token_account, user_keypairs};
@@ -1357,4 +1357,50 @@ fn the_adversarial_block_fails_as_expected_everywhere() {
     let mut after = charged(&run.before, &payer().pubkey(), 9 * FEE + 1_234, 9);
     after.get_mut(&bob().pubkey()).unwrap().balance += 1_234;
     assert_eq!(run.after, after);
+}
+
+/// Embedders hand the parallel executor prepared blocks too: one at the tip's own slot
+/// with a bogus parent, or with another parent, is refused on every path (pool and
+/// inline, both modes) and changes nothing.
+#[test]
+fn the_parallel_executor_refuses_prepared_blocks_that_do_not_extend_the_tip() {
+    let w = Workload::generate(WorkloadConfig {
+        kind: WorkloadKind::TransferUniform,
+        accounts: 200,
+        block_size: 100,
+        blocks: 1,
+        seed: 3,
+    });
+    let prepared = parex::runtime::prepare_transactions(&w.blocks[0]);
+    for mode in [Mode::Stream, Mode::Batch] {
+        for (threads, adaptive) in [(2, false), (2, true), (1, false)] {
+            let exec = ParallelExecutor::new(ExecutorConfig {
+                threads,
+                mode,
+                max_chunk: 8,
+                checked: true,
+                adaptive,
+            });
+            let mut chain = w.chain();
+            let (tip, state) = (chain.tip(), chain.state_hash());
+            let mut at_tip = w.block(0, tip.hash).env();
+            at_tip.slot = tip.slot;
+            at_tip.parent_hash = Hash::of(b"bogus");
+            let mut forked = w.block(0, tip.hash).env();
+            forked.parent_hash = Hash::of(b"bogus");
+            for env in [at_tip, forked] {
+                let err = exec.execute_prepared(&mut chain, &env, &prepared).unwrap_err();
+                assert!(
+                    matches!(
+                        err,
+                        parex::scheduler::SchedulerError::Runtime(
+                            RuntimeError::NotNextBlock { .. } | RuntimeError::WrongParent { .. }
+                        )
+                    ),
+                    "{mode} × {threads}: {err:?}"
+                );
+                assert_eq!((chain.tip(), chain.state_hash()), (tip, state), "{mode} × {threads}");
+            }
+        }
+    }
 }

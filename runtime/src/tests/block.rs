@@ -94,7 +94,7 @@ fn a_block_must_extend_the_tip() {
     let mut block = h.next_block(vec![tx.clone()]);
     block.parent_hash = Hash::of(b"another fork");
     let err = h.chain.execute_block(&block).unwrap_err();
-    assert!(matches!(err, RuntimeError::NotNextBlock { tip: 0, got: 1 }), "{err:?}");
+    assert!(matches!(err, RuntimeError::WrongParent { tip, .. } if tip == genesis.hash), "{err:?}");
 
     // Nothing moved.
     assert_eq!(h.chain.tip(), genesis);
@@ -106,6 +106,28 @@ fn a_block_must_extend_the_tip() {
     assert_eq!((h.chain.tip().slot, h.chain.tip().hash), (1, result.hash));
     let err = h.chain.execute_block(&block).unwrap_err();
     assert!(matches!(err, RuntimeError::NotNextBlock { tip: 1, got: 1 }), "{err:?}");
+}
+
+#[test]
+fn prepared_blocks_must_extend_the_tip_too() {
+    let mut h = Harness::standard();
+    let genesis = h.chain.tip();
+    let state = h.chain.state_hash();
+    let tx = h.tx(&[transfer(&payer(), &bob().pubkey(), 1)], &[&payer()]);
+    let prepared = crate::prepare_transactions(std::slice::from_ref(&tx));
+
+    // At the tip's own slot with a bogus parent: refused before anything runs.
+    let mut block = h.next_block(vec![tx.clone()]);
+    block.slot = genesis.slot;
+    block.parent_hash = Hash::of(b"bogus");
+    let err = h.chain.execute_prepared(&block.env(), &prepared).unwrap_err();
+    assert!(matches!(err, RuntimeError::NotNextBlock { .. }), "{err:?}");
+
+    let mut block = h.next_block(vec![tx]);
+    block.parent_hash = Hash::of(b"bogus");
+    let err = h.chain.execute_prepared(&block.env(), &prepared).unwrap_err();
+    assert!(matches!(err, RuntimeError::WrongParent { got, .. } if got == Hash::of(b"bogus")), "{err:?}");
+    assert_eq!((h.chain.tip(), h.chain.state_hash()), (genesis, state));
 }
 
 #[test]
