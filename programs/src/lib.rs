@@ -199,6 +199,9 @@
 //!   resetting a pool after a final depeg (it stays `Depegged` and sells no more
 //!   cover).
 
+#![forbid(unsafe_code)]
+#![warn(unused_crate_dependencies)]
+
 pub mod amm;
 pub mod error;
 pub mod insurance;

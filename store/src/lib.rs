@@ -92,6 +92,9 @@
 //! `synthetic.rs` deterministic blocks for the crash test · `error.rs` the error
 //! enum · `bin/crash_writer.rs` the crash test's child process.
 
+#![forbid(unsafe_code)]
+#![warn(unused_crate_dependencies)]
+
 mod codec;
 pub mod durable;
 pub mod error;
