@@ -366,6 +366,7 @@ program_error! {
 /// (see [`AccountState::unpack`](crate::state::AccountState::unpack)).
 /// Each program maps it into its own enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     /// The account was created but never initialised (empty, or tag 0).
     #[error("account is not initialised")]

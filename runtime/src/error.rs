@@ -17,6 +17,7 @@ use crate::types::Pubkey;
 
 /// Why a string is not a [`Pubkey`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseKeyError {
     /// Not base58.
     #[error("not a base58 string")]
@@ -31,6 +32,7 @@ pub enum ParseKeyError {
 
 /// Why bytes are not a well-formed transaction.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, BorshSerialize, BorshDeserialize)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Larger than the wire limit.
     #[error("transaction is {len} bytes, the limit is {max}")]
@@ -87,6 +89,7 @@ pub enum DecodeError {
 
 /// Why a well-formed transaction is invalid: it never executes and pays no fee.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, BorshSerialize, BorshDeserialize)]
+#[non_exhaustive]
 pub enum TransactionError {
     /// The bytes are not a well-formed transaction.
     #[error("decode: {0}")]
@@ -137,6 +140,7 @@ pub enum TransactionError {
 
 /// Why an instruction failed. The transaction fails, the fee is charged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, BorshSerialize, BorshDeserialize)]
+#[non_exhaustive]
 pub enum InstructionError {
     /// The program needs more accounts than the instruction passed.
     #[error("instruction has too few accounts")]
@@ -246,6 +250,7 @@ struct MessageError(String);
 
 /// Errors of the embedding API (not of transactions, which fail in receipts).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RuntimeError {
     /// The account store failed; its own typed error is inside
     /// ([`StoreFailure::downcast_ref`]), so a caller can tell, say, a store that must be

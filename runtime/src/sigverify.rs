@@ -74,6 +74,7 @@ pub struct SigItem<'a> {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, borsh::BorshSerialize, borsh::BorshDeserialize,
 )]
+#[non_exhaustive]
 pub enum SigError {
     /// The public key does not decode to a curve point.
     #[error("malformed ed25519 public key")]

@@ -12,6 +12,7 @@ use crate::logic::TxState;
 /// Everything that can stop a block's scheduling. Every error leaves the chain's
 /// committed state unchanged: a block is committed only after it fully executed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SchedulerError {
     /// The transaction index was already submitted since the last reset.
     #[error("transaction {0} was already submitted")]

@@ -451,6 +451,7 @@ pub struct ProduceStats {
 
 /// Errors of the production state machine (caller bugs, not transaction outcomes).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProduceError {
     /// A [`ProduceConfig`] field is out of range.
     #[error("invalid production config: {0}")]

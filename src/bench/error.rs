@@ -7,6 +7,7 @@ use parex_store::StoreError;
 
 /// Why `parex bench` cannot start or finish.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BenchError {
     /// A command-line value that is out of range or inconsistent with another.
     #[error("{flag}: {reason}")]

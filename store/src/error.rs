@@ -10,6 +10,7 @@ use parex_runtime::{Hash, RuntimeError};
 
 /// Why a store or snapshot operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// A file system operation failed.
     #[error("{op} {path}: {source}")]

@@ -138,6 +138,7 @@ pub struct ReserveConfig {
 
 /// Why a [`ReserveConfig`] is rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `ltv_bps > liq_threshold_bps`: a fresh borrow would be liquidatable.
     #[error("ltv must not exceed the liquidation threshold")]

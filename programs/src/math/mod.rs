@@ -32,6 +32,7 @@ pub mod lending;
 /// Fieldless and `Copy`, so a program maps each variant onto a code of its
 /// own error enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
 pub enum MathError {
     /// A result or intermediate does not fit its type.
     #[error("arithmetic overflow")]
