@@ -26,14 +26,32 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parex_runtime::{
     AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain, ProgramRegistry,
-    Receipt, SanitizedTransaction, TransactionError, TxIndex, abandon_block, access_range, finish_block,
-    leaf_hash, prepare_transactions,
+    Receipt, SanitizedTransaction, Signature, TransactionError, TxIndex, abandon_block, access_range,
+    finish_block, leaf_hash, prepare_transactions,
 };
 
 use crate::error::SchedulerError;
 use crate::executor::MAX_CHUNKS_IN_FLIGHT;
 use crate::pool::{Local, Queues, Work, WorkerPool, catch, recv_report};
-use crate::produce::{BlockProducer, DropReason, PendingTx, ProduceConfig, ProduceStats, TxId};
+use crate::produce::{BlockProducer, DropReason, Dropped, PendingTx, ProduceConfig, ProduceStats, TxId};
+
+/// A pooled transaction the leader gave up on: the embedder learns which one (its
+/// first signature, the transaction's id on the wire) and why, to tell its sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedTx {
+    /// Its id while it was pooled.
+    pub id: TxId,
+    /// Its fee payer's signature.
+    pub signature: Signature,
+    /// Why it was dropped.
+    pub reason: DropReason,
+}
+
+impl DroppedTx {
+    fn of(d: Dropped<Arc<SanitizedTransaction>>) -> Self {
+        Self { id: d.id, signature: d.payload.signatures()[0], reason: d.reason }
+    }
+}
 
 /// What [`Leader::submit`] did with a batch of incoming transactions.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -43,7 +61,7 @@ pub struct Submitted {
     /// Invalid ones (position in the batch, reason): never pooled.
     pub rejected: Vec<(usize, TransactionError)>,
     /// Pool entries dropped to make room or refused by the pool, with the reason.
-    pub dropped: Vec<(TxId, DropReason)>,
+    pub dropped: Vec<DroppedTx>,
 }
 
 /// One produced and executed block.
@@ -54,7 +72,7 @@ pub struct Produced {
     /// Its receipts and hash (already committed to the leader's chain).
     pub result: BlockResult,
     /// Pool entries dropped while building it (expired), with the reason.
-    pub dropped: Vec<(TxId, DropReason)>,
+    pub dropped: Vec<DroppedTx>,
 }
 
 /// A leader: a transaction pool and a block builder that executes as it builds.
@@ -85,7 +103,7 @@ impl Leader {
                     let tx = Arc::new(tx);
                     let outcome = self.producer.insert(PendingTx::from_sanitized(&tx, tx.clone()));
                     pooled.extend(outcome.id);
-                    out.dropped.extend(outcome.dropped.into_iter().map(|d| (d.id, d.reason)));
+                    out.dropped.extend(outcome.dropped.into_iter().map(DroppedTx::of));
                 }
             }
         }
@@ -146,12 +164,9 @@ impl Leader {
     }
 
     /// Ends the producer's block: the placements become the block body.
-    fn finish_placements(
-        &mut self,
-        run: LeaderRun,
-    ) -> Result<(LeaderBody, Vec<(TxId, DropReason)>), SchedulerError> {
+    fn finish_placements(&mut self, run: LeaderRun) -> Result<(LeaderBody, Vec<DroppedTx>), SchedulerError> {
         let produced = self.producer.finish_block()?;
-        let dropped = produced.dropped.into_iter().map(|d| (d.id, d.reason)).collect();
+        let dropped = produced.dropped.into_iter().map(DroppedTx::of).collect();
         let LeaderRun { placed, access, ends, receipts, .. } = run;
         let receipts = receipts
             .into_iter()
@@ -464,10 +479,18 @@ mod tests {
             let first = leader.submit(&[tx.clone(), tx.clone()]);
             assert_eq!(first.accepted, 1);
             assert_eq!(first.dropped.len(), 1);
-            assert_eq!(first.dropped[0].1, DropReason::DuplicateNonce);
+            // The drop names the transaction by its signature, as its sender knows it.
+            let signature = SanitizedTransaction::decode(&tx).unwrap().signatures()[0];
+            assert_eq!(
+                (first.dropped[0].reason, first.dropped[0].signature),
+                (DropReason::DuplicateNonce, signature)
+            );
             let again = leader.submit(std::slice::from_ref(&tx));
             assert_eq!((again.accepted, again.dropped.len()), (0, 1));
-            assert_eq!(again.dropped[0].1, DropReason::DuplicateNonce);
+            assert_eq!(
+                (again.dropped[0].reason, again.dropped[0].signature),
+                (DropReason::DuplicateNonce, signature)
+            );
             assert_eq!(drain(&mut leader, &mut chain), vec![tx]);
             assert_eq!(leader.stats().dropped.duplicate_nonce, 2);
         }
@@ -482,7 +505,7 @@ mod tests {
         let ok = transfer(3, 0, 1_000, 5);
         let out = leader.submit(&[big, over_account, ok.clone()]);
         assert_eq!(out.accepted, 1);
-        let reasons: Vec<DropReason> = out.dropped.iter().map(|d| d.1).collect();
+        let reasons: Vec<DropReason> = out.dropped.iter().map(|d| d.reason).collect();
         assert_eq!(reasons, vec![DropReason::BlockLimit, DropReason::AccountLimit]);
         let produced = leader.produce_block(&mut chain, 1, 1).unwrap();
         assert_eq!(produced.block.transactions, vec![ok]);
@@ -499,10 +522,10 @@ mod tests {
         let batch = [transfer(1, 0, 1_000, 5), transfer(2, 0, 1_000, 5), transfer(3, 0, 1_000, 1)];
         let out = leader.submit(&batch);
         assert_eq!(out.accepted, 2);
-        assert_eq!(out.dropped.iter().map(|d| d.1).collect::<Vec<_>>(), vec![DropReason::PoolFull]);
+        assert_eq!(out.dropped.iter().map(|d| d.reason).collect::<Vec<_>>(), vec![DropReason::PoolFull]);
         let out = leader.submit(&[transfer(4, 0, 1_000, 9), transfer(5, 0, 1_000, 9)]);
         assert_eq!(out.dropped.len(), 2);
-        assert!(out.dropped.iter().all(|d| d.1 == DropReason::PoolFull));
+        assert!(out.dropped.iter().all(|d| d.reason == DropReason::PoolFull));
         assert_eq!(out.accepted, 2, "accepted counts what this batch left in the pool");
         let out =
             leader.submit(&[transfer(6, 0, 1_000, 20), transfer(7, 0, 1_000, 20), transfer(1, 0, 1_000, 30)]);

@@ -133,7 +133,7 @@ fn low_priority_on_a_hot_account_is_not_starved() {
             found = true;
             break;
         }
-        if produced.dropped.iter().any(|(_, r)| *r == DropReason::Expired)
+        if produced.dropped.iter().any(|d| d.reason == DropReason::Expired)
             && leader.stats().dropped.expired > 0
         {
             break;
