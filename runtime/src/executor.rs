@@ -97,25 +97,10 @@ pub fn execute_transaction(
     let invalid = |e| TxOutcome { receipt: Receipt::invalid(e), commit: Commit::Nothing };
 
     // Fee payer checks: validity, not execution, so failures charge nothing.
-    let payer = &accounts[0];
-    if payer.owner != SYSTEM_PROGRAM_ID {
-        return invalid(TransactionError::InvalidFeePayer);
-    }
-    if msg.nonce != payer.nonce {
-        let (expected, got) = (payer.nonce, msg.nonce);
-        return invalid(if got < expected {
-            TransactionError::Replayed { expected, got }
-        } else {
-            TransactionError::NonceTooHigh { expected, got }
-        });
-    }
-    if payer.nonce == u64::MAX {
-        return invalid(TransactionError::NonceExhausted);
-    }
-    let Some(fee) = tx.fee() else { return invalid(TransactionError::FeeOverflow) };
-    if payer.balance < fee {
-        return invalid(TransactionError::InsufficientFundsForFee { balance: payer.balance, fee });
-    }
+    let fee = match check_fee_payer(&accounts[0], tx) {
+        Ok(fee) => fee,
+        Err(e) => return invalid(e),
+    };
     accounts[0].balance -= fee;
     accounts[0].nonce += 1;
     // Instructions may change the payer too; keep its post-fee state for a rollback.
@@ -171,6 +156,33 @@ pub fn execute_transaction(
             }
         }
     }
+}
+
+/// The validity checks of `tx`'s fee payer, whose state is `payer`: a system-owned
+/// account, the transaction's nonce equal to the account's (lower: `Replayed`,
+/// higher: `NonceTooHigh`), a nonce left to bump, and the balance for the fee, which
+/// it returns. A transaction that fails them is `Invalid` and charges nothing; a
+/// mempool runs the same checks at admission (accepting a higher nonce, which a later
+/// block may reach).
+pub fn check_fee_payer(payer: &Account, tx: &SanitizedTransaction) -> Result<u64, TransactionError> {
+    if payer.owner != SYSTEM_PROGRAM_ID {
+        return Err(TransactionError::InvalidFeePayer);
+    }
+    let (expected, got) = (payer.nonce, tx.message.nonce);
+    if got < expected {
+        return Err(TransactionError::Replayed { expected, got });
+    }
+    if got > expected {
+        return Err(TransactionError::NonceTooHigh { expected, got });
+    }
+    if payer.nonce == u64::MAX {
+        return Err(TransactionError::NonceExhausted);
+    }
+    let fee = tx.fee().ok_or(TransactionError::FeeOverflow)?;
+    if payer.balance < fee {
+        return Err(TransactionError::InsufficientFundsForFee { balance: payer.balance, fee });
+    }
+    Ok(fee)
 }
 
 /// The text of a caught panic (cut to 200 bytes), disposing of the payload without

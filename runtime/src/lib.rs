@@ -91,7 +91,9 @@ pub use chain::{Block, BlockResult, Chain, StageTimes, TimeRule, abandon_block, 
 pub use commitment::{BlockBody, LEAF_TXS, block_hash, leaf_hash, state_hash};
 pub use error::{DecodeError, InstructionError, ParseKeyError, RuntimeError, StoreFailure, TransactionError};
 pub use event::{EVENT_INLINE, Event, EventData, Events};
-pub use executor::{Commit, Receipt, TxOutcome, TxStatus, caught_panic_message, execute_transaction};
+pub use executor::{
+    Commit, Receipt, TxOutcome, TxStatus, caught_panic_message, check_fee_payer, execute_transaction,
+};
 pub use genesis::Genesis;
 pub use keys::Keypair;
 pub use message::{

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parex_runtime::{
     AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain, ProgramRegistry,
-    Receipt, SanitizedTransaction, Signature, TransactionError, TxIndex, abandon_block, access_range,
-    finish_block, leaf_hash, prepare_transactions,
+    Receipt, RuntimeError, SanitizedTransaction, Signature, TransactionError, TxIndex, abandon_block,
+    access_range, check_fee_payer, finish_block, leaf_hash, prepare_transactions,
 };
 
 use crate::error::SchedulerError;
@@ -93,10 +93,41 @@ impl Leader {
 
     /// Decodes, verifies and pools `raw`; invalid transactions are rejected with their reason.
     pub fn submit(&mut self, raw: &[Bytes]) -> Submitted {
+        self.admit(raw, |_| Ok(Ok(()))).expect("admission without state reads nothing")
+    }
+
+    /// [`submit`](Self::submit), also checking each fee payer against `chain`'s
+    /// committed state ([`check_fee_payer`]): a system-owned payer, a nonce not already
+    /// used (`Replayed`; a higher one may wait in the pool for its predecessors), and
+    /// the balance for the fee. Fails only if the store cannot be read.
+    pub fn submit_checked<S: AccountStore>(
+        &mut self,
+        raw: &[Bytes],
+        chain: &Chain<S>,
+    ) -> Result<Submitted, SchedulerError> {
+        self.admit(raw, |tx| {
+            let payer = chain.account(tx.payer())?.unwrap_or_default();
+            Ok(match check_fee_payer(&payer, tx) {
+                Err(TransactionError::NonceTooHigh { .. }) | Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            })
+        })
+    }
+
+    /// Decodes, verifies, runs `check` on, and pools each of `raw`.
+    fn admit(
+        &mut self,
+        raw: &[Bytes],
+        check: impl Fn(&SanitizedTransaction) -> Result<Result<(), TransactionError>, RuntimeError>,
+    ) -> Result<Submitted, SchedulerError> {
         let mut out = Submitted::default();
         // Ids this batch put in the pool: a later one of the same batch may evict them.
         let mut pooled: Vec<TxId> = Vec::new();
         for (i, entry) in prepare_transactions(raw).into_iter().enumerate() {
+            let entry = match entry {
+                Ok(tx) => check(&tx)?.map(|()| tx),
+                Err(e) => Err(e),
+            };
             match entry {
                 Err(e) => out.rejected.push((i, e)),
                 Ok(tx) => {
@@ -108,7 +139,7 @@ impl Leader {
             }
         }
         out.accepted = pooled.into_iter().filter(|&id| self.producer.stage(id).is_some()).count();
-        out
+        Ok(out)
     }
 
     /// Transactions waiting in the pool.
@@ -468,6 +499,43 @@ mod tests {
             included.extend(produced.block.transactions);
         }
         unreachable!()
+    }
+
+    #[test]
+    fn admission_checks_fee_payers_against_the_chain() {
+        let mut leader = Leader::new(config(2), true).unwrap();
+        let mut chain = chain();
+        // Move user 1's nonce to 1.
+        assert_eq!(leader.submit_checked(&[transfer(1, 0, 1_000, 5)], &chain).unwrap().accepted, 1);
+        drain(&mut leader, &mut chain);
+        let unfunded = Keypair::from_index(USERS + 7);
+        let broke = Transaction::new_signed(
+            &[system::transfer(&unfunded.pubkey(), &Keypair::from_index(0).pubkey(), 1)],
+            &[&unfunded],
+            0,
+        )
+        .to_bytes();
+        let batch = [transfer(1, 0, 1_000, 5), broke, transfer(1, 2, 1_000, 5), transfer(1, 1, 1_000, 5)];
+        let out = leader.submit_checked(&batch, &chain).unwrap();
+        let reasons: Vec<_> = out.rejected.iter().map(|(i, e)| (*i, e.clone())).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (0, TransactionError::Replayed { expected: 1, got: 0 }),
+                (
+                    1,
+                    TransactionError::InsufficientFundsForFee {
+                        balance: 0,
+                        fee: parex_runtime::FEE_PER_SIGNATURE
+                    }
+                ),
+            ]
+        );
+        // A higher nonce waits in the pool for the one before it; both run in order.
+        assert_eq!(out.accepted, 2);
+        assert_eq!(drain(&mut leader, &mut chain).len(), 2);
+        // Without the chain, the same stale transaction is pooled and only fails in a block.
+        assert_eq!(leader.submit(&[transfer(1, 0, 1_000, 5)]).accepted, 1);
     }
 
     #[test]
