@@ -18,7 +18,7 @@ use parex_store::{DirState, DurableStore, StoreOptions};
 
 use crate::bench::error::BenchError;
 use crate::bench::suite::SuiteConfig;
-use crate::workload::{Workload, WorkloadConfig};
+use crate::workload::Workload;
 
 /// The `--store` directory, checked before the run: durable stores are made in fresh
 /// subdirectories of it, one per repetition.
@@ -181,13 +181,7 @@ pub fn run_and_render(config: &SuiteConfig, root: &mut StoreRoot) -> Result<Stri
         "workload", "store", "threads", "TPS", "commit ms/block", "commit ns/acct"
     );
     for &kind in &config.workloads {
-        let w = Workload::generate(WorkloadConfig {
-            kind,
-            accounts: config.accounts,
-            block_size: config.block_size,
-            blocks: config.blocks,
-            seed: config.seed,
-        });
+        let w = config.workload(kind);
         for &threads in &config.threads {
             let cfg =
                 ExecutorConfig { threads, mode: Mode::Stream, max_chunk: 32, checked: false, adaptive: true };

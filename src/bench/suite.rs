@@ -100,6 +100,17 @@ fn names<T: ToString, S: serde::Serializer>(v: &[T], s: S) -> Result<S::Ok, S::E
 }
 
 impl SuiteConfig {
+    /// The workload `kind` at this run's size and seed (generated and signed).
+    pub fn workload(&self, kind: WorkloadKind) -> Workload {
+        Workload::generate(WorkloadConfig {
+            kind,
+            accounts: self.accounts,
+            block_size: self.block_size,
+            blocks: self.blocks,
+            seed: self.seed,
+        })
+    }
+
     /// The configurations of one repetition, in the order they run: sequential
     /// first, then each mode at each thread count.
     pub fn run_configs(&self) -> Vec<RunConfig> {
@@ -274,13 +285,7 @@ fn synthetic_scheduling(config: &SuiteConfig) -> Vec<SchedulingFigures> {
 fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> WorkloadReport {
     pb.set_message(format!("{kind}: generating and signing"));
     let t = Instant::now();
-    let w = Workload::generate(WorkloadConfig {
-        kind,
-        accounts: config.accounts,
-        block_size: config.block_size,
-        blocks: config.blocks,
-        seed: config.seed,
-    });
+    let w = config.workload(kind);
     let generate_s = t.elapsed().as_secs_f64();
     pb.inc(1);
     pb.set_message(format!("{kind}: decoding and verifying"));
@@ -497,13 +502,7 @@ mod tests {
             contend: 0,
             quick: true,
         };
-        let w = Workload::generate(WorkloadConfig {
-            kind,
-            accounts: config.accounts,
-            block_size: config.block_size,
-            blocks: config.blocks,
-            seed: config.seed,
-        });
+        let w = config.workload(kind);
         let (measured, skipped) = leader_figures(&config, &w);
         assert_eq!(measured.iter().map(|f| f.threads).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(skipped, [128]);
