@@ -287,7 +287,13 @@ mod tests {
 
     fn tiny() -> (Workload, ExecutorConfig) {
         let kind = WorkloadKind::all()[0];
-        let w = Workload::generate(WorkloadConfig { kind, accounts: 40, block_size: 16, blocks: 2, seed: 3 });
+        let w = Workload::generate(crate::workload::WorkloadConfig {
+            kind,
+            accounts: 40,
+            block_size: 16,
+            blocks: 2,
+            seed: 3,
+        });
         (w, ExecutorConfig { threads: 2, mode: Mode::Stream, max_chunk: 32, checked: false, adaptive: true })
     }
 
