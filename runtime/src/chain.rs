@@ -49,6 +49,10 @@ pub struct BlockResult {
     pub receipts: Vec<Receipt>,
     /// Number of accounts the block changed.
     pub changed_accounts: usize,
+    /// The accounts the block changed with their new states, sorted by key (the
+    /// state diff an indexer or RPC layer applies), when the chain reports them
+    /// ([`Chain::set_report_changes`]); `None` otherwise. Not part of the block hash.
+    pub changes: Option<Vec<(Pubkey, Account)>>,
 }
 
 /// How a block's time may move from its parent's (consensus: every validator must
@@ -95,13 +99,20 @@ pub struct Chain<S: AccountStore = MemoryStore> {
     store: S,
     registry: ProgramRegistry,
     time_rule: TimeRule,
+    report_changes: bool,
 }
 
 impl<S: AccountStore> Chain<S> {
     /// A chain on `store` running `registry`'s programs. Accounts are read from the
     /// store the first time a block names them.
     pub fn new(store: S, registry: ProgramRegistry) -> Self {
-        Self { table: AccountTable::new(), store, registry, time_rule: TimeRule::default() }
+        Self {
+            table: AccountTable::new(),
+            store,
+            registry,
+            time_rule: TimeRule::default(),
+            report_changes: false,
+        }
     }
 
     /// The backing store. With a store whose [`AccountStore::needs_changes`] is false
@@ -142,6 +153,17 @@ impl<S: AccountStore> Chain<S> {
     /// The rule block times must follow.
     pub fn time_rule(&self) -> TimeRule {
         self.time_rule
+    }
+
+    /// Whether block results carry the changed accounts ([`BlockResult::changes`]).
+    pub fn reports_changes(&self) -> bool {
+        self.report_changes
+    }
+
+    /// Makes every block result carry the accounts the block changed, with their new
+    /// states (off by default: one copy per changed account and block).
+    pub fn set_report_changes(&mut self, report: bool) {
+        self.report_changes = report;
     }
 
     /// Sets the rule block times must follow (every validator of a chain sets the same).
@@ -193,6 +215,7 @@ impl<S: AccountStore> Chain<S> {
         mut times: Option<&mut StageTimes>,
     ) -> Result<BlockResult, RuntimeError> {
         self.check_next(env)?;
+        let report = self.report_changes;
         let mut clock = Clock::new(times.is_some());
         let (table, store, registry) = self.parts_mut();
         let mut bt = table.begin_block(false);
@@ -237,7 +260,7 @@ impl<S: AccountStore> Chain<S> {
             leaves.push(unsafe { commitment::leaf_hash(&bt, &body, k, &mut buf, None) });
             clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
         }
-        let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts, None);
+        let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts, None, report);
         clock.lap(times.map(|t| &mut t.finish));
         result
     }
@@ -282,7 +305,7 @@ impl Chain<MemoryStore> {
         for (key, account) in state.drain() {
             table.insert(key, account);
         }
-        Self { table, store: state, registry, time_rule: TimeRule::default() }
+        Self { table, store: state, registry, time_rule: TimeRule::default(), report_changes: false }
     }
 
     /// Every non-empty account of the current state (unordered).
@@ -319,7 +342,8 @@ impl Chain<MemoryStore> {
 /// is undone and nothing changes.
 /// `changes`: the changed accounts if the caller already copied them (a parallel
 /// executor does, while hashing leaves); otherwise they are copied here when the
-/// store needs them.
+/// store needs them or `report` asks for them in the result.
+#[allow(clippy::too_many_arguments)]
 pub fn finish_block<S: AccountStore>(
     store: &mut S,
     mut table: BlockTable<'_>,
@@ -328,29 +352,36 @@ pub fn finish_block<S: AccountStore>(
     undo: Vec<UndoLog>,
     receipts: Vec<Receipt>,
     changes: Option<Vec<(Pubkey, Account)>>,
+    report: bool,
 ) -> Result<BlockResult, RuntimeError> {
     let changed = undo.iter().map(UndoLog::len).sum();
     let hash = commitment::block_hash(env, receipts.len(), changed, leaves);
-    let accounts = if !store.needs_changes() {
-        Vec::new()
-    } else if let Some(changes) = changes {
-        changes
+    let needs = store.needs_changes();
+    let mut accounts = if needs || report {
+        changes.unwrap_or_else(|| {
+            undo.iter()
+                .flat_map(UndoLog::ids)
+                .map(|id| {
+                    // SAFETY: the block is over: no thread writes any account.
+                    let (key, account, _) = unsafe { table.settled(id) };
+                    (*key, account.clone())
+                })
+                .collect()
+        })
     } else {
-        undo.iter()
-            .flat_map(UndoLog::ids)
-            .map(|id| {
-                // SAFETY: the block is over: no thread writes any account.
-                let (key, account, _) = unsafe { table.settled(id) };
-                (*key, account.clone())
-            })
-            .collect()
+        Vec::new()
     };
+    let reported = report.then(|| {
+        let mut diff = if needs { accounts.clone() } else { std::mem::take(&mut accounts) };
+        diff.sort_unstable_by_key(|(key, _)| *key);
+        diff
+    });
     let tip = ChainTip { slot: env.slot, hash, unix_timestamp: env.unix_timestamp };
     if let Err(e) = store.commit(BlockCommit { tip, accounts }) {
         undo.into_iter().for_each(|u| table.undo(u));
         return Err(e);
     }
-    Ok(BlockResult { slot: env.slot, hash, receipts, changed_accounts: changed })
+    Ok(BlockResult { slot: env.slot, hash, receipts, changed_accounts: changed, changes: reported })
 }
 
 /// Undoes a block that will not be committed.

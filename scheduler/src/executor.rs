@@ -344,9 +344,10 @@ impl ParallelExecutor {
         let mut core = self.inner.core.lock().unwrap_or_else(|e| e.into_inner());
         let (core, planner) = &mut *core;
         core.reset();
+        let report = chain.reports_changes();
         let (table, store, registry) = chain.parts_mut();
         let bt = table.begin_block(self.config.checked);
-        let work = Replay::new(env, registry, &*store, &bt, source, pool.threads());
+        let work = Replay::new(env, registry, &*store, &bt, source, pool.threads(), report);
         let caps = (0, (pool.threads() - 1) * MAX_CHUNKS_IN_FLIGHT, work.prep.len() + work.leaves.len());
         let (outcome, mut undo) = pool.run(&work, caps, |q| {
             let mut d = Driver::new(&work, &self.config, q, core, planner);
@@ -366,7 +367,7 @@ impl ParallelExecutor {
         };
         let finish = Instant::now();
         let (leaves, receipts, changes) = work.into_parts();
-        let result = finish_block(store, bt, env, &leaves, undo, receipts, changes)?;
+        let result = finish_block(store, bt, env, &leaves, undo, receipts, changes, report)?;
         stats.finish_time = finish.elapsed();
         stats.execute_time = start.elapsed();
         Ok((result, stats))
@@ -463,9 +464,10 @@ struct Replay<'a, 't> {
     prep: Vec<OnceLock<PrepChunk>>,
     receipts: Vec<OnceLock<Receipt>>,
     leaves: Vec<OnceLock<[u8; 32]>>,
-    /// Per leaf, copies of the accounts it commits to, when the store needs them:
-    /// copied on the hashing threads, not at the end of the block.
+    /// Per leaf, copies of the accounts it commits to, when the store needs them or
+    /// the chain reports them: copied on the hashing threads, not at the end of the block.
     changes: Vec<OnceLock<Changes>>,
+    copy_changes: bool,
 }
 
 /// Changed accounts with their final states.
@@ -479,6 +481,7 @@ impl<'a, 't> Replay<'a, 't> {
         table: &'a BlockTable<'t>,
         source: Source<'a>,
         threads: usize,
+        report_changes: bool,
     ) -> Self {
         let n = source.len();
         let per_chunk = match source {
@@ -496,6 +499,7 @@ impl<'a, 't> Replay<'a, 't> {
             receipts: (0..n).map(|_| OnceLock::new()).collect(),
             leaves: (0..parex_runtime::commitment::leaf_count(n)).map(|_| OnceLock::new()).collect(),
             changes: (0..parex_runtime::commitment::leaf_count(n)).map(|_| OnceLock::new()).collect(),
+            copy_changes: report_changes || store.needs_changes(),
         }
     }
 
@@ -572,7 +576,7 @@ impl<'a, 't> Replay<'a, 't> {
     fn hash(&self, k: usize, local: &mut Local) {
         // SAFETY: the driver enqueues leaf `k` only once all its transactions completed
         // (reported over the channel) and the whole block was resolved.
-        let mut changes = self.store.needs_changes().then(Vec::new);
+        let mut changes = self.copy_changes.then(Vec::new);
         let h = unsafe { leaf_hash(self.table, self, k, &mut local.buf, changes.as_mut()) };
         let _ = self.leaves[k].set(h);
         if let Some(changes) = changes {
@@ -585,7 +589,7 @@ impl<'a, 't> Replay<'a, 't> {
         let leaves = self.leaves.into_iter().map(|l| l.into_inner().expect("every leaf hashed")).collect();
         let receipts =
             self.receipts.into_iter().map(|r| r.into_inner().expect("every transaction completed")).collect();
-        let changes = self.store.needs_changes().then(|| {
+        let changes = self.copy_changes.then(|| {
             let parts: Vec<Vec<(Pubkey, Account)>> =
                 self.changes.into_iter().filter_map(OnceLock::into_inner).collect();
             let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());

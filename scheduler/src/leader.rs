@@ -162,6 +162,7 @@ impl Leader {
     ) -> Result<Produced, SchedulerError> {
         let env = BlockEnv { slot, unix_timestamp, parent_hash: chain.tip().hash };
         chain.check_next(&env)?;
+        let report = chain.reports_changes();
         let (table, store, registry) = chain.parts_mut();
         let bt = table.begin_block(self.checked);
         let work = LeaderWork { env: &env, registry, table: &bt };
@@ -189,7 +190,7 @@ impl Leader {
             }
         };
         let transactions = body.placed.iter().map(|tx| tx.to_bytes()).collect();
-        let result = finish_block(store, bt, &env, &leaves, undo, body.receipts, None)?;
+        let result = finish_block(store, bt, &env, &leaves, undo, body.receipts, None, report)?;
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         Ok(Produced { block, result, dropped })
     }

@@ -327,3 +327,55 @@ fn executors_are_interchangeable_behind_one_trait() {
     });
     assert_eq!(run_all(&Sequential, &w), run_all(&parallel, &w));
 }
+
+/// With `Chain::set_report_changes`, every executor reports the same state diff, and
+/// the diff is exactly what the block changed: applied to the state before the block,
+/// it gives the state after.
+#[test]
+fn every_executor_reports_the_same_state_diff() {
+    let w = Workload::generate(WorkloadConfig {
+        kind: WorkloadKind::DefiMix,
+        accounts: 300,
+        block_size: 200,
+        blocks: 2,
+        seed: 9,
+    });
+    let prepared: Vec<_> = w.blocks.iter().map(|b| prepare_transactions(b)).collect();
+    let mut seq = w.chain();
+    seq.set_report_changes(true);
+    let mut expected = Vec::new();
+    for (i, p) in prepared.iter().enumerate() {
+        let mut before = seq.snapshot();
+        let result = seq.execute_prepared(&w.block(i, seq.tip().hash).env(), p).unwrap();
+        let diff = result.changes.expect("the chain reports changes");
+        assert_eq!(diff.len(), result.changed_accounts, "block {i}");
+        assert!(diff.windows(2).all(|d| d[0].0 < d[1].0), "sorted by key, block {i}");
+        for (key, account) in &diff {
+            before.insert(*key, account.clone());
+        }
+        assert_eq!(before.state_hash(), seq.state_hash(), "the diff rebuilds the state, block {i}");
+        expected.push(diff);
+    }
+    for mode in [Mode::Stream, Mode::Batch] {
+        for threads in [1, 2, 4] {
+            let exec = ParallelExecutor::new(ExecutorConfig {
+                threads,
+                mode,
+                max_chunk: 4,
+                checked: true,
+                adaptive: false,
+            });
+            let mut par = w.chain();
+            par.set_report_changes(true);
+            for (i, p) in prepared.iter().enumerate() {
+                let env = w.block(i, par.tip().hash).env();
+                let (got, _) = exec.execute_prepared(&mut par, &env, p).unwrap();
+                assert_eq!(got.changes.as_ref(), Some(&expected[i]), "block {i}, {mode} × {threads}");
+            }
+        }
+    }
+    // Off by default.
+    let mut quiet = w.chain();
+    let result = quiet.execute_prepared(&w.block(0, quiet.tip().hash).env(), &prepared[0]).unwrap();
+    assert_eq!(result.changes, None);
+}
