@@ -22,13 +22,9 @@ fn configs() -> Vec<(String, Option<ParallelExecutor>)> {
     let mut v: Vec<(String, Option<ParallelExecutor>)> = vec![("sequential/1t".to_string(), None)];
     for mode in [Mode::Batch, Mode::Stream] {
         for threads in [1, 2] {
-            let exec = ParallelExecutor::new(ExecutorConfig {
-                threads,
-                mode,
-                max_chunk: 32,
-                checked: false,
-                adaptive: false,
-            });
+            let exec = ParallelExecutor::new(
+                ExecutorConfig::new(threads, mode).max_chunk(32).checked(false).adaptive(false),
+            );
             v.push((format!("{mode}/{threads}t"), Some(exec)));
         }
     }

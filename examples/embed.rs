@@ -32,7 +32,7 @@ use parex::runtime::{
     Account, AccountMeta, AccountStore, Chain, Hash, Instruction, InstructionError, InvokeContext, Keypair,
     Program, ProgramRegistry, Pubkey, RuntimeError, Transaction, system,
 };
-use parex::scheduler::{ExecutorConfig, Leader, ParallelExecutor, ProduceConfig};
+use parex::scheduler::{ExecutorConfig, Leader, Mode, ParallelExecutor, ProduceConfig};
 
 /// Users sending transactions, and counters they bump.
 const USERS: u64 = 64;
@@ -169,7 +169,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut leader_chain = Chain::new(KvStore::genesis(&accounts), registry());
     let mut validator_chain = Chain::new(KvStore::genesis(&accounts), registry());
     let mut leader = Leader::new(ProduceConfig { threads: 2, ..ProduceConfig::default() }, false)?;
-    let validator = ParallelExecutor::new(ExecutorConfig { threads: 2, ..ExecutorConfig::default() });
+    let validator = ParallelExecutor::new(ExecutorConfig::new(2, Mode::Stream));
 
     for b in 0..BLOCKS {
         let submitted = leader.submit(&transactions(&users, b));

@@ -346,12 +346,7 @@ pub(crate) fn run(config: &SoakConfig, mut on_window: impl FnMut(&Window)) -> So
     let mut chain: Chain<MemoryStore> = w.chain();
     drop(w);
     let start_rss_kib = proc_status_kib("VmRSS:");
-    let exec = ParallelExecutor::new(ExecutorConfig {
-        threads: config.threads,
-        mode: Mode::Stream,
-        checked: false,
-        ..ExecutorConfig::default()
-    });
+    let exec = ParallelExecutor::new(ExecutorConfig::new(config.threads, Mode::Stream).checked(false));
     let blocks = config.txs.div_ceil(config.block_size as u64);
     let signed_every = config.signed_every;
     let mut report = SoakReport {

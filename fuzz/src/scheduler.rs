@@ -159,13 +159,9 @@ pub fn run(data: &[u8]) {
         })
         .collect();
     for (threads, mode) in [(2, Mode::Stream), (3, Mode::Stream), (2, Mode::Batch), (3, Mode::Batch)] {
-        let exec = ParallelExecutor::new(ExecutorConfig {
-            threads,
-            mode,
-            max_chunk,
-            checked: true,
-            adaptive: false,
-        });
+        let exec = ParallelExecutor::new(
+            ExecutorConfig::new(threads, mode).max_chunk(max_chunk).checked(true).adaptive(false),
+        );
         let mut par = fresh();
         for (i, b) in blocks.iter().enumerate() {
             let e = env(&par);

@@ -103,8 +103,10 @@ impl std::fmt::Display for Mode {
     }
 }
 
-/// Executor settings.
+/// Executor settings: [`ExecutorConfig::new`] (or `default()`) and the setters below;
+/// new settings may be added in a minor release.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ExecutorConfig {
     /// Executing threads, the calling thread included (1 = run inline, sequentially).
     pub threads: usize,
@@ -121,6 +123,32 @@ pub struct ExecutorConfig {
     /// busy machine; see [`crate::adapt`]). Off, every block runs on the pool (tests of
     /// the parallel path turn it off).
     pub adaptive: bool,
+}
+
+impl ExecutorConfig {
+    /// `threads` executing threads (the calling thread included) in `mode`, the other
+    /// settings at their defaults.
+    pub fn new(threads: usize, mode: Mode) -> Self {
+        Self { threads, mode, ..Self::default() }
+    }
+
+    /// With at most `max_chunk` transactions per dispatched chunk.
+    pub fn max_chunk(mut self, max_chunk: usize) -> Self {
+        self.max_chunk = max_chunk;
+        self
+    }
+
+    /// With overlap detection on or off (see the field).
+    pub fn checked(mut self, checked: bool) -> Self {
+        self.checked = checked;
+        self
+    }
+
+    /// With the adaptive choice of inline or pool on or off (see the field).
+    pub fn adaptive(mut self, adaptive: bool) -> Self {
+        self.adaptive = adaptive;
+        self
+    }
 }
 
 impl Default for ExecutorConfig {

@@ -73,13 +73,9 @@ impl RunConfig {
 pub fn executor(config: RunConfig) -> Option<ParallelExecutor> {
     match config.mode {
         ExecMode::Sequential => None,
-        ExecMode::Parallel(mode) => Some(ParallelExecutor::new(ExecutorConfig {
-            threads: config.threads,
-            mode,
-            max_chunk: MAX_CHUNK,
-            checked: false,
-            adaptive: true,
-        })),
+        ExecMode::Parallel(mode) => Some(ParallelExecutor::new(
+            ExecutorConfig::new(config.threads, mode).max_chunk(MAX_CHUNK).checked(false).adaptive(true),
+        )),
     }
 }
 

@@ -183,8 +183,7 @@ pub fn run_and_render(config: &SuiteConfig, root: &mut StoreRoot) -> Result<Stri
     for &kind in &config.workloads {
         let w = config.workload(kind);
         for &threads in &config.threads {
-            let cfg =
-                ExecutorConfig { threads, mode: Mode::Stream, max_chunk: 32, checked: false, adaptive: true };
+            let cfg = ExecutorConfig::new(threads, Mode::Stream).max_chunk(32).checked(false).adaptive(true);
             for durable in [false, true] {
                 let name = if durable { "durable (fsync)" } else { "memory" };
                 let f = store_figures(&w, cfg, durable.then_some(&mut *root), config.reps)?;
@@ -294,7 +293,7 @@ mod tests {
             blocks: 2,
             seed: 3,
         });
-        (w, ExecutorConfig { threads: 2, mode: Mode::Stream, max_chunk: 32, checked: false, adaptive: true })
+        (w, ExecutorConfig::new(2, Mode::Stream).max_chunk(32).checked(false).adaptive(true))
     }
 
     #[test]

@@ -84,13 +84,9 @@ fn run_on<S: AccountStore>(w: &Workload, store: S, run: Run) -> Figures {
         _ => Vec::new(),
     };
     let exec = match run {
-        Run::ParEndToEnd(threads) => Some(ParallelExecutor::new(ExecutorConfig {
-            threads,
-            mode: Mode::Stream,
-            max_chunk: 32,
-            checked: false,
-            adaptive: false,
-        })),
+        Run::ParEndToEnd(threads) => Some(ParallelExecutor::new(
+            ExecutorConfig::new(threads, Mode::Stream).max_chunk(32).checked(false).adaptive(false),
+        )),
         _ => None,
     };
     let mut elapsed = Duration::ZERO;

@@ -379,13 +379,9 @@ pub(crate) fn run_from(base: &MemoryStore, registry: &ProgramRegistry, blocks: &
         })
         .collect();
     for threads in [2, 4] {
-        let exec = ParallelExecutor::new(ExecutorConfig {
-            threads,
-            mode: Mode::Stream,
-            max_chunk: 2,
-            checked: true,
-            adaptive: false,
-        });
+        let exec = ParallelExecutor::new(
+            ExecutorConfig::new(threads, Mode::Stream).max_chunk(2).checked(true).adaptive(false),
+        );
         let mut par = Chain::new(base.clone(), registry.clone());
         for (i, txs) in blocks.iter().enumerate() {
             let block = next_block(&par, txs.clone());
@@ -1374,13 +1370,9 @@ fn the_parallel_executor_refuses_prepared_blocks_that_do_not_extend_the_tip() {
     let prepared = parex::runtime::prepare_transactions(&w.blocks[0]);
     for mode in [Mode::Stream, Mode::Batch] {
         for (threads, adaptive) in [(2, false), (2, true), (1, false)] {
-            let exec = ParallelExecutor::new(ExecutorConfig {
-                threads,
-                mode,
-                max_chunk: 8,
-                checked: true,
-                adaptive,
-            });
+            let exec = ParallelExecutor::new(
+                ExecutorConfig::new(threads, mode).max_chunk(8).checked(true).adaptive(adaptive),
+            );
             let mut chain = w.chain();
             let (tip, state) = (chain.tip(), chain.state_hash());
             let mut at_tip = w.block(0, tip.hash).env();

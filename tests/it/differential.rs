@@ -41,13 +41,9 @@ fn assert_parallel_equals_sequential_from(
     let expected_state = seq.state_hash();
     for mode in [Mode::Stream, Mode::Batch] {
         for threads in THREADS {
-            let exec = ParallelExecutor::new(ExecutorConfig {
-                threads,
-                mode,
-                max_chunk: 4,
-                checked: true,
-                adaptive: false,
-            });
+            let exec = ParallelExecutor::new(
+                ExecutorConfig::new(threads, mode).max_chunk(4).checked(true).adaptive(false),
+            );
             let mut par = fresh();
             for (i, p) in prepared.iter().enumerate() {
                 let env = block_at(par.tip().slot, par.tip().hash, Vec::new()).env();
@@ -240,8 +236,7 @@ fn execute_block_end_to_end() {
     });
     let mut seq = w.chain();
     let mut par = w.chain();
-    let exec =
-        ParallelExecutor::new(ExecutorConfig { threads: 2, checked: true, ..ExecutorConfig::default() });
+    let exec = ParallelExecutor::new(ExecutorConfig::new(2, Mode::Stream).checked(true));
     for (i, txs) in w.blocks.iter().enumerate() {
         let a = seq.execute_block(&w.block(i, seq.tip().hash)).unwrap();
         let block = w.block(i, par.tip().hash);
@@ -269,13 +264,9 @@ fn one_pool_across_many_blocks_under_contention() {
     let _busy = parex::bench::suite::Contention::start(2);
     for adaptive in [false, true] {
         for threads in [2, 3] {
-            let exec = ParallelExecutor::new(ExecutorConfig {
-                threads,
-                mode: Mode::Stream,
-                max_chunk: 8,
-                checked: true,
-                adaptive,
-            });
+            let exec = ParallelExecutor::new(
+                ExecutorConfig::new(threads, Mode::Stream).max_chunk(8).checked(true).adaptive(adaptive),
+            );
             let mut par = w.chain();
             let mut inline_blocks = 0;
             for (i, want) in expected.iter().enumerate() {
@@ -318,13 +309,9 @@ fn executors_are_interchangeable_behind_one_trait() {
         blocks: 3,
         seed: 5,
     });
-    let parallel = ParallelExecutor::new(ExecutorConfig {
-        threads: 2,
-        mode: Mode::Stream,
-        max_chunk: 8,
-        checked: true,
-        adaptive: false,
-    });
+    let parallel = ParallelExecutor::new(
+        ExecutorConfig::new(2, Mode::Stream).max_chunk(8).checked(true).adaptive(false),
+    );
     assert_eq!(run_all(&Sequential, &w), run_all(&parallel, &w));
 }
 
@@ -358,13 +345,9 @@ fn every_executor_reports_the_same_state_diff() {
     }
     for mode in [Mode::Stream, Mode::Batch] {
         for threads in [1, 2, 4] {
-            let exec = ParallelExecutor::new(ExecutorConfig {
-                threads,
-                mode,
-                max_chunk: 4,
-                checked: true,
-                adaptive: false,
-            });
+            let exec = ParallelExecutor::new(
+                ExecutorConfig::new(threads, mode).max_chunk(4).checked(true).adaptive(false),
+            );
             let mut par = w.chain();
             par.set_report_changes(true);
             for (i, p) in prepared.iter().enumerate() {

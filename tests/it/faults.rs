@@ -110,7 +110,7 @@ fn run_with(
     let mut chain = Chain::new(store, w.registry.clone());
     let before = chain.tip();
     let exec =
-        ParallelExecutor::new(ExecutorConfig { threads, mode, max_chunk: 8, checked: true, adaptive: false });
+        ParallelExecutor::new(ExecutorConfig::new(threads, mode).max_chunk(8).checked(true).adaptive(false));
     let prepared = prepare_transactions(&w.blocks[0]);
     let env = w.block(0, before.hash).env();
     let result = exec.execute_prepared(&mut chain, &env, &prepared).map(|_| ());

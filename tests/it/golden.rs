@@ -93,13 +93,9 @@ fn blessing() -> bool {
 fn run(w: &Workload) -> (Hash, Hash) {
     let mut seq = w.chain();
     let mut par = w.chain();
-    let exec = ParallelExecutor::new(ExecutorConfig {
-        threads: 2,
-        mode: Mode::Stream,
-        max_chunk: 8,
-        checked: true,
-        adaptive: false,
-    });
+    let exec = ParallelExecutor::new(
+        ExecutorConfig::new(2, Mode::Stream).max_chunk(8).checked(true).adaptive(false),
+    );
     let mut last = Hash::default();
     for i in 0..w.blocks.len() {
         let a = seq.execute_block(&w.block(i, seq.tip().hash)).expect("sequential");

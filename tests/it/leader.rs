@@ -75,13 +75,9 @@ fn produced_blocks_replay_to_the_same_hashes() {
 
         let mut seq = genesis().into_chain(parex::programs::all_programs());
         let mut par = genesis().into_chain(parex::programs::all_programs());
-        let exec = ParallelExecutor::new(ExecutorConfig {
-            threads: 2,
-            mode: Mode::Stream,
-            max_chunk: 4,
-            checked: true,
-            adaptive: false,
-        });
+        let exec = ParallelExecutor::new(
+            ExecutorConfig::new(2, Mode::Stream).max_chunk(4).checked(true).adaptive(false),
+        );
         let mut included = 0;
         for block in &blocks {
             let a = seq.execute_block(block).unwrap();

@@ -70,13 +70,9 @@ fn replay_after_restart_gives_identical_block_hashes() {
 
 #[test]
 fn parallel_executor_on_the_durable_store_across_restarts_and_checkpoints() {
-    let exec = ParallelExecutor::new(ExecutorConfig {
-        threads: 3,
-        mode: Mode::Stream,
-        max_chunk: 8,
-        checked: true,
-        adaptive: false,
-    });
+    let exec = ParallelExecutor::new(
+        ExecutorConfig::new(3, Mode::Stream).max_chunk(8).checked(true).adaptive(false),
+    );
     // A tiny checkpoint threshold: a checkpoint after almost every block.
     let options = StoreOptions { checkpoint_bytes: 16 << 10, ..StoreOptions::default() };
     replay_after_restart(WorkloadKind::DefiMix, Some(&exec), options);
