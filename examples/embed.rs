@@ -168,7 +168,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let accounts = genesis(&users);
     let mut leader_chain = Chain::new(KvStore::genesis(&accounts), registry());
     let mut validator_chain = Chain::new(KvStore::genesis(&accounts), registry());
-    let mut leader = Leader::new(ProduceConfig { threads: 2, ..ProduceConfig::default() }, false)?;
+    let mut leader = Leader::new(ProduceConfig::new(2), false)?;
     let validator = ParallelExecutor::new(ExecutorConfig::new(2, Mode::Stream));
 
     for b in 0..BLOCKS {

@@ -176,7 +176,7 @@ pub fn run(data: &[u8]) {
     let mut chain = Chain::new(w.base.clone(), w.registry.clone());
     // Time jumps of days (interest accrual, claim windows, staleness) are part of what
     // the harness explores; a chain's time rule would refuse them.
-    chain.set_time_rule(TimeRule { max_seconds_per_slot: i64::MAX });
+    chain.set_time_rule(TimeRule::new(i64::MAX));
     let mut foreign = BTreeSet::new();
     let (mut slot, mut time) = (chain.tip().slot, BASE_TIME + chain.tip().slot as i64 / 2);
     for t in 0..1 + r.below(4) {

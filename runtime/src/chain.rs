@@ -61,9 +61,17 @@ pub struct BlockResult {
 /// time-based logic (interest, expiries, alarm windows) early by stamping a block far
 /// in the future.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TimeRule {
     /// Most seconds a block's time may advance per slot since its parent.
     pub max_seconds_per_slot: i64,
+}
+
+impl TimeRule {
+    /// Time may run ahead of the parent by at most `max_seconds_per_slot` per slot.
+    pub fn new(max_seconds_per_slot: i64) -> Self {
+        Self { max_seconds_per_slot }
+    }
 }
 
 impl Default for TimeRule {

@@ -201,8 +201,10 @@ pub struct BlockProducer<T> {
     stats: ProduceStats,
 }
 
-/// Limits and policy of a [`BlockProducer`].
+/// Limits and policy of a [`BlockProducer`]: [`ProduceConfig::new`] (or `default()`)
+/// and the setters below; new limits may be added in a minor release.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProduceConfig {
     /// Execution threads placements are spread over (`1..=MAX_THREADS`).
     pub threads: usize,
@@ -243,6 +245,59 @@ impl Default for ProduceConfig {
 }
 
 impl ProduceConfig {
+    /// Placements over `threads` execution threads, the other limits at their defaults.
+    pub fn new(threads: usize) -> Self {
+        Self { threads, ..Self::default() }
+    }
+
+    /// With `capacity` set (see the field).
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
+    /// With `window` set (see the field).
+    pub fn window(mut self, window: usize) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// With `scan_limit` set (see the field).
+    pub fn scan_limit(mut self, scan_limit: usize) -> Self {
+        self.scan_limit = scan_limit;
+        self
+    }
+
+    /// With `block_compute_limit` set (see the field).
+    pub fn block_compute_limit(mut self, block_compute_limit: u64) -> Self {
+        self.block_compute_limit = block_compute_limit;
+        self
+    }
+
+    /// With `account_compute_limit` set (see the field).
+    pub fn account_compute_limit(mut self, account_compute_limit: u64) -> Self {
+        self.account_compute_limit = account_compute_limit;
+        self
+    }
+
+    /// With `thread_queue_limit` set (see the field).
+    pub fn thread_queue_limit(mut self, thread_queue_limit: u64) -> Self {
+        self.thread_queue_limit = thread_queue_limit;
+        self
+    }
+
+    /// With `promote_after` set (see the field).
+    pub fn promote_after(mut self, promote_after: u64) -> Self {
+        self.promote_after = promote_after;
+        self
+    }
+
+    /// With `expire_after` set (see the field).
+    pub fn expire_after(mut self, expire_after: u64) -> Self {
+        self.expire_after = expire_after;
+        self
+    }
+
     /// Checks the ranges the producer relies on.
     pub fn validate(&self) -> Result<(), ProduceError> {
         let bad = |what| Err(ProduceError::InvalidConfig(what));

@@ -49,7 +49,7 @@ pub fn measure(w: &Workload, threads: usize) -> Option<LeaderFigures> {
     if !(1..=MAX_THREADS).contains(&threads) {
         return None;
     }
-    let config = ProduceConfig { threads, capacity: w.len().max(1), ..ProduceConfig::default() };
+    let config = ProduceConfig::new(threads).capacity(w.len().max(1));
     let mut leader = Leader::new(config, false).expect("valid producer configuration");
     let all: Vec<bytes::Bytes> = w.blocks.iter().flatten().cloned().collect();
     let submitted = leader.submit(&all);

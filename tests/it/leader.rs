@@ -39,12 +39,7 @@ fn pool(n: usize, seed: u64) -> Vec<Bytes> {
 }
 
 fn config(threads: usize) -> ProduceConfig {
-    ProduceConfig {
-        threads,
-        block_compute_limit: 600_000,
-        account_compute_limit: 200_000,
-        ..ProduceConfig::default()
-    }
+    ProduceConfig::new(threads).block_compute_limit(600_000).account_compute_limit(200_000)
 }
 
 /// Produces blocks until the pool is empty; returns them.
