@@ -319,7 +319,7 @@ impl ParallelExecutor {
         chain.check_next(&block.env())?;
         self.adaptively(1, block.transactions.len(), |way| match way {
             Way::Parallel => self.run(chain, &block.env(), Source::Raw(&block.transactions)),
-            Way::Inline => Sequential.execute_checked_block(chain, block),
+            Way::Inline => Sequential.execute_block(chain, block),
         })
     }
 
@@ -1023,30 +1023,20 @@ pub trait BlockExecutor {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sequential;
 
-impl Sequential {
-    /// [`BlockExecutor::execute_block`] for a block the caller already checked
-    /// extends the tip.
-    fn execute_checked_block<S: AccountStore>(
-        &self,
-        chain: &mut Chain<S>,
-        block: &Block,
-    ) -> Result<(BlockResult, BlockStats), SchedulerError> {
-        let start = Instant::now();
-        let prepared = prepare_transactions(&block.transactions);
-        let (result, mut stats) = self.execute_prepared(chain, &block.env(), &prepared)?;
-        stats.execute_time = start.elapsed();
-        Ok((result, stats))
-    }
-}
-
 impl BlockExecutor for Sequential {
     fn execute_block<S: AccountStore>(
         &self,
         chain: &mut Chain<S>,
         block: &Block,
     ) -> Result<(BlockResult, BlockStats), SchedulerError> {
+        // Checked before decoding and verifying (execution checks again, cheaply): a
+        // block that cannot extend the tip costs nothing more.
         chain.check_next(&block.env())?;
-        self.execute_checked_block(chain, block)
+        let start = Instant::now();
+        let prepared = prepare_transactions(&block.transactions);
+        let (result, mut stats) = self.execute_prepared(chain, &block.env(), &prepared)?;
+        stats.execute_time = start.elapsed();
+        Ok((result, stats))
     }
 
     fn execute_prepared<S: AccountStore>(
