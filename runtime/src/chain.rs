@@ -313,7 +313,8 @@ impl Chain<MemoryStore> {
         for (key, account) in state.drain() {
             table.insert(key, account);
         }
-        Self { table, store: state, registry, time_rule: TimeRule::default(), report_changes: false }
+        // The defaults live in `new`; only the table differs.
+        Self { table, ..Self::new(state, registry) }
     }
 
     /// Every non-empty account of the current state (unordered).
