@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use parex::runtime::prepare_transactions;
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 const WORKLOADS: [&str; 4] = ["transfer-uniform", "swap-many-pools", "defi-mix", "chain"];
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use parex::runtime::SanitizedTransaction;
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode");

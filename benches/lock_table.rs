@@ -9,8 +9,8 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use parex::bench::streams::{AccessStream, SyntheticSpec};
 use parex::scheduler::lock_table::LockTable;
+use parex_cli::bench::streams::{AccessStream, SyntheticSpec};
 
 /// Transactions that hold locks at the same time.
 const WINDOW: usize = 64;

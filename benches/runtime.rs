@@ -29,10 +29,10 @@ use parex::runtime::{
     Account, BlockEnv, Commit, CompiledInstruction, ProgramRegistry, Pubkey, SanitizedTransaction, TxStatus,
     execute_transaction, prepare_transactions, system,
 };
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 #[global_allocator]
-static ALLOCATOR: parex::bench::alloc::CountingAlloc = parex::bench::alloc::CountingAlloc;
+static ALLOCATOR: parex_cli::bench::alloc::CountingAlloc = parex_cli::bench::alloc::CountingAlloc;
 
 /// Most transactions per group.
 const PER_GROUP: usize = 256;
@@ -139,11 +139,11 @@ fn capture() -> BTreeMap<String, Group> {
 /// Heap allocations per transaction of `group`, inputs copied outside the count.
 fn allocations_per_tx(registry: &ProgramRegistry, group: &Group) -> f64 {
     let mut inputs: Vec<Vec<Account>> = group.items.iter().map(|(_, inputs)| inputs.clone()).collect();
-    let before = parex::bench::alloc::allocations();
+    let before = parex_cli::bench::alloc::allocations();
     for ((tx, _), accounts) in group.items.iter().zip(inputs.iter_mut()) {
         std::hint::black_box(execute_transaction(&group.env, registry, tx, accounts));
     }
-    (parex::bench::alloc::allocations() - before) as f64 / group.items.len().max(1) as f64
+    (parex_cli::bench::alloc::allocations() - before) as f64 / group.items.len().max(1) as f64
 }
 
 fn instructions(c: &mut Criterion) {

@@ -3,7 +3,7 @@
 //! planner (`batch` mode) and the peer `prio-graph`, on the same synthetic
 //! streams (`scheduler/stream/4acct/conflict-10pct`) and on each workload's
 //! first block (`scheduler/stream/defi-mix`). The loop is the one `parex bench`
-//! times: see `parex::bench::schedule`.
+//! times: see `parex_cli::bench::schedule`.
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
@@ -13,10 +13,10 @@ use std::time::Duration;
 use criterion::{
     BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
-use parex::bench::schedule::Schedulers;
-use parex::bench::streams::{AccessStream, SyntheticSpec};
 use parex::runtime::prepare_transactions;
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::bench::schedule::Schedulers;
+use parex_cli::bench::streams::{AccessStream, SyntheticSpec};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 fn streams() -> Vec<AccessStream> {
     let mut v = Vec::new();

@@ -12,7 +12,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use parex::runtime::SanitizedTransaction;
 use parex::runtime::sigverify::{self, SigItem};
 use parex::scheduler::prepare_parallel;
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 fn workload() -> Workload {
     // One signature per transaction (the payer's), as in most transactions of the headline

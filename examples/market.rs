@@ -46,7 +46,7 @@ use parex::runtime::{
     Account, Block, Chain, Event, Genesis, Hash, Instruction, Keypair, MemoryStore, Message, Pubkey, Receipt,
     Transaction, TxStatus,
 };
-use parex::workload::{mint_address, token_account};
+use parex_cli::workload::{mint_address, token_account};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -1,9 +1,10 @@
 //! # parex
 //!
 //! Parallel execution of blockchain transactions with declared access lists.
-//! This facade re-exports the four crates and holds what spans them: the
-//! deterministic workload generators and the benchmark harness behind the
-//! `parex` binary.
+//! This facade re-exports the four library crates, and depends on nothing
+//! else: an embedder who adds `parex` gets what execution needs and no more.
+//! The `parex` command line (benchmark, replay, inspect) and the seeded
+//! workload generators live in the `parex-cli` crate (`cli/`).
 //!
 //! - [`runtime`] (`parex-runtime`): accounts, signed transactions, the native
 //!   program runtime, the sequential reference executor.
@@ -12,11 +13,10 @@
 //! - [`programs`] (`parex-programs`): token, AMM, lending, insurance, oracle.
 //! - [`store`] (`parex-store`): the durable account store (block log,
 //!   checkpoints, crash recovery) and snapshots for joining nodes.
-//! - [`workload`]: seeded generators for every benchmark workload, shared by
-//!   the CLI, the criterion benches and the differential tests.
-//! - [`bench`](mod@bench): the measurements `parex bench` prints.
 //!
 //! Out of scope here: networking and consensus (parex is one node's execution layer).
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub use parex_programs as programs;
 pub use parex_runtime as runtime;
@@ -26,6 +26,3 @@ pub use parex_store as store;
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
-
-pub mod bench;
-pub mod workload;

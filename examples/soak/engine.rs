@@ -42,7 +42,7 @@ use parex::runtime::{
     Signature, Transaction, TransactionError, TxStatus,
 };
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor, Prepared};
-use parex::workload::{
+use parex_cli::workload::{
     BASE_TIME, Workload, WorkloadConfig, WorkloadKind, mint_address, token_account, user_keypairs,
 };
 use rand::{Rng, SeedableRng};

@@ -31,7 +31,7 @@ use parex::runtime::{
     ProgramRegistry, Pubkey, SYSTEM_PROGRAM_ID, SanitizedTransaction, Signature, TimeRule, Transaction,
     TransactionError, TxStatus,
 };
-use parex::workload::{BASE_TIME, Workload, WorkloadConfig, WorkloadKind, mint_address, token_account};
+use parex_cli::workload::{BASE_TIME, Workload, WorkloadConfig, WorkloadKind, mint_address, token_account};
 
 use super::input::Input;
 

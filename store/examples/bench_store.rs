@@ -13,10 +13,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use parex::runtime::{Account, prepare_transactions};
-use parex::runtime::{AccountStore, BlockCommit, Chain, ChainTip, MemoryStore, Pubkey, RuntimeError};
-use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_runtime::{Account, prepare_transactions};
+use parex_runtime::{AccountStore, BlockCommit, Chain, ChainTip, MemoryStore, Pubkey, RuntimeError};
+use parex_scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use parex_store::{Durability, DurableStore, StoreOptions};
 
 /// A store that times its commits.
@@ -300,7 +300,7 @@ fn commit_only(root: &Path, n: usize, reps: usize) {
                     .collect();
                 accounts.sort_unstable_by_key(|(key, _)| *key);
                 accounts.dedup_by_key(|(key, _)| *key);
-                let hash = parex::runtime::Hash::of(&slot.to_le_bytes());
+                let hash = parex_runtime::Hash::of(&slot.to_le_bytes());
                 BlockCommit { tip: ChainTip { slot, hash, unix_timestamp: 0 }, accounts }
             })
             .collect();

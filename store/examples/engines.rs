@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use parex::runtime::{Account, AccountStore, BlockCommit, ChainTip, Hash, MemoryStore, Pubkey};
+use parex_runtime::{Account, AccountStore, BlockCommit, ChainTip, Hash, MemoryStore, Pubkey};
 use parex_store::{Durability, DurableStore, StoreOptions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -34,7 +34,9 @@ use parex::runtime::{
     Transaction, TransactionError, TxStatus, program_address,
 };
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind, mint_address, token_account, user_keypairs};
+use parex_cli::workload::{
+    Workload, WorkloadConfig, WorkloadKind, mint_address, token_account, user_keypairs,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The hostile program

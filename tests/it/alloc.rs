@@ -3,9 +3,9 @@
 //! grown; what a block allocates is its own vectors (receipts, leaves, undo
 //! arena), a handful per block. Counts are exact, so this is not a timed test.
 
-use parex::bench::alloc::{allocations, installed};
 use parex::runtime::{TxStatus, prepare_transactions};
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::bench::alloc::{allocations, installed};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 /// Allocations of the second block of `kind`, run by the sequential executor on the
 /// calling thread after a first block warmed its buffers; and its transactions.

@@ -11,7 +11,7 @@ use parex::runtime::{
     prepare_transactions,
 };
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 use proptest::prelude::*;
 
 use crate::mix::{self, Then};
@@ -261,7 +261,7 @@ fn one_pool_across_many_blocks_under_contention() {
     let mut seq = w.chain();
     let expected: Vec<BlockResult> =
         (0..w.blocks.len()).map(|i| seq.execute_block(&w.block(i, seq.tip().hash)).unwrap()).collect();
-    let _busy = parex::bench::suite::Contention::start(2);
+    let _busy = parex_cli::bench::suite::Contention::start(2);
     for adaptive in [false, true] {
         for threads in [2, 3] {
             let exec = ParallelExecutor::new(

@@ -9,7 +9,7 @@ use parex::runtime::{
     prepare_transactions,
 };
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor, SchedulerError};
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 /// How the faulty store misbehaves when the poisoned key is read.
 #[derive(Clone, Copy, PartialEq, Eq)]

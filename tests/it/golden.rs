@@ -15,7 +15,7 @@
 
 use parex::runtime::{Block, Chain, Hash, MemoryStore};
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 use crate::adversarial;
 

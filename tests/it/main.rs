@@ -2,7 +2,7 @@
 
 /// Counts allocations per thread (tests/it/alloc.rs); other tests are unaffected.
 #[global_allocator]
-static ALLOCATOR: parex::bench::alloc::CountingAlloc = parex::bench::alloc::CountingAlloc;
+static ALLOCATOR: parex_cli::bench::alloc::CountingAlloc = parex_cli::bench::alloc::CountingAlloc;
 
 mod adversarial;
 mod alloc;

@@ -3,9 +3,9 @@
 //! parallel executor reading from every worker, and on a node that joined from a
 //! snapshot.
 
-use parex::runtime::{AccountStore, Chain, Hash, MemoryStore};
-use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
-use parex::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
+use parex_runtime::{AccountStore, Chain, Hash, MemoryStore};
+use parex_scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use parex_store::{DurableStore, Snapshot, StoreOptions};
 
 fn workload(kind: WorkloadKind) -> Workload {

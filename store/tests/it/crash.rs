@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use parex::runtime::{AccountStore, ChainTip, Hash, MemoryStore};
+use parex_runtime::{AccountStore, ChainTip, Hash, MemoryStore};
 use parex_store::{Durability, DurableStore, StoreOptions, Synthetic};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -6,13 +6,13 @@ use std::time::Duration;
 use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use parex::bench::alloc::CountingAlloc;
-use parex::bench::error::BenchError;
-use parex::bench::report;
-use parex::bench::run::ExecMode;
-use parex::bench::store::StoreRoot;
-use parex::bench::suite::{self, Sigverify, SuiteConfig};
-use parex::workload::WorkloadKind;
+use parex_cli::bench::alloc::CountingAlloc;
+use parex_cli::bench::error::BenchError;
+use parex_cli::bench::report;
+use parex_cli::bench::run::ExecMode;
+use parex_cli::bench::store::StoreRoot;
+use parex_cli::bench::suite::{self, Sigverify, SuiteConfig};
+use parex_cli::workload::WorkloadKind;
 
 /// Counts allocations per thread, so the bench prints allocations per transaction.
 #[global_allocator]
@@ -124,7 +124,7 @@ fn main() {
 }
 
 fn default_threads() -> Vec<usize> {
-    let cores = parex::bench::machine::cores();
+    let cores = parex_cli::bench::machine::cores();
     let mut v: Vec<usize> =
         std::iter::successors(Some(1), |t| Some(t * 2)).take_while(|&t| t <= cores).collect();
     if v.last() != Some(&cores) {
@@ -225,7 +225,7 @@ fn run_bench(args: BenchArgs) -> Result<(), BenchError> {
         println!("plot: {}", path.display());
     }
     if let Some(mut root) = outputs.store {
-        print!("{}", parex::bench::store::run_and_render(&config, &mut root)?);
+        print!("{}", parex_cli::bench::store::run_and_render(&config, &mut root)?);
         root.finish()?;
     }
     Ok(())
