@@ -9,7 +9,7 @@
 //! `engine.rs` for what is generated and checked, and `docs/RELIABILITY.md` for the
 //! recorded figures.
 
-mod engine;
+use parex_cli::soak as engine;
 
 use clap::Parser;
 

@@ -1,4 +1,4 @@
-//! `cargo fuzz run -s none decode`: see `parex_fuzz::decode`.
+//! `cargo fuzz run -s none decode`: see `parex_cli::fuzz::decode`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| parex_fuzz::decode::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| parex_cli::fuzz::decode::run(data));

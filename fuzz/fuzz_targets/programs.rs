@@ -1,4 +1,4 @@
-//! `cargo fuzz run -s none programs`: see `parex_fuzz::programs`.
+//! `cargo fuzz run -s none programs`: see `parex_cli::fuzz::programs`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| parex_fuzz::programs::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| parex_cli::fuzz::programs::run(data));

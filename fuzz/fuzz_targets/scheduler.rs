@@ -1,4 +1,4 @@
-//! `cargo fuzz run -s none scheduler`: see `parex_fuzz::scheduler`.
+//! `cargo fuzz run -s none scheduler`: see `parex_cli::fuzz::scheduler`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| parex_fuzz::scheduler::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| parex_cli::fuzz::scheduler::run(data));

@@ -65,7 +65,8 @@
 //! functions or `commitment.rs`'s `unsafe fn leaf_hash`, which passes table.rs's
 //! condition on to its callers) · `commitment.rs` block and state hashes ·
 //! `store.rs` the store trait and the in-memory store · `chain.rs` the chain and
-//! the sequential executor · `genesis.rs` initial states · `error.rs` every error.
+//! the sequential executor · `genesis.rs` initial states · `error.rs` every error ·
+//! `testing/` the probe and mix test programs (feature `test-utils`).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -83,6 +84,8 @@ pub mod sigverify;
 pub mod store;
 pub mod system;
 pub mod table;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 pub mod types;

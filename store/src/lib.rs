@@ -89,7 +89,7 @@
 //! `log.rs` block records, log header, streaming reader and torn-tail rules ·
 //! `snapshot.rs` the snapshot format · `codec.rs` encodings, state hash and digest ·
 //! `fsio.rs` every file-system call, with the tests' fault injection ·
-//! `synthetic.rs` deterministic blocks for the crash test · `error.rs` the error
+//! `synthetic.rs` deterministic blocks for the crash test (feature `test-utils`) · `error.rs` the error
 //! enum · `bin/crash_writer.rs` the crash test's child process.
 
 #![forbid(unsafe_code)]
@@ -103,6 +103,7 @@ mod layout;
 mod log;
 mod recover;
 pub mod snapshot;
+#[cfg(any(test, feature = "test-utils"))]
 pub mod synthetic;
 #[cfg(test)]
 mod tests;
@@ -111,4 +112,5 @@ pub use durable::{Durability, DurableStore, StoreOptions, StoreStats};
 pub use error::StoreError;
 pub use layout::DirState;
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot, SnapshotInfo, write_snapshot};
+#[cfg(any(test, feature = "test-utils"))]
 pub use synthetic::Synthetic;

@@ -7,7 +7,8 @@
 //! (`ParallelExecutor::execute_block` at 2 and 4 threads, checked mode), and the
 //! receipts, block hashes and final states must agree ([`run`]).
 //!
-//! Attacks that need a malicious program use [`Hostile`], a test-only program
+//! Attacks that need a malicious program use the probe program
+//! (`parex_runtime::testing::probe`, feature `test-utils`) as "hostile", a test-only program
 //! registered next to `parex_programs::all_programs()` that does whatever its
 //! instruction says: write or debit accounts it should not, credit balance from
 //! nothing, call other programs with raised privileges or forged
@@ -18,7 +19,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use bytes::Bytes;
 use parex::programs::lending::{self, Position, Reserve};
 use parex::programs::oracle::PriceFeed;
@@ -29,9 +29,9 @@ use parex::runtime::sigverify::{SigError, SigItem, verify_batch, verify_single};
 use parex::runtime::system::{self, SystemInstruction};
 use parex::runtime::{
     Account, AccountMeta, Block, BlockResult, Chain, DecodeError, FEE_PER_SIGNATURE, Genesis, Hash,
-    Instruction, InstructionError, InvokeContext, Keypair, MAX_COMPUTE_UNIT_LIMIT, MAX_TRANSACTION_SIZE,
-    MemoryStore, Message, Program, ProgramRegistry, Pubkey, Receipt, RuntimeError, SanitizedTransaction,
-    Transaction, TransactionError, TxStatus, program_address,
+    Instruction, InstructionError, Keypair, MAX_COMPUTE_UNIT_LIMIT, MAX_TRANSACTION_SIZE, MemoryStore,
+    Message, ProgramRegistry, Pubkey, Receipt, RuntimeError, SanitizedTransaction, Transaction,
+    TransactionError, TxStatus, program_address,
 };
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use parex_cli::workload::{
@@ -41,169 +41,17 @@ use parex_cli::workload::{
 // ---------------------------------------------------------------------------------------------
 // The hostile program
 
-/// The hostile program's id.
+use parex::runtime::testing::probe::Probe;
+pub(crate) use parex::runtime::testing::probe::{ExplodingPayload, ProbeOp as Op, invoke_op as invoke};
+
+/// The hostile program's id: the shared probe program ([`Probe`]) under its own id.
 pub(crate) fn hostile_id() -> Pubkey {
     Pubkey::from_name("test/hostile")
-}
-
-/// What a hostile instruction does; account operands are positions in the instruction.
-#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-pub(crate) enum Op {
-    /// Replaces the account's data.
-    WriteData {
-        account: u8,
-        data: Vec<u8>,
-    },
-    /// Resizes the account's data (zero-filled).
-    Grow {
-        account: u8,
-        len: u32,
-    },
-    /// Adds to the balance, taking it from nowhere.
-    Credit {
-        account: u8,
-        amount: u64,
-    },
-    /// Takes from the balance, giving it to nobody.
-    Debit {
-        account: u8,
-        amount: u64,
-    },
-    /// Moves balance between two accounts.
-    Transfer {
-        from: u8,
-        to: u8,
-        amount: u64,
-    },
-    /// Hands the account to another owner.
-    Assign {
-        account: u8,
-        owner: Pubkey,
-    },
-    /// Reads the account (fails if the instruction did not pass it).
-    Read {
-        account: u8,
-    },
-    /// Calls `program` with `accounts` (key, signer, writable), signing with `seeds`.
-    Invoke {
-        program: Pubkey,
-        accounts: Vec<(Pubkey, bool, bool)>,
-        data: Vec<u8>,
-        seeds: Vec<Vec<Vec<u8>>>,
-    },
-    /// Loops forever, charging compute on every round.
-    Spin,
-    /// Loops charging compute and swallows the exhaustion error, then reports success.
-    SpinAndLie,
-    Panic {
-        message: String,
-    },
-    /// Panics with a non-string payload.
-    PanicWithNumber,
-    /// Calls itself `levels` more times.
-    Recurse {
-        levels: u8,
-    },
-    Batch(Vec<Op>),
-    /// Runs the op and ignores its error (a careless or lying caller).
-    Ignore(Box<Op>),
-    /// Panics with a payload whose own `Drop` panics.
-    PanicWithExplodingPayload,
-}
-
-/// A panic payload that panics again when dropped.
-pub(crate) struct ExplodingPayload;
-
-impl Drop for ExplodingPayload {
-    fn drop(&mut self) {
-        panic!("the panic payload's drop panics");
-    }
-}
-
-pub(crate) struct Hostile;
-
-impl Program for Hostile {
-    fn id(&self) -> Pubkey {
-        hostile_id()
-    }
-
-    fn name(&self) -> &'static str {
-        "hostile"
-    }
-
-    fn process(&self, ctx: &mut InvokeContext<'_, '_>, data: &[u8]) -> Result<(), InstructionError> {
-        let op = Op::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
-        run_op(ctx, op)
-    }
-}
-
-fn run_op(ctx: &mut InvokeContext<'_, '_>, op: Op) -> Result<(), InstructionError> {
-    match op {
-        Op::WriteData { account, data } => {
-            *ctx.data_mut(account.into())? = data;
-            Ok(())
-        }
-        Op::Grow { account, len } => {
-            ctx.data_mut(account.into())?.resize(len as usize, 0);
-            Ok(())
-        }
-        Op::Credit { account, amount } => ctx.credit(account.into(), amount),
-        Op::Debit { account, amount } => ctx.debit(account.into(), amount),
-        Op::Transfer { from, to, amount } => ctx.transfer(from.into(), to.into(), amount),
-        Op::Assign { account, owner } => ctx.assign(account.into(), owner),
-        Op::Read { account } => ctx.account(account.into()).map(|_| ()),
-        Op::Invoke { program, accounts, data, seeds } => {
-            let accounts = accounts
-                .into_iter()
-                .map(|(pubkey, is_signer, is_writable)| AccountMeta { pubkey, is_signer, is_writable })
-                .collect();
-            let seeds: Vec<Vec<&[u8]>> =
-                seeds.iter().map(|s| s.iter().map(Vec::as_slice).collect()).collect();
-            let seeds: Vec<&[&[u8]]> = seeds.iter().map(Vec::as_slice).collect();
-            ctx.invoke_signed(&Instruction { program_id: program, accounts, data }, &seeds)
-        }
-        Op::Spin => loop {
-            ctx.consume(1_000)?;
-        },
-        Op::SpinAndLie => {
-            while ctx.consume(1_000).is_ok() {}
-            Ok(())
-        }
-        Op::Panic { message } => panic!("{message}"),
-        Op::PanicWithNumber => std::panic::panic_any(42u32),
-        Op::Recurse { levels } => {
-            if levels == 0 {
-                return Ok(());
-            }
-            let mut accounts = Vec::new();
-            for i in 0..ctx.num_accounts() {
-                accounts.push((ctx.key(i)?, ctx.is_signer(i)?, ctx.is_writable(i)?));
-            }
-            let data = borsh::to_vec(&Op::Recurse { levels: levels - 1 }).expect("encodes");
-            run_op(ctx, Op::Invoke { program: hostile_id(), accounts, data, seeds: Vec::new() })
-        }
-        Op::Batch(ops) => ops.into_iter().try_for_each(|op| run_op(ctx, op)),
-        Op::Ignore(op) => {
-            let _ignored = run_op(ctx, *op);
-            Ok(())
-        }
-        Op::PanicWithExplodingPayload => std::panic::panic_any(ExplodingPayload),
-    }
 }
 
 /// A hostile instruction.
 pub(crate) fn hostile(op: &Op, accounts: Vec<AccountMeta>) -> Instruction {
     Instruction::new_borsh(hostile_id(), op, accounts)
-}
-
-/// A hostile `Invoke` of `ix`, with `seeds` as program-derived signatures.
-fn invoke(ix: &Instruction, seeds: &[&[&[u8]]]) -> Op {
-    Op::Invoke {
-        program: ix.program_id,
-        accounts: ix.accounts.iter().map(|m| (m.pubkey, m.is_signer, m.is_writable)).collect(),
-        data: ix.data.clone(),
-        seeds: seeds.iter().map(|s| s.iter().map(|x| x.to_vec()).collect()).collect(),
-    }
 }
 
 fn w(key: Pubkey) -> AccountMeta {
@@ -221,7 +69,7 @@ fn r(key: Pubkey) -> AccountMeta {
 /// The node's programs plus the hostile one.
 pub(crate) fn registry() -> ProgramRegistry {
     let mut r = parex::programs::all_programs();
-    r.register(Arc::new(Hostile)).expect("a new program id");
+    r.register(Arc::new(Probe::new(hostile_id()))).expect("a new program id");
     r
 }
 
@@ -419,7 +267,7 @@ fn run_ixs(ixs: &[Instruction]) -> Run {
 #[test]
 fn writing_a_read_only_account_fails_with_readonly_write() {
     // The program owns the account, but the transaction declared it read-only.
-    let op = Op::WriteData { account: 0, data: vec![1] };
+    let op = Op::SetData { account: 0, data: vec![1] };
     run_ixs(&[hostile(&op, vec![r(owned())])]).failed(0, InstructionError::ReadonlyWrite(owned()));
     // Crediting is a write too.
     let op = Op::Transfer { from: 0, to: 1, amount: 1 };
@@ -489,7 +337,7 @@ fn a_program_cannot_debit_or_rewrite_what_it_does_not_own() {
         0,
         InstructionError::ExternalDebit(alice_key),
     );
-    let op = Op::WriteData {
+    let op = Op::SetData {
         account: 0,
         data: TokenAccount { mint: mint(), owner: payer().pubkey(), amount: 1_000 }.pack(),
     };
@@ -547,7 +395,7 @@ fn balance_cannot_be_created_or_destroyed() {
 #[test]
 fn cross_program_calls_never_raise_privileges() {
     // Writable in the call, read-only in the transaction.
-    let inner = hostile(&Op::WriteData { account: 0, data: vec![] }, vec![w(owned())]);
+    let inner = hostile(&Op::SetData { account: 0, data: vec![] }, vec![w(owned())]);
     run_ixs(&[hostile(&invoke(&inner, &[]), vec![r(owned())])])
         .failed(0, InstructionError::PrivilegeEscalation(owned()));
     // Alice's signature claimed for a transaction she did not sign.
@@ -901,13 +749,13 @@ fn bad_and_malleable_signatures_are_rejected_by_single_and_batch_verification() 
 
 #[test]
 fn infinite_loops_end_in_compute_exhaustion() {
-    let run1 = run_ixs(&[hostile(&Op::Spin, vec![])]);
+    let run1 = run_ixs(&[hostile(&Op::Burn, vec![])]);
     run1.failed(0, InstructionError::ComputeExhausted);
     assert_eq!(run1.receipts()[0].compute_used, u64::from(parex::runtime::DEFAULT_COMPUTE_UNIT_LIMIT));
     // Swallowing the error and reporting success does not help.
-    run_ixs(&[hostile(&Op::SpinAndLie, vec![])]).failed(0, InstructionError::ComputeExhausted);
+    run_ixs(&[hostile(&Op::BurnAndLie, vec![])]).failed(0, InstructionError::ComputeExhausted);
     // Nor does hiding the loop in a call whose error the caller ignores.
-    let op = Op::Ignore(Box::new(invoke(&hostile(&Op::Spin, vec![]), &[])));
+    let op = Op::Ignore(Box::new(invoke(&hostile(&Op::Burn, vec![]), &[])));
     run_ixs(&[hostile(&op, vec![])]).failed(0, InstructionError::ComputeExhausted);
     // A limit below an instruction's base cost.
     let message =
@@ -917,7 +765,7 @@ fn infinite_loops_end_in_compute_exhaustion() {
     run4.failed(0, InstructionError::ComputeExhausted);
     assert_eq!(run4.receipts()[0].compute_used, 50);
     // And no transaction may ask for more than the maximum.
-    let message = Message::new(&[hostile(&Op::Spin, vec![])], &payer().pubkey(), 0)
+    let message = Message::new(&[hostile(&Op::Burn, vec![])], &payer().pubkey(), 0)
         .with_compute_budget(MAX_COMPUTE_UNIT_LIMIT + 1, 0);
     run(&[vec![Transaction::sign(message, &[&payer()]).to_bytes()]])
         .invalid(&[DecodeError::ComputeLimitTooHigh(MAX_COMPUTE_UNIT_LIMIT + 1).into()]);
@@ -1203,7 +1051,7 @@ fn a_panicking_program_fails_only_its_transaction() {
         .failed(0, InstructionError::ProgramPanicked(cut));
     // A panic deep in a call, after writes: everything rolls back but the fee.
     let inner = hostile(
-        &Op::Batch(vec![Op::WriteData { account: 0, data: vec![9] }, Op::Panic { message: "deep".into() }]),
+        &Op::Batch(vec![Op::SetData { account: 0, data: vec![9] }, Op::Panic { message: "deep".into() }]),
         vec![w(owned())],
     );
     let op = Op::Batch(vec![Op::Transfer { from: 0, to: 1, amount: 5 }, invoke(&inner, &[])]);
@@ -1302,7 +1150,7 @@ fn a_fee_payer_who_cannot_pay_is_invalid_and_charged_nothing() {
 /// deterministic, so the bytes (and the block's hash) are fixed.
 pub(crate) fn adversarial_block() -> Vec<Bytes> {
     let attacks: Vec<Vec<Instruction>> = vec![
-        vec![hostile(&Op::WriteData { account: 0, data: vec![1] }, vec![r(owned())])],
+        vec![hostile(&Op::SetData { account: 0, data: vec![1] }, vec![r(owned())])],
         vec![hostile(&invoke(&system::transfer(&alice().pubkey(), &owned(), 1), &[]), vec![w(owned())])],
         vec![hostile(&Op::Transfer { from: 0, to: 1, amount: 1 }, vec![w(alice_tokens()), w(owned())])],
         vec![hostile(&Op::Credit { account: 0, amount: 1_000_000 }, vec![w(payer().pubkey())])],
@@ -1310,7 +1158,7 @@ pub(crate) fn adversarial_block() -> Vec<Bytes> {
             &invoke(&token::transfer(&amm_vault(), &bob_tokens(), &amm_pda(), 5_000), VAULT_SEEDS_FOR_CALL),
             vec![w(amm_vault()), w(bob_tokens()), r(amm_pda())],
         )],
-        vec![hostile(&Op::Spin, vec![])],
+        vec![hostile(&Op::Burn, vec![])],
         vec![hostile(&Op::Panic { message: "golden".into() }, vec![w(owned())])],
         vec![hostile(&Op::Transfer { from: 0, to: 1, amount: 100 }, vec![w(owned()), w(whale())])],
         vec![system::transfer(&payer().pubkey(), &bob().pubkey(), 1_234)],

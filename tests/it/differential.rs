@@ -64,7 +64,7 @@ fn block_at(tip_slot: u64, parent: parex::runtime::Hash, transactions: Vec<Bytes
 
 fn registry_with_mix() -> ProgramRegistry {
     let mut r = parex::programs::all_programs();
-    r.register(Arc::new(mix::MixProgram)).unwrap();
+    r.register(Arc::new(mix::program())).unwrap();
     r
 }
 

@@ -1,13 +1,11 @@
 //! The fuzz harnesses in the normal test suite: every committed corpus file of
 //! `fuzz/corpus/<target>/` and, per target, as many random inputs as its proptest's
 //! `cases` below (2,000 for decode, 300 for programs, 100 for scheduler) go through
-//! the same functions cargo-fuzz drives (`fuzz/src`), so the invariants they check
+//! the same functions cargo-fuzz drives (`parex_cli::fuzz`), so the invariants they check
 //! run in CI on every change, with or without cargo-fuzz, and a crash input added to a
 //! corpus stays a regression test.
 
-#[allow(unreachable_pub, dead_code)]
-#[path = "../../fuzz/src/lib.rs"]
-mod harness;
+use parex_cli::fuzz as harness;
 
 use proptest::prelude::*;
 

@@ -1,12 +1,10 @@
-//! The short soak: the engine of `examples/soak` on a few hundred blocks, so CI
+//! The short soak: the soak engine (`parex_cli::soak`, run long by `examples/soak`) on a few hundred blocks, so CI
 //! checks what the long run checks (one receipt per submitted transaction, outcomes
 //! as generated, every payer's nonce exactly where it must be, signed blocks through
 //! the full path) in seconds. The long run and its figures are in
 //! `docs/RELIABILITY.md`.
 
-#[allow(dead_code)]
-#[path = "../../examples/soak/engine.rs"]
-mod engine;
+use parex_cli::soak as engine;
 
 #[test]
 fn short_soak_keeps_every_receipt_and_nonce() {

@@ -4,20 +4,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use borsh::{BorshDeserialize, BorshSerialize};
 use bytes::Bytes;
 
 use crate::program::program_address;
 use crate::system;
+use crate::testing::probe::Probe;
 use crate::{
-    Account, AccountMeta, Block, BlockResult, Chain, Genesis, Instruction, InstructionError, InvokeContext,
-    Keypair, MemoryStore, Message, Program, ProgramRegistry, Pubkey, Receipt, Transaction, TxStatus,
+    Account, AccountMeta, Block, BlockResult, Chain, Genesis, Instruction, InstructionError, Keypair,
+    MemoryStore, Message, ProgramRegistry, Pubkey, Receipt, Transaction, TxStatus,
 };
 
-/// Compute units one `ProbeOp::Burn` step charges.
-pub(super) const BURN_STEP: u64 = 1_000;
 /// The base fee of a one-signature transaction without priority fee.
 pub(super) const FEE: u64 = crate::FEE_PER_SIGNATURE;
+
+pub(super) use crate::testing::probe::{ProbeOp, invoke_op};
 
 pub(super) fn probe_id() -> Pubkey {
     Pubkey::from_name("test/probe")
@@ -27,177 +27,14 @@ pub(super) fn probe2_id() -> Pubkey {
     Pubkey::from_name("test/probe2")
 }
 
-/// An account passed to a cross-program call, by key.
-#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-pub(super) struct CpiAccount {
-    pub(super) key: Pubkey,
-    pub(super) signer: bool,
-    pub(super) writable: bool,
-}
-
-impl CpiAccount {
-    pub(super) fn new(key: Pubkey, signer: bool, writable: bool) -> Self {
-        Self { key, signer, writable }
-    }
-}
-
-/// What a probe instruction does; account operands are positions in the instruction.
-#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-pub(super) enum ProbeOp {
-    Noop,
-    /// Replaces the account's data.
-    SetData {
-        account: u8,
-        data: Vec<u8>,
-    },
-    /// Resizes the account's data (zero-filled).
-    Grow {
-        account: u8,
-        len: u32,
-    },
-    /// Credits without debiting anything.
-    Credit {
-        account: u8,
-        amount: u64,
-    },
-    /// Debits without crediting anything.
-    Debit {
-        account: u8,
-        amount: u64,
-    },
-    Transfer {
-        from: u8,
-        to: u8,
-        amount: u64,
-    },
-    Assign {
-        account: u8,
-        owner: Pubkey,
-    },
-    /// A cross-program call, optionally signing for the probe's PDAs of `seeds`.
-    Invoke {
-        program: Pubkey,
-        accounts: Vec<CpiAccount>,
-        data: Vec<u8>,
-        seeds: Vec<Vec<Vec<u8>>>,
-    },
-    /// Calls itself `levels` more times with its own accounts and privileges.
-    Recurse {
-        levels: u8,
-    },
-    Panic {
-        message: String,
-    },
-    /// Charges `BURN_STEP` units in a loop until the limit is spent.
-    Burn,
-    Emit {
-        data: Vec<u8>,
-    },
-    Fail {
-        code: u32,
-    },
-    Batch(Vec<ProbeOp>),
-    /// Runs the op and ignores its error (a careless caller).
-    Ignore(Box<ProbeOp>),
-}
-
-/// A test program that does whatever its instruction data says.
-pub(super) struct Probe {
-    id: Pubkey,
-}
-
-impl Program for Probe {
-    fn id(&self) -> Pubkey {
-        self.id
-    }
-
-    fn name(&self) -> &'static str {
-        "probe"
-    }
-
-    fn process(&self, ctx: &mut InvokeContext<'_, '_>, data: &[u8]) -> Result<(), InstructionError> {
-        let op = ProbeOp::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
-        run_op(ctx, op)
-    }
-
-    fn describe_error(&self, code: u32) -> Option<&'static str> {
-        (code == 7).then_some("seven")
-    }
-}
-
-fn run_op(ctx: &mut InvokeContext<'_, '_>, op: ProbeOp) -> Result<(), InstructionError> {
-    match op {
-        ProbeOp::Noop => Ok(()),
-        ProbeOp::SetData { account, data } => {
-            *ctx.data_mut(account.into())? = data;
-            Ok(())
-        }
-        ProbeOp::Grow { account, len } => {
-            ctx.data_mut(account.into())?.resize(len as usize, 0);
-            Ok(())
-        }
-        ProbeOp::Credit { account, amount } => ctx.credit(account.into(), amount),
-        ProbeOp::Debit { account, amount } => ctx.debit(account.into(), amount),
-        ProbeOp::Transfer { from, to, amount } => ctx.transfer(from.into(), to.into(), amount),
-        ProbeOp::Assign { account, owner } => ctx.assign(account.into(), owner),
-        ProbeOp::Invoke { program, accounts, data, seeds } => {
-            let accounts = accounts
-                .iter()
-                .map(|a| AccountMeta { pubkey: a.key, is_signer: a.signer, is_writable: a.writable })
-                .collect();
-            let ix = Instruction { program_id: program, accounts, data };
-            let seeds: Vec<Vec<&[u8]>> =
-                seeds.iter().map(|set| set.iter().map(Vec::as_slice).collect()).collect();
-            let seeds: Vec<&[&[u8]]> = seeds.iter().map(Vec::as_slice).collect();
-            ctx.invoke_signed(&ix, &seeds)
-        }
-        ProbeOp::Recurse { levels } => {
-            if levels == 0 {
-                return Ok(());
-            }
-            let mut accounts = Vec::with_capacity(ctx.num_accounts());
-            for i in 0..ctx.num_accounts() {
-                accounts.push(AccountMeta {
-                    pubkey: ctx.key(i)?,
-                    is_signer: ctx.is_signer(i)?,
-                    is_writable: ctx.is_writable(i)?,
-                });
-            }
-            let program = *ctx.program_id();
-            ctx.invoke(&Instruction::new_borsh(program, &ProbeOp::Recurse { levels: levels - 1 }, accounts))
-        }
-        ProbeOp::Panic { message } => panic!("{message}"),
-        ProbeOp::Burn => loop {
-            ctx.consume(BURN_STEP)?;
-        },
-        ProbeOp::Emit { data } => ctx.emit(&data),
-        ProbeOp::Fail { code } => Err(InstructionError::Custom { program: *ctx.program_id(), code }),
-        ProbeOp::Batch(ops) => ops.into_iter().try_for_each(|op| run_op(ctx, op)),
-        ProbeOp::Ignore(op) => {
-            let _ignored = run_op(ctx, *op);
-            Ok(())
-        }
-    }
-}
-
 /// A probe instruction.
 pub(super) fn probe_ix(op: &ProbeOp, accounts: Vec<AccountMeta>) -> Instruction {
-    Instruction::new_borsh(probe_id(), op, accounts)
+    crate::testing::probe::probe_ix(probe_id(), op, accounts)
 }
 
 /// A probe-2 instruction (a second, distinct program).
 pub(super) fn probe2_ix(op: &ProbeOp, accounts: Vec<AccountMeta>) -> Instruction {
-    Instruction::new_borsh(probe2_id(), op, accounts)
-}
-
-/// A probe op that calls `program` with `ix`'s accounts and data.
-pub(super) fn invoke_op(ix: &Instruction, seeds: &[&[&[u8]]]) -> ProbeOp {
-    ProbeOp::Invoke {
-        program: ix.program_id,
-        accounts: ix.accounts.iter().map(|m| CpiAccount::new(m.pubkey, m.is_signer, m.is_writable)).collect(),
-        data: ix.data.clone(),
-        seeds: seeds.iter().map(|set| set.iter().map(|s| s.to_vec()).collect()).collect(),
-    }
+    crate::testing::probe::probe_ix(probe2_id(), op, accounts)
 }
 
 pub(super) fn w(key: Pubkey) -> AccountMeta {
@@ -269,8 +106,8 @@ pub(super) fn standard_genesis() -> Genesis {
 
 pub(super) fn registry() -> ProgramRegistry {
     let mut r = ProgramRegistry::new();
-    r.register(Arc::new(Probe { id: probe_id() })).unwrap();
-    r.register(Arc::new(Probe { id: probe2_id() })).unwrap();
+    r.register(Arc::new(Probe::new(probe_id()))).unwrap();
+    r.register(Arc::new(Probe::new(probe2_id()))).unwrap();
     r
 }
 

@@ -7,8 +7,8 @@
 //! and checks each verdict against [`model`], a plain restatement of the rules.
 
 use bytes::Bytes;
-use parex::runtime::sigverify::{SigItem, verify_batch, verify_single};
-use parex::runtime::{
+use parex_runtime::sigverify::{SigItem, verify_batch, verify_single};
+use parex_runtime::{
     CompiledInstruction, DecodeError, MAX_ACCOUNTS, MAX_COMPUTE_UNIT_LIMIT, MAX_INSTRUCTIONS,
     MAX_TRANSACTION_SIZE, Message, MessageHeader, Pubkey, SanitizedTransaction, Signature, Transaction,
 };

@@ -12,13 +12,12 @@
 
 use std::sync::{Arc, LazyLock, Once};
 
-use borsh::{BorshDeserialize, BorshSerialize};
-use parex::runtime::{
-    Account, AccountMeta, BlockEnv, Chain, Genesis, Instruction, InstructionError, InvokeContext,
-    MemoryStore, Message, Program, ProgramRegistry, Pubkey, SanitizedTransaction, Signature, Transaction,
-    TransactionError, system,
+use parex_runtime::testing::mix::{self, Mix, Then};
+use parex_runtime::{
+    Account, BlockEnv, Chain, Genesis, MemoryStore, Message, ProgramRegistry, Pubkey, SanitizedTransaction,
+    Signature, Transaction, TransactionError, system,
 };
-use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
+use parex_scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 
 use super::input::Input;
 
@@ -27,64 +26,19 @@ const PAYERS: u64 = 4;
 /// Shared cells.
 const CELLS: u64 = 8;
 /// What the cell program panics with: the harness's panic hook stays quiet for it.
-const PANIC_MESSAGE: &str = "fuzz cell program asked to panic";
+const PANIC_MESSAGE: &str = mix::PANIC_MESSAGE;
 /// Compute units one cell instruction charges per account.
 const CELL_COST: u64 = 500;
 
-/// What a cell instruction does after writing.
-#[derive(BorshSerialize, BorshDeserialize, Clone, Copy, Debug)]
-enum Then {
-    Succeed,
-    Fail,
-    Panic,
+/// The cell program: the shared mix program (`parex_runtime::testing::mix`), which
+/// rewrites every writable cell with a hash of everything it was given, charging
+/// [`CELL_COST`] per account.
+fn cell_program() -> Mix {
+    Mix::new(cell_program_id(), CELL_COST)
 }
-
-#[derive(BorshSerialize, BorshDeserialize)]
-struct CellIx {
-    salt: u64,
-    then: Then,
-}
-
-/// Rewrites every writable cell with `blake3(old ‖ data of every cell given ‖ salt)`.
-struct CellProgram;
 
 fn cell_program_id() -> Pubkey {
     Pubkey::from_name("fuzz/cells")
-}
-
-impl Program for CellProgram {
-    fn id(&self) -> Pubkey {
-        cell_program_id()
-    }
-
-    fn name(&self) -> &'static str {
-        "fuzz-cells"
-    }
-
-    fn process(&self, ctx: &mut InvokeContext<'_, '_>, data: &[u8]) -> Result<(), InstructionError> {
-        let ix = CellIx::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
-        let mut h = blake3::Hasher::new();
-        for i in 0..ctx.num_accounts() {
-            ctx.consume(CELL_COST)?;
-            h.update(ctx.data(i)?);
-        }
-        h.update(&ix.salt.to_le_bytes());
-        let seen = *h.finalize().as_bytes();
-        for i in 0..ctx.num_accounts() {
-            if ctx.is_writable(i)? {
-                let d = ctx.data_mut(i)?;
-                let mut h = blake3::Hasher::new();
-                h.update(d);
-                h.update(&seen);
-                *d = h.finalize().as_bytes().to_vec();
-            }
-        }
-        match ix.then {
-            Then::Succeed => Ok(()),
-            Then::Fail => Err(InstructionError::Custom { program: cell_program_id(), code: 1 }),
-            Then::Panic => panic!("{PANIC_MESSAGE}"),
-        }
-    }
 }
 
 fn payer(i: u64) -> Pubkey {
@@ -101,8 +55,8 @@ struct World {
 }
 
 static WORLD: LazyLock<World> = LazyLock::new(|| {
-    let mut registry = parex::programs::all_programs();
-    registry.register(Arc::new(CellProgram)).expect("a new program id");
+    let mut registry = parex_programs::all_programs();
+    registry.register(Arc::new(cell_program())).expect("a new program id");
     let mut g = Genesis::new();
     for p in 0..PAYERS {
         g.insert(payer(p), Account::with_balance(1_000_000_000));
@@ -184,12 +138,12 @@ fn transaction(
     let mut ixs = Vec::new();
     let kind = r.u8() % 8;
     if kind < 7 {
-        let mut accounts: Vec<AccountMeta> = Vec::new();
+        let mut cells: Vec<(Pubkey, bool)> = Vec::new();
         for _ in 0..1 + r.below(5) {
             let key = cell(r.below(CELLS as usize) as u64);
             let writable = r.bool();
-            if !accounts.iter().any(|a| a.pubkey == key) {
-                accounts.push(AccountMeta { pubkey: key, is_signer: false, is_writable: writable });
+            if !cells.iter().any(|&(k, _)| k == key) {
+                cells.push((key, writable));
             }
         }
         let then = match r.u8() % 16 {
@@ -198,7 +152,7 @@ fn transaction(
             _ => Then::Succeed,
         };
         *salt += 1;
-        ixs.push(Instruction::new_borsh(cell_program_id(), &CellIx { salt: *salt, then }, accounts));
+        ixs.push(mix::mix_ix(cell_program_id(), &cells, *salt, then));
     }
     if kind >= 6 {
         let to = payer(r.below(PAYERS as usize) as u64);

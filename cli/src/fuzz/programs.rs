@@ -20,18 +20,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use parex::programs::lending::{self, Position};
-use parex::programs::math::DEAD_SHARES;
-use parex::programs::oracle::PriceFeed;
-use parex::programs::state::AccountState;
-use parex::programs::token::{Mint, TokenAccount};
-use parex::programs::{amm, insurance, oracle, token};
-use parex::runtime::{
+use crate::workload::{BASE_TIME, Workload, WorkloadConfig, WorkloadKind, mint_address, token_account};
+use parex_programs::lending::{self, Position};
+use parex_programs::math::DEAD_SHARES;
+use parex_programs::oracle::PriceFeed;
+use parex_programs::state::AccountState;
+use parex_programs::token::{Mint, TokenAccount};
+use parex_programs::{amm, insurance, oracle, token};
+use parex_runtime::{
     Account, AccountMeta, BlockEnv, Chain, Instruction, InstructionError, Keypair, MemoryStore, Message,
     ProgramRegistry, Pubkey, SYSTEM_PROGRAM_ID, SanitizedTransaction, Signature, TimeRule, Transaction,
     TransactionError, TxStatus,
 };
-use parex_cli::workload::{BASE_TIME, Workload, WorkloadConfig, WorkloadKind, mint_address, token_account};
 
 use super::input::Input;
 
@@ -243,8 +243,8 @@ fn transaction(
     };
     let limit = match r.u8() % 8 {
         0 => u32::from(r.u16()),
-        1 => parex::runtime::MAX_COMPUTE_UNIT_LIMIT,
-        _ => parex::runtime::DEFAULT_COMPUTE_UNIT_LIMIT,
+        1 => parex_runtime::MAX_COMPUTE_UNIT_LIMIT,
+        _ => parex_runtime::DEFAULT_COMPUTE_UNIT_LIMIT,
     };
     let price = if r.u8().is_multiple_of(16) { r.amount() } else { 0 };
     let message = Message::new(&ixs, &payer, nonce).with_compute_budget(limit, price);

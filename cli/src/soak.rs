@@ -34,37 +34,37 @@ use std::collections::HashMap;
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
+use crate::workload::{
+    BASE_TIME, Workload, WorkloadConfig, WorkloadKind, mint_address, token_account, user_keypairs,
+};
 use bytes::Bytes;
-use parex::programs::state::AccountState;
-use parex::programs::{amm, oracle, token};
-use parex::runtime::{
+use parex_programs::state::AccountState;
+use parex_programs::{amm, oracle, token};
+use parex_runtime::{
     Block, BlockEnv, Chain, Hash, Keypair, MemoryStore, Message, Pubkey, Receipt, SanitizedTransaction,
     Signature, Transaction, TransactionError, TxStatus,
 };
-use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor, Prepared};
-use parex_cli::workload::{
-    BASE_TIME, Workload, WorkloadConfig, WorkloadKind, mint_address, token_account, user_keypairs,
-};
+use parex_scheduler::{ExecutorConfig, Mode, ParallelExecutor, Prepared};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// What to run.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct SoakConfig {
+pub struct SoakConfig {
     /// Transactions to submit in all (rounded up to whole blocks).
-    pub(crate) txs: u64,
+    pub txs: u64,
     /// Transactions per block.
-    pub(crate) block_size: usize,
+    pub block_size: usize,
     /// Users (payers and token holders).
-    pub(crate) users: usize,
+    pub users: usize,
     /// Executing threads.
-    pub(crate) threads: usize,
+    pub threads: usize,
     /// Blocks per reported window.
-    pub(crate) window_blocks: u64,
+    pub window_blocks: u64,
     /// Every this-many-th block is signed and runs the full path (0: never).
-    pub(crate) signed_every: u64,
+    pub signed_every: u64,
     /// The seed of the generator.
-    pub(crate) seed: u64,
+    pub seed: u64,
 }
 
 impl Default for SoakConfig {
@@ -83,57 +83,57 @@ impl Default for SoakConfig {
 
 /// One reporting window.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Window {
+pub struct Window {
     /// Blocks executed so far.
-    pub(crate) blocks: u64,
+    pub blocks: u64,
     /// Transactions submitted so far.
-    pub(crate) txs: u64,
+    pub txs: u64,
     /// Seconds the window took (generation overlaps; this is wall time).
-    pub(crate) secs: f64,
+    pub secs: f64,
     /// Transactions per second over the window.
-    pub(crate) tps: f64,
+    pub tps: f64,
     /// CPU seconds this process used in the window (every thread): the machine may be
     /// shared, and transactions per CPU-second do not depend on what else runs.
-    pub(crate) cpu_secs: f64,
+    pub cpu_secs: f64,
     /// Resident memory at the end of the window (VmRSS), KiB.
-    pub(crate) rss_kib: u64,
+    pub rss_kib: u64,
 }
 
 /// What a run measured.
 #[derive(Clone, Debug)]
-pub(crate) struct SoakReport {
+pub struct SoakReport {
     /// Blocks executed.
-    pub(crate) blocks: u64,
+    pub blocks: u64,
     /// Transactions submitted.
-    pub(crate) submitted: u64,
+    pub submitted: u64,
     /// Receipts received (must equal `submitted`).
-    pub(crate) receipts: u64,
+    pub receipts: u64,
     /// Receipts by outcome.
-    pub(crate) success: u64,
+    pub success: u64,
     /// Failed transactions (fee charged).
-    pub(crate) failed: u64,
+    pub failed: u64,
     /// Invalid transactions.
-    pub(crate) invalid: u64,
+    pub invalid: u64,
     /// Blocks that went through the signed, full path.
-    pub(crate) signed_blocks: u64,
+    pub signed_blocks: u64,
     /// Wall time, seconds.
-    pub(crate) secs: f64,
+    pub secs: f64,
     /// Per-window figures.
-    pub(crate) windows: Vec<Window>,
+    pub windows: Vec<Window>,
     /// Peak resident memory (VmHWM), KiB.
-    pub(crate) peak_rss_kib: u64,
+    pub peak_rss_kib: u64,
     /// Resident memory after setup, before the first block, KiB.
-    pub(crate) start_rss_kib: u64,
+    pub start_rss_kib: u64,
     /// The last block's hash.
-    pub(crate) last_block: Hash,
+    pub last_block: Hash,
     /// The final state hash.
-    pub(crate) state: Hash,
+    pub state: Hash,
 }
 
 impl SoakReport {
     /// The median of `f` over each fifth of the windows, in order: a slowdown over
     /// time shows as a falling sequence, noise from a shared machine does not.
-    pub(crate) fn fifths(&self, f: impl Fn(&Window) -> f64) -> Vec<f64> {
+    pub fn fifths(&self, f: impl Fn(&Window) -> f64) -> Vec<f64> {
         let n = self.windows.len();
         (0..5)
             .filter_map(|i| {
@@ -146,7 +146,7 @@ impl SoakReport {
 }
 
 /// CPU time this process has used (user + system, all threads), in seconds.
-pub(crate) fn cpu_seconds() -> f64 {
+pub fn cpu_seconds() -> f64 {
     // Fields 14 and 15 of /proc/self/stat, in clock ticks of 1/100 s (USER_HZ on Linux).
     std::fs::read_to_string("/proc/self/stat")
         .ok()
@@ -160,7 +160,7 @@ pub(crate) fn cpu_seconds() -> f64 {
 }
 
 /// A field of `/proc/self/status` in KiB (0 where there is no procfs).
-pub(crate) fn proc_status_kib(field: &str) -> u64 {
+pub fn proc_status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -253,7 +253,7 @@ impl Generator {
         (u + 1 + self.rng.random_range(0..self.users.len() - 1)) % self.users.len()
     }
 
-    fn transfer(&mut self, u: usize, amount: u64) -> parex::runtime::Instruction {
+    fn transfer(&mut self, u: usize, amount: u64) -> parex_runtime::Instruction {
         let v = self.other(u);
         let mint = self.mints[self.rng.random_range(0..self.mints.len())];
         let (from, to) = (self.users[u], self.users[v]);
@@ -341,7 +341,7 @@ fn setup(config: &SoakConfig) -> (Workload, Generator) {
 
 /// Runs the soak; panics at the first block whose receipts or nonces are wrong.
 /// `on_window` sees each window as it closes.
-pub(crate) fn run(config: &SoakConfig, mut on_window: impl FnMut(&Window)) -> SoakReport {
+pub fn run(config: &SoakConfig, mut on_window: impl FnMut(&Window)) -> SoakReport {
     let (w, mut generator) = setup(config);
     let mut chain: Chain<MemoryStore> = w.chain();
     drop(w);
