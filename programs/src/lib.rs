@@ -210,6 +210,8 @@ pub mod math;
 pub mod oracle;
 pub mod registry;
 pub mod state;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 pub mod token;
 
 #[cfg(test)]

@@ -7,12 +7,12 @@ use parex_runtime::{
     AccountMeta, Instruction, InstructionError, Keypair, Pubkey, Receipt, SYSTEM_PROGRAM_ID, program_address,
 };
 
-use super::harness::TestChain;
 use crate::all_programs;
 use crate::amm::{self, AmmEvent, AmmInstruction, LP_DECIMALS, LiquidityUser, Pool, PoolAddresses};
 use crate::error::{AmmError, TokenError};
 use crate::math::{MINIMUM_LIQUIDITY, MathError};
 use crate::state::AccountState;
+use crate::testing::TestChain;
 use crate::token::{self, Mint, TokenAccount};
 
 const FEE: u16 = 30;

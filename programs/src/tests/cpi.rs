@@ -9,9 +9,9 @@ use parex_runtime::{
     AccountMeta, Instruction, InstructionError, InvokeContext, Keypair, Program, Pubkey, program_address,
 };
 
-use super::harness::TestChain;
 use crate::error::{OracleError, TokenError};
 use crate::state::AccountState;
+use crate::testing::TestChain;
 use crate::token::{self, TokenAccount};
 use crate::{all_programs, oracle};
 

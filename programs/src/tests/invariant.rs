@@ -7,8 +7,8 @@ use parex_runtime::{Keypair, Pubkey, TxStatus};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use super::harness::TestChain;
 use crate::error::TokenError;
+use crate::testing::TestChain;
 use crate::{all_programs, token};
 
 const MINTS: usize = 2;

@@ -3,7 +3,6 @@
 
 use parex_runtime::{Account, AccountMeta, Instruction, InstructionError, Keypair, Pubkey, Receipt};
 
-use super::harness::TestChain;
 use crate::all_programs;
 use crate::error::{LendingError, TokenError};
 use crate::lending::{self, LendingEvent, Obligation, Position, Reserve, ReserveConfig, ReservePdas};
@@ -11,6 +10,7 @@ use crate::math::DEAD_SHARES;
 use crate::math::lending::{MAX_ACCRUAL_SLOTS, current_debt};
 use crate::oracle::{self, PriceFeed};
 use crate::state::AccountState;
+use crate::testing::TestChain;
 use crate::token::{self, TokenAccount};
 
 const WAD: u128 = 1_000_000_000_000_000_000;

@@ -3,7 +3,6 @@
 
 mod amm;
 mod cpi;
-pub(crate) mod harness;
 mod insurance;
 mod invariant;
 mod lending;

@@ -2,10 +2,10 @@
 
 use parex_runtime::{InstructionError, Keypair, Pubkey};
 
-use super::harness::TestChain;
 use crate::error::OracleError;
 use crate::oracle::{self, PriceFeed, read_price};
 use crate::state::AccountState;
+use crate::testing::TestChain;
 use crate::{all_programs, token};
 
 const WAD: u128 = 1_000_000_000_000_000_000;

@@ -2,9 +2,9 @@
 
 use parex_runtime::{AccountMeta, Instruction, InstructionError, Keypair, Pubkey, system};
 
-use super::harness::TestChain;
 use crate::error::TokenError;
 use crate::state::AccountState;
+use crate::testing::TestChain;
 use crate::token::{self, Mint, TokenAccount, TokenEvent, TokenInstruction};
 use crate::{all_programs, oracle};
 

@@ -1,6 +1,9 @@
-//! A small chain driver for program tests: funds keys, signs and executes one
-//! transaction per block, and checks that a failing transaction changes nothing
-//! but its payer's fee and nonce.
+//! A chain harness for program tests (feature `test-utils`; always on in this
+//! crate's own tests): funds keys, signs and executes one transaction per block,
+//! and checks that a failing transaction changes nothing but its payer's fee and
+//! nonce. A program written outside this crate tests itself the same way, with
+//! [`TestChain::with_registry`] and its program registered beside
+//! [`all_programs`].
 
 use parex_runtime::{
     Account, Block, Chain, Genesis, Instruction, InstructionError, Keypair, MemoryStore, ProgramRegistry,
@@ -11,51 +14,55 @@ use crate::state::AccountState;
 use crate::{all_programs, token};
 
 /// Native balance every funded test key starts with.
-pub(crate) const FUNDS: u64 = 1_000_000_000_000;
+pub const FUNDS: u64 = 1_000_000_000_000;
 
-pub(crate) struct TestChain {
+/// A chain on in-memory state that executes one transaction per block.
+pub struct TestChain {
     chain: Chain<MemoryStore>,
     next_key: u64,
 }
 
 impl TestChain {
     /// A chain running [`all_programs`] where every key in `funded` holds [`FUNDS`].
-    pub(crate) fn new(funded: &[&Keypair]) -> Self {
+    pub fn new(funded: &[&Keypair]) -> Self {
         Self::with_registry(funded, all_programs())
     }
 
-    pub(crate) fn with_registry(funded: &[&Keypair], registry: ProgramRegistry) -> Self {
+    /// A chain running `registry` where every key in `funded` holds [`FUNDS`].
+    pub fn with_registry(funded: &[&Keypair], registry: ProgramRegistry) -> Self {
         let genesis = funded.iter().fold(Genesis::new(), |g, kp| g.fund(kp.pubkey(), FUNDS));
         Self { chain: genesis.into_chain(registry), next_key: 1_000_000 }
     }
 
     /// Resumes from a snapshot taken with [`store`](Self::store).
-    pub(crate) fn from_store(store: MemoryStore, registry: ProgramRegistry) -> Self {
+    pub fn from_store(store: MemoryStore, registry: ProgramRegistry) -> Self {
         Self { chain: Chain::new(store, registry), next_key: 2_000_000 }
     }
 
-    pub(crate) fn store(&self) -> MemoryStore {
+    /// The committed state (to resume from with [`from_store`](Self::from_store)).
+    pub fn store(&self) -> MemoryStore {
         self.chain.snapshot()
     }
 
     /// A fresh keypair (for new accounts), distinct from the caller's `Keypair::from_index(small)`.
-    pub(crate) fn new_keypair(&mut self) -> Keypair {
+    pub fn new_keypair(&mut self) -> Keypair {
         self.next_key += 1;
         Keypair::from_index(self.next_key)
     }
 
-    pub(crate) fn slot(&self) -> u64 {
+    /// The slot of the last block.
+    pub fn slot(&self) -> u64 {
         self.chain.tip().slot
     }
 
     /// Skips slots: the next block lands at `slot`.
-    pub(crate) fn warp_to(&mut self, slot: u64) {
+    pub fn warp_to(&mut self, slot: u64) {
         assert!(slot > self.slot(), "slots only move forward");
         self.execute_at(slot, &[], &[]);
     }
 
     /// Signs `ixs` with `signers` (`signers[0]` pays) and executes them alone in the next block.
-    pub(crate) fn execute(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Receipt {
+    pub fn execute(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Receipt {
         let slot = self.slot() + 1;
         self.execute_at(slot, ixs, signers).expect("one receipt")
     }
@@ -77,7 +84,7 @@ impl TestChain {
     }
 
     /// Executes and asserts success.
-    pub(crate) fn ok(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Receipt {
+    pub fn ok(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Receipt {
         let receipt = self.execute(ixs, signers);
         if let TxStatus::Failed { error, instruction } = &receipt.status {
             panic!("instruction {instruction} failed: {}", self.chain.registry().describe(error));
@@ -88,7 +95,7 @@ impl TestChain {
 
     /// Executes, asserts that it failed with `expected`, and that nothing but the
     /// payer's balance (by exactly the fee) and nonce changed.
-    pub(crate) fn fails(
+    pub fn fails(
         &mut self,
         ixs: &[Instruction],
         signers: &[&Keypair],
@@ -118,41 +125,44 @@ impl TestChain {
     }
 
     /// The committed state of `key` (the empty account if never written).
-    pub(crate) fn account(&self, key: &Pubkey) -> Account {
+    pub fn account(&self, key: &Pubkey) -> Account {
         self.chain.get(key).cloned().unwrap_or_default()
     }
 
     /// Every account but `skip`, sorted by key.
-    pub(crate) fn state_without(&self, skip: &Pubkey) -> Vec<(Pubkey, Account)> {
+    pub fn state_without(&self, skip: &Pubkey) -> Vec<(Pubkey, Account)> {
         let mut all: Vec<_> =
             self.chain.accounts().filter(|(k, _)| *k != skip).map(|(k, a)| (*k, a.clone())).collect();
         all.sort_unstable_by_key(|(k, _)| *k);
         all
     }
 
-    pub(crate) fn mint(&self, key: &Pubkey) -> token::Mint {
+    /// The mint at `key` (panics if it is not one).
+    pub fn mint(&self, key: &Pubkey) -> token::Mint {
         let a = self.account(key);
         token::read_mint(&a.data, &a.owner).expect("a mint")
     }
 
-    pub(crate) fn token(&self, key: &Pubkey) -> token::TokenAccount {
+    /// The token account at `key` (panics if it is not one).
+    pub fn token(&self, key: &Pubkey) -> token::TokenAccount {
         let a = self.account(key);
         token::read_account(&a.data, &a.owner).expect("a token account")
     }
 
-    pub(crate) fn amount(&self, key: &Pubkey) -> u64 {
+    /// The token balance of the token account at `key`.
+    pub fn amount(&self, key: &Pubkey) -> u64 {
         self.token(key).amount
     }
 
     /// Creates a mint with `authority`, paid by `payer`; returns its key.
-    pub(crate) fn create_mint(&mut self, payer: &Keypair, authority: &Pubkey, decimals: u8) -> Pubkey {
+    pub fn create_mint(&mut self, payer: &Keypair, authority: &Pubkey, decimals: u8) -> Pubkey {
         let mint = self.new_keypair();
         self.ok(&token::create_mint(&payer.pubkey(), &mint.pubkey(), authority, decimals), &[payer, &mint]);
         mint.pubkey()
     }
 
     /// Creates a token account of `mint` for `owner`, paid by `payer`; returns its key.
-    pub(crate) fn create_token_account(&mut self, payer: &Keypair, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
+    pub fn create_token_account(&mut self, payer: &Keypair, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
         let account = self.new_keypair();
         self.ok(
             &token::create_token_account(&payer.pubkey(), &account.pubkey(), mint, owner),
@@ -162,7 +172,7 @@ impl TestChain {
     }
 
     /// Creates an account of `space` zero bytes owned by `owner`, without initialising it.
-    pub(crate) fn create_raw(&mut self, payer: &Keypair, space: usize, owner: &Pubkey) -> Pubkey {
+    pub fn create_raw(&mut self, payer: &Keypair, space: usize, owner: &Pubkey) -> Pubkey {
         let account = self.new_keypair();
         let ix =
             parex_runtime::system::create_account(&payer.pubkey(), &account.pubkey(), 0, space as u32, owner);
@@ -171,7 +181,7 @@ impl TestChain {
     }
 
     /// For every mint, `supply == Σ amount` over the token accounts naming it.
-    pub(crate) fn assert_supply_invariant(&self) {
+    pub fn assert_supply_invariant(&self) {
         let mut sums: std::collections::BTreeMap<Pubkey, u128> = Default::default();
         let mut mints = Vec::new();
         for (key, a) in self.chain.accounts() {
