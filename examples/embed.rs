@@ -26,12 +26,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parex::runtime::commitment::state_hash;
-use parex::runtime::store::{BlockCommit, ChainTip};
+use parex::runtime::state_hash;
 use parex::runtime::{
     Account, AccountMeta, AccountStore, Chain, Hash, Instruction, InstructionError, InvokeContext, Keypair,
     Program, ProgramRegistry, Pubkey, RuntimeError, Transaction, system,
 };
+use parex::runtime::{BlockCommit, ChainTip};
 use parex::scheduler::{ExecutorConfig, Leader, Mode, ParallelExecutor, ProduceConfig};
 
 /// Users sending transactions, and counters they bump.

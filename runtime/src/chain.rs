@@ -43,7 +43,7 @@ impl Block {
 pub struct BlockResult {
     /// The block's slot.
     pub slot: u64,
-    /// The block hash (see [`commitment`]).
+    /// The block hash (see [`block_hash`](crate::block_hash)).
     pub hash: Hash,
     /// One receipt per transaction, in block order.
     pub receipts: Vec<Receipt>,

@@ -1,28 +1,4 @@
-//! The block hash and the state hash: what a block and a state commit to
-//! (consensus; `docs/DESIGN.md` states the same definition in prose).
-//!
-//! ```text
-//! entry(t) = receipt(t) ‖ u32 #finals(t) ‖ account(a) for a in finals(t)
-//! leaf(k)  = blake3("parex/leaf/v3" ‖ u64 k ‖ entry(t) for t in [k·256, min(k·256 + 256, n)))
-//! block    = blake3("parex/block/v3" ‖ parent ‖ u64 slot ‖ i64 time ‖ u64 n ‖ u64 #changed
-//!                   ‖ leaf(0) ‖ leaf(1) ‖ …)
-//! account(a) = key ‖ u64 balance ‖ u64 nonce ‖ owner ‖ u32 data length ‖ data
-//! ```
-//! `n` is the number of transactions in the block, `receipt(t)` the borsh encoding
-//! of transaction `t`'s receipt, and `finals(t)` the accounts for which `t` is the
-//! *last* transaction of the block that declares them writable (among those that
-//! decode and verify, whatever their outcome), that some transaction of the block
-//! wrote back, in `t`'s key order, with their state at the end of the block.
-//! `#changed` counts the accounts written back. Integers are little-endian.
-//!
-//! Why this shape: every changed account appears exactly once, at a position
-//! fixed by the block alone, so the hash is identical however the block was
-//! executed; and once transaction `t` has completed, nothing later in the block
-//! writes its finals, so a leaf can be hashed as soon as its 256 transactions
-//! have completed — while the block is still running, on any thread — with
-//! blake3 running over long contiguous buffers (tens of ns per account instead
-//! of hundreds for one small hash per account). The end of the block only hashes
-//! the leaf hashes.
+//! The block hash and the state hash (consensus): the definition is on [`block_hash`].
 
 use crate::executor::Receipt;
 use crate::table::{AccountAccess, BlockTable, TxIndex};
@@ -41,7 +17,7 @@ pub fn leaf_of(index: TxIndex) -> usize {
     index as usize / LEAF_TXS
 }
 
-/// Appends an account's encoding (module doc).
+/// Appends an account's encoding (`account(a)` in [`block_hash`]'s definition).
 pub fn encode_account(buf: &mut Vec<u8>, key: &Pubkey, a: &Account) {
     buf.extend_from_slice(&key.0);
     buf.extend_from_slice(&a.balance.to_le_bytes());
@@ -108,7 +84,31 @@ pub unsafe fn leaf_hash(
     *blake3::hash(buf).as_bytes()
 }
 
-/// The block hash from its leaves (module doc).
+/// The block hash and the state hash: what a block and a state commit to
+/// (consensus; `docs/DESIGN.md` states the same definition in prose).
+///
+/// ```text
+/// entry(t) = receipt(t) ‖ u32 #finals(t) ‖ account(a) for a in finals(t)
+/// leaf(k)  = blake3("parex/leaf/v3" ‖ u64 k ‖ entry(t) for t in [k·256, min(k·256 + 256, n)))
+/// block    = blake3("parex/block/v3" ‖ parent ‖ u64 slot ‖ i64 time ‖ u64 n ‖ u64 #changed
+///                   ‖ leaf(0) ‖ leaf(1) ‖ …)
+/// account(a) = key ‖ u64 balance ‖ u64 nonce ‖ owner ‖ u32 data length ‖ data
+/// ```
+/// `n` is the number of transactions in the block, `receipt(t)` the borsh encoding
+/// of transaction `t`'s receipt, and `finals(t)` the accounts for which `t` is the
+/// *last* transaction of the block that declares them writable (among those that
+/// decode and verify, whatever their outcome), that some transaction of the block
+/// wrote back, in `t`'s key order, with their state at the end of the block.
+/// `#changed` counts the accounts written back. Integers are little-endian.
+///
+/// Why this shape: every changed account appears exactly once, at a position
+/// fixed by the block alone, so the hash is identical however the block was
+/// executed; and once transaction `t` has completed, nothing later in the block
+/// writes its finals, so a leaf can be hashed as soon as its 256 transactions
+/// have completed — while the block is still running, on any thread — with
+/// blake3 running over long contiguous buffers (tens of ns per account instead
+/// of hundreds for one small hash per account). The end of the block only hashes
+/// the leaf hashes.
 pub fn block_hash(env: &BlockEnv, txs: usize, changed: usize, leaves: &[[u8; 32]]) -> Hash {
     let mut h = blake3::Hasher::new();
     h.update(b"parex/block/v3");

@@ -70,28 +70,30 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
-pub mod chain;
-pub mod commitment;
-pub mod error;
-pub mod event;
-pub mod executor;
-pub mod genesis;
-pub mod keys;
-pub mod message;
-pub mod prepare;
-pub mod program;
+mod chain;
+mod commitment;
+mod error;
+mod event;
+mod executor;
+mod genesis;
+mod keys;
+mod message;
+mod prepare;
+mod program;
 pub mod sigverify;
-pub mod store;
+mod store;
 pub mod system;
-pub mod table;
+mod table;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 #[cfg(test)]
 mod tests;
-pub mod types;
+mod types;
 
 pub use chain::{Block, BlockResult, Chain, StageTimes, TimeRule, abandon_block, finish_block};
-pub use commitment::{BlockBody, LEAF_TXS, block_hash, leaf_hash, state_hash};
+pub use commitment::{
+    BlockBody, LEAF_TXS, block_hash, encode_account, leaf_count, leaf_hash, leaf_of, state_hash,
+};
 pub use error::{DecodeError, InstructionError, ParseKeyError, RuntimeError, StoreFailure, TransactionError};
 pub use event::{EVENT_INLINE, Event, EventData, Events};
 pub use executor::{
@@ -105,7 +107,10 @@ pub use message::{
     SanitizedTransaction, Transaction,
 };
 pub use prepare::{Prepared, prepare_transactions, verify_signatures};
-pub use program::{InvokeContext, MAX_ACCOUNT_DATA, Program, ProgramRegistry, program_address};
+pub use program::{
+    CPI_COST, INSTRUCTION_BASE_COST, InvokeContext, MAX_ACCOUNT_DATA, MAX_CALL_DEPTH, MAX_SEED_LEN,
+    MAX_SEEDS, Program, ProgramRegistry, program_address,
+};
 pub use store::{AccountStore, BlockCommit, ChainTip, MemoryStore};
 pub use table::{
     AccountAccess, AccountId, AccountTable, BlockTable, LOCAL_BATCH, LocalIds, TxIndex, UndoLog, access_range,

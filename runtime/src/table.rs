@@ -1,63 +1,5 @@
-//! The account table: the in-memory state every block reads and writes in
-//! place, and the runtime's only `unsafe`.
-//!
-//! ```text
-//!   key ──index (read-only during a block)──► AccountId ──segment, offset──► Slot
-//!       └─miss: fresh keys (64 mutex'd shards)─┘           Slot = { key, account, written, last writer, borrows }
-//! ```
-//!
-//! - **Ids live across blocks.** A key is resolved to a dense [`AccountId`] once,
-//!   the first time any block names it, and keeps it; later blocks pay one
-//!   hash lookup per key and no load. Resolution takes `&self` and runs on every
-//!   thread at once. The index of known keys is only read during a block, with no
-//!   lock and no write to shared memory, so resolving threads never bounce a
-//!   cache line between cores (a lock word per lookup cost ~1 µs per transaction
-//!   on two cores). A key no block named yet takes one of 64 shard locks of the
-//!   *fresh* keys, is loaded from the backing
-//!   [`AccountStore`] and gets its id; fresh keys join the
-//!   index when the next block begins.
-//! - **Slots never move.** They live in fixed-size segments allocated on demand,
-//!   so a slot's address is stable while other threads add accounts.
-//! - **Writes land in place.** A transaction runs on copies of its accounts
-//!   made into reusable buffers, and its write-back copies the results into the
-//!   slots' own buffers: no allocation unless an account grows. The first write
-//!   of a block first copies the previous state into the writing thread's
-//!   [`UndoLog`] (an arena): the logs are the block's change set, and undoing
-//!   them restores the state exactly if the block is abandoned. No end-of-block
-//!   collect, no commit pass.
-//! - **Last writers.** Resolution records, per account, the last transaction
-//!   of the block that declares it writable (`epoch << 32 | index`, raised with
-//!   `fetch_max`, so the result does not depend on which thread resolved what;
-//!   a plain store when one thread resolves the block alone, in order).
-//!   Once that transaction completes, the account's state is final for the
-//!   block, and the block commitment can hash it (see [`crate::commitment`]).
-//! - **Waiting less for memory.** With 100,000 accounts a transaction's time is
-//!   mostly cache misses. Resolution looks up a whole run of keys before its
-//!   locked updates and prefetches each slot (an id gives the address without a
-//!   load); executors prefetch the next transactions' slots and data while one
-//!   runs, through a per-slot atomic hint of where the data lives, so no thread
-//!   reads a slot it holds no lock on (a stale hint only wastes a prefetch).
-//!
-//! ## Safety argument
-//! The table hands out shared access to slot contents through [`BlockTable`],
-//! which exists only while the table is mutably borrowed for one block, so no
-//! safe reader can observe a slot during a block. Inside a block, the unsafe
-//! accessors rely on the caller's scheduler:
-//! - **Exclusion.** A thread reads a slot only while it holds a read or write lock
-//!   on it, and writes it only while it holds the write lock; the scheduler's lock
-//!   table grants at most one writer or any number of readers per account at a time.
-//!   `Account` is `Sync` (plain data), so concurrent readers are fine.
-//! - **Happens-before.** A writer's stores are published to the next conflicting
-//!   transaction by the scheduler's hand-off: the writer's thread reports the
-//!   transaction complete over a channel (release), and the scheduler dispatches
-//!   the next conflicting transaction only after receiving that report (acquire),
-//!   over another channel to its executing thread (release/acquire again).
-//! - **Finality.** An account whose last declared writer has completed is never
-//!   written again in the block, so hashing it needs no lock (readers may share it).
-//!
-//! Checked mode (tests) registers every access in a per-slot counter and panics
-//! on an overlapping conflicting access, so a scheduler bug cannot silently
-//! corrupt state.
+//! The account table and the runtime's only `unsafe`: the design and the safety
+//! argument are on [`AccountTable`].
 
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -131,7 +73,66 @@ impl Slot {
 // Hot type: kept to two cache lines and a bit (every resolution and write touches it).
 const _: () = assert!(size_of::<Slot>() <= 144);
 
-/// The in-memory account state of a chain (module doc).
+/// The account table: the in-memory state every block reads and writes in
+/// place, and the runtime's only `unsafe`.
+///
+/// ```text
+///   key ──index (read-only during a block)──► AccountId ──segment, offset──► Slot
+///       └─miss: fresh keys (64 mutex'd shards)─┘           Slot = { key, account, written, last writer, borrows }
+/// ```
+///
+/// - **Ids live across blocks.** A key is resolved to a dense [`AccountId`] once,
+///   the first time any block names it, and keeps it; later blocks pay one
+///   hash lookup per key and no load. Resolution takes `&self` and runs on every
+///   thread at once. The index of known keys is only read during a block, with no
+///   lock and no write to shared memory, so resolving threads never bounce a
+///   cache line between cores (a lock word per lookup cost ~1 µs per transaction
+///   on two cores). A key no block named yet takes one of 64 shard locks of the
+///   *fresh* keys, is loaded from the backing
+///   [`AccountStore`] and gets its id; fresh keys join the
+///   index when the next block begins.
+/// - **Slots never move.** They live in fixed-size segments allocated on demand,
+///   so a slot's address is stable while other threads add accounts.
+/// - **Writes land in place.** A transaction runs on copies of its accounts
+///   made into reusable buffers, and its write-back copies the results into the
+///   slots' own buffers: no allocation unless an account grows. The first write
+///   of a block first copies the previous state into the writing thread's
+///   [`UndoLog`] (an arena): the logs are the block's change set, and undoing
+///   them restores the state exactly if the block is abandoned. No end-of-block
+///   collect, no commit pass.
+/// - **Last writers.** Resolution records, per account, the last transaction
+///   of the block that declares it writable (`epoch << 32 | index`, raised with
+///   `fetch_max`, so the result does not depend on which thread resolved what;
+///   a plain store when one thread resolves the block alone, in order).
+///   Once that transaction completes, the account's state is final for the
+///   block, and the block commitment can hash it (see [`block_hash`](crate::block_hash)).
+/// - **Waiting less for memory.** With 100,000 accounts a transaction's time is
+///   mostly cache misses. Resolution looks up a whole run of keys before its
+///   locked updates and prefetches each slot (an id gives the address without a
+///   load); executors prefetch the next transactions' slots and data while one
+///   runs, through a per-slot atomic hint of where the data lives, so no thread
+///   reads a slot it holds no lock on (a stale hint only wastes a prefetch).
+///
+/// ## Safety argument
+/// The table hands out shared access to slot contents through [`BlockTable`],
+/// which exists only while the table is mutably borrowed for one block, so no
+/// safe reader can observe a slot during a block. Inside a block, the unsafe
+/// accessors rely on the caller's scheduler:
+/// - **Exclusion.** A thread reads a slot only while it holds a read or write lock
+///   on it, and writes it only while it holds the write lock; the scheduler's lock
+///   table grants at most one writer or any number of readers per account at a time.
+///   `Account` is `Sync` (plain data), so concurrent readers are fine.
+/// - **Happens-before.** A writer's stores are published to the next conflicting
+///   transaction by the scheduler's hand-off: the writer's thread reports the
+///   transaction complete over a channel (release), and the scheduler dispatches
+///   the next conflicting transaction only after receiving that report (acquire),
+///   over another channel to its executing thread (release/acquire again).
+/// - **Finality.** An account whose last declared writer has completed is never
+///   written again in the block, so hashing it needs no lock (readers may share it).
+///
+/// Checked mode (tests) registers every access in a per-slot counter and panics
+/// on an overlapping conflicting access, so a scheduler bug cannot silently
+/// corrupt state.
 pub struct AccountTable {
     /// Known keys; written only through `&mut self` (between blocks).
     index: HashMap<Pubkey, AccountId>,
@@ -145,7 +146,7 @@ pub struct AccountTable {
 
 // SAFETY: slot contents are reached only through `&mut self` methods or through a
 // `BlockTable`, whose unsafe accessors carry the scheduler's exclusion contract
-// (module doc); everything else is atomics, locks and `OnceLock`s.
+// ([`AccountTable`]'s doc); everything else is atomics, locks and `OnceLock`s.
 unsafe impl Sync for AccountTable {}
 
 impl Default for AccountTable {
@@ -380,7 +381,7 @@ impl UndoLog {
     }
 }
 
-/// The table shared by every thread of one block (module doc for the contract).
+/// The table shared by every thread of one block (the contract is on [`AccountTable`]).
 pub struct BlockTable<'t> {
     table: &'t AccountTable,
     epoch: u64,
@@ -569,7 +570,7 @@ impl BlockTable<'_> {
     /// # Safety
     /// While the call runs, the calling thread holds the scheduler's locks on `access`:
     /// no other thread writes any of these accounts, nor reads a writable one; and every
-    /// earlier conflicting write happened-before this call (module doc).
+    /// earlier conflicting write happened-before this call ([`AccountTable`]'s doc).
     pub unsafe fn execute(
         &self,
         env: &BlockEnv,

@@ -525,8 +525,8 @@ impl<'a, 't> Replay<'a, 't> {
             per_chunk,
             prep: (0..n.div_ceil(per_chunk)).map(|_| OnceLock::new()).collect(),
             receipts: (0..n).map(|_| OnceLock::new()).collect(),
-            leaves: (0..parex_runtime::commitment::leaf_count(n)).map(|_| OnceLock::new()).collect(),
-            changes: (0..parex_runtime::commitment::leaf_count(n)).map(|_| OnceLock::new()).collect(),
+            leaves: (0..parex_runtime::leaf_count(n)).map(|_| OnceLock::new()).collect(),
+            changes: (0..parex_runtime::leaf_count(n)).map(|_| OnceLock::new()).collect(),
             copy_changes: report_changes || store.needs_changes(),
         }
     }
@@ -873,7 +873,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     }
 
     fn leaf_done(&mut self, t: TxIndex) {
-        let k = parex_runtime::commitment::leaf_of(t);
+        let k = parex_runtime::leaf_of(t);
         self.leaf_left[k] -= 1;
         if self.leaf_left[k] == 0 && self.next_chunk == self.prepared.len() {
             // Cannot fail while the driver holds the receiver's twin; ignore a closed

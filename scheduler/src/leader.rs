@@ -215,7 +215,7 @@ impl Leader {
         body: &LeaderBody,
     ) -> Result<Vec<[u8; 32]>, SchedulerError> {
         let work = HashWork { table, body };
-        let leaves = parex_runtime::commitment::leaf_count(body.len());
+        let leaves = parex_runtime::leaf_count(body.len());
         let (hashes, _) = self.pool.run(&work, (0, 0, leaves), |q| {
             let mut out = vec![[0u8; 32]; leaves];
             for k in 0..leaves {

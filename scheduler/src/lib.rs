@@ -25,7 +25,7 @@
 //!   block producer's placements on the threads it chose. Both execute through the
 //!   runtime's account table (`parex_runtime::table`, with a checked mode), where
 //!   every unsafe operation is: the drivers' `unsafe` blocks only call its unsafe
-//!   functions or `parex_runtime::commitment::leaf_hash`, an `unsafe fn` that
+//!   functions or `parex_runtime::leaf_hash`, an `unsafe fn` that
 //!   passes table.rs's condition on. [`adapt`] picks pool or inline per block, so a busy machine
 //!   never runs slower than sequential.
 //!

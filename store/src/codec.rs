@@ -17,7 +17,7 @@ pub(crate) const MAX_DATA: usize = 1 << 30;
 const STATE_DOMAIN: &[u8] = b"parex/state/v1";
 
 /// Appends `key`'s account encoding: the runtime's, which the state and block hashes use.
-pub(crate) use parex_runtime::commitment::encode_account;
+pub(crate) use parex_runtime::encode_account;
 
 /// Parses the fixed part of an account encoding: the key, the account without its
 /// data, and the data length still to read.

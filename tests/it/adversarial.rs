@@ -418,7 +418,7 @@ fn cross_program_calls_never_raise_privileges() {
     run_ixs(&[hostile(&op, accounts)]).failed(0, InstructionError::PrivilegeEscalation(alice().pubkey()));
     // Unbounded recursion stops at the depth limit.
     run_ixs(&[hostile(&Op::Recurse { levels: 10 }, vec![w(owned())])])
-        .failed(0, InstructionError::CallDepthExceeded(parex::runtime::program::MAX_CALL_DEPTH));
+        .failed(0, InstructionError::CallDepthExceeded(parex::runtime::MAX_CALL_DEPTH));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 //! lists, donations, and a property test over random add/remove/swap sequences, all
 //! through the runtime.
 
-use parex_runtime::program::{CPI_COST, INSTRUCTION_BASE_COST};
 use parex_runtime::{
     AccountMeta, Instruction, InstructionError, Keypair, Pubkey, Receipt, SYSTEM_PROGRAM_ID, program_address,
 };
+use parex_runtime::{CPI_COST, INSTRUCTION_BASE_COST};
 
 use crate::all_programs;
 use crate::amm::{self, AmmEvent, AmmInstruction, LP_DECIMALS, LiquidityUser, Pool, PoolAddresses};

@@ -1001,7 +1001,7 @@ fn capital_cannot_move_while_claims_may_be_owed() {
 /// policy account's system `CreateAccount` (150) in one transaction.
 #[test]
 fn a_policy_purchase_charges_its_documented_compute() {
-    use parex_runtime::program::{CPI_COST, INSTRUCTION_BASE_COST};
+    use parex_runtime::{CPI_COST, INSTRUCTION_BASE_COST};
     let mut f = fixture();
     let (lp, buyer) = (f.e.lp.clone(), f.e.buyer.clone());
     f.deposit(&lp, 50_000 * UNIT);

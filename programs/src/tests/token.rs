@@ -58,7 +58,7 @@ fn happy_path_states_and_events() {
     assert_eq!(events, [TokenEvent::Minted { mint: f.mint, account: f.bob_acc, amount: 50, supply: 900 }]);
     // Transfers charge a fixed, documented amount of compute.
     let r = f.t.ok(&[token::transfer(&f.bob_acc, &f.alice_acc, &f.bob.pubkey(), 1)], &[&f.bob]);
-    let expected = parex_runtime::program::INSTRUCTION_BASE_COST
+    let expected = parex_runtime::INSTRUCTION_BASE_COST
         + token::INSTRUCTION_COST
         + 2 * token::READ_COST
         + 2 * token::WRITE_COST;
