@@ -2,14 +2,15 @@
 //! the block producer chose.
 //!
 //! ```text
-//!   submit(bytes) ─ decode + verify ─► BlockProducer pool (priority, nonce order, bounded)
+//!   submit(bytes) ─ decode + verify ─► BlockProducer pool (priority, nonce order, bounded),
+//!                                      each entry keeping the bytes it arrived as
 //!   produce_block:
 //!     loop: producer.schedule() → placements (thread, tx)
 //!             thread 0 → run inline on the calling thread, complete at once
 //!             thread h → appended to h's backlog, sent in chunks (bounded channels)
 //!           helpers' reports → producer.complete(tx)
 //!     until nothing is placed and nothing runs
-//!   block = placements in placement order → hash, commit → (Block, BlockResult)
+//!   block = placements' submitted bytes in placement order → hash, commit → (Block, BlockResult)
 //! ```
 //!
 //! Safety of execution rests on the producer's placement rule: a transaction that
@@ -48,9 +49,17 @@ pub struct DroppedTx {
 }
 
 impl DroppedTx {
-    fn of(d: Dropped<Arc<SanitizedTransaction>>) -> Self {
-        Self { id: d.id, signature: d.payload.signatures()[0], reason: d.reason }
+    fn of(d: Dropped<Arc<Pooled>>) -> Self {
+        Self { id: d.id, signature: d.payload.tx.id(), reason: d.reason }
     }
+}
+
+/// A pooled transaction: verified for execution, and the bytes it arrived as, which
+/// are what the produced block carries (no re-encoding, no copy).
+#[derive(Debug)]
+struct Pooled {
+    tx: SanitizedTransaction,
+    wire: Bytes,
 }
 
 /// What [`Leader::submit`] did with a batch of incoming transactions.
@@ -67,7 +76,8 @@ pub struct Submitted {
 /// One produced and executed block.
 #[derive(Debug, Clone)]
 pub struct Produced {
-    /// The block to broadcast: replaying it gives `result` again.
+    /// The block to broadcast: replaying it gives `result` again. Its transactions
+    /// are the very bytes submitted (shared, not re-encoded).
     pub block: Block,
     /// Its receipts and hash (already committed to the leader's chain).
     pub result: BlockResult,
@@ -78,7 +88,7 @@ pub struct Produced {
 /// A leader: a transaction pool and a block builder that executes as it builds.
 #[derive(Debug)]
 pub struct Leader {
-    producer: BlockProducer<Arc<SanitizedTransaction>>,
+    producer: BlockProducer<Arc<Pooled>>,
     checked: bool,
     pool: WorkerPool,
 }
@@ -123,7 +133,7 @@ impl Leader {
         let mut out = Submitted::default();
         // Ids this batch put in the pool: a later one of the same batch may evict them.
         let mut pooled: Vec<TxId> = Vec::new();
-        for (i, entry) in prepare_transactions(raw).into_iter().enumerate() {
+        for (i, (entry, wire)) in prepare_transactions(raw).into_iter().zip(raw).enumerate() {
             let entry = match entry {
                 Ok(tx) => check(&tx)?.map(|()| tx),
                 Err(e) => Err(e),
@@ -131,8 +141,8 @@ impl Leader {
             match entry {
                 Err(e) => out.rejected.push((i, e)),
                 Ok(tx) => {
-                    let tx = Arc::new(tx);
-                    let outcome = self.producer.insert(PendingTx::from_sanitized(&tx, tx.clone()));
+                    let entry = Arc::new(Pooled { tx, wire: wire.clone() });
+                    let outcome = self.producer.insert(PendingTx::from_sanitized(&entry.tx, entry.clone()));
                     pooled.extend(outcome.id);
                     out.dropped.extend(outcome.dropped.into_iter().map(DroppedTx::of));
                 }
@@ -189,7 +199,7 @@ impl Leader {
                 return Err(e);
             }
         };
-        let transactions = body.placed.iter().map(|tx| tx.to_bytes()).collect();
+        let transactions = body.placed.iter().map(|p| p.wire.clone()).collect();
         let result = finish_block(store, bt, &env, &leaves, undo, body.receipts, None, report)?;
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         Ok(Produced { block, result, dropped })
@@ -247,7 +257,7 @@ struct LeaderWork<'a, 't> {
 struct LeaderChunk {
     helper: usize,
     positions: Vec<u32>,
-    txs: Vec<Arc<SanitizedTransaction>>,
+    txs: Vec<Arc<Pooled>>,
     access: Vec<AccountAccess>,
     ends: Vec<u32>,
 }
@@ -278,7 +288,7 @@ impl Work for LeaderWork<'_, '_> {
         let mut lo = 0usize;
         let mut out = Vec::with_capacity(chunk.positions.len());
         for ((&pos, tx), &hi) in chunk.positions.iter().zip(&chunk.txs).zip(&chunk.ends) {
-            out.push((pos, self.execute(tx, &chunk.access[lo..hi as usize], local)));
+            out.push((pos, self.execute(&tx.tx, &chunk.access[lo..hi as usize], local)));
             lo = hi as usize;
         }
         LeaderReport::Executed { helper: chunk.helper, results: out }
@@ -292,7 +302,7 @@ impl Work for LeaderWork<'_, '_> {
 /// The block being built: placed transactions in placement (= block) order.
 #[derive(Default)]
 struct LeaderRun {
-    placed: Vec<Arc<SanitizedTransaction>>,
+    placed: Vec<Arc<Pooled>>,
     ids: Vec<TxId>,
     access: Vec<AccountAccess>,
     ends: Vec<u32>,
@@ -301,7 +311,7 @@ struct LeaderRun {
 
 impl LeaderRun {
     /// Placement `pos` and the range of its accounts in `access`.
-    fn range(&self, pos: u32) -> (Arc<SanitizedTransaction>, std::ops::Range<usize>) {
+    fn range(&self, pos: u32) -> (Arc<Pooled>, std::ops::Range<usize>) {
         let p = pos as usize;
         (self.placed[p].clone(), access_range(&self.ends, p).expect("placed"))
     }
@@ -309,7 +319,7 @@ impl LeaderRun {
 
 /// The calling thread's state while a block is built.
 struct LeaderDriver<'d, 'a, 't> {
-    producer: &'d mut BlockProducer<Arc<SanitizedTransaction>>,
+    producer: &'d mut BlockProducer<Arc<Pooled>>,
     work: &'d LeaderWork<'a, 't>,
     store: &'d dyn AccountStore,
     q: Queues<LeaderChunk, LeaderReport>,
@@ -319,7 +329,7 @@ struct LeaderDriver<'d, 'a, 't> {
 
 impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
     fn new(
-        producer: &'d mut BlockProducer<Arc<SanitizedTransaction>>,
+        producer: &'d mut BlockProducer<Arc<Pooled>>,
         work: &'d LeaderWork<'a, 't>,
         store: &'d dyn AccountStore,
         q: Queues<LeaderChunk, LeaderReport>,
@@ -346,7 +356,7 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
             self.send_backlogs(&mut backlog, &mut chunks_queued)?;
             if let Some(pos) = own.pop_front() {
                 let (tx, range) = self.block.range(pos);
-                let receipt = self.work.execute(&tx, &self.block.access[range], &mut self.local);
+                let receipt = self.work.execute(&tx.tx, &self.block.access[range], &mut self.local);
                 self.block.receipts[pos as usize] = Some(receipt);
                 self.producer.complete(self.block.ids[pos as usize])?;
             } else if chunks_queued.iter().any(|&c| c > 0) {
@@ -362,9 +372,9 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
     }
 
     /// Appends a placed transaction, resolving its keys; returns its block position.
-    fn place(&mut self, id: TxId, tx: Arc<SanitizedTransaction>) -> Result<u32, SchedulerError> {
+    fn place(&mut self, id: TxId, tx: Arc<Pooled>) -> Result<u32, SchedulerError> {
         let pos = self.block.placed.len() as u32;
-        self.work.table.resolve_tx(pos, &tx, self.store, &mut self.block.access)?;
+        self.work.table.resolve_tx(pos, &tx.tx, self.store, &mut self.block.access)?;
         self.block.ends.push(self.block.access.len() as u32);
         self.block.placed.push(tx);
         self.block.ids.push(id);
@@ -412,7 +422,7 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
 
 /// A produced block's body, for the commitment.
 struct LeaderBody {
-    placed: Vec<Arc<SanitizedTransaction>>,
+    placed: Vec<Arc<Pooled>>,
     access: Vec<AccountAccess>,
     ends: Vec<u32>,
     receipts: Vec<Receipt>,
@@ -562,6 +572,24 @@ mod tests {
             );
             assert_eq!(drain(&mut leader, &mut chain), vec![tx]);
             assert_eq!(leader.stats().dropped.duplicate_nonce, 2);
+        }
+    }
+
+    /// The block carries what was submitted: the same bytes, the same buffers (a
+    /// re-encoding would be equal but freshly allocated).
+    #[test]
+    fn the_block_carries_the_submitted_bytes_themselves() {
+        for threads in [1, 2] {
+            let mut leader = Leader::new(config(threads), true).unwrap();
+            let mut chain = chain();
+            let submitted: Vec<Bytes> = (0..USERS).map(|u| transfer(u, 0, 1_000, u)).collect();
+            assert_eq!(leader.submit(&submitted).accepted, submitted.len());
+            let produced = leader.produce_block(&mut chain, 1, 1).unwrap();
+            assert_eq!(produced.block.transactions.len(), submitted.len());
+            for tx in &produced.block.transactions {
+                let original = submitted.iter().find(|s| *s == tx).expect("a submitted transaction");
+                assert_eq!(tx.as_ptr(), original.as_ptr(), "the submitted buffer, not a copy");
+            }
         }
     }
 
