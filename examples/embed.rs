@@ -13,8 +13,10 @@
 //!   kept in an account it owns, through [`InvokeContext`], which enforces ownership,
 //!   writability and metering. It is registered beside the token, amm, lending,
 //!   insurance and oracle programs.
+//! - **One [`ExecutorConfig`]** (two threads) configures both roles.
 //! - **The leader** pools signed transactions (wire bytes, as a mempool receives
-//!   them), builds and executes a block on two threads, and commits it to its chain.
+//!   them), builds and executes a block on those threads, and commits it to its
+//!   chain; the block carries the submitted bytes themselves.
 //! - **The validator** replays the block on its own chain and store with the
 //!   parallel executor (with its defaults: adaptive, so a block may run inline
 //!   when that measured cheaper), and checks the receipts, the block hash and the
@@ -168,8 +170,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let accounts = genesis(&users);
     let mut leader_chain = Chain::new(KvStore::genesis(&accounts), registry());
     let mut validator_chain = Chain::new(KvStore::genesis(&accounts), registry());
-    let mut leader = Leader::new(ProduceConfig::new(2), false)?;
-    let validator = ParallelExecutor::new(ExecutorConfig::new(2, Mode::Stream));
+    // One executor configuration for both roles: the leader executes on its threads
+    // as it builds, the validator replays on them.
+    let exec = ExecutorConfig::new(2, Mode::Stream);
+    let mut leader = Leader::new(&exec, ProduceConfig::new())?;
+    let validator = ParallelExecutor::new(exec);
 
     for b in 0..BLOCKS {
         let submitted = leader.submit(&transactions(&users, b));

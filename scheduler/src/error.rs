@@ -62,6 +62,9 @@ pub enum SchedulerError {
         /// The panic message.
         message: String,
     },
+    /// An [`ExecutorConfig`](crate::ExecutorConfig) setting is out of range.
+    #[error("invalid executor config: {0}")]
+    InvalidConfig(&'static str),
     /// The worker threads could not be started.
     #[error("cannot start the worker pool: {0}")]
     Pool(String),

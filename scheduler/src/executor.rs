@@ -104,7 +104,10 @@ impl std::fmt::Display for Mode {
 }
 
 /// Executor settings: [`ExecutorConfig::new`] (or `default()`) and the setters below;
-/// new settings may be added in a minor release.
+/// new settings may be added in a minor release. One value configures both ways of
+/// executing a block: replay ([`ParallelExecutor::new`]) and production
+/// ([`Leader::new`](crate::Leader::new), which uses `threads` and `checked`), so a
+/// node that leads and validates builds it once.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct ExecutorConfig {
@@ -148,6 +151,19 @@ impl ExecutorConfig {
     pub fn adaptive(mut self, adaptive: bool) -> Self {
         self.adaptive = adaptive;
         self
+    }
+
+    /// Checks the ranges every user relies on: at least one thread and one
+    /// transaction per chunk. ([`Leader::new`](crate::Leader::new) also needs at most
+    /// [`MAX_THREADS`](crate::produce::MAX_THREADS) threads.)
+    pub fn validate(&self) -> Result<(), SchedulerError> {
+        if self.threads == 0 {
+            return Err(SchedulerError::InvalidConfig("threads must be at least 1"));
+        }
+        if self.max_chunk == 0 {
+            return Err(SchedulerError::InvalidConfig("max_chunk must be at least 1"));
+        }
+        Ok(())
     }
 }
 
@@ -283,7 +299,8 @@ impl Default for ParallelExecutor {
 }
 
 impl ParallelExecutor {
-    /// An executor with `config`; its threads start with the first block.
+    /// An executor with `config`; its threads start with the first block. A `threads`
+    /// or `max_chunk` of 0 is taken as 1 (see [`ExecutorConfig::validate`] to refuse it).
     pub fn new(config: ExecutorConfig) -> Self {
         let config =
             ExecutorConfig { threads: config.threads.max(1), max_chunk: config.max_chunk.max(1), ..config };

@@ -32,7 +32,7 @@ use parex_runtime::{
 };
 
 use crate::error::SchedulerError;
-use crate::executor::MAX_CHUNKS_IN_FLIGHT;
+use crate::executor::{ExecutorConfig, MAX_CHUNKS_IN_FLIGHT};
 use crate::pool::{Local, Queues, Work, WorkerPool, catch, recv_report};
 use crate::produce::{BlockProducer, DropReason, Dropped, PendingTx, ProduceConfig, ProduceStats, TxId};
 
@@ -94,11 +94,16 @@ pub struct Leader {
 }
 
 impl Leader {
-    /// A leader with an empty pool; `checked` turns on overlap detection (tests).
-    pub fn new(config: ProduceConfig, checked: bool) -> Result<Self, SchedulerError> {
-        // The config is checked before any thread starts.
-        let producer = BlockProducer::new(config)?;
-        Ok(Self { producer, checked, pool: WorkerPool::new(config.threads)? })
+    /// A leader with an empty pool, executing on `exec.threads` threads (at most
+    /// [`MAX_THREADS`](crate::produce::MAX_THREADS)) with overlap detection if
+    /// `exec.checked`: the settings replay takes, so one [`ExecutorConfig`] serves
+    /// a node's leader and its [`ParallelExecutor`](crate::ParallelExecutor).
+    /// `produce` sets the pool's limits. Out-of-range settings are a typed error.
+    pub fn new(exec: &ExecutorConfig, produce: ProduceConfig) -> Result<Self, SchedulerError> {
+        // Both configs are checked before any thread starts.
+        exec.validate()?;
+        let producer = BlockProducer::new(produce, exec.threads)?;
+        Ok(Self { producer, checked: exec.checked, pool: WorkerPool::new(exec.threads)? })
     }
 
     /// Decodes, verifies and pools `raw`; invalid transactions are rejected with their reason.
@@ -489,13 +494,17 @@ mod tests {
         Transaction::sign(msg, &[&kp]).to_bytes()
     }
 
-    fn config(threads: usize) -> ProduceConfig {
+    fn config() -> ProduceConfig {
         ProduceConfig {
-            threads,
             block_compute_limit: 100_000,
             account_compute_limit: 50_000,
             ..ProduceConfig::default()
         }
+    }
+
+    /// A checked leader on `threads` threads.
+    fn new_leader(threads: usize, produce: ProduceConfig) -> Leader {
+        Leader::new(&ExecutorConfig::new(threads, crate::Mode::Stream).checked(true), produce).unwrap()
     }
 
     /// Produces blocks until the pool is empty; returns every block's transactions.
@@ -513,8 +522,29 @@ mod tests {
     }
 
     #[test]
+    fn out_of_range_settings_are_typed_errors() {
+        let produce = ProduceConfig::new();
+        for (exec, what) in [
+            (ExecutorConfig::new(0, crate::Mode::Stream), "threads must be at least 1"),
+            (ExecutorConfig::new(2, crate::Mode::Stream).max_chunk(0), "max_chunk must be at least 1"),
+        ] {
+            assert_eq!(Leader::new(&exec, produce).unwrap_err(), SchedulerError::InvalidConfig(what));
+        }
+        let too_many = ExecutorConfig::new(crate::produce::MAX_THREADS + 1, crate::Mode::Stream);
+        assert!(matches!(
+            Leader::new(&too_many, produce),
+            Err(SchedulerError::Produce(crate::produce::ProduceError::InvalidConfig(_)))
+        ));
+        let no_pool = ProduceConfig::new().capacity(0);
+        assert!(matches!(
+            Leader::new(&ExecutorConfig::default(), no_pool),
+            Err(SchedulerError::Produce(crate::produce::ProduceError::InvalidConfig(_)))
+        ));
+    }
+
+    #[test]
     fn admission_checks_fee_payers_against_the_chain() {
-        let mut leader = Leader::new(config(2), true).unwrap();
+        let mut leader = new_leader(2, config());
         let mut chain = chain();
         // Move user 1's nonce to 1.
         assert_eq!(leader.submit_checked(&[transfer(1, 0, 1_000, 5)], &chain).unwrap().accepted, 1);
@@ -552,7 +582,7 @@ mod tests {
     #[test]
     fn the_same_transaction_twice_is_a_typed_drop() {
         for threads in [1, 2] {
-            let mut leader = Leader::new(config(threads), true).unwrap();
+            let mut leader = new_leader(threads, config());
             let mut chain = chain();
             let tx = transfer(1, 0, 1_000, 5);
             let first = leader.submit(&[tx.clone(), tx.clone()]);
@@ -580,7 +610,7 @@ mod tests {
     #[test]
     fn the_block_carries_the_submitted_bytes_themselves() {
         for threads in [1, 2] {
-            let mut leader = Leader::new(config(threads), true).unwrap();
+            let mut leader = new_leader(threads, config());
             let mut chain = chain();
             let submitted: Vec<Bytes> = (0..USERS).map(|u| transfer(u, 0, 1_000, u)).collect();
             assert_eq!(leader.submit(&submitted).accepted, submitted.len());
@@ -595,7 +625,7 @@ mod tests {
 
     #[test]
     fn a_transaction_over_the_block_limit_is_dropped_and_the_next_block_is_produced() {
-        let mut leader = Leader::new(config(2), true).unwrap();
+        let mut leader = new_leader(2, config());
         let mut chain = chain();
         let big = transfer(1, 0, 100_001, 5);
         let over_account = transfer(2, 0, 50_001, 5);
@@ -613,7 +643,7 @@ mod tests {
 
     #[test]
     fn a_full_pool_drops_with_a_reason_and_counts_honestly() {
-        let mut leader = Leader::new(ProduceConfig { capacity: 2, ..config(2) }, true).unwrap();
+        let mut leader = new_leader(2, ProduceConfig { capacity: 2, ..config() });
         let mut chain = chain();
         // The cheap newcomer is refused; then a dearer one evicts an accepted one of this batch.
         let batch = [transfer(1, 0, 1_000, 5), transfer(2, 0, 1_000, 5), transfer(3, 0, 1_000, 1)];
@@ -640,7 +670,7 @@ mod tests {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let threads = rng.random_range(1..=3);
             let capacity = rng.random_range(1..12);
-            let mut leader = Leader::new(ProduceConfig { capacity, ..config(threads) }, true).unwrap();
+            let mut leader = new_leader(threads, ProduceConfig { capacity, ..config() });
             let mut chain = chain();
             let mut replay = self::chain();
             let mut sent: Vec<Bytes> = Vec::new();

@@ -202,12 +202,14 @@ pub struct BlockProducer<T> {
 }
 
 /// Limits and policy of a [`BlockProducer`]: [`ProduceConfig::new`] (or `default()`)
-/// and the setters below; new limits may be added in a minor release.
+/// and the setters below; new limits may be added in a minor release. The thread
+/// count is not here: it is the executor's setting ([`ExecutorConfig::threads`]),
+/// which a leader shares with replay, and [`BlockProducer::new`] takes it apart.
+///
+/// [`ExecutorConfig::threads`]: crate::ExecutorConfig::threads
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProduceConfig {
-    /// Execution threads placements are spread over (`1..=MAX_THREADS`).
-    pub threads: usize,
     /// Most transactions in the pool, pending plus placed in the current block.
     pub capacity: usize,
     /// Most undecided candidates considered at a time (the look-ahead window).
@@ -231,7 +233,6 @@ pub struct ProduceConfig {
 impl Default for ProduceConfig {
     fn default() -> Self {
         Self {
-            threads: 4,
             capacity: 100_000,
             window: 256,
             scan_limit: 16_384,
@@ -245,9 +246,9 @@ impl Default for ProduceConfig {
 }
 
 impl ProduceConfig {
-    /// Placements over `threads` execution threads, the other limits at their defaults.
-    pub fn new(threads: usize) -> Self {
-        Self { threads, ..Self::default() }
+    /// Every limit at its default; the setters below change them.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// With `capacity` set (see the field).
@@ -301,9 +302,6 @@ impl ProduceConfig {
     /// Checks the ranges the producer relies on.
     pub fn validate(&self) -> Result<(), ProduceError> {
         let bad = |what| Err(ProduceError::InvalidConfig(what));
-        if self.threads == 0 || self.threads > MAX_THREADS {
-            return bad("threads must be in 1..=64");
-        }
         if self.capacity == 0 || self.window == 0 || self.scan_limit == 0 {
             return bad("capacity, window and scan_limit must be at least 1");
         }
@@ -710,9 +708,13 @@ enum Decision {
 }
 
 impl<T> BlockProducer<T> {
-    /// An empty producer.
-    pub fn new(config: ProduceConfig) -> Result<Self, ProduceError> {
+    /// An empty producer placing work on `threads` execution threads
+    /// (`1..=`[`MAX_THREADS`]).
+    pub fn new(config: ProduceConfig, threads: usize) -> Result<Self, ProduceError> {
         config.validate()?;
+        if !(1..=MAX_THREADS).contains(&threads) {
+            return Err(ProduceError::InvalidConfig("threads must be in 1..=64"));
+        }
         Ok(Self {
             config,
             entries: HashMap::new(),
@@ -726,7 +728,7 @@ impl<T> BlockProducer<T> {
             deferred: Vec::new(),
             placed: Vec::new(),
             holds: HashMap::new(),
-            outstanding: vec![0; config.threads],
+            outstanding: vec![0; threads],
             in_flight: 0,
             block_used: 0,
             touched: Vec::new(),
@@ -982,9 +984,14 @@ impl<T> BlockProducer<T> {
     /// Outstanding compute placed on `thread` and not yet completed.
     ///
     /// # Panics
-    /// If `thread >= config.threads`.
+    /// If `thread >= self.threads()`.
     pub fn thread_load(&self, thread: usize) -> u64 {
         self.outstanding[thread]
+    }
+
+    /// The execution threads placements are spread over.
+    pub fn threads(&self) -> usize {
+        self.outstanding.len()
     }
 
     /// The counters.
@@ -1228,7 +1235,6 @@ mod tests {
 
     fn config() -> ProduceConfig {
         ProduceConfig {
-            threads: 4,
             capacity: 1_000,
             window: 64,
             scan_limit: 10_000,
@@ -1240,8 +1246,13 @@ mod tests {
         }
     }
 
+    /// A producer on four threads.
     fn producer(config: ProduceConfig) -> BlockProducer<u32> {
-        BlockProducer::new(config).unwrap()
+        producer_on(4, config)
+    }
+
+    fn producer_on(threads: usize, config: ProduceConfig) -> BlockProducer<u32> {
+        BlockProducer::new(config, threads).unwrap()
     }
 
     fn id(outcome: InsertOutcome<u32>) -> TxId {
@@ -1295,7 +1306,7 @@ mod tests {
         p: &mut BlockProducer<T>,
         rng: &mut ChaCha8Rng,
     ) -> (ProducedBlock<T>, Vec<TxId>) {
-        let mut queues: Vec<VecDeque<TxId>> = vec![VecDeque::new(); p.config.threads];
+        let mut queues: Vec<VecDeque<TxId>> = vec![VecDeque::new(); p.threads()];
         let mut executed = Vec::new();
         loop {
             for placement in p.schedule() {
@@ -1338,17 +1349,18 @@ mod tests {
 
     #[test]
     fn config_and_access_lists_are_validated() {
-        for bad in [
-            ProduceConfig { threads: 0, ..config() },
-            ProduceConfig { threads: 65, ..config() },
-            ProduceConfig { window: 0, ..config() },
-            ProduceConfig { capacity: 0, ..config() },
-            ProduceConfig { expire_after: 0, ..config() },
-            ProduceConfig { account_compute_limit: 0, ..config() },
+        for (threads, bad) in [
+            (0, config()),
+            (65, config()),
+            (4, ProduceConfig { window: 0, ..config() }),
+            (4, ProduceConfig { capacity: 0, ..config() }),
+            (4, ProduceConfig { expire_after: 0, ..config() }),
+            (4, ProduceConfig { account_compute_limit: 0, ..config() }),
         ] {
-            assert!(matches!(BlockProducer::<u32>::new(bad), Err(ProduceError::InvalidConfig(_))));
+            assert!(matches!(BlockProducer::<u32>::new(bad, threads), Err(ProduceError::InvalidConfig(_))));
         }
-        assert!(BlockProducer::<u32>::new(ProduceConfig::default()).is_ok());
+        assert!(BlockProducer::<u32>::new(ProduceConfig::default(), 1).is_ok());
+        assert!(BlockProducer::<u32>::new(ProduceConfig::default(), MAX_THREADS).is_ok());
         let invalid =
             |accounts| matches!(PendingTx::new(0u32, 0, 1, 1, accounts), Err(ProduceError::InvalidAccess(_)));
         assert!(invalid(vec![]));
@@ -1425,7 +1437,7 @@ mod tests {
     #[test]
     fn look_ahead_window_bounds_the_candidates() {
         let run = |window: usize| {
-            let mut p = producer(ProduceConfig { threads: 2, window, ..config() });
+            let mut p = producer_on(2, ProduceConfig { window, ..config() });
             let a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
             let b = id(p.insert(mk(1, 1, 0, 10, 99, &[2], &[])));
             let placed = p.schedule();
@@ -1491,7 +1503,7 @@ mod tests {
 
     #[test]
     fn a_late_lower_nonce_takes_the_head_even_from_the_window() {
-        let mut p = producer(ProduceConfig { threads: 2, ..config() });
+        let mut p = producer_on(2, ProduceConfig { ..config() });
         let _a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
         let _b = id(p.insert(mk(1, 1, 0, 10, 99, &[2], &[])));
         assert_eq!(p.schedule().len(), 2);
@@ -1587,7 +1599,7 @@ mod tests {
 
     #[test]
     fn a_transaction_conflicting_with_two_threads_waits() {
-        let mut p = producer(ProduceConfig { threads: 2, ..config() });
+        let mut p = producer_on(2, ProduceConfig { ..config() });
         let a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
         let b = id(p.insert(mk(1, 1, 0, 10, 90, &[2], &[])));
         assert_eq!(p.schedule().len(), 2);
@@ -1605,7 +1617,7 @@ mod tests {
 
     #[test]
     fn readers_share_and_a_writer_after_readers_on_two_threads_waits() {
-        let mut p = producer(ProduceConfig { threads: 2, ..config() });
+        let mut p = producer_on(2, ProduceConfig { ..config() });
         let r1 = id(p.insert(mk(0, 0, 0, 10, 100, &[], &[1])));
         let r2 = id(p.insert(mk(1, 1, 0, 10, 90, &[], &[1])));
         let w = id(p.insert(mk(2, 2, 0, 10, 80, &[1], &[])));
@@ -1618,7 +1630,7 @@ mod tests {
 
     #[test]
     fn thread_queue_limit_holds_back_work() {
-        let mut p = producer(ProduceConfig { threads: 2, thread_queue_limit: 20, ..config() });
+        let mut p = producer_on(2, ProduceConfig { thread_queue_limit: 20, ..config() });
         let ids: Vec<TxId> =
             (0..4).map(|i| id(p.insert(mk(i, i as u64, 0, 15, 100 - i as u64, &[1], &[])))).collect();
         // All write account 1: they go to thread 0, which takes one at a time (15 + 15 > 20).
@@ -1763,13 +1775,15 @@ mod tests {
         for seed in 0..20 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let threads = rng.random_range(1..=6);
-            let mut p = producer(ProduceConfig {
+            let mut p = producer_on(
                 threads,
-                window: rng.random_range(1..16),
-                block_compute_limit: 2_000,
-                account_compute_limit: 600,
-                ..config()
-            });
+                ProduceConfig {
+                    window: rng.random_range(1..16),
+                    block_compute_limit: 2_000,
+                    account_compute_limit: 600,
+                    ..config()
+                },
+            );
             let mut access = HashMap::new();
             for i in 0..200u32 {
                 let writes: Vec<u64> = (0..rng.random_range(0..3)).map(|_| rng.random_range(0..8)).collect();
@@ -1830,13 +1844,15 @@ mod tests {
             }
         }
         txs.shuffle(&mut rng);
-        let mut p = BlockProducer::new(ProduceConfig {
-            threads: 4,
-            window: 8,
-            block_compute_limit: 12_000,
-            account_compute_limit: 4_000,
-            ..config()
-        })
+        let mut p = BlockProducer::new(
+            ProduceConfig {
+                window: 8,
+                block_compute_limit: 12_000,
+                account_compute_limit: 4_000,
+                ..config()
+            },
+            4,
+        )
         .unwrap();
         let mut access = HashMap::new();
         for tx in &txs {
@@ -1918,7 +1934,8 @@ mod tests {
             })
     }
 
-    fn produce_config() -> impl Strategy<Value = ProduceConfig> {
+    /// A thread count and a configuration.
+    fn produce_config() -> impl Strategy<Value = (usize, ProduceConfig)> {
         (
             1..5usize,
             3..40usize,
@@ -1932,8 +1949,7 @@ mod tests {
         )
             .prop_map(
                 |(threads, capacity, window, scan_limit, block, account, promote, expire, bounded)| {
-                    ProduceConfig {
-                        threads,
+                    let config = ProduceConfig {
                         capacity,
                         window,
                         scan_limit,
@@ -1942,7 +1958,8 @@ mod tests {
                         thread_queue_limit: if bounded { 150 } else { u64::MAX },
                         promote_after: promote,
                         expire_after: expire,
-                    }
+                    };
+                    (threads, config)
                 },
             )
     }
@@ -1957,7 +1974,7 @@ mod tests {
         #[test]
         fn every_transaction_is_accounted_for(
             specs in prop::collection::vec(spec(), 1..80),
-            config in produce_config(),
+            threads_and_config in produce_config(),
             batches in 1..6usize,
             seed in any::<u64>(),
         ) {
@@ -1974,7 +1991,8 @@ mod tests {
                 })
                 .collect();
             txs.shuffle(&mut rng);
-            let mut p = BlockProducer::new(config).unwrap();
+            let (threads, config) = threads_and_config;
+            let mut p = BlockProducer::new(config, threads).unwrap();
             let mut access: HashMap<TxId, Vec<(Pubkey, bool)>> = HashMap::new();
             let mut info: HashMap<u32, (u64, u64, u64)> = HashMap::new(); // label -> (payer, nonce, arrival block)
             let mut included: HashMap<u32, (u64, usize)> = HashMap::new(); // label -> (block, position)

@@ -38,8 +38,13 @@ fn pool(n: usize, seed: u64) -> Vec<Bytes> {
         .collect()
 }
 
-fn config(threads: usize) -> ProduceConfig {
-    ProduceConfig::new(threads).block_compute_limit(600_000).account_compute_limit(200_000)
+fn config() -> ProduceConfig {
+    ProduceConfig::new().block_compute_limit(600_000).account_compute_limit(200_000)
+}
+
+/// A checked leader on `threads` threads.
+fn new_leader(threads: usize) -> Leader {
+    Leader::new(&ExecutorConfig::new(threads, Mode::Stream).checked(true), config()).unwrap()
 }
 
 /// Produces blocks until the pool is empty; returns them.
@@ -60,7 +65,7 @@ fn produce_all(leader: &mut Leader, chain: &mut Chain<MemoryStore>) -> Vec<Block
 #[test]
 fn produced_blocks_replay_to_the_same_hashes() {
     for threads in [1, 2, 4] {
-        let mut leader = Leader::new(config(threads), true).unwrap();
+        let mut leader = new_leader(threads);
         let submitted = leader.submit(&pool(600, threads as u64));
         assert_eq!(submitted.accepted + submitted.dropped.len(), 600);
         assert!(submitted.rejected.is_empty());
@@ -99,7 +104,7 @@ fn low_priority_on_a_hot_account_is_not_starved() {
     let cheap_msg = Message::new(&[system::transfer(&keys[1].pubkey(), &hot, 1)], &keys[1].pubkey(), 0)
         .with_compute_budget(10_000, 0);
     let cheap = Transaction::sign(cheap_msg, &[&keys[1]]);
-    let mut leader = Leader::new(config(2), true).unwrap();
+    let mut leader = new_leader(2);
     let mut chain = genesis().into_chain(parex::programs::all_programs());
     assert_eq!(leader.submit(&[cheap.to_bytes()]).accepted, 1);
     let mut nonces = vec![0u64; USERS as usize];

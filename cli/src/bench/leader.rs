@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use parex_scheduler::leader::Leader;
 use parex_scheduler::produce::{self, ProduceConfig};
+use parex_scheduler::{ExecutorConfig, Mode};
 use serde::Serialize;
 
 use crate::workload::{BASE_TIME, Workload};
@@ -49,8 +50,9 @@ pub fn measure(w: &Workload, threads: usize) -> Option<LeaderFigures> {
     if !(1..=MAX_THREADS).contains(&threads) {
         return None;
     }
-    let config = ProduceConfig::new(threads).capacity(w.len().max(1));
-    let mut leader = Leader::new(config, false).expect("valid producer configuration");
+    let config = ProduceConfig::new().capacity(w.len().max(1));
+    let exec = ExecutorConfig::new(threads, Mode::Stream);
+    let mut leader = Leader::new(&exec, config).expect("valid producer configuration");
     let all: Vec<bytes::Bytes> = w.blocks.iter().flatten().cloned().collect();
     let submitted = leader.submit(&all);
     let mut dropped = submitted.rejected.len() + submitted.dropped.len();
