@@ -15,7 +15,9 @@
 //! order received and report each finished one with
 //! [`complete`](BlockProducer::complete); call `schedule` again after
 //! completions; end the block with [`finish_block`](BlockProducer::finish_block),
-//! which returns the payloads in block order ([`ProducedBlock`]). Everything the
+//! which returns the payloads in block order ([`ProducedBlock`]).
+//! [`remove`](BlockProducer::remove) takes a pending transaction back out (its
+//! sender withdrew it). Everything the
 //! pool throws away comes back to the caller as [`Dropped`] with a
 //! [`DropReason`], from the call that dropped it, and is counted in
 //! [`ProduceStats`]. A worker pool that pulls work per thread keeps one FIFO
@@ -124,9 +126,10 @@
 //!                                                           Completed ──finish_block──► Included
 //!
 //! Waiting | Ready | Window | Deferred ── pool full, expired, nonce gap, duplicate nonce ──► Dropped(reason)
+//! Waiting | Ready | Window | Deferred ── remove ──► Removed (the payer's higher nonces: Dropped(nonce gap))
 //! ```
 //! "Pending" in the docs means any of Waiting, Ready, Window, Deferred; placed
-//! transactions are committed to the block and never dropped.
+//! transactions are committed to the block and never dropped nor removed.
 //!
 //! ## Cost per transaction
 //! Insert: one hash lookup per account key (keys are interned once to dense
@@ -402,6 +405,17 @@ pub struct InsertOutcome<T> {
     pub dropped: Vec<Dropped<T>>,
 }
 
+/// What [`BlockProducer::remove`] took out of the pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use = "dropped transactions carry payloads the caller may need to report"]
+pub struct Removed<T> {
+    /// The removed transaction's payload.
+    pub payload: T,
+    /// Its payer's pending higher nonces, dropped with [`DropReason::NonceGap`]: they
+    /// could only execute after it.
+    pub dropped: Vec<Dropped<T>>,
+}
+
 /// One transaction handed to a thread by [`BlockProducer::schedule`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Placement {
@@ -484,6 +498,8 @@ pub struct ProduceStats {
     pub inserted: u64,
     /// Transactions emitted in finished blocks.
     pub included: u64,
+    /// Transactions taken out by [`BlockProducer::remove`] (not counted as dropped).
+    pub removed: u64,
     /// Of those, how many were taken from the aged lane (ahead of priority).
     pub included_aged: u64,
     /// Finished blocks.
@@ -515,6 +531,10 @@ pub enum ProduceError {
     /// [`BlockProducer::complete`] named a transaction that is not placed and in flight.
     #[error("{0} is not in flight")]
     NotInFlight(TxId),
+    /// [`BlockProducer::remove`] named a transaction already placed in the block
+    /// being built: it is committed to that block.
+    #[error("{0} is placed in the block being built")]
+    NotPending(TxId),
     /// [`BlockProducer::finish_block`] was called with placed transactions not yet complete.
     #[error("{0} placed transactions are not complete")]
     InFlight(usize),
@@ -920,6 +940,29 @@ impl<T> BlockProducer<T> {
         Ok(ProducedBlock { number, transactions, compute_used, dropped })
     }
 
+    /// Takes a pending transaction out of the pool (its sender withdrew it), with
+    /// its payer's pending higher nonces, which are dropped
+    /// ([`DropReason::NonceGap`]) as when a transaction is dropped: they could only
+    /// execute after it, and leaving them to be placed without it would fill blocks
+    /// with transactions that fail for their nonce. A lower nonce of the payer is
+    /// untouched. `Ok(None)` if `id` is not in the pool (never was, or already
+    /// included, dropped or removed); [`ProduceError::NotPending`] if it is placed
+    /// in the block being built.
+    pub fn remove(&mut self, id: TxId) -> Result<Option<Removed<T>>, ProduceError> {
+        let Some(entry) = self.entries.get(&id.0) else { return Ok(None) };
+        if !entry.stage.is_pending() {
+            return Err(ProduceError::NotPending(id));
+        }
+        let gap = self.unlink(id.0);
+        let payload = self.take_entry(id.0);
+        self.stats.removed += 1;
+        let mut dropped = Vec::new();
+        for later in gap.into_values() {
+            self.remove_entry(later, DropReason::NonceGap, &mut dropped);
+        }
+        Ok(Some(Removed { payload, dropped }))
+    }
+
     /// Fills and finishes one block without threads: schedules, completes every
     /// placement at once, repeats until nothing more fits, then
     /// [`finish_block`](Self::finish_block).
@@ -1141,6 +1184,17 @@ impl<T> BlockProducer<T> {
     /// Drops a pending transaction and, since they could no longer execute in
     /// order, the higher nonces of its payer.
     fn drop_tx(&mut self, seq: u64, reason: DropReason, out: &mut Vec<Dropped<T>>) {
+        let gap = self.unlink(seq);
+        self.remove_entry(seq, reason, out);
+        for later in gap.into_values() {
+            self.remove_entry(later, DropReason::NonceGap, out);
+        }
+    }
+
+    /// Takes a pending transaction out of its payer's queue and returns the payer's
+    /// higher nonces (nonce → sequence), taken out too: they could no longer execute
+    /// in order.
+    fn unlink(&mut self, seq: u64) -> BTreeMap<u64, u64> {
         let entry = &self.entries[&seq];
         let (payer, nonce) = (entry.payer(), entry.nonce);
         let mut gap = BTreeMap::new();
@@ -1153,15 +1207,19 @@ impl<T> BlockProducer<T> {
                 self.payers.remove(&payer);
             }
         }
-        self.remove_entry(seq, reason, out);
-        for later in gap.into_values() {
-            self.remove_entry(later, DropReason::NonceGap, out);
-        }
+        gap
     }
 
-    /// Removes a pending transaction from every structure but its payer queue.
+    /// Drops a pending transaction from every structure but its payer queue.
     fn remove_entry(&mut self, seq: u64, reason: DropReason, out: &mut Vec<Dropped<T>>) {
-        let entry = self.entries.remove(&seq).expect("dropped transaction is in the pool");
+        let payload = self.take_entry(seq);
+        self.stats.dropped.add(reason);
+        out.push(Dropped { id: TxId(seq), payload, reason });
+    }
+
+    /// Takes a pending transaction out of every structure but its payer queue.
+    fn take_entry(&mut self, seq: u64) -> T {
+        let entry = self.entries.remove(&seq).expect("a removed transaction is in the pool");
         debug_assert!(entry.stage.is_pending(), "placed transactions are never dropped");
         let key = (Reverse(entry.price), seq);
         self.pending.remove(&key);
@@ -1175,8 +1233,7 @@ impl<T> BlockProducer<T> {
             TxStage::Waiting | TxStage::Deferred | TxStage::Placed { .. } | TxStage::Completed => {}
         }
         entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
-        self.stats.dropped.add(reason);
-        out.push(Dropped { id: TxId(seq), payload: entry.payload, reason });
+        entry.payload
     }
 }
 
@@ -1196,7 +1253,7 @@ impl<T> fmt::Debug for BlockProducer<T> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
+    use std::collections::{HashSet, VecDeque};
 
     use parex_runtime::{
         Block, Chain, Genesis, Keypair, Message, ProgramRegistry, Transaction, TxStatus, system,
@@ -1503,7 +1560,7 @@ mod tests {
 
     #[test]
     fn a_late_lower_nonce_takes_the_head_even_from_the_window() {
-        let mut p = producer_on(2, ProduceConfig { ..config() });
+        let mut p = producer_on(2, config());
         let _a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
         let _b = id(p.insert(mk(1, 1, 0, 10, 99, &[2], &[])));
         assert_eq!(p.schedule().len(), 2);
@@ -1562,6 +1619,95 @@ mod tests {
     }
 
     #[test]
+    fn a_removed_transaction_is_not_in_the_next_block_and_may_come_back() {
+        let mut p = producer(config());
+        let a = id(p.insert(mk(1, 1, 0, 10, 50, &[7], &[])));
+        let b = id(p.insert(mk(2, 2, 0, 10, 40, &[], &[])));
+        let removed = p.remove(a).unwrap().expect("pending");
+        assert_eq!((removed.payload, removed.dropped), (1, vec![]));
+        assert_eq!((p.len(), p.pending_len(), p.stats().removed), (1, 1, 1));
+        assert_eq!(p.stage(a), None);
+        check_invariants(&p);
+        // Gone, and its account released: removing it again finds nothing.
+        assert_eq!(p.remove(a), Ok(None));
+        assert_eq!(p.remove(TxId(999)), Ok(None));
+        assert_eq!(labels(&p.build_block().unwrap()), vec![2]);
+        // Included transactions are no longer in the pool either.
+        assert_eq!(p.remove(b), Ok(None));
+        // The same transaction submitted again is a new entry, included as usual.
+        let again = id(p.insert(mk(1, 1, 0, 10, 50, &[7], &[])));
+        assert_ne!(again, a);
+        assert_eq!(labels(&p.build_block().unwrap()), vec![1]);
+        assert_eq!(p.stats().dropped.total(), 0);
+        check_invariants(&p);
+    }
+
+    #[test]
+    fn removing_a_nonce_drops_the_payers_later_nonces_and_keeps_the_earlier() {
+        let mut p = producer(config());
+        let n0 = id(p.insert(mk(10, 1, 0, 10, 1, &[], &[])));
+        let n1 = id(p.insert(mk(11, 1, 1, 10, 1, &[], &[])));
+        let n2 = id(p.insert(mk(12, 1, 2, 10, 1, &[], &[])));
+        let n3 = id(p.insert(mk(13, 1, 3, 10, 1, &[], &[])));
+        id(p.insert(mk(20, 2, 0, 10, 1, &[], &[])));
+        let removed = p.remove(n1).unwrap().unwrap();
+        assert_eq!(removed.payload, 11);
+        assert_eq!(
+            removed.dropped,
+            vec![
+                Dropped { id: n2, payload: 12, reason: DropReason::NonceGap },
+                Dropped { id: n3, payload: 13, reason: DropReason::NonceGap },
+            ]
+        );
+        assert_eq!((p.stats().removed, p.stats().dropped.nonce_gap), (1, 2));
+        check_invariants(&p);
+        assert_eq!(p.stage(n0), Some(TxStage::Ready), "the earlier nonce stays eligible");
+        let mut included = labels(&p.build_block().unwrap());
+        included.sort();
+        assert_eq!(included, vec![10, 20]);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn a_placed_transaction_cannot_be_removed_and_a_blocked_one_can() {
+        let mut p = producer_on(2, config());
+        let a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
+        let b = id(p.insert(mk(1, 1, 0, 10, 90, &[2], &[])));
+        assert_eq!(p.schedule().len(), 2);
+        // c conflicts with both threads: it waits in the window.
+        let c = id(p.insert(mk(2, 2, 0, 10, 80, &[1], &[2])));
+        assert!(p.schedule().is_empty());
+        assert_eq!(p.stage(c), Some(TxStage::Window));
+        assert_eq!(p.remove(a), Err(ProduceError::NotPending(a)));
+        assert_eq!(p.stage(a), Some(TxStage::Placed { thread: 0 }), "a refused removal changes nothing");
+        assert_eq!(p.remove(c).unwrap().unwrap().payload, 2);
+        assert_eq!(p.window_len(), 0);
+        check_invariants(&p);
+        p.complete(a).unwrap();
+        assert_eq!(p.remove(a), Err(ProduceError::NotPending(a)), "completed is placed too");
+        p.complete(b).unwrap();
+        assert!(p.schedule().is_empty());
+        assert_eq!(labels(&p.finish_block().unwrap()), vec![0, 1]);
+        assert!(p.is_empty());
+        check_invariants(&p);
+    }
+
+    #[test]
+    fn a_deferred_transaction_can_be_removed_before_the_block_ends() {
+        let mut p = producer(ProduceConfig { block_compute_limit: 10, ..config() });
+        id(p.insert(mk(0, 0, 0, 10, 100, &[], &[])));
+        let late = id(p.insert(mk(1, 1, 0, 10, 1, &[], &[])));
+        let placed = p.schedule();
+        assert_eq!(placed.len(), 1);
+        assert_eq!(p.stage(late), Some(TxStage::Deferred));
+        assert_eq!(p.remove(late).unwrap().unwrap().payload, 1);
+        p.complete(placed[0].id).unwrap();
+        assert_eq!(labels(&p.finish_block().unwrap()), vec![0]);
+        assert!(p.is_empty());
+        check_invariants(&p);
+    }
+
+    #[test]
     fn duplicate_nonces_keep_the_higher_price() {
         let mut p = producer(config());
         let first = id(p.insert(mk(1, 1, 0, 10, 10, &[], &[])));
@@ -1599,7 +1745,7 @@ mod tests {
 
     #[test]
     fn a_transaction_conflicting_with_two_threads_waits() {
-        let mut p = producer_on(2, ProduceConfig { ..config() });
+        let mut p = producer_on(2, config());
         let a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
         let b = id(p.insert(mk(1, 1, 0, 10, 90, &[2], &[])));
         assert_eq!(p.schedule().len(), 2);
@@ -1617,7 +1763,7 @@ mod tests {
 
     #[test]
     fn readers_share_and_a_writer_after_readers_on_two_threads_waits() {
-        let mut p = producer_on(2, ProduceConfig { ..config() });
+        let mut p = producer_on(2, config());
         let r1 = id(p.insert(mk(0, 0, 0, 10, 100, &[], &[1])));
         let r2 = id(p.insert(mk(1, 1, 0, 10, 90, &[], &[1])));
         let w = id(p.insert(mk(2, 2, 0, 10, 80, &[1], &[])));
@@ -1967,8 +2113,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
-        /// Every transaction ends exactly once in a block, the pool or the dropped
-        /// list; blocks respect both limits; threads execute conflicting work in
+        /// Every transaction ends exactly once in a block, the pool, the dropped
+        /// list or the removed ones (withdrawn between blocks); blocks respect both limits; threads execute conflicting work in
         /// block order; a payer's simultaneously pending nonces are included in
         /// order; nothing stays pending past `expire_after` blocks.
         #[test]
@@ -1997,6 +2143,7 @@ mod tests {
             let mut info: HashMap<u32, (u64, u64, u64)> = HashMap::new(); // label -> (payer, nonce, arrival block)
             let mut included: HashMap<u32, (u64, usize)> = HashMap::new(); // label -> (block, position)
             let mut dropped: HashMap<u32, DropReason> = HashMap::new();
+            let mut removed: HashSet<u32> = HashSet::new();
             let note_drops = |drops: Vec<Dropped<u32>>, dropped: &mut HashMap<u32, DropReason>| {
                 for d in drops {
                     prop_assert!(dropped.insert(d.payload, d.reason).is_none(), "dropped twice");
@@ -2021,6 +2168,16 @@ mod tests {
                     }
                 } else {
                     idle_blocks += 1;
+                }
+                // Sometimes a sender withdraws a pooled transaction between blocks.
+                let mut pooled: Vec<TxId> = access.keys().copied().filter(|&id| p.stage(id).is_some()).collect();
+                pooled.sort();
+                if !pooled.is_empty() && rng.random_bool(0.3) {
+                    let out = p.remove(pooled[rng.random_range(0..pooled.len())]).unwrap().expect("pooled");
+                    prop_assert!(removed.insert(out.payload), "removed twice");
+                    prop_assert!(out.dropped.iter().all(|d| d.reason == DropReason::NonceGap));
+                    note_drops(out.dropped, &mut dropped)?;
+                    check_invariants(&p);
                 }
                 for _ in 0..rng.random_range(1..3) {
                     let (block, executed) = run_parallel(&mut p, &mut rng);
@@ -2051,12 +2208,15 @@ mod tests {
             // Nothing pending forever: the pool drained within expire_after idle blocks.
             prop_assert!(p.is_empty());
             for (label, _, _) in &txs {
-                let places = usize::from(included.contains_key(label)) + usize::from(dropped.contains_key(label));
+                let places = usize::from(included.contains_key(label))
+                    + usize::from(dropped.contains_key(label))
+                    + usize::from(removed.contains(label));
                 prop_assert_eq!(places, 1, "label {} is in exactly one place", label);
             }
             let stats = p.stats();
             prop_assert_eq!(stats.included as usize, included.len());
             prop_assert_eq!(stats.dropped.total() as usize, dropped.len());
+            prop_assert_eq!(stats.removed as usize, removed.len());
             prop_assert_eq!(stats.inserted as usize, txs.len());
             // Nonce order: if n < m of one payer are both included and n was in the
             // pool when m's block began, n was included first.
