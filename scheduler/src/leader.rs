@@ -4,6 +4,9 @@
 //! ```text
 //!   submit(bytes) ─ decode + verify ─► BlockProducer pool (priority, nonce order, bounded),
 //!                                      each entry keeping the bytes it arrived as
+//!                                      and indexed by its first signature
+//!   remove(signature) ─ index ─► BlockProducer::remove (pending only; the payer's
+//!                                higher nonces are dropped with it)
 //!   produce_block:
 //!     loop: producer.schedule() → placements (thread, tx)
 //!             thread 0 → run inline on the calling thread, complete at once
@@ -21,7 +24,7 @@
 //! serialisation of what ran: replaying the block in replay mode reproduces the
 //! leader's receipts, state and block hash.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -73,6 +76,16 @@ pub struct Submitted {
     pub dropped: Vec<DroppedTx>,
 }
 
+/// A transaction [`Leader::remove`] took out of the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovedTx {
+    /// Its bytes, as submitted.
+    pub transaction: Bytes,
+    /// Its payer's pending higher nonces, dropped with [`DropReason::NonceGap`]: they
+    /// could only execute after it.
+    pub dropped: Vec<DroppedTx>,
+}
+
 /// One produced and executed block.
 #[derive(Debug, Clone)]
 pub struct Produced {
@@ -89,6 +102,10 @@ pub struct Produced {
 #[derive(Debug)]
 pub struct Leader {
     producer: BlockProducer<Arc<Pooled>>,
+    /// Every pooled transaction by its first signature, the id its sender knows:
+    /// kept in step with the pool (admission, drops, inclusion, removal), so it
+    /// is bounded by the pool's capacity.
+    ids: HashMap<Signature, TxId>,
     checked: bool,
     pool: WorkerPool,
 }
@@ -103,7 +120,8 @@ impl Leader {
         // Both configs are checked before any thread starts.
         exec.validate()?;
         let producer = BlockProducer::new(produce, exec.threads)?;
-        Ok(Self { producer, checked: exec.checked, pool: WorkerPool::new(exec.threads)? })
+        let pool = WorkerPool::new(exec.threads)?;
+        Ok(Self { producer, ids: HashMap::new(), checked: exec.checked, pool })
     }
 
     /// Decodes, verifies and pools `raw`; invalid transactions are rejected with their reason.
@@ -146,15 +164,78 @@ impl Leader {
             match entry {
                 Err(e) => out.rejected.push((i, e)),
                 Ok(tx) => {
-                    let entry = Arc::new(Pooled { tx, wire: wire.clone() });
-                    let outcome = self.producer.insert(PendingTx::from_sanitized(&entry.tx, entry.clone()));
-                    pooled.extend(outcome.id);
-                    out.dropped.extend(outcome.dropped.into_iter().map(DroppedTx::of));
+                    let (id, dropped) = self.pool_one(Arc::new(Pooled { tx, wire: wire.clone() }));
+                    pooled.extend(id);
+                    out.dropped.extend(dropped);
                 }
             }
         }
         out.accepted = pooled.into_iter().filter(|&id| self.producer.stage(id).is_some()).count();
         Ok(out)
+    }
+
+    /// Offers one verified transaction to the pool, keeping the signature index in
+    /// step. A transaction whose first signature names a pooled one of another payer
+    /// or nonce is refused; one of the same payer and nonce is the pool's to judge
+    /// (a duplicate, or a higher price replacing it).
+    fn pool_one(&mut self, entry: Arc<Pooled>) -> (Option<TxId>, Vec<DroppedTx>) {
+        let signature = entry.tx.id();
+        let other_tx =
+            self.ids.get(&signature).and_then(|&old| self.producer.payload(old)).is_some_and(|old| {
+                (old.tx.payer(), old.tx.message().nonce) != (entry.tx.payer(), entry.tx.message().nonce)
+            });
+        if other_tx {
+            let refused = self.producer.reject(entry, DropReason::DuplicateSignature);
+            return (None, vec![DroppedTx::of(refused)]);
+        }
+        let outcome = self.producer.insert(PendingTx::from_sanitized(&entry.tx, entry.clone()));
+        let dropped = self.forget(outcome.dropped);
+        if let Some(id) = outcome.id {
+            self.ids.insert(signature, id);
+        }
+        (outcome.id, dropped)
+    }
+
+    /// Unindexes transactions that left the pool.
+    fn forget(&mut self, dropped: Vec<Dropped<Arc<Pooled>>>) -> Vec<DroppedTx> {
+        dropped
+            .into_iter()
+            .map(|d| {
+                self.unindex(d.id, &d.payload);
+                DroppedTx::of(d)
+            })
+            .collect()
+    }
+
+    /// Removes `tx`'s signature from the index if it names `id` (a refused
+    /// duplicate must not unindex the pooled transaction it duplicates).
+    fn unindex(&mut self, id: TxId, tx: &Pooled) {
+        let signature = tx.tx.id();
+        if self.ids.get(&signature) == Some(&id) {
+            self.ids.remove(&signature);
+        }
+    }
+
+    /// Takes the pooled transaction whose first signature is `signature` out of the
+    /// pool (its sender withdrew it) and returns its bytes, with its payer's pending
+    /// higher nonces, which are dropped ([`DropReason::NonceGap`]): they could only
+    /// execute after it. `Ok(None)` if no pooled transaction has that signature (it
+    /// never was pooled, or was included, dropped or removed already); submitting it
+    /// again pools it anew. An error only if it is placed in a block being built,
+    /// which [`produce_block`](Self::produce_block) leaves behind only when it fails.
+    pub fn remove(&mut self, signature: &Signature) -> Result<Option<RemovedTx>, SchedulerError> {
+        let Some(&id) = self.ids.get(signature) else { return Ok(None) };
+        let removed = self.producer.remove(id)?;
+        self.ids.remove(signature);
+        debug_assert!(removed.is_some(), "the signature index follows the pool");
+        let Some(removed) = removed else { return Ok(None) };
+        let dropped = self.forget(removed.dropped);
+        Ok(Some(RemovedTx { transaction: removed.payload.wire.clone(), dropped }))
+    }
+
+    /// Whether a transaction with this first signature is in the pool.
+    pub fn contains(&self, signature: &Signature) -> bool {
+        self.ids.contains_key(signature)
     }
 
     /// Transactions waiting in the pool.
@@ -213,7 +294,10 @@ impl Leader {
     /// Ends the producer's block: the placements become the block body.
     fn finish_placements(&mut self, run: LeaderRun) -> Result<(LeaderBody, Vec<DroppedTx>), SchedulerError> {
         let produced = self.producer.finish_block()?;
-        let dropped = produced.dropped.into_iter().map(DroppedTx::of).collect();
+        for (id, tx) in &produced.transactions {
+            self.unindex(*id, tx);
+        }
+        let dropped = self.forget(produced.dropped);
         let LeaderRun { placed, access, ends, receipts, .. } = run;
         let receipts = receipts
             .into_iter()
@@ -521,6 +605,108 @@ mod tests {
         unreachable!()
     }
 
+    fn signature_of(tx: &Bytes) -> Signature {
+        SanitizedTransaction::decode(tx).unwrap().id()
+    }
+
+    /// The signature index names exactly the pooled transactions.
+    fn assert_indexed(leader: &Leader) {
+        assert_eq!(leader.ids.len(), leader.producer.len());
+        for (signature, &id) in &leader.ids {
+            assert_eq!(leader.producer.payload(id).map(|p| p.tx.id()), Some(*signature));
+        }
+    }
+
+    #[test]
+    fn a_removed_transaction_is_not_produced_and_may_be_submitted_again() {
+        let mut leader = new_leader(2, config());
+        let mut chain = chain();
+        let txs: Vec<Bytes> = (1..=3).map(|u| transfer(u, 0, 1_000, 5)).collect();
+        assert_eq!(leader.submit(&txs).accepted, 3);
+        let removed = leader.remove(&signature_of(&txs[1])).unwrap().expect("pooled");
+        assert_eq!(removed, RemovedTx { transaction: txs[1].clone(), dropped: vec![] });
+        assert_eq!(leader.pending(), 2);
+        assert!(!leader.contains(&signature_of(&txs[1])));
+        assert_eq!(leader.remove(&signature_of(&txs[1])).unwrap(), None, "removed already");
+        assert_indexed(&leader);
+        let produced = leader.produce_block(&mut chain, 1, 1).unwrap();
+        let mut included = produced.block.transactions.clone();
+        included.sort();
+        let mut expected = vec![txs[0].clone(), txs[2].clone()];
+        expected.sort();
+        assert_eq!(included, expected);
+        assert_eq!(leader.remove(&signature_of(&txs[0])).unwrap(), None, "included already");
+        assert_indexed(&leader);
+        // Withdrawn is not spent: the same bytes are pooled and included later.
+        assert_eq!(leader.submit(&txs[1..2]).accepted, 1);
+        assert!(leader.contains(&signature_of(&txs[1])));
+        let produced = leader.produce_block(&mut chain, 2, 2).unwrap();
+        assert_eq!(produced.block.transactions, vec![txs[1].clone()]);
+        assert!(produced.result.receipts[0].is_success());
+        assert_eq!((leader.stats().removed, leader.stats().included), (1, 3));
+        assert_indexed(&leader);
+    }
+
+    #[test]
+    fn removing_a_nonce_drops_the_later_ones_with_their_signatures() {
+        let mut leader = new_leader(2, config());
+        let mut chain = chain();
+        let nonces: Vec<Bytes> = (0..3).map(|n| transfer(1, n, 1_000, 5)).collect();
+        assert_eq!(leader.submit(&nonces).accepted, 3);
+        let removed = leader.remove(&signature_of(&nonces[1])).unwrap().expect("pooled");
+        let dropped: Vec<_> = removed.dropped.iter().map(|d| (d.signature, d.reason)).collect();
+        assert_eq!(dropped, vec![(signature_of(&nonces[2]), DropReason::NonceGap)]);
+        assert_eq!(leader.pending(), 1);
+        assert!(!leader.contains(&signature_of(&nonces[2])));
+        assert_indexed(&leader);
+        let produced = leader.produce_block(&mut chain, 1, 1).unwrap();
+        assert_eq!(produced.block.transactions, vec![nonces[0].clone()]);
+        // The sender resubmits the rest: they run in order.
+        assert_eq!(leader.submit(&nonces[1..]).accepted, 2);
+        assert_eq!(drain(&mut leader, &mut chain), nonces[1..].to_vec());
+        assert_eq!(leader.remove(&signature_of(&nonces[2])).unwrap(), None);
+    }
+
+    /// A signature that verifies for any message (small-order key, small-order R,
+    /// s = 0) makes two different transactions share one id: the second is refused,
+    /// so the id still names one transaction; the same payer and nonce at a higher
+    /// price still replaces the first.
+    #[test]
+    fn a_signature_naming_two_transactions_is_refused() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let payer = parex_runtime::Pubkey(identity);
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        let forged = |nonce: u64, price: u64| {
+            let to = Keypair::from_index(0).pubkey();
+            let message = Message::new(&[system::transfer(&payer, &to, 1)], &payer, nonce)
+                .with_compute_budget(1_000, price);
+            Transaction { signatures: vec![Signature(sig)], message }.to_bytes()
+        };
+        let (first, other_nonce, dearer) = (forged(0, 1), forged(1, 1), forged(0, 2));
+        assert_eq!(signature_of(&first), signature_of(&other_nonce));
+        let mut leader = new_leader(2, config());
+        let out = leader.submit(&[first.clone(), other_nonce]);
+        assert!(out.rejected.is_empty(), "the forged signatures verify: {:?}", out.rejected);
+        assert_eq!(out.accepted, 1);
+        let reasons: Vec<_> = out.dropped.iter().map(|d| d.reason).collect();
+        assert_eq!(reasons, vec![DropReason::DuplicateSignature]);
+        assert_eq!(leader.stats().dropped.duplicate_signature, 1);
+        assert_indexed(&leader);
+        let out = leader.submit(std::slice::from_ref(&dearer));
+        assert_eq!(out.accepted, 1);
+        assert_eq!(
+            out.dropped.iter().map(|d| d.reason).collect::<Vec<_>>(),
+            vec![DropReason::DuplicateNonce]
+        );
+        assert_indexed(&leader);
+        let removed = leader.remove(&Signature(sig)).unwrap().expect("pooled");
+        assert_eq!(removed.transaction, dearer);
+        assert_eq!(leader.pending(), 0);
+        assert_indexed(&leader);
+    }
+
     #[test]
     fn out_of_range_settings_are_typed_errors() {
         let produce = ProduceConfig::new();
@@ -662,8 +848,10 @@ mod tests {
     }
 
     /// Hostile submitters: duplicates, replays of included transactions, nonce gaps,
-    /// limits exceeded, a tiny pool. Every block is produced; nothing panics; every
-    /// submitted transaction is accounted for once; replaying each block reproduces it.
+    /// limits exceeded, a tiny pool, withdrawals of anything sent. Every block is
+    /// produced; nothing panics; every submitted transaction is accounted for once;
+    /// the signature index holds exactly the pooled transactions; replaying each
+    /// block reproduces it.
     #[test]
     fn hostile_submissions_never_stop_the_leader() {
         for seed in 0..8 {
@@ -694,8 +882,18 @@ mod tests {
                 let out = leader.submit(&batch);
                 submitted += batch.len();
                 accounted += out.rejected.len() + out.dropped.len();
+                assert_indexed(&leader);
+                for _ in 0..rng.random_range(0..3) {
+                    let Some(tx) = sent.get(rng.random_range(0..sent.len().max(1))) else { break };
+                    if let Some(removed) = leader.remove(&signature_of(tx)).unwrap() {
+                        assert_eq!(&removed.transaction, tx);
+                        accounted += 1 + removed.dropped.len();
+                    }
+                    assert_indexed(&leader);
+                }
                 let produced = leader.produce_block(&mut chain, slot, slot as i64).unwrap();
                 accounted += produced.dropped.len() + produced.block.transactions.len();
+                assert_indexed(&leader);
                 let replayed = replay.execute_block(&produced.block).unwrap();
                 assert_eq!(replayed, produced.result, "seed {seed} slot {slot}");
             }

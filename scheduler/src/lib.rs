@@ -68,7 +68,7 @@ pub use error::SchedulerError;
 pub use executor::{
     BlockExecutor, BlockStats, ExecutorConfig, Mode, ParallelExecutor, Sequential, prepare_parallel,
 };
-pub use leader::{DroppedTx, Leader, Produced, Submitted};
+pub use leader::{DroppedTx, Leader, Produced, RemovedTx, Submitted};
 pub use logic::ReplayScheduler;
 pub use parex_runtime::Prepared;
 pub use pool::WorkerPool;

@@ -380,6 +380,11 @@ pub enum DropReason {
     DuplicateNonce,
     /// A lower nonce of the same payer was dropped, so it could never execute in order.
     NonceGap,
+    /// A pooled transaction carries the same first signature (its id on the wire)
+    /// for a different payer or nonce, so the id would name two; refused by a
+    /// caller that keys transactions by signature ([`BlockProducer::reject`]).
+    /// Only signatures that verify for any message (small-order keys) collide.
+    DuplicateSignature,
 }
 
 /// A transaction the pool gave up on, handed back with its payload.
@@ -453,6 +458,8 @@ pub struct DropCounts {
     pub duplicate_nonce: u64,
     /// [`DropReason::NonceGap`].
     pub nonce_gap: u64,
+    /// [`DropReason::DuplicateSignature`].
+    pub duplicate_signature: u64,
 }
 
 impl DropCounts {
@@ -465,6 +472,7 @@ impl DropCounts {
             DropReason::BlockLimit => self.block_limit,
             DropReason::DuplicateNonce => self.duplicate_nonce,
             DropReason::NonceGap => self.nonce_gap,
+            DropReason::DuplicateSignature => self.duplicate_signature,
         }
     }
 
@@ -476,6 +484,7 @@ impl DropCounts {
             + self.block_limit
             + self.duplicate_nonce
             + self.nonce_gap
+            + self.duplicate_signature
     }
 
     fn add(&mut self, reason: DropReason) {
@@ -486,6 +495,7 @@ impl DropCounts {
             DropReason::BlockLimit => &mut self.block_limit,
             DropReason::DuplicateNonce => &mut self.duplicate_nonce,
             DropReason::NonceGap => &mut self.nonce_gap,
+            DropReason::DuplicateSignature => &mut self.duplicate_signature,
         };
         *c += 1;
     }
@@ -826,6 +836,18 @@ impl<T> BlockProducer<T> {
             self.drop_tx(victim, DropReason::PoolFull, &mut dropped);
         }
         InsertOutcome { id: self.entries.contains_key(&seq).then_some(TxId(seq)), dropped }
+    }
+
+    /// Refuses a transaction for a reason of the caller's own, without offering it
+    /// to the pool: it gets an id and is counted as offered and dropped, as if
+    /// [`insert`](Self::insert) had refused it, so the counters keep accounting for
+    /// every transaction.
+    pub fn reject(&mut self, payload: T, reason: DropReason) -> Dropped<T> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.stats.inserted += 1;
+        self.stats.dropped.add(reason);
+        Dropped { id: TxId(seq), payload, reason }
     }
 
     /// Places every candidate it can on a thread, greedily in window order
