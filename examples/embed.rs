@@ -16,7 +16,8 @@
 //! - **One [`ExecutorConfig`]** (two threads) configures both roles.
 //! - **The leader** pools signed transactions (wire bytes, as a mempool receives
 //!   them), builds and executes a block on those threads, and commits it to its
-//!   chain; the block carries the submitted bytes themselves.
+//!   chain; the block carries the submitted bytes themselves. Before the last
+//!   block, one user withdraws its transaction from the leader's pool.
 //! - **The validator** replays the block on its own chain and store with the
 //!   parallel executor (with its defaults: adaptive, so a block may run inline
 //!   when that measured cheaper), and checks the receipts, the block hash and the
@@ -31,7 +32,7 @@ use bytes::Bytes;
 use parex::runtime::state_hash;
 use parex::runtime::{
     Account, AccountMeta, AccountStore, Chain, Hash, Instruction, InstructionError, InvokeContext, Keypair,
-    Program, ProgramRegistry, Pubkey, RuntimeError, Transaction, system,
+    Program, ProgramRegistry, Pubkey, RuntimeError, SanitizedTransaction, Transaction, system,
 };
 use parex::runtime::{BlockCommit, ChainTip};
 use parex::scheduler::{ExecutorConfig, Leader, Mode, ParallelExecutor, ProduceConfig};
@@ -177,7 +178,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let validator = ParallelExecutor::new(exec);
 
     for b in 0..BLOCKS {
-        let submitted = leader.submit(&transactions(&users, b));
+        let txs = transactions(&users, b);
+        let submitted = leader.submit(&txs);
+        if b == BLOCKS - 1 {
+            // User 0 withdraws its last transaction before the leader builds the block.
+            let signature = SanitizedTransaction::decode(&txs[0])?.id();
+            let withdrawn = leader.remove(&signature)?.ok_or("user 0's transaction is pooled")?;
+            println!(
+                "user 0 withdrew {} bytes, {} later nonces dropped",
+                withdrawn.transaction.len(),
+                withdrawn.dropped.len()
+            );
+        }
         let tip = leader_chain.tip();
         let produced = leader.produce_block(&mut leader_chain, tip.slot + 1, tip.unix_timestamp + 1)?;
         let (replayed, _) = validator.execute_block(&mut validator_chain, &produced.block)?;
