@@ -203,12 +203,12 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod amm;
-pub mod error;
+mod error;
 pub mod insurance;
 pub mod lending;
 pub mod math;
 pub mod oracle;
-pub mod registry;
+mod registry;
 pub mod state;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
@@ -217,11 +217,5 @@ pub mod token;
 #[cfg(test)]
 mod tests;
 
-pub use amm::AmmProgram;
 pub use error::{AmmError, InsuranceError, LendingError, OracleError, StateError, TokenError};
-pub use insurance::InsuranceProgram;
-pub use lending::LendingProgram;
-pub use oracle::OracleProgram;
 pub use registry::{all_programs, register_all};
-pub use state::AccountState;
-pub use token::TokenProgram;
