@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use parex::scheduler::lock_table::LockTable;
+use parex::scheduler::LockTable;
 use parex_cli::bench::streams::{AccessStream, SyntheticSpec};
 
 /// Transactions that hold locks at the same time.

@@ -40,11 +40,12 @@ use crate::workload::{
 use bytes::Bytes;
 use parex_programs::state::AccountState;
 use parex_programs::{amm, oracle, token};
+use parex_runtime::Prepared;
 use parex_runtime::{
     Block, BlockEnv, Chain, Hash, Keypair, MemoryStore, Message, Pubkey, Receipt, SanitizedTransaction,
     Signature, Transaction, TransactionError, TxStatus,
 };
-use parex_scheduler::{ExecutorConfig, Mode, ParallelExecutor, Prepared};
+use parex_scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -10,17 +10,10 @@
 //! resolved accounts per transaction, and borrowing it costs nothing, whereas an
 //! owned list would mean one heap allocation per transaction.
 
-/// Dense account id, interned once per transaction by the caller.
-///
-/// Ids index plain vectors, so they should be small and contiguous (0, 1, 2,
-/// ...): the structures in this crate grow to the largest id they have seen.
-pub type AccountId = u32;
-
-/// Position of a transaction in its block (block order is index order).
-pub type TxIndex = u32;
-
-/// One declared account of a transaction: its id and whether it is writable.
-pub type AccountAccess = (AccountId, bool);
+// The runtime's dense account id, block position and `(id, writable)` pair. Ids index
+// plain vectors, so they should be small and contiguous (0, 1, 2, ...): the structures
+// in this crate grow to the largest id they have seen.
+pub(crate) use parex_runtime::{AccountAccess, AccountId, TxIndex};
 
 /// The access list of one transaction, as the scheduler sees it.
 ///

@@ -10,13 +10,13 @@
 //! results (the law), so the choice is only about speed.
 
 /// How often (in blocks) the way not chosen is measured again.
-pub const PROBE_EVERY: u64 = 32;
+pub(crate) const PROBE_EVERY: u64 = 32;
 /// Samples kept per way; blocks each way runs before the chooser first compares.
 const WINDOW: usize = 3;
 
 /// How to run one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Way {
+pub(crate) enum Way {
     /// On the worker pool.
     Parallel,
     /// On the calling thread alone (the sequential executor).
@@ -27,7 +27,7 @@ pub enum Way {
 /// way is judged by its cheapest recent block: noise on a shared machine only ever
 /// adds time, and the first block on a new pool pays for starting its threads.
 #[derive(Clone, Debug, Default)]
-pub struct Chooser {
+pub(crate) struct Chooser {
     parallel: Vec<f64>,
     inline: Vec<f64>,
     blocks: u64,
@@ -35,7 +35,7 @@ pub struct Chooser {
 
 impl Chooser {
     /// The way to run the next block.
-    pub fn choose(&mut self) -> Way {
+    pub(crate) fn choose(&mut self) -> Way {
         self.blocks += 1;
         if self.parallel.len() < 2 {
             return Way::Parallel;
@@ -52,7 +52,7 @@ impl Chooser {
     }
 
     /// Records what a block run `way` cost per transaction.
-    pub fn record(&mut self, way: Way, ns_per_tx: f64) {
+    pub(crate) fn record(&mut self, way: Way, ns_per_tx: f64) {
         let samples = match way {
             Way::Parallel => &mut self.parallel,
             Way::Inline => &mut self.inline,

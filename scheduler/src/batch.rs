@@ -1,25 +1,4 @@
-//! Barrier-batch planner: the simple scheduling design, kept to compare
-//! against the replay state machine ([`crate::logic`]) in the benchmarks.
-//!
-//! A block is cut into batches; the transactions of a batch run in parallel
-//! and all workers join before the next batch starts. The planner walks the
-//! block in order and puts each transaction into the earliest batch that comes
-//! after every batch holding an earlier transaction it conflicts with. Hence:
-//! - nothing within a batch conflicts (a conflicting pair is in two batches);
-//! - conflicting transactions keep block order across batches, so executing
-//!   the batches one after the other gives the sequential result;
-//! - within a batch, transactions are listed in block order.
-//!
-//! Per account the planner keeps the earliest batch a later reader may use
-//! (one past the last writer's batch) and the earliest batch a later writer
-//! may use (one past the last writer's and every reader's batch).
-//!
-//! Cost: O(account references + transactions) time, one pass to assign
-//! batches, one to reset the touched accounts, one counting sort to group the
-//! output; memory O(transactions) plus 8 bytes per account id ever seen, kept
-//! across blocks by [`BatchPlanner`]. Compared with replay mode, a batch waits
-//! for its slowest transaction, and an independent transaction may wait behind
-//! a barrier it has nothing to do with.
+//! The barrier-batch planner; the design is on [`BatchPlanner`].
 
 use crate::access::{AccountId, TxAccess, TxIndex, accounts_are_unique};
 
@@ -78,6 +57,29 @@ impl BatchPlan {
 
 /// Reusable planner: keeps its per-account table and scratch space across
 /// blocks, so planning a block allocates nothing once buffers have grown.
+///
+/// Barrier-batch planner: the simple scheduling design, kept to compare
+/// against the replay state machine ([`ReplayScheduler`](crate::ReplayScheduler)) in the benchmarks.
+///
+/// A block is cut into batches; the transactions of a batch run in parallel
+/// and all workers join before the next batch starts. The planner walks the
+/// block in order and puts each transaction into the earliest batch that comes
+/// after every batch holding an earlier transaction it conflicts with. Hence:
+/// - nothing within a batch conflicts (a conflicting pair is in two batches);
+/// - conflicting transactions keep block order across batches, so executing
+///   the batches one after the other gives the sequential result;
+/// - within a batch, transactions are listed in block order.
+///
+/// Per account the planner keeps the earliest batch a later reader may use
+/// (one past the last writer's batch) and the earliest batch a later writer
+/// may use (one past the last writer's and every reader's batch).
+///
+/// Cost: O(account references + transactions) time, one pass to assign
+/// batches, one to reset the touched accounts, one counting sort to group the
+/// output; memory O(transactions) plus 8 bytes per account id ever seen, kept
+/// across blocks by [`BatchPlanner`]. Compared with replay mode, a batch waits
+/// for its slowest transaction, and an independent transaction may wait behind
+/// a barrier it has nothing to do with.
 #[derive(Debug, Clone, Default)]
 pub struct BatchPlanner {
     /// Per account id; all-zero between calls (only touched entries are reset).

@@ -1,36 +1,4 @@
-//! The parallel block executor (validator replay): the scheduling core driven
-//! over the worker pool, with every per-transaction stage but scheduling
-//! spread over all threads.
-//!
-//! ```text
-//!  stage         who                      per transaction
-//!  ───────────── ──────────────────────── ───────────────────────────────────────────
-//!  prepare       any thread (background)  decode + batch sigverify (from bytes),
-//!                                         resolve keys to table ids, note last writers
-//!  schedule      the calling thread       submit (in block order), pop, complete
-//!  execute       any thread               copies in → program → write back in place
-//!  hash          any thread (background)  a 256-transaction leaf once it has completed
-//!  finish        the calling thread       O(leaves + threads): block hash, store commit
-//! ```
-//!
-//! The calling thread runs the pure core and keeps for itself the ready work
-//! that later transactions wait on (the critical path runs inline, with no
-//! hand-off) and one transaction when nothing is critical; helpers take chunks
-//! of the surplus from one shared queue and claim their transactions one at a
-//! time, while the calling thread, rather than wait, takes the ones not started
-//! yet, so a helper that the OS deschedules holds back at most the one
-//! transaction it is running. When it has nothing to
-//! schedule, the calling thread prepares or hashes too. Preparation from wire
-//! bytes overlaps execution: transactions are submitted as soon as every
-//! earlier one is prepared.
-//!
-//! Blocks too small to gain from threads, and `threads = 1`, run the
-//! sequential executor: one thread is never slower than the reference.
-//!
-//! The workers' access to accounts rests on the core's lock discipline (see
-//! `parex_runtime::table` for the safety argument): a transaction is handed
-//! out only when it holds every lock, and its locks are released only after
-//! its thread reported it done over the report channel.
+//! The parallel replay executor; the design is on [`ParallelExecutor`].
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -123,7 +91,7 @@ pub struct ExecutorConfig {
     pub checked: bool,
     /// Run a block inline instead of on the pool when it is too small to gain from
     /// threads ([`INLINE_BELOW`]) or when that has measured cheaper on recent blocks (a
-    /// busy machine; see [`crate::adapt`]). Off, every block runs on the pool (tests of
+    /// busy machine: the cheaper of the last 3 blocks of each way, re-measured every 32). Off, every block runs on the pool (tests of
     /// the parallel path turn it off).
     pub adaptive: bool,
 }
@@ -277,6 +245,40 @@ fn per_tx(d: Duration, txs: u64) -> f64 {
 
 /// Executes blocks in parallel with exactly the sequential executor's results, on a
 /// pool of threads that lives as long as the executor.
+///
+/// The parallel block executor (validator replay): the scheduling core driven
+/// over the worker pool, with every per-transaction stage but scheduling
+/// spread over all threads.
+///
+/// ```text
+///  stage         who                      per transaction
+///  ───────────── ──────────────────────── ───────────────────────────────────────────
+///  prepare       any thread (background)  decode + batch sigverify (from bytes),
+///                                         resolve keys to table ids, note last writers
+///  schedule      the calling thread       submit (in block order), pop, complete
+///  execute       any thread               copies in → program → write back in place
+///  hash          any thread (background)  a 256-transaction leaf once it has completed
+///  finish        the calling thread       O(leaves + threads): block hash, store commit
+/// ```
+///
+/// The calling thread runs the pure core and keeps for itself the ready work
+/// that later transactions wait on (the critical path runs inline, with no
+/// hand-off) and one transaction when nothing is critical; helpers take chunks
+/// of the surplus from one shared queue and claim their transactions one at a
+/// time, while the calling thread, rather than wait, takes the ones not started
+/// yet, so a helper that the OS deschedules holds back at most the one
+/// transaction it is running. When it has nothing to
+/// schedule, the calling thread prepares or hashes too. Preparation from wire
+/// bytes overlaps execution: transactions are submitted as soon as every
+/// earlier one is prepared.
+///
+/// Blocks too small to gain from threads, and `threads = 1`, run the
+/// sequential executor: one thread is never slower than the reference.
+///
+/// The workers' access to accounts rests on the core's lock discipline (see
+/// `parex_runtime::table` for the safety argument): a transaction is handed
+/// out only when it holds every lock, and its locks are released only after
+/// its thread reported it done over the report channel.
 #[derive(Clone, Debug)]
 pub struct ParallelExecutor {
     config: ExecutorConfig,
@@ -610,7 +612,7 @@ impl<'a, 't> Replay<'a, 't> {
             let tx = self.tx(t).expect("only valid transactions are scheduled");
             let access = self.access(t).expect("scheduled transactions are resolved");
             // SAFETY: the core handed `t` out only once it held every lock of `access`,
-            // and releases them only after this thread reports it done (module doc).
+            // and releases them only after this thread reports it done ([`ParallelExecutor`]'s doc).
             let outcome = unsafe {
                 self.table.execute(self.env, self.registry, tx, access, &mut local.scratch, &mut local.undo)
             };

@@ -1,28 +1,4 @@
-//! Leader mode: fill a block from the priority pool and execute it on the threads
-//! the block producer chose.
-//!
-//! ```text
-//!   submit(bytes) ─ decode + verify ─► BlockProducer pool (priority, nonce order, bounded),
-//!                                      each entry keeping the bytes it arrived as
-//!                                      and indexed by its first signature
-//!   remove(signature) ─ index ─► BlockProducer::remove (pending only; the payer's
-//!                                higher nonces are dropped with it)
-//!   produce_block:
-//!     loop: producer.schedule() → placements (thread, tx)
-//!             thread 0 → run inline on the calling thread, complete at once
-//!             thread h → appended to h's backlog, sent in chunks (bounded channels)
-//!           helpers' reports → producer.complete(tx)
-//!     until nothing is placed and nothing runs
-//!   block = placements' submitted bytes in placement order → hash, commit → (Block, BlockResult)
-//! ```
-//!
-//! Safety of execution rests on the producer's placement rule: a transaction that
-//! conflicts with running work is placed on the one thread that runs it, behind it,
-//! and a transaction conflicting with two threads waits. Each thread runs its
-//! placements in order, so no two conflicting transactions ever run at once (checked
-//! mode verifies it in tests), and the emitted order — placement order — is a
-//! serialisation of what ran: replaying the block in replay mode reproduces the
-//! leader's receipts, state and block hash.
+//! Leader mode; the design is on [`Leader`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -99,6 +75,32 @@ pub struct Produced {
 }
 
 /// A leader: a transaction pool and a block builder that executes as it builds.
+///
+/// Leader mode: fill a block from the priority pool and execute it on the threads
+/// the block producer chose.
+///
+/// ```text
+///   submit(bytes) ─ decode + verify ─► BlockProducer pool (priority, nonce order, bounded),
+///                                      each entry keeping the bytes it arrived as
+///                                      and indexed by its first signature
+///   remove(signature) ─ index ─► BlockProducer::remove (pending only; the payer's
+///                                higher nonces are dropped with it)
+///   produce_block:
+///     loop: producer.schedule() → placements (thread, tx)
+///             thread 0 → run inline on the calling thread, complete at once
+///             thread h → appended to h's backlog, sent in chunks (bounded channels)
+///           helpers' reports → producer.complete(tx)
+///     until nothing is placed and nothing runs
+///   block = placements' submitted bytes in placement order → hash, commit → (Block, BlockResult)
+/// ```
+///
+/// Safety of execution rests on the producer's placement rule: a transaction that
+/// conflicts with running work is placed on the one thread that runs it, behind it,
+/// and a transaction conflicting with two threads waits. Each thread runs its
+/// placements in order, so no two conflicting transactions ever run at once (checked
+/// mode verifies it in tests), and the emitted order — placement order — is a
+/// serialisation of what ran: replaying the block in replay mode reproduces the
+/// leader's receipts, state and block hash.
 #[derive(Debug)]
 pub struct Leader {
     producer: BlockProducer<Arc<Pooled>>,

@@ -4,29 +4,29 @@
 //! gets exactly the sequential result.
 //!
 //! ## Shape
-//! - **Pure core** ([`logic`], [`lock_table`], [`batch`], [`produce`]):
+//! - **Pure core** ([`ReplayScheduler`], [`LockTable`], [`BatchPlanner`], [`BlockProducer`]):
 //!   deterministic, single-threaded state machines over dense account ids. No
 //!   threads or channels inside; each is unit- and property-tested alone.
-//!   - [`logic::ReplayScheduler`] (validator replay, "stream" mode): per-account
+//!   - [`ReplayScheduler`] (validator replay, "stream" mode): per-account
 //!     FIFO queues keep block order among conflicting transactions; readers of
 //!     one account run together; nothing waits on a later transaction, nothing
 //!     retries, and there is no barrier between "batches".
-//!   - [`batch::BatchPlanner`] ("batch" mode): greedy conflict-free batches with a
+//!   - [`BatchPlanner`] ("batch" mode): greedy conflict-free batches with a
 //!     barrier between them, the simple design kept for comparison.
-//!   - [`produce`] (leader mode): fills a block from a priority pool within a
+//!   - [`BlockProducer`] (leader mode): fills a block from a priority pool within a
 //!     look-ahead window under block and per-account compute limits, placing
 //!     conflicting work on the thread that holds its locks, with no starvation.
-//! - **Pool** ([`pool`]): `threads − 1` persistent helper threads, one block at
+//! - **Pool** ([`WorkerPool`]): `threads − 1` persistent helper threads, one block at
 //!   a time, jobs over bounded crossbeam channels; spin briefly, then park.
-//! - **Drivers**: [`executor`] (replay) runs the core on the calling thread,
+//! - **Drivers**: [`ParallelExecutor`] (replay) runs the core on the calling thread,
 //!   keeps critical work inline, hands surplus ready work to helpers in chunks
 //!   claimed one transaction at a time, and spreads preparation (decode, verify,
-//!   resolve keys) and leaf hashing over every thread; [`leader`] executes the
+//!   resolve keys) and leaf hashing over every thread; [`Leader`] executes the
 //!   block producer's placements on the threads it chose. Both execute through the
-//!   runtime's account table (`parex_runtime::table`, with a checked mode), where
+//!   runtime's account table (`parex_runtime::AccountTable`, with a checked mode), where
 //!   every unsafe operation is: the drivers' `unsafe` blocks only call its unsafe
 //!   functions or `parex_runtime::leaf_hash`, an `unsafe fn` that
-//!   passes table.rs's condition on. [`adapt`] picks pool or inline per block, so a busy machine
+//!   passes table.rs's condition on. An adaptive chooser picks pool or inline per block, so a busy machine
 //!   never runs slower than sequential.
 //!
 //! ## Why the result equals the sequential one
@@ -53,23 +53,29 @@
 #![warn(unsafe_op_in_unsafe_fn)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
-pub mod access;
-pub mod adapt;
-pub mod batch;
-pub mod error;
-pub mod executor;
-pub mod leader;
-pub mod lock_table;
-pub mod logic;
-pub mod pool;
-pub mod produce;
+mod access;
+mod adapt;
+mod batch;
+mod error;
+mod executor;
+mod leader;
+mod lock_table;
+mod logic;
+mod pool;
+mod produce;
 
+pub use access::{TxAccess, accounts_are_unique, accounts_conflict};
+pub use batch::{BatchPlan, BatchPlanner, plan_batches};
 pub use error::SchedulerError;
 pub use executor::{
-    BlockExecutor, BlockStats, ExecutorConfig, Mode, ParallelExecutor, Sequential, prepare_parallel,
+    BlockExecutor, BlockStats, ExecutorConfig, INLINE_BELOW, MAX_CHUNKS_IN_FLIGHT, Mode, ParallelExecutor,
+    Sequential, prepare_parallel,
 };
 pub use leader::{DroppedTx, Leader, Produced, RemovedTx, Submitted};
+pub use lock_table::{LockEntry, LockTable};
 pub use logic::ReplayScheduler;
-pub use parex_runtime::Prepared;
 pub use pool::WorkerPool;
-pub use produce::{DropReason, ProduceConfig, ProduceStats, TxId};
+pub use produce::{
+    BlockProducer, DropCounts, DropReason, Dropped, InsertOutcome, MAX_THREADS, PendingTx, Placement,
+    ProduceConfig, ProduceError, ProduceStats, ProducedBlock, Removed, TxId, TxStage,
+};

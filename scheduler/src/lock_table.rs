@@ -1,16 +1,4 @@
-//! Read-shared / write-exclusive account locks over dense account ids.
-//!
-//! [`LockTable`] is the plain, all-or-nothing lock table: a transaction either
-//! takes every lock it declares or none, and a refusal is final (the caller
-//! retries later). It suits simple drivers and checks. The replay state machine
-//! ([`crate::logic`]) keeps one [`LockEntry`] per account too, but pairs it
-//! with a FIFO of waiting transactions so that nothing is ever refused or
-//! retried.
-//!
-//! Cost: `try_lock` and `unlock` make two passes over the transaction's
-//! accounts (check, then apply), so a refused or invalid request changes
-//! nothing; each step is one array access, no hashing, no allocation once the
-//! table has grown to the largest account id.
+//! The plain lock table; the design is on [`LockTable`].
 
 use std::num::NonZeroU32;
 
@@ -89,6 +77,20 @@ impl LockEntry {
 
 /// All-or-nothing lock table: one [`LockEntry`] per account, in a dense vector
 /// indexed by [`AccountId`] that grows on demand.
+///
+/// Read-shared / write-exclusive account locks over dense account ids.
+///
+/// [`LockTable`] is the plain, all-or-nothing lock table: a transaction either
+/// takes every lock it declares or none, and a refusal is final (the caller
+/// retries later). It suits simple drivers and checks. The replay state machine
+/// ([`ReplayScheduler`](crate::ReplayScheduler)) keeps one [`LockEntry`] per account too, but pairs it
+/// with a FIFO of waiting transactions so that nothing is ever refused or
+/// retried.
+///
+/// Cost: `try_lock` and `unlock` make two passes over the transaction's
+/// accounts (check, then apply), so a refused or invalid request changes
+/// nothing; each step is one array access, no hashing, no allocation once the
+/// table has grown to the largest account id.
 #[derive(Debug, Clone, Default)]
 pub struct LockTable {
     /// Entry per account id; ids past the end are implicitly `Free`.

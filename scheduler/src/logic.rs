@@ -1,82 +1,4 @@
-//! Replay-mode scheduling state machine: per-account FIFO queues that keep
-//! block order among conflicting transactions, with no retries and no barrier.
-//!
-//! # Design note
-//!
-//! [`ReplayScheduler`] is a deterministic, single-threaded structure; it knows
-//! nothing of threads, channels or execution. The worker pool drives it:
-//! [`submit`](ReplayScheduler::submit) transactions in block order,
-//! [`pop_ready`](ReplayScheduler::pop_ready) ones that may run now, hand them to
-//! workers, and [`complete`](ReplayScheduler::complete) them as results come back.
-//! The three calls interleave freely, so later transactions can be submitted
-//! while earlier ones execute (pipelining). The design follows the per-address
-//! FIFO queues of Solana's unified scheduler (`unified-scheduler-logic` in
-//! anza-xyz/agave).
-//!
-//! **Algorithm.** Each account has a current usage (a [`LockEntry`]: free, `n`
-//! readers, or one writer) and a FIFO of the transactions waiting for it. On
-//! submit, a transaction takes each of its accounts immediately when that
-//! account's queue is empty and the usage is compatible; otherwise it joins the
-//! account's queue and its *blocked count* goes up by one. It holds the locks it
-//! got while it waits for the others: every holder of an account is earlier in
-//! block order than every waiter, so this cannot deadlock (the earliest
-//! unfinished transaction always holds all its locks). A transaction whose
-//! blocked count is zero is ready. On complete, each of its accounts is
-//! released; an account that becomes free is granted to the front of its queue
-//! — all leading readers together, or one writer — and each granted
-//! transaction's blocked count goes down; one that reaches zero becomes ready.
-//!
-//! Result: a transaction becomes ready exactly when every earlier conflicting
-//! transaction (earlier writer of an account it reads; earlier readers and
-//! writer of an account it writes) has completed: it never waits for a later
-//! transaction, nor for an earlier one it does not conflict with. (A reader
-//! queued behind a waiting writer does wait, but for that writer.)
-//!
-//! **Data layout.** No per-transaction allocation once buffers have grown:
-//! - `accounts: Vec<AccountQueue>` indexed by [`AccountId`] (16 bytes each):
-//!   the usage plus head and tail of the wait queue.
-//! - `refs: Vec<AccountRef>`: every submitted transaction's accounts back to
-//!   back (16 bytes each). An entry doubles as the node of its account's wait
-//!   queue (`next` link), since a transaction waits at most once per account;
-//!   the queues are intrusive singly linked lists through this one vector.
-//! - `tasks: Vec<Task>` indexed by `index - first index` (16 bytes each): the
-//!   range of the transaction's `refs`, its blocked count and its [`TxState`].
-//! - `ready: VecDeque<TxIndex>`: FIFO in the order transactions became ready
-//!   (not necessarily index order: a later independent transaction can become
-//!   ready before an earlier blocked one).
-//!
-//! **Cost per transaction** with `k` accounts: submit, pop and complete are
-//! O(k) array accesses, no hashing, no allocation in steady state (amortised
-//! `Vec` growth while a block is larger than any before it). A conflict costs
-//! one extra link write at submit and one extra grant at release. Memory is
-//! O(transactions + account references) of the current block, plus 16 bytes
-//! per account id ever seen; [`reset`](ReplayScheduler::reset) between blocks
-//! keeps every allocation.
-//!
-//! **Invariants** (checked by `debug_assert!` and the property tests):
-//! - A non-empty queue's front is incompatible with its account's usage (a
-//!   queued writer means the account is held; a queued reader means a writer
-//!   holds it). So an account only needs to grant when it becomes free.
-//! - Holders of an account precede its waiters in block order.
-//! - With nothing pending, every account is free and every queue empty.
-//!
-//! **Task states**; the `TxState` of a transaction only moves forward:
-//!
-//! ```text
-//!                 submit(tx)
-//!                     |
-//!        all locks granted at submit?
-//!           no  |            | yes
-//!               v            v
-//!          +---------+   +-------+  pop_ready()  +---------+  complete(i)  +-----------+
-//!          | Blocked |-->| Ready |-------------->| Running |-------------->| Completed |
-//!          +---------+   +-------+               +---------+               +-----------+
-//!                \__ last waiting lock granted when an
-//!                    earlier conflicting tx completes
-//! ```
-//!
-//! Out of scope here: threads and channels, cost-aware worker selection, and
-//! leader-mode block production; they live in the modules that drive this one.
+//! The replay scheduling core; the algorithm is on [`ReplayScheduler`].
 
 use std::collections::VecDeque;
 
@@ -84,7 +6,7 @@ use crate::access::{AccountId, TxAccess, TxIndex, accounts_are_unique};
 use crate::error::SchedulerError;
 use crate::lock_table::LockEntry;
 
-/// Where a submitted transaction is in its life cycle (see the module doc).
+/// Where a submitted transaction is in its life cycle (see [`ReplayScheduler`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxState {
     /// Waiting for at least one lock held or queued for by an earlier transaction.
@@ -108,8 +30,85 @@ pub struct ReplayStats {
     pub completed: u64,
 }
 
-/// Replay-mode scheduler: keeps block order among conflicting transactions
-/// with per-account FIFO queues (see the module doc for the algorithm).
+/// Replay-mode scheduling state machine: per-account FIFO queues that keep
+/// block order among conflicting transactions, with no retries and no barrier.
+///
+/// # Design note
+///
+/// [`ReplayScheduler`] is a deterministic, single-threaded structure; it knows
+/// nothing of threads, channels or execution. The worker pool drives it:
+/// [`submit`](ReplayScheduler::submit) transactions in block order,
+/// [`pop_ready`](ReplayScheduler::pop_ready) ones that may run now, hand them to
+/// workers, and [`complete`](ReplayScheduler::complete) them as results come back.
+/// The three calls interleave freely, so later transactions can be submitted
+/// while earlier ones execute (pipelining). The design follows the per-address
+/// FIFO queues of Solana's unified scheduler (`unified-scheduler-logic` in
+/// anza-xyz/agave).
+///
+/// **Algorithm.** Each account has a current usage (a [`LockEntry`]: free, `n`
+/// readers, or one writer) and a FIFO of the transactions waiting for it. On
+/// submit, a transaction takes each of its accounts immediately when that
+/// account's queue is empty and the usage is compatible; otherwise it joins the
+/// account's queue and its *blocked count* goes up by one. It holds the locks it
+/// got while it waits for the others: every holder of an account is earlier in
+/// block order than every waiter, so this cannot deadlock (the earliest
+/// unfinished transaction always holds all its locks). A transaction whose
+/// blocked count is zero is ready. On complete, each of its accounts is
+/// released; an account that becomes free is granted to the front of its queue
+/// — all leading readers together, or one writer — and each granted
+/// transaction's blocked count goes down; one that reaches zero becomes ready.
+///
+/// Result: a transaction becomes ready exactly when every earlier conflicting
+/// transaction (earlier writer of an account it reads; earlier readers and
+/// writer of an account it writes) has completed: it never waits for a later
+/// transaction, nor for an earlier one it does not conflict with. (A reader
+/// queued behind a waiting writer does wait, but for that writer.)
+///
+/// **Data layout.** No per-transaction allocation once buffers have grown:
+/// - `accounts: Vec<AccountQueue>` indexed by [`AccountId`] (16 bytes each):
+///   the usage plus head and tail of the wait queue.
+/// - `refs: Vec<AccountRef>`: every submitted transaction's accounts back to
+///   back (16 bytes each). An entry doubles as the node of its account's wait
+///   queue (`next` link), since a transaction waits at most once per account;
+///   the queues are intrusive singly linked lists through this one vector.
+/// - `tasks: Vec<Task>` indexed by `index - first index` (16 bytes each): the
+///   range of the transaction's `refs`, its blocked count and its state.
+/// - `ready: VecDeque<TxIndex>`: FIFO in the order transactions became ready
+///   (not necessarily index order: a later independent transaction can become
+///   ready before an earlier blocked one).
+///
+/// **Cost per transaction** with `k` accounts: submit, pop and complete are
+/// O(k) array accesses, no hashing, no allocation in steady state (amortised
+/// `Vec` growth while a block is larger than any before it). A conflict costs
+/// one extra link write at submit and one extra grant at release. Memory is
+/// O(transactions + account references) of the current block, plus 16 bytes
+/// per account id ever seen; [`reset`](ReplayScheduler::reset) between blocks
+/// keeps every allocation.
+///
+/// **Invariants** (checked by `debug_assert!` and the property tests):
+/// - A non-empty queue's front is incompatible with its account's usage (a
+///   queued writer means the account is held; a queued reader means a writer
+///   holds it). So an account only needs to grant when it becomes free.
+/// - Holders of an account precede its waiters in block order.
+/// - With nothing pending, every account is free and every queue empty.
+///
+/// **Task states**; the `TxState` of a transaction only moves forward:
+///
+/// ```text
+///                 submit(tx)
+///                     |
+///        all locks granted at submit?
+///           no  |            | yes
+///               v            v
+///          +---------+   +-------+  pop_ready()  +---------+  complete(i)  +-----------+
+///          | Blocked |-->| Ready |-------------->| Running |-------------->| Completed |
+///          +---------+   +-------+               +---------+               +-----------+
+///                \__ last waiting lock granted when an
+///                    earlier conflicting tx completes
+/// ```
+///
+/// Out of scope here: threads and channels, cost-aware worker selection, and
+/// leader-mode block production; they live in the modules that drive this one.
 #[derive(Debug, Default)]
 pub struct ReplayScheduler {
     /// Usage and wait queue per account, indexed by `AccountId`.
@@ -213,7 +212,7 @@ impl ReplayScheduler {
 
     /// Adds the next transaction of the block. It takes every lock it can get
     /// in block order and becomes ready at once, or waits as
-    /// [`TxState::Blocked`].
+    /// blocked.
     ///
     /// Indices must strictly increase between resets (block order); gaps are
     /// allowed (e.g. for transactions rejected before scheduling) but cost a
@@ -298,7 +297,7 @@ impl ReplayScheduler {
     }
 
     /// Hands out a transaction that holds all its locks and marks it
-    /// [`TxState::Running`], or `None` if none is ready.
+    /// running, or `None` if none is ready.
     ///
     /// Order: FIFO in the order transactions became ready, which is block
     /// order among transactions that were ready on submit.

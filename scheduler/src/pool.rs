@@ -1,23 +1,4 @@
-//! The worker pool both drivers (replay and leader) run on: persistent threads,
-//! one block at a time, jobs over bounded channels.
-//!
-//! ```text
-//!   driver (calling thread)                      helper threads 1..N-1 (persistent)
-//!   ─────────────────────                        ──────────────────────────────────
-//!   WorkerPool::run(work, driver) ─ per block ─► helper_loop: next job (own queue,
-//!     sends jobs ───────────────bounded──────►     shared queue, background queue;
-//!     reads reports ◄───────────bounded───────     spin briefly, then park) → Work::run
-//!     drops the senders: helpers return          → report; at the end, hand over the
-//!                                                  thread's undo log
-//! ```
-//!
-//! The threads live as long as the pool (a rayon pool of N − 1 threads), so a
-//! block pays no spawn; each block borrows its data through a scope that ends
-//! only when every helper has returned. Waiting is bounded: a helper polls its
-//! queues a few hundred times (a transaction takes microseconds, a park and
-//! wake about as long), then parks in a blocking select; the driver does the
-//! same on its report channel. Nothing spins indefinitely, so a busy machine
-//! loses at most the polls.
+//! The worker pool; the design is on [`WorkerPool`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
@@ -79,6 +60,27 @@ struct HelperEnds<J, R> {
 }
 
 /// Persistent helper threads for parallel execution.
+///
+/// The worker pool both drivers (replay and leader) run on: persistent threads,
+/// one block at a time, jobs over bounded channels.
+///
+/// ```text
+///   driver (calling thread)                      helper threads 1..N-1 (persistent)
+///   ─────────────────────                        ──────────────────────────────────
+///   WorkerPool::run(work, driver) ─ per block ─► helper_loop: next job (own queue,
+///     sends jobs ───────────────bounded──────►     shared queue, background queue;
+///     reads reports ◄───────────bounded───────     spin briefly, then park) → Work::run
+///     drops the senders: helpers return          → report; at the end, hand over the
+///                                                  thread's undo log
+/// ```
+///
+/// The threads live as long as the pool (a rayon pool of N − 1 threads), so a
+/// block pays no spawn; each block borrows its data through a scope that ends
+/// only when every helper has returned. Waiting is bounded: a helper polls its
+/// queues a few hundred times (a transaction takes microseconds, a park and
+/// wake about as long), then parks in a blocking select; the driver does the
+/// same on its report channel. Nothing spins indefinitely, so a busy machine
+/// loses at most the polls.
 pub struct WorkerPool {
     pool: Option<rayon::ThreadPool>,
     threads: usize,

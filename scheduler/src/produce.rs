@@ -1,152 +1,4 @@
-//! Production (leader) mode: the pure state machine that fills a block from a
-//! pool of pending transactions.
-//!
-//! [`BlockProducer`] is deterministic and single-threaded: no threads, no
-//! channels, no clocks. The same calls in the same order give the same
-//! blocks. A worker pool drives it from one thread (the scheduler thread);
-//! a caller without threads calls [`BlockProducer::build_block`].
-//!
-//! ## API in one breath
-//! [`insert`](BlockProducer::insert) a [`PendingTx`] (a payload `T` of the
-//! caller's choosing plus the access list, fee payer, nonce and compute budget,
-//! usually taken from a [`SanitizedTransaction`] by
-//! [`PendingTx::from_sanitized`]); call [`schedule`](BlockProducer::schedule)
-//! to get [`Placement`]s `(thread, tx)`, run each thread's placements in the
-//! order received and report each finished one with
-//! [`complete`](BlockProducer::complete); call `schedule` again after
-//! completions; end the block with [`finish_block`](BlockProducer::finish_block),
-//! which returns the payloads in block order ([`ProducedBlock`]).
-//! [`remove`](BlockProducer::remove) takes a pending transaction back out (its
-//! sender withdrew it). Everything the
-//! pool throws away comes back to the caller as [`Dropped`] with a
-//! [`DropReason`], from the call that dropped it, and is counted in
-//! [`ProduceStats`]. A worker pool that pulls work per thread keeps one FIFO
-//! per thread fed from `schedule`'s result: the producer decides the thread,
-//! because the thread is what makes the block order valid (see below).
-//! [`ProduceError`] reports caller bugs only (bad config, completing what is
-//! not in flight, finishing a block with work in flight); it is defined here to
-//! keep the module self-contained, and the crate's error enum can wrap it with
-//! `#[from]`.
-//!
-//! The payload is generic so that this module needs neither the wire type nor a
-//! dependency on `bytes`: the pipeline stores whatever it will need to execute
-//! and emit the transaction (typically the wire `Bytes` and the verified
-//! `SanitizedTransaction`, or an `Arc` of both); tests store plain labels.
-//!
-//! ## Algorithm
-//! - **Pool.** Each transaction gets a [`TxId`] in arrival order. Its priority
-//!   is its `compute_unit_price` (fee per compute unit); ties go to the earlier
-//!   arrival. The pool holds at most `capacity` transactions (pending plus
-//!   placed in the current block); an insert beyond that evicts the
-//!   lowest-priority pending transaction, which may be the newcomer itself
-//!   ([`DropReason::PoolFull`]).
-//! - **Per-payer nonce order.** Transactions of one fee payer carry nonces
-//!   n, n+1, …; they all write the payer, so they conflict, and replaying them
-//!   out of order would make the later ones invalid. Each payer's pending
-//!   transactions wait in a queue sorted by nonce and only the head (lowest
-//!   nonce) is *eligible*. When the head is placed, the next one becomes
-//!   eligible at once (it may follow in the same block: it conflicts with the
-//!   head, so it is placed after it). A lower nonce that arrives late takes the
-//!   head from the current one. Dropping a pending transaction drops the
-//!   payer's higher nonces too ([`DropReason::NonceGap`]): they could only
-//!   execute after it. The pool does not read chain state: it does not know a
-//!   payer's current nonce, so admission (checking nonce ≥ account nonce and
-//!   the fee balance) is the caller's job.
-//! - **Window.** Filling a block walks the eligible transactions in priority
-//!   order but holds at most `window` *undecided* candidates at a time. A
-//!   candidate is decided when it is placed or deferred to the next block; a
-//!   candidate blocked by locks stays in the window, and once the window is
-//!   full of blocked candidates nothing further is considered until
-//!   completions release locks. The number of candidates pulled into the window
-//!   per block is capped by `scan_limit`, which bounds the leader's work per
-//!   block even when a flood of transactions on a saturated account sits at the
-//!   top of the pool.
-//! - **Limits.** A candidate is *deferred* (stays in the pool for the next
-//!   block, leaves the window) if it would push the block over
-//!   `block_compute_limit`, or any account it writes over
-//!   `account_compute_limit` (both sums of `compute_unit_limit`). Both sums only
-//!   grow during a block, so deferral is final for the block. A transaction that
-//!   could never fit either limit is refused at insert.
-//! - **Thread-aware placement.** For each account the producer knows which of
-//!   the N threads hold it (placed, not yet completed transactions) and in
-//!   which mode. A candidate conflicts with a thread if it writes an account the
-//!   thread holds, or reads one the thread writes. No conflicting thread: it goes
-//!   to the least-loaded thread (outstanding compute; lowest index on ties).
-//!   Exactly one: it goes to that thread, queued behind the holder, so no thread
-//!   ever waits for another. Two or more: it is blocked and stays in the window.
-//!   A thread whose outstanding compute would exceed `thread_queue_limit` takes
-//!   nothing more until it completes work (it always takes one transaction when
-//!   idle).
-//! - **Aging and expiry.** A transaction's age is the number of blocks finished
-//!   since it arrived. At age `promote_after` it joins the *aged lane*: the
-//!   window takes aged eligible transactions first, oldest first, ahead of
-//!   priority. At age `expire_after` it is dropped ([`DropReason::Expired`]).
-//!   Age counts blocks in the pool rather than times passed over on purpose: a
-//!   transaction below the window never gets passed over, and it must age too,
-//!   or a steady flood of higher-priority work would starve it forever. Because
-//!   ages grow with arrival order, the aged lane and the expired set are both
-//!   prefixes of the arrival order: no per-block scan of the pool.
-//!
-//! So every transaction leaves the pool within `expire_after` blocks: included,
-//! or dropped with a reason and a counter. None is silently pending forever.
-//!
-//! ## Why replaying the emitted block reproduces the leader's execution
-//! The block lists the transactions in *placement order*. Take two conflicting
-//! transactions A and B with A placed first. When B was placed, either A was
-//! still held by its thread, and then that thread was one of B's conflicting
-//! threads, so B was placed on A's thread and ran after A (threads run their
-//! placements in order); or A had already been reported complete, so A had
-//! finished before B was even placed. Either way A executed before B, as in the
-//! block. Transactions that do not conflict touch disjoint state (or only read
-//! shared state) and commute. So the leader's parallel execution is equivalent
-//! to executing the block sequentially in block order, which is what replay
-//! mode does: the same receipts, the same account states, the same block hash.
-//! Two obligations fall on the caller: each thread executes its placements in
-//! the order [`schedule`](BlockProducer::schedule) handed them out, and
-//! [`complete`](BlockProducer::complete) is called only after a transaction's
-//! writes are visible. Access lists are sound because the runtime refuses any
-//! write to an account not declared writable.
-//!
-//! ## States of a transaction
-//! ```text
-//! insert ─┬─ its payer's lowest pending nonce ──────────────► Ready ◄───────────────────────────┐
-//!         │                                                     │ ▲                             │
-//!         └─ a lower nonce is pending ──► Waiting ──────────────┼─┘ its lower nonce             │
-//!                                            ▲                  │   was placed                  │
-//!    a lower nonce arrives while             │                  │ pulled into the               │ finish_block:
-//!    Ready, Window or Deferred ──────────────┘                  │ window: aged lane             │ not included,
-//!                                                               ▼ first, then priority          │ back for the
-//!                                                            Window ────────────────────────────┤ next block
-//!                      blocked by locks or a full queue:        │ │                             │
-//!                      stays in the window                      │ └─ limit reached ─► Deferred ─┘
-//!                                                               ▼ fits
-//!                                                       Placed { thread }
-//!                                                               │ complete
-//!                                                               ▼
-//!                                                           Completed ──finish_block──► Included
-//!
-//! Waiting | Ready | Window | Deferred ── pool full, expired, nonce gap, duplicate nonce ──► Dropped(reason)
-//! Waiting | Ready | Window | Deferred ── remove ──► Removed (the payer's higher nonces: Dropped(nonce gap))
-//! ```
-//! "Pending" in the docs means any of Waiting, Ready, Window, Deferred; placed
-//! transactions are committed to the block and never dropped nor removed.
-//!
-//! ## Cost per transaction
-//! Insert: one hash lookup per account key (keys are interned once to dense
-//! ids, reference-counted so ids are recycled and memory stays bounded) and
-//! four `O(log n)` ordered-set inserts. Placement: a pass over the access list
-//! indexing dense arrays (per-account block compute, holder bit masks), one
-//! small hash-map update per account for the per-thread hold counts, and
-//! `O(log n)` set removals. Completion: one pass over the access list. Each
-//! [`schedule`](BlockProducer::schedule) call re-examines the blocked
-//! candidates in the window, `O(window × accounts)`.
-//!
-//! ## Out of scope
-//! Threads and channels (the worker pool drives this), signature verification
-//! and decoding, chain-state admission checks (nonce, balance), executing
-//! anything, and fee markets beyond price per compute unit. The estimate of a
-//! transaction's cost is its declared `compute_unit_limit`, not a measurement.
-//! At most [`MAX_THREADS`] execution threads (bit masks).
+//! The leader's block producer; the algorithm is on [`BlockProducer`].
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -165,8 +17,155 @@ type AccountId = u32;
 /// Priority order key: higher price first, then earlier arrival.
 type PrioKey = (Reverse<u64>, u64);
 
-/// Fills blocks from a bounded pool of pending transactions; see the
-/// [module docs](self) for the algorithm and the state diagram.
+/// Production (leader) mode: the pure state machine that fills a block from a
+/// pool of pending transactions.
+///
+/// [`BlockProducer`] is deterministic and single-threaded: no threads, no
+/// channels, no clocks. The same calls in the same order give the same
+/// blocks. A worker pool drives it from one thread (the scheduler thread);
+/// a caller without threads calls [`BlockProducer::build_block`].
+///
+/// ## API in one breath
+/// [`insert`](BlockProducer::insert) a [`PendingTx`] (a payload `T` of the
+/// caller's choosing plus the access list, fee payer, nonce and compute budget,
+/// usually taken from a [`SanitizedTransaction`] by
+/// [`PendingTx::from_sanitized`]); call [`schedule`](BlockProducer::schedule)
+/// to get [`Placement`]s `(thread, tx)`, run each thread's placements in the
+/// order received and report each finished one with
+/// [`complete`](BlockProducer::complete); call `schedule` again after
+/// completions; end the block with [`finish_block`](BlockProducer::finish_block),
+/// which returns the payloads in block order ([`ProducedBlock`]).
+/// [`remove`](BlockProducer::remove) takes a pending transaction back out (its
+/// sender withdrew it). Everything the
+/// pool throws away comes back to the caller as [`Dropped`] with a
+/// [`DropReason`], from the call that dropped it, and is counted in
+/// [`ProduceStats`]. A worker pool that pulls work per thread keeps one FIFO
+/// per thread fed from `schedule`'s result: the producer decides the thread,
+/// because the thread is what makes the block order valid (see below).
+/// [`ProduceError`] reports caller bugs only (bad config, completing what is
+/// not in flight, finishing a block with work in flight); it is defined here to
+/// keep the module self-contained, and the crate's error enum can wrap it with
+/// `#[from]`.
+///
+/// The payload is generic so that this module needs neither the wire type nor a
+/// dependency on `bytes`: the pipeline stores whatever it will need to execute
+/// and emit the transaction (typically the wire `Bytes` and the verified
+/// `SanitizedTransaction`, or an `Arc` of both); tests store plain labels.
+///
+/// ## Algorithm
+/// - **Pool.** Each transaction gets a [`TxId`] in arrival order. Its priority
+///   is its `compute_unit_price` (fee per compute unit); ties go to the earlier
+///   arrival. The pool holds at most `capacity` transactions (pending plus
+///   placed in the current block); an insert beyond that evicts the
+///   lowest-priority pending transaction, which may be the newcomer itself
+///   ([`DropReason::PoolFull`]).
+/// - **Per-payer nonce order.** Transactions of one fee payer carry nonces
+///   n, n+1, …; they all write the payer, so they conflict, and replaying them
+///   out of order would make the later ones invalid. Each payer's pending
+///   transactions wait in a queue sorted by nonce and only the head (lowest
+///   nonce) is *eligible*. When the head is placed, the next one becomes
+///   eligible at once (it may follow in the same block: it conflicts with the
+///   head, so it is placed after it). A lower nonce that arrives late takes the
+///   head from the current one. Dropping a pending transaction drops the
+///   payer's higher nonces too ([`DropReason::NonceGap`]): they could only
+///   execute after it. The pool does not read chain state: it does not know a
+///   payer's current nonce, so admission (checking nonce ≥ account nonce and
+///   the fee balance) is the caller's job.
+/// - **Window.** Filling a block walks the eligible transactions in priority
+///   order but holds at most `window` *undecided* candidates at a time. A
+///   candidate is decided when it is placed or deferred to the next block; a
+///   candidate blocked by locks stays in the window, and once the window is
+///   full of blocked candidates nothing further is considered until
+///   completions release locks. The number of candidates pulled into the window
+///   per block is capped by `scan_limit`, which bounds the leader's work per
+///   block even when a flood of transactions on a saturated account sits at the
+///   top of the pool.
+/// - **Limits.** A candidate is *deferred* (stays in the pool for the next
+///   block, leaves the window) if it would push the block over
+///   `block_compute_limit`, or any account it writes over
+///   `account_compute_limit` (both sums of `compute_unit_limit`). Both sums only
+///   grow during a block, so deferral is final for the block. A transaction that
+///   could never fit either limit is refused at insert.
+/// - **Thread-aware placement.** For each account the producer knows which of
+///   the N threads hold it (placed, not yet completed transactions) and in
+///   which mode. A candidate conflicts with a thread if it writes an account the
+///   thread holds, or reads one the thread writes. No conflicting thread: it goes
+///   to the least-loaded thread (outstanding compute; lowest index on ties).
+///   Exactly one: it goes to that thread, queued behind the holder, so no thread
+///   ever waits for another. Two or more: it is blocked and stays in the window.
+///   A thread whose outstanding compute would exceed `thread_queue_limit` takes
+///   nothing more until it completes work (it always takes one transaction when
+///   idle).
+/// - **Aging and expiry.** A transaction's age is the number of blocks finished
+///   since it arrived. At age `promote_after` it joins the *aged lane*: the
+///   window takes aged eligible transactions first, oldest first, ahead of
+///   priority. At age `expire_after` it is dropped ([`DropReason::Expired`]).
+///   Age counts blocks in the pool rather than times passed over on purpose: a
+///   transaction below the window never gets passed over, and it must age too,
+///   or a steady flood of higher-priority work would starve it forever. Because
+///   ages grow with arrival order, the aged lane and the expired set are both
+///   prefixes of the arrival order: no per-block scan of the pool.
+///
+/// So every transaction leaves the pool within `expire_after` blocks: included,
+/// or dropped with a reason and a counter. None is silently pending forever.
+///
+/// ## Why replaying the emitted block reproduces the leader's execution
+/// The block lists the transactions in *placement order*. Take two conflicting
+/// transactions A and B with A placed first. When B was placed, either A was
+/// still held by its thread, and then that thread was one of B's conflicting
+/// threads, so B was placed on A's thread and ran after A (threads run their
+/// placements in order); or A had already been reported complete, so A had
+/// finished before B was even placed. Either way A executed before B, as in the
+/// block. Transactions that do not conflict touch disjoint state (or only read
+/// shared state) and commute. So the leader's parallel execution is equivalent
+/// to executing the block sequentially in block order, which is what replay
+/// mode does: the same receipts, the same account states, the same block hash.
+/// Two obligations fall on the caller: each thread executes its placements in
+/// the order [`schedule`](BlockProducer::schedule) handed them out, and
+/// [`complete`](BlockProducer::complete) is called only after a transaction's
+/// writes are visible. Access lists are sound because the runtime refuses any
+/// write to an account not declared writable.
+///
+/// ## States of a transaction
+/// ```text
+/// insert ─┬─ its payer's lowest pending nonce ──────────────► Ready ◄───────────────────────────┐
+///         │                                                     │ ▲                             │
+///         └─ a lower nonce is pending ──► Waiting ──────────────┼─┘ its lower nonce             │
+///                                            ▲                  │   was placed                  │
+///    a lower nonce arrives while             │                  │ pulled into the               │ finish_block:
+///    Ready, Window or Deferred ──────────────┘                  │ window: aged lane             │ not included,
+///                                                               ▼ first, then priority          │ back for the
+///                                                            Window ────────────────────────────┤ next block
+///                      blocked by locks or a full queue:        │ │                             │
+///                      stays in the window                      │ └─ limit reached ─► Deferred ─┘
+///                                                               ▼ fits
+///                                                       Placed { thread }
+///                                                               │ complete
+///                                                               ▼
+///                                                           Completed ──finish_block──► Included
+///
+/// Waiting | Ready | Window | Deferred ── pool full, expired, nonce gap, duplicate nonce ──► Dropped(reason)
+/// Waiting | Ready | Window | Deferred ── remove ──► Removed (the payer's higher nonces: Dropped(nonce gap))
+/// ```
+/// "Pending" in the docs means any of Waiting, Ready, Window, Deferred; placed
+/// transactions are committed to the block and never dropped nor removed.
+///
+/// ## Cost per transaction
+/// Insert: one hash lookup per account key (keys are interned once to dense
+/// ids, reference-counted so ids are recycled and memory stays bounded) and
+/// four `O(log n)` ordered-set inserts. Placement: a pass over the access list
+/// indexing dense arrays (per-account block compute, holder bit masks), one
+/// small hash-map update per account for the per-thread hold counts, and
+/// `O(log n)` set removals. Completion: one pass over the access list. Each
+/// [`schedule`](BlockProducer::schedule) call re-examines the blocked
+/// candidates in the window, `O(window × accounts)`.
+///
+/// ## Out of scope
+/// Threads and channels (the worker pool drives this), signature verification
+/// and decoding, chain-state admission checks (nonce, balance), executing
+/// anything, and fee markets beyond price per compute unit. The estimate of a
+/// transaction's cost is its declared `compute_unit_limit`, not a measurement.
+/// At most [`MAX_THREADS`] execution threads (bit masks).
 pub struct BlockProducer<T> {
     config: ProduceConfig,
     /// Every transaction in the pool, pending or placed in the current block, by sequence.
@@ -336,7 +335,7 @@ impl fmt::Display for TxId {
     }
 }
 
-/// Where a transaction is in its life (see the diagram in the module docs).
+/// Where a transaction is in its life (see the diagram on [`BlockProducer`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxStage {
     /// Pending behind a lower nonce of the same fee payer.

@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 use parex::runtime::{Block, Chain, Genesis, Keypair, MemoryStore, Message, Transaction, TxStatus, system};
-use parex::scheduler::leader::Leader;
-use parex::scheduler::produce::{DropReason, ProduceConfig};
+use parex::scheduler::Leader;
+use parex::scheduler::{DropReason, ProduceConfig};
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

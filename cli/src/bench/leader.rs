@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use parex_scheduler::leader::Leader;
-use parex_scheduler::produce::{self, ProduceConfig};
+use parex_scheduler::Leader;
+use parex_scheduler::ProduceConfig;
 use parex_scheduler::{ExecutorConfig, Mode};
 use serde::Serialize;
 
@@ -37,7 +37,7 @@ const MAX_BLOCKS: u64 = 10_000;
 
 /// The most threads the leader is measured on: the block producer tracks which
 /// threads hold an account in 64-bit masks, while replay (and `--threads`) go further.
-pub const MAX_THREADS: usize = produce::MAX_THREADS;
+pub const MAX_THREADS: usize = parex_scheduler::MAX_THREADS;
 
 /// Runs the leader over `w` on `threads` threads; `None` if the block producer
 /// cannot place work on that many ([`MAX_THREADS`]), so a run asking for more

@@ -30,8 +30,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
+use parex_runtime::Prepared;
 use parex_runtime::StageTimes;
-use parex_scheduler::Prepared;
 use serde::Serialize;
 
 use super::median;

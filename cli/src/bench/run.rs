@@ -8,9 +8,10 @@
 
 use std::time::{Duration, Instant};
 
+use parex_runtime::Prepared;
 use parex_runtime::sigverify::{self, SigItem};
 use parex_runtime::{Hash, SanitizedTransaction};
-use parex_scheduler::{BlockStats, ExecutorConfig, Mode, ParallelExecutor, Prepared};
+use parex_scheduler::{BlockStats, ExecutorConfig, Mode, ParallelExecutor};
 use serde::Serialize;
 
 use super::median;

@@ -23,10 +23,11 @@
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
 
-use parex_runtime::{AccountTable, MemoryStore};
-use parex_scheduler::access::{AccountId, TxAccess, TxIndex};
-use parex_scheduler::batch::{BatchPlan, BatchPlanner};
-use parex_scheduler::{Prepared, ReplayScheduler};
+use parex_runtime::Prepared;
+use parex_runtime::{AccountId, AccountTable, MemoryStore, TxIndex};
+use parex_scheduler::ReplayScheduler;
+use parex_scheduler::TxAccess;
+use parex_scheduler::{BatchPlan, BatchPlanner};
 use prio_graph::{AccessKind, GraphNode, PrioGraph, TopLevelId};
 use serde::Serialize;
 

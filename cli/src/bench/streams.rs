@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 
+use parex_runtime::Prepared;
 use parex_runtime::Pubkey;
-use parex_scheduler::Prepared;
-use parex_scheduler::access::{AccountAccess, AccountId};
+use parex_runtime::{AccountAccess, AccountId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

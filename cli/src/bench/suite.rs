@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use indicatif::ProgressBar;
-use parex_scheduler::{Mode, Prepared, prepare_parallel};
+use parex_runtime::Prepared;
+use parex_scheduler::{Mode, prepare_parallel};
 use serde::Serialize;
 
 use super::leader::{self, LeaderFigures};
