@@ -16,7 +16,7 @@
 //! costs and invariants with the tests that check them) are written down in
 //! `docs/PROGRAMS.md`, to the unit. Each module opens
 //! with its instruction table (accounts W/R/S, failure cases) and its choices;
-//! the pure formulas are in [`math`], the errors in [`error`]. The root
+//! the pure formulas are in [`math`], the error enums at the root ([`TokenError`], [`AmmError`], …). The root
 //! package's `examples/market.rs` runs all five through the sequential
 //! executor and prints what happened.
 //!
@@ -47,7 +47,7 @@
 //!   `u128` (256-bit where two `u128` meet) with checked arithmetic, `/` floors,
 //!   and rounding favours the protocol. Overflow is a clean typed `MathOverflow`,
 //!   never a panic or a wrap.
-//! - **Typed errors**: one enum per program, all in [`error`], with stable `u32`
+//! - **Typed errors**: one enum per program, all at the crate root, with stable `u32`
 //!   codes, converted by `?` into `InstructionError::Custom { program, code }`;
 //!   each program's `describe_error` maps the code back to text, and
 //!   `from_instruction_error` gives tests and clients the typed value back.
@@ -164,9 +164,9 @@
 //!   window and its claim window is open, so nobody can erase a claim that is due.
 //!
 //! ## Adding a program
-//! A module with `pub fn id()`, state types implementing [`AccountState`] (each
+//! A module with `pub fn id()`, state types implementing [`AccountState`](state::AccountState) (each
 //! with its own non-zero tag), an instruction enum, one builder per instruction;
-//! its error enum in [`error`] through the `program_error!` macro there (codes
+//! its error enum (in `error.rs`) through the `program_error!` macro there (codes
 //! from 1, never reused); one line in [`register_all`]; tests in `tests/` on the
 //! `TestChain` harness, which runs signed transactions through
 //! `Chain::execute_block` and checks that a failure changes nothing but the fee.
