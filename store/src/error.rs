@@ -102,6 +102,33 @@ pub enum StoreError {
         /// The commit's slot.
         got: u64,
     },
+    /// A record claims (or, when appending, would have) a payload longer than its file
+    /// accepts: never written by this store, so a forged or damaged file, refused before
+    /// anything is allocated for it.
+    #[error("{path}: the record at byte {offset} is {len} bytes long, more than the {max} accepted")]
+    RecordTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Where the record starts (for an append: the end of the file).
+        offset: u64,
+        /// Its payload length.
+        len: u64,
+        /// The longest payload accepted.
+        max: u64,
+    },
+    /// The directory holds no block archive (`archive.log`): the store was made without
+    /// one, or its creation was interrupted.
+    #[error("no block archive in {0} (no archive.log)")]
+    NoArchive(PathBuf),
+    /// A block handed to the archive does not extend the last archived block, or does
+    /// not match its result (slot, receipt count).
+    #[error("block {slot} cannot be archived: {reason}")]
+    NotArchivable {
+        /// The block's slot.
+        slot: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// An earlier operation failed midway — a commit whose `fsync` failed (whether that
     /// block is durable is unknown until the store is reopened), or a checkpoint that
     /// failed once its new files were in place — so this handle refuses further commits.

@@ -6,7 +6,12 @@
 //! DIR/blocks-<slot>.log         the blocks committed after checkpoint <slot> (log.rs)
 //! DIR/*.snap.tmp, *.log.tmp     a checkpoint or log being written (deleted on open)
 //! DIR/blocks-<slot>.log.torn-<offset>[-n]   bytes a recovery cut off a log (kept, never read)
+//! DIR/genesis.snap              the block archive's genesis state (snapshot format, archive.rs)
+//! DIR/archive.log               the block archive: every block, its hash and receipts
+//! DIR/archive.log.torn-<offset>[-n]         bytes an archive open cut off (kept, never read)
 //! ```
+//! The archive files (and their `.tmp` forms) are the store's own: [`inspect`] counts them,
+//! and `DurableStore::destroy` deletes them with the rest.
 //! Slots in names are zero-padded to 20 digits. The directory itself is `flock`ed while a
 //! handle is open ([`DirLock`]).
 //!
@@ -41,13 +46,30 @@ fn parse_slot(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
     (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
 }
 
-/// A file the store created (and may delete): checkpoints, logs, their temporaries and
-/// cut tails.
+/// Name of the block archive's genesis state.
+pub(crate) const GENESIS_FILE: &str = "genesis.snap";
+/// Name of the block archive.
+pub(crate) const ARCHIVE_FILE: &str = "archive.log";
+
+/// Path of the block archive's genesis state.
+pub(crate) fn genesis_path(dir: &Path) -> PathBuf {
+    dir.join(GENESIS_FILE)
+}
+
+/// Path of the block archive.
+pub(crate) fn archive_path(dir: &Path) -> PathBuf {
+    dir.join(ARCHIVE_FILE)
+}
+
+/// A file the store created (and may delete): checkpoints, logs, the block archive and
+/// its genesis, their temporaries and cut tails.
 pub(crate) fn is_store_file(name: &str) -> bool {
     let base = name.strip_suffix(".tmp").unwrap_or(name);
     let base = base.split_once(".torn-").map_or(base, |(log, _)| log);
     parse_slot(base, "state-", ".snap").is_some()
         || parse_slot(base, "blocks-", ".log").is_some()
+        || base == GENESIS_FILE
+        || base == ARCHIVE_FILE
         || name == "LOCK"
 }
 

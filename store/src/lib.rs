@@ -16,7 +16,9 @@
 //! node) verifies and loads it on the joining node. [`DurableStore::inspect`] says what
 //! a directory holds without changing it, and [`DurableStore::destroy`] deletes a
 //! store's own files and nothing else: for tools that must not delete what they did not
-//! create.
+//! create. A [`BlockArchive`] beside the state files keeps the genesis and every block
+//! with its hash and receipts, which the state files do not, so that a stored chain can
+//! be replayed from genesis ([`ArchiveReader`]; format in `archive.rs`).
 //!
 //! ## Design: the state in memory, a block log and checkpoints on disk
 //! ```text
@@ -87,6 +89,7 @@
 //! `durable.rs` the store, commits and checkpoints · `recover.rs` opening, fallback
 //! and torn tails · `layout.rs` file names, what a directory must hold, the lock ·
 //! `log.rs` block records, log header, streaming reader and torn-tail rules ·
+//! `archive.rs` the block archive ·
 //! `snapshot.rs` the snapshot format · `codec.rs` encodings, state hash and digest ·
 //! `fsio.rs` every file-system call, with the tests' fault injection ·
 //! `synthetic.rs` deterministic blocks for the crash test (feature `test-utils`) · `error.rs` the error
@@ -95,6 +98,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod archive;
 mod codec;
 pub mod durable;
 pub mod error;
@@ -108,6 +112,7 @@ pub mod synthetic;
 #[cfg(test)]
 mod tests;
 
+pub use archive::{ArchiveReader, ArchivedBlock, BlockArchive};
 pub use durable::{Durability, DurableStore, StoreOptions, StoreStats};
 pub use error::StoreError;
 pub use layout::DirState;

@@ -116,8 +116,7 @@ pub(crate) fn encode_changes(
     accounts: &[(Pubkey, Account)],
     offsets: &mut Vec<usize>,
 ) {
-    buf.extend_from_slice(MAGIC);
-    buf.extend_from_slice(&[0; 8]); // lengths, filled in by `finish_record`
+    begin_frame(buf, MAGIC);
     encode_tip(buf, parent);
     encode_tip(buf, tip);
     buf.extend_from_slice(&(accounts.len() as u32).to_le_bytes());
@@ -133,7 +132,20 @@ pub(crate) fn encode_changes(
 /// Completes the record that starts at `buf[start]`: the digest, the lengths, the checksum.
 pub(crate) fn finish_record(buf: &mut Vec<u8>, start: usize, digest: &Digest) {
     digest.encode(buf);
-    let len = u32::try_from(buf.len() - start - HEADER).expect("a block's record exceeds 4 GiB");
+    seal_frame(buf, start);
+}
+
+/// Starts a record (any file of this framing: the block log, the block archive) with
+/// `magic`; its payload follows, then [`seal_frame`].
+pub(crate) fn begin_frame(buf: &mut Vec<u8>, magic: &[u8; 4]) {
+    buf.extend_from_slice(magic);
+    buf.extend_from_slice(&[0; 8]); // lengths, filled in by `seal_frame`
+}
+
+/// Completes the record that starts at `buf[start]` and whose payload runs to the end of
+/// `buf`: the lengths, then the checksum.
+pub(crate) fn seal_frame(buf: &mut Vec<u8>, start: usize) {
+    let len = u32::try_from(buf.len() - start - HEADER).expect("a record exceeds 4 GiB");
     buf[start + 4..start + 8].copy_from_slice(&len.to_le_bytes());
     buf[start + 8..start + 12].copy_from_slice(&(!len).to_le_bytes());
     let sum = blake3::hash(&buf[start..]);
@@ -212,16 +224,36 @@ impl LogHeader {
 /// Creates the log `path` holding only `header`, durably: written to `NAME.tmp`, fsynced,
 /// renamed, directory fsynced. Returns it open for appending.
 pub(crate) fn create_log(path: &Path, header: &LogHeader) -> Result<std::fs::File, StoreError> {
+    create_with(path, &header.encode())
+}
+
+/// Creates the file `path` holding `bytes`, durably: written to `NAME.tmp`, fsynced,
+/// renamed, directory fsynced. Returns it open for appending.
+pub(crate) fn create_with(path: &Path, bytes: &[u8]) -> Result<std::fs::File, StoreError> {
     let tmp = crate::snapshot::tmp_path(path);
     let mut file = fsio::create(&tmp)?;
-    fsio::write_all(&mut file, &tmp, &header.encode())?;
+    fsio::write_all(&mut file, &tmp, bytes)?;
     fsio::sync_file(&file, &tmp)?;
     fsio::rename(&tmp, path)?;
     fsio::sync_dir(crate::snapshot::parent(path))?;
     Ok(file)
 }
 
-/// Reads a log record by record through a fixed-size buffer.
+/// What lies at an offset of a file of records, before its payload is decoded.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// A record whose checksum holds: its payload is [`LogReader::payload`].
+    Payload,
+    /// The end of the file.
+    End,
+    /// The remains of an interrupted append: cut the file here.
+    Torn,
+    /// Bytes that are neither a record nor an interrupted append.
+    Corrupt(&'static str),
+}
+
+/// Reads a log record by record through a fixed-size buffer. The block archive reads its
+/// records, framed the same way under another magic, through it too.
 pub(crate) struct LogReader<R: Read> {
     src: BufReader<R>,
     path: PathBuf,
@@ -231,6 +263,10 @@ pub(crate) struct LogReader<R: Read> {
     len: u64,
     /// The current record, reused: as large as the largest record read.
     record: Vec<u8>,
+    /// First bytes of every record.
+    magic: &'static [u8; 4],
+    /// Longest payload accepted: a record claiming more is refused before it is read.
+    max_payload: u32,
 }
 
 impl LogReader<Hooked> {
@@ -243,7 +279,7 @@ impl LogReader<Hooked> {
         let mut head = vec![0; LOG_HEADER.min(len as usize)];
         reader.read_exact(&mut head)?;
         let header = LogHeader::decode(&head, path)?;
-        reader.offset = LOG_HEADER as u64;
+        reader.skip_to(LOG_HEADER as u64);
         Ok((reader, header))
     }
 }
@@ -251,12 +287,27 @@ impl LogReader<Hooked> {
 impl<R: Read> LogReader<R> {
     /// A reader of `src`, which holds the bytes of the file `path` from `offset` to `len`.
     pub(crate) fn new(src: R, path: &Path, offset: u64, len: u64) -> Self {
+        Self::framed(src, path, offset, len, MAGIC, u32::MAX)
+    }
+
+    /// A reader of records starting with `magic` whose payloads are at most
+    /// `max_payload` bytes.
+    pub(crate) fn framed(
+        src: R,
+        path: &Path,
+        offset: u64,
+        len: u64,
+        magic: &'static [u8; 4],
+        max_payload: u32,
+    ) -> Self {
         Self {
             src: BufReader::with_capacity(READ_BUFFER, src),
             path: path.into(),
             offset,
             len,
             record: Vec::new(),
+            magic,
+            max_payload,
         }
     }
 
@@ -280,60 +331,95 @@ impl<R: Read> LogReader<R> {
     /// Reads the record at [`offset`](Self::offset). After anything but a record, the
     /// reader must not be used again.
     pub(crate) fn next(&mut self) -> Result<Next, StoreError> {
+        Ok(match self.next_frame()? {
+            Frame::Payload => match decode_payload(self.payload()) {
+                Some(r) => {
+                    self.advance();
+                    Next::Record(r)
+                }
+                None => Next::Corrupt("malformed record payload"),
+            },
+            Frame::End => Next::End,
+            Frame::Torn => Next::Torn,
+            Frame::Corrupt(reason) => Next::Corrupt(reason),
+        })
+    }
+
+    /// Reads the record at [`offset`](Self::offset) and checks its framing and checksum
+    /// (the table in the module docs). On [`Frame::Payload`] the offset stays at the
+    /// record until [`advance`](Self::advance); after anything but a payload, the reader
+    /// must not be used again. A record claiming a payload longer than the reader's
+    /// maximum is [`StoreError::RecordTooLarge`], complete or not: no writer makes one.
+    pub(crate) fn next_frame(&mut self) -> Result<Frame, StoreError> {
         let rest = self.len - self.offset;
         if rest == 0 {
-            return Ok(Next::End);
+            return Ok(Frame::End);
         }
         if rest < HEADER as u64 {
-            return Ok(Next::Torn);
+            return Ok(Frame::Torn);
         }
         let mut header = [0u8; HEADER];
         self.read_exact(&mut header)?;
-        if &header[0..4] != MAGIC {
+        if &header[0..4] != self.magic {
             let zeros = header.iter().all(|&b| b == 0) && self.only_zeros(rest - HEADER as u64)?;
-            return Ok(if zeros { Next::Torn } else { Next::Corrupt("bad record magic") });
+            return Ok(if zeros { Frame::Torn } else { Frame::Corrupt("bad record magic") });
         }
         let len = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
         let check = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
         if check != !len {
-            return Ok(Next::Corrupt("record length fields disagree"));
+            return Ok(Frame::Corrupt("record length fields disagree"));
+        }
+        if len > self.max_payload {
+            let (path, offset, max) = (self.path.clone(), self.offset, self.max_payload.into());
+            return Err(StoreError::RecordTooLarge { path, offset, len: len.into(), max });
         }
         let total = (HEADER + len as usize + CHECKSUM) as u64;
         if total > rest {
-            return Ok(Next::Torn);
+            return Ok(Frame::Torn);
         }
         let mut record = std::mem::take(&mut self.record);
         record.clear();
         record.extend_from_slice(&header);
         record.resize(total as usize, 0);
         let read = self.read_exact(&mut record[HEADER..]);
-        let next = read.and_then(|()| self.verify(&record, rest));
+        let frame = read.and_then(|()| self.verify(&record, rest));
         self.record = record;
-        next
+        frame
+    }
+
+    /// The payload of the record [`next_frame`](Self::next_frame) just returned.
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.record[HEADER..self.record.len() - CHECKSUM]
+    }
+
+    /// Moves past the record [`next_frame`](Self::next_frame) just returned.
+    pub(crate) fn advance(&mut self) {
+        self.offset += self.record.len() as u64;
     }
 
     /// The verdict on the complete record `record`, `rest` bytes being left in the file
     /// from its start.
-    fn verify(&mut self, record: &[u8], rest: u64) -> Result<Next, StoreError> {
+    fn verify(&mut self, record: &[u8], rest: u64) -> Result<Frame, StoreError> {
         let (body, sum) = record.split_at(record.len() - CHECKSUM);
         if blake3::hash(body).as_bytes() != sum {
             let unwritten = sum.iter().all(|&b| b == 0) && self.only_zeros(rest - record.len() as u64)?;
-            return Ok(if unwritten { Next::Torn } else { Next::Corrupt("record checksum mismatch") });
+            return Ok(if unwritten { Frame::Torn } else { Frame::Corrupt("record checksum mismatch") });
         }
-        match decode_payload(&body[HEADER..]) {
-            Some(r) => {
-                self.offset += record.len() as u64;
-                Ok(Next::Record(r))
-            }
-            None => Ok(Next::Corrupt("malformed record payload")),
-        }
+        Ok(Frame::Payload)
     }
 
-    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), StoreError> {
+    /// Moves to `offset`, where the first record starts, after the caller read the
+    /// file's header through [`read_exact`](Self::read_exact).
+    pub(crate) fn skip_to(&mut self, offset: u64) {
+        self.offset = offset;
+    }
+
+    /// Reads exactly `buf.len()` bytes at the reader's position.
+    pub(crate) fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), StoreError> {
         self.src.read_exact(buf).map_err(|e| match e.kind() {
             // The length was taken before reading: the file shrank under the reader.
             std::io::ErrorKind::UnexpectedEof => {
-                StoreError::corrupt(&self.path, self.offset, "the log shrank")
+                StoreError::corrupt(&self.path, self.offset, "the file shrank")
             }
             _ => StoreError::io("read", &self.path)(e),
         })
@@ -344,7 +430,7 @@ impl<R: Read> LogReader<R> {
         while n > 0 {
             let chunk = self.src.fill_buf().map_err(StoreError::io("read", &self.path))?;
             if chunk.is_empty() {
-                return Err(StoreError::corrupt(&self.path, self.offset, "the log shrank"));
+                return Err(StoreError::corrupt(&self.path, self.offset, "the file shrank"));
             }
             let take = chunk.len().min(n as usize);
             if chunk[..take].iter().any(|&b| b != 0) {

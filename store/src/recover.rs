@@ -230,7 +230,7 @@ fn finish(dir: &Path, layout: &Layout, mut r: Recovered) -> Result<Recovered, St
 
 /// Copies the bytes of the log at `path` from `from` to its end into a new
 /// `NAME.torn-<from>` file, durably, before they are cut: a cut never destroys evidence.
-fn keep_aside(path: &Path, from: u64) -> Result<PathBuf, StoreError> {
+pub(crate) fn keep_aside(path: &Path, from: u64) -> Result<PathBuf, StoreError> {
     let mut src = fsio::open(path)?;
     src.seek(SeekFrom::Start(from)).map_err(StoreError::io("seek", path))?;
     let mut src = Hooked::new(src, path);
