@@ -1,4 +1,5 @@
-//! The `parex` command: benchmarks the execution layer on generated workloads.
+//! The `parex` command: benchmarks the execution layer on generated workloads, and runs,
+//! replays and inspects a chain stored on a durable store (`parex_cli::tools`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,7 +13,9 @@ use parex_cli::bench::report;
 use parex_cli::bench::run::ExecMode;
 use parex_cli::bench::store::StoreRoot;
 use parex_cli::bench::suite::{self, Sigverify, SuiteConfig};
-use parex_cli::workload::WorkloadKind;
+use parex_cli::tools::error::ToolError;
+use parex_cli::tools::{inspect, replay, run};
+use parex_cli::workload::{WorkloadConfig, WorkloadKind};
 
 /// Counts allocations per thread, so the bench prints allocations per transaction.
 #[global_allocator]
@@ -50,6 +53,67 @@ enum Command {
     /// signature verification on the headline workload, scheduling-only and
     /// prio-graph comparison, projection to 64 threads, memory.
     Bench(BenchArgs),
+    /// Generates a workload and runs it on a new durable store with a block archive,
+    /// printing each block's slot and hash.
+    ///
+    /// PATH must be missing or an empty directory; nothing there is ever deleted.
+    Run(RunArgs),
+    /// Re-executes a stored chain from its genesis in parallel, checking every block hash
+    /// and receipt against the archive and the final state against the store.
+    ///
+    /// Exits non-zero, naming the slot, at the first mismatch.
+    Replay(ReplayArgs),
+    /// Prints a store's tip, its archive, and on request one block's receipts or one
+    /// account.
+    Inspect(InspectArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Directory of the new store: missing (it is created) or empty.
+    #[arg(long, value_name = "PATH")]
+    store: PathBuf,
+    /// The workload (`parex bench --help` lists them).
+    #[arg(long, default_value = "transfer-uniform")]
+    workload: WorkloadKind,
+    /// Blocks to run.
+    #[arg(long, default_value_t = 4, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_BLOCKS))]
+    blocks: usize,
+    /// Transactions per block.
+    #[arg(long, default_value_t = 200, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_BLOCK_SIZE))]
+    block_size: usize,
+    /// User accounts.
+    #[arg(long, default_value_t = 1_000, value_parser = RangedU64ValueParser::<usize>::new().range(2..=MAX_ACCOUNTS))]
+    accounts: usize,
+    /// Executing threads; default: the core count.
+    #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS))]
+    threads: Option<usize>,
+    /// Seed fixing every block.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Directory of the store (made by `parex run`).
+    #[arg(long, value_name = "PATH")]
+    store: PathBuf,
+    /// Executing threads; default: the core count.
+    #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS))]
+    threads: Option<usize>,
+}
+
+#[derive(clap::Args)]
+struct InspectArgs {
+    /// Directory of the store.
+    #[arg(long, value_name = "PATH")]
+    store: PathBuf,
+    /// Also print the archived block at this slot: its hash and every receipt.
+    #[arg(long, value_name = "SLOT")]
+    block: Option<u64>,
+    /// Also print this account (base58 key): balance, nonce, owner, data.
+    #[arg(long, value_name = "KEY")]
+    account: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -113,14 +177,45 @@ struct BenchArgs {
 
 fn main() {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Bench(args) => {
-            if let Err(e) = run_bench(args) {
-                eprintln!("error: {e}");
-                std::process::exit(1);
-            }
-        }
+    let result = match cli.command {
+        Command::Bench(args) => run_bench(args).map_err(|e| e.to_string()),
+        Command::Run(args) => run_tool(args).map_err(|e| e.to_string()),
+        Command::Replay(args) => replay_tool(args).map_err(|e| e.to_string()),
+        Command::Inspect(args) => inspect_tool(args).map_err(|e| e.to_string()),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
     }
+}
+
+fn run_tool(a: RunArgs) -> Result<(), ToolError> {
+    let transactions = a.block_size.saturating_mul(a.blocks);
+    if transactions > MAX_TRANSACTIONS {
+        let reason = format!("{transactions} transactions; a run holds at most {MAX_TRANSACTIONS} in memory");
+        return Err(ToolError::Invalid { flag: "--block-size × --blocks", reason });
+    }
+    let workload = WorkloadConfig {
+        kind: a.workload,
+        accounts: a.accounts,
+        block_size: a.block_size,
+        blocks: a.blocks,
+        seed: a.seed,
+    };
+    let threads = a.threads.unwrap_or_else(parex_cli::bench::machine::cores);
+    run::run(&run::RunConfig { path: &a.store, workload, threads }, &mut std::io::stdout().lock())
+}
+
+fn replay_tool(a: ReplayArgs) -> Result<(), ToolError> {
+    let threads = a.threads.unwrap_or_else(parex_cli::bench::machine::cores);
+    let done = replay::replay(&a.store, threads, &mut std::io::stdout().lock())?;
+    println!("ok      {} blocks replayed from genesis and verified", done.blocks);
+    Ok(())
+}
+
+fn inspect_tool(a: InspectArgs) -> Result<(), ToolError> {
+    let query = inspect::Query { block: a.block, account: a.account };
+    inspect::inspect(&a.store, &query, &mut std::io::stdout().lock())
 }
 
 fn default_threads() -> Vec<usize> {
@@ -241,6 +336,7 @@ mod tests {
         let argv = ["parex", "bench"].iter().chain(args).copied();
         Cli::try_parse_from(argv).map(|cli| match cli.command {
             Command::Bench(a) => a,
+            _ => unreachable!("parsed as bench"),
         })
     }
 
