@@ -37,7 +37,7 @@
 //!   read ([`StoreError::RecordTooLarge`]), and [`BlockArchive::append`] refuses to write
 //!   one.
 //! - **Durability.** An append is `fdatasync`ed when the store's durability is
-//!   [`Durability::Sync`](crate::Durability::Sync), as a commit is.
+//!   [`Durability::Sync`], as a commit is.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
