@@ -98,21 +98,21 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
-pub mod archive;
+mod archive;
 mod codec;
-pub mod durable;
-pub mod error;
+mod durable;
+mod error;
 mod fsio;
 mod layout;
 mod log;
 mod recover;
-pub mod snapshot;
+mod snapshot;
 #[cfg(any(test, feature = "test-utils"))]
-pub mod synthetic;
+mod synthetic;
 #[cfg(test)]
 mod tests;
 
-pub use archive::{ArchiveReader, ArchivedBlock, BlockArchive};
+pub use archive::{ARCHIVE_VERSION, ArchiveReader, ArchivedBlock, BlockArchive, MAX_RECORD};
 pub use durable::{Durability, DurableStore, StoreOptions, StoreStats};
 pub use error::StoreError;
 pub use layout::DirState;
