@@ -108,6 +108,9 @@ pub struct Leader {
     /// kept in step with the pool (admission, drops, inclusion, removal), so it
     /// is bounded by the pool's capacity.
     ids: HashMap<Signature, TxId>,
+    /// Pool entries dropped while the transactions of a failed block went back to the
+    /// pool: reported with the next produced block.
+    requeue_dropped: Vec<DroppedTx>,
     checked: bool,
     pool: WorkerPool,
 }
@@ -123,7 +126,7 @@ impl Leader {
         exec.validate()?;
         let producer = BlockProducer::new(produce, exec.threads)?;
         let pool = WorkerPool::new(exec.threads)?;
-        Ok(Self { producer, ids: HashMap::new(), checked: exec.checked, pool })
+        Ok(Self { producer, ids: HashMap::new(), requeue_dropped: Vec::new(), checked: exec.checked, pool })
     }
 
     /// Decodes, verifies and pools `raw`; invalid transactions are rejected with their reason.
@@ -223,8 +226,8 @@ impl Leader {
     /// higher nonces, which are dropped ([`DropReason::NonceGap`]): they could only
     /// execute after it. `Ok(None)` if no pooled transaction has that signature (it
     /// never was pooled, or was included, dropped or removed already); submitting it
-    /// again pools it anew. An error only if it is placed in a block being built,
-    /// which [`produce_block`](Self::produce_block) leaves behind only when it fails.
+    /// again pools it anew. Between blocks nothing is placed (a block that fails puts
+    /// its transactions back in the pool), so the error case is a producer bug.
     pub fn remove(&mut self, signature: &Signature) -> Result<Option<RemovedTx>, SchedulerError> {
         let Some(&id) = self.ids.get(signature) else { return Ok(None) };
         let removed = self.producer.remove(id)?;
@@ -251,7 +254,11 @@ impl Leader {
     }
 
     /// Fills the next block from the pool, executing each transaction on the thread the
-    /// producer places it on, and commits it to `chain`. Nothing is committed if it fails.
+    /// producer places it on, and commits it to `chain`. If it fails (a store that
+    /// cannot be read or written, a lost worker), nothing is committed and the block's
+    /// transactions go back to the pool in their order, so the next call can include
+    /// them; pool entries that their return pushes out are reported with the next
+    /// produced block.
     pub fn produce_block<S: AccountStore>(
         &mut self,
         chain: &mut Chain<S>,
@@ -272,25 +279,56 @@ impl Leader {
         });
         let (run, own_undo) = outcome;
         undo.push(own_undo);
-        let run = match run.and_then(|run| self.finish_placements(run)) {
+        let run = match run {
             Ok(run) => run,
             Err(e) => {
                 abandon_block(bt, undo);
+                let placed = self.producer.abandon_block();
+                self.requeue(placed.into_iter().map(|(id, tx)| (Some(id), tx)));
                 return Err(e);
             }
         };
-        let (body, dropped) = run;
+        let placed = run.placed.clone();
+        let (body, mut dropped) = match self.finish_placements(run) {
+            Ok(done) => done,
+            Err(e) => {
+                abandon_block(bt, undo);
+                self.requeue(placed.into_iter().map(|tx| (None, tx)));
+                return Err(e);
+            }
+        };
         let leaves = match self.hash_leaves(&bt, &body) {
             Ok(leaves) => leaves,
             Err(e) => {
                 abandon_block(bt, undo);
+                self.requeue(placed.into_iter().map(|tx| (None, tx)));
                 return Err(e);
             }
         };
         let transactions = body.placed.iter().map(|p| p.wire.clone()).collect();
-        let result = finish_block(store, bt, &env, &leaves, undo, body.receipts, None, report)?;
+        let result = match finish_block(store, bt, &env, &leaves, undo, body.receipts, None, report) {
+            Ok(result) => result,
+            Err(e) => {
+                self.requeue(placed.into_iter().map(|tx| (None, tx)));
+                return Err(e.into());
+            }
+        };
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
+        dropped.splice(0..0, std::mem::take(&mut self.requeue_dropped));
         Ok(Produced { block, result, dropped })
+    }
+
+    /// Pools again, in block order, the transactions of a block that failed; `id` is
+    /// the one a transaction had while the producer still held it (its index entry
+    /// is replaced by the new one).
+    fn requeue(&mut self, placed: impl Iterator<Item = (Option<TxId>, Arc<Pooled>)>) {
+        for (id, tx) in placed {
+            if let Some(id) = id {
+                self.unindex(id, &tx);
+            }
+            let (_, dropped) = self.pool_one(tx);
+            self.requeue_dropped.extend(dropped);
+        }
     }
 
     /// Ends the producer's block: the placements become the block body.

@@ -925,6 +925,58 @@ impl<T> BlockProducer<T> {
             return Err(ProduceError::InFlight(self.in_flight));
         }
         debug_assert!(self.holds.is_empty());
+        let compute_used = self.block_used;
+        self.reset_block_limits();
+        let mut transactions = Vec::with_capacity(self.placed.len());
+        for seq in std::mem::take(&mut self.placed) {
+            let entry = self.entries.remove(&seq).expect("placed transactions stay in the pool");
+            debug_assert_eq!(entry.stage, TxStage::Completed);
+            entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
+            transactions.push((TxId(seq), entry.payload));
+        }
+        let number = self.block;
+        self.block += 1;
+        self.stats.blocks += 1;
+        self.stats.included += transactions.len() as u64;
+        let mut dropped = Vec::new();
+        while let Some(&seq) = self.arrival.first() {
+            if self.block - self.entries[&seq].arrival < self.config.expire_after {
+                break;
+            }
+            self.drop_tx(seq, DropReason::Expired, &mut dropped);
+        }
+        Ok(ProducedBlock { number, transactions, compute_used, dropped })
+    }
+
+    /// Gives up the block being built (its execution failed): every placed
+    /// transaction, completed or not, leaves the pool and is returned in placement
+    /// order, so that the caller can pool it again or report it; the candidates
+    /// go back to pending as at block end, and the block's locks and limits are
+    /// released. The block number does not advance. Afterwards the producer is
+    /// ready for a new block, as after [`finish_block`](Self::finish_block).
+    pub fn abandon_block(&mut self) -> Vec<(TxId, T)> {
+        for ((account, thread), _) in self.holds.drain() {
+            let slot = &mut self.interner.slots[account as usize];
+            slot.held &= !(1u64 << thread);
+            slot.held_write &= !(1u64 << thread);
+        }
+        self.outstanding.iter_mut().for_each(|o| *o = 0);
+        self.in_flight = 0;
+        let placed = std::mem::take(&mut self.placed);
+        self.reset_block_limits();
+        placed
+            .into_iter()
+            .map(|seq| {
+                let entry = self.entries.remove(&seq).expect("placed transactions stay in the pool");
+                entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
+                (TxId(seq), entry.payload)
+            })
+            .collect()
+    }
+
+    /// Puts the window and the deferred candidates back to ready and clears the
+    /// block's compute counters: what ends a block, produced or abandoned.
+    fn reset_block_limits(&mut self) {
         let leftovers =
             std::mem::take(&mut self.window).into_iter().chain(std::mem::take(&mut self.deferred));
         for seq in leftovers {
@@ -938,27 +990,8 @@ impl<T> BlockProducer<T> {
         for account in self.touched.drain(..) {
             self.interner.slots[account as usize].block_cost = 0;
         }
-        let mut transactions = Vec::with_capacity(self.placed.len());
-        for seq in std::mem::take(&mut self.placed) {
-            let entry = self.entries.remove(&seq).expect("placed transactions stay in the pool");
-            debug_assert_eq!(entry.stage, TxStage::Completed);
-            entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
-            transactions.push((TxId(seq), entry.payload));
-        }
-        let number = self.block;
-        self.block += 1;
-        self.stats.blocks += 1;
-        self.stats.included += transactions.len() as u64;
-        let compute_used = std::mem::take(&mut self.block_used);
+        self.block_used = 0;
         self.scanned = 0;
-        let mut dropped = Vec::new();
-        while let Some(&seq) = self.arrival.first() {
-            if self.block - self.entries[&seq].arrival < self.config.expire_after {
-                break;
-            }
-            self.drop_tx(seq, DropReason::Expired, &mut dropped);
-        }
-        Ok(ProducedBlock { number, transactions, compute_used, dropped })
     }
 
     /// Takes a pending transaction out of the pool (its sender withdrew it), with
@@ -1711,6 +1744,58 @@ mod tests {
         assert_eq!(labels(&p.finish_block().unwrap()), vec![0, 1]);
         assert!(p.is_empty());
         check_invariants(&p);
+    }
+
+    #[test]
+    fn an_abandoned_block_hands_back_its_placements_and_frees_the_producer() {
+        let mut p = producer_on(2, config());
+        let a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
+        let b = id(p.insert(mk(1, 1, 0, 10, 90, &[2], &[])));
+        // `a`'s payer's next nonce: placed behind `a` on its thread.
+        let a2 = id(p.insert(mk(3, 0, 1, 10, 100, &[1], &[])));
+        let placed: Vec<TxId> = p.schedule().iter().map(|pl| pl.id).collect();
+        assert_eq!(placed.len(), 3);
+        // c conflicts with both threads: it waits in the window.
+        let c = id(p.insert(mk(2, 2, 0, 10, 80, &[1], &[2])));
+        assert!(p.schedule().is_empty());
+        assert_eq!(p.window_len(), 1);
+        p.complete(a).unwrap();
+        assert!(p.block_compute_used() > 0);
+        let back = p.abandon_block();
+        assert_eq!(
+            back.iter().map(|t| t.0).collect::<Vec<_>>(),
+            placed,
+            "in placement order, completed or not"
+        );
+        assert_eq!((p.in_flight(), p.block_compute_used(), p.window_len()), (0, 0, 0));
+        assert!([a, b, a2].iter().all(|&t| p.stage(t).is_none()), "handed back, no longer in the pool");
+        assert_eq!(p.stage(c), Some(TxStage::Ready), "the window goes back to ready");
+        check_invariants(&p);
+        // Pooled again in block order, the next block takes everything: no lock or
+        // limit of the abandoned block is left over, and nonces keep their order.
+        let ids: Vec<TxId> = back.into_iter().map(|(_, label)| id(p.insert(mk_label(label)))).collect();
+        let block = p.build_block().unwrap();
+        let mut included = labels(&block);
+        included.sort();
+        assert_eq!(included, vec![0, 1, 2, 3]);
+        let at = |t: TxId| block.transactions.iter().position(|x| x.0 == t);
+        let (a, a2) = (
+            ids[placed.iter().position(|&t| t == a).unwrap()],
+            ids[placed.iter().position(|&t| t == a2).unwrap()],
+        );
+        assert!(at(a) < at(a2), "a payer's nonces stay in order");
+        assert!(p.is_empty());
+        check_invariants(&p);
+    }
+
+    /// The transactions of the abandoned-block test, by label.
+    fn mk_label(label: u32) -> PendingTx<u32> {
+        match label {
+            0 => mk(0, 0, 0, 10, 100, &[1], &[]),
+            1 => mk(1, 1, 0, 10, 90, &[2], &[]),
+            3 => mk(3, 0, 1, 10, 100, &[1], &[]),
+            other => panic!("no transaction {other}"),
+        }
     }
 
     #[test]

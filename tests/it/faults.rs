@@ -8,7 +8,7 @@ use parex::runtime::{
     Account, AccountStore, BlockCommit, Chain, ChainTip, MemoryStore, Pubkey, RuntimeError,
     prepare_transactions,
 };
-use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor, SchedulerError};
+use parex::scheduler::{ExecutorConfig, Leader, Mode, ParallelExecutor, ProduceConfig, SchedulerError};
 use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
 /// How the faulty store misbehaves when the poisoned key is read.
@@ -26,6 +26,8 @@ struct FaultyStore {
     poisoned: Pubkey,
     fault: Fault,
     armed: AtomicBool,
+    /// Commits fail while set.
+    refuse_commits: AtomicBool,
 }
 
 impl AccountStore for FaultyStore {
@@ -45,6 +47,11 @@ impl AccountStore for FaultyStore {
     }
 
     fn commit(&mut self, commit: BlockCommit) -> Result<(), RuntimeError> {
+        if self.refuse_commits.load(Ordering::Relaxed) {
+            return Err(RuntimeError::Store(parex::runtime::StoreFailure::message(
+                "injected commit failure",
+            )));
+        }
         self.inner.commit(commit)
     }
 
@@ -106,6 +113,7 @@ fn run_with(
         poisoned: poisoned_key(&w, poison),
         fault,
         armed: AtomicBool::new(true),
+        refuse_commits: AtomicBool::new(false),
     };
     let mut chain = Chain::new(store, w.registry.clone());
     let before = chain.tip();
@@ -187,5 +195,68 @@ fn a_failing_shared_read_only_account_is_a_typed_error() {
             run_with(WorkloadKind::ReadHeavy, Poison::SharedReadOnly, Fault::Error, threads, Mode::Stream);
         assert!(matches!(result, Err(SchedulerError::Runtime(RuntimeError::Store(_)))), "{result:?}");
         assert_eq!(before, after, "nothing committed");
+    }
+}
+
+/// Where a leader's block fails.
+#[derive(Clone, Copy, Debug)]
+enum LeaderFault {
+    /// A store read fails while the block executes.
+    Read,
+    /// The store refuses the block's commit.
+    Commit,
+}
+
+/// A leader whose block fails commits nothing, keeps every transaction of that
+/// block in its pool, and includes them all once the store recovers: nothing a
+/// sender submitted is lost, and the leader is not stuck on the failed block.
+#[test]
+fn a_leader_block_that_fails_gives_its_transactions_back_to_the_pool() {
+    for fault in [LeaderFault::Read, LeaderFault::Commit] {
+        for threads in [1, 2, 4] {
+            let w = workload(WorkloadKind::TransferUniform);
+            let store = FaultyStore {
+                inner: w.base.clone(),
+                // The first transaction's destination: in the first block, whatever its size.
+                poisoned: parex::runtime::SanitizedTransaction::decode(&w.blocks[0][0])
+                    .unwrap()
+                    .message()
+                    .account_keys[2],
+                fault: Fault::Error,
+                armed: AtomicBool::new(matches!(fault, LeaderFault::Read)),
+                refuse_commits: AtomicBool::new(matches!(fault, LeaderFault::Commit)),
+            };
+            let mut chain = Chain::new(store, w.registry.clone());
+            let exec = ExecutorConfig::new(threads, Mode::Stream).checked(true);
+            let mut leader = Leader::new(&exec, ProduceConfig::new().capacity(10_000)).unwrap();
+            let submitted = leader.submit(&w.blocks[0]);
+            assert_eq!(submitted.accepted, w.blocks[0].len());
+            let before = chain.tip();
+            let slot = before.slot + 1;
+            let err = leader.produce_block(&mut chain, slot, slot as i64).map(|p| p.block.slot);
+            assert!(
+                matches!(err, Err(SchedulerError::Runtime(RuntimeError::Store(_)))),
+                "{fault:?}: {err:?}"
+            );
+            assert_eq!(chain.tip(), before, "{fault:?}, {threads} threads: nothing committed");
+            assert_eq!(leader.pending(), w.blocks[0].len(), "{fault:?}, {threads} threads: all pooled again");
+
+            chain.store().armed.store(false, Ordering::Relaxed);
+            chain.store().refuse_commits.store(false, Ordering::Relaxed);
+            let mut included = std::collections::HashSet::new();
+            for slot in slot..slot + 50 {
+                if leader.pending() == 0 {
+                    break;
+                }
+                let produced = leader.produce_block(&mut chain, slot, slot as i64).unwrap();
+                assert!(produced.dropped.is_empty(), "{fault:?}: nothing dropped");
+                included.extend(produced.block.transactions);
+            }
+            let all: std::collections::HashSet<_> = w.blocks[0].iter().cloned().collect();
+            assert_eq!(
+                included, all,
+                "{fault:?}, {threads} threads: every transaction included once recovered"
+            );
+        }
     }
 }
