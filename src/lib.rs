@@ -16,6 +16,7 @@
 //!
 //! Out of scope here: networking and consensus (parex is one node's execution layer).
 
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub use parex_programs as programs;
