@@ -208,6 +208,17 @@ pub enum InstructionError {
         /// The program's error number; the program's error enum gives its meaning.
         code: u32,
     },
+    // New variants go last: receipts carry these in their borsh encoding, by position.
+    /// The account is credit-only in this transaction: it can be added to, not read,
+    /// debited, written or reassigned.
+    #[error("account {0} is credit-only: it can be added to, not read or debited")]
+    CreditOnly(Pubkey),
+    /// The account's owner program keeps no counter that can be credited.
+    #[error("the account's owner keeps no counter that can be credited")]
+    CreditUnsupported,
+    /// A program's counter credit changed the account's data length.
+    #[error("crediting account {0} changed its data length")]
+    CreditResized(Pubkey),
 }
 
 /// A store's error, kept typed behind the runtime's error.

@@ -126,6 +126,7 @@ pub fn execute_transaction(
                 index: a,
                 is_signer: msg.is_signer(a as usize),
                 is_writable: msg.is_writable(a as usize),
+                is_credit: msg.is_credit(a as usize),
             })
             .collect::<Frame>();
         let result =

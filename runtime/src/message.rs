@@ -3,8 +3,10 @@
 //! ```text
 //! Transaction = signatures: Vec<Signature>  (u32 length + 64 bytes each)
 //!               message:    Message          (the signed bytes: everything after the signatures)
-//! Message     = header { num_required_signatures, num_readonly_signed, num_readonly_unsigned }
-//!               account_keys: Vec<Pubkey>    (fee payer first; signers first, writable before read-only)
+//! Message     = header { num_required_signatures, num_readonly_signed, num_readonly_unsigned,
+//!                        num_credit_only }
+//!               account_keys: Vec<Pubkey>    (fee payer first; signers first, then writable,
+//!                                             credit-only and read-only non-signers)
 //!               nonce: u64                   (the fee payer's replay-protection counter)
 //!               compute_unit_limit: u32, compute_unit_price: u64 (micro-units per CU)
 //!               instructions: Vec<{ program_id, accounts: Vec<u8> (indices), data: Vec<u8> }>
@@ -34,8 +36,14 @@ pub const MAX_COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
 /// The compute-unit limit builders use unless told otherwise.
 pub const DEFAULT_COMPUTE_UNIT_LIMIT: u32 = 200_000;
 
-/// Tells signers, writable and read-only accounts apart in `account_keys`:
-/// `[writable signers | read-only signers | writable non-signers | read-only non-signers]`.
+/// Tells signers, writable, credit-only and read-only accounts apart in `account_keys`:
+/// `[writable signers | read-only signers | writable non-signers | credit-only non-signers
+/// | read-only non-signers]`.
+///
+/// A **credit-only** account may only be added to: its native balance, or the counter
+/// its owner program declares ([`Program::apply_credit`](crate::Program::apply_credit));
+/// the transaction can neither read nor debit it. Credits commute, so the schedulers
+/// may run the transactions that credit one account at the same time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct MessageHeader {
     /// The first this-many keys must sign; the first of them pays the fee.
@@ -44,6 +52,8 @@ pub struct MessageHeader {
     pub num_readonly_signed: u8,
     /// The last this-many non-signers are read-only.
     pub num_readonly_unsigned: u8,
+    /// The this-many non-signers before the read-only ones are credit-only.
+    pub num_credit_only: u8,
 }
 
 /// One instruction as it travels: a program and indices into the message's accounts.
@@ -86,17 +96,25 @@ pub struct AccountMeta {
     pub is_signer: bool,
     /// Whether the instruction writes it.
     pub is_writable: bool,
+    /// Whether the instruction only adds to it (see [`MessageHeader`]); meaningful only
+    /// for a non-signer that is not writable.
+    pub is_credit: bool,
 }
 
 impl AccountMeta {
     /// A writable account.
     pub fn writable(pubkey: Pubkey, is_signer: bool) -> Self {
-        Self { pubkey, is_signer, is_writable: true }
+        Self { pubkey, is_signer, is_writable: true, is_credit: false }
     }
 
     /// A read-only account.
     pub fn readonly(pubkey: Pubkey, is_signer: bool) -> Self {
-        Self { pubkey, is_signer, is_writable: false }
+        Self { pubkey, is_signer, is_writable: false, is_credit: false }
+    }
+
+    /// A credit-only account: the instruction only adds to it, never reads it.
+    pub fn credit(pubkey: Pubkey) -> Self {
+        Self { pubkey, is_signer: false, is_writable: false, is_credit: true }
     }
 }
 
@@ -123,33 +141,29 @@ impl Instruction {
 impl Message {
     /// Compiles instructions into a message: merges duplicate accounts (privileges are
     /// OR-ed), puts the fee payer first and orders the keys as the header requires.
+    ///
+    /// An account only credited is credit-only. One that is also read, or signs, becomes
+    /// writable: reading it, or its signature, would otherwise see a value other
+    /// transactions' credits change concurrently.
     pub fn new(instructions: &[Instruction], payer: &Pubkey, nonce: u64) -> Self {
-        // (key, signer, writable) in first-seen order, payer first.
-        let mut metas: Vec<(Pubkey, bool, bool)> = vec![(*payer, true, true)];
+        // (key, access) in first-seen order, payer first.
+        let mut metas: Vec<(Pubkey, KeyAccess)> = vec![(*payer, KeyAccess::payer())];
         for ix in instructions {
             for m in &ix.accounts {
-                match metas.iter_mut().find(|(k, _, _)| *k == m.pubkey) {
-                    Some(e) => {
-                        e.1 |= m.is_signer;
-                        e.2 |= m.is_writable;
-                    }
-                    None => metas.push((m.pubkey, m.is_signer, m.is_writable)),
+                match metas.iter_mut().find(|(k, _)| *k == m.pubkey) {
+                    Some(e) => e.1.merge(m),
+                    None => metas.push((m.pubkey, KeyAccess::of(m))),
                 }
             }
         }
         // Stable sort keeps the payer first among writable signers.
-        let class = |&(_, s, w): &(Pubkey, bool, bool)| match (s, w) {
-            (true, true) => 0,
-            (true, false) => 1,
-            (false, true) => 2,
-            (false, false) => 3,
-        };
-        metas.sort_by_key(class);
-        let count = |c| metas.iter().filter(|m| class(m) == c).count() as u8;
+        metas.sort_by_key(|m| m.1.class());
+        let count = |c| metas.iter().filter(|m| m.1.class() == c).count() as u8;
         let header = MessageHeader {
             num_required_signatures: count(0) + count(1),
             num_readonly_signed: count(1),
-            num_readonly_unsigned: count(3),
+            num_readonly_unsigned: count(4),
+            num_credit_only: count(3),
         };
         let account_keys: Vec<Pubkey> = metas.iter().map(|m| m.0).collect();
         let index_of = |k: &Pubkey| account_keys.iter().position(|x| x == k).unwrap() as u8;
@@ -195,8 +209,24 @@ impl Message {
         if i < signers {
             i < signers - h.num_readonly_signed as usize
         } else {
-            i < self.account_keys.len() - h.num_readonly_unsigned as usize
+            i < self.account_keys.len() - h.num_readonly_unsigned as usize - h.num_credit_only as usize
         }
+    }
+
+    /// Whether the schedulers hold key `i` exclusively: writable, or credit-only
+    /// (credits are ordered like writes for now; they commute, so a scheduler may
+    /// later let them share).
+    pub fn locks_exclusive(&self, i: usize) -> bool {
+        self.is_writable(i) || self.is_credit(i)
+    }
+
+    /// Whether key `i` is credit-only (see [`MessageHeader`]).
+    pub fn is_credit(&self, i: usize) -> bool {
+        let h = &self.header;
+        let end = self.account_keys.len().saturating_sub(h.num_readonly_unsigned as usize);
+        i >= h.num_required_signatures as usize
+            && i < end
+            && i >= end.saturating_sub(h.num_credit_only as usize)
     }
 
     /// Checks every structural rule. Crate-visible so that unit tests reach the count
@@ -214,7 +244,7 @@ impl Message {
         // The payer (key 0) must be a writable signer, and the read-only counts must fit.
         if signers > n
             || h.num_readonly_signed >= h.num_required_signatures
-            || h.num_readonly_unsigned as usize > n - signers
+            || h.num_readonly_unsigned as usize + h.num_credit_only as usize > n - signers
         {
             return Err(DecodeError::InvalidHeader);
         }
@@ -236,6 +266,48 @@ impl Message {
             }
         }
         Ok(())
+    }
+}
+
+/// How a message uses one key, merged over its instructions.
+#[derive(Clone, Copy)]
+struct KeyAccess {
+    signer: bool,
+    writable: bool,
+    credit: bool,
+    read: bool,
+}
+
+impl KeyAccess {
+    fn payer() -> Self {
+        Self { signer: true, writable: true, credit: false, read: false }
+    }
+
+    fn of(m: &AccountMeta) -> Self {
+        let credit = m.is_credit && !m.is_writable;
+        Self { signer: m.is_signer, writable: m.is_writable, credit, read: !m.is_writable && !credit }
+    }
+
+    fn merge(&mut self, m: &AccountMeta) {
+        let other = Self::of(m);
+        self.signer |= other.signer;
+        self.writable |= other.writable;
+        self.credit |= other.credit;
+        self.read |= other.read;
+    }
+
+    /// Position class in `account_keys`: writable signers, read-only signers, writable,
+    /// credit-only, read-only.
+    fn class(&self) -> u8 {
+        // Credit-only needs no other use of the key: a signer or a reader of it is writable.
+        let writable = self.writable || (self.credit && (self.signer || self.read));
+        match (self.signer, writable, self.credit) {
+            (true, true, _) => 0,
+            (true, false, _) => 1,
+            (false, true, _) => 2,
+            (false, false, true) => 3,
+            (false, false, false) => 4,
+        }
     }
 }
 
@@ -419,8 +491,11 @@ impl SanitizedTransaction {
         base.checked_add(u64::try_from(priority).ok()?)
     }
 
-    /// Iterates `(key, writable)` over the access list.
+    /// Iterates `(key, exclusive)` over the access list: whether the schedulers must
+    /// hold the account exclusively (writable or credit-only) or may share it with
+    /// readers.
     pub fn access_list(&self) -> impl Iterator<Item = (&Pubkey, bool)> + '_ {
-        self.message.account_keys.iter().enumerate().map(|(i, k)| (k, self.message.is_writable(i)))
+        (0..self.message.account_keys.len())
+            .map(|i| (&self.message.account_keys[i], self.message.locks_exclusive(i)))
     }
 }

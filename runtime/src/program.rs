@@ -5,7 +5,12 @@
 //! express a forbidden change:
 //! - only accounts passed to the instruction are reachable (by position);
 //! - writing data, debiting or reassigning needs the account writable **and**
-//!   owned by the running program; crediting needs it writable;
+//!   owned by the running program; crediting needs it writable or credit-only;
+//! - a credit-only account can only be added to: its balance
+//!   ([`InvokeContext::credit`]), or its owner's counter
+//!   ([`InvokeContext::credit_counter`], by the owner only); reading, debiting or
+//!   writing it is [`InstructionError::CreditOnly`], and a credit that fails fails
+//!   the transaction even if the program ignores the error;
 //! - signer checks read the privileges the transaction (or a PDA signature) granted;
 //! - after each instruction frame, the sum of balances over its accounts must be
 //!   unchanged (conservation) and data must fit [`MAX_ACCOUNT_DATA`];
@@ -52,6 +57,22 @@ pub trait Program: Send + Sync + 'static {
     /// The meaning of one of this program's [`InstructionError::Custom`] codes.
     fn describe_error(&self, _code: u32) -> Option<&'static str> {
         None
+    }
+    /// Adds `amount` to the counter this program keeps in `account` (which it owns),
+    /// for a transaction that holds the account credit-only and so never read it:
+    /// [`InvokeContext::credit_counter`]. `expect` is what the crediting instruction
+    /// requires of the account (a token program: its mint); the check may read any
+    /// field but the counter, since a transaction can change those only by writing
+    /// the account, which the schedulers order against credits. The data's length
+    /// must not change. The default supports no counter.
+    fn apply_credit(
+        &self,
+        account: &mut Account,
+        amount: u64,
+        expect: &Pubkey,
+    ) -> Result<(), InstructionError> {
+        let _ = (account, amount, expect);
+        Err(InstructionError::CreditUnsupported)
     }
 }
 
@@ -186,6 +207,8 @@ pub(crate) struct FrameAccount {
     pub(crate) index: u8,
     pub(crate) is_signer: bool,
     pub(crate) is_writable: bool,
+    /// Credit-only: added to, never read (see [`crate::MessageHeader`]).
+    pub(crate) is_credit: bool,
 }
 
 /// What a running program sees: its instruction's accounts (by position),
@@ -252,9 +275,18 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         if a.is_writable { Ok(key) } else { Err(InstructionError::ReadonlyWrite(key)) }
     }
 
-    /// Account `i`, read-only.
+    /// Whether account `i` is credit-only in this instruction.
+    pub fn is_credit(&self, i: usize) -> Result<bool, InstructionError> {
+        Ok(self.frame_account(i)?.is_credit)
+    }
+
+    /// Account `i`, read-only ([`InstructionError::CreditOnly`] if it is credit-only).
     pub fn account(&self, i: usize) -> Result<&Account, InstructionError> {
-        Ok(&self.tx.accounts[self.frame_account(i)?.index as usize])
+        let a = self.frame_account(i)?;
+        if a.is_credit {
+            return Err(InstructionError::CreditOnly(self.tx.keys[a.index as usize]));
+        }
+        Ok(&self.tx.accounts[a.index as usize])
     }
 
     /// Account `i`'s data.
@@ -276,6 +308,9 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
     ) -> Result<&mut Account, InstructionError> {
         let a = self.frame_account(i)?;
         let key = self.tx.keys[a.index as usize];
+        if a.is_credit {
+            return Err(InstructionError::CreditOnly(key));
+        }
         if !a.is_writable {
             return Err(InstructionError::ReadonlyWrite(key));
         }
@@ -299,15 +334,69 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         value.serialize(data).map_err(|_| InstructionError::AccountDataTooLarge)
     }
 
-    /// Adds `amount` to account `i`'s balance (it must be writable).
+    /// Adds `amount` to account `i`'s balance (it must be writable or credit-only).
+    /// The native supply is fixed, so a balance cannot overflow; if it did (a genesis
+    /// above `u64::MAX` in all), the credit fails the transaction.
     pub fn credit(&mut self, i: usize, amount: u64) -> Result<(), InstructionError> {
         let a = self.frame_account(i)?;
-        if !a.is_writable {
+        if !a.is_writable && !a.is_credit {
             return Err(InstructionError::ReadonlyWrite(self.tx.keys[a.index as usize]));
         }
         let acc = &mut self.tx.accounts[a.index as usize];
-        acc.balance = acc.balance.checked_add(amount).ok_or(InstructionError::MathOverflow)?;
+        let credited = acc.balance.checked_add(amount).ok_or(InstructionError::MathOverflow);
+        let result = credited.map(|b| acc.balance = b);
+        self.stick_if_credit(a, result)
+    }
+
+    /// Adds `amount` to the counter the running program keeps in account `i`, which it
+    /// owns and which is writable or credit-only: the program's
+    /// [`Program::apply_credit`] checks the account against `expect` and adds. A
+    /// credit-only account is never read by the transaction, so many transactions may
+    /// credit it at once. A failure fails the transaction even if ignored.
+    pub fn credit_counter(&mut self, i: usize, amount: u64, expect: &Pubkey) -> Result<(), InstructionError> {
+        let a = self.frame_account(i)?;
+        let key = self.tx.keys[a.index as usize];
+        if !a.is_writable && !a.is_credit {
+            return Err(InstructionError::ReadonlyWrite(key));
+        }
+        let result = self.apply_counter(a.index, key, amount, expect);
+        self.stick_if_credit(a, result)
+    }
+
+    fn apply_counter(
+        &mut self,
+        index: u8,
+        key: Pubkey,
+        amount: u64,
+        expect: &Pubkey,
+    ) -> Result<(), InstructionError> {
+        let registry = self.tx.registry;
+        let program =
+            registry.get(&self.program_id).ok_or(InstructionError::UnknownProgram(self.program_id))?;
+        let acc = &mut self.tx.accounts[index as usize];
+        if acc.owner != self.program_id {
+            return Err(InstructionError::ExternalDataModification(key));
+        }
+        let len = acc.data.len();
+        program.apply_credit(acc, amount, expect)?;
+        if acc.data.len() != len {
+            return Err(InstructionError::CreditResized(key));
+        }
         Ok(())
+    }
+
+    /// A failed credit to a credit-only account fails the transaction even if the
+    /// program goes on: the schedulers apply such credits as the transaction ends, where
+    /// a failure can only fail it, so executing here must give the same outcome.
+    fn stick_if_credit(
+        &mut self,
+        a: FrameAccount,
+        result: Result<(), InstructionError>,
+    ) -> Result<(), InstructionError> {
+        if let (true, Err(e)) = (a.is_credit, &result) {
+            self.tx.sticky_failure.get_or_insert_with(|| e.clone());
+        }
+        result
     }
 
     /// Takes `amount` from account `i`'s balance (writable and owned by the running program).
@@ -427,6 +516,7 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
                     let h = held.get_or_insert(*fa);
                     h.is_signer |= fa.is_signer;
                     h.is_writable |= fa.is_writable;
+                    h.is_credit &= fa.is_credit;
                 }
             }
             let held = held.ok_or(InstructionError::UndeclaredAccount(meta.pubkey))?;
@@ -434,10 +524,14 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
             if (meta.is_writable && !held.is_writable) || (meta.is_signer && !can_sign) {
                 return Err(InstructionError::PrivilegeEscalation(meta.pubkey));
             }
+            // A credit-only account stays credit-only down the call chain, however the
+            // callee's instruction names it: a callee can no more read it than its caller.
+            let is_credit = held.is_credit || (meta.is_credit && !meta.is_writable);
             frame.push(FrameAccount {
                 index: held.index,
                 is_signer: meta.is_signer,
-                is_writable: meta.is_writable,
+                is_writable: meta.is_writable && !is_credit,
+                is_credit,
             });
         }
         run_frame(self.tx, program_id, frame, data, self.depth + 1)

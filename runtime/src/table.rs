@@ -477,7 +477,7 @@ impl BlockTable<'_> {
         for (k, key) in tx.message.account_keys.iter().enumerate() {
             let id = self.resolve(key, store)?;
             prefetch(self.table.slot(id));
-            out.push((id, tx.message.is_writable(k)));
+            out.push((id, tx.message.locks_exclusive(k)));
         }
         Ok(())
     }

@@ -86,10 +86,11 @@ pub fn model(m: &Message, sigs: usize, len: usize) -> Result<(), DecodeError> {
     }
     let h = m.header;
     let n = m.account_keys.len();
-    let (req, ro_signed, ro_unsigned) = (
+    let (req, ro_signed, ro_unsigned, credit) = (
         h.num_required_signatures as usize,
         h.num_readonly_signed as usize,
         h.num_readonly_unsigned as usize,
+        h.num_credit_only as usize,
     );
     if n > MAX_ACCOUNTS {
         return Err(DecodeError::TooManyAccounts(n as u32));
@@ -97,7 +98,7 @@ pub fn model(m: &Message, sigs: usize, len: usize) -> Result<(), DecodeError> {
     if req == 0 {
         return Err(DecodeError::MissingFeePayer);
     }
-    if req > n || ro_signed >= req || ro_unsigned > n - req {
+    if req > n || ro_signed >= req || ro_unsigned + credit > n - req {
         return Err(DecodeError::InvalidHeader);
     }
     if m.instructions.len() > MAX_INSTRUCTIONS {
@@ -134,6 +135,7 @@ fn structured(data: &[u8]) {
         num_required_signatures: small_count(&mut r),
         num_readonly_signed: small_count(&mut r),
         num_readonly_unsigned: small_count(&mut r),
+        num_credit_only: small_count(&mut r),
     };
     let n = match r.u8() % 8 {
         0 => MAX_ACCOUNTS + 1 + r.below(3),

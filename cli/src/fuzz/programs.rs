@@ -93,6 +93,7 @@ impl World {
                         pubkey: m.account_keys[a as usize],
                         is_signer: m.is_signer(a as usize),
                         is_writable: m.is_writable(a as usize),
+                        is_credit: m.is_credit(a as usize),
                     })
                     .collect();
                 templates.push(Instruction { program_id: ix.program_id, accounts, data: ix.data.clone() });
@@ -278,7 +279,9 @@ fn instruction(w: &World, r: &mut Input) -> Instruction {
 fn meta(w: &World, r: &mut Input, pubkey: Pubkey) -> AccountMeta {
     let is_writable = r.bool();
     let is_signer = r.bool() && w.signable.contains(&pubkey);
-    AccountMeta { pubkey, is_signer, is_writable }
+    // Credit-only where the bits allow it: programs must refuse to read or debit it.
+    let is_credit = !is_writable && !is_signer && r.u8().is_multiple_of(4);
+    AccountMeta { pubkey, is_signer, is_writable, is_credit }
 }
 
 fn mutate(w: &World, r: &mut Input, ix: &mut Instruction) {

@@ -5,7 +5,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use crate::{AccountMeta, Instruction, InstructionError, InvokeContext, Program, Pubkey};
+use crate::{Account, AccountMeta, Instruction, InstructionError, InvokeContext, Program, Pubkey};
 
 /// Compute units one [`ProbeOp::Burn`] round charges.
 pub const BURN_STEP: u64 = 1_000;
@@ -113,6 +113,16 @@ pub enum ProbeOp {
     Burn,
     /// Charges compute until exhausted, swallows the error and reports success.
     BurnAndLie,
+    /// Adds to the counter the probe keeps in an account it owns: the first 8 data
+    /// bytes, little-endian, when the account's next 32 bytes equal `expect`.
+    CreditCounter {
+        /// Position of the account.
+        account: u8,
+        /// Amount added.
+        amount: u64,
+        /// What the account's bytes 8..40 must hold.
+        expect: Pubkey,
+    },
     /// Emits `data` as an event.
     Emit {
         /// The event's data.
@@ -168,6 +178,22 @@ impl Program for Probe {
     fn describe_error(&self, code: u32) -> Option<&'static str> {
         (code == DESCRIBED_CODE).then_some("seven")
     }
+
+    fn apply_credit(
+        &self,
+        account: &mut Account,
+        amount: u64,
+        expect: &Pubkey,
+    ) -> Result<(), InstructionError> {
+        let data = &mut account.data;
+        if data.len() < 40 || data[8..40] != expect.0 {
+            return Err(InstructionError::Custom { program: self.id, code: DESCRIBED_CODE });
+        }
+        let counter = u64::from_le_bytes(data[..8].try_into().expect("8 bytes"));
+        let counter = counter.checked_add(amount).ok_or(InstructionError::MathOverflow)?;
+        data[..8].copy_from_slice(&counter.to_le_bytes());
+        Ok(())
+    }
 }
 
 fn run_op(ctx: &mut InvokeContext<'_, '_>, op: ProbeOp) -> Result<(), InstructionError> {
@@ -198,6 +224,9 @@ fn run_op(ctx: &mut InvokeContext<'_, '_>, op: ProbeOp) -> Result<(), Instructio
             while ctx.consume(BURN_STEP).is_ok() {}
             Ok(())
         }
+        ProbeOp::CreditCounter { account, amount, expect } => {
+            ctx.credit_counter(account.into(), amount, &expect)
+        }
         ProbeOp::Emit { data } => ctx.emit(&data),
         ProbeOp::Fail { code } => Err(InstructionError::Custom { program: *ctx.program_id(), code }),
         ProbeOp::Batch(ops) => ops.into_iter().try_for_each(|op| run_op(ctx, op)),
@@ -217,7 +246,12 @@ fn invoke(
 ) -> Result<(), InstructionError> {
     let accounts = accounts
         .iter()
-        .map(|a| AccountMeta { pubkey: a.key, is_signer: a.signer, is_writable: a.writable })
+        .map(|a| AccountMeta {
+            pubkey: a.key,
+            is_signer: a.signer,
+            is_writable: a.writable,
+            is_credit: false,
+        })
         .collect();
     let seeds: Vec<Vec<&[u8]>> = seeds.iter().map(|set| set.iter().map(Vec::as_slice).collect()).collect();
     let seeds: Vec<&[&[u8]]> = seeds.iter().map(Vec::as_slice).collect();
@@ -234,6 +268,7 @@ fn recurse(ctx: &mut InvokeContext<'_, '_>, levels: u8) -> Result<(), Instructio
             pubkey: ctx.key(i)?,
             is_signer: ctx.is_signer(i)?,
             is_writable: ctx.is_writable(i)?,
+            is_credit: ctx.is_credit(i)?,
         });
     }
     let program = *ctx.program_id();

@@ -3,6 +3,7 @@
 
 mod block;
 mod cpi;
+mod credit;
 mod execution;
 mod helpers;
 mod metering;

@@ -42,6 +42,7 @@ fn header(sigs: u8, ro_signed: u8, ro_unsigned: u8) -> MessageHeader {
         num_required_signatures: sigs,
         num_readonly_signed: ro_signed,
         num_readonly_unsigned: ro_unsigned,
+        num_credit_only: 0,
     }
 }
 
