@@ -57,6 +57,16 @@ pub enum WorkloadKind {
         /// Zipf exponent (1.0 and 1.2 in the standard suite).
         s: f64,
     },
+    /// Deposits to hot addresses (an exchange's): token transfers from uniformly random
+    /// senders to Zipf-distributed recipients (exponent `s`). With `credit`, each
+    /// recipient is credit-only ([`token::transfer_credit`]), so deposits to one
+    /// address commute.
+    DepositZipf {
+        /// Zipf exponent of the recipients.
+        s: f64,
+        /// Whether recipients are credit-only.
+        credit: bool,
+    },
     /// Every transaction swaps on one AMM pool: fully serial, the worst case.
     SwapOnePool,
     /// Swaps spread over 64 pools sharing 16 mints.
@@ -83,6 +93,9 @@ impl WorkloadKind {
             WorkloadKind::TransferUniform,
             WorkloadKind::TransferZipf { s: 1.0 },
             WorkloadKind::TransferZipf { s: 1.2 },
+            WorkloadKind::DepositZipf { s: 1.2, credit: false },
+            WorkloadKind::DepositZipf { s: 1.0, credit: true },
+            WorkloadKind::DepositZipf { s: 1.2, credit: true },
             WorkloadKind::SwapOnePool,
             WorkloadKind::SwapManyPools,
             WorkloadKind::Lending,
@@ -110,6 +123,8 @@ impl fmt::Display for WorkloadKind {
         match self {
             WorkloadKind::TransferUniform => f.write_str("transfer-uniform"),
             WorkloadKind::TransferZipf { s } => write!(f, "transfer-zipf-{s:.1}"),
+            WorkloadKind::DepositZipf { s, credit: false } => write!(f, "deposit-zipf-{s:.1}"),
+            WorkloadKind::DepositZipf { s, credit: true } => write!(f, "deposit-zipf-{s:.1}-credit"),
             WorkloadKind::SwapOnePool => f.write_str("swap-one-pool"),
             WorkloadKind::SwapManyPools => f.write_str("swap-many-pools"),
             WorkloadKind::Lending => f.write_str("lending"),
@@ -347,7 +362,9 @@ impl Generator {
             _ => 1,
         };
         let zipf = match kind {
-            WorkloadKind::TransferZipf { s } => Some(Zipf::new(n as f64, s).expect("valid zipf parameters")),
+            WorkloadKind::TransferZipf { s } | WorkloadKind::DepositZipf { s, .. } => {
+                Some(Zipf::new(n as f64, s).expect("valid zipf parameters"))
+            }
             _ => None,
         };
         let mut g = Self {
@@ -596,6 +613,27 @@ impl Generator {
         }
     }
 
+    /// A deposit: a uniformly random sender pays a Zipf-distributed recipient.
+    fn deposit_tx(&mut self, credit: bool) -> Unsigned {
+        let to = self.pick();
+        let from = loop {
+            let from = self.rng.random_range(0..self.n());
+            if from != to {
+                break from;
+            }
+        };
+        let mint = self.world.mints[0];
+        let (f, t) = (self.users[from].pubkey(), self.users[to].pubkey());
+        let amount = self.rng.random_range(1..1_000);
+        let (from_acc, to_acc) = (token_account(&f, &mint), token_account(&t, &mint));
+        let ix = if credit {
+            token::transfer_credit(&from_acc, &to_acc, &f, amount)
+        } else {
+            token::transfer(&from_acc, &to_acc, &f, amount)
+        };
+        self.user_tx(from, &[ix], Vec::new())
+    }
+
     /// A message paid and signed by user `u` (plus `extra` signers).
     fn user_tx(&mut self, u: usize, ixs: &[Instruction], extra: Vec<Keypair>) -> Unsigned {
         let payer = self.users[u].pubkey();
@@ -621,6 +659,7 @@ impl Generator {
                 let ix = self.transfer_ix(from, to);
                 self.user_tx(from, &[ix], Vec::new())
             }
+            WorkloadKind::DepositZipf { credit, .. } => self.deposit_tx(credit),
             WorkloadKind::Chain => {
                 // Transaction i moves tokens from user i to user i+1, whose account the
                 // next transaction debits: each conflicts with the next.

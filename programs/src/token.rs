@@ -47,7 +47,9 @@ use std::sync::LazyLock;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use parex_runtime::system;
-use parex_runtime::{AccountMeta, Event, Instruction, InstructionError, InvokeContext, Program, Pubkey};
+use parex_runtime::{
+    Account, AccountMeta, Event, Instruction, InstructionError, InvokeContext, Program, Pubkey,
+};
 
 use crate::error::TokenError;
 use crate::state::{
@@ -121,7 +123,9 @@ pub enum TokenInstruction {
         /// Base units to create.
         amount: u64,
     },
-    /// Moves `amount` tokens. Accounts: `[from W, to W, owner S]`.
+    /// Moves `amount` tokens. Accounts: `[from W, to W, owner S]`, or `[from W, to C,
+    /// owner S]` with `to` credit-only ([`transfer_credit`]): `to` is then added to
+    /// without being read, so transfers to one hot account can run at once.
     Transfer {
         /// Base units to move; must not be zero.
         amount: u64,
@@ -222,6 +226,24 @@ impl Program for TokenProgram {
     fn describe_error(&self, code: u32) -> Option<&'static str> {
         TokenError::from_code(code).map(TokenError::message)
     }
+
+    /// The counter of a token account is its `amount`; `expect` is the mint the
+    /// transfer moves. A mint's supply bounds the sum of its accounts, so the add
+    /// cannot overflow for a mint whose supply is consistent.
+    fn apply_credit(
+        &self,
+        account: &mut Account,
+        amount: u64,
+        expect: &Pubkey,
+    ) -> Result<(), InstructionError> {
+        let mut to: TokenAccount = read(&account.data, &account.owner)?;
+        if to.mint != *expect {
+            return Err(TokenError::MintMismatch.into());
+        }
+        to.amount = to.amount.checked_add(amount).ok_or(TokenError::MathOverflow)?;
+        to.pack_into(&mut account.data);
+        Ok(())
+    }
 }
 
 /// Reads account `i`'s state of kind `T`, charging [`READ_COST`].
@@ -291,6 +313,9 @@ fn mint_to_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
 fn transfer_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
     ctx.expect_accounts(3)?;
     require_writable(ctx, 0)?;
+    if ctx.is_credit(1)? {
+        return transfer_credit_ix(ctx, amount);
+    }
     require_writable(ctx, 1)?;
     let owner = ctx.signer(2)?;
     if amount == 0 {
@@ -315,6 +340,26 @@ fn transfer_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instr
     to.amount = to.amount.checked_add(amount).ok_or(TokenError::MathOverflow)?;
     save(ctx, 0, &from)?;
     save(ctx, 1, &to)
+}
+
+/// A transfer to a credit-only `to`: the same checks, `to`'s (its mint) made by
+/// [`TokenProgram::apply_credit`] as it is credited, and the same compute.
+fn transfer_credit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
+    let owner = ctx.signer(2)?;
+    if amount == 0 {
+        return Err(TokenError::ZeroAmount.into());
+    }
+    let mut from: TokenAccount = load(ctx, 0)?;
+    if from.owner != owner {
+        return Err(TokenError::WrongOwner.into());
+    }
+    if from.amount < amount {
+        return Err(TokenError::InsufficientFunds.into());
+    }
+    from.amount -= amount;
+    ctx.consume(READ_COST + WRITE_COST)?;
+    ctx.credit_counter(1, amount, &from.mint)?;
+    save(ctx, 0, &from)
 }
 
 fn burn_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
@@ -388,6 +433,16 @@ pub fn transfer(from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Inst
         accounts: transfer_accounts(from, to, owner).to_vec(),
         data: transfer_data(amount).to_vec(),
     }
+}
+
+/// `Transfer` to a credit-only `to`: `owner` (signs) moves `amount` tokens of
+/// `from` into `to`, which the transaction adds to without reading. Many such
+/// transfers to one account (an exchange's deposit address) run in parallel.
+/// Accounts: `[from W, to C, owner S]`.
+pub fn transfer_credit(from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+    let mut accounts = transfer_accounts(from, to, owner).to_vec();
+    accounts[1] = AccountMeta::credit(*to);
+    Instruction { program_id: id(), accounts, data: transfer_data(amount).to_vec() }
 }
 
 /// The accounts of [`transfer`].

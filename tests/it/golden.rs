@@ -37,6 +37,21 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         "a49a180281abaec8593dffd4aa0c3b5c85174c285abffbf43bed5ee5fc629e14",
     ),
     (
+        "deposit-zipf-1.2",
+        "3ee3c955ad20c16a56d41463d7b00a04b40571e3fab0e80c1eb053b64e257efe",
+        "bc39f4a9d312ebebcad9aa2b2ab22ee201e4b4b9138c449adf43c39235b8ea38",
+    ),
+    (
+        "deposit-zipf-1.0-credit",
+        "1b1f9305ffff64b2cbc473857b17b68548bda1c2160a1f5be53f9bd893471f0a",
+        "a2035992b422a5359ecf19401b578291c536cadfaf9fa6890d47ab868af49903",
+    ),
+    (
+        "deposit-zipf-1.2-credit",
+        "3ee3c955ad20c16a56d41463d7b00a04b40571e3fab0e80c1eb053b64e257efe",
+        "bc39f4a9d312ebebcad9aa2b2ab22ee201e4b4b9138c449adf43c39235b8ea38",
+    ),
+    (
         "swap-one-pool",
         "63a6ac57d4f846d8dd82c3a1330beadbd5c5f6b5f5dcee2d2d041093469f6805",
         "6d5f578d4bbe936ae1624bfd77ca857f94849bf9c113a0017167098bf8e27a95",

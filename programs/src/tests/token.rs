@@ -281,3 +281,47 @@ fn mint_and_burn_of_zero_fail() {
     let burn = token::burn(&f.alice_acc, &f.mint, &f.alice.pubkey(), 0);
     f.t.fails(&[burn], &[&f.alice], TokenError::ZeroAmount);
 }
+
+#[test]
+fn a_credit_transfer_moves_the_same_tokens_for_the_same_compute() {
+    let mut f = fixture();
+    let plain = f.t.ok(&[token::transfer(&f.alice_acc, &f.bob_acc, &f.alice.pubkey(), 100)], &[&f.alice]);
+    let credit =
+        f.t.ok(&[token::transfer_credit(&f.alice_acc, &f.bob_acc, &f.alice.pubkey(), 100)], &[&f.alice]);
+    assert_eq!((f.t.amount(&f.alice_acc), f.t.amount(&f.bob_acc)), (800, 200));
+    assert_eq!(plain.compute_used, credit.compute_used);
+    f.t.assert_supply_invariant();
+}
+
+#[test]
+fn a_credit_transfer_checks_the_destination_as_it_credits_it() {
+    let mut f = fixture();
+    let (alice, owner) = (f.alice.pubkey(), &[&f.alice]);
+    // Another mint's account: refused, and nothing moves.
+    let ix = token::transfer_credit(&f.alice_acc, &f.bob_other, &alice, 10);
+    f.t.fails(&[ix], owner, TokenError::MintMismatch);
+    // A mint is no token account.
+    f.t.fails(
+        &[token::transfer_credit(&f.alice_acc, &f.mint, &alice, 10)],
+        owner,
+        TokenError::InvalidAccountData,
+    );
+    // An account the token program does not own cannot have a counter credited.
+    let bob = f.bob.pubkey();
+    let ix = token::transfer_credit(&f.alice_acc, &bob, &alice, 10);
+    f.t.fails(&[ix], owner, InstructionError::ExternalDataModification(bob));
+    // The source's rules hold as in a plain transfer.
+    let ix = token::transfer_credit(&f.alice_acc, &f.bob_acc, &alice, 1001);
+    f.t.fails(&[ix], owner, TokenError::InsufficientFunds);
+    let ix = token::transfer_credit(&f.alice_acc, &f.bob_acc, &f.bob.pubkey(), 1);
+    f.t.fails(&[ix], &[&f.bob], TokenError::WrongOwner);
+    f.t.assert_supply_invariant();
+}
+
+#[test]
+fn a_credit_transfer_to_itself_changes_nothing() {
+    let mut f = fixture();
+    // `from` is writable, so the message makes `to` (the same key) writable too.
+    f.t.ok(&[token::transfer_credit(&f.alice_acc, &f.alice_acc, &f.alice.pubkey(), 10)], &[&f.alice]);
+    assert_eq!(f.t.amount(&f.alice_acc), 1000);
+}
