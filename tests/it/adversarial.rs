@@ -290,6 +290,39 @@ fn writing_a_read_only_account_fails_with_readonly_write() {
     );
 }
 
+/// A credit-only account can be added to, never read, debited or written: a hostile
+/// program that owns it, or the token program, gets a typed error, and the
+/// transaction changes nothing but the fee and nonce, through both executors.
+#[test]
+fn reading_debiting_or_writing_a_credit_only_account_fails_with_credit_only() {
+    let c = AccountMeta::credit;
+    for op in [
+        Op::Read { account: 0 },
+        Op::Debit { account: 0, amount: 1 },
+        Op::SetData { account: 0, data: vec![1] },
+        Op::Assign { account: 0, owner: token::id() },
+        Op::Ignore(Box::new(Op::Read { account: 0 })),
+    ] {
+        let run =
+            run_ixs(&[hostile(&op, vec![c(owned())]), hostile(&Op::Read { account: 0 }, vec![c(owned())])]);
+        let failing = u8::from(matches!(op, Op::Ignore(_)));
+        run.failed(failing, InstructionError::CreditOnly(owned()));
+    }
+    // The token program cannot debit a credit-only source.
+    let mut ix = token::transfer(&alice_tokens(), &bob_tokens(), &alice().pubkey(), 10);
+    ix.accounts[0] = c(alice_tokens());
+    run(&[vec![tx(&[ix], &[&alice()], 0)]]).failed_paying(
+        &alice().pubkey(),
+        FEE,
+        0,
+        InstructionError::ReadonlyWrite(alice_tokens()),
+    );
+    // Crediting a token account's counter from a program that does not own it.
+    let op = Op::CreditCounter { account: 0, amount: 5, expect: mint() };
+    run_ixs(&[hostile(&op, vec![c(bob_tokens())])])
+        .failed(0, InstructionError::ExternalDataModification(bob_tokens()));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Touching an account not declared
 

@@ -14,7 +14,7 @@ use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 use proptest::prelude::*;
 
-use crate::mix::{self, Then};
+use crate::mix::{self, CellAccess, Then};
 
 const THREADS: [usize; 5] = [1, 2, 3, 4, 8];
 
@@ -84,15 +84,20 @@ fn mix_genesis(payers: &[Keypair], cells: u64) -> Genesis {
 #[derive(Clone, Debug)]
 struct TxSpec {
     payer: usize,
-    cells: Vec<(u64, bool)>,
+    cells: Vec<(u64, CellAccess)>,
     then: Then,
     bad_nonce: bool,
+}
+
+/// Reads, writes and credit-only uses of a cell, mixed.
+fn cell_access() -> impl Strategy<Value = CellAccess> {
+    prop_oneof![4 => Just(CellAccess::Read), 4 => Just(CellAccess::Write), 3 => Just(CellAccess::Credit)]
 }
 
 fn tx_spec(payers: usize, cells: u64) -> impl Strategy<Value = TxSpec> {
     (
         0..payers,
-        proptest::collection::btree_map(0..cells, any::<bool>(), 1..=6usize),
+        proptest::collection::btree_map(0..cells, cell_access(), 1..=6usize),
         prop_oneof![8 => Just(Then::Succeed), 1 => Just(Then::Fail), 1 => Just(Then::Panic)],
         proptest::bool::weighted(0.03),
     )
@@ -139,8 +144,8 @@ fn scenario() -> impl Strategy<Value = (u64, usize, Vec<Vec<TxSpec>>)> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
-    /// Random conflict graphs over a few cells and payers: reads and writes mixed,
-    /// failures, panics and invalid nonces sprinkled in.
+    /// Random conflict graphs over a few cells and payers: reads, writes and credits
+    /// mixed, failures, panics and invalid nonces sprinkled in.
     #[test]
     fn random_conflict_graphs((cells, payer_count, blocks) in scenario()) {
         let payers: Vec<Keypair> = (0..payer_count as u64).map(Keypair::from_index).collect();
@@ -151,6 +156,15 @@ proptest! {
 
 /// Builds a single-block scenario from explicit cell patterns, one payer per tx.
 fn pattern(cells: u64, txs: Vec<Vec<(u64, bool)>>) {
+    let rw = |w: bool| if w { CellAccess::Write } else { CellAccess::Read };
+    access_pattern(
+        cells,
+        txs.into_iter().map(|t| t.into_iter().map(|(c, w)| (c, rw(w))).collect()).collect(),
+    );
+}
+
+/// [`pattern`] with credit-only cells too.
+fn access_pattern(cells: u64, txs: Vec<Vec<(u64, CellAccess)>>) {
     let payers: Vec<Keypair> = (0..txs.len() as u64).map(|i| Keypair::from_index(500 + i)).collect();
     let specs: Vec<TxSpec> = txs
         .into_iter()
@@ -187,6 +201,24 @@ fn hot_writer_plus_readers() {
 }
 
 #[test]
+fn all_crediting_one_cell() {
+    access_pattern(
+        201,
+        (0..200).map(|i| vec![(0, CellAccess::Credit), (i + 1, CellAccess::Write)]).collect(),
+    );
+}
+
+#[test]
+fn credits_between_reads_and_writes_of_one_cell() {
+    let access = |i: u64| match i % 10 {
+        0 => CellAccess::Write,
+        1 | 2 => CellAccess::Read,
+        _ => CellAccess::Credit,
+    };
+    access_pattern(201, (0..200).map(|i| vec![(0, access(i)), (i + 1, CellAccess::Write)]).collect());
+}
+
+#[test]
 fn no_conflicts_at_all() {
     pattern(200, (0..200).map(|i| vec![(i, true)]).collect());
 }
@@ -195,7 +227,12 @@ fn no_conflicts_at_all() {
 fn one_payer_many_transactions() {
     let payers = vec![Keypair::from_index(900)];
     let specs: Vec<TxSpec> = (0..150)
-        .map(|i| TxSpec { payer: 0, cells: vec![(i % 7, i % 3 == 0)], then: Then::Succeed, bad_nonce: false })
+        .map(|i| TxSpec {
+            payer: 0,
+            cells: vec![(i % 7, if i % 3 == 0 { CellAccess::Write } else { CellAccess::Read })],
+            then: Then::Succeed,
+            bad_nonce: false,
+        })
         .collect();
     let wire = build_blocks(&payers, &[specs]);
     assert_parallel_equals_sequential(&mix_genesis(&payers, 7), &registry_with_mix(), &wire);
@@ -216,7 +253,8 @@ fn every_workload_generator() {
 fn block_of_invalid_transactions() {
     let mut blocks = vec![vec![Bytes::from_static(b"garbage"), Bytes::new(), Bytes::from(vec![0xff; 2000])]];
     let payer = Keypair::from_index(77);
-    let mut tx = Transaction::new_signed(&[mix::mix(&[(0, true)], 1, Then::Succeed)], &[&payer], 0);
+    let mut tx =
+        Transaction::new_signed(&[mix::mix(&[(0, CellAccess::Write)], 1, Then::Succeed)], &[&payer], 0);
     tx.signatures[0].0[5] ^= 1; // bad signature
     blocks[0].push(tx.to_bytes());
     let genesis = mix_genesis(&[payer], 1);

@@ -5,7 +5,7 @@
 use parex::runtime::testing::mix::{self as shared, Mix};
 use parex::runtime::{Instruction, Pubkey};
 
-pub(crate) use shared::Then;
+pub(crate) use shared::{CellAccess, Then};
 
 /// The mix program's id.
 pub(crate) fn id() -> Pubkey {
@@ -22,8 +22,8 @@ pub(crate) fn cell(i: u64) -> Pubkey {
     Pubkey::new_unique(1_000_000 + i)
 }
 
-/// A mix instruction over `cells` (`(index, writable)`).
-pub(crate) fn mix(cells: &[(u64, bool)], salt: u64, then: Then) -> Instruction {
-    let cells: Vec<(Pubkey, bool)> = cells.iter().map(|&(c, writable)| (cell(c), writable)).collect();
-    shared::mix_ix(id(), &cells, salt, then)
+/// A mix instruction over `cells` (`(index, access)`).
+pub(crate) fn mix(cells: &[(u64, CellAccess)], salt: u64, then: Then) -> Instruction {
+    let cells: Vec<(Pubkey, CellAccess)> = cells.iter().map(|&(c, access)| (cell(c), access)).collect();
+    shared::mix_ix_access(id(), &cells, salt, then)
 }

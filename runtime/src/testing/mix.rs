@@ -4,10 +4,13 @@
 //! `blake3(old data ‖ blake3(data of every cell given ‖ salt))`, so swapping two
 //! conflicting transactions changes the final state. It can then fail or panic after
 //! writing, to check that rollback and panic isolation are the same in parallel.
+//! A credit-only cell is not read (it is left out of the hash) and gets the salt
+//! added to its counter (its first 8 bytes, wrapping): credits commute, so their
+//! order must not matter, while their order against reads and writes does.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use crate::{AccountMeta, Instruction, InstructionError, InvokeContext, Program, Pubkey};
+use crate::{Account, AccountMeta, Instruction, InstructionError, InvokeContext, Program, Pubkey};
 
 /// The custom error code of [`Then::Fail`].
 pub const FAIL_CODE: u32 = 7;
@@ -55,6 +58,19 @@ impl Program for Mix {
         "mix"
     }
 
+    fn apply_credit(
+        &self,
+        account: &mut Account,
+        amount: u64,
+        _expect: &Pubkey,
+    ) -> Result<(), InstructionError> {
+        let Some(counter) = account.data.first_chunk_mut::<8>() else {
+            return Err(InstructionError::Custom { program: self.id, code: FAIL_CODE });
+        };
+        *counter = u64::from_le_bytes(*counter).wrapping_add(amount).to_le_bytes();
+        Ok(())
+    }
+
     fn process(&self, ctx: &mut InvokeContext<'_, '_>, data: &[u8]) -> Result<(), InstructionError> {
         let ix = MixIx::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
         let mut h = blake3::Hasher::new();
@@ -62,7 +78,11 @@ impl Program for Mix {
             if self.cost_per_account > 0 {
                 ctx.consume(self.cost_per_account)?;
             }
-            h.update(ctx.data(i)?);
+            if ctx.is_credit(i)? {
+                ctx.credit_counter(i, ix.salt, &Pubkey::default())?;
+            } else {
+                h.update(ctx.data(i)?);
+            }
         }
         h.update(&ix.salt.to_le_bytes());
         let seen = *h.finalize().as_bytes();
@@ -81,6 +101,30 @@ impl Program for Mix {
             Then::Panic => panic!("{PANIC_MESSAGE}"),
         }
     }
+}
+
+/// How a mix instruction uses a cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellAccess {
+    /// Hashed into what writable cells get.
+    Read,
+    /// Rewritten with a hash of what the instruction saw.
+    Write,
+    /// Credit-only: its counter gets the salt added.
+    Credit,
+}
+
+/// A mix instruction of `program` over `cells` with their access.
+pub fn mix_ix_access(program: Pubkey, cells: &[(Pubkey, CellAccess)], salt: u64, then: Then) -> Instruction {
+    let accounts = cells
+        .iter()
+        .map(|&(key, access)| match access {
+            CellAccess::Read => AccountMeta::readonly(key, false),
+            CellAccess::Write => AccountMeta::writable(key, false),
+            CellAccess::Credit => AccountMeta::credit(key),
+        })
+        .collect();
+    Instruction::new_borsh(program, &MixIx { salt, then }, accounts)
 }
 
 /// A mix instruction of `program` over `cells` (`(address, writable)`).
