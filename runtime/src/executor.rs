@@ -17,7 +17,7 @@ use crate::error::{InstructionError, TransactionError};
 use crate::event::Events;
 use crate::message::SanitizedTransaction;
 use crate::program::{Frame, FrameAccount, ProgramRegistry, TxState, run_frame};
-use crate::types::{Account, BlockEnv, SYSTEM_PROGRAM_ID};
+use crate::types::{Account, BlockEnv, Pubkey, SYSTEM_PROGRAM_ID};
 
 /// How a transaction ended.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -78,7 +78,32 @@ pub struct TxOutcome {
     pub receipt: Receipt,
     /// What to write back.
     pub commit: Commit,
+    /// Counter credits to credit-only accounts, applied as the transaction commits
+    /// (empty unless the transaction succeeded).
+    pub credits: CounterCredits,
 }
+
+/// A program's credit to the counter of a credit-only account, which the transaction
+/// never read: [`InvokeContext::credit_counter`](crate::InvokeContext::credit_counter)
+/// records it, the caller applies it (the owner's
+/// [`Program::apply_credit`](crate::Program::apply_credit)) when the transaction
+/// commits, and a failure there fails the transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterCredit {
+    /// Position of the account among the transaction's keys.
+    pub index: u8,
+    /// Amount added.
+    pub amount: u64,
+    /// What the crediting program requires of the account.
+    pub expect: Pubkey,
+    /// The crediting program: it must own the account.
+    pub program: Pubkey,
+    /// The top-level instruction that asked for it (for the receipt of a failure).
+    pub instruction: u8,
+}
+
+/// A transaction's counter credits (inline up to one).
+pub type CounterCredits = smallvec::SmallVec<[CounterCredit; 1]>;
 
 /// Executes `tx` (already sanitised and signature-verified) on `accounts`, the current
 /// states of its account keys in key order, leaving in `accounts` the states to write
@@ -94,7 +119,11 @@ pub fn execute_transaction(
 ) -> TxOutcome {
     let msg = &tx.message;
     assert_eq!(accounts.len(), msg.account_keys.len(), "one account state per key");
-    let invalid = |e| TxOutcome { receipt: Receipt::invalid(e), commit: Commit::Nothing };
+    let invalid = |e| TxOutcome {
+        receipt: Receipt::invalid(e),
+        commit: Commit::Nothing,
+        credits: CounterCredits::new(),
+    };
 
     // Fee payer checks: validity, not execution, so failures charge nothing.
     let fee = match check_fee_payer(&accounts[0], tx) {
@@ -116,9 +145,12 @@ pub fn execute_transaction(
         events: Events::new(),
         sticky_failure: None,
         pdas: Default::default(),
+        credits: CounterCredits::new(),
+        instruction: 0,
     };
     let mut failure = None;
     for (i, ix) in msg.instructions.iter().enumerate() {
+        state.instruction = i as u8;
         let frame = ix
             .accounts
             .iter()
@@ -139,10 +171,12 @@ pub fn execute_transaction(
     }
     let compute_used = limit - state.remaining;
     let events = std::mem::take(&mut state.events);
+    let credits = std::mem::take(&mut state.credits);
     match failure {
         None => TxOutcome {
             receipt: Receipt { status: TxStatus::Success, fee, compute_used, events },
             commit: Commit::Writable,
+            credits,
         },
         Some((instruction, error)) => {
             accounts[0] = payer_after_fee;
@@ -154,6 +188,7 @@ pub fn execute_transaction(
                     events: Events::new(),
                 },
                 commit: Commit::PayerOnly,
+                credits: CounterCredits::new(),
             }
         }
     }

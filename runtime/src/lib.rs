@@ -97,7 +97,8 @@ pub use commitment::{
 pub use error::{DecodeError, InstructionError, ParseKeyError, RuntimeError, StoreFailure, TransactionError};
 pub use event::{EVENT_INLINE, Event, EventData, Events};
 pub use executor::{
-    Commit, Receipt, TxOutcome, TxStatus, caught_panic_message, check_fee_payer, execute_transaction,
+    Commit, CounterCredit, CounterCredits, Receipt, TxOutcome, TxStatus, caught_panic_message,
+    check_fee_payer, execute_transaction,
 };
 pub use genesis::Genesis;
 pub use keys::Keypair;

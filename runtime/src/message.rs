@@ -220,6 +220,15 @@ impl Message {
         self.is_writable(i) || self.is_credit(i)
     }
 
+    /// The credit-only keys as a bit mask (bit `i` for key `i`; keys are at most
+    /// [`MAX_ACCOUNTS`] = 64): the contiguous run the header counts.
+    pub fn credit_mask(&self) -> u64 {
+        let h = &self.header;
+        let end = self.account_keys.len().saturating_sub(h.num_readonly_unsigned as usize);
+        let start = end.saturating_sub(h.num_credit_only as usize).max(h.num_required_signatures as usize);
+        (start..end.min(64)).fold(0, |mask, i| mask | 1 << i)
+    }
+
     /// Whether key `i` is credit-only (see [`MessageHeader`]).
     pub fn is_credit(&self, i: usize) -> bool {
         let h = &self.header;

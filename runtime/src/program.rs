@@ -158,6 +158,10 @@ pub(crate) struct TxState<'a> {
     pub(crate) sticky_failure: Option<InstructionError>,
     /// Program-derived addresses this transaction derived already.
     pub(crate) pdas: PdaCache,
+    /// Counter credits to credit-only accounts, applied as the transaction commits.
+    pub(crate) credits: crate::executor::CounterCredits,
+    /// The top-level instruction running.
+    pub(crate) instruction: u8,
 }
 
 /// The program-derived addresses a transaction derived, so that deriving one twice
@@ -359,30 +363,22 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         if !a.is_writable && !a.is_credit {
             return Err(InstructionError::ReadonlyWrite(key));
         }
-        let result = self.apply_counter(a.index, key, amount, expect);
-        self.stick_if_credit(a, result)
-    }
-
-    fn apply_counter(
-        &mut self,
-        index: u8,
-        key: Pubkey,
-        amount: u64,
-        expect: &Pubkey,
-    ) -> Result<(), InstructionError> {
-        let registry = self.tx.registry;
-        let program =
-            registry.get(&self.program_id).ok_or(InstructionError::UnknownProgram(self.program_id))?;
-        let acc = &mut self.tx.accounts[index as usize];
-        if acc.owner != self.program_id {
-            return Err(InstructionError::ExternalDataModification(key));
+        if a.is_credit {
+            // Never read by this transaction (it holds a stand-in): checked and added
+            // by the owner as the transaction commits.
+            let (program, instruction) = (self.program_id, self.tx.instruction);
+            let credit = crate::executor::CounterCredit {
+                index: a.index,
+                amount,
+                expect: *expect,
+                program,
+                instruction,
+            };
+            self.tx.credits.push(credit);
+            return Ok(());
         }
-        let len = acc.data.len();
-        program.apply_credit(acc, amount, expect)?;
-        if acc.data.len() != len {
-            return Err(InstructionError::CreditResized(key));
-        }
-        Ok(())
+        let acc = &mut self.tx.accounts[a.index as usize];
+        apply_counter_credit(self.tx.registry, &self.program_id, key, acc, amount, expect)
     }
 
     /// A failed credit to a credit-only account fails the transaction even if the
@@ -536,6 +532,29 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         }
         run_frame(self.tx, program_id, frame, data, self.depth + 1)
     }
+}
+
+/// Applies `program`'s credit of `amount` to the counter of account `key`, whose state
+/// is `account`: `program` must own it, and its [`Program::apply_credit`] checks it
+/// against `expect` and adds without changing the data's length.
+pub(crate) fn apply_counter_credit(
+    registry: &ProgramRegistry,
+    program: &Pubkey,
+    key: Pubkey,
+    account: &mut Account,
+    amount: u64,
+    expect: &Pubkey,
+) -> Result<(), InstructionError> {
+    if account.owner != *program {
+        return Err(InstructionError::ExternalDataModification(key));
+    }
+    let owner = registry.get(program).ok_or(InstructionError::UnknownProgram(*program))?;
+    let len = account.data.len();
+    owner.apply_credit(account, amount, expect)?;
+    if account.data.len() != len {
+        return Err(InstructionError::CreditResized(key));
+    }
+    Ok(())
 }
 
 /// Runs one instruction frame: looks up the program, charges the base cost, runs it,

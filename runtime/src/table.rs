@@ -3,15 +3,17 @@
 
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use hashbrown::HashMap;
 
+use crate::error::InstructionError;
 use crate::error::RuntimeError;
-use crate::executor::{Commit, TxOutcome, execute_transaction};
+use crate::executor::{Commit, CounterCredit, TxOutcome, TxStatus, execute_transaction};
 use crate::message::SanitizedTransaction;
 use crate::program::ProgramRegistry;
+use crate::program::apply_counter_credit;
 use crate::store::AccountStore;
 use crate::types::{Account, BlockEnv, Pubkey};
 
@@ -55,8 +57,12 @@ struct Slot {
     last_writer: AtomicU64,
     /// `epoch << 32 | block-local id`, for a scheduler that wants dense ids per block.
     local: AtomicU64,
-    /// Checked mode: `n > 0` readers, `-1` one writer, `0` free.
+    /// Checked mode: `0 < n < CREDITORS` readers, `-1` one writer, `CREDITORS + n`
+    /// creditors, `0` free.
     borrows: AtomicI32,
+    /// Held while a transaction applies its credits to the account: creditors of one
+    /// account may run at once, and each applies under this lock.
+    credit_lock: AtomicBool,
     /// Where the account's data was last seen, for prefetching only: read by threads
     /// that hold no lock on the account, so it may be stale (a prefetch of any address
     /// is harmless), never dereferenced.
@@ -580,24 +586,40 @@ impl BlockTable<'_> {
         scratch: &mut Vec<Account>,
         undo: &mut UndoLog,
     ) -> TxOutcome {
-        let _guard = self.acquire(access);
+        let credits = tx.message().credit_mask();
+        let _guard = self.acquire(access, credits);
         if scratch.len() < access.len() {
             scratch.resize_with(access.len(), Account::default);
         }
         let accounts = &mut scratch[..access.len()];
-        for (&(id, _), copy) in access.iter().zip(accounts.iter_mut()) {
-            // SAFETY: the caller holds a lock on each id (function contract).
-            copy.clone_from(unsafe { &(*self.table.slot(id).state.get()).account });
+        for (k, (&(id, _), copy)) in access.iter().zip(accounts.iter_mut()).enumerate() {
+            if credits >> k & 1 == 1 {
+                // Never read: other creditors may be changing it. The program sees an
+                // empty stand-in and can only add to it.
+                copy.clone_from(&Account::default());
+            } else {
+                // SAFETY: the caller holds a lock on each id (function contract).
+                copy.clone_from(unsafe { &(*self.table.slot(id).state.get()).account });
+            }
         }
-        let outcome = execute_transaction(env, registry, tx, accounts);
+        let mut outcome = execute_transaction(env, registry, tx, accounts);
+        if outcome.commit == Commit::Writable && credits != 0 {
+            // SAFETY: the caller holds every lock of `access` (credit-only ones as a
+            // creditor), as `apply_credits` requires.
+            if let Err((instruction, error)) =
+                unsafe { self.apply_credits(registry, tx, access, accounts, &outcome.credits, undo) }
+            {
+                self.fail_at_commit(access[0].0, &mut accounts[0], &mut outcome, instruction, error);
+            }
+        }
         match outcome.commit {
             Commit::Nothing => {}
             // SAFETY: the payer is writable (sanitising guarantees it), so the caller
             // holds its write lock.
             Commit::PayerOnly => unsafe { self.write(access[0].0, &accounts[0], undo) },
             Commit::Writable => {
-                for (&(id, writable), acc) in access.iter().zip(accounts.iter()) {
-                    if writable {
+                for (k, (&(id, writable), acc)) in access.iter().zip(accounts.iter()).enumerate() {
+                    if writable && credits >> k & 1 == 0 {
                         // SAFETY: writable entries are write-locked by the caller.
                         unsafe { self.write(id, acc, undo) };
                     }
@@ -605,6 +627,109 @@ impl BlockTable<'_> {
             }
         }
         outcome
+    }
+
+    /// Turns a transaction whose credits failed as it committed into the failure it is:
+    /// the fee and nonce only, as if instruction `instruction` had failed with `error`.
+    fn fail_at_commit(
+        &self,
+        payer: AccountId,
+        copy: &mut Account,
+        outcome: &mut TxOutcome,
+        instruction: u8,
+        error: InstructionError,
+    ) {
+        // SAFETY: the payer is writable, so the caller holds its write lock.
+        copy.clone_from(unsafe { &(*self.table.slot(payer).state.get()).account });
+        copy.balance -= outcome.receipt.fee;
+        copy.nonce += 1;
+        outcome.receipt.status = TxStatus::Failed { instruction, error };
+        outcome.receipt.events = crate::event::Events::new();
+        outcome.commit = Commit::PayerOnly;
+        outcome.credits.clear();
+    }
+
+    /// Applies a successful transaction's credits to its credit-only accounts: the
+    /// balance each stand-in gathered, then the counter credits in order, all or none.
+    /// Each account is changed under its credit lock, the locks taken in id order (so
+    /// two transactions crediting the same accounts cannot deadlock).
+    ///
+    /// # Safety
+    /// The caller holds the scheduler's lock on every account of `access`: no other
+    /// thread reads or writes a credit-only one but under its credit lock.
+    unsafe fn apply_credits(
+        &self,
+        registry: &ProgramRegistry,
+        tx: &SanitizedTransaction,
+        access: &[AccountAccess],
+        stand_ins: &[Account],
+        counters: &[CounterCredit],
+        undo: &mut UndoLog,
+    ) -> Result<(), (u8, InstructionError)> {
+        let credits = tx.message().credit_mask();
+        let mut held: smallvec::SmallVec<[(AccountId, usize); 2]> =
+            (0..access.len()).filter(|k| credits >> k & 1 == 1).map(|k| (access[k].0, k)).collect();
+        held.sort_unstable();
+        held.iter().for_each(|&(id, _)| self.lock_credit(id));
+        // SAFETY: every credited account is locked here (and by the scheduler).
+        let result = unsafe { self.credited_states(registry, tx, &held, stand_ins, counters) };
+        if let Ok(states) = &result {
+            for (&(id, _), state) in held.iter().zip(states) {
+                // SAFETY: the credit lock gives this thread the only access.
+                unsafe { self.write(id, state, undo) };
+            }
+        }
+        held.iter().for_each(|&(id, _)| self.table.slot(id).credit_lock.store(false, Ordering::Release));
+        result.map(|_| ())
+    }
+
+    /// The new states of the credited accounts `held` (`(id, key position)`), or the
+    /// instruction and error of the first credit that fails.
+    ///
+    /// # Safety
+    /// The caller holds the credit lock of every account of `held`.
+    unsafe fn credited_states(
+        &self,
+        registry: &ProgramRegistry,
+        tx: &SanitizedTransaction,
+        held: &[(AccountId, usize)],
+        stand_ins: &[Account],
+        counters: &[CounterCredit],
+    ) -> Result<smallvec::SmallVec<[Account; 2]>, (u8, InstructionError)> {
+        let keys = &tx.message().account_keys;
+        let mut states = smallvec::SmallVec::new();
+        for &(id, k) in held {
+            // SAFETY: the credit lock (function contract).
+            let mut state = unsafe { (*self.table.slot(id).state.get()).account.clone() };
+            // Native supply is fixed and conserved, so the sum cannot overflow; were it
+            // to, the last instruction is the one to blame.
+            let last = tx.message().instructions.len().saturating_sub(1) as u8;
+            state.balance = state
+                .balance
+                .checked_add(stand_ins[k].balance)
+                .ok_or((last, InstructionError::MathOverflow))?;
+            for c in counters.iter().filter(|c| c.index as usize == k) {
+                apply_counter_credit(registry, &c.program, keys[k], &mut state, c.amount, &c.expect)
+                    .map_err(|e| (c.instruction, e))?;
+            }
+            states.push(state);
+        }
+        Ok(states)
+    }
+
+    /// Takes account `id`'s credit lock: a creditor holds it for the few copies of one
+    /// commit, so spin briefly, then yield the core rather than burn it.
+    fn lock_credit(&self, id: AccountId) {
+        let lock = &self.table.slot(id).credit_lock;
+        let mut spins = 0u32;
+        while lock.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
     }
 
     /// Copies `account` into account `id`'s state (reusing its data buffer), first
@@ -648,34 +773,45 @@ impl BlockTable<'_> {
     }
 
     /// Registers an access (checked mode), panicking on an overlapping conflicting one.
-    fn acquire<'a>(&'a self, access: &'a [AccountAccess]) -> Option<Borrow<'a>> {
+    fn acquire<'a>(&'a self, access: &'a [AccountAccess], credits: u64) -> Option<Borrow<'a>> {
         if !self.checked {
             return None;
         }
-        for &(id, writable) in access {
+        for (k, &(id, writable)) in access.iter().enumerate() {
             let cell = &self.table.slot(id).borrows;
-            let ok = if writable {
+            let ok = if credits >> k & 1 == 1 {
+                let credit = |n: i32| (n == 0 || n >= CREDITORS).then_some(n.max(CREDITORS) + 1);
+                cell.fetch_update(Ordering::Acquire, Ordering::Relaxed, credit).is_ok()
+            } else if writable {
                 cell.compare_exchange(0, -1, Ordering::Acquire, Ordering::Relaxed).is_ok()
             } else {
-                cell.fetch_update(Ordering::Acquire, Ordering::Relaxed, |n| (n >= 0).then_some(n + 1)).is_ok()
+                let read = |n: i32| (0..CREDITORS - 1).contains(&n).then_some(n + 1);
+                cell.fetch_update(Ordering::Acquire, Ordering::Relaxed, read).is_ok()
             };
             assert!(ok, "checked mode: overlapping conflicting access to account {id}");
         }
-        Some(Borrow { table: self.table, access })
+        Some(Borrow { table: self.table, access, credits })
     }
 }
+
+/// Checked mode's count of creditors starts here (readers stay below it).
+const CREDITORS: i32 = 1 << 24;
 
 /// A checked-mode registration, released on drop (also when a program panics).
 struct Borrow<'a> {
     table: &'a AccountTable,
     access: &'a [AccountAccess],
+    credits: u64,
 }
 
 impl Drop for Borrow<'_> {
     fn drop(&mut self) {
-        for &(id, writable) in self.access {
+        for (k, &(id, writable)) in self.access.iter().enumerate() {
             let cell = &self.table.slot(id).borrows;
-            if writable {
+            if self.credits >> k & 1 == 1 {
+                let release = |n: i32| Some(if n == CREDITORS + 1 { 0 } else { n - 1 });
+                let _ = cell.fetch_update(Ordering::Release, Ordering::Relaxed, release);
+            } else if writable {
                 cell.store(0, Ordering::Release);
             } else {
                 cell.fetch_sub(1, Ordering::Release);

@@ -29,12 +29,33 @@ pub struct TxAccess<'a> {
     /// Estimated execution cost (compute units). The scheduling core ignores
     /// it; it travels with the access list for the worker pool's load balancing.
     pub cost: u64,
+    /// Positions in `accounts` that the transaction only credits (bit `k` for
+    /// `accounts[k]`, whose flag says writable): the replay core lets creditors of
+    /// one account share it. Cores that ignore the mask hold such accounts
+    /// exclusively, which is also correct.
+    pub credits: u64,
 }
 
 impl<'a> TxAccess<'a> {
     /// Bundles an access list.
     pub const fn new(index: TxIndex, accounts: &'a [AccountAccess], cost: u64) -> Self {
-        Self { index, accounts, cost }
+        Self { index, accounts, cost, credits: 0 }
+    }
+
+    /// The same with the positions it only credits (see [`credits`](Self::credits)).
+    pub const fn with_credits(self, credits: u64) -> Self {
+        Self { credits, ..self }
+    }
+
+    /// How the transaction uses `accounts[k]`, whose flag is `writable`.
+    pub(crate) fn usage(&self, k: usize, writable: bool) -> crate::lock_table::LockUse {
+        use crate::lock_table::LockUse;
+        if k < 64 && self.credits >> k & 1 == 1 {
+            debug_assert!(writable, "a credit is held exclusively by cores that ignore the mask");
+            LockUse::Credit
+        } else {
+            LockUse::of(writable)
+        }
     }
 
     /// Whether the two transactions may not run at the same time: they share an

@@ -717,6 +717,10 @@ struct Driver<'d, 'a, 't> {
     /// Transactions not yet complete, per leaf.
     leaf_left: Vec<u32>,
     leaves_hashed: usize,
+    /// Whether some transaction credits an account (stream mode): leaves are then
+    /// hashed as a prefix, from `next_leaf` on.
+    credit_block: bool,
+    next_leaf: usize,
     /// Ready transactions nobody waits for: any thread may run them.
     ready: VecDeque<TxIndex>,
     /// Ready transactions that later ones wait on: the calling thread runs them.
@@ -759,6 +763,8 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             next_chunk: 0,
             leaf_left,
             leaves_hashed: 0,
+            credit_block: false,
+            next_leaf: 0,
             ready: VecDeque::new(),
             critical: VecDeque::new(),
             in_flight: 0,
@@ -841,7 +847,9 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
                 }
                 match self.work.local_access(t) {
                     Some(access) if matches!(self.plan, Plan::Stream) => {
-                        self.core.submit(TxAccess::new(t, access, 0))?;
+                        let credits = self.work.tx(t).map_or(0, |tx| tx.message().credit_mask());
+                        self.credit_block |= credits != 0;
+                        self.core.submit(TxAccess::new(t, access, 0).with_credits(credits))?;
                         self.stats.executed += 1;
                     }
                     Some(_) => self.stats.executed += 1,
@@ -860,9 +868,13 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     /// The whole block is resolved: last writers are final, leaves may be hashed, and
     /// batch mode can plan.
     fn on_resolved(&mut self) -> Result<(), SchedulerError> {
-        for k in 0..self.leaf_left.len() {
-            if self.leaf_left[k] == 0 {
-                self.enqueue_hash(k)?;
+        if self.credit_block {
+            self.hash_prefix()?;
+        } else {
+            for k in 0..self.leaf_left.len() {
+                if self.leaf_left[k] == 0 {
+                    self.enqueue_hash(k)?;
+                }
             }
         }
         if let Plan::Batch { batches, .. } = &mut self.plan {
@@ -891,10 +903,26 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         Ok(())
     }
 
+    /// Hashes, in order, the leaves whose transactions and every earlier one have
+    /// completed. Creditors of one account run at once and may finish out of order,
+    /// so a credited account is final only once every earlier transaction is done:
+    /// blocks with credits hash their leaves as a growing prefix.
+    fn hash_prefix(&mut self) -> Result<(), SchedulerError> {
+        while self.next_leaf < self.leaf_left.len() && self.leaf_left[self.next_leaf] == 0 {
+            self.enqueue_hash(self.next_leaf)?;
+            self.next_leaf += 1;
+        }
+        Ok(())
+    }
+
     fn leaf_done(&mut self, t: TxIndex) {
         let k = parex_runtime::leaf_of(t);
         self.leaf_left[k] -= 1;
-        if self.leaf_left[k] == 0 && self.next_chunk == self.prepared.len() {
+        if self.credit_block {
+            if self.next_chunk == self.prepared.len() {
+                let _ = self.hash_prefix();
+            }
+        } else if self.leaf_left[k] == 0 && self.next_chunk == self.prepared.len() {
             // Cannot fail while the driver holds the receiver's twin; ignore a closed
             // queue here, the next send reports it.
             let _ = self.enqueue_hash(k);

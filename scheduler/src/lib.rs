@@ -72,7 +72,7 @@ pub use executor::{
     Sequential, prepare_parallel,
 };
 pub use leader::{DroppedTx, Leader, Produced, RemovedTx, Submitted};
-pub use lock_table::{LockEntry, LockTable};
+pub use lock_table::{LockEntry, LockTable, LockUse};
 pub use logic::ReplayScheduler;
 pub use pool::WorkerPool;
 pub use produce::{

@@ -24,6 +24,28 @@ pub enum LockEntry {
     Read(NonZeroU32),
     /// Held by exactly one writer.
     Write,
+    /// Held by this many creditors (never zero): transactions that only add to the
+    /// account, which commute, so they share it with one another and with nobody else.
+    Credit(NonZeroU32),
+}
+
+/// How a transaction uses an account: read (shared with readers), write (exclusive),
+/// or credit (shared with creditors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockUse {
+    /// Reads it.
+    Read,
+    /// Writes it.
+    Write,
+    /// Only adds to it.
+    Credit,
+}
+
+impl LockUse {
+    /// The use of a writable (`true`) or read-only account.
+    pub const fn of(writable: bool) -> Self {
+        if writable { Self::Write } else { Self::Read }
+    }
 }
 
 // Lock entries are scanned by the million per block: keep them one word.
@@ -38,36 +60,67 @@ impl LockEntry {
     /// Whether a lock of the given kind could be added now: a writer needs a
     /// free account, a reader needs no writer.
     pub const fn can_grant(self, writable: bool) -> bool {
-        match self {
-            Self::Free => true,
-            // A saturated reader count refuses further readers instead of wrapping.
-            Self::Read(readers) => !writable && readers.get() < u32::MAX,
-            Self::Write => false,
+        self.can_grant_use(LockUse::of(writable))
+    }
+
+    /// Whether a holder with use `u` could be added now: a writer needs a free
+    /// account; readers share with readers, creditors with creditors.
+    pub const fn can_grant_use(self, u: LockUse) -> bool {
+        match (self, u) {
+            (Self::Free, _) => true,
+            // A saturated count refuses further holders instead of wrapping.
+            (Self::Read(n), LockUse::Read) | (Self::Credit(n), LockUse::Credit) => n.get() < u32::MAX,
+            _ => false,
         }
     }
 
     /// Adds one holder. Precondition: `self.can_grant(writable)`.
     pub(crate) fn grant(&mut self, writable: bool) {
-        debug_assert!(self.can_grant(writable), "grant of {writable:?} on {self:?}");
-        *self = match *self {
-            _ if writable => Self::Write,
-            Self::Read(readers) => Self::Read(readers.saturating_add(1)),
-            Self::Free | Self::Write => Self::Read(NonZeroU32::MIN),
+        self.grant_use(LockUse::of(writable));
+    }
+
+    /// Adds one holder with use `u`. Precondition: `self.can_grant_use(u)`.
+    pub(crate) fn grant_use(&mut self, u: LockUse) {
+        debug_assert!(self.can_grant_use(u), "grant of {u:?} on {self:?}");
+        *self = match (*self, u) {
+            (_, LockUse::Write) => Self::Write,
+            (Self::Read(n), LockUse::Read) => Self::Read(n.saturating_add(1)),
+            (Self::Credit(n), LockUse::Credit) => Self::Credit(n.saturating_add(1)),
+            (_, LockUse::Read) => Self::Read(NonZeroU32::MIN),
+            (_, LockUse::Credit) => Self::Credit(NonZeroU32::MIN),
         };
     }
 
     /// Whether a holder of the given kind exists, i.e. `release` would succeed.
     pub const fn is_held_as(self, writable: bool) -> bool {
-        matches!((self, writable), (Self::Write, true) | (Self::Read(_), false))
+        self.is_held_use(LockUse::of(writable))
+    }
+
+    /// Whether a holder with use `u` exists.
+    pub const fn is_held_use(self, u: LockUse) -> bool {
+        matches!(
+            (self, u),
+            (Self::Write, LockUse::Write)
+                | (Self::Read(_), LockUse::Read)
+                | (Self::Credit(_), LockUse::Credit)
+        )
     }
 
     /// Removes one holder of the given kind; returns `false` (and changes
     /// nothing) when no such holder exists.
     pub(crate) fn release(&mut self, writable: bool) -> bool {
-        match (*self, writable) {
-            (Self::Write, true) => *self = Self::Free,
-            (Self::Read(readers), false) => {
-                *self = NonZeroU32::new(readers.get() - 1).map_or(Self::Free, Self::Read)
+        self.release_use(LockUse::of(writable))
+    }
+
+    /// Removes one holder with use `u`; `false` (and nothing changes) if none.
+    pub(crate) fn release_use(&mut self, u: LockUse) -> bool {
+        match (*self, u) {
+            (Self::Write, LockUse::Write) => *self = Self::Free,
+            (Self::Read(n), LockUse::Read) => {
+                *self = NonZeroU32::new(n.get() - 1).map_or(Self::Free, Self::Read)
+            }
+            (Self::Credit(n), LockUse::Credit) => {
+                *self = NonZeroU32::new(n.get() - 1).map_or(Self::Free, Self::Credit)
             }
             _ => return false,
         }

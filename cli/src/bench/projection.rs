@@ -8,8 +8,10 @@
 //!    hashing the leaves (spread over the threads) and finishing the block (block
 //!    hash from the leaves and the store commit, serial).
 //! 2. **DAG.** Transaction `j` depends on the last earlier writer of every account
-//!    it touches and, for an account it writes, on every reader since that writer:
-//!    exactly the order the replay scheduler enforces.
+//!    it touches; for an account it writes, on every reader and creditor since that
+//!    writer; for one it reads, on the creditors since; for one it only credits, on
+//!    the readers since (credits commute): exactly the order the replay scheduler
+//!    enforces.
 //! 3. **Available parallelism** = total work / critical path (the heaviest chain
 //!    of dependent transactions): the speedup no thread count can beat.
 //! 4. **Projection.** A list-scheduling simulation of the DAG on `P` threads:
@@ -130,19 +132,28 @@ impl Dag {
     /// The DAG of `stream` (see the module doc for the edges).
     pub fn build(stream: &AccessStream) -> Self {
         let mut last_writer: Vec<Option<u32>> = vec![None; stream.accounts];
+        // Since the last writer: the readers, and the creditors (credits commute, so
+        // creditors wait for readers and writers, not for one another).
         let mut readers: Vec<Vec<u32>> = vec![Vec::new(); stream.accounts];
+        let mut creditors: Vec<Vec<u32>> = vec![Vec::new(); stream.accounts];
         let mut dag = Dag::default();
         let mut mine: Vec<u32> = Vec::new();
         for (j, accounts) in stream.iter().enumerate() {
+            let credits = stream.credits(j);
             let j = j as u32;
             mine.clear();
-            for &(a, writes) in accounts {
+            for (k, &(a, writes)) in accounts.iter().enumerate() {
                 let a = a as usize;
                 mine.extend(last_writer[a]);
-                if writes {
+                if credits >> k & 1 == 1 {
+                    mine.extend_from_slice(&readers[a]);
+                    creditors[a].push(j);
+                } else if writes {
                     mine.append(&mut readers[a]);
+                    mine.append(&mut creditors[a]);
                     last_writer[a] = Some(j);
                 } else {
+                    mine.extend_from_slice(&creditors[a]);
                     readers[a].push(j);
                 }
             }
@@ -344,6 +355,20 @@ mod tests {
         // 10 ns per dispatch: at most one start per 10 ns, so 64 threads can't beat 10×.
         let t = dag.simulate(&cost, 64, 10.0);
         assert!((10_000.0..10_200.0).contains(&t), "{t}");
+    }
+
+    #[test]
+    fn creditors_wait_for_readers_and_writers_not_for_one_another() {
+        // c(a); c(a); r(a); c(a); w(a): credits share, a reader waits for them, the
+        // next credit for the reader, and the writer for everyone since the last writer.
+        let lists: [&[(u32, bool)]; 5] =
+            [&[(0, true)], &[(0, true)], &[(0, false)], &[(0, true)], &[(0, true)]];
+        let s = AccessStream::from_lists("credits", lists).with_credits(vec![1, 1, 0, 1, 0]);
+        let dag = Dag::build(&s);
+        assert!(dag.preds_of(0).is_empty() && dag.preds_of(1).is_empty());
+        assert_eq!(dag.preds_of(2), [0, 1]);
+        assert_eq!(dag.preds_of(3), [2]);
+        assert_eq!(dag.preds_of(4), [0, 1, 2, 3]);
     }
 
     #[test]

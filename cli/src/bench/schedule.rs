@@ -85,7 +85,8 @@ impl Schedulers {
         replay.reset();
         let start = Instant::now();
         for (i, accounts) in stream.iter().enumerate() {
-            replay.submit(TxAccess::new(i as TxIndex, accounts, 0)).expect("streams are in block order");
+            let tx = TxAccess::new(i as TxIndex, accounts, 0).with_credits(stream.credits(i));
+            replay.submit(tx).expect("streams are in block order");
         }
         loop {
             ready.clear();

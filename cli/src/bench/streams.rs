@@ -22,6 +22,8 @@ pub struct AccessStream {
     pub name: String,
     access: Vec<AccountAccess>,
     ends: Vec<u32>,
+    /// Per transaction, the positions it only credits (empty: none anywhere).
+    credits: Vec<u64>,
     /// Distinct account ids (ids are `0..accounts`).
     pub accounts: usize,
 }
@@ -51,6 +53,18 @@ impl AccessStream {
     pub fn tx(&self, i: usize) -> &[AccountAccess] {
         let lo = i.checked_sub(1).map_or(0, |p| self.ends[p] as usize);
         &self.access[lo..self.ends[i] as usize]
+    }
+
+    /// The positions of transaction `i`'s list that it only credits (bit `k` for
+    /// account `k`; such accounts are listed as written).
+    pub fn credits(&self, i: usize) -> u64 {
+        self.credits.get(i).copied().unwrap_or(0)
+    }
+
+    /// The same stream with credit masks, one per transaction (see [`credits`](Self::credits)).
+    pub fn with_credits(mut self, credits: Vec<u64>) -> Self {
+        self.credits = credits;
+        self
     }
 
     /// Every access list, in block order.
@@ -90,6 +104,10 @@ impl AccessStream {
                 })
                 .collect();
             s.push(list);
+            s.credits.push(tx.message().credit_mask());
+        }
+        if s.credits.iter().all(|&c| c == 0) {
+            s.credits.clear();
         }
         s.accounts = ids.len();
         s
