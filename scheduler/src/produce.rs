@@ -558,6 +558,8 @@ pub struct PendingTx<T> {
     compute_unit_price: u64,
     /// `(key, writable)`, fee payer first and writable, no duplicates.
     accounts: Vec<(Pubkey, bool)>,
+    /// Positions of `accounts` the transaction only credits (listed as writable).
+    credits: u64,
 }
 
 impl<T> PendingTx<T> {
@@ -570,7 +572,20 @@ impl<T> PendingTx<T> {
             compute_unit_limit: tx.message().compute_unit_limit,
             compute_unit_price: tx.message().compute_unit_price,
             accounts: tx.access_list().map(|(k, w)| (*k, w)).collect(),
+            credits: tx.message().credit_mask(),
         }
+    }
+
+    /// The same transaction, crediting only the accounts at the positions of
+    /// `credits` (bit `k` for `accounts[k]`, which must be listed writable; others
+    /// are ignored): it shares them with other creditors, on any thread, and its
+    /// compute does not count toward their per-account limit.
+    pub fn with_credits(mut self, credits: u64) -> Self {
+        let writable =
+            self.accounts.iter().enumerate().filter(|(_, a)| a.1).fold(0u64, |m, (k, _)| m | 1 << k);
+        // The fee payer pays: never a credit.
+        self.credits = credits & writable & !1;
+        self
     }
 
     /// A transaction from its parts. `accounts` lists `(key, writable)`, fee
@@ -595,7 +610,7 @@ impl<T> PendingTx<T> {
         if accounts.iter().enumerate().any(|(i, (k, _))| accounts[..i].iter().any(|(o, _)| o == k)) {
             return Err(ProduceError::InvalidAccess("duplicate account"));
         }
-        Ok(Self { payload, nonce, compute_unit_limit, compute_unit_price, accounts })
+        Ok(Self { payload, nonce, compute_unit_limit, compute_unit_price, accounts, credits: 0 })
     }
 
     /// The caller's payload.
@@ -633,6 +648,8 @@ struct Entry<T> {
     payload: T,
     /// Interned `(account, writable)`, fee payer first.
     accounts: Vec<(AccountId, bool)>,
+    /// Positions of `accounts` only credited.
+    credits: u64,
     nonce: u64,
     cost: u64,
     price: u64,
@@ -654,6 +671,31 @@ impl<T> Entry<T> {
 struct Hold {
     txs: u32,
     writes: u32,
+    credits: u32,
+}
+
+impl Hold {
+    fn reads(&self) -> u32 {
+        self.txs - self.writes - self.credits
+    }
+}
+
+/// How a placed transaction holds one account.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Held {
+    Read,
+    Write,
+    Credit,
+}
+
+impl Held {
+    fn of(writable: bool, credits: u64, k: usize) -> Self {
+        match (writable, credits >> k & 1 == 1) {
+            (true, true) => Self::Credit,
+            (true, false) => Self::Write,
+            (false, _) => Self::Read,
+        }
+    }
 }
 
 /// Per-account state, indexed by dense id.
@@ -668,6 +710,10 @@ struct AccountSlot {
     held: u64,
     /// Threads holding it for writing.
     held_write: u64,
+    /// Threads holding it for reading.
+    held_read: u64,
+    /// Threads holding it as a creditor.
+    held_credit: u64,
 }
 
 /// Interns keys to dense, reference-counted, recycled ids.
@@ -684,7 +730,15 @@ impl Interner {
             self.slots[id as usize].refs += 1;
             return id;
         }
-        let slot = AccountSlot { key: *key, refs: 1, block_cost: 0, held: 0, held_write: 0 };
+        let slot = AccountSlot {
+            key: *key,
+            refs: 1,
+            block_cost: 0,
+            held: 0,
+            held_write: 0,
+            held_read: 0,
+            held_credit: 0,
+        };
         let id = match self.free.pop() {
             Some(id) => {
                 self.slots[id as usize] = slot;
@@ -705,7 +759,9 @@ impl Interner {
         if slot.refs == 0 {
             // Placed transactions keep their references until block end, so an
             // unreferenced account has no holds and no block compute.
-            debug_assert!(slot.held == 0 && slot.held_write == 0 && slot.block_cost == 0);
+            debug_assert!(
+                slot.held | slot.held_write | slot.held_read | slot.held_credit == 0 && slot.block_cost == 0
+            );
             self.index.remove(&slot.key);
             self.free.push(id);
         }
@@ -812,6 +868,7 @@ impl<T> BlockProducer<T> {
         let entry = Entry {
             payload: tx.payload,
             accounts,
+            credits: tx.credits,
             nonce: tx.nonce,
             cost,
             price,
@@ -896,18 +953,28 @@ impl<T> BlockProducer<T> {
         };
         entry.stage = TxStage::Completed;
         let bit = 1u64 << thread;
-        for &(account, writable) in &entry.accounts {
+        for (k, &(account, writable)) in entry.accounts.iter().enumerate() {
             let key = (account, thread as u8);
             let hold = self.holds.get_mut(&key).expect("a placed transaction holds its accounts");
             hold.txs -= 1;
-            hold.writes -= u32::from(writable);
-            let Hold { txs, writes } = *hold;
-            let slot = &mut self.interner.slots[account as usize];
-            if writes == 0 {
-                slot.held_write &= !bit;
+            match Held::of(writable, entry.credits, k) {
+                Held::Write => hold.writes -= 1,
+                Held::Credit => hold.credits -= 1,
+                Held::Read => {}
             }
-            if txs == 0 {
-                slot.held &= !bit;
+            let hold = *hold;
+            let slot = &mut self.interner.slots[account as usize];
+            for (count, bits) in [
+                (hold.writes, &mut slot.held_write),
+                (hold.credits, &mut slot.held_credit),
+                (hold.reads(), &mut slot.held_read),
+                (hold.txs, &mut slot.held),
+            ] {
+                if count == 0 {
+                    *bits &= !bit;
+                }
+            }
+            if hold.txs == 0 {
                 self.holds.remove(&key);
             }
         }
@@ -957,8 +1024,11 @@ impl<T> BlockProducer<T> {
     pub fn abandon_block(&mut self) -> Vec<(TxId, T)> {
         for ((account, thread), _) in self.holds.drain() {
             let slot = &mut self.interner.slots[account as usize];
-            slot.held &= !(1u64 << thread);
-            slot.held_write &= !(1u64 << thread);
+            let clear = !(1u64 << thread);
+            slot.held &= clear;
+            slot.held_write &= clear;
+            slot.held_read &= clear;
+            slot.held_credit &= clear;
         }
         self.outstanding.iter_mut().for_each(|o| *o = 0);
         self.in_flight = 0;
@@ -1137,15 +1207,19 @@ impl<T> BlockProducer<T> {
             return Decision::Defer(Skip::BlockLimit);
         }
         let mut conflicting = 0u64;
-        for &(account, writable) in &entry.accounts {
+        for (k, &(account, writable)) in entry.accounts.iter().enumerate() {
             let slot = self.interner.slot(account);
-            if writable {
-                if slot.block_cost.saturating_add(cost) > self.config.account_compute_limit {
-                    return Decision::Defer(Skip::AccountLimit);
+            match Held::of(writable, entry.credits, k) {
+                Held::Write => {
+                    if slot.block_cost.saturating_add(cost) > self.config.account_compute_limit {
+                        return Decision::Defer(Skip::AccountLimit);
+                    }
+                    conflicting |= slot.held;
                 }
-                conflicting |= slot.held;
-            } else {
-                conflicting |= slot.held_write;
+                // Credits commute: only readers and writers elsewhere conflict, and
+                // they do not load the account's compute limit.
+                Held::Credit => conflicting |= slot.held_write | slot.held_read,
+                Held::Read => conflicting |= slot.held_write | slot.held_credit,
             }
         }
         let thread = match conflicting.count_ones() {
@@ -1180,18 +1254,25 @@ impl<T> BlockProducer<T> {
         let entry = self.entries.get_mut(&seq).expect("candidate in pool");
         entry.stage = TxStage::Placed { thread };
         let bit = 1u64 << thread;
-        for &(account, writable) in &entry.accounts {
+        for (k, &(account, writable)) in entry.accounts.iter().enumerate() {
             let hold = self.holds.entry((account, thread as u8)).or_default();
             hold.txs += 1;
-            hold.writes += u32::from(writable);
             let slot = &mut self.interner.slots[account as usize];
             slot.held |= bit;
-            if writable {
-                slot.held_write |= bit;
-                if slot.block_cost == 0 {
-                    self.touched.push(account);
+            match Held::of(writable, entry.credits, k) {
+                Held::Write => {
+                    hold.writes += 1;
+                    slot.held_write |= bit;
+                    if slot.block_cost == 0 {
+                        self.touched.push(account);
+                    }
+                    slot.block_cost += entry.cost;
                 }
-                slot.block_cost += entry.cost;
+                Held::Credit => {
+                    hold.credits += 1;
+                    slot.held_credit |= bit;
+                }
+                Held::Read => slot.held_read |= bit,
             }
         }
         self.outstanding[thread] += entry.cost;
@@ -1744,6 +1825,31 @@ mod tests {
         assert_eq!(labels(&p.finish_block().unwrap()), vec![0, 1]);
         assert!(p.is_empty());
         check_invariants(&p);
+    }
+
+    #[test]
+    fn creditors_of_one_account_run_on_several_threads_and_spare_its_limit() {
+        // Account 7 is hot; the limit lets one writer of 10 units through per block.
+        let mut p = producer_on(2, ProduceConfig { account_compute_limit: 10, ..config() });
+        let credit = |label, payer| mk(label, payer, 0, 10, 100 - label as u64, &[7], &[]).with_credits(0b10);
+        let a = id(p.insert(credit(0, 0)));
+        let b = id(p.insert(credit(1, 1)));
+        let c = id(p.insert(credit(2, 2)));
+        let placed = p.schedule();
+        let threads: Vec<(TxId, usize)> = placed.iter().map(|pl| (pl.id, pl.thread)).collect();
+        assert_eq!(threads.len(), 3, "credits neither conflict nor load the account's limit");
+        assert!(threads.iter().any(|&(_, t)| t == 0) && threads.iter().any(|&(_, t)| t == 1));
+        // A reader of the account conflicts with creditors on both threads: it waits.
+        let r = id(p.insert(mk(3, 3, 0, 10, 10, &[], &[7])));
+        assert!(p.schedule().is_empty());
+        assert_eq!(p.stage(r), Some(TxStage::Window));
+        for t in [a, b, c] {
+            p.complete(t).unwrap();
+        }
+        assert_eq!(p.schedule().len(), 1, "the reader runs once the credits are done");
+        p.complete(r).unwrap();
+        check_invariants(&p);
+        assert_eq!(p.finish_block().unwrap().transactions.len(), 4);
     }
 
     #[test]

@@ -138,3 +138,37 @@ fn low_priority_on_a_hot_account_is_not_starved() {
     assert!(found || leader.stats().dropped.expired > 0, "included or dropped with a reason");
     assert!(leader.stats().included_aged > 0 || leader.stats().dropped.expired > 0);
 }
+
+/// Deposits to hot addresses as credits: the leader runs creditors of one account on
+/// several threads at once, and its blocks replay to its hashes, sequentially and in
+/// parallel (checked), with every deposit included.
+#[test]
+fn a_leader_runs_credits_to_one_account_at_once_and_replays_exactly() {
+    use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
+    let kind = WorkloadKind::DepositZipf { s: 1.2, credit: true };
+    let w = Workload::generate(WorkloadConfig { kind, accounts: 300, block_size: 800, blocks: 1, seed: 5 });
+    for threads in [2, 4] {
+        let exec = ExecutorConfig::new(threads, Mode::Stream).checked(true);
+        let mut leader = Leader::new(&exec, ProduceConfig::new().capacity(10_000)).unwrap();
+        assert_eq!(leader.submit(&w.blocks[0]).accepted, 800);
+        let mut leader_chain = w.chain();
+        let (mut seq, mut par) = (w.chain(), w.chain());
+        let replay = ParallelExecutor::new(
+            ExecutorConfig::new(2, Mode::Stream).max_chunk(4).checked(true).adaptive(false),
+        );
+        let mut included = 0;
+        for slot in leader_chain.tip().slot + 1.. {
+            if leader.pending() == 0 {
+                break;
+            }
+            let produced = leader.produce_block(&mut leader_chain, slot, slot as i64).unwrap();
+            let a = seq.execute_block(&produced.block).unwrap();
+            let (b, _) = replay.execute_block(&mut par, &produced.block).unwrap();
+            assert_eq!(a, b);
+            assert_eq!(a, produced.result, "{threads} threads: replay reproduces the leader's block");
+            included += produced.block.transactions.len();
+        }
+        assert_eq!(included, 800);
+        assert_eq!(seq.state_hash(), leader_chain.state_hash());
+    }
+}
