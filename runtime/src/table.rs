@@ -588,10 +588,12 @@ impl BlockTable<'_> {
     ) -> TxOutcome {
         let credits = tx.message().credit_mask();
         let _guard = self.acquire(access, credits);
-        if scratch.len() < access.len() {
-            scratch.resize_with(access.len(), Account::default);
+        // The copies, then room for the credited accounts' new states.
+        let room = access.len() + credits.count_ones() as usize;
+        if scratch.len() < room {
+            scratch.resize_with(room, Account::default);
         }
-        let accounts = &mut scratch[..access.len()];
+        let (accounts, credited) = scratch[..room].split_at_mut(access.len());
         for (k, (&(id, _), copy)) in access.iter().zip(accounts.iter_mut()).enumerate() {
             if credits >> k & 1 == 1 {
                 // Never read: other creditors may be changing it. The program sees an
@@ -606,9 +608,9 @@ impl BlockTable<'_> {
         if outcome.commit == Commit::Writable && credits != 0 {
             // SAFETY: the caller holds every lock of `access` (credit-only ones as a
             // creditor), as `apply_credits` requires.
-            if let Err((instruction, error)) =
-                unsafe { self.apply_credits(registry, tx, access, accounts, &outcome.credits, undo) }
-            {
+            if let Err((instruction, error)) = unsafe {
+                self.apply_credits(registry, tx, access, accounts, credited, &outcome.credits, undo)
+            } {
                 self.fail_at_commit(access[0].0, &mut accounts[0], &mut outcome, instruction, error);
             }
         }
@@ -657,12 +659,14 @@ impl BlockTable<'_> {
     /// # Safety
     /// The caller holds the scheduler's lock on every account of `access`: no other
     /// thread reads or writes a credit-only one but under its credit lock.
+    #[allow(clippy::too_many_arguments)]
     unsafe fn apply_credits(
         &self,
         registry: &ProgramRegistry,
         tx: &SanitizedTransaction,
         access: &[AccountAccess],
         stand_ins: &[Account],
+        states: &mut [Account],
         counters: &[CounterCredit],
         undo: &mut UndoLog,
     ) -> Result<(), (u8, InstructionError)> {
@@ -672,18 +676,19 @@ impl BlockTable<'_> {
         held.sort_unstable();
         held.iter().for_each(|&(id, _)| self.lock_credit(id));
         // SAFETY: every credited account is locked here (and by the scheduler).
-        let result = unsafe { self.credited_states(registry, tx, &held, stand_ins, counters) };
-        if let Ok(states) = &result {
-            for (&(id, _), state) in held.iter().zip(states) {
+        let result = unsafe { self.credited_states(registry, tx, &held, stand_ins, states, counters) };
+        if result.is_ok() {
+            for (&(id, _), state) in held.iter().zip(states.iter()) {
                 // SAFETY: the credit lock gives this thread the only access.
                 unsafe { self.write(id, state, undo) };
             }
         }
         held.iter().for_each(|&(id, _)| self.table.slot(id).credit_lock.store(false, Ordering::Release));
-        result.map(|_| ())
+        result
     }
 
-    /// The new states of the credited accounts `held` (`(id, key position)`), or the
+    /// Computes into `states` (one per account of `held`, buffers reused) the new
+    /// states of the credited accounts `held` (`(id, key position)`), or returns the
     /// instruction and error of the first credit that fails.
     ///
     /// # Safety
@@ -694,13 +699,13 @@ impl BlockTable<'_> {
         tx: &SanitizedTransaction,
         held: &[(AccountId, usize)],
         stand_ins: &[Account],
+        states: &mut [Account],
         counters: &[CounterCredit],
-    ) -> Result<smallvec::SmallVec<[Account; 2]>, (u8, InstructionError)> {
+    ) -> Result<(), (u8, InstructionError)> {
         let keys = &tx.message().account_keys;
-        let mut states = smallvec::SmallVec::new();
-        for &(id, k) in held {
+        for (&(id, k), state) in held.iter().zip(states.iter_mut()) {
             // SAFETY: the credit lock (function contract).
-            let mut state = unsafe { (*self.table.slot(id).state.get()).account.clone() };
+            state.clone_from(unsafe { &(*self.table.slot(id).state.get()).account });
             // Native supply is fixed and conserved, so the sum cannot overflow; were it
             // to, the last instruction is the one to blame.
             let last = tx.message().instructions.len().saturating_sub(1) as u8;
@@ -709,12 +714,11 @@ impl BlockTable<'_> {
                 .checked_add(stand_ins[k].balance)
                 .ok_or((last, InstructionError::MathOverflow))?;
             for c in counters.iter().filter(|c| c.index as usize == k) {
-                apply_counter_credit(registry, &c.program, keys[k], &mut state, c.amount, &c.expect)
+                apply_counter_credit(registry, &c.program, keys[k], state, c.amount, &c.expect)
                     .map_err(|e| (c.instruction, e))?;
             }
-            states.push(state);
         }
-        Ok(states)
+        Ok(())
     }
 
     /// Takes account `id`'s credit lock: a creditor holds it for the few copies of one
