@@ -2,7 +2,7 @@
 //! sequentially (the reference) and in parallel must give the same receipts,
 //! block hashes and final state.
 //!
-//! The blocks mix writes and reads of a few shared cells through an
+//! The blocks mix writes, reads and credits of a few shared cells through an
 //! order-dependent program (each write hashes everything the instruction saw, so
 //! any reordering of two conflicting transactions changes the state), native
 //! transfers between the fee payers (payers conflict too), failures after a
@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, LazyLock, Once};
 
-use parex_runtime::testing::mix::{self, Mix, Then};
+use parex_runtime::testing::mix::{self, CellAccess, Mix, Then};
 use parex_runtime::{
     Account, BlockEnv, Chain, Genesis, MemoryStore, Message, ProgramRegistry, Pubkey, SanitizedTransaction,
     Signature, Transaction, TransactionError, system,
@@ -138,12 +138,17 @@ fn transaction(
     let mut ixs = Vec::new();
     let kind = r.u8() % 8;
     if kind < 7 {
-        let mut cells: Vec<(Pubkey, bool)> = Vec::new();
+        let mut cells: Vec<(Pubkey, CellAccess)> = Vec::new();
         for _ in 0..1 + r.below(5) {
             let key = cell(r.below(CELLS as usize) as u64);
-            let writable = r.bool();
+            // Reads, writes and credits (which commute) over the same few cells.
+            let access = match r.u8() % 3 {
+                0 => CellAccess::Read,
+                1 => CellAccess::Write,
+                _ => CellAccess::Credit,
+            };
             if !cells.iter().any(|&(k, _)| k == key) {
-                cells.push((key, writable));
+                cells.push((key, access));
             }
         }
         let then = match r.u8() % 16 {
@@ -152,7 +157,7 @@ fn transaction(
             _ => Then::Succeed,
         };
         *salt += 1;
-        ixs.push(mix::mix_ix(cell_program_id(), &cells, *salt, then));
+        ixs.push(mix::mix_ix_access(cell_program_id(), &cells, *salt, then));
     }
     if kind >= 6 {
         let to = payer(r.below(PAYERS as usize) as u64);
