@@ -1,7 +1,7 @@
 //! Every program's error enum, one per program.
 //!
 //! A program fails with a value of its enum; `?` turns it into the runtime's
-//! [`InstructionError::Custom`]`{ program, code }`, which lands in the
+//! [`InstructionError::Custom`](parex_runtime::InstructionError::Custom)`{ program, code }`, which lands in the
 //! transaction's receipt. `program` names the enum (the program whose error it
 //! is) and `code` the variant, so [`ProgramRegistry::describe`] can print the
 //! message through the program's [`Program::describe_error`], and a test or a
@@ -21,17 +21,35 @@
 //! [`ProgramRegistry::describe`]: parex_runtime::ProgramRegistry::describe
 //! [`Program::describe_error`]: parex_runtime::Program::describe_error
 
-use parex_runtime::{InstructionError, Pubkey};
-
 use crate::math::MathError;
 use crate::math::lending::ConfigError;
 
-/// Declares a program's error enum: `thiserror` display, `#[repr(u32)]` codes,
-/// `code`/`from_code`/`message`, conversion into [`InstructionError::Custom`]
-/// and back. `$program` is a path to the program's `fn id() -> Pubkey`.
+/// Declares a program's error enum (part of the program SDK, for programs outside this
+/// crate too): `Display` and `Error`, `#[repr(u32)]` codes, `code`/`from_code`/`message`,
+/// conversion into [`InstructionError::Custom`](parex_runtime::InstructionError::Custom) and back. `$program` is a path to the
+/// program's `fn id() -> Pubkey`.
 ///
 /// Messages are plain literals (no `{}`): they double as the `&'static str`
 /// that [`Program::describe_error`](parex_runtime::Program::describe_error) returns.
+///
+/// ```
+/// fn id() -> parex_runtime::Pubkey {
+///     parex_runtime::Pubkey::from_name("example/counter")
+/// }
+///
+/// parex_programs::program_error! {
+///     /// Why a counter instruction failed.
+///     pub enum CounterError for id {
+///         /// The counter would pass its limit.
+///         Full = 1 => "the counter is full",
+///     }
+/// }
+///
+/// let err: parex_runtime::InstructionError = CounterError::Full.into();
+/// assert_eq!(CounterError::from_instruction_error(&err), Some(CounterError::Full));
+/// assert_eq!(CounterError::Full.to_string(), "the counter is full");
+/// ```
+#[macro_export]
 macro_rules! program_error {
     (
         $(#[$meta:meta])*
@@ -43,21 +61,28 @@ macro_rules! program_error {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[repr(u32)]
         $vis enum $name {
             $(
                 $(#[doc = $doc])*
-                #[error($msg)]
                 $variant = $code,
             )+
         }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.message())
+            }
+        }
+
+        impl ::std::error::Error for $name {}
 
         impl $name {
             /// Every variant, in code order.
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];
 
-            /// The stable code carried in [`InstructionError::Custom`].
+            /// The stable code carried in `InstructionError::Custom`.
             pub const fn code(self) -> u32 {
                 self as u32
             }
@@ -78,14 +103,14 @@ macro_rules! program_error {
             }
 
             /// The program whose error this is.
-            pub fn program() -> Pubkey {
+            pub fn program() -> $crate::__sdk::Pubkey {
                 $program()
             }
 
             /// The typed error inside `err`, if `err` is this program's custom error.
-            pub fn from_instruction_error(err: &InstructionError) -> Option<Self> {
+            pub fn from_instruction_error(err: &$crate::__sdk::InstructionError) -> Option<Self> {
                 match err {
-                    InstructionError::Custom { program, code } if *program == $program() => {
+                    $crate::__sdk::InstructionError::Custom { program, code } if *program == $program() => {
                         Self::from_code(*code)
                     }
                     _ => None,
@@ -93,9 +118,9 @@ macro_rules! program_error {
             }
         }
 
-        impl From<$name> for InstructionError {
+        impl From<$name> for $crate::__sdk::InstructionError {
             fn from(e: $name) -> Self {
-                InstructionError::Custom { program: $program(), code: e.code() }
+                $crate::__sdk::InstructionError::Custom { program: $program(), code: e.code() }
             }
         }
     };

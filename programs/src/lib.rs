@@ -218,4 +218,10 @@ pub mod token;
 mod tests;
 
 pub use error::{AmmError, InsuranceError, LendingError, OracleError, StateError, TokenError};
+
+/// What the exported [`program_error!`] expands to refers to; not an API.
+#[doc(hidden)]
+pub mod __sdk {
+    pub use parex_runtime::{InstructionError, Pubkey};
+}
 pub use registry::{all_programs, register_all};

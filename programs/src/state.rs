@@ -1,4 +1,7 @@
-//! Tagged account state, shared by every program in the crate.
+//! The program SDK's typed state: tagged account state and the helpers that read,
+//! check and write it, used by every program of this crate and open to programs
+//! outside it (with [`program_error!`](crate::program_error) for their error enum;
+//! `examples/counter-program` shows one).
 //!
 //! An account's data is `[tag, borsh(state)]`. Tag 0 is reserved for
 //! "uninitialised": `system::create_account` hands over zeroed bytes, so a
@@ -67,8 +70,11 @@ pub fn require_writable_all(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> R
 }
 
 /// The errors a program's state helpers report, and whose program the state is.
-/// Implemented by the programs that keep typed state (token, lending, insurance).
-pub(crate) trait OwnedState: From<StateError> + Into<InstructionError> {
+/// Implemented by the programs that keep typed state (token, lending, insurance), and
+/// by a program outside this crate that uses [`load_owned`] and friends: its error
+/// enum (declared with [`program_error!`](crate::program_error)) needs
+/// `From<StateError>` and the two variants named here.
+pub trait OwnedState: From<StateError> + Into<InstructionError> {
     /// The program that owns the state.
     fn program() -> Pubkey;
     /// The account is not owned by the program.
@@ -78,7 +84,7 @@ pub(crate) trait OwnedState: From<StateError> + Into<InstructionError> {
 }
 
 /// Decodes state `T`, checking that `E`'s program owns the account.
-pub(crate) fn read_owned<T: AccountState, E: OwnedState>(data: &[u8], owner: &Pubkey) -> Result<T, E> {
+pub fn read_owned<T: AccountState, E: OwnedState>(data: &[u8], owner: &Pubkey) -> Result<T, E> {
     if *owner != E::program() {
         return Err(E::WRONG_OWNER);
     }
@@ -86,7 +92,7 @@ pub(crate) fn read_owned<T: AccountState, E: OwnedState>(data: &[u8], owner: &Pu
 }
 
 /// Reads account `i`'s state `T` (owned by `E`'s program), charging `cost`.
-pub(crate) fn load_owned<T: AccountState, E: OwnedState>(
+pub fn load_owned<T: AccountState, E: OwnedState>(
     ctx: &mut InvokeContext<'_, '_>,
     i: usize,
     cost: u64,
@@ -96,7 +102,7 @@ pub(crate) fn load_owned<T: AccountState, E: OwnedState>(
 }
 
 /// Writes `value` into account `i`, charging `cost`.
-pub(crate) fn save_state<T: AccountState>(
+pub fn save_state<T: AccountState>(
     ctx: &mut InvokeContext<'_, '_>,
     i: usize,
     value: &T,
@@ -108,7 +114,7 @@ pub(crate) fn save_state<T: AccountState>(
 }
 
 /// Checks that account `i` is owned by `E`'s program and holds no state yet, charging `cost`.
-pub(crate) fn require_new_state<E: OwnedState>(
+pub fn require_new_state<E: OwnedState>(
     ctx: &mut InvokeContext<'_, '_>,
     i: usize,
     cost: u64,
