@@ -17,7 +17,7 @@ use commonware_cryptography::sha256::Digest;
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Handle, Spawner, Supervisor};
 use commonware_utils::channel::{mpsc, oneshot};
-use parex_runtime::Hash;
+use parex_runtime::{Hash, Pubkey};
 
 use crate::block::{BlockLimits, decode_txs, encode_txs};
 use crate::ledger::{Fault, Finalized, Inserted, Ledger, Ready};
@@ -84,6 +84,7 @@ enum Message {
     Gossip { wire: Bytes },
     Tick,
     Status { response: oneshot::Sender<NodeStatus> },
+    Nonces { keys: Vec<Pubkey>, response: oneshot::Sender<Vec<u64>> },
 }
 
 /// The handle simplex and clients talk to a validator through.
@@ -111,6 +112,17 @@ impl Mailbox {
     pub async fn status(&self) -> Option<NodeStatus> {
         let (response, receiver) = oneshot::channel();
         self.sender.send(Message::Status { response }).await.ok()?;
+        receiver.await.ok()
+    }
+}
+
+impl Mailbox {
+    /// The nonces of `keys` in the finalized state (0 for an account never
+    /// written), or `None` once the validator stopped. For clients that number
+    /// their transactions.
+    pub async fn nonces(&self, keys: Vec<Pubkey>) -> Option<Vec<u64>> {
+        let (response, receiver) = oneshot::channel();
+        self.sender.send(Message::Nonces { keys, response }).await.ok()?;
         receiver.await.ok()
     }
 }
@@ -319,8 +331,14 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
     /// After a fatal error, answers status requests only.
     async fn drain_status(&mut self) {
         while let Some(msg) = self.inbox.recv().await {
-            if let Message::Status { response } = msg {
-                let _ = response.send(self.status.clone());
+            match msg {
+                Message::Status { response } => {
+                    let _ = response.send(self.status.clone());
+                }
+                Message::Nonces { keys, response } => {
+                    let _ = response.send(vec![0; keys.len()]);
+                }
+                _ => {}
             }
         }
     }
@@ -374,6 +392,12 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
             Message::Tick => self.fetch_due(),
             Message::Status { response } => {
                 let _ = response.send(self.snapshot());
+                return Ok(());
+            }
+            Message::Nonces { keys, response } => {
+                let state = self.ledger.state();
+                let nonces = keys.iter().map(|k| state.account(k).map(|a| a.map_or(0, |a| a.nonce)));
+                let _ = response.send(nonces.collect::<Result<_, _>>()?);
                 return Ok(());
             }
         }

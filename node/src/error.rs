@@ -43,6 +43,14 @@ pub enum NodeError {
     /// The validator's key is not among the participants.
     #[error("this validator's key is not a participant")]
     NotAParticipant,
+    /// `parex devnet` was pointed at a directory it did not make.
+    #[error("{dir}: not a devnet directory: {why}")]
+    NotADevnet {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why it is refused.
+        why: String,
+    },
     /// A file the node keeps beside its store could not be read or written.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),

@@ -59,6 +59,7 @@
 
 mod app;
 mod block;
+mod devnet;
 mod error;
 mod ledger;
 mod mempool;
@@ -67,6 +68,7 @@ mod validator;
 
 pub use app::{App, AppHandles, Channels, ConsensusContext, Mailbox, NodeStatus};
 pub use block::{BlockLimits, NodeBlock, block_digest, decode_txs, encode_txs, genesis_digest};
+pub use devnet::{DevnetConfig, DevnetReport, run_devnet};
 pub use error::NodeError;
 pub use ledger::{Fault, FinalTip, Finalized, Inserted, Ledger, LedgerConfig, News, Ready};
 pub use mempool::Mempool;
