@@ -3,7 +3,7 @@
 //! three p2p channels: blocks (proposals, forwards and fetch answers), fetch
 //! requests by digest, and transaction gossip.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -292,6 +292,9 @@ struct Runner<E, S> {
     target: Option<(u64, Digest)>,
     /// Blocks to fetch, with when to ask next.
     wanted: BTreeMap<Digest, SystemTime>,
+    /// The blocks some waiting work asked for during the current pass: the others
+    /// are no longer fetched.
+    needed: BTreeSet<Digest>,
     /// When this validator proposed each of its blocks not yet finalized.
     proposed_at: HashMap<Digest, SystemTime>,
     status: NodeStatus,
@@ -311,6 +314,7 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
             verifies: Vec::new(),
             target: None,
             wanted: BTreeMap::new(),
+            needed: BTreeSet::new(),
             proposed_at: HashMap::new(),
             status: NodeStatus::default(),
         }
@@ -365,7 +369,9 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
                 }
             }
             Message::Finalized { digest, view } => {
-                if self.target.is_none_or(|(v, _)| view > v) {
+                // At or below the finalized slot: committed already (a journal replay).
+                let old = self.ledger.genesis_slot() + view <= self.ledger.tip().tip.slot;
+                if !old && self.target.is_none_or(|(v, _)| view > v) {
                     self.target = Some((view, digest));
                 }
             }
@@ -378,7 +384,10 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
                 }
             }
             Message::Block { wire } => {
-                if let Ok(Inserted::New(d) | Inserted::Known(d)) = self.ledger.insert(wire) {
+                let wanted = &self.wanted;
+                if let Ok(Inserted::New(d) | Inserted::Known(d)) =
+                    self.ledger.insert(wire, |d| wanted.contains_key(d))
+                {
                     self.wanted.remove(&d);
                 }
             }
@@ -439,6 +448,7 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
     }
 
     fn want(&mut self, digest: Digest, after: Duration) {
+        self.needed.insert(digest);
         if self.wanted.len() < MAX_WANTED {
             let at = self.now() + after;
             self.wanted.entry(digest).or_insert(at);
@@ -447,9 +457,12 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
 
     /// Moves everything that waits as far as the known blocks allow.
     fn progress(&mut self) -> Result<(), crate::NodeError> {
+        self.needed.clear();
         self.finalize()?;
         self.propose()?;
         self.verify()?;
+        let needed = &self.needed;
+        self.wanted.retain(|d, _| needed.contains(d));
         let news = self.ledger.take_news();
         for b in &news.valid {
             self.pool.included(&b.block, self.ledger.state())?;

@@ -36,8 +36,12 @@ pub struct LedgerConfig {
     pub store: StoreOptions,
     /// Most blocks kept that are not finalized (beyond it, new ones are refused).
     pub max_pending: usize,
-    /// Finalized blocks kept in memory to serve peers catching up.
-    pub recent: usize,
+    /// Bytes of finalized blocks kept in memory to serve peers catching up (the
+    /// newest blocks, at least the tip).
+    pub recent_bytes: usize,
+    /// Highest height above the finalized tip a block may have to be kept without
+    /// being asked for (blocks being fetched are always kept).
+    pub max_ahead: u64,
 }
 
 /// A misbehaviour a proposer can be told to have, for tests of the honest ones.
@@ -69,7 +73,8 @@ pub enum Inserted {
     Known(Digest),
     /// At or below the finalized height: of no use.
     Stale,
-    /// Too many blocks await finalization: refused.
+    /// Unsolicited, and too many blocks await finalization or it is too far
+    /// ahead of the finalized tip: refused.
     Full,
 }
 
@@ -124,11 +129,13 @@ pub struct Ledger {
     blocks: HashMap<Digest, Entry>,
     recent: HashMap<Digest, Bytes>,
     recent_order: VecDeque<Digest>,
+    recent_size: usize,
     /// The state after one executed block: the next proposal or verification on
     /// top of it starts from it instead of rebuilding from the store.
     head: Option<(Digest, Chain<MemoryStore>)>,
     max_pending: usize,
-    max_recent: usize,
+    max_recent_bytes: usize,
+    max_ahead: u64,
     /// Blocks found valid (replayed or proposed) since the last
     /// [`take_news`](Ledger::take_news), and valid ones pruned unfinalized.
     news: News,
@@ -183,9 +190,11 @@ impl Ledger {
             blocks: HashMap::new(),
             recent: HashMap::new(),
             recent_order: VecDeque::new(),
+            recent_size: 0,
             head: None,
             max_pending: config.max_pending,
-            max_recent: config.recent,
+            max_recent_bytes: config.recent_bytes,
+            max_ahead: config.max_ahead,
             news: News::default(),
         })
     }
@@ -262,7 +271,14 @@ impl Ledger {
     }
 
     /// Keeps a block received from a peer (not yet checked beyond its encoding).
-    pub fn insert(&mut self, wire: Bytes) -> Result<Inserted, NodeError> {
+    /// `solicited`: this node asked for it (fetching a block it needs), which
+    /// lifts the height and count limits unsolicited blocks are held to, so that
+    /// junk from a peer cannot keep out the blocks the chain needs.
+    pub fn insert(
+        &mut self,
+        wire: Bytes,
+        solicited: impl Fn(&Digest) -> bool,
+    ) -> Result<Inserted, NodeError> {
         let block = NodeBlock::decode(&wire, &self.limits)?;
         let digest = block_digest(&wire);
         if self.blocks.contains_key(&digest) || self.recent.contains_key(&digest) || digest == self.tip.digest
@@ -272,7 +288,10 @@ impl Ledger {
         if block.height <= self.tip.height {
             return Ok(Inserted::Stale);
         }
-        if self.blocks.len() >= self.max_pending {
+        let asked = solicited(&digest);
+        if !asked
+            && (self.blocks.len() >= self.max_pending || block.height > self.tip.height + self.max_ahead)
+        {
             return Ok(Inserted::Full);
         }
         self.blocks.insert(digest, Entry { block: Arc::new(block), wire, outcome: None });
@@ -489,11 +508,12 @@ impl Ledger {
         self.state.parts_mut().1.commit_block(BlockCommit { tip, accounts })?;
         self.archive.append(&b.block, &result)?;
         self.tip = FinalTip { height: b.height, digest, tip };
+        self.recent_size += e.wire.len();
         self.recent.insert(digest, e.wire);
         self.recent_order.push_back(digest);
-        while self.recent_order.len() > self.max_recent {
-            let old = self.recent_order.pop_front().expect("non-empty");
-            self.recent.remove(&old);
+        while self.recent_size > self.max_recent_bytes && self.recent_order.len() > 1 {
+            let old = self.recent_order.pop_front().expect("more than one");
+            self.recent_size -= self.recent.remove(&old).map_or(0, |w| w.len());
         }
         Ok(e.block)
     }
