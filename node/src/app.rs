@@ -364,6 +364,8 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
                 }
             }
             Message::Broadcast { digest, recipients } => {
+                // Within the limits by construction (decoded, or built within them):
+                // the p2p message bound is set from the same limits.
                 if let Some(wire) = self.ledger.serve(&digest) {
                     let _ = self.net.blocks.send(recipients, wire, false);
                 }

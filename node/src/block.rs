@@ -4,7 +4,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use commonware_cryptography::{Hasher, Sha256, sha256::Digest};
-use parex_runtime::{Block, Hash};
+use parex_runtime::{Block, Hash, MAX_TRANSACTION_SIZE};
 
 use crate::error::NodeError;
 
@@ -25,9 +25,11 @@ pub struct BlockLimits {
 }
 
 impl Default for BlockLimits {
-    /// Room for the block producer's default block, and parex's largest transaction.
+    /// Room for the largest block the default block producer builds (it pulls at
+    /// most `scan_limit` candidates, plus its window, into a block) of parex's
+    /// largest transactions: about 20 MiB encoded.
     fn default() -> Self {
-        Self { max_txs: 65_536, max_tx_bytes: 64 * 1024 }
+        Self { max_txs: 16_384 + 256, max_tx_bytes: MAX_TRANSACTION_SIZE }
     }
 }
 

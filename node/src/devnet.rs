@@ -84,8 +84,6 @@ const MAX_IN_FLIGHT: u64 = 4;
 const STUCK_AFTER: Duration = Duration::from_secs(3);
 /// Balance each account starts with.
 const FUNDING: u64 = 1 << 50;
-/// The largest p2p message (a block of the default producer's size, with room).
-const MAX_MESSAGE: u32 = 64 << 20;
 
 /// Marks a directory as a devnet's, so that a run resumes only its own chain.
 const MARKER: &str = "parex-devnet";
@@ -185,12 +183,14 @@ async fn drive(context: rt::Context, config: DevnetConfig, addresses: Vec<Socket
             NAMESPACE,
             addresses[i],
             NZUsize!(config.validators),
-            MAX_MESSAGE,
+            BlockLimits::default().max_encoded() as u32,
             NZUsize!(4096),
         );
         let (mut network, mut oracle) = lookup::Network::new(ctx.child("p2p"), net);
         let _ = oracle.track(0, Map::try_from(book.clone()).map_err(|_| NodeError::NotAParticipant)?);
-        let quota = Quota::per_second(NZU32!(100_000));
+        // Also the depth of each channel's inbound queue, allocated up front: ample
+        // for a few hundred views a second, not more.
+        let quota = Quota::per_second(NZU32!(10_000));
         let mut chan = (0..6).map(|c| network.register(c, quota)).collect::<Vec<_>>().into_iter();
         let mut next = || chan.next().expect("six channels");
         let channels = Network {

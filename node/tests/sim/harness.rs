@@ -83,7 +83,7 @@ pub(crate) struct Report {
     pub(crate) restarts: usize,
 }
 
-const CHANNEL_QUOTA: u32 = 100_000;
+const CHANNEL_QUOTA: u32 = 10_000;
 
 impl Sim {
     /// Runs `cfg` with `scenario` alongside the client, until every validator has
@@ -133,7 +133,7 @@ impl Sim {
         let keys: Vec<PrivateKey> = (0..cfg.validators).map(|i| PrivateKey::from_seed(i as u64)).collect();
         let peers: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
         let net_cfg = simulated::Config {
-            max_size: 32 << 20,
+            max_size: BlockLimits::default().max_encoded() as u32,
             max_peers_per_set: NZUsize!(cfg.validators),
             disconnect_on_block: true,
             tracked_peer_sets: NZUsize!(1),

@@ -83,6 +83,25 @@ fn partition_heals() {
     report.check(100);
 }
 
+/// A validator cut off from the others falls behind while they go on, then
+/// catches up once its links come back.
+#[test]
+fn isolated_validator_falls_behind_and_catches_up() {
+    let report = Sim::run(SimConfig::new(8), |sim| {
+        Box::pin(async move {
+            sim.wait_height(10).await;
+            sim.partition(&[3], &[0, 1, 2]).await;
+            let cut = sim.max_height().await;
+            sim.sleep(Duration::from_secs(5)).await;
+            let (lowest, highest) = (sim.min_height().await, sim.max_height().await);
+            assert!(lowest <= cut + 1 && highest >= cut + 8, "cut at {cut}: {lowest}..{highest}");
+            sim.heal().await;
+        })
+    });
+    report.check(100);
+    assert!(report.status(3).fetches > 0);
+}
+
 /// Messages dropped (10%) and delayed at random (jitter) on every link.
 #[test]
 fn lossy_jittery_links() {
