@@ -459,12 +459,13 @@ fn devnet(a: DevnetArgs) -> Result<(), String> {
         r.heights
     );
     println!(
-        "finalized txs        {} of {} offered in {:.1} s",
+        "finalized txs        {} succeeded ({} failed) of {} offered in {:.1} s",
         r.finalized_txs,
+        r.failed_txs,
         r.offered_txs,
         r.elapsed.as_secs_f64()
     );
-    println!("finalized TPS        {:.0}", r.tps());
+    println!("finalized TPS        {:.0} (successful transactions)", r.tps());
     match r.mean_finality {
         Some(t) => println!(
             "proposal → finality  {:.0} ms (mean over {} blocks)",

@@ -55,8 +55,10 @@ pub struct NodeStatus {
     pub block_hash: Hash,
     /// Hash of the finalized state (computed on request: O(state)).
     pub state_hash: Hash,
-    /// Transactions in finalized blocks since this process started.
+    /// Transactions that succeeded in blocks finalized since this process started.
     pub finalized_txs: u64,
+    /// Transactions in those blocks that failed or were invalid (replayed, …).
+    pub finalized_failed: u64,
     /// Blocks this validator proposed since this process started.
     pub proposed: u64,
     /// Of those, the ones finalized.
@@ -482,10 +484,11 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
             Finalized::Committed(blocks) => {
                 self.target = None;
                 let now = self.now();
-                for (digest, b) in &blocks {
-                    self.pool.included(&b.block, self.ledger.state())?;
-                    self.status.finalized_txs += b.block.transactions.len() as u64;
-                    if let Some(at) = self.proposed_at.remove(digest) {
+                for c in &blocks {
+                    self.pool.finalized(&c.block.block, self.ledger.state())?;
+                    self.status.finalized_txs += c.succeeded as u64;
+                    self.status.finalized_failed += (c.block.block.transactions.len() - c.succeeded) as u64;
+                    if let Some(at) = self.proposed_at.remove(&c.digest) {
                         self.status.own_finalized += 1;
                         self.status.finality_time += now.duration_since(at).unwrap_or_default();
                     }

@@ -50,8 +50,11 @@ pub struct DevnetReport {
     pub heights: Vec<u64>,
     /// Lowest finalized height when the run started (a resumed chain: above 0).
     pub start_height: u64,
-    /// Transactions finalized during the run (by the validator that finalized most).
+    /// Transactions that succeeded in blocks finalized during the run (by the
+    /// validator that finalized most).
     pub finalized_txs: u64,
+    /// Transactions in those blocks that failed or were invalid (e.g. replayed).
+    pub failed_txs: u64,
     /// Transactions offered to the validators.
     pub offered_txs: u64,
     /// How long the run lasted (workload plus the drain after it).
@@ -70,7 +73,7 @@ pub struct DevnetReport {
 }
 
 impl DevnetReport {
-    /// Finalized transactions per second of the run.
+    /// Successful finalized transactions per second of the run.
     pub fn tps(&self) -> f64 {
         self.finalized_txs as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
@@ -108,6 +111,7 @@ pub fn run_devnet(config: DevnetConfig) -> Result<DevnetReport, NodeError> {
         heights: statuses.iter().map(|s| s.height).collect(),
         start_height,
         finalized_txs: statuses.iter().map(|s| s.finalized_txs).max().unwrap_or(0),
+        failed_txs: statuses.iter().map(|s| s.finalized_failed).max().unwrap_or(0),
         offered_txs: offered,
         elapsed,
         own_finalized: own,
@@ -254,23 +258,27 @@ async fn heights(mailboxes: &[Mailbox]) -> Vec<u64> {
 }
 
 /// The client: transfers between the workload accounts at `config.tps`, each
-/// payer numbering its transactions from its finalized nonce, a few in flight.
-/// Returns how many it offered.
+/// payer numbering its transactions from its finalized nonce, a few in flight,
+/// and always sending to the same validator (as a wallet talks to one node: its
+/// transactions then reach every pool in nonce order). A payer whose nonce has
+/// not moved for a while sends again from its finalized nonce; a transaction is
+/// a function of payer and nonce, so what is sent again is the same transaction.
+/// Returns how many distinct transactions it offered.
 async fn feed(context: &rt::Context, mailboxes: &[Mailbox], config: &DevnetConfig) -> u64 {
     let users: Vec<Keypair> = (0..config.accounts).map(user).collect();
     let keys: Vec<Pubkey> = users.iter().map(Keypair::pubkey).collect();
-    let mut next = vec![0u64; users.len()];
-    let mut progress = vec![Instant::now(); users.len()];
-    let mut finalized = vec![0u64; users.len()];
+    let n = users.len();
+    let (mut next, mut finalized, mut sent) = (vec![0u64; n], vec![0u64; n], vec![0u64; n]);
+    let mut progress = vec![Instant::now(); n];
     let per_tick = (config.tps * FEED_TICK.as_millis() as u64 / 1000).max(1) as usize;
     let deadline = Instant::now() + Duration::from_secs(config.seconds);
     let (mut offered, mut cursor, mut tick) = (0u64, 0usize, 0usize);
     while Instant::now() < deadline {
         if tick % 5 == 0
-            && let Some(n) = mailboxes[tick % mailboxes.len()].nonces(keys.clone()).await
+            && let Some(nonces) = mailboxes[tick % mailboxes.len()].nonces(keys.clone()).await
         {
-            for (i, &f) in n.iter().enumerate() {
-                if f > finalized[i] || next[i] < f {
+            for (i, &f) in nonces.iter().enumerate() {
+                if f > finalized[i] {
                     progress[i] = Instant::now();
                 }
                 finalized[i] = f;
@@ -281,23 +289,32 @@ async fn feed(context: &rt::Context, mailboxes: &[Mailbox], config: &DevnetConfi
                 }
             }
         }
-        let mut batch = Vec::with_capacity(per_tick);
-        for _ in 0..users.len() {
-            if batch.len() == per_tick {
+        let mut batches = vec![Vec::new(); mailboxes.len()];
+        let mut count = 0;
+        for _ in 0..n {
+            if count == per_tick {
                 break;
             }
             let i = cursor;
-            cursor = (cursor + 1) % users.len();
+            cursor = (cursor + 1) % n;
             if next[i] >= finalized[i] + MAX_IN_FLIGHT {
                 continue;
             }
-            let to = keys[(i * 7 + 1 + tick) % keys.len()];
+            let to = keys[(i * 7 + 1 + next[i] as usize) % n];
             let tx = Transaction::new_signed(&[transfer(&keys[i], &to, 1)], &[&users[i]], next[i]);
             next[i] += 1;
-            batch.push(tx.to_bytes());
+            if next[i] > sent[i] {
+                sent[i] = next[i];
+                offered += 1;
+            }
+            batches[i % mailboxes.len()].push(tx.to_bytes());
+            count += 1;
         }
-        offered += batch.len() as u64;
-        let _ = mailboxes[tick % mailboxes.len()].submit(batch).await;
+        for (m, batch) in mailboxes.iter().zip(batches) {
+            if !batch.is_empty() {
+                let _ = m.submit(batch).await;
+            }
+        }
         tick += 1;
         context.sleep(FEED_TICK).await;
     }

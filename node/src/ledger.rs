@@ -82,9 +82,21 @@ pub enum Inserted {
 #[derive(Clone, Debug)]
 pub enum Finalized {
     /// These blocks became durable, oldest first (none: already finalized).
-    Committed(Vec<(Digest, Arc<NodeBlock>)>),
+    Committed(Vec<Committed>),
     /// This ancestor is missing: fetch it and call again.
     Missing(Digest),
+}
+
+/// A block that became durable.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// Its digest.
+    pub digest: Digest,
+    /// The block.
+    pub block: Arc<NodeBlock>,
+    /// How many of its transactions succeeded (the others failed or were invalid,
+    /// e.g. replayed, and only paid their fee or nothing).
+    pub succeeded: usize,
 }
 
 /// The consensus tip of the finalized chain.
@@ -427,8 +439,16 @@ impl Ledger {
         if slot <= ptip.slot {
             return Ok(None);
         }
-        let most = ptip.unix_timestamp.saturating_add(2 * (slot - ptip.slot) as i64);
-        let time = now.clamp(ptip.unix_timestamp, most);
+        // The time rule (every validator checks it on replay): not before the parent,
+        // at most so many seconds a slot after it; a genesis without a time lets the
+        // first block set the clock.
+        let time = if ptip.slot == 0 && ptip.unix_timestamp == 0 {
+            now.max(0)
+        } else {
+            let per_slot = self.state.time_rule().max_seconds_per_slot;
+            let most = ptip.unix_timestamp.saturating_add(per_slot.saturating_mul((slot - ptip.slot) as i64));
+            now.clamp(ptip.unix_timestamp, most)
+        };
         let mut chain = self.take_state(&parent)?;
         let produced = match pool.produce(&mut chain, slot, time) {
             Ok(p) => p,
@@ -484,14 +504,14 @@ impl Ledger {
         }
         let mut done = Vec::with_capacity(path.len());
         for d in path.into_iter().rev() {
-            done.push((d, self.commit(d)?));
+            done.push(self.commit(d)?);
         }
         self.prune();
         Ok(Finalized::Committed(done))
     }
 
     /// Commits one replayed block whose parent is the finalized tip.
-    fn commit(&mut self, digest: Digest) -> Result<Arc<NodeBlock>, NodeError> {
+    fn commit(&mut self, digest: Digest) -> Result<Committed, NodeError> {
         let e = self.blocks.remove(&digest).expect("finalized path is kept");
         let Some(Outcome::Valid(result)) = e.outcome else { unreachable!("ensured valid") };
         let b = &e.block;
@@ -507,6 +527,7 @@ impl Ledger {
         let accounts = result.changes.clone().unwrap_or_default();
         self.state.parts_mut().1.commit_block(BlockCommit { tip, accounts })?;
         self.archive.append(&b.block, &result)?;
+        let succeeded = result.receipts.iter().filter(|r| r.is_success()).count();
         self.tip = FinalTip { height: b.height, digest, tip };
         self.recent_size += e.wire.len();
         self.recent.insert(digest, e.wire);
@@ -515,7 +536,7 @@ impl Ledger {
             let old = self.recent_order.pop_front().expect("more than one");
             self.recent_size -= self.recent.remove(&old).map_or(0, |w| w.len());
         }
-        Ok(e.block)
+        Ok(Committed { digest, block: e.block, succeeded })
     }
 
     /// Forgets blocks that can no longer be finalized (at or below the tip).

@@ -70,7 +70,7 @@ pub use app::{App, AppHandles, Channels, ConsensusContext, Mailbox, NodeStatus};
 pub use block::{BlockLimits, NodeBlock, block_digest, decode_txs, encode_txs, genesis_digest};
 pub use devnet::{DevnetConfig, DevnetReport, run_devnet};
 pub use error::NodeError;
-pub use ledger::{Fault, FinalTip, Finalized, Inserted, Ledger, LedgerConfig, News, Ready};
+pub use ledger::{Committed, Fault, FinalTip, Finalized, Inserted, Ledger, LedgerConfig, News, Ready};
 pub use mempool::Mempool;
 pub use tipfile::{TipFile, TipRecord};
 pub use validator::{NAMESPACE, Network, Running, ValidatorConfig, start_validator};

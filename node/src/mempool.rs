@@ -17,6 +17,10 @@ pub struct Mempool {
     /// The bytes of every pooled transaction, by its id. Kept in step with the
     /// pool (admitted, dropped, included, removed), so bounded by its capacity.
     wires: HashMap<Signature, Bytes>,
+    /// Ids of the transactions in valid blocks not yet finalized: refused if they
+    /// come again (late gossip), since the finalized state cannot tell yet.
+    /// Bounded by the blocks kept unfinalized.
+    in_blocks: HashSet<Signature>,
 }
 
 impl std::fmt::Debug for Mempool {
@@ -34,7 +38,7 @@ impl Mempool {
     /// An empty pool with `produce`'s limits and fairness rules, producing on
     /// `exec`'s threads.
     pub fn new(exec: &ExecutorConfig, produce: ProduceConfig) -> Result<Self, NodeError> {
-        Ok(Self { leader: Leader::new(exec, produce)?, wires: HashMap::new() })
+        Ok(Self { leader: Leader::new(exec, produce)?, wires: HashMap::new(), in_blocks: HashSet::new() })
     }
 
     /// Admits `raw` after the producer's checks (decoding, signatures) and the
@@ -50,7 +54,9 @@ impl Mempool {
             .filter_map(|w| id_of(w).map(|id| (id, w)))
             .filter(|(id, _)| !self.leader.contains(id))
             .collect();
-        let submitted = self.leader.submit_checked(raw, state)?;
+        let raw: Vec<Bytes> =
+            raw.iter().filter(|w| id_of(w).is_none_or(|id| !self.in_blocks.contains(&id))).cloned().collect();
+        let submitted = self.leader.submit_checked(&raw, state)?;
         self.forget(&submitted.dropped);
         let mut accepted = Vec::new();
         for (id, wire) in fresh {
@@ -77,13 +83,14 @@ impl Mempool {
         Ok(produced)
     }
 
-    /// Takes the transactions of a block found valid (or finalized) out of the pool,
+    /// Takes the transactions of a block found valid out of the pool,
     /// so the next leader does not include them again. Removing one drops its
     /// payer's pooled higher nonces (the pool cannot know they are still valid);
     /// those not in the block are admitted again against `state`.
     pub fn included<S: AccountStore>(&mut self, block: &Block, state: &Chain<S>) -> Result<(), NodeError> {
         let order: Vec<Signature> = block.transactions.iter().filter_map(id_of).collect();
         let ids: HashSet<Signature> = order.iter().copied().collect();
+        self.in_blocks.extend(ids.iter().copied());
         let mut orphans = Vec::new();
         for id in &order {
             self.wires.remove(id);
@@ -101,7 +108,23 @@ impl Mempool {
     /// Puts back the transactions of a block that will not be finalized; those
     /// `state` (the finalized state) shows already executed are refused.
     pub fn orphaned<S: AccountStore>(&mut self, block: &Block, state: &Chain<S>) -> Result<(), NodeError> {
+        self.forget_block(block);
         self.submit(&block.transactions, state).map(drop)
+    }
+
+    /// A block became durable: its transactions leave the pool (if this node never
+    /// found the block valid before, as when catching up), and from now on the
+    /// finalized state refuses them.
+    pub fn finalized<S: AccountStore>(&mut self, block: &Block, state: &Chain<S>) -> Result<(), NodeError> {
+        self.included(block, state)?;
+        self.forget_block(block);
+        Ok(())
+    }
+
+    fn forget_block(&mut self, block: &Block) {
+        for id in block.transactions.iter().filter_map(id_of) {
+            self.in_blocks.remove(&id);
+        }
     }
 
     /// Transactions waiting in the pool.

@@ -72,7 +72,8 @@ fn a_notarized_block_that_is_not_finalized_leaves_no_durable_trace() {
     assert_eq!(a.insert(y_wire.clone(), |_| false).unwrap(), Inserted::New(y));
     assert_eq!(a.ensure(y).unwrap(), Ready::Valid);
     let Finalized::Committed(done) = a.finalize(y).unwrap() else { panic!("Y is known") };
-    assert_eq!(done.iter().map(|(d, _)| *d).collect::<Vec<_>>(), vec![y]);
+    assert_eq!(done.iter().map(|c| c.digest).collect::<Vec<_>>(), vec![y]);
+    assert_eq!(done[0].succeeded, 1);
     assert_eq!(a.tip().digest, y);
     // X is gone: its payer's nonce untouched, its block orphaned (back to the pool).
     assert_eq!((nonce(&a, 0), nonce(&a, 1)), (0, 1));
@@ -151,4 +152,23 @@ fn blocks_below_finality_or_too_far_ahead_are_not_kept() {
     let wire = far.encode();
     assert_eq!(a.insert(wire.clone(), |_| false).unwrap(), Inserted::Full);
     assert!(matches!(a.insert(wire, |_| true).unwrap(), Inserted::New(_)));
+}
+
+#[test]
+fn a_transaction_in_a_valid_block_is_not_pooled_again() {
+    let (_dir, mut a, mut pa, mut b, mut pb) = two();
+    let g = a.genesis();
+    let (y, wire) = b.propose(g, 1, 0, &mut pb, None).unwrap().unwrap();
+    a.insert(wire, |_| false).unwrap();
+    assert_eq!(a.ensure(y).unwrap(), Ready::Valid);
+    for block in a.take_news().valid {
+        pa.included(&block.block, a.state()).unwrap();
+    }
+    // Late gossip of Y's transaction: the finalized state cannot refuse it yet.
+    assert!(pa.submit(&[tx(1, 0)], a.state()).unwrap().is_empty());
+    let Finalized::Committed(done) = a.finalize(y).unwrap() else { panic!("Y is known") };
+    pa.finalized(&done[0].block.block, a.state()).unwrap();
+    // Now the state refuses it (its nonce is used); the payer's next one is welcome.
+    assert!(pa.submit(&[tx(1, 0)], a.state()).unwrap().is_empty());
+    assert_eq!(pa.submit(&[tx(1, 1)], a.state()).unwrap().len(), 1);
 }
