@@ -16,6 +16,7 @@ use parex_scheduler::{ExecutorConfig, ParallelExecutor, prepare_parallel};
 use parex_store::{BlockArchive, DurableStore, StoreOptions};
 
 use crate::block::{BlockLimits, NodeBlock, block_digest, genesis_digest};
+use crate::blockdir::BlockDir;
 use crate::error::NodeError;
 use crate::mempool::Mempool;
 use crate::tipfile::{TipFile, TipRecord};
@@ -132,6 +133,8 @@ pub struct Ledger {
     state: Chain<DurableStore>,
     archive: BlockArchive,
     tipfile: TipFile,
+    /// Blocks voted for, proposed or finalized recently, on disk (restarts).
+    kept: BlockDir,
     executor: ParallelExecutor,
     threads: usize,
     registry: ProgramRegistry,
@@ -189,10 +192,13 @@ impl Ledger {
         let tip = Self::resume(&tipfile, store.tip(), genesis_tip)?;
         let mut state = Chain::new(store, config.registry.clone());
         state.set_report_changes(false);
-        Ok(Self {
+        let kept = BlockDir::open(config.dir.join("blocks"))?;
+        let loaded = kept.load(&config.limits)?;
+        let mut ledger = Self {
             state,
             archive,
             tipfile,
+            kept,
             executor: ParallelExecutor::new(config.exec),
             threads: config.exec.threads.max(1),
             registry: config.registry,
@@ -208,7 +214,33 @@ impl Ledger {
             max_recent_bytes: config.recent_bytes,
             max_ahead: config.max_ahead,
             news: News::default(),
-        })
+        };
+        ledger.reload(loaded);
+        Ok(ledger)
+    }
+
+    /// Takes back the blocks kept on disk: those above the finalized tip await
+    /// finalization again (replayed when needed), the others are served.
+    fn reload(&mut self, loaded: Vec<(Digest, NodeBlock, Bytes)>) {
+        for (digest, block, wire) in loaded {
+            if block.height > self.tip.height {
+                self.blocks.insert(digest, Entry { block: Arc::new(block), wire, outcome: None });
+            } else {
+                self.remember(digest, wire);
+            }
+        }
+    }
+
+    /// Keeps a finalized block's bytes to serve, forgetting the oldest past the bound.
+    fn remember(&mut self, digest: Digest, wire: Bytes) {
+        self.recent_size += wire.len();
+        self.recent.insert(digest, wire);
+        self.recent_order.push_back(digest);
+        while self.recent_size > self.max_recent_bytes && self.recent_order.len() > 1 {
+            let old = self.recent_order.pop_front().expect("more than one");
+            self.recent_size -= self.recent.remove(&old).map_or(0, |w| w.len());
+            self.kept.remove(&old);
+        }
     }
 
     /// The consensus tip matching the store's: the tip file is written before
@@ -379,6 +411,8 @@ impl Ledger {
         };
         let valid = verdict.is_some();
         if valid {
+            // Before the vote: a restarted validator must still have what it voted for.
+            self.kept.put(&digest, &self.blocks[&digest].wire)?;
             self.news.valid.push(block.clone());
         }
         let e = self.blocks.get_mut(&digest).expect("replayed block is kept");
@@ -473,6 +507,7 @@ impl Ledger {
         self.head = Some((digest, chain));
         let outcome = Some(Outcome::Valid(produced.result));
         let block = Arc::new(block);
+        self.kept.put(&digest, &wire)?;
         self.news.valid.push(block.clone());
         self.blocks.insert(digest, Entry { block, wire: wire.clone(), outcome });
         Ok(Some((digest, wire)))
@@ -529,13 +564,7 @@ impl Ledger {
         self.archive.append(&b.block, &result)?;
         let succeeded = result.receipts.iter().filter(|r| r.is_success()).count();
         self.tip = FinalTip { height: b.height, digest, tip };
-        self.recent_size += e.wire.len();
-        self.recent.insert(digest, e.wire);
-        self.recent_order.push_back(digest);
-        while self.recent_size > self.max_recent_bytes && self.recent_order.len() > 1 {
-            let old = self.recent_order.pop_front().expect("more than one");
-            self.recent_size -= self.recent.remove(&old).map_or(0, |w| w.len());
-        }
+        self.remember(digest, e.wire);
         Ok(Committed { digest, block: e.block, succeeded })
     }
 
@@ -543,8 +572,12 @@ impl Ledger {
     fn prune(&mut self) {
         let h = self.tip.height;
         let orphaned = &mut self.news.orphaned;
-        self.blocks.retain(|_, e| {
+        let kept = &self.kept;
+        self.blocks.retain(|d, e| {
             let keep = e.block.height > h;
+            if !keep {
+                kept.remove(d);
+            }
             if !keep && matches!(e.outcome, Some(Outcome::Valid(_))) {
                 orphaned.push(e.block.clone());
             }

@@ -43,7 +43,11 @@
 //!   block is committed from its replay's changes, so it is executed once. A
 //!   notarized block that is never finalized is forgotten when the finalized height
 //!   passes it, and its transactions go back to the pool.
-//! - **Restart and catch-up.** The store restarts at the last finalized block; the
+//! - **Restart and catch-up.** A block is written to the validator's block
+//!   directory before it votes for it or proposes it (and kept while it is among
+//!   the recent finalized ones): after every validator stopped, a block notarized
+//!   but not finalized still exists to build on, and the tip can be served to a peer
+//!   one block behind. The store restarts at the last finalized block; the
 //!   consensus tip (height, digest), which the parex store does not know, is in a
 //!   tip file written before each commit with the previous tip, so it always names
 //!   the store's tip or the next block. A validator that learns of a finalized block
@@ -59,6 +63,7 @@
 
 mod app;
 mod block;
+mod blockdir;
 mod devnet;
 mod error;
 mod ledger;

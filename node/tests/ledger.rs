@@ -172,3 +172,22 @@ fn a_transaction_in_a_valid_block_is_not_pooled_again() {
     assert!(pa.submit(&[tx(1, 0)], a.state()).unwrap().is_empty());
     assert_eq!(pa.submit(&[tx(1, 1)], a.state()).unwrap().len(), 1);
 }
+
+#[test]
+fn blocks_voted_for_survive_a_restart() {
+    let (dir, mut a, mut pa, _b, _pb) = two();
+    let g = a.genesis();
+    let (x, _) = a.propose(g, 1, 0, &mut pa, None).unwrap().unwrap();
+    drop(a);
+    // Notarized, not finalized, and every validator stopped: X must still be there.
+    let mut a = Ledger::open(config(&dir.path().join("a")), genesis).unwrap();
+    assert_eq!(a.tip().height, 0);
+    assert!(a.block(&x).is_some());
+    assert_eq!(a.ensure(x).unwrap(), Ready::Valid);
+    assert!(matches!(a.finalize(x).unwrap(), Finalized::Committed(_)));
+    drop(a);
+    // And the finalized tip is served after a restart, to a peer one block behind.
+    let a = Ledger::open(config(&dir.path().join("a")), genesis).unwrap();
+    assert_eq!(a.tip().digest, x);
+    assert!(a.serve(&x).is_some());
+}

@@ -56,6 +56,26 @@ fn crashed_validator_restarts_and_catches_up() {
     assert!(report.status(1).fetches > 0);
 }
 
+/// Every validator stops at once, mid-run, and all restart: blocks notarized but
+/// not finalized at the stop are still there to build on, and the chain goes on.
+#[test]
+fn whole_network_restarts() {
+    let report = Sim::run(SimConfig::new(9), |sim| {
+        Box::pin(async move {
+            for round in 0..3 {
+                sim.wait_height(15 + 25 * round).await;
+                (0..4).for_each(|i| sim.crash(i));
+                sim.sleep(Duration::from_millis(500)).await;
+                for i in 0..4 {
+                    sim.restart(i).await;
+                }
+            }
+        })
+    });
+    report.check(100);
+    assert_eq!(report.restarts, 12);
+}
+
 /// The same seed gives the same chain, block for block.
 #[test]
 fn a_seed_replays_exactly() {
