@@ -12,7 +12,7 @@ use commonware_cryptography::ed25519::{PrivateKey, PublicKey};
 use commonware_cryptography::{ChaCha20Poly1305, Signer};
 use commonware_p2p::authenticated::lookup;
 use commonware_p2p::{Address, AddressableManager};
-use commonware_runtime::{Clock, Quota, Runner, Supervisor, tokio as rt};
+use commonware_runtime::{Clock, Quota, Runner, Spawner, Supervisor, tokio as rt};
 use commonware_stream::cups::{self, Cups};
 use commonware_stream::sake::{self, Sake};
 use commonware_utils::ordered::Map;
@@ -219,6 +219,8 @@ async fn drive(context: rt::Context, config: DevnetConfig, addresses: Vec<Socket
     for m in &mailboxes {
         statuses.push(m.status().await.unwrap_or_default());
     }
+    // A clean stop: consensus flushes its journal before the process ends.
+    let _ = context.stop(0, Some(Duration::from_secs(5))).await;
     running.iter().for_each(|r| r.abort());
     Ok((statuses, start_height, offered, elapsed))
 }
