@@ -71,6 +71,7 @@ enum Command {
     /// prints finalized height, finalized TPS, proposal-to-finality time, and
     /// whether every validator agrees on every block hash. Run again on the same
     /// `--dir`, it resumes the chain.
+    #[cfg(feature = "devnet")]
     Devnet(DevnetArgs),
 }
 
@@ -188,6 +189,7 @@ fn main() {
         Command::Run(args) => run_tool(args).map_err(|e| e.to_string()),
         Command::Replay(args) => replay_tool(args).map_err(|e| e.to_string()),
         Command::Inspect(args) => inspect_tool(args).map_err(|e| e.to_string()),
+        #[cfg(feature = "devnet")]
         Command::Devnet(args) => devnet(args),
     };
     if let Err(e) = result {
@@ -423,6 +425,7 @@ mod tests {
     }
 }
 
+#[cfg(feature = "devnet")]
 #[derive(clap::Args)]
 struct DevnetArgs {
     /// Number of validators.
@@ -440,6 +443,7 @@ struct DevnetArgs {
     tps: u64,
 }
 
+#[cfg(feature = "devnet")]
 fn devnet(a: DevnetArgs) -> Result<(), String> {
     let temp = if a.dir.is_none() { Some(tempfile::tempdir().map_err(|e| e.to_string())?) } else { None };
     let dir = a.dir.clone().unwrap_or_else(|| temp.as_ref().expect("made above").path().join("devnet"));
