@@ -223,19 +223,22 @@ impl Message {
     /// The credit-only keys as a bit mask (bit `i` for key `i`; keys are at most
     /// [`MAX_ACCOUNTS`] = 64): the contiguous run the header counts.
     pub fn credit_mask(&self) -> u64 {
-        let h = &self.header;
-        let end = self.account_keys.len().saturating_sub(h.num_readonly_unsigned as usize);
-        let start = end.saturating_sub(h.num_credit_only as usize).max(h.num_required_signatures as usize);
-        (start..end.min(64)).fold(0, |mask, i| mask | 1 << i)
+        let keys = self.credit_keys();
+        (keys.start..keys.end.min(64)).fold(0, |mask, i| mask | 1 << i)
     }
 
     /// Whether key `i` is credit-only (see [`MessageHeader`]).
     pub fn is_credit(&self, i: usize) -> bool {
+        self.credit_keys().contains(&i)
+    }
+
+    /// The positions of the credit-only keys: the run just before the read-only
+    /// non-signers, never reaching into the signers.
+    fn credit_keys(&self) -> std::ops::Range<usize> {
         let h = &self.header;
         let end = self.account_keys.len().saturating_sub(h.num_readonly_unsigned as usize);
-        i >= h.num_required_signatures as usize
-            && i < end
-            && i >= end.saturating_sub(h.num_credit_only as usize)
+        let start = end.saturating_sub(h.num_credit_only as usize).max(h.num_required_signatures as usize);
+        start..end.max(start)
     }
 
     /// Checks every structural rule. Crate-visible so that unit tests reach the count

@@ -609,7 +609,7 @@ impl BlockTable<'_> {
             // SAFETY: the caller holds every lock of `access` (credit-only ones as a
             // creditor), as `apply_credits` requires.
             if let Err((instruction, error)) = unsafe {
-                self.apply_credits(registry, tx, access, accounts, credited, &outcome.credits, undo)
+                self.apply_credits(registry, tx, access, credits, accounts, credited, &outcome.credits, undo)
             } {
                 self.fail_at_commit(access[0].0, &mut accounts[0], &mut outcome, instruction, error);
             }
@@ -665,12 +665,12 @@ impl BlockTable<'_> {
         registry: &ProgramRegistry,
         tx: &SanitizedTransaction,
         access: &[AccountAccess],
+        credits: u64,
         stand_ins: &[Account],
         states: &mut [Account],
         counters: &[CounterCredit],
         undo: &mut UndoLog,
     ) -> Result<(), (u8, InstructionError)> {
-        let credits = tx.message().credit_mask();
         let mut held: smallvec::SmallVec<[(AccountId, usize); 2]> =
             (0..access.len()).filter(|k| credits >> k & 1 == 1).map(|k| (access[k].0, k)).collect();
         held.sort_unstable();
@@ -703,12 +703,12 @@ impl BlockTable<'_> {
         counters: &[CounterCredit],
     ) -> Result<(), (u8, InstructionError)> {
         let keys = &tx.message().account_keys;
+        // Native supply is fixed and conserved, so a balance sum cannot overflow; were
+        // it to, the last instruction is the one to blame.
+        let last = tx.message().instructions.len().saturating_sub(1) as u8;
         for (&(id, k), state) in held.iter().zip(states.iter_mut()) {
             // SAFETY: the credit lock (function contract).
             state.clone_from(unsafe { &(*self.table.slot(id).state.get()).account });
-            // Native supply is fixed and conserved, so the sum cannot overflow; were it
-            // to, the last instruction is the one to blame.
-            let last = tx.message().instructions.len().saturating_sub(1) as u8;
             state.balance = state
                 .balance
                 .checked_add(stand_ins[k].balance)
