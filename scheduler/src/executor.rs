@@ -670,6 +670,9 @@ impl Work for Replay<'_, '_> {
         match job {
             Job::Execute(claim) => {
                 let mut txs = Vec::with_capacity(claim.txs.len());
+                let first = |d| claim.txs.get(d).and_then(|&t| self.access(t)).unwrap_or_default();
+                // The first transaction's accounts miss at once rather than one by one.
+                self.table.prefetch_ahead(first(0), first(1));
                 while let Some(i) = claim.claim() {
                     let ahead = |d| claim.txs.get(i + d).and_then(|&t| self.access(t)).unwrap_or_default();
                     self.table.prefetch_ahead(ahead(1), ahead(2));
@@ -1007,6 +1010,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         let mut result = Ok(());
         for _ in 0..self.share() {
             let Some(idx) = self.critical.pop_front().or_else(|| self.ready.pop_front()) else { break };
+            self.prefetch_next();
             self.stats.inline += 1;
             result = self.run_here(idx);
             if result.is_err() {
@@ -1015,6 +1019,15 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         }
         self.charge_busy(start);
         result
+    }
+
+    /// Starts loading the accounts of the transactions the calling thread would run
+    /// next (its queues' fronts) while it runs the current one.
+    fn prefetch_next(&self) {
+        let mut next =
+            self.critical.iter().chain(&self.ready).map(|&t| self.work.access(t).unwrap_or_default());
+        let soon = next.next().unwrap_or_default();
+        self.work.table.prefetch_ahead(soon, next.next().unwrap_or_default());
     }
 
     /// Executes `t` on the calling thread and completes it at once.
