@@ -104,6 +104,7 @@ use parex_runtime::{
 };
 
 use crate::error::AmmError;
+use crate::instruction_accounts;
 use crate::math::amm as amm_math;
 use crate::math::{BPS, MINIMUM_LIQUIDITY};
 use crate::state::{AccountState, is_uninitialized};
@@ -560,44 +561,72 @@ impl Program for AmmProgram {
 // ---------------------------------------------------------------------------------------------
 // Processing. Account positions follow the table in the module docs.
 
-/// `InitPool` account positions.
-mod init {
-    pub(super) const POOL: usize = 0;
-    pub(super) const VAULT_A: usize = 1;
-    pub(super) const VAULT_B: usize = 2;
-    pub(super) const LP_MINT: usize = 3;
-    pub(super) const CREATOR: usize = 4;
-    pub(super) const MINT_A: usize = 5;
-    pub(super) const MINT_B: usize = 6;
-    pub(super) const LP_LOCK: usize = 7;
-    pub(super) const AUTHORITY: usize = 8;
-    pub(super) const LEN: usize = 9;
+instruction_accounts! {
+    /// `InitPool`'s accounts.
+    pub mod init_pool_accounts {
+        /// The new pool.
+        POOL: writable,
+        /// The A vault to open.
+        VAULT_A: writable pda(&[Seed::Bytes(VAULT_A_SEED), Seed::Key(POOL)]),
+        /// The B vault to open.
+        VAULT_B: writable pda(&[Seed::Bytes(VAULT_B_SEED), Seed::Key(POOL)]),
+        /// The LP mint to open.
+        LP_MINT: writable pda(&[Seed::Bytes(LP_MINT_SEED), Seed::Key(POOL)]),
+        /// Who creates the pool.
+        CREATOR: signer,
+        /// The A mint.
+        MINT_A: readonly,
+        /// The B mint.
+        MINT_B: readonly,
+        /// The LP account holding the locked minimum liquidity.
+        LP_LOCK: writable pda(&[Seed::Bytes(LP_LOCK_SEED), Seed::Key(POOL)]),
+        /// The pool authority.
+        AUTHORITY: readonly pda(&[Seed::Bytes(AUTHORITY_SEED), Seed::Key(POOL)]),
+    }
 }
 
-/// `AddLiquidity` / `RemoveLiquidity` account positions.
-mod liq {
-    pub(super) const POOL: usize = 0;
-    pub(super) const VAULT_A: usize = 1;
-    pub(super) const VAULT_B: usize = 2;
-    pub(super) const LP_MINT: usize = 3;
-    pub(super) const USER_A: usize = 4;
-    pub(super) const USER_B: usize = 5;
-    pub(super) const USER_LP: usize = 6;
-    pub(super) const OWNER: usize = 7;
-    pub(super) const AUTHORITY: usize = 8;
-    pub(super) const LEN: usize = 9;
+instruction_accounts! {
+    /// `AddLiquidity`'s and `RemoveLiquidity`'s accounts.
+    pub mod liquidity_accounts {
+        /// The pool.
+        POOL: writable,
+        /// The A vault.
+        VAULT_A: writable pda(&[Seed::Bytes(VAULT_A_SEED), Seed::Key(POOL)]),
+        /// The B vault.
+        VAULT_B: writable pda(&[Seed::Bytes(VAULT_B_SEED), Seed::Key(POOL)]),
+        /// The LP mint.
+        LP_MINT: writable pda(&[Seed::Bytes(LP_MINT_SEED), Seed::Key(POOL)]),
+        /// The user's A token account.
+        USER_A: writable,
+        /// The user's B token account.
+        USER_B: writable,
+        /// The user's LP token account.
+        USER_LP: writable,
+        /// The owner of the user's accounts.
+        OWNER: signer,
+        /// The pool authority.
+        AUTHORITY: readonly pda(&[Seed::Bytes(AUTHORITY_SEED), Seed::Key(POOL)]),
+    }
 }
 
-/// `SwapExactIn` / `SwapExactOut` account positions.
-mod swap {
-    pub(super) const POOL: usize = 0;
-    pub(super) const VAULT_IN: usize = 1;
-    pub(super) const VAULT_OUT: usize = 2;
-    pub(super) const USER_SRC: usize = 3;
-    pub(super) const USER_DST: usize = 4;
-    pub(super) const OWNER: usize = 5;
-    pub(super) const AUTHORITY: usize = 6;
-    pub(super) const LEN: usize = 7;
+instruction_accounts! {
+    /// `SwapExactIn`'s and `SwapExactOut`'s accounts.
+    pub mod swap_accounts {
+        /// The pool.
+        POOL: writable,
+        /// The vault of the side sold (A if `a_to_b`).
+        VAULT_IN: writable,
+        /// The vault of the side bought.
+        VAULT_OUT: writable,
+        /// The user's token account paying in.
+        USER_SRC: writable,
+        /// The user's token account paid out to.
+        USER_DST: writable,
+        /// The owner of `USER_SRC`.
+        OWNER: signer,
+        /// The pool authority.
+        AUTHORITY: readonly pda(&[Seed::Bytes(AUTHORITY_SEED), Seed::Key(POOL)]),
+    }
 }
 
 /// Fails with [`AmmError::PoolAccountMismatch`] unless each account `i` has key `expected`.
@@ -666,13 +695,9 @@ fn sync(
 }
 
 fn init_pool_ix(ctx: &mut InvokeContext<'_, '_>, fee_bps: u16) -> Result<(), InstructionError> {
-    use init::*;
-    ctx.expect_accounts(LEN)?;
-    let pool_key = ctx.writable(POOL)?;
-    for i in [VAULT_A, VAULT_B, LP_MINT, LP_LOCK] {
-        ctx.writable(i)?;
-    }
-    ctx.signer(CREATOR)?;
+    use init_pool_accounts::*;
+    SPEC.check(ctx)?;
+    let pool_key = ctx.key(POOL)?;
     ctx.consume(READ_COST)?;
     if ctx.owner(POOL)? != id() {
         return Err(AmmError::WrongAccountOwner.into());
@@ -745,15 +770,12 @@ struct LiquidityAccounts {
 fn open_liquidity(
     ctx: &mut InvokeContext<'_, '_>,
 ) -> Result<(LiquidityAccounts, u64, bool), InstructionError> {
-    use liq::*;
-    ctx.expect_accounts(LEN)?;
-    for i in [POOL, VAULT_A, VAULT_B, LP_MINT, USER_A, USER_B, USER_LP] {
-        ctx.writable(i)?;
-    }
-    let owner = ctx.signer(OWNER)?;
+    use liquidity_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     let (pool_key, mut pool) = load_pool(ctx, POOL)?;
     // Through the runtime, so that signing the payout with the same seeds hashes once.
-    let authority = ctx.program_address(&seeds(AUTHORITY_SEED, &pool_key))?;
+    let authority = SPEC.derive_in(ctx, AUTHORITY)?;
     require_keys(
         ctx,
         &[(VAULT_A, pool.vault_a), (VAULT_B, pool.vault_b), (LP_MINT, pool.lp_mint), (AUTHORITY, authority)],
@@ -780,7 +802,7 @@ fn add_liquidity_ix(
     token::invoke_transfer(ctx, (&acc.user_b, &pool.vault_b, &acc.owner), d.amount_b, &[])?;
     let mint = token::mint_to(&pool.lp_mint, &acc.user_lp, &acc.authority, d.lp);
     ctx.invoke_signed(&mint, &[&seeds(AUTHORITY_SEED, &acc.pool_key)])?;
-    save_pool(ctx, liq::POOL, pool)?;
+    save_pool(ctx, liquidity_accounts::POOL, pool)?;
     ctx.emit(&AmmEvent::LiquidityAdded {
         pool: acc.pool_key,
         amount_a: d.amount_a,
@@ -806,7 +828,7 @@ fn remove_liquidity_ix(
     let signer = seeds(AUTHORITY_SEED, &acc.pool_key);
     token::invoke_transfer(ctx, (&pool.vault_a, &acc.user_a, &acc.authority), amount_a, &[&signer])?;
     token::invoke_transfer(ctx, (&pool.vault_b, &acc.user_b, &acc.authority), amount_b, &[&signer])?;
-    save_pool(ctx, liq::POOL, pool)?;
+    save_pool(ctx, liquidity_accounts::POOL, pool)?;
     ctx.emit(&AmmEvent::LiquidityRemoved {
         pool: acc.pool_key,
         amount_a,
@@ -827,15 +849,12 @@ enum Swap {
 }
 
 fn swap_ix(ctx: &mut InvokeContext<'_, '_>, kind: Swap, a_to_b: bool) -> Result<(), InstructionError> {
-    use swap::*;
-    ctx.expect_accounts(LEN)?;
-    for i in [POOL, VAULT_IN, VAULT_OUT, USER_SRC, USER_DST] {
-        ctx.writable(i)?;
-    }
-    let owner = ctx.signer(OWNER)?;
+    use swap_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     let (pool_key, mut pool) = load_pool(ctx, POOL)?;
     // Through the runtime, so that signing the payout with the same seeds hashes once.
-    let authority = ctx.program_address(&seeds(AUTHORITY_SEED, &pool_key))?;
+    let authority = SPEC.derive_in(ctx, AUTHORITY)?;
     let (vault_in, vault_out) =
         if a_to_b { (pool.vault_a, pool.vault_b) } else { (pool.vault_b, pool.vault_a) };
     require_keys(ctx, &[(VAULT_IN, vault_in), (VAULT_OUT, vault_out), (AUTHORITY, authority)])?;
@@ -904,17 +923,18 @@ pub fn init_pool(
     Instruction::new_borsh(
         id(),
         &AmmInstruction::InitPool { fee_bps },
-        vec![
-            AccountMeta::writable(*pool, false),
-            AccountMeta::writable(at.vault_a, false),
-            AccountMeta::writable(at.vault_b, false),
-            AccountMeta::writable(at.lp_mint, false),
-            AccountMeta::readonly(*creator, true),
-            AccountMeta::readonly(*mint_a, false),
-            AccountMeta::readonly(*mint_b, false),
-            AccountMeta::writable(at.lp_lock, false),
-            AccountMeta::readonly(at.authority, false),
-        ],
+        init_pool_accounts::metas([
+            *pool,
+            at.vault_a,
+            at.vault_b,
+            at.lp_mint,
+            *creator,
+            *mint_a,
+            *mint_b,
+            at.lp_lock,
+            at.authority,
+        ])
+        .to_vec(),
     )
 }
 
@@ -939,17 +959,18 @@ fn liquidity_ix(pool: &Pubkey, user: &LiquidityUser, ix: &AmmInstruction) -> Ins
     Instruction::new_borsh(
         id(),
         ix,
-        vec![
-            AccountMeta::writable(*pool, false),
-            AccountMeta::writable(at.vault_a, false),
-            AccountMeta::writable(at.vault_b, false),
-            AccountMeta::writable(at.lp_mint, false),
-            AccountMeta::writable(user.token_a, false),
-            AccountMeta::writable(user.token_b, false),
-            AccountMeta::writable(user.lp, false),
-            AccountMeta::readonly(user.owner, true),
-            AccountMeta::readonly(at.authority, false),
-        ],
+        liquidity_accounts::metas([
+            *pool,
+            at.vault_a,
+            at.vault_b,
+            at.lp_mint,
+            user.token_a,
+            user.token_b,
+            user.lp,
+            user.owner,
+            at.authority,
+        ])
+        .to_vec(),
     )
 }
 
@@ -972,7 +993,7 @@ pub fn remove_liquidity(pool: &Pubkey, user: &LiquidityUser, lp: u64, min_a: u64
     liquidity_ix(pool, user, &AmmInstruction::RemoveLiquidity { lp, min_a, min_b })
 }
 
-fn swap_accounts(
+fn swap_metas(
     pool: &Pubkey,
     user_src: &Pubkey,
     user_dst: &Pubkey,
@@ -980,15 +1001,8 @@ fn swap_accounts(
     a_to_b: bool,
 ) -> Vec<AccountMeta> {
     let (vault_in, vault_out) = PoolAddresses::derive(pool).swap_vaults(a_to_b);
-    vec![
-        AccountMeta::writable(*pool, false),
-        AccountMeta::writable(vault_in, false),
-        AccountMeta::writable(vault_out, false),
-        AccountMeta::writable(*user_src, false),
-        AccountMeta::writable(*user_dst, false),
-        AccountMeta::readonly(*owner, true),
-        AccountMeta::readonly(pool_authority(pool), false),
-    ]
+    swap_accounts::metas([*pool, vault_in, vault_out, *user_src, *user_dst, *owner, pool_authority(pool)])
+        .to_vec()
 }
 
 /// `SwapExactIn`: `owner` (signs) sells exactly `amount_in` from `user_src` (A if
@@ -1006,7 +1020,7 @@ pub fn swap_exact_in(
     Instruction::new_borsh(
         id(),
         &AmmInstruction::SwapExactIn { amount_in, min_out, a_to_b },
-        swap_accounts(pool, user_src, user_dst, owner, a_to_b),
+        swap_metas(pool, user_src, user_dst, owner, a_to_b),
     )
 }
 
@@ -1024,6 +1038,6 @@ pub fn swap_exact_out(
     Instruction::new_borsh(
         id(),
         &AmmInstruction::SwapExactOut { amount_out, max_in, a_to_b },
-        swap_accounts(pool, user_src, user_dst, owner, a_to_b),
+        swap_metas(pool, user_src, user_dst, owner, a_to_b),
     )
 }

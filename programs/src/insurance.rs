@@ -93,16 +93,14 @@ use parex_runtime::{
 };
 
 use crate::error::{InsuranceError, OracleError};
+use crate::instruction_accounts;
 use crate::math::insurance::{
     TRIGGER_PRICE, claim_deadline, claim_payout, deposit_shares, next_trigger, premium, withdraw_amount,
     within_capacity,
 };
 use crate::math::{MathError, dead_shares};
 use crate::oracle::{self, PriceFeed};
-use crate::state::{
-    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_writable,
-    require_writable_all, save_state,
-};
+use crate::state::{AccountState, OwnedState, is_uninitialized, load_owned, read_owned, save_state};
 use crate::token;
 
 pub use crate::math::insurance::Trigger;
@@ -577,34 +575,117 @@ fn pool_price(ctx: &mut InvokeContext<'_, '_>, i: usize, pool: &Pool) -> Result<
     Ok(price)
 }
 
+instruction_accounts! {
+    /// `InitPool`'s accounts.
+    pub mod init_pool_accounts {
+        /// The new pool, at the vault's program-derived address.
+        POOL: writable pda(&[Seed::Bytes(POOL_SEED), Seed::Key(VAULT)]),
+        /// The pool's vault: an empty token account the pool owns.
+        VAULT: writable,
+        /// The asset's price feed.
+        ORACLE: readonly,
+        /// Who sets the pool up.
+        ADMIN: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `DepositCapital`'s and `WithdrawCapital`'s accounts.
+    pub mod capital_accounts {
+        /// The pool.
+        POOL: writable,
+        /// Its vault.
+        VAULT: writable,
+        /// The provider's token account.
+        USER_TOKEN: writable,
+        /// The provider's position, opened by the first deposit.
+        POSITION: writable pda(&[Seed::Bytes(POSITION_SEED), Seed::Key(POOL), Seed::Key(OWNER)]),
+        /// The provider.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `BuyPolicy`'s accounts.
+    pub mod buy_policy_accounts {
+        /// The pool.
+        POOL: writable,
+        /// The new policy.
+        POLICY: writable,
+        /// The buyer's token account paying the premium.
+        BUYER_TOKEN: writable,
+        /// The pool's vault.
+        VAULT: writable,
+        /// The pool's price feed.
+        ORACLE: readonly,
+        /// The buyer, the policy's holder.
+        BUYER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `UpdateTrigger`'s accounts.
+    pub mod update_trigger_accounts {
+        /// The pool.
+        POOL: writable,
+        /// The pool's price feed.
+        ORACLE: readonly,
+    }
+}
+
+instruction_accounts! {
+    /// `Claim`'s accounts.
+    pub mod claim_accounts {
+        /// The policy.
+        POLICY: writable,
+        /// Its pool.
+        POOL: writable,
+        /// The pool's vault.
+        VAULT: writable,
+        /// The holder's token account paid out to.
+        HOLDER_TOKEN: writable,
+        /// The policy's holder.
+        HOLDER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Expire`'s accounts.
+    pub mod expire_accounts {
+        /// The policy.
+        POLICY: writable,
+        /// Its pool.
+        POOL: writable,
+    }
+}
+
 /// `[pool W(new), vault W, oracle R, admin S]`
 fn init_pool_ix(ctx: &mut InvokeContext<'_, '_>, params: PoolParams) -> Result<(), InstructionError> {
-    ctx.expect_accounts(4)?;
-    require_writable_all(ctx, &[0, 1])?;
-    ctx.signer(3)?;
-    let (pool_key, vault_key, oracle_key) = (ctx.key(0)?, ctx.key(1)?, ctx.key(2)?);
+    use init_pool_accounts::*;
+    SPEC.check(ctx)?;
+    let (pool_key, vault_key, oracle_key) = (ctx.key(POOL)?, ctx.key(VAULT)?, ctx.key(ORACLE)?);
     if !params.is_valid() {
         return Err(InsuranceError::InvalidParams.into());
     }
-    if pool_key != pool_address(&vault_key) {
+    if pool_key != SPEC.derive_in(ctx, POOL)? {
         return Err(InsuranceError::InvalidPoolAddress.into());
     }
     // Only this program can assign its own address, and it writes the state in the
     // same instruction: an insurance-owned pool account is an initialised pool.
     ctx.consume(READ_COST)?;
-    match ctx.owner(0)? {
+    match ctx.owner(POOL)? {
         owner if owner == id() => return Err(InsuranceError::AlreadyInitialized.into()),
         SYSTEM_PROGRAM_ID => {}
         _ => return Err(InsuranceError::WrongAccountOwner.into()),
     }
     ctx.consume(READ_COST)?;
-    let vault = ctx.account(1)?;
+    let vault = ctx.account(VAULT)?;
     let vault = token::read_account(&vault.data, &vault.owner).map_err(|_| InsuranceError::InvalidVault)?;
     if vault.owner != pool_key || vault.amount != 0 {
         return Err(InsuranceError::InvalidVault.into());
     }
     ctx.consume(READ_COST)?;
-    let feed = ctx.account(2)?;
+    let feed = ctx.account(ORACLE)?;
     if feed.owner != oracle::id() || PriceFeed::unpack(&feed.data).is_err() {
         return Err(InsuranceError::InvalidOracle.into());
     }
@@ -621,7 +702,7 @@ fn init_pool_ix(ctx: &mut InvokeContext<'_, '_>, params: PoolParams) -> Result<(
         locked: 0,
         trigger: Trigger::Normal,
     };
-    save(ctx, 0, &pool)?;
+    save(ctx, POOL, &pool)?;
     ctx.emit(&InsuranceEvent::PoolInitialized {
         pool: pool_key,
         asset_mint: vault.mint,
@@ -669,17 +750,17 @@ fn require_capital_movable(pool: &Pool) -> Result<(), InsuranceError> {
 
 /// `[pool W, vault W, user token W, position W, owner S]`
 fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let owner = ctx.signer(4)?;
+    use capital_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     if amount == 0 {
         return Err(InsuranceError::ZeroAmount.into());
     }
-    let mut pool = load_pool_and_vault(ctx, 0, 1)?;
-    require_not_vault(ctx, 2, 1)?;
+    let mut pool = load_pool_and_vault(ctx, POOL, VAULT)?;
+    require_not_vault(ctx, USER_TOKEN, VAULT)?;
     require_capital_movable(&pool)?;
-    let pool_key = ctx.key(0)?;
-    let (mut position, is_new) = load_position(ctx, 3, &pool_key, &owner)?;
+    let pool_key = ctx.key(POOL)?;
+    let (mut position, is_new) = load_position(ctx, POSITION, &pool_key, &owner)?;
     let shares = deposit_shares(amount, pool.total_assets, pool.total_shares).map_err(|e| match e {
         MathError::DivideByZero => InsuranceError::Insolvent,
         _ => InsuranceError::MathOverflow,
@@ -694,15 +775,15 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> 
     pool.total_shares = add(pool.total_shares, shares + dead_shares(pool.total_shares))?;
     position.shares = add(position.shares, shares)?;
 
-    let position_key = ctx.key(3)?;
+    let position_key = ctx.key(POSITION)?;
     if is_new {
         let seeds: &[&[u8]] = &[POSITION_SEED, pool_key.as_ref(), owner.as_ref()];
         ctx.invoke_signed(&system::assign(&position_key, &id()), &[seeds])?;
     }
-    let user_token = ctx.key(2)?;
+    let user_token = ctx.key(USER_TOKEN)?;
     token::invoke_transfer(ctx, (&user_token, &pool.vault, &owner), amount, &[])?;
-    save(ctx, 0, &pool)?;
-    save(ctx, 3, &position)?;
+    save(ctx, POOL, &pool)?;
+    save(ctx, POSITION, &position)?;
     ctx.emit(&InsuranceEvent::CapitalDeposited { pool: pool_key, owner, amount, shares })
 }
 
@@ -712,17 +793,17 @@ fn withdraw_ix(
     shares: u64,
     min_amount: u64,
 ) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let owner = ctx.signer(4)?;
+    use capital_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     if shares == 0 {
         return Err(InsuranceError::ZeroAmount.into());
     }
-    let mut pool = load_pool_and_vault(ctx, 0, 1)?;
-    require_not_vault(ctx, 2, 1)?;
+    let mut pool = load_pool_and_vault(ctx, POOL, VAULT)?;
+    require_not_vault(ctx, USER_TOKEN, VAULT)?;
     require_capital_movable(&pool)?;
-    let pool_key = ctx.key(0)?;
-    let (mut position, is_new) = load_position(ctx, 3, &pool_key, &owner)?;
+    let pool_key = ctx.key(POOL)?;
+    let (mut position, is_new) = load_position(ctx, POSITION, &pool_key, &owner)?;
     if is_new || position.shares < shares {
         return Err(InsuranceError::InsufficientShares.into());
     }
@@ -743,10 +824,10 @@ fn withdraw_ix(
     pool.total_shares = sub(pool.total_shares, shares)?;
     position.shares -= shares;
 
-    let user_token = ctx.key(2)?;
+    let user_token = ctx.key(USER_TOKEN)?;
     pay_out(ctx, &pool_key, &pool.vault, &user_token, amount)?;
-    save(ctx, 0, &pool)?;
-    save(ctx, 3, &position)?;
+    save(ctx, POOL, &pool)?;
+    save(ctx, POSITION, &position)?;
     ctx.emit(&InsuranceEvent::CapitalWithdrawn { pool: pool_key, owner, shares, amount })
 }
 
@@ -757,26 +838,26 @@ fn buy_policy_ix(
     duration: u64,
     max_premium: u64,
 ) -> Result<(), InstructionError> {
-    ctx.expect_accounts(6)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let buyer = ctx.signer(5)?;
+    use buy_policy_accounts::*;
+    SPEC.check(ctx)?;
+    let buyer = ctx.key(BUYER)?;
     if sum_insured == 0 {
         return Err(InsuranceError::ZeroAmount.into());
     }
-    let mut pool = load_pool_and_vault(ctx, 0, 3)?;
-    require_not_vault(ctx, 2, 3)?;
+    let mut pool = load_pool_and_vault(ctx, POOL, VAULT)?;
+    require_not_vault(ctx, BUYER_TOKEN, VAULT)?;
     ctx.consume(READ_COST)?;
-    if ctx.owner(1)? != id() {
+    if ctx.owner(POLICY)? != id() {
         return Err(InsuranceError::WrongAccountOwner.into());
     }
-    if !is_uninitialized(ctx.data(1)?) {
+    if !is_uninitialized(ctx.data(POLICY)?) {
         return Err(InsuranceError::AlreadyInitialized.into());
     }
     if pool.trigger != Trigger::Normal {
         return Err(InsuranceError::TriggerNotNormal.into());
     }
     // The trigger lags the feed until someone updates it: the feed decides.
-    if pool_price(ctx, 4, &pool)? < TRIGGER_PRICE {
+    if pool_price(ctx, ORACLE, &pool)? < TRIGGER_PRICE {
         return Err(InsuranceError::PriceBelowTrigger.into());
     }
     if duration < pool.params.min_duration || duration > pool.params.max_duration {
@@ -801,12 +882,12 @@ fn buy_policy_ix(
     pool.total_assets = add(pool.total_assets, premium)?;
     pool.locked = add(pool.locked, sum_insured)?;
 
-    let (pool_key, policy_key, buyer_token) = (ctx.key(0)?, ctx.key(1)?, ctx.key(2)?);
+    let (pool_key, policy_key, buyer_token) = (ctx.key(POOL)?, ctx.key(POLICY)?, ctx.key(BUYER_TOKEN)?);
     token::invoke_transfer(ctx, (&buyer_token, &pool.vault, &buyer), premium, &[])?;
     let policy =
         Policy { pool: pool_key, holder: buyer, sum_insured, start, end, status: PolicyStatus::Active };
-    save(ctx, 0, &pool)?;
-    save(ctx, 1, &policy)?;
+    save(ctx, POOL, &pool)?;
+    save(ctx, POLICY, &policy)?;
     ctx.emit(&InsuranceEvent::PolicyPurchased {
         pool: pool_key,
         policy: policy_key,
@@ -820,18 +901,18 @@ fn buy_policy_ix(
 
 /// `[pool W, oracle R]`
 fn update_trigger_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(2)?;
-    require_writable(ctx, 0)?;
-    let mut pool: Pool = load(ctx, 0)?;
-    let price = pool_price(ctx, 1, &pool)?;
+    use update_trigger_accounts::*;
+    SPEC.check(ctx)?;
+    let mut pool: Pool = load(ctx, POOL)?;
+    let price = pool_price(ctx, ORACLE, &pool)?;
     let now = ctx.env().unix_timestamp;
     let next = next_trigger(pool.trigger, price, now);
     if next == pool.trigger {
         return Ok(());
     }
     let from = std::mem::replace(&mut pool.trigger, next);
-    save(ctx, 0, &pool)?;
-    let pool_key = ctx.key(0)?;
+    save(ctx, POOL, &pool)?;
+    let pool_key = ctx.key(POOL)?;
     ctx.emit(&InsuranceEvent::TriggerChanged { pool: pool_key, from, to: next, price, time: now })
 }
 
@@ -850,12 +931,12 @@ fn load_policy(
 
 /// `[policy W, pool W, vault W, holder token W, holder S]`
 fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let holder = ctx.signer(4)?;
-    let mut policy = load_policy(ctx, 0, 1)?;
-    let mut pool = load_pool_and_vault(ctx, 1, 2)?;
-    require_not_vault(ctx, 3, 2)?;
+    use claim_accounts::*;
+    SPEC.check(ctx)?;
+    let holder = ctx.key(HOLDER)?;
+    let mut policy = load_policy(ctx, POLICY, POOL)?;
+    let mut pool = load_pool_and_vault(ctx, POOL, VAULT)?;
+    require_not_vault(ctx, HOLDER_TOKEN, VAULT)?;
     if holder != policy.holder {
         return Err(InsuranceError::WrongHolder.into());
     }
@@ -877,21 +958,21 @@ fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
     pool.total_assets = sub(pool.total_assets, payout)?;
     policy.status = PolicyStatus::Claimed;
 
-    let (policy_key, pool_key, holder_token) = (ctx.key(0)?, ctx.key(1)?, ctx.key(3)?);
+    let (policy_key, pool_key, holder_token) = (ctx.key(POLICY)?, ctx.key(POOL)?, ctx.key(HOLDER_TOKEN)?);
     if payout > 0 {
         pay_out(ctx, &pool_key, &pool.vault, &holder_token, payout)?;
     }
-    save(ctx, 0, &policy)?;
-    save(ctx, 1, &pool)?;
+    save(ctx, POLICY, &policy)?;
+    save(ctx, POOL, &pool)?;
     ctx.emit(&InsuranceEvent::Claimed { pool: pool_key, policy: policy_key, holder, payout })
 }
 
 /// `[policy W, pool W]`
 fn expire_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(2)?;
-    require_writable_all(ctx, &[0, 1])?;
-    let mut policy = load_policy(ctx, 0, 1)?;
-    let mut pool: Pool = load(ctx, 1)?;
+    use expire_accounts::*;
+    SPEC.check(ctx)?;
+    let mut policy = load_policy(ctx, POLICY, POOL)?;
+    let mut pool: Pool = load(ctx, POOL)?;
     if policy.status != PolicyStatus::Active {
         return Err(InsuranceError::PolicyNotActive.into());
     }
@@ -910,9 +991,9 @@ fn expire_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
     }
     pool.locked = sub(pool.locked, policy.sum_insured)?;
     policy.status = PolicyStatus::Expired;
-    save(ctx, 0, &policy)?;
-    save(ctx, 1, &pool)?;
-    let (pool_key, policy_key) = (ctx.key(1)?, ctx.key(0)?);
+    save(ctx, POLICY, &policy)?;
+    save(ctx, POOL, &pool)?;
+    let (pool_key, policy_key) = (ctx.key(POOL)?, ctx.key(POLICY)?);
     ctx.emit(&InsuranceEvent::Expired { pool: pool_key, policy: policy_key, sum_insured: policy.sum_insured })
 }
 
@@ -927,12 +1008,7 @@ pub fn init_pool(vault: &Pubkey, oracle: &Pubkey, admin: &Pubkey, params: PoolPa
     Instruction::new_borsh(
         id(),
         &InsuranceInstruction::InitPool { params },
-        vec![
-            AccountMeta::writable(pool_address(vault), false),
-            AccountMeta::writable(*vault, false),
-            AccountMeta::readonly(*oracle, false),
-            AccountMeta::readonly(*admin, true),
-        ],
+        init_pool_accounts::metas([pool_address(vault), *vault, *oracle, *admin]).to_vec(),
     )
 }
 
@@ -953,14 +1029,8 @@ pub fn create_pool(
     ixs
 }
 
-fn capital_accounts(pool: &Pubkey, vault: &Pubkey, user_token: &Pubkey, owner: &Pubkey) -> Vec<AccountMeta> {
-    vec![
-        AccountMeta::writable(*pool, false),
-        AccountMeta::writable(*vault, false),
-        AccountMeta::writable(*user_token, false),
-        AccountMeta::writable(position_address(pool, owner), false),
-        AccountMeta::readonly(*owner, true),
-    ]
+fn capital_metas(pool: &Pubkey, vault: &Pubkey, user_token: &Pubkey, owner: &Pubkey) -> Vec<AccountMeta> {
+    capital_accounts::metas([*pool, *vault, *user_token, position_address(pool, owner), *owner]).to_vec()
 }
 
 /// `DepositCapital`: `owner` (signs) deposits `amount` from `user_token` into `pool`,
@@ -978,7 +1048,7 @@ pub fn deposit_capital(
     Instruction::new_borsh(
         id(),
         &InsuranceInstruction::DepositCapital { amount, min_shares },
-        capital_accounts(pool, vault, user_token, owner),
+        capital_metas(pool, vault, user_token, owner),
     )
 }
 
@@ -996,7 +1066,7 @@ pub fn withdraw_capital(
     Instruction::new_borsh(
         id(),
         &InsuranceInstruction::WithdrawCapital { shares, min_amount },
-        capital_accounts(pool, vault, user_token, owner),
+        capital_metas(pool, vault, user_token, owner),
     )
 }
 
@@ -1021,14 +1091,7 @@ pub fn buy_policy(
     Instruction::new_borsh(
         id(),
         &InsuranceInstruction::BuyPolicy { sum_insured, duration, max_premium },
-        vec![
-            AccountMeta::writable(*pool, false),
-            AccountMeta::writable(*policy, false),
-            AccountMeta::writable(*buyer_token, false),
-            AccountMeta::writable(*vault, false),
-            AccountMeta::readonly(*oracle, false),
-            AccountMeta::readonly(*buyer, true),
-        ],
+        buy_policy_accounts::metas([*pool, *policy, *buyer_token, *vault, *oracle, *buyer]).to_vec(),
     )
 }
 
@@ -1060,7 +1123,7 @@ pub fn update_trigger(pool: &Pubkey, oracle: &Pubkey) -> Instruction {
     Instruction::new_borsh(
         id(),
         &InsuranceInstruction::UpdateTrigger,
-        vec![AccountMeta::writable(*pool, false), AccountMeta::readonly(*oracle, false)],
+        update_trigger_accounts::metas([*pool, *oracle]).to_vec(),
     )
 }
 
@@ -1076,13 +1139,7 @@ pub fn claim(
     Instruction::new_borsh(
         id(),
         &InsuranceInstruction::Claim,
-        vec![
-            AccountMeta::writable(*policy, false),
-            AccountMeta::writable(*pool, false),
-            AccountMeta::writable(*vault, false),
-            AccountMeta::writable(*holder_token, false),
-            AccountMeta::readonly(*holder, true),
-        ],
+        claim_accounts::metas([*policy, *pool, *vault, *holder_token, *holder]).to_vec(),
     )
 }
 
@@ -1092,6 +1149,6 @@ pub fn expire(policy: &Pubkey, pool: &Pubkey) -> Instruction {
     Instruction::new_borsh(
         id(),
         &InsuranceInstruction::Expire,
-        vec![AccountMeta::writable(*policy, false), AccountMeta::writable(*pool, false)],
+        expire_accounts::metas([*policy, *pool]).to_vec(),
     )
 }

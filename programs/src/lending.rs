@@ -144,16 +144,14 @@ use parex_runtime::{
 };
 
 use crate::error::{LendingError, OracleError};
+use crate::instruction_accounts;
 use crate::math::lending::{
     self as lmath, ConfigError, InterestModel, ReserveState, WriteOff, current_debt, is_liquidatable,
     max_repay, repay_for_seizure, seize_amount, value, weighted_value, within_borrow_limit,
 };
 use crate::math::{MathError, dead_shares};
 use crate::oracle::{self, PriceFeed};
-use crate::state::{
-    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_writable,
-    require_writable_all, save_state,
-};
+use crate::state::{AccountState, OwnedState, load_owned, read_owned, require_new_state, save_state};
 use crate::token;
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("lending"));
@@ -748,22 +746,176 @@ fn read_oracle(
     })
 }
 
+instruction_accounts! {
+    /// `InitReserve`'s accounts.
+    pub mod init_reserve_accounts {
+        /// The new reserve.
+        RESERVE: writable,
+        /// Its cash vault, opened here.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(RESERVE)]),
+        /// Its collateral vault, opened here.
+        COLLATERAL_VAULT: writable pda(&[Seed::Bytes(COLLATERAL_SEED), Seed::Key(RESERVE)]),
+        /// Its share mint, opened here.
+        SHARE_MINT: writable pda(&[Seed::Bytes(SHARES_SEED), Seed::Key(RESERVE)]),
+        /// The asset's mint.
+        MINT: readonly,
+        /// The asset's price feed.
+        ORACLE: readonly,
+        /// The market's admin.
+        ADMIN: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `InitObligation`'s accounts.
+    pub mod init_obligation_accounts {
+        /// The new obligation.
+        OBLIGATION: writable,
+        /// Its owner.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Deposit`'s and `Redeem`'s accounts.
+    pub mod lender_accounts {
+        /// The reserve.
+        RESERVE: writable,
+        /// Its cash vault.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(RESERVE)]),
+        /// Its share mint.
+        SHARE_MINT: writable pda(&[Seed::Bytes(SHARES_SEED), Seed::Key(RESERVE)]),
+        /// The lender's token account of the asset.
+        USER_TOKEN: writable,
+        /// The lender's token account of the shares.
+        USER_SHARES: writable,
+        /// The reserve's authority.
+        AUTHORITY: readonly pda(&[Seed::Bytes(AUTHORITY_SEED), Seed::Key(RESERVE)]),
+        /// The lender.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `DepositCollateral`'s accounts.
+    pub mod deposit_collateral_accounts {
+        /// The obligation.
+        OBLIGATION: writable,
+        /// The collateral's reserve.
+        RESERVE: readonly,
+        /// Its collateral vault.
+        COLLATERAL_VAULT: writable pda(&[Seed::Bytes(COLLATERAL_SEED), Seed::Key(RESERVE)]),
+        /// The owner's token account paying in.
+        USER_TOKEN: writable,
+        /// The obligation's owner.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `WithdrawCollateral`'s accounts (the position tail follows).
+    pub mod withdraw_collateral_accounts {
+        /// The obligation.
+        OBLIGATION: writable,
+        /// The collateral's reserve.
+        RESERVE: readonly,
+        /// Its collateral vault.
+        COLLATERAL_VAULT: writable pda(&[Seed::Bytes(COLLATERAL_SEED), Seed::Key(RESERVE)]),
+        /// The owner's token account paid out to.
+        USER_TOKEN: writable,
+        /// The reserve's authority.
+        AUTHORITY: readonly pda(&[Seed::Bytes(AUTHORITY_SEED), Seed::Key(RESERVE)]),
+        /// The obligation's owner.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Borrow`'s accounts (the position tail follows).
+    pub mod borrow_accounts {
+        /// The reserve borrowed from.
+        RESERVE: writable,
+        /// The obligation.
+        OBLIGATION: writable,
+        /// The reserve's price feed.
+        ORACLE: readonly,
+        /// The reserve's cash vault.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(RESERVE)]),
+        /// The owner's token account paid out to.
+        USER_TOKEN: writable,
+        /// The reserve's authority.
+        AUTHORITY: readonly pda(&[Seed::Bytes(AUTHORITY_SEED), Seed::Key(RESERVE)]),
+        /// The obligation's owner.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Repay`'s accounts.
+    pub mod repay_accounts {
+        /// The reserve repaid.
+        RESERVE: writable,
+        /// The obligation.
+        OBLIGATION: writable,
+        /// The payer's token account.
+        PAYER_TOKEN: writable,
+        /// The reserve's cash vault.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(RESERVE)]),
+        /// Whoever pays.
+        PAYER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Liquidate`'s accounts (the position tail follows).
+    pub mod liquidate_accounts {
+        /// The reserve of the debt repaid.
+        REPAY_RESERVE: writable,
+        /// The reserve of the collateral seized.
+        COLLATERAL_RESERVE: readonly,
+        /// The obligation.
+        OBLIGATION: writable,
+        /// The repay reserve's cash vault.
+        REPAY_VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(REPAY_RESERVE)]),
+        /// The collateral reserve's collateral vault.
+        COLLATERAL_VAULT: writable pda(&[Seed::Bytes(COLLATERAL_SEED), Seed::Key(COLLATERAL_RESERVE)]),
+        /// The liquidator's token account paying the repay.
+        REPAY_TOKEN: writable,
+        /// The liquidator's token account receiving the collateral.
+        COLLATERAL_TOKEN: writable,
+        /// The collateral reserve's authority.
+        COLLATERAL_AUTHORITY: readonly pda(&[Seed::Bytes(AUTHORITY_SEED), Seed::Key(COLLATERAL_RESERVE)]),
+        /// The liquidator.
+        LIQUIDATOR: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `WriteOffBadDebt`'s accounts.
+    pub mod write_off_accounts {
+        /// The reserve.
+        RESERVE: writable,
+        /// The obligation without collateral.
+        OBLIGATION: writable,
+    }
+}
+
 fn init_reserve_ix(ctx: &mut InvokeContext<'_, '_>, config: ReserveConfig) -> Result<(), InstructionError> {
-    ctx.expect_accounts(7)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let admin = ctx.signer(6)?;
-    require_new(ctx, 0)?;
+    use init_reserve_accounts::*;
+    SPEC.check(ctx)?;
+    let admin = ctx.key(ADMIN)?;
+    require_new(ctx, RESERVE)?;
     config.validate().map_err(LendingError::from)?;
-    let key = ctx.key(0)?;
+    let key = ctx.key(RESERVE)?;
     let pdas = ReservePdas::of(&key);
-    expect_key(ctx, 1, &pdas.vault)?;
-    expect_key(ctx, 2, &pdas.collateral_vault)?;
-    expect_key(ctx, 3, &pdas.share_mint)?;
-    let (mint, oracle_key) = (ctx.key(4)?, ctx.key(5)?);
+    expect_key(ctx, VAULT, &pdas.vault)?;
+    expect_key(ctx, COLLATERAL_VAULT, &pdas.collateral_vault)?;
+    expect_key(ctx, SHARE_MINT, &pdas.share_mint)?;
+    let (mint, oracle_key) = (ctx.key(MINT)?, ctx.key(ORACLE)?);
     ctx.consume(2 * READ_COST)?;
     let decimals =
-        token::read_mint(ctx.data(4)?, &ctx.owner(4)?).map_err(|_| LendingError::InvalidMint)?.decimals;
-    if ctx.owner(5)? != oracle::id() || PriceFeed::unpack(ctx.data(5)?).is_err() {
+        token::read_mint(ctx.data(MINT)?, &ctx.owner(MINT)?).map_err(|_| LendingError::InvalidMint)?.decimals;
+    if ctx.owner(ORACLE)? != oracle::id() || PriceFeed::unpack(ctx.data(ORACLE)?).is_err() {
         return Err(LendingError::InvalidOracle.into());
     }
 
@@ -793,34 +945,36 @@ fn init_reserve_ix(ctx: &mut InvokeContext<'_, '_>, config: ReserveConfig) -> Re
         borrow_index,
         last_slot,
     };
-    save(ctx, 0, &reserve)
+    save(ctx, RESERVE, &reserve)
 }
 
 fn init_obligation_ix(ctx: &mut InvokeContext<'_, '_>, market: Pubkey) -> Result<(), InstructionError> {
-    ctx.expect_accounts(2)?;
-    require_writable(ctx, 0)?;
-    let owner = ctx.signer(1)?;
-    require_new(ctx, 0)?;
-    save(ctx, 0, &Obligation { market, owner, collateral: Vec::new(), borrows: Vec::new() })
+    use init_obligation_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
+    require_new(ctx, OBLIGATION)?;
+    save(ctx, OBLIGATION, &Obligation { market, owner, collateral: Vec::new(), borrows: Vec::new() })
 }
 
 /// Checks the accounts Deposit and Redeem share: `[reserve W, vault W, share mint W,
 /// user token W, user shares W, authority R, owner S]`. Returns the reserve's key,
 /// its accrued state and the owner.
-fn lender_accounts(ctx: &mut InvokeContext<'_, '_>) -> Result<(Pubkey, Reserve, Pubkey), InstructionError> {
-    ctx.expect_accounts(7)?;
-    require_writable_all(ctx, &[0, 1, 2, 3, 4])?;
-    let owner = ctx.signer(6)?;
-    let key = ctx.key(0)?;
-    let reserve = load_reserve(ctx, 0)?;
-    expect_key(ctx, 1, &reserve.vault)?;
-    expect_key(ctx, 2, &reserve.share_mint)?;
-    expect_key(ctx, 5, &authority_address(&key))?;
+fn open_lender(ctx: &mut InvokeContext<'_, '_>) -> Result<(Pubkey, Reserve, Pubkey), InstructionError> {
+    use lender_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
+    let key = ctx.key(RESERVE)?;
+    let reserve = load_reserve(ctx, RESERVE)?;
+    expect_key(ctx, VAULT, &reserve.vault)?;
+    expect_key(ctx, SHARE_MINT, &reserve.share_mint)?;
+    let authority = SPEC.derive_in(ctx, AUTHORITY)?;
+    expect_key(ctx, AUTHORITY, &authority)?;
     Ok((key, reserve, owner))
 }
 
 fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> Result<(), InstructionError> {
-    let (key, mut reserve, owner) = lender_accounts(ctx)?;
+    use lender_accounts::*;
+    let (key, mut reserve, owner) = open_lender(ctx)?;
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
@@ -840,16 +994,18 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> 
     reserve.cash = reserve.cash.checked_add(amount).ok_or(LendingError::MathOverflow)?;
     reserve.total_shares = reserve.total_shares.checked_add(minted).ok_or(LendingError::MathOverflow)?;
 
-    let (user_token, user_shares, authority) = (ctx.key(3)?, ctx.key(4)?, ctx.key(5)?);
+    let (user_token, user_shares, authority) =
+        (ctx.key(USER_TOKEN)?, ctx.key(USER_SHARES)?, ctx.key(AUTHORITY)?);
     token::invoke_transfer(ctx, (&user_token, &reserve.vault, &owner), amount, &[])?;
     let mint = token::mint_to(&reserve.share_mint, &user_shares, &authority, shares);
     ctx.invoke_signed(&mint, &[&[AUTHORITY_SEED, key.as_ref()]])?;
-    save(ctx, 0, &reserve)?;
+    save(ctx, RESERVE, &reserve)?;
     ctx.emit(&LendingEvent::Deposited { reserve: key, owner, amount, shares })
 }
 
 fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64, min_amount: u64) -> Result<(), InstructionError> {
-    let (key, mut reserve, owner) = lender_accounts(ctx)?;
+    use lender_accounts::*;
+    let (key, mut reserve, owner) = open_lender(ctx)?;
     if shares == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
@@ -869,7 +1025,8 @@ fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64, min_amount: u64) -> R
     reserve.cash -= amount;
     reserve.total_shares -= shares;
 
-    let (user_token, user_shares, authority) = (ctx.key(3)?, ctx.key(4)?, ctx.key(5)?);
+    let (user_token, user_shares, authority) =
+        (ctx.key(USER_TOKEN)?, ctx.key(USER_SHARES)?, ctx.key(AUTHORITY)?);
     ctx.invoke(&token::burn(&user_shares, &reserve.share_mint, &owner, shares))?;
     token::invoke_transfer(
         ctx,
@@ -877,50 +1034,51 @@ fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64, min_amount: u64) -> R
         amount,
         &[&[AUTHORITY_SEED, key.as_ref()]],
     )?;
-    save(ctx, 0, &reserve)?;
+    save(ctx, RESERVE, &reserve)?;
     ctx.emit(&LendingEvent::Redeemed { reserve: key, owner, shares, amount })
 }
 
 fn deposit_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[0, 2, 3])?;
-    let owner = ctx.signer(4)?;
+    use deposit_collateral_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
-    let mut obligation: Obligation = load(ctx, 0)?;
-    let reserve: Reserve = load(ctx, 1)?;
+    let mut obligation: Obligation = load(ctx, OBLIGATION)?;
+    let reserve: Reserve = load(ctx, RESERVE)?;
     expect_owner(&obligation, &owner)?;
     expect_market(&reserve, &obligation)?;
-    expect_key(ctx, 2, &reserve.collateral_vault)?;
-    let reserve_key = ctx.key(1)?;
+    expect_key(ctx, COLLATERAL_VAULT, &reserve.collateral_vault)?;
+    let reserve_key = ctx.key(RESERVE)?;
     obligation.add_collateral(reserve_key, amount)?;
 
-    let from_key = ctx.key(3)?;
+    let from_key = ctx.key(USER_TOKEN)?;
     token::invoke_transfer(ctx, (&from_key, &reserve.collateral_vault, &owner), amount, &[])?;
-    save(ctx, 0, &obligation)?;
-    let obligation = ctx.key(0)?;
+    save(ctx, OBLIGATION, &obligation)?;
+    let obligation = ctx.key(OBLIGATION)?;
     ctx.emit(&LendingEvent::CollateralDeposited { obligation, reserve: reserve_key, amount })
 }
 
 fn withdraw_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(6)?;
-    require_writable_all(ctx, &[0, 2, 3])?;
-    let owner = ctx.signer(5)?;
+    use withdraw_collateral_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
-    let mut obligation: Obligation = load(ctx, 0)?;
-    let reserve: Reserve = load(ctx, 1)?;
+    let mut obligation: Obligation = load(ctx, OBLIGATION)?;
+    let reserve: Reserve = load(ctx, RESERVE)?;
     expect_owner(&obligation, &owner)?;
     expect_market(&reserve, &obligation)?;
-    let reserve_key = ctx.key(1)?;
-    expect_key(ctx, 2, &reserve.collateral_vault)?;
-    expect_key(ctx, 4, &authority_address(&reserve_key))?;
+    let reserve_key = ctx.key(RESERVE)?;
+    expect_key(ctx, COLLATERAL_VAULT, &reserve.collateral_vault)?;
+    let authority = SPEC.derive_in(ctx, AUTHORITY)?;
+    expect_key(ctx, AUTHORITY, &authority)?;
     // Prices only matter when there is debt: a debt-free owner can always leave,
     // even while a feed is stale.
     let priced = !obligation.borrows.is_empty();
-    let snapshot = Snapshot::load(ctx, 6, &obligation, None, priced)?;
+    let snapshot = Snapshot::load(ctx, LEN, &obligation, None, priced)?;
     obligation.remove_collateral(&reserve_key, amount, LendingError::InsufficientCollateral)?;
     // Debt without collateral is bad debt anyone may write off: only a liquidation may leave it.
     if priced && obligation.collateral.is_empty() {
@@ -933,40 +1091,41 @@ fn withdraw_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Resul
         }
     }
 
-    let to_key = ctx.key(3)?;
-    let owner_key = ctx.key(4)?;
+    let to_key = ctx.key(USER_TOKEN)?;
+    let owner_key = ctx.key(AUTHORITY)?;
     token::invoke_transfer(
         ctx,
         (&reserve.collateral_vault, &to_key, &owner_key),
         amount,
         &[&[AUTHORITY_SEED, reserve_key.as_ref()]],
     )?;
-    save(ctx, 0, &obligation)?;
-    let obligation = ctx.key(0)?;
+    save(ctx, OBLIGATION, &obligation)?;
+    let obligation = ctx.key(OBLIGATION)?;
     ctx.emit(&LendingEvent::CollateralWithdrawn { obligation, reserve: reserve_key, amount })
 }
 
 fn borrow_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(7)?;
-    require_writable_all(ctx, &[0, 1, 3, 4])?;
-    let owner = ctx.signer(6)?;
+    use borrow_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
-    let key = ctx.key(0)?;
-    let mut reserve = load_reserve(ctx, 0)?;
-    let mut obligation: Obligation = load(ctx, 1)?;
+    let key = ctx.key(RESERVE)?;
+    let mut reserve = load_reserve(ctx, RESERVE)?;
+    let mut obligation: Obligation = load(ctx, OBLIGATION)?;
     expect_owner(&obligation, &owner)?;
     expect_market(&reserve, &obligation)?;
-    expect_key(ctx, 2, &reserve.oracle)?;
-    expect_key(ctx, 3, &reserve.vault)?;
-    expect_key(ctx, 5, &authority_address(&key))?;
+    expect_key(ctx, ORACLE, &reserve.oracle)?;
+    expect_key(ctx, VAULT, &reserve.vault)?;
+    let authority = SPEC.derive_in(ctx, AUTHORITY)?;
+    expect_key(ctx, AUTHORITY, &authority)?;
     if amount > reserve.cash {
         return Err(LendingError::InsufficientLiquidity.into());
     }
-    let mut snapshot = Snapshot::load(ctx, 7, &obligation, Some((&key, &reserve)), true)?;
+    let mut snapshot = Snapshot::load(ctx, LEN, &obligation, Some((&key, &reserve)), true)?;
     if !snapshot.contains(&key) {
-        let price = read_oracle(ctx, 2, reserve.config.max_staleness_slots)?;
+        let price = read_oracle(ctx, ORACLE, reserve.config.max_staleness_slots)?;
         snapshot.entries.push(Priced { key, reserve, price: Some(price) });
     }
     let debt = obligation.add_debt(key, amount, reserve.borrow_index)?;
@@ -978,17 +1137,17 @@ fn borrow_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instruc
     reserve.cash -= amount;
     reserve.total_borrows = reserve.total_borrows.checked_add(amount).ok_or(LendingError::MathOverflow)?;
 
-    let to_key = ctx.key(4)?;
-    let owner_key = ctx.key(5)?;
+    let to_key = ctx.key(USER_TOKEN)?;
+    let owner_key = ctx.key(AUTHORITY)?;
     token::invoke_transfer(
         ctx,
         (&reserve.vault, &to_key, &owner_key),
         amount,
         &[&[AUTHORITY_SEED, key.as_ref()]],
     )?;
-    save(ctx, 0, &reserve)?;
-    save(ctx, 1, &obligation)?;
-    let obligation = ctx.key(1)?;
+    save(ctx, RESERVE, &reserve)?;
+    save(ctx, OBLIGATION, &obligation)?;
+    let obligation = ctx.key(OBLIGATION)?;
     ctx.emit(&LendingEvent::Borrowed { obligation, reserve: key, amount, debt })
 }
 
@@ -1001,51 +1160,52 @@ fn book_repayment(reserve: &mut Reserve, amount: u64) -> Result<(), LendingError
 }
 
 fn repay_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let payer = ctx.signer(4)?;
+    use repay_accounts::*;
+    SPEC.check(ctx)?;
+    let payer = ctx.key(PAYER)?;
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
-    let key = ctx.key(0)?;
-    let mut reserve = load_reserve(ctx, 0)?;
-    let mut obligation: Obligation = load(ctx, 1)?;
-    expect_key(ctx, 3, &reserve.vault)?;
+    let key = ctx.key(RESERVE)?;
+    let mut reserve = load_reserve(ctx, RESERVE)?;
+    let mut obligation: Obligation = load(ctx, OBLIGATION)?;
+    expect_key(ctx, VAULT, &reserve.vault)?;
     let debt = obligation.debt(&key, reserve.borrow_index)?.ok_or(LendingError::NoDebt)?;
     let amount = amount.min(debt);
     let left = obligation.reduce_debt(&key, amount, reserve.borrow_index)?;
     book_repayment(&mut reserve, amount)?;
 
-    let from_key = ctx.key(2)?;
+    let from_key = ctx.key(PAYER_TOKEN)?;
     token::invoke_transfer(ctx, (&from_key, &reserve.vault, &payer), amount, &[])?;
-    save(ctx, 0, &reserve)?;
-    save(ctx, 1, &obligation)?;
-    let obligation = ctx.key(1)?;
+    save(ctx, RESERVE, &reserve)?;
+    save(ctx, OBLIGATION, &obligation)?;
+    let obligation = ctx.key(OBLIGATION)?;
     ctx.emit(&LendingEvent::Repaid { obligation, reserve: key, amount, debt: left })
 }
 
 fn liquidate_ix(ctx: &mut InvokeContext<'_, '_>, repay: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(9)?;
-    require_writable_all(ctx, &[0, 2, 3, 4, 5, 6])?;
-    let liquidator = ctx.signer(8)?;
+    use liquidate_accounts::*;
+    SPEC.check(ctx)?;
+    let liquidator = ctx.key(LIQUIDATOR)?;
     if repay == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
-    let (key, coll_key) = (ctx.key(0)?, ctx.key(1)?);
-    let mut reserve = load_reserve(ctx, 0)?;
+    let (key, coll_key) = (ctx.key(REPAY_RESERVE)?, ctx.key(COLLATERAL_RESERVE)?);
+    let mut reserve = load_reserve(ctx, REPAY_RESERVE)?;
     // Only the collateral reserve's config and vault are used: no accrual needed.
-    let coll: Reserve = if coll_key == key { reserve } else { load(ctx, 1)? };
-    let mut obligation: Obligation = load(ctx, 2)?;
+    let coll: Reserve = if coll_key == key { reserve } else { load(ctx, COLLATERAL_RESERVE)? };
+    let mut obligation: Obligation = load(ctx, OBLIGATION)?;
     if obligation.owner == liquidator {
         return Err(LendingError::SelfLiquidation.into());
     }
     expect_market(&reserve, &obligation)?;
     expect_market(&coll, &obligation)?;
-    expect_key(ctx, 3, &reserve.vault)?;
-    expect_key(ctx, 4, &coll.collateral_vault)?;
-    expect_key(ctx, 7, &authority_address(&coll_key))?;
+    expect_key(ctx, REPAY_VAULT, &reserve.vault)?;
+    expect_key(ctx, COLLATERAL_VAULT, &coll.collateral_vault)?;
+    let authority = SPEC.derive_in(ctx, COLLATERAL_AUTHORITY)?;
+    expect_key(ctx, COLLATERAL_AUTHORITY, &authority)?;
 
-    let snapshot = Snapshot::load(ctx, 9, &obligation, Some((&key, &reserve)), true)?;
+    let snapshot = Snapshot::load(ctx, LEN, &obligation, Some((&key, &reserve)), true)?;
     let health = snapshot.health(&obligation)?;
     if !is_liquidatable(health.weighted, health.debt_value) {
         return Err(LendingError::Healthy.into());
@@ -1073,19 +1233,19 @@ fn liquidate_ix(ctx: &mut InvokeContext<'_, '_>, repay: u64) -> Result<(), Instr
         None
     };
 
-    let from_key = ctx.key(5)?;
+    let from_key = ctx.key(REPAY_TOKEN)?;
     token::invoke_transfer(ctx, (&from_key, &reserve.vault, &liquidator), repay, &[])?;
-    let to_key = ctx.key(6)?;
-    let owner_key = ctx.key(7)?;
+    let to_key = ctx.key(COLLATERAL_TOKEN)?;
+    let owner_key = ctx.key(COLLATERAL_AUTHORITY)?;
     token::invoke_transfer(
         ctx,
         (&coll.collateral_vault, &to_key, &owner_key),
         seized,
         &[&[AUTHORITY_SEED, coll_key.as_ref()]],
     )?;
-    save(ctx, 0, &reserve)?;
-    save(ctx, 2, &obligation)?;
-    let obligation_key = ctx.key(2)?;
+    save(ctx, REPAY_RESERVE, &reserve)?;
+    save(ctx, OBLIGATION, &obligation)?;
+    let obligation_key = ctx.key(OBLIGATION)?;
     let event = LendingEvent::Liquidated {
         obligation: obligation_key,
         liquidator,
@@ -1154,19 +1314,19 @@ fn write_off(
 
 /// `[reserve W, obligation W]`
 fn write_off_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(2)?;
-    require_writable_all(ctx, &[0, 1])?;
-    let key = ctx.key(0)?;
-    let mut reserve = load_reserve(ctx, 0)?;
-    let mut obligation: Obligation = load(ctx, 1)?;
+    use write_off_accounts::*;
+    SPEC.check(ctx)?;
+    let key = ctx.key(RESERVE)?;
+    let mut reserve = load_reserve(ctx, RESERVE)?;
+    let mut obligation: Obligation = load(ctx, OBLIGATION)?;
     expect_market(&reserve, &obligation)?;
     if !obligation.collateral.is_empty() {
         return Err(LendingError::CollateralRemains.into());
     }
     let booked = write_off(&mut reserve, &mut obligation, &key)?;
-    save(ctx, 0, &reserve)?;
-    save(ctx, 1, &obligation)?;
-    let obligation_key = ctx.key(1)?;
+    save(ctx, RESERVE, &reserve)?;
+    save(ctx, OBLIGATION, &obligation)?;
+    let obligation_key = ctx.key(OBLIGATION)?;
     ctx.emit(&booked.event(obligation_key, key))
 }
 
@@ -1362,15 +1522,16 @@ pub fn init_reserve(
     Instruction::new_borsh(
         id(),
         &LendingInstruction::InitReserve { config },
-        vec![
-            AccountMeta::writable(*reserve, false),
-            AccountMeta::writable(pdas.vault, false),
-            AccountMeta::writable(pdas.collateral_vault, false),
-            AccountMeta::writable(pdas.share_mint, false),
-            AccountMeta::readonly(*mint, false),
-            AccountMeta::readonly(*oracle, false),
-            AccountMeta::readonly(*admin, true),
-        ],
+        init_reserve_accounts::metas([
+            *reserve,
+            pdas.vault,
+            pdas.collateral_vault,
+            pdas.share_mint,
+            *mint,
+            *oracle,
+            *admin,
+        ])
+        .to_vec(),
     )
 }
 
@@ -1398,7 +1559,7 @@ pub fn init_obligation(obligation: &Pubkey, owner: &Pubkey, market: &Pubkey) -> 
     Instruction::new_borsh(
         id(),
         &LendingInstruction::InitObligation { market: *market },
-        vec![AccountMeta::writable(*obligation, false), AccountMeta::readonly(*owner, true)],
+        init_obligation_accounts::metas([*obligation, *owner]).to_vec(),
     )
 }
 
@@ -1428,15 +1589,16 @@ fn lender_ix(
     Instruction::new_borsh(
         id(),
         data,
-        vec![
-            AccountMeta::writable(*reserve, false),
-            AccountMeta::writable(pdas.vault, false),
-            AccountMeta::writable(pdas.share_mint, false),
-            AccountMeta::writable(*user_token, false),
-            AccountMeta::writable(*user_shares, false),
-            AccountMeta::readonly(pdas.authority, false),
-            AccountMeta::readonly(*owner, true),
-        ],
+        lender_accounts::metas([
+            *reserve,
+            pdas.vault,
+            pdas.share_mint,
+            *user_token,
+            *user_shares,
+            pdas.authority,
+            *owner,
+        ])
+        .to_vec(),
     )
 }
 
@@ -1484,13 +1646,14 @@ pub fn deposit_collateral(
     Instruction::new_borsh(
         id(),
         &LendingInstruction::DepositCollateral { amount },
-        vec![
-            AccountMeta::writable(*obligation, false),
-            AccountMeta::readonly(*reserve, false),
-            AccountMeta::writable(ReservePdas::of(reserve).collateral_vault, false),
-            AccountMeta::writable(*user_token, false),
-            AccountMeta::readonly(*owner, true),
-        ],
+        deposit_collateral_accounts::metas([
+            *obligation,
+            *reserve,
+            ReservePdas::of(reserve).collateral_vault,
+            *user_token,
+            *owner,
+        ])
+        .to_vec(),
     )
 }
 
@@ -1505,14 +1668,15 @@ pub fn withdraw_collateral(
     amount: u64,
 ) -> Instruction {
     let pdas = ReservePdas::of(reserve);
-    let mut accounts = vec![
-        AccountMeta::writable(position.obligation, false),
-        AccountMeta::readonly(*reserve, false),
-        AccountMeta::writable(pdas.collateral_vault, false),
-        AccountMeta::writable(*user_token, false),
-        AccountMeta::readonly(pdas.authority, false),
-        AccountMeta::readonly(*owner, true),
-    ];
+    let mut accounts = withdraw_collateral_accounts::metas([
+        position.obligation,
+        *reserve,
+        pdas.collateral_vault,
+        *user_token,
+        pdas.authority,
+        *owner,
+    ])
+    .to_vec();
     accounts.extend(position.tail());
     Instruction::new_borsh(id(), &LendingInstruction::WithdrawCollateral { amount }, accounts)
 }
@@ -1529,15 +1693,16 @@ pub fn borrow(
     amount: u64,
 ) -> Instruction {
     let pdas = ReservePdas::of(reserve);
-    let mut accounts = vec![
-        AccountMeta::writable(*reserve, false),
-        AccountMeta::writable(position.obligation, false),
-        AccountMeta::readonly(*oracle, false),
-        AccountMeta::writable(pdas.vault, false),
-        AccountMeta::writable(*user_token, false),
-        AccountMeta::readonly(pdas.authority, false),
-        AccountMeta::readonly(*owner, true),
-    ];
+    let mut accounts = borrow_accounts::metas([
+        *reserve,
+        position.obligation,
+        *oracle,
+        pdas.vault,
+        *user_token,
+        pdas.authority,
+        *owner,
+    ])
+    .to_vec();
     accounts.extend(position.tail());
     Instruction::new_borsh(id(), &LendingInstruction::Borrow { amount }, accounts)
 }
@@ -1555,13 +1720,8 @@ pub fn repay(
     Instruction::new_borsh(
         id(),
         &LendingInstruction::Repay { amount },
-        vec![
-            AccountMeta::writable(*reserve, false),
-            AccountMeta::writable(*obligation, false),
-            AccountMeta::writable(*payer_token, false),
-            AccountMeta::writable(ReservePdas::of(reserve).vault, false),
-            AccountMeta::readonly(*payer, true),
-        ],
+        repay_accounts::metas([*reserve, *obligation, *payer_token, ReservePdas::of(reserve).vault, *payer])
+            .to_vec(),
     )
 }
 
@@ -1572,7 +1732,7 @@ pub fn write_off_bad_debt(reserve: &Pubkey, obligation: &Pubkey) -> Instruction 
     Instruction::new_borsh(
         id(),
         &LendingInstruction::WriteOffBadDebt,
-        vec![AccountMeta::writable(*reserve, false), AccountMeta::writable(*obligation, false)],
+        write_off_accounts::metas([*reserve, *obligation]).to_vec(),
     )
 }
 
@@ -1593,17 +1753,18 @@ pub fn liquidate(
     repay: u64,
 ) -> Instruction {
     let coll = ReservePdas::of(collateral_reserve);
-    let mut accounts = vec![
-        AccountMeta::writable(*repay_reserve, false),
-        AccountMeta::readonly(*collateral_reserve, false),
-        AccountMeta::writable(position.obligation, false),
-        AccountMeta::writable(ReservePdas::of(repay_reserve).vault, false),
-        AccountMeta::writable(coll.collateral_vault, false),
-        AccountMeta::writable(*liquidator_repay_token, false),
-        AccountMeta::writable(*liquidator_collateral_token, false),
-        AccountMeta::readonly(coll.authority, false),
-        AccountMeta::readonly(*liquidator, true),
-    ];
+    let mut accounts = liquidate_accounts::metas([
+        *repay_reserve,
+        *collateral_reserve,
+        position.obligation,
+        ReservePdas::of(repay_reserve).vault,
+        coll.collateral_vault,
+        *liquidator_repay_token,
+        *liquidator_collateral_token,
+        coll.authority,
+        *liquidator,
+    ])
+    .to_vec();
     accounts.extend(position.tail());
     Instruction::new_borsh(id(), &LendingInstruction::Liquidate { repay }, accounts)
 }

@@ -56,10 +56,13 @@
 //! - **Tagged state** ([`state`]): account data is `[tag, borsh(state)]`, tag 0
 //!   meaning "created but not initialised", so a zeroed account is never valid state
 //!   and a mint never reads as a token account. Every state read checks the owner.
-//! - **Access lists first**: a program checks its W and S requirements before it
-//!   reads state, so a wrong hand-made list fails with the runtime's
+//! - **Access lists first, declared once** ([`accounts`]): each instruction's
+//!   accounts are one `const` spec (named positions, W/S, credit, PDA seeds) from
+//!   which the builder takes its list and the processor its check. The check comes
+//!   before any state is read, so a wrong hand-made list fails with the runtime's
 //!   `ReadonlyWrite` / `MissingSignature`, never silently and never with a
-//!   misleading business error.
+//!   misleading business error. Processors address accounts by name
+//!   (`transfer_accounts::FROM`), never by a bare index.
 //! - **Metering**: native programs charge compute units for the work they do
 //!   (`ctx.consume`): a fixed decode cost plus a cost per state read and write.
 //! - **Failure is atomic**: a failing instruction fails its transaction, and the
@@ -165,7 +168,8 @@
 //!
 //! ## Adding a program
 //! A module with `pub fn id()`, state types implementing [`AccountState`](state::AccountState) (each
-//! with its own non-zero tag), an instruction enum, one builder per instruction;
+//! with its own non-zero tag), an instruction enum, one account spec per instruction
+//! ([`instruction_accounts!`]) that its builder and its processor both use;
 //! its error enum (in `error.rs`) through the `program_error!` macro there (codes
 //! from 1, never reused); one line in [`register_all`]; tests in `tests/` on the
 //! `TestChain` harness, which runs signed transactions through
@@ -177,8 +181,8 @@
 //! `amm.rs` constant-product pools (PDA vaults and LP mint, donations synced) ·
 //! `lending.rs` reserves, obligations, position tails, liquidation ·
 //! `insurance.rs` capital pool, policies, the depeg trigger ·
-//! `error.rs` every program's error enum · `state.rs` tagged account state and
-//! access-list helpers · `registry.rs` [`all_programs`] ·
+//! `error.rs` every program's error enum · `state.rs` tagged account state ·
+//! `accounts.rs` the account specs (`instruction_accounts!`) · `registry.rs` [`all_programs`] ·
 //! [`math`] pure AMM, lending and insurance formulas (no runtime types) ·
 //! `tests/` end-to-end tests through the real runtime (signed transactions,
 //! `Chain::execute_block`), per program plus cross-program calls and a token
@@ -202,6 +206,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod accounts;
 pub mod amm;
 mod error;
 pub mod insurance;
@@ -222,6 +227,6 @@ pub use error::{AmmError, InsuranceError, LendingError, OracleError, StateError,
 /// What the exported [`program_error!`] expands to refers to; not an API.
 #[doc(hidden)]
 pub mod __sdk {
-    pub use parex_runtime::{InstructionError, Pubkey};
+    pub use parex_runtime::{AccountMeta, InstructionError, Pubkey};
 }
 pub use registry::{all_programs, register_all};

@@ -20,10 +20,11 @@ use std::sync::LazyLock;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use parex_runtime::system;
-use parex_runtime::{AccountMeta, Instruction, InstructionError, InvokeContext, Program, Pubkey};
+use parex_runtime::{Instruction, InstructionError, InvokeContext, Program, Pubkey};
 
 use crate::error::OracleError;
-use crate::state::{AccountState, is_uninitialized, require_writable};
+use crate::instruction_accounts;
+use crate::state::{AccountState, is_uninitialized};
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("oracle"));
 
@@ -119,6 +120,32 @@ pub fn price(
     Ok(read_price(&account.data, &account.owner, ctx.env().slot, max_staleness_slots)?)
 }
 
+instruction_accounts! {
+    /// `InitFeed`'s accounts.
+    pub mod init_feed_accounts {
+        /// The new feed.
+        FEED: writable,
+    }
+}
+
+instruction_accounts! {
+    /// `SetPrice`'s accounts.
+    pub mod set_price_accounts {
+        /// The feed.
+        FEED: writable,
+        /// The feed's authority.
+        AUTHORITY: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Guard`'s accounts.
+    pub mod guard_accounts {
+        /// The feed.
+        FEED: readonly,
+    }
+}
+
 /// The oracle program.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OracleProgram;
@@ -138,29 +165,29 @@ impl Program for OracleProgram {
             OracleInstruction::try_from_slice(data).map_err(|_| InstructionError::InvalidInstructionData)?;
         match ix {
             OracleInstruction::InitFeed { authority, price } => {
-                ctx.expect_accounts(1)?;
-                require_writable(ctx, 0)?;
-                if ctx.owner(0)? != id() {
+                use init_feed_accounts::*;
+                SPEC.check(ctx)?;
+                if ctx.owner(FEED)? != id() {
                     return Err(OracleError::WrongAccountOwner.into());
                 }
-                if !is_uninitialized(ctx.data(0)?) {
+                if !is_uninitialized(ctx.data(FEED)?) {
                     return Err(OracleError::AlreadyInitialized.into());
                 }
                 if price == 0 {
                     return Err(OracleError::ZeroPrice.into());
                 }
                 let feed = PriceFeed { authority, price, updated_slot: ctx.env().slot };
-                feed.pack_into(ctx.data_mut(0)?);
+                feed.pack_into(ctx.data_mut(FEED)?);
                 Ok(())
             }
             OracleInstruction::SetPrice { price } => {
-                ctx.expect_accounts(2)?;
-                require_writable(ctx, 0)?;
-                let signer = ctx.signer(1)?;
-                if ctx.owner(0)? != id() {
+                use set_price_accounts::*;
+                SPEC.check(ctx)?;
+                let signer = ctx.key(AUTHORITY)?;
+                if ctx.owner(FEED)? != id() {
                     return Err(OracleError::WrongAccountOwner.into());
                 }
-                let mut feed = PriceFeed::unpack(ctx.data(0)?).map_err(OracleError::from)?;
+                let mut feed = PriceFeed::unpack(ctx.data(FEED)?).map_err(OracleError::from)?;
                 if signer != feed.authority {
                     return Err(OracleError::WrongAuthority.into());
                 }
@@ -169,12 +196,13 @@ impl Program for OracleProgram {
                 }
                 feed.price = price;
                 feed.updated_slot = ctx.env().slot;
-                feed.pack_into(ctx.data_mut(0)?);
+                feed.pack_into(ctx.data_mut(FEED)?);
                 Ok(())
             }
             OracleInstruction::Guard { min_price, max_price, max_staleness_slots } => {
-                ctx.expect_accounts(1)?;
-                let p = price(ctx, 0, max_staleness_slots)?;
+                use guard_accounts::*;
+                SPEC.check(ctx)?;
+                let p = price(ctx, FEED, max_staleness_slots)?;
                 if p < min_price || p > max_price {
                     return Err(OracleError::PriceOutOfRange.into());
                 }
@@ -194,7 +222,7 @@ pub fn init_feed(feed: &Pubkey, authority: &Pubkey, price: u128) -> Instruction 
     Instruction::new_borsh(
         id(),
         &OracleInstruction::InitFeed { authority: *authority, price },
-        vec![AccountMeta::writable(*feed, false)],
+        init_feed_accounts::metas([*feed]).to_vec(),
     )
 }
 
@@ -203,7 +231,7 @@ pub fn set_price(feed: &Pubkey, authority: &Pubkey, price: u128) -> Instruction 
     Instruction::new_borsh(
         id(),
         &OracleInstruction::SetPrice { price },
-        vec![AccountMeta::writable(*feed, false), AccountMeta::readonly(*authority, true)],
+        set_price_accounts::metas([*feed, *authority]).to_vec(),
     )
 }
 
@@ -213,7 +241,7 @@ pub fn guard(feed: &Pubkey, min_price: u128, max_price: u128, max_staleness_slot
     Instruction::new_borsh(
         id(),
         &OracleInstruction::Guard { min_price, max_price, max_staleness_slots },
-        vec![AccountMeta::readonly(*feed, false)],
+        guard_accounts::metas([*feed]).to_vec(),
     )
 }
 

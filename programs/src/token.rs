@@ -52,9 +52,8 @@ use parex_runtime::{
 };
 
 use crate::error::TokenError;
-use crate::state::{
-    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_writable, save_state,
-};
+use crate::instruction_accounts;
+use crate::state::{AccountState, OwnedState, load_owned, read_owned, require_new_state, save_state};
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("token"));
 
@@ -265,37 +264,90 @@ fn require_new(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<(), Instruct
     require_new_state::<TokenError>(ctx, i, READ_COST)
 }
 
+instruction_accounts! {
+    /// `InitMint`'s accounts.
+    pub mod init_mint_accounts {
+        /// The new mint.
+        MINT: writable,
+    }
+}
+
+instruction_accounts! {
+    /// `InitAccount`'s accounts.
+    pub mod init_account_accounts {
+        /// The new token account.
+        ACCOUNT: writable,
+        /// Its mint.
+        MINT: readonly,
+    }
+}
+
+instruction_accounts! {
+    /// `MintTo`'s accounts.
+    pub mod mint_to_accounts {
+        /// The mint.
+        MINT: writable,
+        /// The credited token account.
+        ACCOUNT: writable,
+        /// The mint's authority.
+        AUTHORITY: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Transfer`'s accounts.
+    pub mod transfer_accounts {
+        /// The debited token account.
+        FROM: writable,
+        /// The credited token account (writable, or credit-only: [`transfer_credit`]).
+        TO: credit,
+        /// `FROM`'s owner.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Burn`'s accounts.
+    pub mod burn_accounts {
+        /// The debited token account.
+        ACCOUNT: writable,
+        /// Its mint.
+        MINT: writable,
+        /// `ACCOUNT`'s owner.
+        OWNER: signer,
+    }
+}
+
 fn init_mint_ix(
     ctx: &mut InvokeContext<'_, '_>,
     decimals: u8,
     authority: Pubkey,
 ) -> Result<(), InstructionError> {
-    ctx.expect_accounts(1)?;
-    require_writable(ctx, 0)?;
-    require_new(ctx, 0)?;
-    save(ctx, 0, &Mint { authority, supply: 0, decimals })
+    use init_mint_accounts::*;
+    SPEC.check(ctx)?;
+    require_new(ctx, MINT)?;
+    save(ctx, MINT, &Mint { authority, supply: 0, decimals })
 }
 
 fn init_account_ix(ctx: &mut InvokeContext<'_, '_>, owner: Pubkey) -> Result<(), InstructionError> {
-    ctx.expect_accounts(2)?;
-    require_writable(ctx, 0)?;
-    require_new(ctx, 0)?;
-    load::<Mint>(ctx, 1)?;
-    let mint = ctx.key(1)?;
-    save(ctx, 0, &TokenAccount { mint, owner, amount: 0 })
+    use init_account_accounts::*;
+    SPEC.check(ctx)?;
+    require_new(ctx, ACCOUNT)?;
+    load::<Mint>(ctx, MINT)?;
+    let mint = ctx.key(MINT)?;
+    save(ctx, ACCOUNT, &TokenAccount { mint, owner, amount: 0 })
 }
 
 fn mint_to_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(3)?;
-    require_writable(ctx, 0)?;
-    require_writable(ctx, 1)?;
-    let authority = ctx.signer(2)?;
+    use mint_to_accounts::*;
+    SPEC.check(ctx)?;
+    let authority = ctx.key(AUTHORITY)?;
     if amount == 0 {
         return Err(TokenError::ZeroAmount.into());
     }
-    let mut mint: Mint = load(ctx, 0)?;
-    let mut account: TokenAccount = load(ctx, 1)?;
-    let mint_key = ctx.key(0)?;
+    let mut mint: Mint = load(ctx, MINT)?;
+    let mut account: TokenAccount = load(ctx, ACCOUNT)?;
+    let mint_key = ctx.key(MINT)?;
     if account.mint != mint_key {
         return Err(TokenError::MintMismatch.into());
     }
@@ -304,25 +356,25 @@ fn mint_to_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instru
     }
     mint.supply = mint.supply.checked_add(amount).ok_or(TokenError::SupplyOverflow)?;
     account.amount = account.amount.checked_add(amount).ok_or(TokenError::MathOverflow)?;
-    save(ctx, 0, &mint)?;
-    save(ctx, 1, &account)?;
-    let event = TokenEvent::Minted { mint: mint_key, account: ctx.key(1)?, amount, supply: mint.supply };
+    save(ctx, MINT, &mint)?;
+    save(ctx, ACCOUNT, &account)?;
+    let event =
+        TokenEvent::Minted { mint: mint_key, account: ctx.key(ACCOUNT)?, amount, supply: mint.supply };
     ctx.emit(&event)
 }
 
 fn transfer_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(3)?;
-    require_writable(ctx, 0)?;
-    if ctx.is_credit(1)? {
+    use transfer_accounts::*;
+    SPEC.check(ctx)?;
+    if ctx.is_credit(TO)? {
         return transfer_credit_ix(ctx, amount);
     }
-    require_writable(ctx, 1)?;
-    let owner = ctx.signer(2)?;
+    let owner = ctx.key(OWNER)?;
     if amount == 0 {
         return Err(TokenError::ZeroAmount.into());
     }
-    let mut from: TokenAccount = load(ctx, 0)?;
-    let mut to: TokenAccount = load(ctx, 1)?;
+    let mut from: TokenAccount = load(ctx, FROM)?;
+    let mut to: TokenAccount = load(ctx, TO)?;
     if from.owner != owner {
         return Err(TokenError::WrongOwner.into());
     }
@@ -333,23 +385,25 @@ fn transfer_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instr
         return Err(TokenError::InsufficientFunds.into());
     }
     // Both indices may name one account: writing `from` then a stale `to` would create tokens.
-    if ctx.key(0)? == ctx.key(1)? {
+    if ctx.key(FROM)? == ctx.key(TO)? {
         return Ok(());
     }
     from.amount -= amount;
     to.amount = to.amount.checked_add(amount).ok_or(TokenError::MathOverflow)?;
-    save(ctx, 0, &from)?;
-    save(ctx, 1, &to)
+    save(ctx, FROM, &from)?;
+    save(ctx, TO, &to)
 }
 
 /// A transfer to a credit-only `to`: the same checks, `to`'s (its mint) made by
-/// [`TokenProgram::apply_credit`] as it is credited, and the same compute.
+/// [`TokenProgram::apply_credit`] as it is credited, and the same compute. The access
+/// list is checked already.
 fn transfer_credit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    let owner = ctx.signer(2)?;
+    use transfer_accounts::*;
+    let owner = ctx.key(OWNER)?;
     if amount == 0 {
         return Err(TokenError::ZeroAmount.into());
     }
-    let mut from: TokenAccount = load(ctx, 0)?;
+    let mut from: TokenAccount = load(ctx, FROM)?;
     if from.owner != owner {
         return Err(TokenError::WrongOwner.into());
     }
@@ -358,21 +412,20 @@ fn transfer_credit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<()
     }
     from.amount -= amount;
     ctx.consume(READ_COST + WRITE_COST)?;
-    ctx.credit_counter(1, amount, &from.mint)?;
-    save(ctx, 0, &from)
+    ctx.credit_counter(TO, amount, &from.mint)?;
+    save(ctx, FROM, &from)
 }
 
 fn burn_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(3)?;
-    require_writable(ctx, 0)?;
-    require_writable(ctx, 1)?;
-    let owner = ctx.signer(2)?;
+    use burn_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     if amount == 0 {
         return Err(TokenError::ZeroAmount.into());
     }
-    let mut account: TokenAccount = load(ctx, 0)?;
-    let mut mint: Mint = load(ctx, 1)?;
-    let mint_key = ctx.key(1)?;
+    let mut account: TokenAccount = load(ctx, ACCOUNT)?;
+    let mut mint: Mint = load(ctx, MINT)?;
+    let mint_key = ctx.key(MINT)?;
     if account.mint != mint_key {
         return Err(TokenError::MintMismatch.into());
     }
@@ -381,9 +434,10 @@ fn burn_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instructi
     }
     account.amount = account.amount.checked_sub(amount).ok_or(TokenError::InsufficientFunds)?;
     mint.supply = mint.supply.checked_sub(amount).ok_or(TokenError::MathOverflow)?;
-    save(ctx, 0, &account)?;
-    save(ctx, 1, &mint)?;
-    let event = TokenEvent::Burned { mint: mint_key, account: ctx.key(0)?, amount, supply: mint.supply };
+    save(ctx, ACCOUNT, &account)?;
+    save(ctx, MINT, &mint)?;
+    let event =
+        TokenEvent::Burned { mint: mint_key, account: ctx.key(ACCOUNT)?, amount, supply: mint.supply };
     ctx.emit(&event)
 }
 
@@ -396,7 +450,7 @@ pub fn init_mint(mint: &Pubkey, authority: &Pubkey, decimals: u8) -> Instruction
     Instruction::new_borsh(
         id(),
         &TokenInstruction::InitMint { decimals, authority: *authority },
-        vec![AccountMeta::writable(*mint, false)],
+        init_mint_accounts::metas([*mint]).to_vec(),
     )
 }
 
@@ -407,7 +461,7 @@ pub fn init_account(account: &Pubkey, mint: &Pubkey, owner: &Pubkey) -> Instruct
     Instruction::new_borsh(
         id(),
         &TokenInstruction::InitAccount { owner: *owner },
-        vec![AccountMeta::writable(*account, false), AccountMeta::readonly(*mint, false)],
+        init_account_accounts::metas([*account, *mint]).to_vec(),
     )
 }
 
@@ -417,11 +471,7 @@ pub fn mint_to(mint: &Pubkey, account: &Pubkey, authority: &Pubkey, amount: u64)
     Instruction::new_borsh(
         id(),
         &TokenInstruction::MintTo { amount },
-        vec![
-            AccountMeta::writable(*mint, false),
-            AccountMeta::writable(*account, false),
-            AccountMeta::readonly(*authority, true),
-        ],
+        mint_to_accounts::metas([*mint, *account, *authority]).to_vec(),
     )
 }
 
@@ -430,7 +480,7 @@ pub fn mint_to(mint: &Pubkey, account: &Pubkey, authority: &Pubkey, amount: u64)
 pub fn transfer(from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
     Instruction {
         program_id: id(),
-        accounts: transfer_accounts(from, to, owner).to_vec(),
+        accounts: transfer_accounts::metas([*from, *to, *owner]).to_vec(),
         data: transfer_data(amount).to_vec(),
     }
 }
@@ -440,18 +490,9 @@ pub fn transfer(from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Inst
 /// transfers to one account (an exchange's deposit address) run in parallel.
 /// Accounts: `[from W, to C, owner S]`.
 pub fn transfer_credit(from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
-    let mut accounts = transfer_accounts(from, to, owner).to_vec();
-    accounts[1] = AccountMeta::credit(*to);
+    let mut accounts = transfer_accounts::metas([*from, *to, *owner]).to_vec();
+    accounts[transfer_accounts::TO] = AccountMeta::credit(*to);
     Instruction { program_id: id(), accounts, data: transfer_data(amount).to_vec() }
-}
-
-/// The accounts of [`transfer`].
-fn transfer_accounts(from: &Pubkey, to: &Pubkey, owner: &Pubkey) -> [AccountMeta; 3] {
-    [
-        AccountMeta::writable(*from, false),
-        AccountMeta::writable(*to, false),
-        AccountMeta::readonly(*owner, true),
-    ]
 }
 
 /// The data of [`transfer`]: the borsh encoding of `Transfer { amount }`.
@@ -470,7 +511,8 @@ pub fn invoke_transfer(
     amount: u64,
     signer_seeds: &[&[&[u8]]],
 ) -> Result<(), InstructionError> {
-    ctx.invoke_parts(id(), &transfer_accounts(from, to, owner), &transfer_data(amount), signer_seeds)
+    let accounts = transfer_accounts::metas([*from, *to, *owner]);
+    ctx.invoke_parts(id(), &accounts, &transfer_data(amount), signer_seeds)
 }
 
 /// `Burn`: `owner` (signs) destroys `amount` tokens held in `account` of `mint`.
@@ -479,11 +521,7 @@ pub fn burn(account: &Pubkey, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Ins
     Instruction::new_borsh(
         id(),
         &TokenInstruction::Burn { amount },
-        vec![
-            AccountMeta::writable(*account, false),
-            AccountMeta::writable(*mint, false),
-            AccountMeta::readonly(*owner, true),
-        ],
+        burn_accounts::metas([*account, *mint, *owner]).to_vec(),
     )
 }
 

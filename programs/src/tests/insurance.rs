@@ -29,7 +29,7 @@ const WINDOW: i64 = 86_400;
 /// What every user's token account starts with.
 const BALANCE: u64 = 1_000_000 * UNIT;
 
-const PARAMS: PoolParams = PoolParams {
+pub(super) const PARAMS: PoolParams = PoolParams {
     capacity_bps: 8_000,
     apr_ppm: 50_000,
     min_duration: DAY,

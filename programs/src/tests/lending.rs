@@ -19,7 +19,7 @@ const STALENESS: u64 = 100;
 
 /// The spec's vector parameters: 2% base, 10% slope1, 100% slope2, 80% kink, 10%
 /// reserve factor, 10500 bps bonus, close factor 50%.
-fn config(ltv_bps: u64, liq_threshold_bps: u64) -> ReserveConfig {
+pub(super) fn config(ltv_bps: u64, liq_threshold_bps: u64) -> ReserveConfig {
     ReserveConfig {
         ltv_bps,
         liq_threshold_bps,
