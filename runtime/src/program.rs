@@ -331,13 +331,6 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         Ok(&mut self.owned_mut(i, InstructionError::ExternalDataModification)?.data)
     }
 
-    /// Replaces account `i`'s data with the borsh encoding of `value`.
-    pub fn store<T: BorshSerialize>(&mut self, i: usize, value: &T) -> Result<(), InstructionError> {
-        let data = self.data_mut(i)?;
-        data.clear();
-        value.serialize(data).map_err(|_| InstructionError::AccountDataTooLarge)
-    }
-
     /// Adds `amount` to account `i`'s balance (it must be writable or credit-only).
     /// The native supply is fixed, so a balance cannot overflow; if it did (a genesis
     /// above `u64::MAX` in all), the credit fails the transaction.
