@@ -690,8 +690,7 @@ fn init_pool_ix(ctx: &mut InvokeContext<'_, '_>, params: PoolParams) -> Result<(
         return Err(InsuranceError::InvalidOracle.into());
     }
 
-    let assign = system::assign(&pool_key, &id());
-    ctx.invoke_signed(&assign, &[&[POOL_SEED, vault_key.as_ref()]])?;
+    ctx.assign_own_pda(POOL, &[POOL_SEED, vault_key.as_ref()])?;
     let pool = Pool {
         asset_mint: vault.mint,
         vault: vault_key,
@@ -775,13 +774,10 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> 
     pool.total_shares = add(pool.total_shares, shares + dead_shares(pool.total_shares))?;
     position.shares = add(position.shares, shares)?;
 
-    let position_key = ctx.key(POSITION)?;
     if is_new {
-        let seeds: &[&[u8]] = &[POSITION_SEED, pool_key.as_ref(), owner.as_ref()];
-        ctx.invoke_signed(&system::assign(&position_key, &id()), &[seeds])?;
+        ctx.assign_own_pda(POSITION, &[POSITION_SEED, pool_key.as_ref(), owner.as_ref()])?;
     }
-    let user_token = ctx.key(USER_TOKEN)?;
-    token::invoke_transfer(ctx, (&user_token, &pool.vault, &owner), amount, &[])?;
+    token::invoke_transfer_at(ctx, [USER_TOKEN, VAULT, OWNER], amount, &[])?;
     save(ctx, POOL, &pool)?;
     save(ctx, POSITION, &position)?;
     ctx.emit(&InsuranceEvent::CapitalDeposited { pool: pool_key, owner, amount, shares })

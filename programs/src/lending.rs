@@ -994,9 +994,8 @@ fn deposit_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64, min_shares: u64) -> 
     reserve.cash = reserve.cash.checked_add(amount).ok_or(LendingError::MathOverflow)?;
     reserve.total_shares = reserve.total_shares.checked_add(minted).ok_or(LendingError::MathOverflow)?;
 
-    let (user_token, user_shares, authority) =
-        (ctx.key(USER_TOKEN)?, ctx.key(USER_SHARES)?, ctx.key(AUTHORITY)?);
-    token::invoke_transfer(ctx, (&user_token, &reserve.vault, &owner), amount, &[])?;
+    token::invoke_transfer_at(ctx, [USER_TOKEN, VAULT, OWNER], amount, &[])?;
+    let (user_shares, authority) = (ctx.key(USER_SHARES)?, ctx.key(AUTHORITY)?);
     let mint = token::mint_to(&reserve.share_mint, &user_shares, &authority, shares);
     ctx.invoke_signed(&mint, &[&[AUTHORITY_SEED, key.as_ref()]])?;
     save(ctx, RESERVE, &reserve)?;
@@ -1025,12 +1024,11 @@ fn redeem_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64, min_amount: u64) -> R
     reserve.cash -= amount;
     reserve.total_shares -= shares;
 
-    let (user_token, user_shares, authority) =
-        (ctx.key(USER_TOKEN)?, ctx.key(USER_SHARES)?, ctx.key(AUTHORITY)?);
+    let user_shares = ctx.key(USER_SHARES)?;
     ctx.invoke(&token::burn(&user_shares, &reserve.share_mint, &owner, shares))?;
-    token::invoke_transfer(
+    token::invoke_transfer_at(
         ctx,
-        (&reserve.vault, &user_token, &authority),
+        [VAULT, USER_TOKEN, AUTHORITY],
         amount,
         &[&[AUTHORITY_SEED, key.as_ref()]],
     )?;
@@ -1053,8 +1051,7 @@ fn deposit_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result
     let reserve_key = ctx.key(RESERVE)?;
     obligation.add_collateral(reserve_key, amount)?;
 
-    let from_key = ctx.key(USER_TOKEN)?;
-    token::invoke_transfer(ctx, (&from_key, &reserve.collateral_vault, &owner), amount, &[])?;
+    token::invoke_transfer_at(ctx, [USER_TOKEN, COLLATERAL_VAULT, OWNER], amount, &[])?;
     save(ctx, OBLIGATION, &obligation)?;
     let obligation = ctx.key(OBLIGATION)?;
     ctx.emit(&LendingEvent::CollateralDeposited { obligation, reserve: reserve_key, amount })
@@ -1091,14 +1088,8 @@ fn withdraw_collateral_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Resul
         }
     }
 
-    let to_key = ctx.key(USER_TOKEN)?;
-    let owner_key = ctx.key(AUTHORITY)?;
-    token::invoke_transfer(
-        ctx,
-        (&reserve.collateral_vault, &to_key, &owner_key),
-        amount,
-        &[&[AUTHORITY_SEED, reserve_key.as_ref()]],
-    )?;
+    let signer: &[&[u8]] = &[AUTHORITY_SEED, reserve_key.as_ref()];
+    token::invoke_transfer_at(ctx, [COLLATERAL_VAULT, USER_TOKEN, AUTHORITY], amount, &[signer])?;
     save(ctx, OBLIGATION, &obligation)?;
     let obligation = ctx.key(OBLIGATION)?;
     ctx.emit(&LendingEvent::CollateralWithdrawn { obligation, reserve: reserve_key, amount })
@@ -1137,11 +1128,9 @@ fn borrow_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instruc
     reserve.cash -= amount;
     reserve.total_borrows = reserve.total_borrows.checked_add(amount).ok_or(LendingError::MathOverflow)?;
 
-    let to_key = ctx.key(USER_TOKEN)?;
-    let owner_key = ctx.key(AUTHORITY)?;
-    token::invoke_transfer(
+    token::invoke_transfer_at(
         ctx,
-        (&reserve.vault, &to_key, &owner_key),
+        [VAULT, USER_TOKEN, AUTHORITY],
         amount,
         &[&[AUTHORITY_SEED, key.as_ref()]],
     )?;
@@ -1162,7 +1151,6 @@ fn book_repayment(reserve: &mut Reserve, amount: u64) -> Result<(), LendingError
 fn repay_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
     use repay_accounts::*;
     SPEC.check(ctx)?;
-    let payer = ctx.key(PAYER)?;
     if amount == 0 {
         return Err(LendingError::ZeroAmount.into());
     }
@@ -1175,8 +1163,7 @@ fn repay_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instruct
     let left = obligation.reduce_debt(&key, amount, reserve.borrow_index)?;
     book_repayment(&mut reserve, amount)?;
 
-    let from_key = ctx.key(PAYER_TOKEN)?;
-    token::invoke_transfer(ctx, (&from_key, &reserve.vault, &payer), amount, &[])?;
+    token::invoke_transfer_at(ctx, [PAYER_TOKEN, VAULT, PAYER], amount, &[])?;
     save(ctx, RESERVE, &reserve)?;
     save(ctx, OBLIGATION, &obligation)?;
     let obligation = ctx.key(OBLIGATION)?;
@@ -1233,15 +1220,13 @@ fn liquidate_ix(ctx: &mut InvokeContext<'_, '_>, repay: u64) -> Result<(), Instr
         None
     };
 
-    let from_key = ctx.key(REPAY_TOKEN)?;
-    token::invoke_transfer(ctx, (&from_key, &reserve.vault, &liquidator), repay, &[])?;
-    let to_key = ctx.key(COLLATERAL_TOKEN)?;
-    let owner_key = ctx.key(COLLATERAL_AUTHORITY)?;
-    token::invoke_transfer(
+    token::invoke_transfer_at(ctx, [REPAY_TOKEN, REPAY_VAULT, LIQUIDATOR], repay, &[])?;
+    let signer: &[&[u8]] = &[AUTHORITY_SEED, coll_key.as_ref()];
+    token::invoke_transfer_at(
         ctx,
-        (&coll.collateral_vault, &to_key, &owner_key),
+        [COLLATERAL_VAULT, COLLATERAL_TOKEN, COLLATERAL_AUTHORITY],
         seized,
-        &[&[AUTHORITY_SEED, coll_key.as_ref()]],
+        &[signer],
     )?;
     save(ctx, REPAY_RESERVE, &reserve)?;
     save(ctx, OBLIGATION, &obligation)?;

@@ -515,6 +515,20 @@ pub fn invoke_transfer(
     ctx.invoke_parts(id(), &accounts, &transfer_data(amount), signer_seeds)
 }
 
+/// Runs [`transfer`] from another program on accounts of the caller's own frame:
+/// `[from, to, owner]` are positions of the running instruction, passed on with the
+/// privileges the caller holds ([`InvokeContext::invoke_forward`]), the caller's
+/// program-derived addresses of `signer_seeds` signing. Nothing to read into locals
+/// first, and nothing allocated.
+pub fn invoke_transfer_at(
+    ctx: &mut InvokeContext<'_, '_>,
+    [from, to, owner]: [usize; 3],
+    amount: u64,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<(), InstructionError> {
+    ctx.invoke_forward(id(), &[from, to, owner], &transfer_data(amount), signer_seeds)
+}
+
 /// `Burn`: `owner` (signs) destroys `amount` tokens held in `account` of `mint`.
 /// Accounts: `[account W, mint W, owner S]`.
 pub fn burn(account: &Pubkey, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
