@@ -14,9 +14,10 @@
 //! The exact semantics of each program (state layouts, instruction encodings
 //! and account lists, formulas with their rounding, events, errors, compute
 //! costs and invariants with the tests that check them) are written down in
-//! `docs/PROGRAMS.md`, to the unit. Each module opens
+//! `docs/PROGRAMS.md`, to the unit. Each program is a folder whose `mod.rs` opens
 //! with its instruction table (accounts W/R/S, failure cases) and its choices;
-//! the pure formulas are in [`math`], the error enums at the root ([`TokenError`], [`AmmError`], …). The root
+//! the pure formulas are in [`math`], the error enums are re-exported at the root
+//! ([`TokenError`], [`AmmError`], …). The root
 //! package's `examples/market.rs` runs all five through the sequential
 //! executor and prints what happened.
 //!
@@ -47,7 +48,7 @@
 //!   `u128` (256-bit where two `u128` meet) with checked arithmetic, `/` floors,
 //!   and rounding favours the protocol. Overflow is a clean typed `MathOverflow`,
 //!   never a panic or a wrap.
-//! - **Typed errors**: one enum per program, all at the crate root, with stable `u32`
+//! - **Typed errors**: one enum per program (in its folder, re-exported at the crate root), with stable `u32`
 //!   codes, converted by `?` into `InstructionError::Custom { program, code }`;
 //!   each program's `describe_error` maps the code back to text, and
 //!   `from_instruction_error` gives tests and clients the typed value back.
@@ -167,21 +168,27 @@
 //!   window and its claim window is open, so nobody can erase a claim that is due.
 //!
 //! ## Adding a program
-//! A module with `pub fn id()`, state types implementing [`AccountState`](state::AccountState) (each
-//! with its own non-zero tag), an instruction enum, one account spec per instruction
-//! ([`instruction_accounts!`]) that its builder and its processor both use;
-//! its error enum (in `error.rs`) through the `program_error!` macro there (codes
-//! from 1, never reused); one line in [`register_all`]; tests in `tests/` on the
+//! A folder like the others: `mod.rs` with `pub fn id()`, its constants and the module
+//! docs; `state.rs` with state types implementing [`AccountState`](state::AccountState)
+//! (each with its own non-zero tag) and their readers; `instruction.rs` with the
+//! instruction enum, the events, one account spec per instruction
+//! ([`instruction_accounts!`]) and one builder per instruction taking its list from
+//! the spec; `processor.rs` with the [`Program`](parex_runtime::Program) impl, which
+//! checks each instruction's list against the same spec; `error.rs` with its error
+//! enum through [`program_error!`] (codes from 1, never reused), re-exported at the
+//! crate root. Then one line in [`register_all`]; tests in `tests/` on the
 //! `TestChain` harness, which runs signed transactions through
 //! `Chain::execute_block` and checks that a failure changes nothing but the fee.
 //!
 //! ## Files
-//! `token.rs` fungible tokens (mints, accounts, mint/transfer/burn) ·
-//! `oracle.rs` price feeds and the readers' [`oracle::read_price`] ·
-//! `amm.rs` constant-product pools (PDA vaults and LP mint, donations synced) ·
-//! `lending.rs` reserves, obligations, position tails, liquidation ·
-//! `insurance.rs` capital pool, policies, the depeg trigger ·
-//! `error.rs` every program's error enum · `state.rs` tagged account state ·
+//! One folder per program (`mod.rs`, `state.rs`, `instruction.rs`, `processor.rs`,
+//! `error.rs`): `token/` fungible tokens (mints, accounts, mint/transfer/burn) ·
+//! `oracle/` price feeds and the readers' [`oracle::read_price`] ·
+//! `amm/` constant-product pools (PDA vaults and LP mint, donations synced) ·
+//! `lending/` reserves, obligations, position tails, liquidation ·
+//! `insurance/` capital pool, policies, the depeg trigger.
+//! The SDK: `state.rs` tagged account state · `error.rs` [`program_error!`] and
+//! [`StateError`] ·
 //! `accounts.rs` the account specs (`instruction_accounts!`) · `registry.rs` [`all_programs`] ·
 //! [`math`] pure AMM, lending and insurance formulas (no runtime types) ·
 //! `tests/` end-to-end tests through the real runtime (signed transactions,
@@ -222,7 +229,12 @@ pub mod token;
 #[cfg(test)]
 mod tests;
 
-pub use error::{AmmError, InsuranceError, LendingError, OracleError, StateError, TokenError};
+pub use amm::error::AmmError;
+pub use error::StateError;
+pub use insurance::error::InsuranceError;
+pub use lending::error::LendingError;
+pub use oracle::error::OracleError;
+pub use token::error::TokenError;
 
 /// What the exported [`program_error!`] expands to refers to; not an API.
 #[doc(hidden)]

@@ -4,7 +4,6 @@
 use parex_runtime::{Account, AccountMeta, Instruction, InstructionError, Keypair, Pubkey, Receipt};
 
 use crate::all_programs;
-use crate::error::{LendingError, TokenError};
 use crate::lending::{self, LendingEvent, Obligation, Position, Reserve, ReserveConfig, ReservePdas};
 use crate::math::DEAD_SHARES;
 use crate::math::lending::{MAX_ACCRUAL_SLOTS, current_debt};
@@ -12,6 +11,7 @@ use crate::oracle::{self, PriceFeed};
 use crate::state::AccountState;
 use crate::testing::TestChain;
 use crate::token::{self, TokenAccount};
+use crate::{LendingError, TokenError};
 
 const WAD: u128 = 1_000_000_000_000_000_000;
 const PCT: u128 = WAD / 100;
