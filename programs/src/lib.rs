@@ -27,7 +27,8 @@
 //! [`Chain::new`](parex_runtime::Chain::new) or a parallel executor. Each program
 //! module exposes `id()`, its state types (with `LEN` for account creation) and
 //! `read_*` decoders for clients, its instruction enum, its event enum with
-//! `decode` for receipts, and one builder function per instruction returning an
+//! `decode` for receipts, each instruction's account spec (`<instruction>_accounts`,
+//! with its named positions), and one builder function per instruction returning an
 //! [`Instruction`](parex_runtime::Instruction) with the exact W/R/S list:
 //! ```text
 //! let mut ixs = token::create_mint(&payer, &mint, &authority, 6);
@@ -42,6 +43,28 @@
 //! without calling the oracle ([`oracle::price`]). amm, lending and insurance
 //! are built exactly so: their vaults, LP and share mints live at PDAs of the
 //! pool or reserve, and lending and insurance read feeds read-only.
+//!
+//! ## The program SDK
+//! The built-in programs are written with a public SDK, so a program outside this
+//! crate is written the same way (`examples/counter-program` is one, tested in CI):
+//! - [`accounts`]: one `const` account spec per instruction, declared with
+//!   [`instruction_accounts!`] (named positions, W/S, credit-only allowed, PDA
+//!   seeds), from which the builder takes its metas (`metas`) and the processor its
+//!   access-list check (`SPEC.check`, the runtime's own errors, no compute) and its
+//!   PDA derivations (`SPEC.derive_in`);
+//! - [`state`]: tagged account state ([`AccountState`](state::AccountState)) and the
+//!   helpers that read it checking the owner, write it, and check that an account is
+//!   new ([`load_owned`](state::load_owned), [`save_state`](state::save_state),
+//!   [`require_new_state`](state::require_new_state));
+//! - [`program_error!`] for the error enum (stable codes, typed round trip) and
+//!   [`StateError`] for state that does not decode;
+//! - on the runtime's [`InvokeContext`](parex_runtime::InvokeContext):
+//!   `invoke_forward` passes the running instruction's own positions on to a
+//!   cross-program call with the privileges it holds (no keys copied out of the
+//!   context first; [`token::invoke_transfer_at`] is the token transfer on
+//!   positions), and `assign_own_pda` makes a program-derived address the program's
+//!   own state account (a system `Assign` signed with its seeds);
+//! - `testing::TestChain` (feature `test-utils`) to test it through the real chain.
 //!
 //! ## Conventions
 //! - **Exact integer math**: amounts are `u64`, every intermediate product is
