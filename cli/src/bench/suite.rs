@@ -512,4 +512,36 @@ mod tests {
         assert_eq!(measured.iter().map(|f| f.threads).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(skipped, [128]);
     }
+
+    fn stream_run(threads: usize, scheduler_ns: f64) -> RunFigures {
+        RunFigures {
+            mode: "stream".to_string(),
+            threads,
+            tps: 1.0,
+            speedup: 1.0,
+            tps_reps: vec![1.0],
+            scheduler_ns_per_tx: Some(scheduler_ns),
+            utilisation: None,
+            conflict_rate: None,
+            stages: None,
+            allocations_per_tx: None,
+        }
+    }
+
+    #[test]
+    fn a_stream_run_that_went_all_inline_gives_no_dispatch_cost() {
+        let core = SchedulingFigures {
+            stream: "w".to_string(),
+            txs: 1,
+            accounts_per_tx: 3.0,
+            replay_ns_per_tx: 25.0,
+            batch_ns_per_tx: 0.0,
+            prio_graph_ns_per_tx: 0.0,
+            replay_vs_prio_graph: 0.0,
+            intern_ns_per_tx: None,
+        };
+        assert_eq!(dispatch_cost(&[stream_run(2, 68.0)], &core).0, 68.0);
+        let (ns, source) = dispatch_cost(&[stream_run(2, 0.0)], &core);
+        assert_eq!((ns, source.as_str()), (25.0, "replay core, scheduling-only"));
+    }
 }
