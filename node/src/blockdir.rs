@@ -39,6 +39,12 @@ impl BlockDir {
         Ok(())
     }
 
+    /// Block `digest`'s bytes, if kept and intact (they hash to their name).
+    pub(crate) fn get(&self, digest: &Digest) -> Option<Bytes> {
+        let wire = Bytes::from(std::fs::read(self.dir.join(format!("{}.block", hex(digest)))).ok()?);
+        (block_digest(&wire) == *digest).then_some(wire)
+    }
+
     /// Forgets block `digest` (nothing if it is not kept).
     pub(crate) fn remove(&self, digest: &Digest) {
         // A file left behind is only skipped or reloaded later.

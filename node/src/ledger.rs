@@ -63,8 +63,9 @@ impl std::ops::AddAssign for Timings {
 /// Where and how a validator keeps its chain.
 #[derive(Clone)]
 pub struct LedgerConfig {
-    /// The validator's directory: `state/` (the durable store and block archive)
-    /// and the consensus tip file.
+    /// The validator's directory: `state/` (the durable store and block archive),
+    /// the consensus tip file, `blocks/` (blocks voted for or proposed, for restarts)
+    /// and `finalized/` (every finalized block's bytes, served to peers catching up).
     pub dir: PathBuf,
     /// The programs.
     pub registry: ProgramRegistry,
@@ -77,7 +78,7 @@ pub struct LedgerConfig {
     /// Most blocks kept that are not finalized (beyond it, new ones are refused).
     pub max_pending: usize,
     /// Bytes of finalized blocks kept in memory to serve peers catching up (the
-    /// newest blocks, at least the tip).
+    /// newest blocks, at least the tip); older ones are served from disk.
     pub recent_bytes: usize,
     /// Highest height above the finalized tip a block may have to be kept without
     /// being asked for (blocks being fetched are always kept).
@@ -174,6 +175,9 @@ pub struct Ledger {
     tipfile: TipFile,
     /// Blocks voted for, proposed or finalized recently, on disk (restarts).
     kept: BlockDir,
+    /// Every finalized block, on disk, to serve peers catching up from further back
+    /// than the recent ones in memory; never loaded at start.
+    finalized: BlockDir,
     executor: ParallelExecutor,
     threads: usize,
     registry: ProgramRegistry,
@@ -233,12 +237,14 @@ impl Ledger {
         let mut state = Chain::new(store, config.registry.clone());
         state.set_report_changes(false);
         let kept = BlockDir::open(config.dir.join("blocks"))?;
+        let finalized = BlockDir::open(config.dir.join("finalized"))?;
         let loaded = kept.load(&config.limits)?;
         let mut ledger = Self {
             state,
             archive,
             tipfile,
             kept,
+            finalized,
             executor: ParallelExecutor::new(config.exec),
             threads: config.exec.threads.max(1),
             registry: config.registry,
@@ -355,9 +361,14 @@ impl Ledger {
         self.blocks.get(digest).map(|e| e.block.clone())
     }
 
-    /// The bytes of block `digest` (finalized recently or not yet), to serve a peer.
+    /// The bytes of block `digest` (not finalized yet, or finalized: recent ones from
+    /// memory, older ones from the validator's disk), to serve a peer.
     pub fn serve(&self, digest: &Digest) -> Option<Bytes> {
-        self.blocks.get(digest).map(|e| e.wire.clone()).or_else(|| self.recent.get(digest).cloned())
+        self.blocks
+            .get(digest)
+            .map(|e| e.wire.clone())
+            .or_else(|| self.recent.get(digest).cloned())
+            .or_else(|| self.finalized.get(digest))
     }
 
     /// Keeps a block received from a peer (not yet checked beyond its encoding).
@@ -620,6 +631,7 @@ impl Ledger {
         self.state.parts_mut().1.commit_block(BlockCommit { tip, accounts })?;
         self.archive.append(&b.block, &result)?;
         let succeeded = result.receipts.iter().filter(|r| r.is_success()).count();
+        self.finalized.put(&digest, &e.wire)?;
         self.tip = FinalTip { height: b.height, digest, tip };
         self.remember(digest, e.wire);
         self.timings.committed += 1;

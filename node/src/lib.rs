@@ -53,7 +53,9 @@
 //!   the store's tip or the next block. A validator that learns of a finalized block
 //!   it lacks walks back by parent digest, fetching each missing block from its
 //!   peers (any peer: the digest authenticates the bytes), replays them in order and
-//!   commits them. Peers serve their recent finalized blocks from memory.
+//!   commits them. Peers serve their recent finalized blocks from memory and
+//!   older ones from their `finalized/` directory, so a validator catches up from
+//!   any distance.
 //! - **Bounded.** The mailbox, the pool, the unfinalized blocks kept, the blocks
 //!   being fetched and the verifications waiting all have limits.
 //! - **Deterministic.** Everything of a validator runs in one task; nothing depends

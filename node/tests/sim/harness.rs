@@ -41,6 +41,8 @@ pub(crate) struct SimConfig {
     pub(crate) faults: Vec<(usize, Fault)>,
     /// Simulated time allowed to reach the target.
     pub(crate) limit: Duration,
+    /// Bytes of finalized blocks each validator keeps in memory for peers.
+    pub(crate) recent_bytes: usize,
 }
 
 impl SimConfig {
@@ -56,6 +58,7 @@ impl SimConfig {
             jitter: Duration::from_millis(2),
             faults: Vec::new(),
             limit: Duration::from_secs(600),
+            recent_bytes: 64 << 20,
         }
     }
 }
@@ -203,7 +206,7 @@ impl Sim {
                 limits: BlockLimits::default(),
                 store: StoreOptions { durability: Durability::Buffered, ..StoreOptions::default() },
                 max_pending: 1024,
-                recent_bytes: 64 << 20,
+                recent_bytes: self.cfg.recent_bytes,
                 max_ahead: 256,
             },
             producer: ExecutorConfig::new(1, Mode::Stream),

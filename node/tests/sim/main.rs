@@ -56,6 +56,26 @@ fn crashed_validator_restarts_and_catches_up() {
     assert!(report.status(1).fetches > 0);
 }
 
+/// A validator that missed more blocks than its peers keep in memory (here: only
+/// their tip) catches up from the finalized blocks its peers keep on disk.
+#[test]
+fn a_validator_far_behind_catches_up_from_its_peers_disks() {
+    let cfg = SimConfig { recent_bytes: 1, ..SimConfig::new(9) };
+    let report = Sim::run(cfg, |sim| {
+        Box::pin(async move {
+            sim.wait_height(10).await;
+            let at_crash = sim.max_height().await;
+            sim.crash(2);
+            sim.sleep(Duration::from_secs(5)).await;
+            let others = sim.min_height().await;
+            assert!(others >= at_crash + 10, "{at_crash} -> {others}");
+            sim.restart(2).await;
+        })
+    });
+    report.check(100);
+    assert!(report.status(2).fetches > 0);
+}
+
 /// Every validator stops at once, mid-run, and all restart: blocks notarized but
 /// not finalized at the stop are still there to build on, and the chain goes on.
 #[test]
