@@ -7,4 +7,5 @@ mod insurance;
 mod invariant;
 mod lending;
 mod oracle;
+mod staking;
 mod token;
