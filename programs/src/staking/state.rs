@@ -127,7 +127,7 @@ pub struct Validator {
 
 impl AccountState for Validator {
     const TAG: u8 = 2;
-    const LEN: usize = 1 + 4 * 32 + (2 * 32 + 3 * 8) + 9 * 8 + 16;
+    const LEN: usize = 1 + 4 * 32 + (2 * 32 + 3 * 8) + 10 * 8 + 16;
 }
 
 /// What one epoch boundary did (the `EpochAdvanced` event's content).

@@ -906,3 +906,68 @@ fn books_property_end_to_end() {
         })
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Encodings and lists
+
+/// `LEN` is the packed size of every state (the documented 121 / 313 / 145 bytes),
+/// and the error codes are dense from 1.
+#[test]
+fn state_sizes_and_error_codes() {
+    use crate::state::AccountState;
+    let config = staking::Config { mint: Pubkey::default(), params: params(&Pubkey::default()) };
+    assert_eq!((config.pack().len(), staking::Config::LEN), (121, 121));
+    assert_eq!((validator_state().pack().len(), Validator::LEN), (313, 313));
+    let d = Delegation::new(Pubkey::default(), Pubkey::default(), u128::MAX);
+    assert_eq!((d.pack().len(), Delegation::LEN), (145, 145));
+    for (i, e) in StakingError::ALL.iter().enumerate() {
+        assert_eq!(e.code(), i as u32 + 1);
+        assert_eq!(StakingError::from_code(e.code()), Some(*e));
+    }
+}
+
+/// Every builder produces the access list of the module's table: `(W, S)` per account.
+#[test]
+fn builders_produce_the_table_access_lists() {
+    let k = |i: u64| Pubkey::from_name(&format!("k{i}"));
+    let (config, mint, op, v, dst, owner, tok) = (k(1), k(2), k(3), k(4), k(5), k(6), k(7));
+    let p = params(&op);
+    let ws = |ix: &Instruction| ix.accounts.iter().map(|a| (a.is_writable, a.is_signer)).collect::<Vec<_>>();
+    const W: (bool, bool) = (true, false);
+    const R: (bool, bool) = (false, false);
+    const S: (bool, bool) = (false, true);
+    let owner_list = vec![W, W, W, W, S];
+    let cases: Vec<(Instruction, Vec<(bool, bool)>)> = vec![
+        (staking::init_config(&config, &mint, &op, p), vec![W, R, S]),
+        (staking::register_validator(&config, &mint, &op, 0), vec![R, W, W, R, S]),
+        (staking::set_commission(&v, &op, 0), vec![W, S]),
+        (staking::delegate(&v, &tok, &owner, 1), owner_list.clone()),
+        (staking::undelegate(&v, &owner, 1), vec![W, W, S]),
+        (staking::withdraw_unbonded(&v, &tok, &owner), owner_list.clone()),
+        (staking::claim_rewards(&v, &tok, &owner), owner_list),
+        (staking::deposit_rewards(&v, &tok, &op, 1), vec![W, W, W, S]),
+        (staking::advance_epoch(&v), vec![W]),
+        (staking::slash(&v, &mint, &op, 1), vec![W, W, W, S]),
+        (staking::withdraw_commission(&v, &tok, &op), vec![W, W, W, S]),
+        (staking::redelegate(&v, &dst, &owner, 1), vec![W, W, R, S]),
+        (staking::complete_redelegation(&v, &dst, &owner), vec![W, W, W, W, W, W, S]),
+    ];
+    for (ix, want) in cases {
+        assert_eq!(ws(&ix), want, "{:?}", ix.data);
+        assert_eq!(ix.program_id, staking::id());
+    }
+    let ix = staking::complete_redelegation(&v, &dst, &owner);
+    let keys: Vec<Pubkey> = ix.accounts.iter().map(|a| a.pubkey).collect();
+    assert_eq!(
+        keys,
+        vec![
+            v,
+            vault_address(&v),
+            delegation_address(&v, &owner),
+            dst,
+            vault_address(&dst),
+            delegation_address(&dst, &owner),
+            owner
+        ]
+    );
+}
