@@ -12,10 +12,7 @@ use super::state::{
     Config, ConfigParams, DELEGATION_SEED, Delegation, VALIDATOR_SEED, VAULT_SEED, Validator,
     delegation_address, validator_address, vault_address,
 };
-use crate::state::{
-    AccountState, is_uninitialized, load_owned, require_new_state, require_writable, require_writable_all,
-    save_state,
-};
+use crate::state::{AccountState, is_uninitialized, load_owned, require_new_state, save_state};
 use crate::token::{self, Mint};
 
 /// Compute units every staking instruction charges for decoding and dispatch.
@@ -66,6 +63,18 @@ impl Program for StakingProgram {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/// Fails with the runtime's [`InstructionError::ReadonlyWrite`] unless account `i` is
+/// writable: the access list is checked before any state is read, so a wrong list
+/// fails with this clear error whatever the instruction would have done.
+fn require_writable(ctx: &InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
+    if ctx.is_writable(i)? { Ok(()) } else { Err(InstructionError::ReadonlyWrite(ctx.key(i)?)) }
+}
+
+/// [`require_writable`] for every account in `indices`, in order.
+fn require_writable_all(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {
+    indices.iter().try_for_each(|&i| require_writable(ctx, i))
+}
 
 fn load<T: AccountState>(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<T, InstructionError> {
     load_owned::<T, StakingError>(ctx, i, READ_COST)
