@@ -478,6 +478,7 @@ fn devnet(a: DevnetArgs) -> Result<(), String> {
         ),
         None => println!("proposal → finality  no block finalized"),
     }
+    print_time_split(&r);
     println!(
         "agreement            {} ({} heights held by every validator)",
         if r.agree { "every block hash equal" } else { "DIVERGED" },
@@ -487,4 +488,31 @@ fn devnet(a: DevnetArgs) -> Result<(), String> {
         return Err(format!("devnet failed: {:?}", r.errors));
     }
     Ok(())
+}
+
+/// Where the validators' time went: per block, what building, replaying and
+/// committing cost each validator, and the share of the run's wall time they took
+/// over all validators (the rest is consensus, p2p and waiting).
+fn print_time_split(r: &parex_node::DevnetReport) {
+    let t = &r.timings;
+    let per = |time: std::time::Duration, n: u64| time.as_secs_f64() * 1e3 / n.max(1) as f64;
+    println!(
+        "time per block       build {:.2} ms ({} built), replay {:.2} ms ({} replayed), commit {:.2} ms ({} committed), state rebuilds {} ({:.0} ms in all)",
+        per(t.build_time, t.built),
+        t.built,
+        per(t.replay_time, t.replayed),
+        t.replayed,
+        per(t.commit_time, t.committed),
+        t.committed,
+        t.rebuilds,
+        t.rebuild_time.as_secs_f64() * 1e3
+    );
+    let busy = t.build_time + t.replay_time + t.commit_time + t.rebuild_time;
+    let wall = r.elapsed.as_secs_f64() * r.heights.len() as f64;
+    println!(
+        "time split           executing and committing: {:.1}% of the validators' wall time ({:.2} s of {:.1} s); the rest is consensus, p2p and waiting",
+        100.0 * busy.as_secs_f64() / wall.max(1e-9),
+        busy.as_secs_f64(),
+        wall
+    );
 }

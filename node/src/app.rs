@@ -20,7 +20,7 @@ use commonware_utils::channel::{mpsc, oneshot};
 use parex_runtime::{Hash, Pubkey};
 
 use crate::block::{BlockLimits, decode_txs, encode_txs};
-use crate::ledger::{Fault, Finalized, Inserted, Ledger, Ready};
+use crate::ledger::{Fault, Finalized, Inserted, Ledger, Ready, Timings};
 use crate::mempool::Mempool;
 
 /// The consensus context of a proposal.
@@ -71,6 +71,8 @@ pub struct NodeStatus {
     pub pool: usize,
     /// Blocks known but not finalized.
     pub pending_blocks: usize,
+    /// Where the validator's time went (building, replaying, committing).
+    pub timings: Timings,
     /// Why the validator stopped, if it did.
     pub error: Option<String>,
 }
@@ -427,6 +429,7 @@ impl<E: Clock, S: Sender<PublicKey = PublicKey>> Runner<E, S> {
             state_hash: self.ledger.state_hash(),
             pool: self.pool.pending(),
             pending_blocks: self.ledger.pending(),
+            timings: self.ledger.timings(),
             ..self.status.clone()
         }
     }

@@ -25,7 +25,7 @@ use parex_store::{ArchiveReader, StoreOptions};
 use crate::app::{Channels, Mailbox, NodeStatus};
 use crate::block::BlockLimits;
 use crate::error::NodeError;
-use crate::ledger::LedgerConfig;
+use crate::ledger::{LedgerConfig, Timings};
 use crate::validator::{NAMESPACE, Network, ValidatorConfig, start_validator};
 
 /// What `parex devnet` runs.
@@ -68,6 +68,8 @@ pub struct DevnetReport {
     pub agree: bool,
     /// Finalized heights compared across all validators.
     pub compared: u64,
+    /// Where the validators' time went, summed over all of them.
+    pub timings: Timings,
     /// A validator that stopped on an error, and why.
     pub errors: Vec<String>,
 }
@@ -118,6 +120,10 @@ pub fn run_devnet(config: DevnetConfig) -> Result<DevnetReport, NodeError> {
         mean_finality: (own > 0).then(|| time / own as u32),
         agree,
         compared,
+        timings: statuses.iter().fold(Timings::default(), |mut t, s| {
+            t += s.timings;
+            t
+        }),
         errors: statuses.iter().filter_map(|s| s.error.clone()).collect(),
     })
 }

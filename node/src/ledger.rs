@@ -6,6 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use commonware_cryptography::sha256::Digest;
@@ -20,6 +21,44 @@ use crate::blockdir::BlockDir;
 use crate::error::NodeError;
 use crate::mempool::Mempool;
 use crate::tipfile::{TipFile, TipRecord};
+
+/// Where a validator's time went since it started: wall time spent building,
+/// replaying and committing blocks, and rebuilding a scratch state from the store.
+/// For figures only; nothing the validator decides depends on them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Blocks this validator built as leader, and the time producing them took.
+    pub built: u64,
+    /// Time spent producing them (pool selection, execution, block hash).
+    pub build_time: Duration,
+    /// Blocks replayed to verify them, and the time decoding, signature checks and
+    /// parallel replay took.
+    pub replayed: u64,
+    /// Time spent replaying.
+    pub replay_time: Duration,
+    /// Blocks made durable at finality.
+    pub committed: u64,
+    /// Time spent on it: the tip file, the store's commit and the archive append.
+    pub commit_time: Duration,
+    /// Scratch states rebuilt from the finalized store (a block built on another
+    /// parent than the last one executed), and the time that took.
+    pub rebuilds: u64,
+    /// Time spent rebuilding.
+    pub rebuild_time: Duration,
+}
+
+impl std::ops::AddAssign for Timings {
+    fn add_assign(&mut self, o: Self) {
+        self.built += o.built;
+        self.build_time += o.build_time;
+        self.replayed += o.replayed;
+        self.replay_time += o.replay_time;
+        self.committed += o.committed;
+        self.commit_time += o.commit_time;
+        self.rebuilds += o.rebuilds;
+        self.rebuild_time += o.rebuild_time;
+    }
+}
 
 /// Where and how a validator keeps its chain.
 #[derive(Clone)]
@@ -154,6 +193,7 @@ pub struct Ledger {
     /// Blocks found valid (replayed or proposed) since the last
     /// [`take_news`](Ledger::take_news), and valid ones pruned unfinalized.
     news: News,
+    timings: Timings,
 }
 
 /// What changed among the blocks not yet finalized, for the pool.
@@ -214,6 +254,7 @@ impl Ledger {
             max_recent_bytes: config.recent_bytes,
             max_ahead: config.max_ahead,
             news: News::default(),
+            timings: Timings::default(),
         };
         ledger.reload(loaded);
         Ok(ledger)
@@ -297,6 +338,11 @@ impl Ledger {
     /// What changed among the blocks not yet finalized since the last call.
     pub fn take_news(&mut self) -> News {
         std::mem::take(&mut self.news)
+    }
+
+    /// Where this validator's time went since it started.
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     /// Blocks kept that are not finalized.
@@ -389,6 +435,7 @@ impl Ledger {
     fn replay(&mut self, digest: Digest) -> Result<bool, NodeError> {
         let block = self.blocks[&digest].block.clone();
         let Some((parent_height, _)) = self.parent_of(&block.parent) else { return Ok(false) };
+        let start = Instant::now();
         let prepared = prepare_parallel(&block.block.transactions, self.threads);
         let verdict = if block.height != parent_height + 1 || prepared.iter().any(|p| p.is_err()) {
             // An honest producer pools only transactions that decode and verify.
@@ -409,6 +456,8 @@ impl Ledger {
                 }
             }
         };
+        self.timings.replayed += 1;
+        self.timings.replay_time += start.elapsed();
         let valid = verdict.is_some();
         if valid {
             // Before the vote: a restarted validator must still have what it voted for.
@@ -428,6 +477,7 @@ impl Ledger {
         {
             return Ok(chain);
         }
+        let start = Instant::now();
         let mut path = Vec::new();
         let mut cur = *parent;
         while cur != self.tip.digest {
@@ -449,6 +499,8 @@ impl Ledger {
         }
         let mut chain = Chain::in_memory(mem, self.registry.clone());
         chain.set_report_changes(true);
+        self.timings.rebuilds += 1;
+        self.timings.rebuild_time += start.elapsed();
         Ok(chain)
     }
 
@@ -484,7 +536,11 @@ impl Ledger {
             now.clamp(ptip.unix_timestamp, most)
         };
         let mut chain = self.take_state(&parent)?;
-        let produced = match pool.produce(&mut chain, slot, time) {
+        let start = Instant::now();
+        let produced = pool.produce(&mut chain, slot, time);
+        self.timings.built += 1;
+        self.timings.build_time += start.elapsed();
+        let produced = match produced {
             Ok(p) => p,
             Err(e) => {
                 self.head = Some((parent, chain));
@@ -547,6 +603,7 @@ impl Ledger {
 
     /// Commits one replayed block whose parent is the finalized tip.
     fn commit(&mut self, digest: Digest) -> Result<Committed, NodeError> {
+        let start = Instant::now();
         let e = self.blocks.remove(&digest).expect("finalized path is kept");
         let Some(Outcome::Valid(result)) = e.outcome else { unreachable!("ensured valid") };
         let b = &e.block;
@@ -565,6 +622,8 @@ impl Ledger {
         let succeeded = result.receipts.iter().filter(|r| r.is_success()).count();
         self.tip = FinalTip { height: b.height, digest, tip };
         self.remember(digest, e.wire);
+        self.timings.committed += 1;
+        self.timings.commit_time += start.elapsed();
         Ok(Committed { digest, block: e.block, succeeded })
     }
 

@@ -75,7 +75,9 @@ pub use app::{App, AppHandles, Channels, ConsensusContext, Mailbox, NodeStatus};
 pub use block::{BlockLimits, NodeBlock, block_digest, decode_txs, encode_txs, genesis_digest};
 pub use devnet::{DevnetConfig, DevnetReport, run_devnet};
 pub use error::NodeError;
-pub use ledger::{Committed, Fault, FinalTip, Finalized, Inserted, Ledger, LedgerConfig, News, Ready};
+pub use ledger::{
+    Committed, Fault, FinalTip, Finalized, Inserted, Ledger, LedgerConfig, News, Ready, Timings,
+};
 pub use mempool::Mempool;
 pub use tipfile::{TipFile, TipRecord};
 pub use validator::{NAMESPACE, Network, Running, ValidatorConfig, start_validator};

@@ -87,6 +87,11 @@ fn a_notarized_block_that_is_not_finalized_leaves_no_durable_trace() {
     let block = NodeBlock::decode(&y_wire, &BlockLimits::default()).unwrap();
     reference.execute_block(&block.block).unwrap();
     assert_eq!(a.state_hash(), reference.state_hash());
+    // What each did, as its timings count it: A built X and replayed Y, each on a
+    // state rebuilt from the store (X was built on nothing executed yet, Y not on X).
+    let (ta, tb) = (a.timings(), b.timings());
+    assert_eq!((ta.built, ta.replayed, ta.committed, ta.rebuilds), (1, 1, 1, 2));
+    assert_eq!((tb.built, tb.replayed, tb.committed, tb.rebuilds), (1, 0, 1, 1));
 }
 
 #[test]

@@ -15,9 +15,10 @@
 //! The exact semantics of each program (state layouts, instruction encodings
 //! and account lists, formulas with their rounding, events, errors, compute
 //! costs and invariants with the tests that check them) are written down in
-//! `docs/PROGRAMS.md`, to the unit. Each module opens
+//! `docs/PROGRAMS.md`, to the unit. Each program is a folder whose `mod.rs` opens
 //! with its instruction table (accounts W/R/S, failure cases) and its choices;
-//! the pure formulas are in [`math`], the error enums at the root ([`TokenError`], [`AmmError`], …). The root
+//! the pure formulas are in [`math`], the error enums are re-exported at the root
+//! ([`TokenError`], [`AmmError`], …). The root
 //! package's `examples/market.rs` runs all five through the sequential
 //! executor and prints what happened.
 //!
@@ -27,7 +28,8 @@
 //! [`Chain::new`](parex_runtime::Chain::new) or a parallel executor. Each program
 //! module exposes `id()`, its state types (with `LEN` for account creation) and
 //! `read_*` decoders for clients, its instruction enum, its event enum with
-//! `decode` for receipts, and one builder function per instruction returning an
+//! `decode` for receipts, each instruction's account spec (`<instruction>_accounts`,
+//! with its named positions), and one builder function per instruction returning an
 //! [`Instruction`](parex_runtime::Instruction) with the exact W/R/S list:
 //! ```text
 //! let mut ixs = token::create_mint(&payer, &mint, &authority, 6);
@@ -43,12 +45,34 @@
 //! are built exactly so: their vaults, LP and share mints live at PDAs of the
 //! pool or reserve, and lending and insurance read feeds read-only.
 //!
+//! ## The program SDK
+//! The built-in programs are written with a public SDK, so a program outside this
+//! crate is written the same way (`examples/counter-program` is one, tested in CI):
+//! - [`accounts`]: one `const` account spec per instruction, declared with
+//!   [`instruction_accounts!`] (named positions, W/S, credit-only allowed, PDA
+//!   seeds), from which the builder takes its metas (`metas`) and the processor its
+//!   access-list check (`SPEC.check`, the runtime's own errors, no compute) and its
+//!   PDA derivations (`SPEC.derive_in`);
+//! - [`state`]: tagged account state ([`AccountState`](state::AccountState)) and the
+//!   helpers that read it checking the owner, write it, and check that an account is
+//!   new ([`load_owned`](state::load_owned), [`save_state`](state::save_state),
+//!   [`require_new_state`](state::require_new_state));
+//! - [`program_error!`] for the error enum (stable codes, typed round trip) and
+//!   [`StateError`] for state that does not decode;
+//! - on the runtime's [`InvokeContext`](parex_runtime::InvokeContext):
+//!   `invoke_forward` passes the running instruction's own positions on to a
+//!   cross-program call with the privileges it holds (no keys copied out of the
+//!   context first; [`token::invoke_transfer_at`] is the token transfer on
+//!   positions), and `assign_own_pda` makes a program-derived address the program's
+//!   own state account (a system `Assign` signed with its seeds);
+//! - `testing::TestChain` (feature `test-utils`) to test it through the real chain.
+//!
 //! ## Conventions
 //! - **Exact integer math**: amounts are `u64`, every intermediate product is
 //!   `u128` (256-bit where two `u128` meet) with checked arithmetic, `/` floors,
 //!   and rounding favours the protocol. Overflow is a clean typed `MathOverflow`,
 //!   never a panic or a wrap.
-//! - **Typed errors**: one enum per program, all at the crate root, with stable `u32`
+//! - **Typed errors**: one enum per program (in its folder, re-exported at the crate root), with stable `u32`
 //!   codes, converted by `?` into `InstructionError::Custom { program, code }`;
 //!   each program's `describe_error` maps the code back to text, and
 //!   `from_instruction_error` gives tests and clients the typed value back.
@@ -57,10 +81,13 @@
 //! - **Tagged state** ([`state`]): account data is `[tag, borsh(state)]`, tag 0
 //!   meaning "created but not initialised", so a zeroed account is never valid state
 //!   and a mint never reads as a token account. Every state read checks the owner.
-//! - **Access lists first**: a program checks its W and S requirements before it
-//!   reads state, so a wrong hand-made list fails with the runtime's
+//! - **Access lists first, declared once** ([`accounts`]): each instruction's
+//!   accounts are one `const` spec (named positions, W/S, credit, PDA seeds) from
+//!   which the builder takes its list and the processor its check. The check comes
+//!   before any state is read, so a wrong hand-made list fails with the runtime's
 //!   `ReadonlyWrite` / `MissingSignature`, never silently and never with a
-//!   misleading business error.
+//!   misleading business error. Processors address accounts by name
+//!   (`transfer_accounts::FROM`), never by a bare index.
 //! - **Metering**: native programs charge compute units for the work they do
 //!   (`ctx.consume`): a fixed decode cost plus a cost per state read and write.
 //! - **Failure is atomic**: a failing instruction fails its transaction, and the
@@ -165,21 +192,28 @@
 //!   window and its claim window is open, so nobody can erase a claim that is due.
 //!
 //! ## Adding a program
-//! A module with `pub fn id()`, state types implementing [`AccountState`](state::AccountState) (each
-//! with its own non-zero tag), an instruction enum, one builder per instruction;
-//! its error enum (in `error.rs`) through the `program_error!` macro there (codes
-//! from 1, never reused); one line in [`register_all`]; tests in `tests/` on the
+//! A folder like the others: `mod.rs` with `pub fn id()`, its constants and the module
+//! docs; `state.rs` with state types implementing [`AccountState`](state::AccountState)
+//! (each with its own non-zero tag) and their readers; `instruction.rs` with the
+//! instruction enum, the events, one account spec per instruction
+//! ([`instruction_accounts!`]) and one builder per instruction taking its list from
+//! the spec; `processor.rs` with the [`Program`](parex_runtime::Program) impl, which
+//! checks each instruction's list against the same spec; `error.rs` with its error
+//! enum through [`program_error!`] (codes from 1, never reused), re-exported at the
+//! crate root. Then one line in [`register_all`]; tests in `tests/` on the
 //! `TestChain` harness, which runs signed transactions through
 //! `Chain::execute_block` and checks that a failure changes nothing but the fee.
 //!
 //! ## Files
-//! `token.rs` fungible tokens (mints, accounts, mint/transfer/burn) ·
-//! `oracle.rs` price feeds and the readers' [`oracle::read_price`] ·
-//! `amm.rs` constant-product pools (PDA vaults and LP mint, donations synced) ·
-//! `lending.rs` reserves, obligations, position tails, liquidation ·
-//! `insurance.rs` capital pool, policies, the depeg trigger ·
-//! `error.rs` every program's error enum · `state.rs` tagged account state and
-//! access-list helpers · `registry.rs` [`all_programs`] ·
+//! One folder per program (`mod.rs`, `state.rs`, `instruction.rs`, `processor.rs`,
+//! `error.rs`): `token/` fungible tokens (mints, accounts, mint/transfer/burn) ·
+//! `oracle/` price feeds and the readers' [`oracle::read_price`] ·
+//! `amm/` constant-product pools (PDA vaults and LP mint, donations synced) ·
+//! `lending/` reserves, obligations, position tails, liquidation ·
+//! `insurance/` capital pool, policies, the depeg trigger.
+//! The SDK: `state.rs` tagged account state · `error.rs` [`program_error!`] and
+//! [`StateError`] ·
+//! `accounts.rs` the account specs (`instruction_accounts!`) · `registry.rs` [`all_programs`] ·
 //! [`math`] pure AMM, lending and insurance formulas (no runtime types) ·
 //! `tests/` end-to-end tests through the real runtime (signed transactions,
 //! `Chain::execute_block`), per program plus cross-program calls and a token
@@ -203,6 +237,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod accounts;
 pub mod amm;
 mod error;
 pub mod insurance;
@@ -219,11 +254,16 @@ pub mod token;
 #[cfg(test)]
 mod tests;
 
-pub use error::{AmmError, InsuranceError, LendingError, OracleError, StateError, TokenError};
+pub use amm::error::AmmError;
+pub use error::StateError;
+pub use insurance::error::InsuranceError;
+pub use lending::error::LendingError;
+pub use oracle::error::OracleError;
+pub use token::error::TokenError;
 
 /// What the exported [`program_error!`] expands to refers to; not an API.
 #[doc(hidden)]
 pub mod __sdk {
-    pub use parex_runtime::{InstructionError, Pubkey};
+    pub use parex_runtime::{AccountMeta, InstructionError, Pubkey};
 }
 pub use registry::{all_programs, register_all};

@@ -57,18 +57,6 @@ pub fn is_uninitialized(data: &[u8]) -> bool {
     data.first().is_none_or(|&tag| tag == 0)
 }
 
-/// Fails with the runtime's [`InstructionError::ReadonlyWrite`] unless account `i` is
-/// writable. Programs check their access list up front, so a wrong list fails with
-/// this clear error before any state is read, whatever the instruction would have done.
-pub fn require_writable(ctx: &InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
-    if ctx.is_writable(i)? { Ok(()) } else { Err(InstructionError::ReadonlyWrite(ctx.key(i)?)) }
-}
-
-/// [`require_writable`] for every account in `indices`, in order.
-pub fn require_writable_all(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {
-    indices.iter().try_for_each(|&i| require_writable(ctx, i))
-}
-
 /// The errors a program's state helpers report, and whose program the state is.
 /// Implemented by the programs that keep typed state (token, lending, insurance), and
 /// by a program outside this crate that uses [`load_owned`] and friends: its error

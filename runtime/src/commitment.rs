@@ -41,6 +41,10 @@ pub trait BlockBody: Sync {
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]>;
 }
 
+/// How many transactions ahead [`leaf_hash`] starts loading account data (their
+/// slots twice as far ahead).
+const HASH_AHEAD: usize = 2;
+
 /// Hash of leaf `k` of `body`, encoded in `buf` (a reusable buffer). With `changes`,
 /// also appends a copy of each account the leaf commits to: over all leaves, every
 /// account the block changed exactly once, which is what a durable store needs.
@@ -60,6 +64,13 @@ pub unsafe fn leaf_hash(
     buf.extend_from_slice(&(k as u64).to_le_bytes());
     let end = ((k + 1) * LEAF_TXS).min(body.len());
     for t in (k * LEAF_TXS..end).map(|t| t as TxIndex) {
+        // A leaf hashed on another thread than its writers', or long after them, finds
+        // its accounts cold: their misses overlap when started a few transactions ahead.
+        let ahead = |d| match t as usize + d {
+            u if u < end => body.access(u as TxIndex).unwrap_or_default(),
+            _ => &[],
+        };
+        table.prefetch_ahead(ahead(HASH_AHEAD), ahead(2 * HASH_AHEAD));
         borsh::to_writer(&mut *buf, body.receipt(t)).expect("writing to a Vec cannot fail");
         let count_at = buf.len();
         buf.extend_from_slice(&0u32.to_le_bytes());

@@ -331,13 +331,6 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         Ok(&mut self.owned_mut(i, InstructionError::ExternalDataModification)?.data)
     }
 
-    /// Replaces account `i`'s data with the borsh encoding of `value`.
-    pub fn store<T: BorshSerialize>(&mut self, i: usize, value: &T) -> Result<(), InstructionError> {
-        let data = self.data_mut(i)?;
-        data.clear();
-        value.serialize(data).map_err(|_| InstructionError::AccountDataTooLarge)
-    }
-
     /// Adds `amount` to account `i`'s balance (it must be writable or credit-only).
     /// The native supply is fixed, so a balance cannot overflow; if it did (a genesis
     /// above `u64::MAX` in all), the credit fails the transaction.
@@ -485,6 +478,70 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
             self.tx.sticky_failure.get_or_insert_with(|| e.clone());
         }
         result
+    }
+
+    /// Account `i` as this frame holds it, as a meta to pass on to a cross-program call:
+    /// its key, whether it signed, and whether it is writable or credit-only here.
+    pub fn account_meta(&self, i: usize) -> Result<AccountMeta, InstructionError> {
+        let a = self.frame_account(i)?;
+        let pubkey = self.tx.keys[a.index as usize];
+        Ok(AccountMeta { pubkey, is_signer: a.is_signer, is_writable: a.is_writable, is_credit: a.is_credit })
+    }
+
+    /// Calls `program_id` with this frame's accounts at `positions`, each passed on with
+    /// the privileges it holds here ([`account_meta`](Self::account_meta)), and also as a
+    /// signer where it is the running program's address for an entry of `signer_seeds`.
+    /// The positions replace a hand-built meta list (and the keys read into locals to
+    /// build it); up to 16 accounts, nothing is allocated. Otherwise as
+    /// [`invoke_signed`](Self::invoke_signed).
+    pub fn invoke_forward(
+        &mut self,
+        program_id: Pubkey,
+        positions: &[usize],
+        data: &[u8],
+        signer_seeds: &[&[&[u8]]],
+    ) -> Result<(), InstructionError> {
+        let result = self
+            .forwarded_metas(positions, signer_seeds)
+            .and_then(|metas| self.call(program_id, &metas, data, signer_seeds));
+        if let Err(e) = &result {
+            self.tx.sticky_failure.get_or_insert_with(|| e.clone());
+        }
+        result
+    }
+
+    /// The metas [`invoke_forward`](Self::invoke_forward) passes on.
+    fn forwarded_metas(
+        &mut self,
+        positions: &[usize],
+        signer_seeds: &[&[&[u8]]],
+    ) -> Result<SmallVec<[AccountMeta; 16]>, InstructionError> {
+        let program_id = self.program_id;
+        let mut signers = SmallVec::<[Pubkey; 4]>::new();
+        for seeds in signer_seeds {
+            signers.push(self.tx.pdas.derive(seeds, &program_id)?);
+        }
+        positions
+            .iter()
+            .map(|&i| {
+                let mut meta = self.account_meta(i)?;
+                meta.is_signer |= signers.contains(&meta.pubkey);
+                Ok(meta)
+            })
+            .collect()
+    }
+
+    /// Makes account `i`, the running program's address for `seeds`, the program's own:
+    /// a system `Assign` to the running program, signed with `seeds` (one cross-program
+    /// call). The program can then write its state there with
+    /// [`data_mut`](Self::data_mut), which sizes the data. It needs no payer, and works
+    /// even if someone sent the address a balance first (a program-derived address is
+    /// predictable, so refusing one would let anyone block it). The account must be
+    /// writable, still the system program's, and hold no data.
+    pub fn assign_own_pda(&mut self, i: usize, seeds: &[&[u8]]) -> Result<(), InstructionError> {
+        let key = self.key(i)?;
+        let program_id = self.program_id;
+        self.invoke_signed(&crate::system::assign(&key, &program_id), &[seeds])
     }
 
     fn call(

@@ -10,6 +10,7 @@ use parex_runtime::{
     LocalIds, Prepared, ProgramRegistry, Pubkey, Receipt, SanitizedTransaction, TxIndex, abandon_block,
     access_range, finish_block, leaf_hash, prepare_transactions,
 };
+use smallvec::SmallVec;
 
 use crate::access::TxAccess;
 use crate::adapt::{Chooser, Way};
@@ -463,12 +464,12 @@ enum Job {
 /// takes the ones not started yet. A helper the OS deschedules so holds back at most
 /// the transaction it is running.
 struct Claim {
-    txs: Vec<TxIndex>,
+    txs: ChunkTxs,
     next: std::sync::atomic::AtomicUsize,
 }
 
 impl Claim {
-    fn new(txs: Vec<TxIndex>) -> Self {
+    fn new(txs: ChunkTxs) -> Self {
         Self { txs, next: std::sync::atomic::AtomicUsize::new(0) }
     }
 
@@ -483,11 +484,17 @@ impl Claim {
     }
 }
 
+/// A chunk's transactions, inline up to the default [`ExecutorConfig::max_chunk`]:
+/// a chunk and its report are made on one thread and dropped on the other, and a
+/// heap buffer freed across threads costs the allocator more than the chunk's
+/// scheduling.
+type ChunkTxs = SmallVec<[TxIndex; 32]>;
+
 /// What a job reports.
 enum Report {
     /// A helper finished claiming from a chunk; `txs` are the ones it executed.
     Executed {
-        txs: Vec<TxIndex>,
+        txs: ChunkTxs,
         busy: Duration,
     },
     Prepared {
@@ -669,7 +676,10 @@ impl Work for Replay<'_, '_> {
         let start = Instant::now();
         match job {
             Job::Execute(claim) => {
-                let mut txs = Vec::with_capacity(claim.txs.len());
+                let mut txs = ChunkTxs::new();
+                let first = |d| claim.txs.get(d).and_then(|&t| self.access(t)).unwrap_or_default();
+                // The first transaction's accounts miss at once rather than one by one.
+                self.table.prefetch_ahead(first(0), first(1));
                 while let Some(i) = claim.claim() {
                     let ahead = |d| claim.txs.get(i + d).and_then(|&t| self.access(t)).unwrap_or_default();
                     self.table.prefetch_ahead(ahead(1), ahead(2));
@@ -977,7 +987,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         Ok(())
     }
 
-    fn send(&mut self, chunk: Vec<TxIndex>) -> Result<(), SchedulerError> {
+    fn send(&mut self, chunk: ChunkTxs) -> Result<(), SchedulerError> {
         let claim = Arc::new(Claim::new(chunk));
         self.claims.push(claim.clone());
         self.q.shared.send(Job::Execute(claim)).map_err(|_| SchedulerError::WorkerChannelClosed)?;
@@ -1007,6 +1017,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         let mut result = Ok(());
         for _ in 0..self.share() {
             let Some(idx) = self.critical.pop_front().or_else(|| self.ready.pop_front()) else { break };
+            self.prefetch_next();
             self.stats.inline += 1;
             result = self.run_here(idx);
             if result.is_err() {
@@ -1015,6 +1026,15 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         }
         self.charge_busy(start);
         result
+    }
+
+    /// Starts loading the accounts of the transactions the calling thread would run
+    /// next (its queues' fronts) while it runs the current one.
+    fn prefetch_next(&self) {
+        let mut next =
+            self.critical.iter().chain(&self.ready).map(|&t| self.work.access(t).unwrap_or_default());
+        let soon = next.next().unwrap_or_default();
+        self.work.table.prefetch_ahead(soon, next.next().unwrap_or_default());
     }
 
     /// Executes `t` on the calling thread and completes it at once.

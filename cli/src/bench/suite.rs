@@ -388,14 +388,18 @@ impl Drop for Contention {
 }
 
 /// The measured scheduler cost per transaction: the stream mode's at the most threads
-/// measured above one, else the replay core's scheduling-only cost.
+/// measured above one if it ran any block on the pool, else the replay core's
+/// scheduling-only cost.
 fn dispatch_cost(execution: &[RunFigures], scheduling: &SchedulingFigures) -> (f64, String) {
     execution
         .iter()
         .filter(|f| f.mode == "stream" && f.threads > 1)
         .max_by_key(|f| f.threads)
         .and_then(|f| {
-            f.scheduler_ns_per_tx.map(|ns| (ns, format!("stream mode, {} threads, measured", f.threads)))
+            // A run whose blocks all went inline (the adaptive executor on a busy
+            // machine) scheduled nothing: its zero is not a dispatch cost.
+            let ns = f.scheduler_ns_per_tx.filter(|&ns| ns > 0.0)?;
+            Some((ns, format!("stream mode, {} threads, measured", f.threads)))
         })
         .unwrap_or((scheduling.replay_ns_per_tx, "replay core, scheduling-only".to_string()))
 }
@@ -507,5 +511,37 @@ mod tests {
         let (measured, skipped) = leader_figures(&config, &w);
         assert_eq!(measured.iter().map(|f| f.threads).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(skipped, [128]);
+    }
+
+    fn stream_run(threads: usize, scheduler_ns: f64) -> RunFigures {
+        RunFigures {
+            mode: "stream".to_string(),
+            threads,
+            tps: 1.0,
+            speedup: 1.0,
+            tps_reps: vec![1.0],
+            scheduler_ns_per_tx: Some(scheduler_ns),
+            utilisation: None,
+            conflict_rate: None,
+            stages: None,
+            allocations_per_tx: None,
+        }
+    }
+
+    #[test]
+    fn a_stream_run_that_went_all_inline_gives_no_dispatch_cost() {
+        let core = SchedulingFigures {
+            stream: "w".to_string(),
+            txs: 1,
+            accounts_per_tx: 3.0,
+            replay_ns_per_tx: 25.0,
+            batch_ns_per_tx: 0.0,
+            prio_graph_ns_per_tx: 0.0,
+            replay_vs_prio_graph: 0.0,
+            intern_ns_per_tx: None,
+        };
+        assert_eq!(dispatch_cost(&[stream_run(2, 68.0)], &core).0, 68.0);
+        let (ns, source) = dispatch_cost(&[stream_run(2, 0.0)], &core);
+        assert_eq!((ns, source.as_str()), (25.0, "replay core, scheduling-only"));
     }
 }

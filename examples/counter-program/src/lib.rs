@@ -4,8 +4,10 @@
 //! tagged state ([`parex_programs::state::AccountState`]), the state helpers that
 //! check ownership and initialisation ([`load_owned`], [`save_state`],
 //! [`require_new_state`]), a stable error enum ([`parex_programs::program_error!`]),
-//! instruction builders that produce the access lists, and tests on the same chain
-//! harness the built-in programs use (`parex_programs::testing::TestChain`).
+//! one account spec per instruction ([`parex_programs::instruction_accounts!`]) from
+//! which both the processor's access-list check and the builders' access lists
+//! come, and tests on the same chain harness the built-in programs use
+//! (`parex_programs::testing::TestChain`).
 //!
 //! A counter has an authority and a limit. `Init` makes a fresh, program-owned
 //! account a counter; `Add` (signed by the authority) adds to it, never past the
@@ -13,8 +15,8 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use parex_programs::state::{AccountState, OwnedState, load_owned, require_new_state, save_state};
-use parex_programs::{StateError, program_error};
-use parex_runtime::{AccountMeta, Instruction, InstructionError, InvokeContext, Program, Pubkey, system};
+use parex_programs::{StateError, instruction_accounts, program_error};
+use parex_runtime::{Instruction, InstructionError, InvokeContext, Program, Pubkey, system};
 
 /// Compute units every counter instruction charges for its state access.
 pub const ACCESS_COST: u64 = 50;
@@ -91,6 +93,26 @@ pub enum CounterInstruction {
     },
 }
 
+instruction_accounts! {
+    /// `Init`'s accounts.
+    pub mod init_accounts {
+        /// The new counter.
+        COUNTER: writable,
+        /// Its authority.
+        AUTHORITY: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Add`'s accounts.
+    pub mod add_accounts {
+        /// The counter.
+        COUNTER: writable,
+        /// Its authority.
+        AUTHORITY: signer,
+    }
+}
+
 /// The counter program.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CounterProgram;
@@ -119,24 +141,24 @@ impl Program for CounterProgram {
 }
 
 fn init(ctx: &mut InvokeContext<'_, '_>, limit: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(2)?;
-    ctx.writable(0)?;
-    let authority = ctx.signer(1)?;
-    require_new_state::<CounterError>(ctx, 0, ACCESS_COST)?;
-    save_state(ctx, 0, &Counter { authority, count: 0, limit }, ACCESS_COST)
+    use init_accounts::*;
+    SPEC.check(ctx)?;
+    let authority = ctx.key(AUTHORITY)?;
+    require_new_state::<CounterError>(ctx, COUNTER, ACCESS_COST)?;
+    save_state(ctx, COUNTER, &Counter { authority, count: 0, limit }, ACCESS_COST)
 }
 
 fn add(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(2)?;
-    ctx.writable(0)?;
-    let signer = ctx.signer(1)?;
-    let mut counter: Counter = load_owned::<Counter, CounterError>(ctx, 0, ACCESS_COST)?;
+    use add_accounts::*;
+    SPEC.check(ctx)?;
+    let signer = ctx.key(AUTHORITY)?;
+    let mut counter: Counter = load_owned::<Counter, CounterError>(ctx, COUNTER, ACCESS_COST)?;
     if counter.authority != signer {
         return Err(CounterError::WrongAuthority.into());
     }
     counter.count =
         counter.count.checked_add(amount).filter(|&c| c <= counter.limit).ok_or(CounterError::Full)?;
-    save_state(ctx, 0, &counter, ACCESS_COST)
+    save_state(ctx, COUNTER, &counter, ACCESS_COST)
 }
 
 /// A new counter at `counter` (which signs, as does `payer`): a system
@@ -148,7 +170,7 @@ pub fn create(payer: &Pubkey, counter: &Pubkey, authority: &Pubkey, limit: u64) 
         Instruction::new_borsh(
             id(),
             &CounterInstruction::Init { limit },
-            vec![AccountMeta::writable(*counter, false), AccountMeta::readonly(*authority, true)],
+            init_accounts::metas([*counter, *authority]).to_vec(),
         ),
     ]
 }
@@ -158,6 +180,6 @@ pub fn add_ix(counter: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction 
     Instruction::new_borsh(
         id(),
         &CounterInstruction::Add { amount },
-        vec![AccountMeta::writable(*counter, false), AccountMeta::readonly(*authority, true)],
+        add_accounts::metas([*counter, *authority]).to_vec(),
     )
 }

@@ -48,3 +48,36 @@ fn state_it_does_not_own_or_already_made_is_refused() {
     let err: parex_runtime::InstructionError = CounterError::Full.into();
     assert_eq!(CounterError::from_instruction_error(&err), Some(CounterError::Full));
 }
+
+#[test]
+fn a_hand_made_access_list_fails_the_spec_check_with_the_runtime_errors() {
+    use parex_example_counter::{CounterInstruction, add_accounts, id};
+    use parex_runtime::{AccountMeta, Instruction, InstructionError};
+
+    let (payer, auth) = (Keypair::from_index(1), Keypair::from_index(2));
+    let mut t = chain(&[&payer, &auth]);
+    let c = t.new_keypair();
+    t.ok(&create(&payer.pubkey(), &c.pubkey(), &auth.pubkey(), 10), &[&payer, &c, &auth]);
+    let add =
+        |metas: Vec<AccountMeta>| Instruction::new_borsh(id(), &CounterInstruction::Add { amount: 1 }, metas);
+
+    // The builder's list is the spec's.
+    assert_eq!(
+        add_ix(&c.pubkey(), &auth.pubkey(), 1).accounts,
+        add_accounts::metas([c.pubkey(), auth.pubkey()])
+    );
+    // The counter read-only: the runtime's ReadonlyWrite, before any state is read.
+    let readonly = vec![AccountMeta::readonly(c.pubkey(), false), AccountMeta::readonly(auth.pubkey(), true)];
+    t.fails(&[add(readonly)], &[&payer, &auth], InstructionError::ReadonlyWrite(c.pubkey()));
+    // The authority not signing: MissingSignature.
+    let unsigned =
+        vec![AccountMeta::writable(c.pubkey(), false), AccountMeta::readonly(auth.pubkey(), false)];
+    t.fails(&[add(unsigned)], &[&payer], InstructionError::MissingSignature(auth.pubkey()));
+    // Too few accounts.
+    t.fails(
+        &[add(vec![AccountMeta::writable(c.pubkey(), false)])],
+        &[&payer],
+        InstructionError::NotEnoughAccounts,
+    );
+    assert_eq!(counter_of(&t, &c.pubkey()).count, 0);
+}

@@ -9,11 +9,11 @@ use parex_runtime::{CPI_COST, INSTRUCTION_BASE_COST};
 
 use crate::all_programs;
 use crate::amm::{self, AmmEvent, AmmInstruction, LP_DECIMALS, LiquidityUser, Pool, PoolAddresses};
-use crate::error::{AmmError, TokenError};
 use crate::math::{MINIMUM_LIQUIDITY, MathError};
 use crate::state::AccountState;
 use crate::testing::TestChain;
 use crate::token::{self, Mint, TokenAccount};
+use crate::{AmmError, TokenError};
 
 const FEE: u16 = 30;
 /// What every user holds of each side at the start.

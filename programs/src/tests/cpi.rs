@@ -9,10 +9,10 @@ use parex_runtime::{
     AccountMeta, Instruction, InstructionError, InvokeContext, Keypair, Program, Pubkey, program_address,
 };
 
-use crate::error::{OracleError, TokenError};
 use crate::state::AccountState;
 use crate::testing::TestChain;
 use crate::token::{self, TokenAccount};
+use crate::{OracleError, TokenError};
 use crate::{all_programs, oracle};
 
 const AUTHORITY_SEED: &[u8] = b"authority";

@@ -12,7 +12,6 @@ use parex_runtime::{Instruction, InstructionError, Keypair, Pubkey, Receipt, TxS
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use crate::error::{InsuranceError, TokenError};
 use crate::insurance::{
     self, InsuranceEvent, InsuranceInstruction, Policy, PolicyStatus, Pool, PoolParams, Position, Trigger,
 };
@@ -20,6 +19,7 @@ use crate::math::DEAD_SHARES;
 use crate::math::insurance::{CLAIM_WINDOW, claim_deadline, claim_payout, next_trigger};
 use crate::state::AccountState;
 use crate::testing::TestChain;
+use crate::{InsuranceError, TokenError};
 use crate::{all_programs, oracle, token};
 
 const WAD: u128 = 1_000_000_000_000_000_000;
@@ -29,7 +29,7 @@ const WINDOW: i64 = 86_400;
 /// What every user's token account starts with.
 const BALANCE: u64 = 1_000_000 * UNIT;
 
-const PARAMS: PoolParams = PoolParams {
+pub(super) const PARAMS: PoolParams = PoolParams {
     capacity_bps: 8_000,
     apr_ppm: 50_000,
     min_duration: DAY,

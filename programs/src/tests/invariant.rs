@@ -7,7 +7,7 @@ use parex_runtime::{Keypair, Pubkey, TxStatus};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use crate::error::TokenError;
+use crate::TokenError;
 use crate::testing::TestChain;
 use crate::{all_programs, token};
 

@@ -4,7 +4,6 @@
 use parex_runtime::{Account, AccountMeta, Instruction, InstructionError, Keypair, Pubkey, Receipt};
 
 use crate::all_programs;
-use crate::error::{LendingError, TokenError};
 use crate::lending::{self, LendingEvent, Obligation, Position, Reserve, ReserveConfig, ReservePdas};
 use crate::math::DEAD_SHARES;
 use crate::math::lending::{MAX_ACCRUAL_SLOTS, current_debt};
@@ -12,6 +11,7 @@ use crate::oracle::{self, PriceFeed};
 use crate::state::AccountState;
 use crate::testing::TestChain;
 use crate::token::{self, TokenAccount};
+use crate::{LendingError, TokenError};
 
 const WAD: u128 = 1_000_000_000_000_000_000;
 const PCT: u128 = WAD / 100;
@@ -19,7 +19,7 @@ const STALENESS: u64 = 100;
 
 /// The spec's vector parameters: 2% base, 10% slope1, 100% slope2, 80% kink, 10%
 /// reserve factor, 10500 bps bonus, close factor 50%.
-fn config(ltv_bps: u64, liq_threshold_bps: u64) -> ReserveConfig {
+pub(super) fn config(ltv_bps: u64, liq_threshold_bps: u64) -> ReserveConfig {
     ReserveConfig {
         ltv_bps,
         liq_threshold_bps,

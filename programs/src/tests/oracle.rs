@@ -2,7 +2,7 @@
 
 use parex_runtime::{InstructionError, Keypair, Pubkey};
 
-use crate::error::OracleError;
+use crate::OracleError;
 use crate::oracle::{self, PriceFeed, read_price};
 use crate::state::AccountState;
 use crate::testing::TestChain;

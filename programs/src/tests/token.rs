@@ -2,7 +2,7 @@
 
 use parex_runtime::{AccountMeta, Instruction, InstructionError, Keypair, Pubkey, system};
 
-use crate::error::TokenError;
+use crate::TokenError;
 use crate::state::AccountState;
 use crate::testing::TestChain;
 use crate::token::{self, Mint, TokenAccount, TokenEvent, TokenInstruction};
