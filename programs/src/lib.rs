@@ -259,6 +259,7 @@ pub use error::StateError;
 pub use insurance::error::InsuranceError;
 pub use lending::error::LendingError;
 pub use oracle::error::OracleError;
+pub use staking::StakingError;
 pub use token::error::TokenError;
 
 /// What the exported [`program_error!`] expands to refers to; not an API.
