@@ -23,7 +23,7 @@ use parex_programs::insurance::PoolParams;
 use parex_programs::lending::{self, Position, PositionReserve, ReserveConfig, ReservePdas};
 use parex_programs::state::AccountState;
 use parex_programs::token::{Mint, TokenAccount};
-use parex_programs::{amm, insurance, oracle, token};
+use parex_programs::{amm, insurance, oracle, staking, token};
 use parex_runtime::{
     Account, AccountStore, Block, Chain, Genesis, Hash, Instruction, Keypair, MemoryStore, Message,
     ProgramRegistry, Pubkey, Transaction, TxStatus, program_address,
@@ -46,6 +46,8 @@ const POOL_LIQUIDITY: u64 = 10_000_000_000_000;
 const WAD: u128 = 1_000_000_000_000_000_000;
 /// Key indices above this are setup and one-off keys (pools, feeds, policies).
 const AUX_KEYS: u64 = 1 << 40;
+/// Validators of the staking workload.
+const STAKING_VALIDATORS: usize = 64;
 
 /// Which workload (each is defined in `docs/BENCHMARKS.md`, method section).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -84,6 +86,11 @@ pub enum WorkloadKind {
     /// Many transactions read one oracle feed (a price guard before a transfer), a
     /// few update it.
     ReadHeavy,
+    /// Delegations, reward claims, unbondings, withdrawals, redelegations, reward
+    /// deposits and epoch cranks over 64 validators (one-slot epochs, so every block
+    /// crosses a boundary): delegators of different validators touch disjoint
+    /// accounts.
+    Staking,
 }
 
 impl WorkloadKind {
@@ -103,6 +110,7 @@ impl WorkloadKind {
             WorkloadKind::DefiMix,
             WorkloadKind::Chain,
             WorkloadKind::ReadHeavy,
+            WorkloadKind::Staking,
         ]
     }
 
@@ -111,7 +119,10 @@ impl WorkloadKind {
     fn users(self, accounts: usize) -> usize {
         let cap = match self {
             WorkloadKind::SwapManyPools | WorkloadKind::DefiMix => 20_000,
-            WorkloadKind::SwapOnePool | WorkloadKind::Insurance | WorkloadKind::Lending => 50_000,
+            WorkloadKind::SwapOnePool
+            | WorkloadKind::Insurance
+            | WorkloadKind::Lending
+            | WorkloadKind::Staking => 50_000,
             _ => usize::MAX,
         };
         accounts.clamp(2, cap)
@@ -132,6 +143,7 @@ impl fmt::Display for WorkloadKind {
             WorkloadKind::DefiMix => f.write_str("defi-mix"),
             WorkloadKind::Chain => f.write_str("chain"),
             WorkloadKind::ReadHeavy => f.write_str("read-heavy"),
+            WorkloadKind::Staking => f.write_str("staking"),
         }
     }
 }
@@ -323,6 +335,14 @@ impl Market {
     }
 }
 
+/// The staking world: the validators of one config and the delegations the
+/// generator knows of (user index, validator index).
+#[derive(Default)]
+struct Stakes {
+    validators: Vec<Pubkey>,
+    delegations: Vec<(usize, usize)>,
+}
+
 /// The programs' state a workload runs against.
 #[derive(Default)]
 struct World {
@@ -332,6 +352,7 @@ struct World {
     feeds: Vec<Pubkey>,
     covers: Vec<CoverRef>,
     market: Option<Market>,
+    stakes: Stakes,
 }
 
 /// Generation state: the RNG, users and their next nonces, the world, the base state.
@@ -485,6 +506,7 @@ impl Generator {
             self.world.feeds.push(feed);
         }
         self.setup_market(&mut txs);
+        self.setup_staking(&mut txs);
         let covers = match self.config.kind {
             WorkloadKind::Insurance => 4,
             WorkloadKind::DefiMix => 2,
@@ -591,6 +613,51 @@ impl Generator {
         self.world.market = Some(market);
     }
 
+    /// Staking setup: a config (the operator is its reward and slash authority), 64
+    /// validators with their own operator keys, the first 2,000 users' delegations and
+    /// a first reward for every validator.
+    fn setup_staking(&mut self, txs: &mut Vec<Unsigned>) {
+        if self.config.kind != WorkloadKind::Staking {
+            return;
+        }
+        let op = self.operator.pubkey();
+        let mint = self.world.mints[0];
+        let config_kp = self.aux_keypair();
+        let config = config_kp.pubkey();
+        let params = staking::ConfigParams {
+            reward_authority: op,
+            slash_authority: op,
+            epoch_slots: 1,
+            unbonding_epochs: 1,
+            max_commission_bps: 2_000,
+        };
+        txs.push(
+            self.operator_tx(&staking::create_config(&op, &config, &mint, &op, params), vec![config_kp]),
+        );
+        let mut validators = Vec::new();
+        for _ in 0..STAKING_VALIDATORS {
+            let val_op = self.aux_keypair();
+            let commission = self.rng.random_range(0..=1_000);
+            let ix = staking::register_validator(&config, &mint, &val_op.pubkey(), commission);
+            validators.push(staking::validator_address(&config, &val_op.pubkey()));
+            txs.push(self.operator_tx(&[ix], vec![val_op]));
+        }
+        let mut delegations = Vec::new();
+        for u in 0..self.n().min(2_000) {
+            let v = self.rng.random_range(0..validators.len());
+            let owner = self.users[u].pubkey();
+            let amount = self.rng.random_range(1_000_000..100_000_000);
+            let ix = staking::delegate(&validators[v], &token_account(&owner, &mint), &owner, amount);
+            txs.push(self.user_tx(u, &[ix], Vec::new()));
+            delegations.push((u, v));
+        }
+        for v in &validators {
+            let ix = staking::deposit_rewards(v, &token_account(&op, &mint), &op, 1_000_000);
+            txs.push(self.operator_tx(&[ix], Vec::new()));
+        }
+        self.world.stakes = Stakes { validators, delegations };
+    }
+
     fn n(&self) -> usize {
         self.users.len()
     }
@@ -672,6 +739,7 @@ impl Generator {
             WorkloadKind::ReadHeavy => self.read_heavy_tx(),
             WorkloadKind::Insurance => self.insurance_tx(),
             WorkloadKind::Lending => self.lending_tx(),
+            WorkloadKind::Staking => self.staking_tx(),
             WorkloadKind::DefiMix => match self.rng.random_range(0..100) {
                 0..40 => {
                     let (from, to) = self.pick_pair();
@@ -879,6 +947,63 @@ impl Generator {
                 let policy = Pubkey::new_unique(self.rng.random());
                 let ix = insurance::expire(&policy, &cover.pool);
                 self.user_tx(u, &[ix], Vec::new())
+            }
+        }
+    }
+
+    /// Delegations (30%, to a random validator: new delegations open accounts),
+    /// reward claims (25%), unbondings of a few shares (15%), withdrawals (10%; most
+    /// find nothing released yet and fail, as they would on a chain), redelegations
+    /// (5%), reward deposits by the operator (10%) and epoch cranks (5%; they fail
+    /// once a validator has been touched in the slot).
+    fn staking_tx(&mut self) -> Unsigned {
+        let mint = self.world.mints[0];
+        let nv = self.world.stakes.validators.len();
+        let known = self.world.stakes.delegations.len();
+        let (du, dv) = self.world.stakes.delegations[self.rng.random_range(0..known)];
+        let validator_at = |g: &Self, v: usize| g.world.stakes.validators[v];
+        let (validator, holder) = (validator_at(self, dv), self.users[du].pubkey());
+        let holder_token = token_account(&holder, &mint);
+        match self.rng.random_range(0..100) {
+            0..30 => {
+                let u = self.pick();
+                let v = self.rng.random_range(0..nv);
+                let owner = self.users[u].pubkey();
+                let amount = self.rng.random_range(1_000..10_000_000);
+                let ix =
+                    staking::delegate(&validator_at(self, v), &token_account(&owner, &mint), &owner, amount);
+                self.world.stakes.delegations.push((u, v));
+                self.user_tx(u, &[ix], Vec::new())
+            }
+            30..55 => {
+                let ix = staking::claim_rewards(&validator, &holder_token, &holder);
+                self.user_tx(du, &[ix], Vec::new())
+            }
+            55..70 => {
+                let shares = self.rng.random_range(1..100_000);
+                let ix = staking::undelegate(&validator, &holder, shares);
+                self.user_tx(du, &[ix], Vec::new())
+            }
+            70..80 => {
+                let ix = staking::withdraw_unbonded(&validator, &holder_token, &holder);
+                self.user_tx(du, &[ix], Vec::new())
+            }
+            80..85 => {
+                let step = self.rng.random_range(1..nv);
+                let to = validator_at(self, (dv + step) % nv);
+                let shares = self.rng.random_range(1..100_000);
+                let ix = staking::redelegate(&validator, &to, &holder, shares);
+                self.user_tx(du, &[ix], Vec::new())
+            }
+            85..95 => {
+                let op = self.operator.pubkey();
+                let amount = self.rng.random_range(1_000..1_000_000);
+                let ix = staking::deposit_rewards(&validator, &token_account(&op, &mint), &op, amount);
+                self.operator_tx(&[ix], Vec::new())
+            }
+            _ => {
+                let ix = staking::advance_epoch(&validator);
+                self.user_tx(du, &[ix], Vec::new())
             }
         }
     }

@@ -1,6 +1,6 @@
 //! # parex-programs
 //!
-//! The five programs compiled into a parex node, with the client-side
+//! The six programs compiled into a parex node, with the client-side
 //! instruction builders that produce their access lists:
 //!
 //! | program | what | state |
@@ -10,6 +10,7 @@
 //! | [`amm`] | constant-product pools with Uniswap V2's math, LP tokens | `Pool` |
 //! | [`lending`] | pooled lending, Compound-style borrow index, Aave-style health and liquidation | `Reserve`, `Obligation` |
 //! | [`insurance`] | parametric depeg cover sold out of an ERC-4626-style capital pool | `Pool`, `Position`, `Policy` |
+//! | [`staking`] | delegated proof of stake: F1 reward index, commission, unbonding, redelegation, slashing | `Config`, `Validator`, `Delegation` |
 //!
 //! The exact semantics of each program (state layouts, instruction encodings
 //! and account lists, formulas with their rounding, events, errors, compute
@@ -244,6 +245,7 @@ pub mod lending;
 pub mod math;
 pub mod oracle;
 mod registry;
+pub mod staking;
 pub mod state;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
@@ -257,6 +259,7 @@ pub use error::StateError;
 pub use insurance::error::InsuranceError;
 pub use lending::error::LendingError;
 pub use oracle::error::OracleError;
+pub use staking::StakingError;
 pub use token::error::TokenError;
 
 /// What the exported [`program_error!`] expands to refers to; not an API.

@@ -86,6 +86,11 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         "02a0d0fb75959fa712123a10122840bfdc3e89fe0e7f80c6c7e4687aa23bf196",
         "536734bb901a0d5c3be0ce8095ec21d093ad448bf51e0554aee17a66eb34dcbf",
     ),
+    (
+        "staking",
+        "18ef21ea418927cb728a2f0ac71c21e5eb10bf278be4c85d71d26bda7debec79",
+        "4836700495a68083404adcee14cc7debae4350819df3aba85dad83d1c39fd242",
+    ),
 ];
 
 /// The fixed adversarial block on the adversarial scene: `(block hash, state hash)`.

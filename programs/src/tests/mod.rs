@@ -8,4 +8,5 @@ mod invariant;
 mod lending;
 mod oracle;
 mod specs;
+mod staking;
 mod token;
