@@ -243,6 +243,7 @@ pub mod insurance;
 pub mod lending;
 pub mod math;
 pub mod oracle;
+pub mod peg;
 mod registry;
 pub mod state;
 #[cfg(any(test, feature = "test-utils"))]
@@ -257,6 +258,7 @@ pub use error::StateError;
 pub use insurance::error::InsuranceError;
 pub use lending::error::LendingError;
 pub use oracle::error::OracleError;
+pub use peg::error::PegError;
 pub use token::error::TokenError;
 
 /// What the exported [`program_error!`] expands to refers to; not an API.

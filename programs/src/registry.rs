@@ -8,6 +8,7 @@ use crate::amm::AmmProgram;
 use crate::insurance::InsuranceProgram;
 use crate::lending::LendingProgram;
 use crate::oracle::OracleProgram;
+use crate::peg::PegProgram;
 use crate::token::TokenProgram;
 
 /// A registry holding the system program and every program of this crate.
@@ -25,5 +26,6 @@ pub fn register_all(registry: &mut ProgramRegistry) -> Result<(), RuntimeError> 
     registry.register(Arc::new(AmmProgram))?;
     registry.register(Arc::new(LendingProgram))?;
     registry.register(Arc::new(InsuranceProgram))?;
+    registry.register(Arc::new(PegProgram))?;
     Ok(())
 }

@@ -7,5 +7,6 @@ mod insurance;
 mod invariant;
 mod lending;
 mod oracle;
+mod peg;
 mod specs;
 mod token;
