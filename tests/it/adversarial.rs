@@ -24,7 +24,7 @@ use parex::programs::lending::{self, Position, Reserve};
 use parex::programs::oracle::PriceFeed;
 use parex::programs::state::AccountState;
 use parex::programs::token::{Mint, TokenAccount};
-use parex::programs::{TokenError, amm, insurance, oracle, token};
+use parex::programs::{TokenError, amm, insurance, oracle, peg, token};
 use parex::runtime::sigverify::{SigError, SigItem, verify_batch, verify_single};
 use parex::runtime::system::{self, SystemInstruction};
 use parex::runtime::{
@@ -648,6 +648,7 @@ fn truncated_or_garbage_instruction_data_fails_typed_in_every_program() {
         amm::swap_exact_in(&k, &k, &k, &k, 1, 1, true),
         lending::deposit(&k, &k, &k, &k, 1, 0),
         insurance::deposit_capital(&k, &k, &k, &k, 1, 0),
+        peg::peg_out(&k, &k, &k, 0, 1, vec![1]),
     ];
     let mut ixs = Vec::new();
     for ix in &real {
@@ -664,8 +665,8 @@ fn truncated_or_garbage_instruction_data_fails_typed_in_every_program() {
             TxStatus::Failed { instruction: 0, error: InstructionError::InvalidInstructionData }
         );
     }
-    assert_eq!(run.receipts().len(), 18);
-    assert_eq!(run.after, charged(&run.before, &payer().pubkey(), 18 * FEE, 18));
+    assert_eq!(run.receipts().len(), 21);
+    assert_eq!(run.after, charged(&run.before, &payer().pubkey(), 21 * FEE, 21));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -86,6 +86,11 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         "02a0d0fb75959fa712123a10122840bfdc3e89fe0e7f80c6c7e4687aa23bf196",
         "536734bb901a0d5c3be0ce8095ec21d093ad448bf51e0554aee17a66eb34dcbf",
     ),
+    (
+        "peg",
+        "15f96f6887f2f4873a1cdf8a487d88ce105a3f80509176daed5d5da0e1021758",
+        "fc8c803b2ba9bba659e4bde0fcf5564a64cae06360485c4de2151b7f923e9cbb",
+    ),
 ];
 
 /// The fixed adversarial block on the adversarial scene: `(block hash, state hash)`.
