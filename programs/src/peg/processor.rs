@@ -89,9 +89,9 @@ fn check_signers(federation: &Federation, signatures: &[MemberSignature]) -> Res
     Ok(())
 }
 
-/// Makes the program-derived account `i` (which must be `expected`) this program's,
-/// failing with `wrong` if it is another address and
-/// [`PegError::DepositAlreadyMinted`]-style `used` if it already holds state.
+/// Makes account `i`, which must be this program's address for `seeds`, this program's
+/// (a system `Assign` signed with the seeds) and checks that it holds no state; fails
+/// with `wrong` if it is another address and with `used` if the program owns it already.
 fn take_new_pda(
     ctx: &mut InvokeContext<'_, '_>,
     i: usize,
