@@ -23,7 +23,7 @@ use parex_programs::insurance::PoolParams;
 use parex_programs::lending::{self, Position, PositionReserve, ReserveConfig, ReservePdas};
 use parex_programs::state::AccountState;
 use parex_programs::token::{Mint, TokenAccount};
-use parex_programs::{amm, insurance, oracle, staking, token};
+use parex_programs::{amm, insurance, oracle, peg, staking, token};
 use parex_runtime::{
     Account, AccountStore, Block, Chain, Genesis, Hash, Instruction, Keypair, MemoryStore, Message,
     ProgramRegistry, Pubkey, Transaction, TxStatus, program_address,
@@ -91,6 +91,11 @@ pub enum WorkloadKind {
     /// crosses a boundary): delegators of different validators touch disjoint
     /// accounts.
     Staking,
+    /// A federated peg with a 2-of-3 federation: peg-ins (two ed25519 checks each) to
+    /// random recipients with distinct deposit ids, peg-outs by random users, and
+    /// federation payments of earlier blocks' withdrawals. Peg-ins and peg-outs all
+    /// write the peg and its mint, so they run one after another.
+    Peg,
 }
 
 impl WorkloadKind {
@@ -111,6 +116,7 @@ impl WorkloadKind {
             WorkloadKind::Chain,
             WorkloadKind::ReadHeavy,
             WorkloadKind::Staking,
+            WorkloadKind::Peg,
         ]
     }
 
@@ -144,6 +150,7 @@ impl fmt::Display for WorkloadKind {
             WorkloadKind::Chain => f.write_str("chain"),
             WorkloadKind::ReadHeavy => f.write_str("read-heavy"),
             WorkloadKind::Staking => f.write_str("staking"),
+            WorkloadKind::Peg => f.write_str("peg"),
         }
     }
 }
@@ -343,9 +350,36 @@ struct Stakes {
     delegations: Vec<(usize, usize)>,
 }
 
+/// The federated peg of the `peg` workload: its wrapped mint (written at genesis with
+/// the peg's state, as if every user's balance had been pegged in before), the
+/// generator's count of deposits and withdrawals, and the withdrawals queued but not
+/// yet marked paid.
+struct PegWorld {
+    mint: Pubkey,
+    next_deposit: u64,
+    next_withdrawal: u64,
+    /// `(id, amount, destination, slot of the block that queued it)`, oldest first.
+    pending: std::collections::VecDeque<(u64, u64, Vec<u8>, u64)>,
+}
+
+/// Members of the `peg` workload's federation.
+const PEG_MEMBERS: u8 = 3;
+/// Its threshold: small, since every peg-in verifies this many signatures.
+const PEG_THRESHOLD: u8 = 2;
+/// Its rate limit: epochs of 1,000 slots minting at most 10^15 units, far above what a
+/// generated block mints (so that no generated peg-in hits it).
+const PEG_EPOCH_SLOTS: u64 = 1_000;
+const PEG_EPOCH_LIMIT: u64 = 1_000_000_000_000_000;
+
+/// The ed25519 secret seed of member `i` of the `peg` workload's federation.
+fn peg_member_seed(i: u8) -> [u8; 32] {
+    [0x50 + i; 32]
+}
+
 /// The programs' state a workload runs against.
 #[derive(Default)]
 struct World {
+    peg: Option<PegWorld>,
     mints: Vec<Pubkey>,
     pools: Vec<PoolRef>,
     /// Feeds: 0 prices mint 0 (USD, 1.0), 1 prices mint 1 (COL, 2.0).
@@ -380,6 +414,7 @@ impl Generator {
             WorkloadKind::SwapOnePool | WorkloadKind::Lending => 2,
             WorkloadKind::SwapManyPools => 16,
             WorkloadKind::DefiMix => 8,
+            WorkloadKind::Peg => 0,
             _ => 1,
         };
         let zipf = match kind {
@@ -402,6 +437,14 @@ impl Generator {
             base: MemoryStore::new(),
             block_slot: 0,
         };
+        if kind == WorkloadKind::Peg {
+            g.world.peg = Some(PegWorld {
+                mint: Pubkey::from_name("workload/peg-mint"),
+                next_deposit: 0,
+                next_withdrawal: 0,
+                pending: Default::default(),
+            });
+        }
         if matches!(kind, WorkloadKind::Lending | WorkloadKind::DefiMix) {
             let reserves = [g.aux_keypair(), g.aux_keypair()];
             g.world.market = Some(Market { reserves, feeds: [Pubkey::default(); 2], borrowers: Vec::new() });
@@ -432,6 +475,9 @@ impl Generator {
                 genesis.insert(token_account(&u.pubkey(), mint), holding(u.pubkey(), USER_TOKENS));
             }
         }
+        if let Some(world) = &self.world.peg {
+            self.peg_genesis(&mut genesis, &world.mint);
+        }
         if let Some(market) = &self.world.market {
             // Empty lender-share accounts of the USD reserve (its share mint appears in setup).
             let shares = ReservePdas::of(&market.reserve(0)).share_mint;
@@ -441,6 +487,33 @@ impl Generator {
             }
         }
         genesis
+    }
+
+    /// The peg of the `peg` workload with every user holding [`USER_TOKENS`] wrapped
+    /// units, all of them counted as pegged in.
+    fn peg_genesis(&self, genesis: &mut Genesis, mint: &Pubkey) {
+        let peg_key = peg::peg_address(mint);
+        let supply = USER_TOKENS * self.users.len() as u64;
+        let m = Mint { authority: peg_key, supply, decimals: 8 };
+        genesis.insert(*mint, Account::with_data(token::id(), m.pack()));
+        for u in &self.users {
+            let acc = TokenAccount { mint: *mint, owner: u.pubkey(), amount: USER_TOKENS };
+            genesis.insert(token_account(&u.pubkey(), mint), Account::with_data(token::id(), acc.pack()));
+        }
+        let members = (0..PEG_MEMBERS).map(|i| parex_runtime::sigverify::public_key(&peg_member_seed(i)));
+        let state = peg::Peg {
+            mint: *mint,
+            federation: peg::Federation { members: members.collect(), threshold: PEG_THRESHOLD },
+            key_epoch: 0,
+            epoch_slots: PEG_EPOCH_SLOTS,
+            epoch_limit: PEG_EPOCH_LIMIT,
+            rate_epoch: 0,
+            minted_in_epoch: 0,
+            total_pegged_in: u128::from(supply),
+            total_pegged_out: 0,
+            next_withdrawal: 0,
+        };
+        genesis.insert(peg_key, Account::with_data(peg::id(), state.pack()));
     }
 
     fn aux_keypair(&mut self) -> Keypair {
@@ -740,6 +813,7 @@ impl Generator {
             WorkloadKind::Insurance => self.insurance_tx(),
             WorkloadKind::Lending => self.lending_tx(),
             WorkloadKind::Staking => self.staking_tx(),
+            WorkloadKind::Peg => self.peg_tx(),
             WorkloadKind::DefiMix => match self.rng.random_range(0..100) {
                 0..40 => {
                     let (from, to) = self.pick_pair();
@@ -1006,5 +1080,76 @@ impl Generator {
                 self.user_tx(du, &[ix], Vec::new())
             }
         }
+    }
+
+    /// Peg-ins (55%), peg-outs (35%), and payments of withdrawals queued in earlier
+    /// blocks (10%; a peg-in while none is waiting). Peg-ins and payments are relayed
+    /// and paid for by a random user; attestations are signed by two of the three members.
+    fn peg_tx(&mut self) -> Unsigned {
+        let roll = self.rng.random_range(0..100);
+        let slot = self.block_slot;
+        let world = self.world.peg.as_ref().expect("peg workloads have a peg");
+        let payable = world.pending.front().is_some_and(|w| w.3 < slot);
+        let ix = match roll {
+            55..90 => return self.peg_out_tx(),
+            90.. if payable => self.peg_paid_ix(),
+            _ => self.peg_in_ix(),
+        };
+        let relayer = self.pick();
+        self.user_tx(relayer, &[ix], Vec::new())
+    }
+
+    /// A random user burns 1–999 wrapped units to a random 20-byte destination.
+    fn peg_out_tx(&mut self) -> Unsigned {
+        let u = self.pick();
+        let owner = self.users[u].pubkey();
+        let amount = self.rng.random_range(1..1_000);
+        let destination = self.rng.random::<[u8; 20]>().to_vec();
+        let slot = self.block_slot;
+        let world = self.world.peg.as_mut().expect("peg workloads have a peg");
+        let (mint, id) = (world.mint, world.next_withdrawal);
+        world.next_withdrawal += 1;
+        world.pending.push_back((id, amount, destination.clone(), slot));
+        let ix = peg::peg_out(&mint, &token_account(&owner, &mint), &owner, id, amount, destination);
+        self.user_tx(u, &[ix], Vec::new())
+    }
+
+    /// The federation's payment of the oldest pending withdrawal.
+    fn peg_paid_ix(&mut self) -> Instruction {
+        let world = self.world.peg.as_mut().expect("peg workloads have a peg");
+        let mint = world.mint;
+        let (id, amount, destination, _) = world.pending.pop_front().expect("the caller checked");
+        let payout_txid: [u8; 32] = self.rng.random();
+        let a = peg::Attestation::Paid {
+            withdrawal_id: id,
+            amount,
+            destination: &destination,
+            payout_txid: &payout_txid,
+        };
+        let sigs = self.peg_signatures(&peg::attestation_message(&peg::peg_address(&mint), 0, &a));
+        peg::mark_paid(&mint, id, payout_txid, sigs)
+    }
+
+    /// A peg-in of 1–999,999 units to a random user, under a fresh deposit id.
+    fn peg_in_ix(&mut self) -> Instruction {
+        let world = self.world.peg.as_mut().expect("peg workloads have a peg");
+        let (mint, n) = (world.mint, world.next_deposit);
+        world.next_deposit += 1;
+        let mut deposit_id = [0u8; 32];
+        deposit_id[..8].copy_from_slice(&n.to_le_bytes());
+        deposit_id[8..16].copy_from_slice(&self.config.seed.to_le_bytes());
+        let to = self.rng.random_range(0..self.n());
+        let recipient = token_account(&self.users[to].pubkey(), &mint);
+        let amount = self.rng.random_range(1..1_000_000);
+        let a = peg::Attestation::PegIn { deposit_id: &deposit_id, amount, recipient: &recipient };
+        let sigs = self.peg_signatures(&peg::attestation_message(&peg::peg_address(&mint), 0, &a));
+        peg::peg_in(&mint, &recipient, deposit_id, amount, sigs)
+    }
+
+    /// Signatures of member 0 and one of the two others on `message`.
+    fn peg_signatures(&mut self, message: &[u8]) -> Vec<peg::MemberSignature> {
+        let second = self.rng.random_range(1..PEG_MEMBERS);
+        let signers = [(0, peg_member_seed(0)), (second, peg_member_seed(second))];
+        peg::sign_attestation(&signers, message)
     }
 }

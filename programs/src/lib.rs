@@ -1,6 +1,6 @@
 //! # parex-programs
 //!
-//! The six programs compiled into a parex node, with the client-side
+//! The programs compiled into a parex node, with the client-side
 //! instruction builders that produce their access lists:
 //!
 //! | program | what | state |
@@ -11,6 +11,7 @@
 //! | [`lending`] | pooled lending, Compound-style borrow index, Aave-style health and liquidation | `Reserve`, `Obligation` |
 //! | [`insurance`] | parametric depeg cover sold out of an ERC-4626-style capital pool | `Pool`, `Position`, `Policy` |
 //! | [`staking`] | delegated proof of stake: F1 reward index, commission, unbonding, redelegation, slashing | `Config`, `Validator`, `Delegation` |
+//! | [`peg`] | a federated two-way peg: M-of-N attested mints, burns queued for payment, a rate limit | `Peg`, `Receipt`, `Withdrawal` |
 //!
 //! The exact semantics of each program (state layouts, instruction encodings
 //! and account lists, formulas with their rounding, events, errors, compute
@@ -19,7 +20,7 @@
 //! with its instruction table (accounts W/R/S, failure cases) and its choices;
 //! the pure formulas are in [`math`], the error enums are re-exported at the root
 //! ([`TokenError`], [`AmmError`], …). The root
-//! package's `examples/market.rs` runs all five through the sequential
+//! package's `examples/market.rs` runs the first five through the sequential
 //! executor and prints what happened.
 //!
 //! ## API in one breath
@@ -210,7 +211,8 @@
 //! `oracle/` price feeds and the readers' [`oracle::read_price`] ·
 //! `amm/` constant-product pools (PDA vaults and LP mint, donations synced) ·
 //! `lending/` reserves, obligations, position tails, liquidation ·
-//! `insurance/` capital pool, policies, the depeg trigger.
+//! `insurance/` capital pool, policies, the depeg trigger ·
+//! `peg/` federation attestations (on-chain ed25519), receipts, withdrawals, the rate limit.
 //! The SDK: `state.rs` tagged account state · `error.rs` [`program_error!`] and
 //! [`StateError`] ·
 //! `accounts.rs` the account specs (`instruction_accounts!`) · `registry.rs` [`all_programs`] ·
@@ -244,6 +246,7 @@ pub mod insurance;
 pub mod lending;
 pub mod math;
 pub mod oracle;
+pub mod peg;
 mod registry;
 pub mod staking;
 pub mod state;
@@ -259,6 +262,7 @@ pub use error::StateError;
 pub use insurance::error::InsuranceError;
 pub use lending::error::LendingError;
 pub use oracle::error::OracleError;
+pub use peg::error::PegError;
 pub use staking::StakingError;
 pub use token::error::TokenError;
 

@@ -8,6 +8,7 @@ use crate::amm::AmmProgram;
 use crate::insurance::InsuranceProgram;
 use crate::lending::LendingProgram;
 use crate::oracle::OracleProgram;
+use crate::peg::PegProgram;
 use crate::staking::StakingProgram;
 use crate::token::TokenProgram;
 
@@ -27,5 +28,6 @@ pub fn register_all(registry: &mut ProgramRegistry) -> Result<(), RuntimeError> 
     registry.register(Arc::new(LendingProgram))?;
     registry.register(Arc::new(InsuranceProgram))?;
     registry.register(Arc::new(StakingProgram))?;
+    registry.register(Arc::new(PegProgram))?;
     Ok(())
 }

@@ -248,6 +248,22 @@ fn every_workload_generator() {
     }
 }
 
+/// Every transaction of the `peg` workload succeeds (so the differential test above
+/// compares real peg-ins, peg-outs and payments, not failures): attestations verify,
+/// peg-outs name the next withdrawal id, payments find their withdrawal pending.
+#[test]
+fn peg_workload_transactions_succeed() {
+    let config =
+        WorkloadConfig { kind: WorkloadKind::Peg, accounts: 300, block_size: 250, blocks: 3, seed: 11 };
+    let w = Workload::generate(config);
+    let mut chain = w.chain();
+    for i in 0..w.blocks.len() {
+        let result = chain.execute_block(&w.block(i, chain.tip().hash)).expect("the block executes");
+        let failed = result.receipts.iter().find(|r| !r.is_success());
+        assert!(failed.is_none(), "block {i}: {failed:?}");
+    }
+}
+
 /// A block of nothing but invalid transactions: no state change, same hash everywhere.
 #[test]
 fn block_of_invalid_transactions() {

@@ -91,6 +91,11 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         "18ef21ea418927cb728a2f0ac71c21e5eb10bf278be4c85d71d26bda7debec79",
         "4836700495a68083404adcee14cc7debae4350819df3aba85dad83d1c39fd242",
     ),
+    (
+        "peg",
+        "15f96f6887f2f4873a1cdf8a487d88ce105a3f80509176daed5d5da0e1021758",
+        "fc8c803b2ba9bba659e4bde0fcf5564a64cae06360485c4de2151b7f923e9cbb",
+    ),
 ];
 
 /// The fixed adversarial block on the adversarial scene: `(block hash, state hash)`.

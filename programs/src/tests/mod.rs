@@ -7,6 +7,7 @@ mod insurance;
 mod invariant;
 mod lending;
 mod oracle;
+mod peg;
 mod specs;
 mod staking;
 mod token;
