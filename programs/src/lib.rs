@@ -239,6 +239,7 @@
 pub mod accounts;
 pub mod amm;
 mod error;
+pub mod governance;
 pub mod insurance;
 pub mod lending;
 pub mod math;
@@ -254,6 +255,7 @@ mod tests;
 
 pub use amm::error::AmmError;
 pub use error::StateError;
+pub use governance::error::GovernanceError;
 pub use insurance::error::InsuranceError;
 pub use lending::error::LendingError;
 pub use oracle::error::OracleError;
