@@ -1,6 +1,6 @@
 //! # parex-programs
 //!
-//! The five programs compiled into a parex node, with the client-side
+//! The programs compiled into a parex node, with the client-side
 //! instruction builders that produce their access lists:
 //!
 //! | program | what | state |
@@ -10,6 +10,7 @@
 //! | [`amm`] | constant-product pools with Uniswap V2's math, LP tokens | `Pool` |
 //! | [`lending`] | pooled lending, Compound-style borrow index, Aave-style health and liquidation | `Reserve`, `Obligation` |
 //! | [`insurance`] | parametric depeg cover sold out of an ERC-4626-style capital pool | `Pool`, `Position`, `Policy` |
+//! | [`governance`] | token-weighted proposals, votes credited to per-side tallies, timelocked execution | `Dao`, `VoterRecord`, `Proposal`, `Tally`, `VoteRecord` |
 //!
 //! The exact semantics of each program (state layouts, instruction encodings
 //! and account lists, formulas with their rounding, events, errors, compute
@@ -18,7 +19,7 @@
 //! with its instruction table (accounts W/R/S, failure cases) and its choices;
 //! the pure formulas are in [`math`], the error enums are re-exported at the root
 //! ([`TokenError`], [`AmmError`], …). The root
-//! package's `examples/market.rs` runs all five through the sequential
+//! package's `examples/market.rs` runs token, oracle, amm, lending and insurance through the sequential
 //! executor and prints what happened.
 //!
 //! ## API in one breath
@@ -209,7 +210,8 @@
 //! `oracle/` price feeds and the readers' [`oracle::read_price`] ·
 //! `amm/` constant-product pools (PDA vaults and LP mint, donations synced) ·
 //! `lending/` reserves, obligations, position tails, liquidation ·
-//! `insurance/` capital pool, policies, the depeg trigger.
+//! `insurance/` capital pool, policies, the depeg trigger ·
+//! `governance/` DAOs, voter records, proposals and their credited tallies.
 //! The SDK: `state.rs` tagged account state · `error.rs` [`program_error!`] and
 //! [`StateError`] ·
 //! `accounts.rs` the account specs (`instruction_accounts!`) · `registry.rs` [`all_programs`] ·
@@ -232,6 +234,8 @@
 //! - insurance: closing positions and policies, changing a pool's terms, and
 //!   resetting a pool after a final depeg (it stays `Depegged` and sells no more
 //!   cover).
+//! - governance: cancelling a proposal, changing a DAO's terms, vote delegation,
+//!   and actions of more than one instruction.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]

@@ -86,6 +86,11 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         "02a0d0fb75959fa712123a10122840bfdc3e89fe0e7f80c6c7e4687aa23bf196",
         "536734bb901a0d5c3be0ce8095ec21d093ad448bf51e0554aee17a66eb34dcbf",
     ),
+    (
+        "dao-vote",
+        "935dfbf7f67e574e5fab6bae318f22a6e55f6de73dc05f31e20c40b91ed4c15e",
+        "8505e1cd2c3a19e8f6e2809a82364e874c9f51970a6a91b11af49495f067e53b",
+    ),
 ];
 
 /// The fixed adversarial block on the adversarial scene: `(block hash, state hash)`.

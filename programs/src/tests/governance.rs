@@ -206,10 +206,10 @@ fn a_passed_proposal_pays_out_after_its_timelock_once() {
     assert_eq!((proposal.status, proposal.yes_votes, proposal.no_votes), (ProposalStatus::Passed, 300, 100));
 
     let ix = f.execute_ix(&p);
-    f.fails(2, &[ix.clone()], GovernanceError::TimelockActive);
+    f.fails(2, std::slice::from_ref(&ix), GovernanceError::TimelockActive);
     f.go_to(proposal.executable_from);
     let kp = f.user(2).kp.clone();
-    let receipt = f.chain.ok(&[ix.clone()], &[&kp]);
+    let receipt = f.chain.ok(std::slice::from_ref(&ix), &[&kp]);
     let events: Vec<_> = receipt.events.iter().filter_map(GovernanceEvent::decode).collect();
     assert_eq!(events, vec![GovernanceEvent::Executed { proposal: p }]);
     assert_eq!(f.chain.amount(&f.grantee), GRANT);
@@ -225,7 +225,7 @@ fn a_rejected_proposal_never_executes() {
     f.vote(0, &p, Side::No);
     f.vote(1, &p, Side::Yes);
     let ix = f.execute_ix(&p);
-    f.fails(2, &[ix.clone()], GovernanceError::NotPassed);
+    f.fails(2, std::slice::from_ref(&ix), GovernanceError::NotPassed);
     f.go_to(f.proposal(&p).voting_end);
     f.finalize(&p).unwrap();
     assert_eq!(f.proposal(&p).status, ProposalStatus::Rejected);
@@ -275,7 +275,7 @@ fn tokens_that_voted_cannot_move_to_another_record_and_vote_again() {
     let (mut f, p) = voting_fixture();
     f.vote(0, &p, Side::Yes);
     let withdraw = f.withdraw_ix(0, 300);
-    f.fails(0, &[withdraw.clone()], GovernanceError::Locked);
+    f.fails(0, std::slice::from_ref(&withdraw), GovernanceError::Locked);
     // A second proposal open before the first ends: once the lock is over, tokens
     // moved to another record cannot vote on it (they arrive after its creation).
     f.go_to(f.chain.slot() + 5);
@@ -306,7 +306,7 @@ fn a_withdrawal_unlocks_at_the_latest_voting_end() {
     assert_eq!(f.record(0).locked_until, end);
     f.go_to(end - 1);
     let withdraw = f.withdraw_ix(0, 300);
-    f.fails(0, &[withdraw.clone()], GovernanceError::Locked);
+    f.fails(0, std::slice::from_ref(&withdraw), GovernanceError::Locked);
     f.ok(0, &[withdraw]);
     assert_eq!(f.chain.amount(&f.user(0).token), BALANCE);
     assert_eq!(f.record(0).amount, 0);
@@ -321,7 +321,7 @@ fn votes_end_at_the_voting_end_and_finalize_waits_for_it() {
     assert_eq!(f.finalize(&p), Err(GovernanceError::VotingNotEnded.into()));
     assert_eq!(f.chain.slot(), end - 1);
     let late = f.vote_ix(1, &p, Side::No);
-    f.fails(1, &[late.clone()], GovernanceError::VotingClosed);
+    f.fails(1, std::slice::from_ref(&late), GovernanceError::VotingClosed);
     f.finalize(&p).unwrap();
     assert_eq!(f.finalize(&p), Err(GovernanceError::AlreadyFinalized.into()));
     f.fails(1, &[late], GovernanceError::VotingClosed);
