@@ -19,6 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use bytes::Bytes;
+use parex_programs::governance::{self, DaoParams, Side};
 use parex_programs::insurance::PoolParams;
 use parex_programs::lending::{self, Position, PositionReserve, ReserveConfig, ReservePdas};
 use parex_programs::state::AccountState;
@@ -81,6 +82,10 @@ pub enum WorkloadKind {
     Lending,
     /// A weighted mix of all of the above plus transfers: the headline workload.
     DefiMix,
+    /// Many voters voting on a few governance proposals, each vote crediting its
+    /// side's tally credit-only (so votes on one proposal do not serialise), plus
+    /// deposits of governing tokens into the DAO's vault (credit-only too).
+    DaoVote,
     /// Each transaction conflicts with the next: zero parallelism.
     Chain,
     /// Many transactions read one oracle feed (a price guard before a transfer), a
@@ -117,6 +122,7 @@ impl WorkloadKind {
             WorkloadKind::ReadHeavy,
             WorkloadKind::Staking,
             WorkloadKind::Peg,
+            WorkloadKind::DaoVote,
         ]
     }
 
@@ -129,6 +135,7 @@ impl WorkloadKind {
             | WorkloadKind::Insurance
             | WorkloadKind::Lending
             | WorkloadKind::Staking => 50_000,
+            WorkloadKind::DaoVote => 20_000,
             _ => usize::MAX,
         };
         accounts.clamp(2, cap)
@@ -151,6 +158,7 @@ impl fmt::Display for WorkloadKind {
             WorkloadKind::ReadHeavy => f.write_str("read-heavy"),
             WorkloadKind::Staking => f.write_str("staking"),
             WorkloadKind::Peg => f.write_str("peg"),
+            WorkloadKind::DaoVote => f.write_str("dao-vote"),
         }
     }
 }
@@ -250,6 +258,19 @@ fn block_at(slot: u64, parent: Hash, transactions: Vec<Bytes>) -> Block {
     Block { slot, unix_timestamp: BASE_TIME + slot as i64 / 2, parent_hash: parent, transactions }
 }
 
+/// Executes one setup block of `txs` on `chain`; every transaction must succeed.
+fn execute_setup(chain: &mut Chain<MemoryStore>, registry: &ProgramRegistry, txs: Vec<Unsigned>) {
+    let tip = chain.tip();
+    let block = block_at(tip.slot + 1, tip.hash, sign_all(txs));
+    let result = chain.execute_block(&block).expect("setup block executes");
+    for (i, r) in result.receipts.iter().enumerate() {
+        if let TxStatus::Failed { error, .. } = &r.status {
+            panic!("setup transaction {i} failed: {}", registry.describe(error));
+        }
+        assert_eq!(r.status, TxStatus::Success, "setup transaction {i}");
+    }
+}
+
 /// A message and the keypairs that must sign it (payer first).
 type Unsigned = (Message, Vec<Keypair>);
 
@@ -316,6 +337,17 @@ struct PoolRef {
 struct CoverRef {
     pool: Pubkey,
     vault: Pubkey,
+}
+
+/// The DAO of the world: voters `0..voters` deposited before its proposals were made;
+/// the other users deposit during the measured blocks.
+struct DaoRef {
+    dao: Pubkey,
+    vault: Pubkey,
+    proposals: Vec<Pubkey>,
+    voters: usize,
+    /// `(voter, proposal)` pairs generated so far (a repeat would fail `AlreadyVoted`).
+    voted: std::collections::HashSet<(usize, usize)>,
 }
 
 /// A lending market of the world: two reserves (0 = USD, lent out; 1 = COL, collateral).
@@ -387,6 +419,7 @@ struct World {
     covers: Vec<CoverRef>,
     market: Option<Market>,
     stakes: Stakes,
+    dao: Option<DaoRef>,
 }
 
 /// Generation state: the RNG, users and their next nonces, the world, the base state.
@@ -614,16 +647,49 @@ impl Generator {
             }
         }
         if !txs.is_empty() {
-            let tip = chain.tip();
-            let block = block_at(tip.slot + 1, tip.hash, sign_all(txs));
-            let result = chain.execute_block(&block).expect("setup block executes");
-            for (i, r) in result.receipts.iter().enumerate() {
-                if let TxStatus::Failed { error, .. } = &r.status {
-                    panic!("setup transaction {i} failed: {}", registry.describe(error));
-                }
-                assert_eq!(r.status, TxStatus::Success, "setup transaction {i}");
-            }
+            execute_setup(chain, registry, txs);
         }
+        if self.config.kind == WorkloadKind::DaoVote {
+            self.setup_dao(chain, registry);
+        }
+    }
+
+    /// The DAO on mint 0 with a treasury the operator funds; voters deposit in the same
+    /// block, and the proposals (each a grant from the treasury to the operator) come in
+    /// the next one, so every voter's deposit predates them.
+    fn setup_dao(&mut self, chain: &mut Chain<MemoryStore>, registry: &ProgramRegistry) {
+        const PROPOSALS: usize = 4;
+        let op = self.operator.pubkey();
+        let mint = self.world.mints[0];
+        let vault_kp = self.aux_keypair();
+        let (vault, treasury_kp) = (vault_kp.pubkey(), self.aux_keypair());
+        let dao = governance::dao_address(&vault);
+        let params = DaoParams { quorum: 1, threshold_bps: 5_000, voting_period: 1_000_000, timelock: 0 };
+        let mut txs =
+            vec![self.operator_tx(&governance::create_dao(&op, &vault, &mint, params), vec![vault_kp])];
+        let treasury = treasury_kp.pubkey();
+        let mut ixs = token::create_token_account(&op, &treasury, &mint, &governance::treasury_address(&dao));
+        ixs.push(token::transfer(&token_account(&op, &mint), &treasury, &op, OPERATOR_TOKENS / 8));
+        txs.push(self.operator_tx(&ixs, vec![treasury_kp]));
+        let voters = (self.n() * 3 / 4).clamp(1, 10_000);
+        for u in 0..voters {
+            let owner = self.users[u].pubkey();
+            let amount = 1_000 + (u as u64 % 97) * 1_000;
+            let ix = governance::deposit(&dao, &vault, &token_account(&owner, &mint), &owner, amount);
+            txs.push(self.user_tx(u, &[ix], Vec::new()));
+        }
+        execute_setup(chain, registry, txs);
+        let grant =
+            token::transfer(&treasury, &token_account(&op, &mint), &governance::treasury_address(&dao), 1);
+        let action = governance::Action::from_instruction(&grant);
+        let txs = (0..PROPOSALS as u64)
+            .map(|i| {
+                self.operator_tx(&[governance::create_proposal(&dao, i, &op, action.clone())], Vec::new())
+            })
+            .collect();
+        execute_setup(chain, registry, txs);
+        let proposals = (0..PROPOSALS as u64).map(|i| governance::proposal_address(&dao, i)).collect();
+        self.world.dao = Some(DaoRef { dao, vault, proposals, voters, voted: Default::default() });
     }
 
     /// Lending setup: reserves (the operator is the market), the operator's USD
@@ -814,6 +880,7 @@ impl Generator {
             WorkloadKind::Lending => self.lending_tx(),
             WorkloadKind::Staking => self.staking_tx(),
             WorkloadKind::Peg => self.peg_tx(),
+            WorkloadKind::DaoVote => self.dao_tx(),
             WorkloadKind::DefiMix => match self.rng.random_range(0..100) {
                 0..40 => {
                     let (from, to) = self.pick_pair();
@@ -1151,5 +1218,34 @@ impl Generator {
         let second = self.rng.random_range(1..PEG_MEMBERS);
         let signers = [(0, peg_member_seed(0)), (second, peg_member_seed(second))];
         peg::sign_attestation(&signers, message)
+    }
+
+    /// Votes (90%): a voter who deposited before the proposals votes on one it has not
+    /// voted on yet (a random side), its side's tally credit-only. Deposits (10%): a user
+    /// who is no voter deposits into its record (the vault credit-only).
+    fn dao_tx(&mut self) -> Unsigned {
+        let mint = self.world.mints[0];
+        let dao = self.world.dao.as_mut().expect("dao-vote has a DAO");
+        let (voters, proposals) = (dao.voters, dao.proposals.len());
+        if voters < self.users.len() && self.rng.random_bool(0.1) {
+            let u = self.rng.random_range(voters..self.users.len());
+            let owner = self.users[u].pubkey();
+            let amount = self.rng.random_range(1..1_000);
+            let ix = governance::deposit(&dao.dao, &dao.vault, &token_account(&owner, &mint), &owner, amount);
+            return self.user_tx(u, &[ix], Vec::new());
+        }
+        // A few tries at a pair not voted yet; a repeat fails, as a replayed vote would.
+        let mut pick = (0, 0);
+        for _ in 0..8 {
+            pick = (self.rng.random_range(0..voters), self.rng.random_range(0..proposals));
+            if !dao.voted.contains(&pick) {
+                break;
+            }
+        }
+        dao.voted.insert(pick);
+        let (u, p) = pick;
+        let side = if self.rng.random_bool(0.6) { Side::Yes } else { Side::No };
+        let ix = governance::vote(&dao.dao, &dao.proposals[p], &self.users[u].pubkey(), side);
+        self.user_tx(u, &[ix], Vec::new())
     }
 }

@@ -12,6 +12,7 @@
 //! | [`insurance`] | parametric depeg cover sold out of an ERC-4626-style capital pool | `Pool`, `Position`, `Policy` |
 //! | [`staking`] | delegated proof of stake: F1 reward index, commission, unbonding, redelegation, slashing | `Config`, `Validator`, `Delegation` |
 //! | [`peg`] | a federated two-way peg: M-of-N attested mints, burns queued for payment, a rate limit | `Peg`, `Receipt`, `Withdrawal` |
+//! | [`governance`] | token-weighted proposals, votes credited to per-side tallies, timelocked execution | `Dao`, `VoterRecord`, `Proposal`, `Tally`, `VoteRecord` |
 //!
 //! The exact semantics of each program (state layouts, instruction encodings
 //! and account lists, formulas with their rounding, events, errors, compute
@@ -20,7 +21,7 @@
 //! with its instruction table (accounts W/R/S, failure cases) and its choices;
 //! the pure formulas are in [`math`], the error enums are re-exported at the root
 //! ([`TokenError`], [`AmmError`], …). The root
-//! package's `examples/market.rs` runs the first five through the sequential
+//! package's `examples/market.rs` runs token, oracle, amm, lending and insurance through the sequential
 //! executor and prints what happened.
 //!
 //! ## API in one breath
@@ -213,6 +214,7 @@
 //! `lending/` reserves, obligations, position tails, liquidation ·
 //! `insurance/` capital pool, policies, the depeg trigger ·
 //! `peg/` federation attestations (on-chain ed25519), receipts, withdrawals, the rate limit.
+//! `governance/` DAOs, voter records, proposals and their credited tallies.
 //! The SDK: `state.rs` tagged account state · `error.rs` [`program_error!`] and
 //! [`StateError`] ·
 //! `accounts.rs` the account specs (`instruction_accounts!`) · `registry.rs` [`all_programs`] ·
@@ -235,6 +237,8 @@
 //! - insurance: closing positions and policies, changing a pool's terms, and
 //!   resetting a pool after a final depeg (it stays `Depegged` and sells no more
 //!   cover).
+//! - governance: cancelling a proposal, changing a DAO's terms, vote delegation,
+//!   and actions of more than one instruction.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -242,6 +246,7 @@
 pub mod accounts;
 pub mod amm;
 mod error;
+pub mod governance;
 pub mod insurance;
 pub mod lending;
 pub mod math;
@@ -259,6 +264,7 @@ mod tests;
 
 pub use amm::error::AmmError;
 pub use error::StateError;
+pub use governance::error::GovernanceError;
 pub use insurance::error::InsuranceError;
 pub use lending::error::LendingError;
 pub use oracle::error::OracleError;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use parex_runtime::{ProgramRegistry, RuntimeError};
 
 use crate::amm::AmmProgram;
+use crate::governance::GovernanceProgram;
 use crate::insurance::InsuranceProgram;
 use crate::lending::LendingProgram;
 use crate::oracle::OracleProgram;
@@ -29,5 +30,6 @@ pub fn register_all(registry: &mut ProgramRegistry) -> Result<(), RuntimeError> 
     registry.register(Arc::new(InsuranceProgram))?;
     registry.register(Arc::new(StakingProgram))?;
     registry.register(Arc::new(PegProgram))?;
+    registry.register(Arc::new(GovernanceProgram))?;
     Ok(())
 }

@@ -96,6 +96,11 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         "15f96f6887f2f4873a1cdf8a487d88ce105a3f80509176daed5d5da0e1021758",
         "fc8c803b2ba9bba659e4bde0fcf5564a64cae06360485c4de2151b7f923e9cbb",
     ),
+    (
+        "dao-vote",
+        "935dfbf7f67e574e5fab6bae318f22a6e55f6de73dc05f31e20c40b91ed4c15e",
+        "8505e1cd2c3a19e8f6e2809a82364e874c9f51970a6a91b11af49495f067e53b",
+    ),
 ];
 
 /// The fixed adversarial block on the adversarial scene: `(block hash, state hash)`.

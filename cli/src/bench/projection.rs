@@ -371,6 +371,32 @@ mod tests {
         assert_eq!(dag.preds_of(4), [0, 1, 2, 3]);
     }
 
+    /// dao-vote's point: hundreds of votes on four proposals, and no chain longer than
+    /// one voter's own transactions (votes credit the tallies, deposits the vault).
+    #[test]
+    fn dao_votes_do_not_serialise_on_their_tallies() {
+        use crate::workload::{Workload, WorkloadConfig, WorkloadKind};
+        let w = Workload::generate(WorkloadConfig {
+            kind: WorkloadKind::DaoVote,
+            accounts: 2_000,
+            block_size: 1_000,
+            blocks: 1,
+            seed: 5,
+        });
+        let prepared = parex_scheduler::prepare_parallel(&w.blocks[0], 1);
+        let s = AccessStream::from_prepared("dao-vote", &prepared);
+        let credits = (0..s.len()).filter(|&i| s.credits(i) != 0).count();
+        assert!(credits >= 950, "every vote and deposit credits: {credits}");
+        let dag = Dag::build(&s);
+        let path = dag.critical_path(&vec![1.0; s.len()]);
+        assert!(path <= 6.0, "longest chain {path} of {} transactions", s.len());
+        // And the votes count: nearly all succeed (a repeated pair fails `AlreadyVoted`).
+        let mut chain = w.chain();
+        let result = chain.execute_block(&w.block(0, chain.tip().hash)).expect("block executes");
+        let ok = result.receipts.iter().filter(|r| r.is_success()).count();
+        assert!(ok >= 950, "{ok} of 1000 succeed");
+    }
+
     #[test]
     fn chains_and_readers_give_the_expected_edges() {
         let s = AccessStream::synthetic(SyntheticSpec {

@@ -3,6 +3,7 @@
 
 mod amm;
 mod cpi;
+mod governance;
 mod insurance;
 mod invariant;
 mod lending;
