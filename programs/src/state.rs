@@ -12,7 +12,7 @@
 //! which program's error to report.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use parex_runtime::{InstructionError, InvokeContext, Pubkey};
+use parex_runtime::{InstructionError, InvokeContext, Pubkey, SYSTEM_PROGRAM_ID};
 
 use crate::error::StateError;
 
@@ -99,6 +99,23 @@ pub fn save_state<T: AccountState>(
     ctx.consume(cost)?;
     value.pack_into(ctx.data_mut(i)?);
     Ok(())
+}
+
+/// Checks that account `i` is an address nobody has taken yet: still the system
+/// program's. Fails with `already` if `E`'s program owns it (its state exists: a
+/// program that assigns its own address writes the state in the same instruction),
+/// and with `E::WRONG_OWNER` if another program does. Reads only the owner and
+/// charges nothing: the caller meters the read as its instruction documents.
+pub fn require_untaken<E: OwnedState>(
+    ctx: &InvokeContext<'_, '_>,
+    i: usize,
+    already: E,
+) -> Result<(), InstructionError> {
+    match ctx.owner(i)? {
+        owner if owner == E::program() => Err(already.into()),
+        SYSTEM_PROGRAM_ID => Ok(()),
+        _ => Err(E::WRONG_OWNER.into()),
+    }
 }
 
 /// Checks that account `i` is owned by `E`'s program and holds no state yet, charging `cost`.

@@ -76,7 +76,8 @@ use parex_runtime::{
 
 use crate::instruction_accounts;
 use crate::state::{
-    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_new_state, save_state,
+    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_new_state, require_untaken,
+    save_state,
 };
 use crate::token;
 

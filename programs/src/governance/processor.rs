@@ -77,11 +77,7 @@ fn add(a: u64, b: u64) -> Result<u64, GovernanceError> {
 /// program: already ours is `AlreadyInitialized`, another program's is `WrongAccountOwner`.
 fn open_pda(ctx: &mut InvokeContext<'_, '_>, i: usize, seeds: &[&[u8]]) -> Result<(), InstructionError> {
     ctx.consume(READ_COST)?;
-    match ctx.owner(i)? {
-        owner if owner == id() => return Err(GovernanceError::AlreadyInitialized.into()),
-        SYSTEM_PROGRAM_ID => {}
-        _ => return Err(GovernanceError::WrongAccountOwner.into()),
-    }
+    require_untaken(ctx, i, GovernanceError::AlreadyInitialized)?;
     ctx.assign_own_pda(i, seeds)?;
     require_new_state::<GovernanceError>(ctx, i, READ_COST)
 }

@@ -100,7 +100,9 @@ use crate::math::insurance::{
 };
 use crate::math::{MathError, dead_shares};
 use crate::oracle::{self, PriceFeed};
-use crate::state::{AccountState, OwnedState, is_uninitialized, load_owned, read_owned, save_state};
+use crate::state::{
+    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_untaken, save_state,
+};
 use crate::token;
 
 pub use crate::math::insurance::Trigger;

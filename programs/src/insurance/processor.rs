@@ -130,11 +130,7 @@ fn init_pool_ix(ctx: &mut InvokeContext<'_, '_>, params: PoolParams) -> Result<(
     // Only this program can assign its own address, and it writes the state in the
     // same instruction: an insurance-owned pool account is an initialised pool.
     ctx.consume(READ_COST)?;
-    match ctx.owner(POOL)? {
-        owner if owner == id() => return Err(InsuranceError::AlreadyInitialized.into()),
-        SYSTEM_PROGRAM_ID => {}
-        _ => return Err(InsuranceError::WrongAccountOwner.into()),
-    }
+    require_untaken(ctx, POOL, InsuranceError::AlreadyInitialized)?;
     ctx.consume(READ_COST)?;
     let vault = ctx.account(VAULT)?;
     let vault = token::read_account(&vault.data, &vault.owner).map_err(|_| InsuranceError::InvalidVault)?;

@@ -68,12 +68,12 @@ use std::sync::LazyLock;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use parex_runtime::sigverify::{SigItem, verify_single};
-use parex_runtime::{
-    Event, Instruction, InstructionError, InvokeContext, Program, Pubkey, SYSTEM_PROGRAM_ID, program_address,
-};
+use parex_runtime::{Event, Instruction, InstructionError, InvokeContext, Program, Pubkey, program_address};
 
 use crate::instruction_accounts;
-use crate::state::{AccountState, OwnedState, load_owned, read_owned, require_new_state, save_state};
+use crate::state::{
+    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_untaken, save_state,
+};
 use crate::token;
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("peg"));

@@ -101,11 +101,7 @@ fn take_new_pda(
     if ctx.key(i)? != ctx.program_address(seeds)? {
         return Err(wrong.into());
     }
-    match ctx.owner(i)? {
-        owner if owner == id() => return Err(used.into()),
-        SYSTEM_PROGRAM_ID => {}
-        _ => return Err(PegError::WrongAccountOwner.into()),
-    }
+    require_untaken(ctx, i, used)?;
     ctx.assign_own_pda(i, seeds)?;
     require_new_state::<PegError>(ctx, i, READ_COST)
 }
@@ -145,11 +141,7 @@ fn init_peg_ix(
     // Only this program can assign its own address, and it writes the state in the
     // same instruction: a peg-owned peg account is an initialised peg.
     ctx.consume(READ_COST)?;
-    match ctx.owner(PEG)? {
-        owner if owner == id() => return Err(PegError::AlreadyInitialized.into()),
-        SYSTEM_PROGRAM_ID => {}
-        _ => return Err(PegError::WrongAccountOwner.into()),
-    }
+    require_untaken(ctx, PEG, PegError::AlreadyInitialized)?;
     ctx.consume(READ_COST)?;
     let mint = ctx.account(MINT)?;
     let mint = token::read_mint(&mint.data, &mint.owner).map_err(|_| PegError::InvalidMint)?;
