@@ -677,12 +677,11 @@ impl Work for Replay<'_, '_> {
         match job {
             Job::Execute(claim) => {
                 let mut txs = ChunkTxs::new();
-                let first = |d| claim.txs.get(d).and_then(|&t| self.access(t)).unwrap_or_default();
+                let at = |p: usize| claim.txs.get(p).and_then(|&t| self.access(t)).unwrap_or_default();
                 // The first transaction's accounts miss at once rather than one by one.
-                self.table.prefetch_ahead(first(0), first(1));
+                self.table.prefetch_ahead(at(0), at(1));
                 while let Some(i) = claim.claim() {
-                    let ahead = |d| claim.txs.get(i + d).and_then(|&t| self.access(t)).unwrap_or_default();
-                    self.table.prefetch_ahead(ahead(1), ahead(2));
+                    self.table.prefetch_ahead(at(i + 1), at(i + 2));
                     let t = claim.txs[i];
                     self.execute(&[t], local);
                     txs.push(t);
