@@ -1,11 +1,15 @@
-//! The staking program's instructions, events and builders: one builder per
-//! instruction, each returning the exact access list of the table in the module docs.
+//! The staking program's instructions, events, account specs and builders: one spec
+//! and one builder per instruction, the builder listing its accounts from the spec.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use parex_runtime::{AccountMeta, Event, Instruction, Pubkey, system};
 
 use super::id;
-use super::state::{Config, ConfigParams, delegation_address, validator_address, vault_address};
+use super::state::{
+    Config, ConfigParams, DELEGATION_SEED, VALIDATOR_SEED, VAULT_SEED, delegation_address, validator_address,
+    vault_address,
+};
+use crate::instruction_accounts;
 use crate::state::AccountState;
 
 /// Staking program instructions (borsh-encoded as instruction data).
@@ -175,17 +179,171 @@ impl StakingEvent {
     }
 }
 
+instruction_accounts! {
+    /// `InitConfig`'s accounts.
+    pub mod init_config_accounts {
+        /// The new config (created for the staking program, no state yet).
+        CONFIG: writable,
+        /// The stake mint.
+        MINT: readonly,
+        /// Whoever sets the rules.
+        ADMIN: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `RegisterValidator`'s accounts.
+    pub mod register_validator_accounts {
+        /// The config the validator joins.
+        CONFIG: readonly,
+        /// The new validator, at `[VALIDATOR_SEED, config, operator]`.
+        VALIDATOR: writable pda(&[Seed::Bytes(VALIDATOR_SEED), Seed::Key(CONFIG), Seed::Key(OPERATOR)]),
+        /// The validator's new vault, at `[VAULT_SEED, validator]`.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(VALIDATOR)]),
+        /// The config's stake mint.
+        MINT: readonly,
+        /// The validator's operator.
+        OPERATOR: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `SetCommission`'s accounts.
+    pub mod set_commission_accounts {
+        /// The validator.
+        VALIDATOR: writable,
+        /// Its operator.
+        OPERATOR: signer,
+    }
+}
+
+instruction_accounts! {
+    /// The accounts of `Delegate`, `WithdrawUnbonded` and `ClaimRewards`: a delegator
+    /// moving tokens between its token account and the validator's vault.
+    pub mod owner_accounts {
+        /// The validator.
+        VALIDATOR: writable,
+        /// Its vault.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(VALIDATOR)]),
+        /// The owner's delegation with the validator.
+        DELEGATION: writable pda(&[Seed::Bytes(DELEGATION_SEED), Seed::Key(VALIDATOR), Seed::Key(OWNER)]),
+        /// The owner's token account of the stake mint.
+        OWNER_TOKEN: writable,
+        /// The delegator.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Undelegate`'s accounts.
+    pub mod undelegate_accounts {
+        /// The validator.
+        VALIDATOR: writable,
+        /// The owner's delegation with the validator.
+        DELEGATION: writable pda(&[Seed::Bytes(DELEGATION_SEED), Seed::Key(VALIDATOR), Seed::Key(OWNER)]),
+        /// The delegator.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `Redelegate`'s accounts.
+    pub mod redelegate_accounts {
+        /// The validator the shares leave.
+        VALIDATOR: writable,
+        /// The owner's delegation with it.
+        DELEGATION: writable pda(&[Seed::Bytes(DELEGATION_SEED), Seed::Key(VALIDATOR), Seed::Key(OWNER)]),
+        /// The validator they are bound for (read to check its config).
+        DESTINATION: readonly,
+        /// The delegator.
+        OWNER: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `DepositRewards`' accounts.
+    pub mod deposit_rewards_accounts {
+        /// The validator.
+        VALIDATOR: writable,
+        /// Its vault.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(VALIDATOR)]),
+        /// The token account the rewards come from.
+        SOURCE: writable,
+        /// The config's reward authority (owner of `SOURCE`).
+        AUTHORITY: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `AdvanceEpoch`'s accounts.
+    pub mod advance_epoch_accounts {
+        /// The validator.
+        VALIDATOR: writable,
+    }
+}
+
+instruction_accounts! {
+    /// `Slash`'s accounts.
+    pub mod slash_accounts {
+        /// The validator.
+        VALIDATOR: writable,
+        /// Its vault (the slashed tokens are burned from it).
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(VALIDATOR)]),
+        /// The stake mint (its supply falls).
+        MINT: writable,
+        /// The config's slash authority.
+        AUTHORITY: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `WithdrawCommission`'s accounts.
+    pub mod withdraw_commission_accounts {
+        /// The validator.
+        VALIDATOR: writable,
+        /// Its vault.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(VALIDATOR)]),
+        /// The operator's token account paid.
+        OPERATOR_TOKEN: writable,
+        /// The validator's operator.
+        OPERATOR: signer,
+    }
+}
+
+instruction_accounts! {
+    /// `CompleteRedelegation`'s accounts.
+    pub mod complete_redelegation_accounts {
+        /// The validator the redelegation left.
+        VALIDATOR: writable,
+        /// Its vault.
+        VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(VALIDATOR)]),
+        /// The owner's delegation with it.
+        DELEGATION: writable pda(&[Seed::Bytes(DELEGATION_SEED), Seed::Key(VALIDATOR), Seed::Key(OWNER)]),
+        /// The destination validator.
+        DESTINATION: writable,
+        /// The destination's vault.
+        DESTINATION_VAULT: writable pda(&[Seed::Bytes(VAULT_SEED), Seed::Key(DESTINATION)]),
+        /// The owner's delegation with the destination.
+        DESTINATION_DELEGATION: writable pda(&[
+            Seed::Bytes(DELEGATION_SEED),
+            Seed::Key(DESTINATION),
+            Seed::Key(OWNER),
+        ]),
+        /// The delegator.
+        OWNER: signer,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instruction builders: each returns the exact access list of its spec.
+
 /// `InitConfig`: makes `config` (created for the staking program, see
 /// [`create_config`]) a staking config of `mint`. Accounts: `[config W(new), mint R, admin S]`.
 pub fn init_config(config: &Pubkey, mint: &Pubkey, admin: &Pubkey, params: ConfigParams) -> Instruction {
     Instruction::new_borsh(
         id(),
         &StakingInstruction::InitConfig { params },
-        vec![
-            AccountMeta::writable(*config, false),
-            AccountMeta::readonly(*mint, false),
-            AccountMeta::readonly(*admin, true),
-        ],
+        init_config_accounts::metas([*config, *mint, *admin]).to_vec(),
     )
 }
 
@@ -218,13 +376,8 @@ pub fn register_validator(
     Instruction::new_borsh(
         id(),
         &StakingInstruction::RegisterValidator { commission_bps },
-        vec![
-            AccountMeta::readonly(*config, false),
-            AccountMeta::writable(validator, false),
-            AccountMeta::writable(vault_address(&validator), false),
-            AccountMeta::readonly(*mint, false),
-            AccountMeta::readonly(*operator, true),
-        ],
+        register_validator_accounts::metas([*config, validator, vault_address(&validator), *mint, *operator])
+            .to_vec(),
     )
 }
 
@@ -234,19 +387,14 @@ pub fn set_commission(validator: &Pubkey, operator: &Pubkey, commission_bps: u64
     Instruction::new_borsh(
         id(),
         &StakingInstruction::SetCommission { commission_bps },
-        vec![AccountMeta::writable(*validator, false), AccountMeta::readonly(*operator, true)],
+        set_commission_accounts::metas([*validator, *operator]).to_vec(),
     )
 }
 
 /// `[validator W, vault W, delegation W, owner token W, owner S]`.
-fn owner_accounts(validator: &Pubkey, owner_token: &Pubkey, owner: &Pubkey) -> Vec<AccountMeta> {
-    vec![
-        AccountMeta::writable(*validator, false),
-        AccountMeta::writable(vault_address(validator), false),
-        AccountMeta::writable(delegation_address(validator, owner), false),
-        AccountMeta::writable(*owner_token, false),
-        AccountMeta::readonly(*owner, true),
-    ]
+fn owner_metas(validator: &Pubkey, owner_token: &Pubkey, owner: &Pubkey) -> Vec<AccountMeta> {
+    let (vault, delegation) = (vault_address(validator), delegation_address(validator, owner));
+    owner_accounts::metas([*validator, vault, delegation, *owner_token, *owner]).to_vec()
 }
 
 /// `Delegate`: `owner` (signs) bonds `amount` tokens from `owner_token` with
@@ -256,7 +404,7 @@ pub fn delegate(validator: &Pubkey, owner_token: &Pubkey, owner: &Pubkey, amount
     Instruction::new_borsh(
         id(),
         &StakingInstruction::Delegate { amount },
-        owner_accounts(validator, owner_token, owner),
+        owner_metas(validator, owner_token, owner),
     )
 }
 
@@ -266,11 +414,7 @@ pub fn undelegate(validator: &Pubkey, owner: &Pubkey, shares: u64) -> Instructio
     Instruction::new_borsh(
         id(),
         &StakingInstruction::Undelegate { shares },
-        vec![
-            AccountMeta::writable(*validator, false),
-            AccountMeta::writable(delegation_address(validator, owner), false),
-            AccountMeta::readonly(*owner, true),
-        ],
+        undelegate_accounts::metas([*validator, delegation_address(validator, owner), *owner]).to_vec(),
     )
 }
 
@@ -280,7 +424,7 @@ pub fn withdraw_unbonded(validator: &Pubkey, owner_token: &Pubkey, owner: &Pubke
     Instruction::new_borsh(
         id(),
         &StakingInstruction::WithdrawUnbonded,
-        owner_accounts(validator, owner_token, owner),
+        owner_metas(validator, owner_token, owner),
     )
 }
 
@@ -290,7 +434,7 @@ pub fn claim_rewards(validator: &Pubkey, owner_token: &Pubkey, owner: &Pubkey) -
     Instruction::new_borsh(
         id(),
         &StakingInstruction::ClaimRewards,
-        owner_accounts(validator, owner_token, owner),
+        owner_metas(validator, owner_token, owner),
     )
 }
 
@@ -301,12 +445,7 @@ pub fn deposit_rewards(validator: &Pubkey, source: &Pubkey, authority: &Pubkey, 
     Instruction::new_borsh(
         id(),
         &StakingInstruction::DepositRewards { amount },
-        vec![
-            AccountMeta::writable(*validator, false),
-            AccountMeta::writable(vault_address(validator), false),
-            AccountMeta::writable(*source, false),
-            AccountMeta::readonly(*authority, true),
-        ],
+        deposit_rewards_accounts::metas([*validator, vault_address(validator), *source, *authority]).to_vec(),
     )
 }
 
@@ -316,7 +455,7 @@ pub fn advance_epoch(validator: &Pubkey) -> Instruction {
     Instruction::new_borsh(
         id(),
         &StakingInstruction::AdvanceEpoch,
-        vec![AccountMeta::writable(*validator, false)],
+        advance_epoch_accounts::metas([*validator]).to_vec(),
     )
 }
 
@@ -326,12 +465,7 @@ pub fn slash(validator: &Pubkey, mint: &Pubkey, authority: &Pubkey, bps: u64) ->
     Instruction::new_borsh(
         id(),
         &StakingInstruction::Slash { bps },
-        vec![
-            AccountMeta::writable(*validator, false),
-            AccountMeta::writable(vault_address(validator), false),
-            AccountMeta::writable(*mint, false),
-            AccountMeta::readonly(*authority, true),
-        ],
+        slash_accounts::metas([*validator, vault_address(validator), *mint, *authority]).to_vec(),
     )
 }
 
@@ -341,12 +475,13 @@ pub fn withdraw_commission(validator: &Pubkey, operator_token: &Pubkey, operator
     Instruction::new_borsh(
         id(),
         &StakingInstruction::WithdrawCommission,
-        vec![
-            AccountMeta::writable(*validator, false),
-            AccountMeta::writable(vault_address(validator), false),
-            AccountMeta::writable(*operator_token, false),
-            AccountMeta::readonly(*operator, true),
-        ],
+        withdraw_commission_accounts::metas([
+            *validator,
+            vault_address(validator),
+            *operator_token,
+            *operator,
+        ])
+        .to_vec(),
     )
 }
 
@@ -357,12 +492,8 @@ pub fn redelegate(validator: &Pubkey, destination: &Pubkey, owner: &Pubkey, shar
     Instruction::new_borsh(
         id(),
         &StakingInstruction::Redelegate { shares },
-        vec![
-            AccountMeta::writable(*validator, false),
-            AccountMeta::writable(delegation_address(validator, owner), false),
-            AccountMeta::readonly(*destination, false),
-            AccountMeta::readonly(*owner, true),
-        ],
+        redelegate_accounts::metas([*validator, delegation_address(validator, owner), *destination, *owner])
+            .to_vec(),
     )
 }
 
@@ -373,14 +504,15 @@ pub fn complete_redelegation(validator: &Pubkey, destination: &Pubkey, owner: &P
     Instruction::new_borsh(
         id(),
         &StakingInstruction::CompleteRedelegation,
-        vec![
-            AccountMeta::writable(*validator, false),
-            AccountMeta::writable(vault_address(validator), false),
-            AccountMeta::writable(delegation_address(validator, owner), false),
-            AccountMeta::writable(*destination, false),
-            AccountMeta::writable(vault_address(destination), false),
-            AccountMeta::writable(delegation_address(destination, owner), false),
-            AccountMeta::readonly(*owner, true),
-        ],
+        complete_redelegation_accounts::metas([
+            *validator,
+            vault_address(validator),
+            delegation_address(validator, owner),
+            *destination,
+            vault_address(destination),
+            delegation_address(destination, owner),
+            *owner,
+        ])
+        .to_vec(),
     )
 }

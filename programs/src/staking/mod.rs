@@ -20,9 +20,11 @@
 //! | `Redelegate{shares}` | validator W, delegation W, destination R, owner S | as `Undelegate`, plus destination is the source, not a validator, or of another config; a plain unbonding or a redelegation elsewhere open |
 //! | `CompleteRedelegation` | validator W, vault W, delegation W, destination W, destination vault W, destination delegation W, owner S | nothing unbonding, before the release epoch, a plain unbonding, not the redelegation's destination |
 //!
-//! Every instruction also fails with the runtime's `ReadonlyWrite` /
-//! `MissingSignature` / `NotEnoughAccounts` on a wrong list (checked before any
-//! state is read), with [`StakingError::WrongAccountOwner`] /
+//! Each instruction's accounts are declared once, as a spec (`init_config_accounts`,
+//! `owner_accounts`, …) that both its builder and its processor read. Every
+//! instruction also fails with the runtime's `ReadonlyWrite` /
+//! `MissingSignature` / `NotEnoughAccounts` on a wrong list (the spec's check, before
+//! any state is read), with [`StakingError::WrongAccountOwner`] /
 //! [`StakingError::NotInitialized`] / [`StakingError::InvalidAccountData`] on
 //! state accounts that are not what they claim, [`StakingError::WrongVault`] /
 //! [`StakingError::WrongDelegation`] when a vault or delegation is not the
@@ -125,9 +127,12 @@ use parex_runtime::Pubkey;
 
 pub use error::StakingError;
 pub use instruction::{
-    StakingEvent, StakingInstruction, advance_epoch, claim_rewards, complete_redelegation, create_config,
-    delegate, deposit_rewards, init_config, redelegate, register_validator, set_commission, slash,
-    undelegate, withdraw_commission, withdraw_unbonded,
+    StakingEvent, StakingInstruction, advance_epoch, advance_epoch_accounts, claim_rewards,
+    complete_redelegation, complete_redelegation_accounts, create_config, delegate, deposit_rewards,
+    deposit_rewards_accounts, init_config, init_config_accounts, owner_accounts, redelegate,
+    redelegate_accounts, register_validator, register_validator_accounts, set_commission,
+    set_commission_accounts, slash, slash_accounts, undelegate, undelegate_accounts, withdraw_commission,
+    withdraw_commission_accounts, withdraw_unbonded,
 };
 pub use processor::{INSTRUCTION_COST, READ_COST, StakingProgram, WRITE_COST};
 pub use state::{

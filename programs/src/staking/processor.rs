@@ -7,10 +7,10 @@ use parex_runtime::{InstructionError, InvokeContext, Program, Pubkey, SYSTEM_PRO
 
 use super::error::StakingError;
 use super::id;
-use super::instruction::{StakingEvent, StakingInstruction};
+use super::instruction::*;
 use super::state::{
     Config, ConfigParams, DELEGATION_SEED, Delegation, VALIDATOR_SEED, VAULT_SEED, Validator,
-    delegation_address, validator_address, vault_address,
+    delegation_address, validator_address,
 };
 use crate::state::{AccountState, is_uninitialized, load_owned, require_new_state, save_state};
 use crate::token::{self, Mint};
@@ -44,14 +44,14 @@ impl Program for StakingProgram {
             StakingInstruction::RegisterValidator { commission_bps } => register_ix(ctx, commission_bps),
             StakingInstruction::SetCommission { commission_bps } => set_commission_ix(ctx, commission_bps),
             StakingInstruction::Delegate { amount } => delegate_ix(ctx, amount),
-            StakingInstruction::Undelegate { shares } => unbond_ix(ctx, shares, None),
+            StakingInstruction::Undelegate { shares } => unbond_ix(ctx, shares, false),
             StakingInstruction::WithdrawUnbonded => withdraw_ix(ctx),
             StakingInstruction::ClaimRewards => claim_ix(ctx),
             StakingInstruction::DepositRewards { amount } => deposit_rewards_ix(ctx, amount),
             StakingInstruction::AdvanceEpoch => advance_ix(ctx),
             StakingInstruction::Slash { bps } => slash_ix(ctx, bps),
             StakingInstruction::WithdrawCommission => withdraw_commission_ix(ctx),
-            StakingInstruction::Redelegate { shares } => unbond_ix(ctx, shares, Some(2)),
+            StakingInstruction::Redelegate { shares } => unbond_ix(ctx, shares, true),
             StakingInstruction::CompleteRedelegation => complete_redelegation_ix(ctx),
         }
     }
@@ -63,18 +63,6 @@ impl Program for StakingProgram {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// Fails with the runtime's [`InstructionError::ReadonlyWrite`] unless account `i` is
-/// writable: the access list is checked before any state is read, so a wrong list
-/// fails with this clear error whatever the instruction would have done.
-fn require_writable(ctx: &InvokeContext<'_, '_>, i: usize) -> Result<(), InstructionError> {
-    if ctx.is_writable(i)? { Ok(()) } else { Err(InstructionError::ReadonlyWrite(ctx.key(i)?)) }
-}
-
-/// [`require_writable`] for every account in `indices`, in order.
-fn require_writable_all(ctx: &InvokeContext<'_, '_>, indices: &[usize]) -> Result<(), InstructionError> {
-    indices.iter().try_for_each(|&i| require_writable(ctx, i))
-}
 
 fn load<T: AccountState>(ctx: &mut InvokeContext<'_, '_>, i: usize) -> Result<T, InstructionError> {
     load_owned::<T, StakingError>(ctx, i, READ_COST)
@@ -203,49 +191,48 @@ fn now(ctx: &InvokeContext<'_, '_>, v: &Validator) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // Instructions
 
-/// `[config W(new), mint R, admin S]`
+/// `InitConfig` ([`init_config_accounts`]).
 fn init_config_ix(ctx: &mut InvokeContext<'_, '_>, params: ConfigParams) -> Result<(), InstructionError> {
-    ctx.expect_accounts(3)?;
-    require_writable(ctx, 0)?;
-    ctx.signer(2)?;
+    use init_config_accounts::*;
+    SPEC.check(ctx)?;
     if !params.is_valid() {
         return Err(StakingError::InvalidParams.into());
     }
-    require_new_state::<StakingError>(ctx, 0, READ_COST)?;
+    require_new_state::<StakingError>(ctx, CONFIG, READ_COST)?;
     ctx.consume(READ_COST)?;
-    let mint = ctx.account(1)?;
+    let mint = ctx.account(MINT)?;
     if mint.owner != token::id() || Mint::unpack(&mint.data).is_err() {
         return Err(StakingError::InvalidMint.into());
     }
-    let config = Config { mint: ctx.key(1)?, params };
-    save(ctx, 0, &config)
+    let config = Config { mint: ctx.key(MINT)?, params };
+    save(ctx, CONFIG, &config)
 }
 
-/// `[config R, validator W(new), vault W(new), mint R, operator S]`
+/// `RegisterValidator` ([`register_validator_accounts`]).
 fn register_ix(ctx: &mut InvokeContext<'_, '_>, commission_bps: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[1, 2])?;
-    let operator = ctx.signer(4)?;
-    let config: Config = load(ctx, 0)?;
-    let (config_key, validator_key, vault_key) = (ctx.key(0)?, ctx.key(1)?, ctx.key(2)?);
-    if ctx.key(3)? != config.mint {
+    use register_validator_accounts::*;
+    SPEC.check(ctx)?;
+    let operator = ctx.key(OPERATOR)?;
+    let config: Config = load(ctx, CONFIG)?;
+    let (config_key, validator_key, vault_key) = (ctx.key(CONFIG)?, ctx.key(VALIDATOR)?, ctx.key(VAULT)?);
+    if ctx.key(MINT)? != config.mint {
         return Err(StakingError::InvalidMint.into());
     }
     if commission_bps > config.params.max_commission_bps {
         return Err(StakingError::CommissionTooHigh.into());
     }
-    if validator_key != validator_address(&config_key, &operator) {
+    if validator_key != SPEC.derive_in(ctx, VALIDATOR)? {
         return Err(StakingError::WrongValidatorAddress.into());
     }
-    if vault_key != vault_address(&validator_key) {
+    if vault_key != SPEC.derive_in(ctx, VAULT)? {
         return Err(StakingError::WrongVault.into());
     }
     // Only this program assigns its addresses, and it writes the state in the same
     // instruction: a staking-owned validator account is a registered validator.
     ctx.consume(READ_COST)?;
-    match ctx.owner(1)? {
+    match ctx.owner(VALIDATOR)? {
         owner if owner == id() => return Err(StakingError::AlreadyInitialized.into()),
-        SYSTEM_PROGRAM_ID if is_uninitialized(ctx.data(1)?) => {}
+        SYSTEM_PROGRAM_ID if is_uninitialized(ctx.data(VALIDATOR)?) => {}
         _ => return Err(StakingError::WrongAccountOwner.into()),
     }
     let validator_seeds: &[&[u8]] = &[VALIDATOR_SEED, config_key.as_ref(), operator.as_ref()];
@@ -273,16 +260,16 @@ fn register_ix(ctx: &mut InvokeContext<'_, '_>, commission_bps: u64) -> Result<(
         reward_reserve: 0,
         commission_owed: 0,
     };
-    save(ctx, 1, &v)?;
+    save(ctx, VALIDATOR, &v)?;
     ctx.emit(&StakingEvent::ValidatorRegistered { validator: validator_key, operator, commission_bps })
 }
 
-/// `[validator W, operator S]`
+/// `SetCommission` ([`set_commission_accounts`]).
 fn set_commission_ix(ctx: &mut InvokeContext<'_, '_>, commission_bps: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(2)?;
-    require_writable(ctx, 0)?;
-    let operator = ctx.signer(1)?;
-    let mut v = load_validator(ctx, 0)?;
+    use set_commission_accounts::*;
+    SPEC.check(ctx)?;
+    let operator = ctx.key(OPERATOR)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
     require_key(operator, v.operator, StakingError::NotOperator)?;
     if commission_bps > v.params.max_commission_bps {
         return Err(StakingError::CommissionTooHigh.into());
@@ -290,24 +277,24 @@ fn set_commission_ix(ctx: &mut InvokeContext<'_, '_>, commission_bps: u64) -> Re
     // Rewards of the current epoch keep the rate announced before it; the new one
     // applies from the next boundary (see `Validator::catch_up`).
     v.next_commission_bps = commission_bps;
-    save(ctx, 0, &v)?;
-    let validator = ctx.key(0)?;
+    save(ctx, VALIDATOR, &v)?;
+    let validator = ctx.key(VALIDATOR)?;
     ctx.emit(&StakingEvent::CommissionSet { validator, commission_bps })
 }
 
-/// `[validator W, vault W, delegation W, owner token W, owner S]`
+/// `Delegate` ([`owner_accounts`]).
 fn delegate_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let owner = ctx.signer(4)?;
+    use owner_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
     if amount == 0 {
         return Err(StakingError::ZeroAmount.into());
     }
-    let mut v = load_validator(ctx, 0)?;
-    require_vault(ctx, 1, &v)?;
-    require_not_vault(ctx, 3, &v)?;
-    let validator = ctx.key(0)?;
-    let (mut d, is_new) = load_delegation(ctx, 2, &validator, &owner, &v)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
+    require_vault(ctx, VAULT, &v)?;
+    require_not_vault(ctx, OWNER_TOKEN, &v)?;
+    let validator = ctx.key(VALIDATOR)?;
+    let (mut d, is_new) = load_delegation(ctx, DELEGATION, &validator, &owner, &v)?;
     d.settle(v.reward_index)?;
     let shares = v.bond(amount)?;
     d.shares = d.shares.checked_add(shares).ok_or(StakingError::MathOverflow)?;
@@ -315,34 +302,41 @@ fn delegate_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), Instr
     if is_new {
         open_delegation(ctx, &validator, &owner)?;
     }
-    let owner_token = ctx.key(3)?;
+    let owner_token = ctx.key(OWNER_TOKEN)?;
     token::invoke_transfer(ctx, (&owner_token, &v.vault, &owner), amount, &[])?;
-    save(ctx, 0, &v)?;
-    save(ctx, 2, &d)?;
+    save(ctx, VALIDATOR, &v)?;
+    save(ctx, DELEGATION, &d)?;
     ctx.emit(&StakingEvent::Delegated { validator, owner, amount, shares })
 }
 
-/// `Undelegate`: `[validator W, delegation W, owner S]`; `Redelegate` (with
-/// `destination = Some(2)`): `[validator W, delegation W, destination R, owner S]`.
-fn unbond_ix(
-    ctx: &mut InvokeContext<'_, '_>,
-    shares: u64,
-    destination: Option<usize>,
-) -> Result<(), InstructionError> {
-    let owner_i = if destination.is_some() { 3 } else { 2 };
-    ctx.expect_accounts(owner_i + 1)?;
-    require_writable_all(ctx, &[0, 1])?;
-    let owner = ctx.signer(owner_i)?;
+// `Undelegate` and `Redelegate` share their first two positions.
+const _: () = assert!(
+    undelegate_accounts::VALIDATOR == redelegate_accounts::VALIDATOR
+        && undelegate_accounts::DELEGATION == redelegate_accounts::DELEGATION
+);
+
+/// `Undelegate` ([`undelegate_accounts`]), or with `redelegate` `Redelegate`
+/// ([`redelegate_accounts`]).
+fn unbond_ix(ctx: &mut InvokeContext<'_, '_>, shares: u64, redelegate: bool) -> Result<(), InstructionError> {
+    use undelegate_accounts::{DELEGATION, VALIDATOR};
+    let (owner_i, destination) = if redelegate {
+        redelegate_accounts::SPEC.check(ctx)?;
+        (redelegate_accounts::OWNER, Some(redelegate_accounts::DESTINATION))
+    } else {
+        undelegate_accounts::SPEC.check(ctx)?;
+        (undelegate_accounts::OWNER, None)
+    };
+    let owner = ctx.key(owner_i)?;
     if shares == 0 {
         return Err(StakingError::ZeroAmount.into());
     }
-    let mut v = load_validator(ctx, 0)?;
-    let validator = ctx.key(0)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
+    let validator = ctx.key(VALIDATOR)?;
     let to = match destination {
         Some(i) => check_destination(ctx, i, &validator, &v)?,
         None => Pubkey::default(),
     };
-    let mut d = load_existing_delegation(ctx, 1, &validator, &owner, &v)?;
+    let mut d = load_existing_delegation(ctx, DELEGATION, &validator, &owner, &v)?;
     if d.shares < shares {
         return Err(StakingError::InsufficientShares.into());
     }
@@ -352,8 +346,8 @@ fn unbond_ix(
         now(ctx, &v).checked_add(v.params.unbonding_epochs).ok_or(StakingError::MathOverflow)?;
     d.add_unbonding(unbonding, release_epoch, to)?;
     d.shares -= shares;
-    save(ctx, 0, &v)?;
-    save(ctx, 1, &d)?;
+    save(ctx, VALIDATOR, &v)?;
+    save(ctx, DELEGATION, &d)?;
     ctx.emit(&StakingEvent::Unbonding { validator, owner, shares, tokens, release_epoch })
 }
 
@@ -400,90 +394,90 @@ fn release_entry(
     Ok(tokens)
 }
 
-/// `[validator W, vault W, delegation W, owner token W, owner S]`
+/// `WithdrawUnbonded` ([`owner_accounts`]).
 fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let owner = ctx.signer(4)?;
-    let mut v = load_validator(ctx, 0)?;
-    require_vault(ctx, 1, &v)?;
-    require_not_vault(ctx, 3, &v)?;
-    let validator = ctx.key(0)?;
-    let mut d = load_existing_delegation(ctx, 2, &validator, &owner, &v)?;
+    use owner_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
+    require_vault(ctx, VAULT, &v)?;
+    require_not_vault(ctx, OWNER_TOKEN, &v)?;
+    let validator = ctx.key(VALIDATOR)?;
+    let mut d = load_existing_delegation(ctx, DELEGATION, &validator, &owner, &v)?;
     let tokens = release_entry(ctx, &mut v, &mut d, false)?;
     if tokens > 0 {
-        let owner_token = ctx.key(3)?;
+        let owner_token = ctx.key(OWNER_TOKEN)?;
         pay_out(ctx, &v, &owner_token, tokens)?;
     }
-    save(ctx, 0, &v)?;
-    save(ctx, 2, &d)?;
+    save(ctx, VALIDATOR, &v)?;
+    save(ctx, DELEGATION, &d)?;
     ctx.emit(&StakingEvent::Released { validator, owner, tokens })
 }
 
-/// `[validator W, vault W, delegation W, owner token W, owner S]`
+/// `ClaimRewards` ([`owner_accounts`]).
 fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(5)?;
-    require_writable_all(ctx, &[0, 1, 2, 3])?;
-    let owner = ctx.signer(4)?;
-    let mut v = load_validator(ctx, 0)?;
-    require_vault(ctx, 1, &v)?;
-    require_not_vault(ctx, 3, &v)?;
-    let validator = ctx.key(0)?;
-    let mut d = load_existing_delegation(ctx, 2, &validator, &owner, &v)?;
+    use owner_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
+    require_vault(ctx, VAULT, &v)?;
+    require_not_vault(ctx, OWNER_TOKEN, &v)?;
+    let validator = ctx.key(VALIDATOR)?;
+    let mut d = load_existing_delegation(ctx, DELEGATION, &validator, &owner, &v)?;
     d.settle(v.reward_index)?;
     let amount = std::mem::take(&mut d.rewards_owed);
     if amount == 0 {
         return Err(StakingError::NothingToClaim.into());
     }
     v.pay_rewards(amount)?;
-    let owner_token = ctx.key(3)?;
+    let owner_token = ctx.key(OWNER_TOKEN)?;
     pay_out(ctx, &v, &owner_token, amount)?;
-    save(ctx, 0, &v)?;
-    save(ctx, 2, &d)?;
+    save(ctx, VALIDATOR, &v)?;
+    save(ctx, DELEGATION, &d)?;
     ctx.emit(&StakingEvent::Claimed { validator, owner, amount })
 }
 
-/// `[validator W, vault W, source token W, reward authority S]`
+/// `DepositRewards` ([`deposit_rewards_accounts`]).
 fn deposit_rewards_ix(ctx: &mut InvokeContext<'_, '_>, amount: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(4)?;
-    require_writable_all(ctx, &[0, 1, 2])?;
-    let authority = ctx.signer(3)?;
+    use deposit_rewards_accounts::*;
+    SPEC.check(ctx)?;
+    let authority = ctx.key(AUTHORITY)?;
     if amount == 0 {
         return Err(StakingError::ZeroAmount.into());
     }
-    let mut v = load_validator(ctx, 0)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
     require_key(authority, v.params.reward_authority, StakingError::NotRewardAuthority)?;
-    require_vault(ctx, 1, &v)?;
-    require_not_vault(ctx, 2, &v)?;
+    require_vault(ctx, VAULT, &v)?;
+    require_not_vault(ctx, SOURCE, &v)?;
     v.deposit_rewards(amount)?;
-    let source = ctx.key(2)?;
+    let source = ctx.key(SOURCE)?;
     token::invoke_transfer(ctx, (&source, &v.vault, &authority), amount, &[])?;
-    save(ctx, 0, &v)?;
-    let validator = ctx.key(0)?;
+    save(ctx, VALIDATOR, &v)?;
+    let validator = ctx.key(VALIDATOR)?;
     ctx.emit(&StakingEvent::RewardsDeposited { validator, amount })
 }
 
-/// `[validator W]`
+/// `AdvanceEpoch` ([`advance_epoch_accounts`]).
 fn advance_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(1)?;
-    require_writable(ctx, 0)?;
-    let before: Validator = load(ctx, 0)?;
+    use advance_epoch_accounts::*;
+    SPEC.check(ctx)?;
+    let before: Validator = load(ctx, VALIDATOR)?;
     if now(ctx, &before) <= before.epoch {
         return Err(StakingError::EpochNotOver.into());
     }
-    let v = load_validator(ctx, 0)?;
-    save(ctx, 0, &v)
+    let v = load_validator(ctx, VALIDATOR)?;
+    save(ctx, VALIDATOR, &v)
 }
 
-/// `[validator W, vault W, mint W, slash authority S]`
+/// `Slash` ([`slash_accounts`]).
 fn slash_ix(ctx: &mut InvokeContext<'_, '_>, bps: u64) -> Result<(), InstructionError> {
-    ctx.expect_accounts(4)?;
-    require_writable_all(ctx, &[0, 1, 2])?;
-    let authority = ctx.signer(3)?;
-    let mut v = load_validator(ctx, 0)?;
+    use slash_accounts::*;
+    SPEC.check(ctx)?;
+    let authority = ctx.key(AUTHORITY)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
     require_key(authority, v.params.slash_authority, StakingError::NotSlashAuthority)?;
-    require_vault(ctx, 1, &v)?;
-    if ctx.key(2)? != v.mint {
+    require_vault(ctx, VAULT, &v)?;
+    if ctx.key(MINT)? != v.mint {
         return Err(StakingError::InvalidMint.into());
     }
     let burned = v.slash(bps)?;
@@ -492,49 +486,48 @@ fn slash_ix(ctx: &mut InvokeContext<'_, '_>, bps: u64) -> Result<(), Instruction
         let seeds: &[&[u8]] = &[VALIDATOR_SEED, v.config.as_ref(), v.operator.as_ref()];
         ctx.invoke_signed(&token::burn(&v.vault, &v.mint, &validator, burned), &[seeds])?;
     }
-    save(ctx, 0, &v)?;
-    let validator = ctx.key(0)?;
+    save(ctx, VALIDATOR, &v)?;
+    let validator = ctx.key(VALIDATOR)?;
     ctx.emit(&StakingEvent::Slashed { validator, bps, burned })
 }
 
-/// `[validator W, vault W, operator token W, operator S]`
+/// `WithdrawCommission` ([`withdraw_commission_accounts`]).
 fn withdraw_commission_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(4)?;
-    require_writable_all(ctx, &[0, 1, 2])?;
-    let operator = ctx.signer(3)?;
-    let mut v = load_validator(ctx, 0)?;
+    use withdraw_commission_accounts::*;
+    SPEC.check(ctx)?;
+    let operator = ctx.key(OPERATOR)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
     require_key(operator, v.operator, StakingError::NotOperator)?;
-    require_vault(ctx, 1, &v)?;
-    require_not_vault(ctx, 2, &v)?;
+    require_vault(ctx, VAULT, &v)?;
+    require_not_vault(ctx, OPERATOR_TOKEN, &v)?;
     let amount = std::mem::take(&mut v.commission_owed);
     if amount == 0 {
         return Err(StakingError::NothingToClaim.into());
     }
-    let to = ctx.key(2)?;
+    let to = ctx.key(OPERATOR_TOKEN)?;
     pay_out(ctx, &v, &to, amount)?;
-    save(ctx, 0, &v)?;
-    let validator = ctx.key(0)?;
+    save(ctx, VALIDATOR, &v)?;
+    let validator = ctx.key(VALIDATOR)?;
     ctx.emit(&StakingEvent::Claimed { validator, owner: operator, amount })
 }
 
-/// `[validator W, vault W, delegation W, destination W, destination vault W,
-/// destination delegation W, owner S]`
+/// `CompleteRedelegation` ([`complete_redelegation_accounts`]).
 fn complete_redelegation_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
-    ctx.expect_accounts(7)?;
-    require_writable_all(ctx, &[0, 1, 2, 3, 4, 5])?;
-    let owner = ctx.signer(6)?;
-    let mut v = load_validator(ctx, 0)?;
-    require_vault(ctx, 1, &v)?;
-    let validator = ctx.key(0)?;
-    let mut d = load_existing_delegation(ctx, 2, &validator, &owner, &v)?;
-    let destination = ctx.key(3)?;
+    use complete_redelegation_accounts::*;
+    SPEC.check(ctx)?;
+    let owner = ctx.key(OWNER)?;
+    let mut v = load_validator(ctx, VALIDATOR)?;
+    require_vault(ctx, VAULT, &v)?;
+    let validator = ctx.key(VALIDATOR)?;
+    let mut d = load_existing_delegation(ctx, DELEGATION, &validator, &owner, &v)?;
+    let destination = ctx.key(DESTINATION)?;
     if d.is_unbonding() && d.redelegate_to != Pubkey::default() && d.redelegate_to != destination {
         return Err(StakingError::WrongDestination.into());
     }
     let tokens = release_entry(ctx, &mut v, &mut d, true)?;
-    let mut dst = load_validator(ctx, 3)?;
-    require_vault(ctx, 4, &dst)?;
-    let (mut dd, is_new) = load_delegation(ctx, 5, &destination, &owner, &dst)?;
+    let mut dst = load_validator(ctx, DESTINATION)?;
+    require_vault(ctx, DESTINATION_VAULT, &dst)?;
+    let (mut dd, is_new) = load_delegation(ctx, DESTINATION_DELEGATION, &destination, &owner, &dst)?;
     dd.settle(dst.reward_index)?;
     // A redelegation slashed down to nothing bonds nothing.
     let shares = if tokens > 0 { dst.bond(tokens)? } else { 0 };
@@ -546,10 +539,10 @@ fn complete_redelegation_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), Instr
     if tokens > 0 {
         pay_out(ctx, &v, &dst.vault, tokens)?;
     }
-    save(ctx, 0, &v)?;
-    save(ctx, 2, &d)?;
-    save(ctx, 3, &dst)?;
-    save(ctx, 5, &dd)?;
+    save(ctx, VALIDATOR, &v)?;
+    save(ctx, DELEGATION, &d)?;
+    save(ctx, DESTINATION, &dst)?;
+    save(ctx, DESTINATION_DELEGATION, &dd)?;
     ctx.emit(&StakingEvent::Released { validator, owner, tokens })?;
     ctx.emit(&StakingEvent::Delegated { validator: destination, owner, amount: tokens, shares })
 }

@@ -9,7 +9,7 @@ use crate::accounts::InstructionSpec;
 use crate::amm::{self, LiquidityUser};
 use crate::insurance;
 use crate::lending::{self, Position, PositionReserve};
-use crate::{oracle, token};
+use crate::{oracle, staking, token};
 
 /// Fails unless `ix`'s first `spec.len()` accounts are what `spec` declares.
 fn assert_follows(spec: &InstructionSpec, ix: &Instruction) {
@@ -100,6 +100,28 @@ fn insurance_builders_follow_their_specs_and_derivations() {
     let ix = insurance::claim(&k(7), &pool, &vault, &k(5), &k(6));
     assert_follows(&insurance::claim_accounts::SPEC, &ix);
     assert_follows(&insurance::expire_accounts::SPEC, &insurance::expire(&k(7), &pool));
+}
+
+#[test]
+fn staking_builders_follow_their_specs_and_derivations() {
+    use staking::*;
+    let (config, operator, owner) = (k(1), k(2), k(3));
+    let (validator, destination) = (validator_address(&config, &operator), validator_address(&config, &k(4)));
+    let params = super::staking::params(&k(6));
+    assert_follows(&init_config_accounts::SPEC, &init_config(&config, &k(5), &k(6), params));
+    assert_follows(&register_validator_accounts::SPEC, &register_validator(&config, &k(5), &operator, 100));
+    assert_follows(&set_commission_accounts::SPEC, &set_commission(&validator, &operator, 100));
+    assert_follows(&owner_accounts::SPEC, &delegate(&validator, &k(7), &owner, 1));
+    assert_follows(&owner_accounts::SPEC, &withdraw_unbonded(&validator, &k(7), &owner));
+    assert_follows(&owner_accounts::SPEC, &claim_rewards(&validator, &k(7), &owner));
+    assert_follows(&undelegate_accounts::SPEC, &undelegate(&validator, &owner, 1));
+    assert_follows(&redelegate_accounts::SPEC, &redelegate(&validator, &destination, &owner, 1));
+    assert_follows(&deposit_rewards_accounts::SPEC, &deposit_rewards(&validator, &k(7), &k(8), 1));
+    assert_follows(&advance_epoch_accounts::SPEC, &advance_epoch(&validator));
+    assert_follows(&slash_accounts::SPEC, &slash(&validator, &k(5), &k(8), 1));
+    assert_follows(&withdraw_commission_accounts::SPEC, &withdraw_commission(&validator, &k(7), &operator));
+    let ix = complete_redelegation(&validator, &destination, &owner);
+    assert_follows(&complete_redelegation_accounts::SPEC, &ix);
 }
 
 #[test]

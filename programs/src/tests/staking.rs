@@ -49,7 +49,7 @@ struct World {
     users: [User; 3],
 }
 
-fn params(admin: &Pubkey) -> ConfigParams {
+pub(super) fn params(admin: &Pubkey) -> ConfigParams {
     ConfigParams {
         reward_authority: *admin,
         slash_authority: *admin,
