@@ -192,7 +192,7 @@ pub struct StageFigures {
 impl StageFigures {
     fn of(s: &BlockStats) -> Self {
         let [submit_ns, schedule_ns, dispatch_ns, finish_ns] = s.serial_ns_per_tx();
-        let per = |d: Duration| d.as_nanos() as f64 / s.executed.max(1) as f64;
+        let per = |d: Duration| d.as_nanos() as f64 / s.pooled.max(1) as f64;
         Self {
             submit_ns,
             schedule_ns,
