@@ -290,10 +290,13 @@ impl ReplayScheduler {
     /// submitted): account ids of a long-lived table are scattered, so each entry is
     /// otherwise a cache miss on the scheduling thread.
     pub fn prefetch(&self, accounts: &[crate::access::AccountAccess]) {
-        // A load nothing depends on: the CPU issues it and runs on, so the line is in
-        // cache by the time `submit` needs it (a portable prefetch without `unsafe`).
+        // A prefetch instruction, not a load: a load the compiler must keep (the way
+        // to hint without `unsafe`) held the scheduling thread until its miss was
+        // served, which was most of `submit`'s time.
         for &(id, _) in accounts {
-            std::hint::black_box(self.accounts.get(id as usize).map(|q| q.head));
+            if let Some(q) = self.accounts.get(id as usize) {
+                parex_runtime::prefetch_line(q);
+            }
         }
     }
 
