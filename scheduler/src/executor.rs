@@ -457,6 +457,9 @@ struct PrepChunk {
     local: Vec<AccountAccess>,
     /// Per transaction, the end of its range in `access`.
     ends: Vec<u32>,
+    /// Per transaction, its credit-only keys ([`parex_runtime::Message::credit_mask`]),
+    /// read here so that the calling thread submits without touching the transaction.
+    credits: Vec<u64>,
 }
 
 /// A unit of work in a block.
@@ -599,6 +602,7 @@ impl<'a, 't> Replay<'a, 't> {
         let mut local = Vec::with_capacity((hi - lo) * 4);
         let mut ids = LocalIds::default();
         let mut ends = Vec::with_capacity(hi - lo);
+        let mut credits = Vec::with_capacity(hi - lo);
         // Every lookup of the chunk first, then the locked updates: the slots' cache
         // misses overlap instead of each stalling a locked instruction.
         for t in lo..hi {
@@ -611,13 +615,14 @@ impl<'a, 't> Replay<'a, 't> {
                 Err(e) => drop(self.receipts[t].set(Receipt::invalid(e.clone()))),
             }
             ends.push(access.len() as u32);
+            credits.push(entry.as_ref().map_or(0, |tx| tx.message().credit_mask()));
         }
         for (i, t) in (lo..hi).enumerate() {
             let range = access_range(&ends, i).expect("one end per transaction");
             self.table.mark_writers(t as TxIndex, &access[range.clone()]);
             self.table.local_ids(&access[range], &mut ids, &mut local);
         }
-        let _ = self.prep[c].set(PrepChunk { txs, access, local, ends });
+        let _ = self.prep[c].set(PrepChunk { txs, access, local, ends, credits });
         Ok(())
     }
 
@@ -855,17 +860,24 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         let t0 = Instant::now();
         while self.next_chunk < self.prepared.len() && self.prepared[self.next_chunk] {
             let c = self.next_chunk;
-            let lo = c * self.work.per_chunk;
-            let hi = (lo + self.work.per_chunk).min(self.work.receipts.len());
-            for t in (lo..hi).map(|t| t as TxIndex) {
-                if let Some(ahead) = self.work.local_access(t + PREFETCH_AHEAD) {
+            let work = self.work;
+            let chunk = work.prep[c].get().expect("a chunk reported prepared is set");
+            let lo = c * work.per_chunk;
+            let stream = matches!(self.plan, Plan::Stream);
+            // The chunk's own arrays, read in order: no per-transaction lookup of its chunk.
+            for (i, &credits) in chunk.credits.iter().enumerate() {
+                let t = (lo + i) as TxIndex;
+                let ahead = match access_range(&chunk.ends, i + PREFETCH_AHEAD as usize) {
+                    Some(r) => Some(&chunk.local[r]),
+                    None => work.local_access(t + PREFETCH_AHEAD),
+                };
+                if let Some(ahead) = ahead {
                     self.core.prefetch(ahead);
                 }
-                match self.work.local_access(t) {
-                    Some(access) if matches!(self.plan, Plan::Stream) => {
-                        let credits = self.work.tx(t).map_or(0, |tx| tx.message().credit_mask());
+                match access_range(&chunk.ends, i).filter(|r| !r.is_empty()) {
+                    Some(r) if stream => {
                         self.credit_block |= credits != 0;
-                        self.core.submit(TxAccess::new(t, access, 0).with_credits(credits))?;
+                        self.core.submit(TxAccess::new(t, &chunk.local[r], 0).with_credits(credits))?;
                         self.stats.executed += 1;
                     }
                     Some(_) => self.stats.executed += 1,
