@@ -808,6 +808,16 @@ fn opening_twice_is_refused() {
 }
 
 #[test]
+fn error_codes_are_dense_and_round_trip() {
+    for (i, e) in ChannelError::ALL.iter().enumerate() {
+        assert_eq!(e.code(), i as u32 + 1);
+        let err: InstructionError = (*e).into();
+        assert_eq!(ChannelError::from_instruction_error(&err), Some(*e));
+        assert_eq!(all_programs().describe(&err), format!("channels: {}", e.message()));
+    }
+}
+
+#[test]
 fn state_size_holds_its_largest_value() {
     let h = Htlc { amount: 1, payment_hash: [0; 32], expiry: 1, from: Party::B };
     let c = Channel {
@@ -837,8 +847,9 @@ fn state_size_holds_its_largest_value() {
 
 // ---------------------------------------------------------------------------------------------
 // Property: whatever the parties do, the vault plus what was paid out is the deposits,
-// every payout lands in a party's account, a closed channel is empty, and a failed
-// instruction leaves the channel as it was.
+// every payout lands in a party's account, a closed channel is empty, a failed
+// instruction leaves the channel as it was, and a settlement pays exactly the balances of
+// the latest state published.
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -909,7 +920,7 @@ fn the_vault_and_the_payouts_always_add_up_to_the_deposits() {
     let ch = base.open();
     let genesis = base.t.store();
     let base_slot = base.t.slot();
-    let payouts = std::sync::atomic::AtomicUsize::new(0);
+    let (payouts, settles) = (std::sync::atomic::AtomicUsize::new(0), std::sync::atomic::AtomicUsize::new(0));
     let mut runner = TestRunner::new(Config { cases: 32, failure_persistence: None, ..Config::default() });
     runner
         .run(&prop::collection::vec(op(), 1..=30), |ops| {
@@ -920,8 +931,10 @@ fn the_vault_and_the_payouts_always_add_up_to_the_deposits() {
                 outsider: base.outsider.clone(),
             };
             let start = (f.t.amount(&f.acc(0)), f.t.amount(&f.acc(1)));
+            let mut latest = None;
             for op in &ops {
                 let before = f.channel(ch);
+                let held = (f.t.amount(&f.acc(0)), f.t.amount(&f.acc(1)));
                 let (ix, by) = match *op {
                     Op::Close { by, sequence } => {
                         let update = sequence.map(|s| f.signed(ch, prop_state(&f, ch, s, base_slot)));
@@ -953,8 +966,21 @@ fn the_vault_and_the_payouts_always_add_up_to_the_deposits() {
                 let after = f.channel(ch);
                 if !r.is_success() {
                     prop_assert_eq!(&after, &before, "a failed instruction changed the channel");
-                } else if after.paid_out > before.paid_out {
+                    continue;
+                }
+                if after.paid_out > before.paid_out {
                     payouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                match *op {
+                    Op::Close { sequence, .. } => latest = Some(sequence.unwrap_or(0)),
+                    Op::Dispute { sequence, .. } => latest = Some(sequence),
+                    Op::Settle { .. } => {
+                        prop_assert_eq!(Some(before.state.sequence), latest, "settled another state");
+                        let gained = (f.t.amount(&f.acc(0)) - held.0, f.t.amount(&f.acc(1)) - held.1);
+                        prop_assert_eq!(gained, (before.state.balance_a, before.state.balance_b));
+                        settles.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    _ => {}
                 }
                 let (vault, paid) = (f.t.amount(&ch.vault), after.paid_out);
                 prop_assert_eq!(vault + paid, 1000);
@@ -970,4 +996,5 @@ fn the_vault_and_the_payouts_always_add_up_to_the_deposits() {
         .unwrap();
     // The sequences do reach the payouts, not only failures.
     assert!(payouts.into_inner() >= 16, "too few payouts exercised");
+    assert!(settles.into_inner() >= 4, "too few settlements exercised");
 }
