@@ -63,6 +63,9 @@ crate::program_error! {
         MathOverflow = 26 => "arithmetic overflow",
         /// `CooperativeClose` on a channel that settled or closed.
         AlreadyClosed = 27 => "channel is already closed",
+        /// `Dispute` by the party whose state is published: only its counterparty may
+        /// answer it, so a party cannot withdraw a revoked state before the penalty.
+        OwnState = 28 => "the publisher cannot replace its own published state",
     }
 }
 

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `Open{dispute_slots, deposit_a, deposit_b, revocation_a, revocation_b}` | channel W(new), vault W, token a W, token b W, party a S, party b S | bad params, channel not the vault's PDA, vault not an empty token account owned by the channel, a token account not of the vault's mint or the vault itself, already initialised, the token program's errors |
 //! | `Close{update}` | channel W, party S | not a party, not open, bad signatures, balances that do not add up, bad HTLCs |
-//! | `Dispute{update}` | channel W, party S | not a party, not closing, window over, not newer, bad signatures, balances, HTLCs |
+//! | `Dispute{update}` | channel W, party S | not a party, not closing, window over, the publisher itself, not newer, bad signatures, balances, HTLCs |
 //! | `Penalty{preimage}` | channel W, vault W, payout W, party S | not closing, window over, not the publisher's counterparty, wrong preimage, wrong vault or payout |
 //! | `Settle` | channel W, vault W, payout a W, payout b W, party S | not a party, not closing, window open, wrong vault or payouts |
 //! | `CooperativeClose{balance_a, balance_b, sig_a, sig_b}` | channel W, vault W, payout a W, payout b W, party S | not a party, already settled or closed, bad signatures, balances, wrong vault or payouts |
@@ -41,9 +41,10 @@
 //!   deposits, no HTLCs); either party sends them and both are paid at once.
 //! - **Unilateral**: a party publishes a state signed by both (`Close{update: None}`
 //!   publishes the opening state); the channel is `Closing` until `slot + dispute_slots`.
-//!   In the window either party may publish a state with a higher sequence
-//!   (`Dispute`), which replaces it and restarts the window, so the latest state both
-//!   signed wins. From the deadline either party calls `Settle`, which pays the
+//!   In the window the publisher's counterparty may publish a state with a higher
+//!   sequence (`Dispute`), which replaces it, makes it the publisher and restarts the
+//!   window, so the latest state both signed wins. The publisher cannot replace its own
+//!   state: once it published a revoked one, only the counterparty decides. From the deadline either party calls `Settle`, which pays the
 //!   balances and leaves the HTLC amounts in the vault.
 //! - **Penalty**: when the parties move from state `n` to `n + 1`, each gives the other
 //!   the preimage of its revocation hash in state `n`. If a party publishes a revoked

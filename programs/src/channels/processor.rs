@@ -260,11 +260,16 @@ fn dispute_ix(ctx: &mut InvokeContext<'_, '_>, update: SignedState) -> Result<()
     let channel_key = ctx.key(CHANNEL)?;
     let mut channel = load(ctx, CHANNEL)?;
     let publisher = signing_party(ctx, &channel, PARTY)?;
-    let ChannelStatus::Closing { deadline, .. } = channel.status else {
+    let ChannelStatus::Closing { deadline, publisher: current } = channel.status else {
         return Err(ChannelError::NotClosing.into());
     };
     if ctx.env().slot >= deadline {
         return Err(ChannelError::DisputeWindowOver.into());
+    }
+    // Otherwise a party that published a revoked state could swap it for the latest one
+    // as soon as it saw the penalty coming, and cheating would cost nothing.
+    if publisher == current {
+        return Err(ChannelError::OwnState.into());
     }
     if update.state.sequence <= channel.state.sequence {
         return Err(ChannelError::StaleState.into());

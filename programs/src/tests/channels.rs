@@ -317,8 +317,9 @@ fn a_later_state_wins_the_dispute_and_restarts_the_window() {
         }]
     );
     // Neither the same nor an older state replaces it.
-    f.fails(0, &[f.dispute(ch, 0, new)], ChannelError::StaleState);
+    f.fails(0, &[f.dispute(ch, 0, new.clone())], ChannelError::StaleState);
     f.fails(0, &[f.dispute(ch, 0, old)], ChannelError::StaleState);
+    f.fails(1, &[f.dispute(ch, 1, new)], ChannelError::OwnState);
     f.pass_window(ch);
     f.t.warp_to(f.t.slot() + 1);
     f.ok(0, &[f.settle(ch, 0)]);
@@ -353,6 +354,9 @@ fn publishing_a_revoked_state_loses_the_whole_channel() {
     f.ok(0, &[f.close(ch, 0, Some(revoked))]);
     // A (the publisher) cannot penalise itself, and a wrong secret does nothing.
     f.fails(0, &[f.penalty(ch, 0, secret(0, 1))], ChannelError::NotAParty);
+    // Nor can it swap its revoked state for the latest one before the penalty lands.
+    let latest = f.signed(ch, f.state(ch, 2, (100, 900), Vec::new()));
+    f.fails(0, &[f.dispute(ch, 0, latest)], ChannelError::OwnState);
     f.fails(1, &[f.penalty(ch, 1, secret(0, 2))], ChannelError::WrongPreimage);
     f.fails(1, &[f.penalty(ch, 1, secret(1, 1))], ChannelError::WrongPreimage);
     let r = f.ok(1, &[f.penalty(ch, 1, secret(0, 1))]);
