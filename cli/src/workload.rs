@@ -33,6 +33,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Zipf};
 
+mod channels;
+
 /// Unix time of slot 0 in generated chains.
 pub const BASE_TIME: i64 = 1_700_000_000;
 /// Native balance every generated account starts with: enough for any workload's fees.
@@ -101,6 +103,11 @@ pub enum WorkloadKind {
     /// federation payments of earlier blocks' withdrawals. Peg-ins and peg-outs all
     /// write the peg and its mint, so they run one after another.
     Peg,
+    /// Payment channels opened at genesis, closed cooperatively, unilaterally (with
+    /// HTLCs claimed and refunded after settlement), after a dispute by a later state,
+    /// or by the penalty for a revoked state: each transaction touches one channel, so
+    /// they run in parallel.
+    Channels,
 }
 
 impl WorkloadKind {
@@ -123,6 +130,7 @@ impl WorkloadKind {
             WorkloadKind::Staking,
             WorkloadKind::Peg,
             WorkloadKind::DaoVote,
+            WorkloadKind::Channels,
         ]
     }
 
@@ -159,6 +167,7 @@ impl fmt::Display for WorkloadKind {
             WorkloadKind::Staking => f.write_str("staking"),
             WorkloadKind::Peg => f.write_str("peg"),
             WorkloadKind::DaoVote => f.write_str("dao-vote"),
+            WorkloadKind::Channels => f.write_str("channels"),
         }
     }
 }
@@ -412,6 +421,7 @@ fn peg_member_seed(i: u8) -> [u8; 32] {
 #[derive(Default)]
 struct World {
     peg: Option<PegWorld>,
+    channels: Option<channels::ChannelWorld>,
     mints: Vec<Pubkey>,
     pools: Vec<PoolRef>,
     /// Feeds: 0 prices mint 0 (USD, 1.0), 1 prices mint 1 (COL, 2.0).
@@ -478,6 +488,11 @@ impl Generator {
                 pending: Default::default(),
             });
         }
+        if kind == WorkloadKind::Channels {
+            // A fresh channel per transaction at most, and every user in one.
+            let count = (n / 2).max(config.block_size * config.blocks).max(1);
+            g.world.channels = Some(channels::ChannelWorld::new(n, count, g.world.mints[0], &mut g.rng));
+        }
         if matches!(kind, WorkloadKind::Lending | WorkloadKind::DefiMix) {
             let reserves = [g.aux_keypair(), g.aux_keypair()];
             g.world.market = Some(Market { reserves, feeds: [Pubkey::default(); 2], borrowers: Vec::new() });
@@ -510,6 +525,9 @@ impl Generator {
         }
         if let Some(world) = &self.world.peg {
             self.peg_genesis(&mut genesis, &world.mint);
+        }
+        if let Some(world) = &self.world.channels {
+            world.genesis(&mut genesis, &self.users, &Mint { authority: op, supply, decimals: 6 });
         }
         if let Some(market) = &self.world.market {
             // Empty lender-share accounts of the USD reserve (its share mint appears in setup).
@@ -881,6 +899,7 @@ impl Generator {
             WorkloadKind::Staking => self.staking_tx(),
             WorkloadKind::Peg => self.peg_tx(),
             WorkloadKind::DaoVote => self.dao_tx(),
+            WorkloadKind::Channels => self.channels_tx(),
             WorkloadKind::DefiMix => match self.rng.random_range(0..100) {
                 0..40 => {
                     let (from, to) = self.pick_pair();

@@ -13,6 +13,7 @@
 //! | [`staking`] | delegated proof of stake: F1 reward index, commission, unbonding, redelegation, slashing | `Config`, `Validator`, `Delegation` |
 //! | [`peg`] | a federated two-way peg: M-of-N attested mints, burns queued for payment, a rate limit | `Peg`, `Receipt`, `Withdrawal` |
 //! | [`governance`] | token-weighted proposals, votes credited to per-side tallies, timelocked execution | `Dao`, `VoterRecord`, `Proposal`, `Tally`, `VoteRecord` |
+//! | [`channels`] | two-party payment channels: states signed off chain, disputes, revocation penalties, HTLCs | `Channel` |
 //!
 //! The exact semantics of each program (state layouts, instruction encodings
 //! and account lists, formulas with their rounding, events, errors, compute
@@ -215,6 +216,8 @@
 //! `insurance/` capital pool, policies, the depeg trigger ·
 //! `peg/` federation attestations (on-chain ed25519), receipts, withdrawals, the rate limit.
 //! `governance/` DAOs, voter records, proposals and their credited tallies.
+//! `channels/` payment channels: both parties' ed25519 signatures on chain, the dispute
+//! window, revocation penalties and HTLCs.
 //! The SDK: `state.rs` tagged account state · `error.rs` [`program_error!`] and
 //! [`StateError`] ·
 //! `accounts.rs` the account specs (`instruction_accounts!`) · `registry.rs` [`all_programs`] ·
@@ -239,12 +242,16 @@
 //!   cover).
 //! - governance: cancelling a proposal, changing a DAO's terms, vote delegation,
 //!   and actions of more than one instruction.
+//! - channels: topping up or withdrawing from an open channel, on-chain checkpoints of
+//!   an open channel's state, more than two parties, and watchtowers (a party must
+//!   itself answer a revoked state within the dispute window).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod accounts;
 pub mod amm;
+pub mod channels;
 mod error;
 pub mod governance;
 pub mod insurance;
@@ -263,6 +270,7 @@ pub mod token;
 mod tests;
 
 pub use amm::error::AmmError;
+pub use channels::error::ChannelError;
 pub use error::StateError;
 pub use governance::error::GovernanceError;
 pub use insurance::error::InsuranceError;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use parex_runtime::{ProgramRegistry, RuntimeError};
 
 use crate::amm::AmmProgram;
+use crate::channels::ChannelsProgram;
 use crate::governance::GovernanceProgram;
 use crate::insurance::InsuranceProgram;
 use crate::lending::LendingProgram;
@@ -31,5 +32,6 @@ pub fn register_all(registry: &mut ProgramRegistry) -> Result<(), RuntimeError> 
     registry.register(Arc::new(StakingProgram))?;
     registry.register(Arc::new(PegProgram))?;
     registry.register(Arc::new(GovernanceProgram))?;
+    registry.register(Arc::new(ChannelsProgram))?;
     Ok(())
 }

@@ -24,7 +24,7 @@ use parex::programs::lending::{self, Position, Reserve};
 use parex::programs::oracle::PriceFeed;
 use parex::programs::state::AccountState;
 use parex::programs::token::{Mint, TokenAccount};
-use parex::programs::{TokenError, amm, insurance, oracle, peg, staking, token};
+use parex::programs::{TokenError, amm, channels, insurance, oracle, peg, staking, token};
 use parex::runtime::sigverify::{SigError, SigItem, verify_batch, verify_single};
 use parex::runtime::system::{self, SystemInstruction};
 use parex::runtime::{
@@ -650,6 +650,7 @@ fn truncated_or_garbage_instruction_data_fails_typed_in_every_program() {
         insurance::deposit_capital(&k, &k, &k, &k, 1, 0),
         staking::delegate(&k, &k, &k, 1),
         peg::peg_out(&k, &k, &k, 0, 1, vec![1]),
+        channels::refund_htlc(&k, &k, &k, 0),
     ];
     let mut ixs = Vec::new();
     for ix in &real {
@@ -666,8 +667,8 @@ fn truncated_or_garbage_instruction_data_fails_typed_in_every_program() {
             TxStatus::Failed { instruction: 0, error: InstructionError::InvalidInstructionData }
         );
     }
-    assert_eq!(run.receipts().len(), 24);
-    assert_eq!(run.after, charged(&run.before, &payer().pubkey(), 24 * FEE, 24));
+    assert_eq!(run.receipts().len(), 27);
+    assert_eq!(run.after, charged(&run.before, &payer().pubkey(), 27 * FEE, 27));
 }
 
 // ---------------------------------------------------------------------------------------------

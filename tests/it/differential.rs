@@ -264,6 +264,29 @@ fn peg_workload_transactions_succeed() {
     }
 }
 
+/// Every transaction of the `channels` workload succeeds (so the differential test above
+/// compares real closes, disputes, penalties, settlements and HTLC claims and refunds,
+/// not failures), and the blocks after the first do run those follow-ups.
+#[test]
+fn channels_workload_transactions_succeed() {
+    use parex::programs::channels::ChannelEvent;
+    let config =
+        WorkloadConfig { kind: WorkloadKind::Channels, accounts: 300, block_size: 250, blocks: 12, seed: 11 };
+    let w = Workload::generate(config);
+    let mut chain = w.chain();
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..w.blocks.len() {
+        let result = chain.execute_block(&w.block(i, chain.tip().hash)).expect("the block executes");
+        let failed = result.receipts.iter().find(|r| !r.is_success());
+        assert!(failed.is_none(), "block {i}: {failed:?}");
+        for event in result.receipts.iter().flat_map(|r| r.events.iter()).filter_map(ChannelEvent::decode) {
+            seen.insert(std::mem::discriminant(&event));
+        }
+    }
+    // Published (closes and disputes), penalised, settled, HTLCs claimed and refunded.
+    assert_eq!(seen.len(), 5, "every kind of follow-up ran");
+}
+
 /// A block of nothing but invalid transactions: no state change, same hash everywhere.
 #[test]
 fn block_of_invalid_transactions() {

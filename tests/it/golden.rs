@@ -101,6 +101,11 @@ const GOLDEN: &[(&str, &str, &str)] = &[
         "935dfbf7f67e574e5fab6bae318f22a6e55f6de73dc05f31e20c40b91ed4c15e",
         "8505e1cd2c3a19e8f6e2809a82364e874c9f51970a6a91b11af49495f067e53b",
     ),
+    (
+        "channels",
+        "20b8c173dae9115fd27217ca8e91b279d5f55b0c2d1bc49861c91b352218bc3a",
+        "8fa4bac43aa44b0db203f8468dc5c2b8224a8138b8e810d56003f9e7043a8521",
+    ),
 ];
 
 /// The fixed adversarial block on the adversarial scene: `(block hash, state hash)`.

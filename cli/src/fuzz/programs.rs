@@ -26,7 +26,7 @@ use parex_programs::math::DEAD_SHARES;
 use parex_programs::oracle::PriceFeed;
 use parex_programs::state::AccountState;
 use parex_programs::token::{Mint, TokenAccount};
-use parex_programs::{amm, governance, insurance, oracle, peg, staking, token};
+use parex_programs::{amm, channels, governance, insurance, oracle, peg, staking, token};
 use parex_runtime::{
     Account, AccountMeta, BlockEnv, Chain, Instruction, InstructionError, Keypair, MemoryStore, Message,
     ProgramRegistry, Pubkey, SYSTEM_PROGRAM_ID, SanitizedTransaction, Signature, TimeRule, Transaction,
@@ -51,10 +51,11 @@ pub struct World {
     pub payers: Vec<Pubkey>,
 }
 
-/// The programs an instruction may name, the system program first. Staking, peg and
-/// governance hold no state here, so they get raw bytes only (templates come from
-/// defi-mix): their decoding and access checks face the fuzzer, their state does not.
-fn program_ids() -> [Pubkey; 9] {
+/// The programs an instruction may name, the system program first. Staking, peg,
+/// governance and channels hold no state here, so they get raw bytes only (templates
+/// come from defi-mix): their decoding and access checks face the fuzzer, their state
+/// does not.
+fn program_ids() -> [Pubkey; 10] {
     [
         SYSTEM_PROGRAM_ID,
         token::id(),
@@ -65,6 +66,7 @@ fn program_ids() -> [Pubkey; 9] {
         staking::id(),
         peg::id(),
         governance::id(),
+        channels::id(),
     ]
 }
 

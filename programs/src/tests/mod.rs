@@ -2,6 +2,7 @@
 //! transaction per block, with the real registry.
 
 mod amm;
+mod channels;
 mod cpi;
 mod governance;
 mod insurance;

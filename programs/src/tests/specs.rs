@@ -134,3 +134,37 @@ fn a_spec_names_its_positions() {
     let keys = [Pubkey::default(); 9];
     assert!(l::SPEC.derive(l::LIQUIDATOR, &keys, &lending::id()).is_err());
 }
+
+#[test]
+fn channels_builders_follow_their_specs_and_derivations() {
+    use crate::channels::{self, OpenParams};
+    let params = OpenParams {
+        dispute_slots: 1,
+        deposit_a: 1,
+        deposit_b: 1,
+        revocation_a: [0; 32],
+        revocation_b: [0; 32],
+    };
+    let vault = k(1);
+    assert_follows(
+        &channels::open_accounts::SPEC,
+        &channels::open(&vault, (&k(2), &k(3)), (&k(4), &k(5)), params),
+    );
+    let channel = channels::channel_address(&vault);
+    assert_follows(&channels::publish_accounts::SPEC, &channels::close(&channel, &k(4), None));
+    let one = &channels::pay_one_accounts::SPEC;
+    assert_follows(one, &channels::penalty(&vault, &k(2), &k(4), [0; 32]));
+    assert_follows(one, &channels::claim_htlc(&vault, &k(2), &k(4), 0, [0; 32]));
+    assert_follows(one, &channels::refund_htlc(&vault, &k(2), &k(4), 0));
+    let both = &channels::pay_both_accounts::SPEC;
+    assert_follows(both, &channels::settle(&vault, (&k(2), &k(3)), &k(4)));
+    assert_follows(
+        both,
+        &channels::cooperative_close(&vault, (&k(2), &k(3)), &k(4), (1, 1), ([0; 64], [0; 64])),
+    );
+    for ix in
+        [channels::settle(&vault, (&k(2), &k(3)), &k(4)), channels::penalty(&vault, &k(2), &k(4), [0; 32])]
+    {
+        assert_eq!(ix.accounts[0].pubkey, channel, "the channel is the vault's address");
+    }
+}
