@@ -925,7 +925,10 @@ fn the_vault_and_the_payouts_always_add_up_to_the_deposits() {
     let genesis = base.t.store();
     let base_slot = base.t.slot();
     let (payouts, settles) = (std::sync::atomic::AtomicUsize::new(0), std::sync::atomic::AtomicUsize::new(0));
-    let mut runner = TestRunner::new(Config { cases: 32, failure_persistence: None, ..Config::default() });
+    // A fixed seed: the counts checked at the end must not depend on the run.
+    let config = Config { cases: 48, failure_persistence: None, ..Config::default() };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
     runner
         .run(&prop::collection::vec(op(), 1..=30), |ops| {
             let mut f = Fixture {
