@@ -394,16 +394,27 @@ fn release_entry(
     Ok(tokens)
 }
 
-/// `WithdrawUnbonded` ([`owner_accounts`]).
-fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
+/// The common start of `WithdrawUnbonded` and `ClaimRewards` ([`owner_accounts`]):
+/// the access checks, then the owner, the validator's key and state (at its epoch) and
+/// the owner's existing delegation.
+fn owner_and_delegation(
+    ctx: &mut InvokeContext<'_, '_>,
+) -> Result<(Pubkey, Pubkey, Validator, Delegation), InstructionError> {
     use owner_accounts::*;
     SPEC.check(ctx)?;
     let owner = ctx.key(OWNER)?;
-    let mut v = load_validator(ctx, VALIDATOR)?;
+    let v = load_validator(ctx, VALIDATOR)?;
     require_vault(ctx, VAULT, &v)?;
     require_not_vault(ctx, OWNER_TOKEN, &v)?;
     let validator = ctx.key(VALIDATOR)?;
-    let mut d = load_existing_delegation(ctx, DELEGATION, &validator, &owner, &v)?;
+    let d = load_existing_delegation(ctx, DELEGATION, &validator, &owner, &v)?;
+    Ok((owner, validator, v, d))
+}
+
+/// `WithdrawUnbonded` ([`owner_accounts`]).
+fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
+    use owner_accounts::*;
+    let (owner, validator, mut v, mut d) = owner_and_delegation(ctx)?;
     let tokens = release_entry(ctx, &mut v, &mut d, false)?;
     if tokens > 0 {
         let owner_token = ctx.key(OWNER_TOKEN)?;
@@ -417,13 +428,7 @@ fn withdraw_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> 
 /// `ClaimRewards` ([`owner_accounts`]).
 fn claim_ix(ctx: &mut InvokeContext<'_, '_>) -> Result<(), InstructionError> {
     use owner_accounts::*;
-    SPEC.check(ctx)?;
-    let owner = ctx.key(OWNER)?;
-    let mut v = load_validator(ctx, VALIDATOR)?;
-    require_vault(ctx, VAULT, &v)?;
-    require_not_vault(ctx, OWNER_TOKEN, &v)?;
-    let validator = ctx.key(VALIDATOR)?;
-    let mut d = load_existing_delegation(ctx, DELEGATION, &validator, &owner, &v)?;
+    let (owner, validator, mut v, mut d) = owner_and_delegation(ctx)?;
     d.settle(v.reward_index)?;
     let amount = std::mem::take(&mut d.rewards_owed);
     if amount == 0 {
