@@ -292,7 +292,7 @@ impl ReplayScheduler {
     pub fn prefetch(&self, accounts: &[crate::access::AccountAccess]) {
         // A prefetch instruction, not a load: a load the compiler must keep (the way
         // to hint without `unsafe`) held the scheduling thread until its miss was
-        // served, which was most of `submit`'s time.
+        // served: the driver's costliest instruction in a perf profile of submission.
         for &(id, _) in accounts {
             if let Some(q) = self.accounts.get(id as usize) {
                 parex_runtime::prefetch_line(q);
