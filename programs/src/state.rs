@@ -118,6 +118,22 @@ pub fn require_untaken<E: OwnedState>(
     }
 }
 
+/// Makes account `i`, the running program's address for `seeds`, `E`'s program's new
+/// state account: [`require_untaken`] (failing with `already` if the program owns it),
+/// a system `Assign` signed with the seeds ([`InvokeContext::assign_own_pda`]), then
+/// [`require_new_state`], charging `cost` for that read.
+pub fn take_own_pda<E: OwnedState>(
+    ctx: &mut InvokeContext<'_, '_>,
+    i: usize,
+    seeds: &[&[u8]],
+    already: E,
+    cost: u64,
+) -> Result<(), InstructionError> {
+    require_untaken(ctx, i, already)?;
+    ctx.assign_own_pda(i, seeds)?;
+    require_new_state::<E>(ctx, i, cost)
+}
+
 /// Checks that account `i` is owned by `E`'s program and holds no state yet, charging `cost`.
 pub fn require_new_state<E: OwnedState>(
     ctx: &mut InvokeContext<'_, '_>,

@@ -79,9 +79,7 @@ use parex_runtime::{
 };
 
 use crate::instruction_accounts;
-use crate::state::{
-    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_untaken, save_state,
-};
+use crate::state::{AccountState, OwnedState, load_owned, read_owned, save_state, take_own_pda};
 use crate::token;
 
 static ID: LazyLock<Pubkey> = LazyLock::new(|| Pubkey::from_name("channels"));

@@ -176,9 +176,8 @@ fn open_ix(ctx: &mut InvokeContext<'_, '_>, params: OpenParams) -> Result<(), In
     check_payout(ctx, TOKEN_A, &vault.mint, &vault_key)?;
     check_payout(ctx, TOKEN_B, &vault.mint, &vault_key)?;
     ctx.consume(READ_COST)?;
-    require_untaken(ctx, CHANNEL, ChannelError::AlreadyInitialized)?;
-    ctx.assign_own_pda(CHANNEL, &[CHANNEL_SEED, vault_key.as_ref()])?;
-    require_new_state::<ChannelError>(ctx, CHANNEL, READ_COST)?;
+    let seeds: &[&[u8]] = &[CHANNEL_SEED, vault_key.as_ref()];
+    take_own_pda(ctx, CHANNEL, seeds, ChannelError::AlreadyInitialized, READ_COST)?;
     // The parties signed the transaction; the token program checks that each owns
     // its account and holds the deposit.
     for (from, owner, amount) in [(TOKEN_A, PARTY_A, params.deposit_a), (TOKEN_B, PARTY_B, params.deposit_b)]

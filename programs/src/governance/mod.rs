@@ -76,8 +76,7 @@ use parex_runtime::{
 
 use crate::instruction_accounts;
 use crate::state::{
-    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, require_new_state, require_untaken,
-    save_state,
+    AccountState, OwnedState, is_uninitialized, load_owned, read_owned, save_state, take_own_pda,
 };
 use crate::token;
 

@@ -77,9 +77,7 @@ fn add(a: u64, b: u64) -> Result<u64, GovernanceError> {
 /// program: already ours is `AlreadyInitialized`, another program's is `WrongAccountOwner`.
 fn open_pda(ctx: &mut InvokeContext<'_, '_>, i: usize, seeds: &[&[u8]]) -> Result<(), InstructionError> {
     ctx.consume(READ_COST)?;
-    require_untaken(ctx, i, GovernanceError::AlreadyInitialized)?;
-    ctx.assign_own_pda(i, seeds)?;
-    require_new_state::<GovernanceError>(ctx, i, READ_COST)
+    take_own_pda(ctx, i, seeds, GovernanceError::AlreadyInitialized, READ_COST)
 }
 
 /// Loads the DAO at `dao_i` and checks that the account at `vault_i` is its vault.

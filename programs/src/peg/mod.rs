@@ -72,7 +72,7 @@ use parex_runtime::{Event, Instruction, InstructionError, InvokeContext, Program
 
 use crate::instruction_accounts;
 use crate::state::{
-    AccountState, OwnedState, load_owned, read_owned, require_new_state, require_untaken, save_state,
+    AccountState, OwnedState, load_owned, read_owned, require_untaken, save_state, take_own_pda,
 };
 use crate::token;
 

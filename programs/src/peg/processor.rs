@@ -101,9 +101,7 @@ fn take_new_pda(
     if ctx.key(i)? != ctx.program_address(seeds)? {
         return Err(wrong.into());
     }
-    require_untaken(ctx, i, used)?;
-    ctx.assign_own_pda(i, seeds)?;
-    require_new_state::<PegError>(ctx, i, READ_COST)
+    take_own_pda(ctx, i, seeds, used, READ_COST)
 }
 
 /// Loads the peg at `peg_i` and checks that the account at `mint_i` is its mint.
