@@ -7,7 +7,7 @@ use parex_node::{DevnetConfig, run_devnet};
 fn devnet_runs_agrees_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let config =
-        DevnetConfig { validators: 4, seconds: 2, dir: dir.path().join("net"), tps: 500, accounts: 256 };
+        DevnetConfig { validators: 4, seconds: 4, dir: dir.path().join("net"), tps: 500, accounts: 256 };
     let first = run_devnet(config.clone()).unwrap();
     assert!(first.errors.is_empty(), "{:?}", first.errors);
     assert!(first.agree);
