@@ -133,8 +133,9 @@ struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS))]
     threads: Vec<usize>,
     /// Modes measured against the sequential executor (which always runs as the
-    /// reference): batch, stream.
-    #[arg(long, value_delimiter = ',', default_value = "batch,stream")]
+    /// reference): batch, stream, and copies (the machine's ceiling: as many independent
+    /// sequential runs at once as threads, each on its own state; not an executor).
+    #[arg(long, value_delimiter = ',', default_value = "batch,stream,copies")]
     mode: Vec<ExecMode>,
     /// Transactions per block.
     #[arg(long, default_value_t = 10_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_BLOCK_SIZE))]
@@ -240,9 +241,10 @@ fn default_threads() -> Vec<usize> {
 /// The suite's configuration, after the checks clap's ranges cannot make.
 fn suite_config(a: BenchArgs) -> Result<SuiteConfig, BenchError> {
     let mut modes = Vec::new();
+    let copies = a.mode.contains(&ExecMode::Copies);
     for m in a.mode {
         match m {
-            ExecMode::Sequential => {}
+            ExecMode::Sequential | ExecMode::Copies => {}
             ExecMode::Parallel(p) if !modes.contains(&p) => modes.push(p),
             ExecMode::Parallel(_) => {}
         }
@@ -259,6 +261,7 @@ fn suite_config(a: BenchArgs) -> Result<SuiteConfig, BenchError> {
         workloads: if a.workload.is_empty() { WorkloadKind::all() } else { a.workload },
         threads,
         modes,
+        copies,
         accounts: a.accounts,
         block_size: a.block_size,
         blocks: a.blocks,

@@ -110,7 +110,7 @@ fn execution_table(s: &mut String, r: &Report) {
     );
     let _ = writeln!(
         s,
-        "{:<18} {:<10} {:>3} {:>11} {:>8} {:>11} {:>5} {:>8} {:>9} {:>9}",
+        "{:<18} {:<10} {:>3} {:>11} {:>8} {:>11} {:>5} {:>8} {:>9} {:>9} {:>8}",
         "workload",
         "mode",
         "thr",
@@ -120,7 +120,8 @@ fn execution_table(s: &mut String, r: &Report) {
         "util",
         "conflict",
         "avail.par",
-        "allocs/tx"
+        "allocs/tx",
+        "of copies"
     );
     for w in &r.workloads {
         for (i, f) in w.execution.iter().enumerate() {
@@ -129,15 +130,31 @@ fn execution_table(s: &mut String, r: &Report) {
                 let allocs = opt(f.allocations_per_tx, |v| format!("{v:.2}"));
                 format!("{:>9.1} {allocs:>9}", w.projection.available_parallelism)
             } else {
-                String::new()
+                let of =
+                    of_copies(&w.execution, f).map_or_else(String::new, |v| format!("{:.0}%", v * 100.0));
+                format!("{:>9} {:>9} {of:>8}", "", "")
             };
-            run_row(s, name, f, &extra);
+            run_row(s, name, f, extra.trim_end());
         }
     }
     let _ = writeln!(
         s,
         "allocs/tx: heap allocations per transaction of the sequential run, block overhead included (counting allocator)"
     );
+    let _ = writeln!(
+        s,
+        "copies: the machine's ceiling, not an executor: that many sequential runs at once, each on its own state, sharing nothing; \
+         of copies: a parallel run's speedup over theirs at the same thread count"
+    );
+}
+
+/// A parallel run's speedup over the copies' at its thread count, if both were measured.
+pub fn of_copies(runs: &[RunFigures], f: &RunFigures) -> Option<f64> {
+    if f.mode == "copies" || f.mode == "sequential" {
+        return None;
+    }
+    let copies = runs.iter().find(|c| c.mode == "copies" && c.threads == f.threads)?;
+    Some(f.speedup / copies.speedup)
 }
 
 fn stages_table(s: &mut String, r: &Report) {
@@ -534,5 +551,31 @@ mod tests {
         assert_eq!(thousands(1_234_567.8), "1,234,568");
         assert_eq!(thousands(-12_345.0), "-12,345");
         assert_eq!(thousands(f64::NAN), "-");
+    }
+
+    fn run(mode: &str, threads: usize, speedup: f64) -> RunFigures {
+        RunFigures {
+            mode: mode.to_string(),
+            threads,
+            tps: 1.0,
+            speedup,
+            tps_reps: vec![1.0],
+            scheduler_ns_per_tx: None,
+            utilisation: None,
+            conflict_rate: None,
+            stages: None,
+            allocations_per_tx: None,
+        }
+    }
+
+    #[test]
+    fn a_parallel_run_is_compared_with_the_copies_at_its_thread_count() {
+        let runs =
+            [run("sequential", 1, 1.0), run("copies", 2, 1.6), run("stream", 2, 1.2), run("stream", 4, 2.0)];
+        let share = of_copies(&runs, &runs[2]).expect("copies at 2 threads");
+        assert!((share - 0.75).abs() < 1e-12, "{share}");
+        assert_eq!(of_copies(&runs, &runs[3]), None, "no copies at 4 threads");
+        assert_eq!(of_copies(&runs, &runs[1]), None);
+        assert_eq!(of_copies(&runs, &runs[0]), None);
     }
 }

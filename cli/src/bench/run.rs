@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use parex_runtime::Prepared;
 use parex_runtime::sigverify::{self, SigItem};
-use parex_runtime::{Hash, SanitizedTransaction};
+use parex_runtime::{Chain, Hash, MemoryStore, SanitizedTransaction};
 use parex_scheduler::{BlockStats, ExecutorConfig, Mode, ParallelExecutor};
 use serde::Serialize;
 
@@ -29,6 +29,12 @@ pub enum ExecMode {
     Sequential,
     /// The parallel executor in a scheduling [`Mode`].
     Parallel(Mode),
+    /// The machine's ceiling, not an executor: as many copies of the sequential
+    /// executor as the configuration has threads, run at once, each on its own copy of
+    /// the state. Nothing is shared or scheduled, so their combined throughput over one
+    /// copy's is the most any parallel executor could gain on this machine (memory
+    /// bandwidth, shared caches, the host's placement of the cores).
+    Copies,
 }
 
 impl std::fmt::Display for ExecMode {
@@ -36,6 +42,7 @@ impl std::fmt::Display for ExecMode {
         match self {
             ExecMode::Sequential => f.write_str("sequential"),
             ExecMode::Parallel(m) => m.fmt(f),
+            ExecMode::Copies => f.write_str("copies"),
         }
     }
 }
@@ -46,10 +53,11 @@ impl std::str::FromStr for ExecMode {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "sequential" => Ok(ExecMode::Sequential),
+            "copies" => Ok(ExecMode::Copies),
             other => other
                 .parse::<Mode>()
                 .map(ExecMode::Parallel)
-                .map_err(|_| format!("unknown mode '{other}' (known: sequential, batch, stream)")),
+                .map_err(|_| format!("unknown mode '{other}' (known: sequential, batch, stream, copies)")),
         }
     }
 }
@@ -73,7 +81,7 @@ impl RunConfig {
 /// It lives across the repetitions, as a node's executor lives across blocks.
 pub fn executor(config: RunConfig) -> Option<ParallelExecutor> {
     match config.mode {
-        ExecMode::Sequential => None,
+        ExecMode::Sequential | ExecMode::Copies => None,
         ExecMode::Parallel(mode) => Some(ParallelExecutor::new(
             ExecutorConfig::new(config.threads, mode).max_chunk(MAX_CHUNK).checked(false).adaptive(true),
         )),
@@ -103,7 +111,42 @@ pub fn run_once(
     prepared: Option<&[Vec<Prepared>]>,
     exec: Option<&ParallelExecutor>,
 ) -> RunSample {
-    let mut chain = w.chain();
+    run_on(w.chain(), w, prepared, exec)
+}
+
+/// [`ExecMode::Copies`]: `copies` sequential runs of `w` at once, one per thread, each
+/// on its own chain (built before they start together). The sample's `elapsed` is the
+/// slowest copy's time divided by `copies`, so that `transactions / elapsed` is their
+/// combined throughput; its counters are the copies' sums.
+pub fn run_copies(w: &Workload, prepared: Option<&[Vec<Prepared>]>, copies: usize) -> RunSample {
+    let copies = copies.max(1);
+    let start = std::sync::Barrier::new(copies);
+    let samples: Vec<RunSample> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..copies)
+            .map(|_| {
+                s.spawn(|| {
+                    let chain = w.chain();
+                    start.wait();
+                    run_on(chain, w, prepared, None)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a copy of the sequential run panicked")).collect()
+    });
+    let last_hash = samples[0].last_hash;
+    assert!(samples.iter().all(|s| s.last_hash == last_hash), "copies of one run ended on different hashes");
+    let mut stats = BlockStats::default();
+    samples.iter().for_each(|s| stats.add(&s.stats));
+    let slowest = samples.iter().map(|s| s.elapsed).max().unwrap_or_default();
+    RunSample { elapsed: slowest / copies as u32, stats, last_hash, allocations: 0 }
+}
+
+fn run_on(
+    mut chain: Chain<MemoryStore>,
+    w: &Workload,
+    prepared: Option<&[Vec<Prepared>]>,
+    exec: Option<&ParallelExecutor>,
+) -> RunSample {
     let mut elapsed = Duration::ZERO;
     let mut stats = BlockStats::default();
     let mut allocations = 0;
@@ -321,4 +364,23 @@ pub fn decode_ns_per_tx(w: &Workload, reps: usize) -> f64 {
         })
         .collect();
     median(&times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{WorkloadConfig, WorkloadKind};
+
+    #[test]
+    fn copies_run_the_sequential_blocks_each_on_its_own_state() {
+        let kind = WorkloadKind::all()[0];
+        let w = Workload::generate(WorkloadConfig { kind, accounts: 40, block_size: 16, blocks: 2, seed: 3 });
+        let one = run_once(&w, None, None);
+        let three = run_copies(&w, None, 3);
+        assert_eq!(three.last_hash, one.last_hash, "every copy reaches the sequential hash");
+        assert_eq!(three.stats.executed, 3 * one.stats.executed, "the copies' counters add up");
+        assert_eq!("copies".parse::<ExecMode>(), Ok(ExecMode::Copies));
+        assert_eq!(ExecMode::Copies.to_string(), "copies");
+        assert!(executor(RunConfig { mode: ExecMode::Copies, threads: 2 }).is_none());
+    }
 }
