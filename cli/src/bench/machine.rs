@@ -21,6 +21,10 @@ pub struct Machine {
     /// 1-, 5- and 15-minute load averages at the start (`/proc/loadavg`): a busy
     /// machine makes every absolute figure lower.
     pub load_average: Option<[f64; 3]>,
+    /// Nanoseconds for one cache line to go from one thread to another and back
+    /// ([`core_round_trip_ns`]), at the start; `None` on one core. Every hand-off
+    /// between the parallel executor's threads pays it.
+    pub core_round_trip_ns: Option<f64>,
 }
 
 impl Machine {
@@ -32,8 +36,57 @@ impl Machine {
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             date_utc: utc_now(),
             load_average: load_average(),
+            core_round_trip_ns: core_round_trip_ns(),
         }
     }
+}
+
+/// The median of three measurements of a cache line's round trip between two
+/// threads: each in turn waits for the other's store to one atomic and answers it,
+/// for up to 100,000 round trips or 50 ms. `None` with fewer than two cores. A
+/// virtual machine's cores may sit on one core complex of the host or on two, and
+/// the two differ several times over in this figure while one core's speed does not
+/// change: it tells which placement a run had.
+pub fn core_round_trip_ns() -> Option<f64> {
+    if cores() < 2 {
+        return None;
+    }
+    let mut runs: Vec<f64> = (0..3).map(|_| ping_pong(100_000, std::time::Duration::from_millis(50))).collect();
+    runs.sort_by(f64::total_cmp);
+    Some(runs[1])
+}
+
+/// Nanoseconds per round trip of at most `rounds` ones, stopping after `limit`.
+fn ping_pong(rounds: u64, limit: std::time::Duration) -> f64 {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let ball = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut expect = 1;
+            while !stop.load(Ordering::Relaxed) {
+                if ball.load(Ordering::Acquire) == expect {
+                    ball.store(expect + 1, Ordering::Release);
+                    expect += 2;
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        let start = std::time::Instant::now();
+        let mut done = 0;
+        // The clock is read once per 256 round trips, so that it adds nothing measurable.
+        while done < rounds && (done % 256 != 0 || start.elapsed() < limit) {
+            ball.store(2 * done + 1, Ordering::Release);
+            while ball.load(Ordering::Acquire) != 2 * done + 2 {
+                std::hint::spin_loop();
+            }
+            done += 1;
+        }
+        let ns = start.elapsed().as_nanos() as f64 / done.max(1) as f64;
+        stop.store(true, Ordering::Relaxed);
+        ns
+    })
 }
 
 /// Cores available to this process.
@@ -148,5 +201,17 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn a_round_trip_is_measured_and_stops_at_its_limit() {
+        // Even two threads on one core (the OS switching between them) finish: the
+        // limit is checked between round trips.
+        let start = std::time::Instant::now();
+        let ns = ping_pong(1_000_000, std::time::Duration::from_millis(20));
+        assert!(ns > 0.0 && ns.is_finite(), "{ns}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "the limit held");
+        let few = ping_pong(10, std::time::Duration::from_secs(5));
+        assert!(few > 0.0, "{few}");
     }
 }

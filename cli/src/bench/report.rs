@@ -60,9 +60,10 @@ fn header(s: &mut String, r: &Report) {
     let c = &r.config;
     let load =
         m.load_average.map_or_else(String::new, |l| format!(" · load {:.2} {:.2} {:.2}", l[0], l[1], l[2]));
+    let trip = m.core_round_trip_ns.map_or_else(String::new, |ns| format!(" · core-to-core round trip {ns:.0} ns"));
     let _ = writeln!(
         s,
-        "parex bench — {} UTC · {} · {} cores · {}{load}",
+        "parex bench — {} UTC · {} · {} cores · {}{load}{trip}",
         m.date_utc, m.cpu_model, m.cores, m.os
     );
     let _ = writeln!(
