@@ -51,7 +51,8 @@ pub fn core_round_trip_ns() -> Option<f64> {
     if cores() < 2 {
         return None;
     }
-    let mut runs: Vec<f64> = (0..3).map(|_| ping_pong(100_000, std::time::Duration::from_millis(50))).collect();
+    let mut runs: Vec<f64> =
+        (0..3).map(|_| ping_pong(100_000, std::time::Duration::from_millis(50))).collect();
     runs.sort_by(f64::total_cmp);
     Some(runs[1])
 }

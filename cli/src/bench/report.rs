@@ -60,7 +60,8 @@ fn header(s: &mut String, r: &Report) {
     let c = &r.config;
     let load =
         m.load_average.map_or_else(String::new, |l| format!(" · load {:.2} {:.2} {:.2}", l[0], l[1], l[2]));
-    let trip = m.core_round_trip_ns.map_or_else(String::new, |ns| format!(" · core-to-core round trip {ns:.0} ns"));
+    let trip =
+        m.core_round_trip_ns.map_or_else(String::new, |ns| format!(" · core-to-core round trip {ns:.0} ns"));
     let _ = writeln!(
         s,
         "parex bench — {} UTC · {} · {} cores · {}{load}{trip}",
@@ -147,6 +148,14 @@ fn execution_table(s: &mut String, r: &Report) {
         "copies: the machine's ceiling, not an executor: that many sequential runs at once, each on its own state, sharing nothing; \
          of copies: a parallel run's speedup over theirs at the same thread count"
     );
+    let trips: Vec<String> = r
+        .workloads
+        .iter()
+        .filter_map(|w| w.core_round_trip_ns.map(|ns| format!("{} {ns:.0}", w.name)))
+        .collect();
+    if !trips.is_empty() {
+        let _ = writeln!(s, "core-to-core round trip before each workload, ns: {}", trips.join(" · "));
+    }
 }
 
 /// A parallel run's speedup over the copies' at its thread count, if both were measured.

@@ -168,6 +168,9 @@ pub struct WorkloadReport {
     pub decode_ns_per_tx: f64,
     /// Mean signatures per transaction.
     pub sigs_per_tx: f64,
+    /// The core-to-core round trip just before this workload's runs
+    /// ([`machine::core_round_trip_ns`]): the host may move the cores during a run.
+    pub core_round_trip_ns: Option<f64>,
     /// Execution only (pre-verified), one entry per configuration, sequential first.
     pub execution: Vec<RunFigures>,
     /// End to end from signed bytes, if measured.
@@ -307,6 +310,7 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
     pb.inc(1);
 
     let configs = config.run_configs();
+    let core_round_trip_ns = machine::core_round_trip_ns();
     let contention = Contention::start(config.contend);
     let execution = interleaved(config, &w, Some(&prepared), &configs, pb, "execution", &mut || ());
     let end_to_end = config.end_to_end(kind).then(|| end_to_end(config, &w, &configs, sigs_per_tx, pb));
@@ -328,6 +332,7 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
         generate_s,
         decode_ns_per_tx,
         sigs_per_tx,
+        core_round_trip_ns,
         execution,
         end_to_end,
         projection,
