@@ -180,6 +180,13 @@ fn all_conflicting_on_one_writable_cell() {
     pattern(1, (0..200).map(|_| vec![(0, true)]).collect());
 }
 
+/// Four hot chains interleaved: their heads are all ready at once and each has waiters,
+/// so the calling thread holds them as critical work and hands half to an idle helper.
+#[test]
+fn several_hot_chains_at_once() {
+    pattern(4, (0..200).map(|i| vec![(i % 4, true)]).collect());
+}
+
 #[test]
 fn chain_each_conflicts_with_next() {
     pattern(201, (0..200).map(|i| vec![(i, true), (i + 1, true)]).collect());
