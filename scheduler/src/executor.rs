@@ -1023,9 +1023,12 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         if !idle_helper || !self.ready.is_empty() || self.critical.len() < 2 {
             return Ok(());
         }
+        let t0 = Instant::now();
         let give = self.critical.len() / 2;
         let chunk = self.critical.drain(self.critical.len() - give..).collect();
-        self.send(chunk)
+        let sent = self.send(chunk);
+        self.stats.dispatch_time += t0.elapsed();
+        sent
     }
 
     fn send(&mut self, chunk: ChunkTxs) -> Result<(), SchedulerError> {
