@@ -164,6 +164,8 @@ struct BenchArgs {
     memory_accounts: usize,
     /// Busy threads competing for the cores while the executors are timed (one per core
     /// models a node whose networking, verification and RPC keep every core busy).
+    /// With contention, the executors take turns block by block (the load drifts too
+    /// much for whole runs one after the other to compare).
     #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=256))]
     contend: usize,
     /// Writes every figure, the parameters and the machine as JSON.

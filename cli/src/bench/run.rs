@@ -141,49 +141,100 @@ pub fn run_copies(w: &Workload, prepared: Option<&[Vec<Prepared>]>, copies: usiz
     RunSample { elapsed: slowest / copies as u32, stats, last_hash, allocations: 0 }
 }
 
+/// Runs every block of `w` on `chain` with `exec` (sequential if `None`).
 fn run_on(
-    mut chain: Chain<MemoryStore>,
+    chain: Chain<MemoryStore>,
     w: &Workload,
     prepared: Option<&[Vec<Prepared>]>,
     exec: Option<&ParallelExecutor>,
 ) -> RunSample {
-    let mut elapsed = Duration::ZERO;
-    let mut stats = BlockStats::default();
-    let mut allocations = 0;
-    for i in 0..w.blocks.len() {
-        let block = w.block(i, chain.tip().hash);
+    let mut run = Run::new(chain, w, prepared, exec);
+    (0..w.blocks.len()).for_each(|i| run.block(i));
+    run.finish()
+}
+
+/// A run in progress, one block at a time, so that several runs can take turns
+/// block by block (see `suite`'s contended runs).
+pub struct Run<'a> {
+    chain: Chain<MemoryStore>,
+    w: &'a Workload,
+    prepared: Option<&'a [Vec<Prepared>]>,
+    exec: Option<&'a ParallelExecutor>,
+    elapsed: Duration,
+    stats: BlockStats,
+    allocations: u64,
+}
+
+impl<'a> Run<'a> {
+    /// A run of `w` on `chain` by `exec` (the sequential executor if `None`), from
+    /// `prepared` blocks if given, else from wire bytes.
+    pub fn new(
+        chain: Chain<MemoryStore>,
+        w: &'a Workload,
+        prepared: Option<&'a [Vec<Prepared>]>,
+        exec: Option<&'a ParallelExecutor>,
+    ) -> Self {
+        Self {
+            chain,
+            w,
+            prepared,
+            exec,
+            elapsed: Duration::ZERO,
+            stats: BlockStats::default(),
+            allocations: 0,
+        }
+    }
+
+    /// Executes and times block `i` (blocks go in order).
+    pub fn block(&mut self, i: usize) {
+        let block = self.w.block(i, self.chain.tip().hash);
         let env = block.env();
+        let chain = &mut self.chain;
         let allocated = super::alloc::allocations();
         let start = Instant::now();
-        let (result, block_stats) = match (exec, prepared) {
+        let (result, block_stats) = match (self.exec, self.prepared) {
             (None, Some(p)) => (chain.execute_prepared(&env, &p[i]).expect("block executes"), None),
             (None, None) => (chain.execute_block(&block).expect("block executes"), None),
             (Some(e), Some(p)) => {
-                let (r, s) = e.execute_prepared(&mut chain, &env, &p[i]).expect("block executes");
+                let (r, s) = e.execute_prepared(chain, &env, &p[i]).expect("block executes");
                 (r, Some(s))
             }
             (Some(e), None) => {
-                let (r, s) = e.execute_block(&mut chain, &block).expect("block executes");
+                let (r, s) = e.execute_block(chain, &block).expect("block executes");
                 (r, Some(s))
             }
         };
         let t = start.elapsed();
-        elapsed += t;
-        allocations += super::alloc::allocations() - allocated;
+        self.elapsed += t;
+        self.allocations += super::alloc::allocations() - allocated;
         match block_stats {
-            Some(s) => stats.add(&s),
+            Some(s) => self.stats.add(&s),
             None => {
                 let executed = result
                     .receipts
                     .iter()
                     .filter(|r| !matches!(r.status, parex_runtime::TxStatus::Invalid(_)))
                     .count() as u64;
-                stats.add(&BlockStats { executed, execute_time: t, busy_time: t, ..BlockStats::default() });
+                self.stats.add(&BlockStats {
+                    executed,
+                    execute_time: t,
+                    busy_time: t,
+                    ..BlockStats::default()
+                });
             }
         }
         std::hint::black_box(result);
     }
-    RunSample { elapsed, stats, last_hash: chain.tip().hash, allocations }
+
+    /// The run's sample.
+    pub fn finish(self) -> RunSample {
+        RunSample {
+            elapsed: self.elapsed,
+            stats: self.stats,
+            last_hash: self.chain.tip().hash,
+            allocations: self.allocations,
+        }
+    }
 }
 
 /// The figures of one configuration over all repetitions.
