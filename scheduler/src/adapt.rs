@@ -5,12 +5,16 @@
 //! RPC), helper threads may get no core when they need one, and a parallel block
 //! can take longer than the same block run inline. [`Chooser`] keeps the recent
 //! costs per transaction of each way, runs blocks the cheaper way, and
-//! re-measures the other way every [`PROBE_EVERY`] blocks, so it follows the
-//! machine's load in both directions. Both ways give identical
-//! results (the law), so the choice is only about speed.
+//! re-measures the other way every [`PROBE_EVERY`] blocks, less often (up to
+//! [`MAX_PROBE_EVERY`]) while those probes keep losing, so it follows the
+//! machine's load in both directions and a lasting load pays few probes. Both
+//! ways give identical results (the law), so the choice is only about speed.
 
-/// How often (in blocks) the way not chosen is measured again.
+/// How often (in blocks) the way not chosen is measured again, at first.
 pub(crate) const PROBE_EVERY: u64 = 32;
+/// The longest interval between probes: each probe that loses doubles the interval
+/// up to this; a probe that wins brings it back to [`PROBE_EVERY`].
+pub(crate) const MAX_PROBE_EVERY: u64 = 256;
 /// Samples kept per way; blocks each way runs before the chooser first compares.
 const WINDOW: usize = 3;
 
@@ -23,32 +27,58 @@ pub(crate) enum Way {
     Inline,
 }
 
-/// The last three costs per transaction of each way, and the block count. Each
-/// way is judged by its cheapest recent block: noise on a shared machine only ever
-/// adds time, and the first block on a new pool pays for starting its threads.
-#[derive(Clone, Debug, Default)]
+/// The last three costs per transaction of each way, and when to probe next. The
+/// inline way is judged by its cheapest recent block (noise only ever adds time to
+/// one thread), the pool by its median (see [`typical`]).
+#[derive(Clone, Debug)]
 pub(crate) struct Chooser {
     parallel: Vec<f64>,
     inline: Vec<f64>,
-    blocks: u64,
+    /// Blocks since the last probe, and the current interval between probes.
+    since_probe: u64,
+    probe_every: u64,
+    /// The way the block being run probes, if it is a probe.
+    probing: Option<Way>,
+}
+
+impl Default for Chooser {
+    fn default() -> Self {
+        Self {
+            parallel: Vec::new(),
+            inline: Vec::new(),
+            since_probe: 0,
+            probe_every: PROBE_EVERY,
+            probing: None,
+        }
+    }
 }
 
 impl Chooser {
     /// The way to run the next block.
     pub(crate) fn choose(&mut self) -> Way {
-        self.blocks += 1;
         if self.parallel.len() < 2 {
             return Way::Parallel;
         }
         if self.inline.len() < 2 {
             return Way::Inline;
         }
-        let best = if best_of(&self.parallel) <= best_of(&self.inline) { Way::Parallel } else { Way::Inline };
-        match (self.blocks.is_multiple_of(PROBE_EVERY), best) {
-            (false, best) => best,
-            (true, Way::Parallel) => Way::Inline,
-            (true, Way::Inline) => Way::Parallel,
+        let best = self.best();
+        self.since_probe += 1;
+        if self.since_probe < self.probe_every {
+            return best;
         }
+        self.since_probe = 0;
+        let other = match best {
+            Way::Parallel => Way::Inline,
+            Way::Inline => Way::Parallel,
+        };
+        self.probing = Some(other);
+        other
+    }
+
+    /// The way that measured cheaper recently.
+    fn best(&self) -> Way {
+        if typical(&self.parallel) <= best_of(&self.inline) { Way::Parallel } else { Way::Inline }
     }
 
     /// Records what a block run `way` cost per transaction.
@@ -61,11 +91,34 @@ impl Chooser {
             samples.remove(0);
         }
         samples.push(ns_per_tx);
+        if self.probing.take() == Some(way) {
+            // A probe that beat the other way's recent cost is looked at again soon.
+            let other = match way {
+                Way::Parallel => best_of(&self.inline),
+                Way::Inline => typical(&self.parallel),
+            };
+            self.probe_every =
+                if ns_per_tx < other { PROBE_EVERY } else { (self.probe_every * 2).min(MAX_PROBE_EVERY) };
+        }
     }
 }
 
 fn best_of(samples: &[f64]) -> f64 {
     samples.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+/// The pool's typical recent cost: the median of a full window, else the cheapest
+/// (the first pool block pays for starting the threads). On a contended machine a
+/// pool block's cost swings both ways (a helper that finds a core, or one
+/// descheduled with work the block waits for): one lucky block must not bring the
+/// pool back, as the cheapest would.
+fn typical(samples: &[f64]) -> f64 {
+    if samples.len() < WINDOW {
+        return best_of(samples);
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[WINDOW / 2]
 }
 
 #[cfg(test)]
@@ -90,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn measures_both_ways_then_keeps_the_cheaper_probing_the_other() {
+    fn measures_both_ways_then_keeps_the_cheaper_probing_the_other_less_and_less() {
         let mut c = Chooser::default();
         // The first parallel block pays for starting the pool: twice the steady cost.
         assert_eq!(c.choose(), Way::Parallel);
@@ -101,9 +154,12 @@ mod tests {
             assert_eq!(c.choose(), Way::Inline);
             c.record(Way::Inline, 1_000.0);
         }
-        let (p, i) = run(&mut c, 2 * PROBE_EVERY, 500.0, 1_000.0);
-        assert_eq!(i, 2, "one probe of the slower way per {PROBE_EVERY} blocks");
-        assert_eq!(p, 2 * PROBE_EVERY - 2);
+        // Each losing probe doubles the interval: probes after 32, 64, 128 and 256 blocks.
+        let (p, i) = run(&mut c, PROBE_EVERY * (1 + 2 + 4 + 8), 500.0, 1_000.0);
+        assert_eq!(i, 4, "probes of the slower way, less and less often");
+        assert_eq!(p, PROBE_EVERY * 15 - 4);
+        let (_, i) = run(&mut c, 2 * MAX_PROBE_EVERY, 500.0, 1_000.0);
+        assert_eq!(i, 2, "then one per {MAX_PROBE_EVERY} blocks");
     }
 
     #[test]
@@ -112,10 +168,34 @@ mod tests {
         run(&mut c, PROBE_EVERY, 500.0, 1_000.0);
         // The cores get busy: parallel blocks now cost three times the inline ones.
         let (p, i) = run(&mut c, 4 * PROBE_EVERY, 3_000.0, 1_000.0);
-        assert!(p <= 8, "parallel until its window forgets the quiet blocks, then as probes: {p}");
-        assert!(i >= 4 * PROBE_EVERY - 8);
-        // And back when the load goes away: at the next probe at the latest.
-        let (p, _) = run(&mut c, 4 * PROBE_EVERY, 500.0, 1_000.0);
-        assert!(p >= 3 * PROBE_EVERY - 2, "{p}");
+        assert!(p <= 4, "two blocks to move the pool's median, then a probe or two: {p}");
+        assert_eq!(p + i, 4 * PROBE_EVERY);
+        // And back when the load goes away: a winning probe is confirmed by the next
+        // one, PROBE_EVERY blocks later.
+        run(&mut c, MAX_PROBE_EVERY + PROBE_EVERY + 1, 500.0, 1_000.0);
+        let (p, _) = run(&mut c, PROBE_EVERY, 500.0, 1_000.0);
+        assert!(p >= PROBE_EVERY - 1, "{p}");
+    }
+
+    #[test]
+    fn a_lucky_pool_block_does_not_bring_the_pool_back() {
+        let mut c = Chooser::default();
+        run(&mut c, 4, 3_000.0, 1_000.0);
+        // Contended: most pool blocks cost three times an inline one, every other one
+        // gets lucky and costs less. Judged by its cheapest block, the pool would run
+        // nearly every block.
+        let mut lucky = false;
+        let mut pooled = 0;
+        for _ in 0..1_024 {
+            match c.choose() {
+                Way::Parallel => {
+                    pooled += 1;
+                    lucky = !lucky;
+                    c.record(Way::Parallel, if lucky { 400.0 } else { 3_000.0 });
+                }
+                Way::Inline => c.record(Way::Inline, 1_000.0),
+            }
+        }
+        assert!(pooled <= 1_024 / 16, "{pooled} pool blocks");
     }
 }

@@ -92,8 +92,10 @@ pub struct ExecutorConfig {
     pub checked: bool,
     /// Run a block inline instead of on the pool when it is too small to gain from
     /// threads ([`INLINE_BELOW`]) or when that has measured cheaper on recent blocks (a
-    /// busy machine: the cheaper of the last 3 blocks of each way, re-measured every 32). Off, every block runs on the pool (tests of
-    /// the parallel path turn it off).
+    /// busy machine: the pool's median of its last 3 blocks against the cheapest of the
+    /// last 3 inline ones; the other way is re-measured after 32 blocks, then less often,
+    /// up to every 256, while it keeps losing). Off, every block runs on the pool (tests
+    /// of the parallel path turn it off).
     pub adaptive: bool,
 }
 
