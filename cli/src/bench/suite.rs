@@ -462,9 +462,9 @@ fn interleaved(
 }
 
 /// One repetition of every executor configuration (not the copies), taking turns
-/// block by block. Under contention, two identical sequential runs of 8 blocks one
-/// after the other were measured 0.45–2.06× apart, and 0.80–1.19× block by block:
-/// the load drifts over seconds. The order of turns and of building the chains
+/// block by block. Under contention, two identical sequential runs of 6–8 blocks
+/// one after the other were measured 0.45–2.15× apart, and 0.80–1.24× block by
+/// block: the load drifts over seconds. The order of turns and of building the chains
 /// rotates with the block and the repetition: a chain built earlier ran
 /// systematically faster or slower (about 5% on the development machine).
 fn by_block(
