@@ -1057,7 +1057,10 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
     }
 
     /// Executes the calling thread's share of the ready work inline, critical work
-    /// first, completing each transaction at once.
+    /// first, completing each transaction at once. It stops early when a report is
+    /// waiting: a helper that finished its chunks has nothing to run until this
+    /// thread hands it more (defi-mix at 2 threads: the helper sat idle for 12–16% of
+    /// a block while this thread ran shares of up to 32 transactions).
     fn run_own_share(&mut self) -> Result<(), SchedulerError> {
         let start = Instant::now();
         let mut result = Ok(());
@@ -1066,7 +1069,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             self.prefetch_next();
             self.stats.inline += 1;
             result = self.run_here(idx);
-            if result.is_err() {
+            if result.is_err() || !self.q.reports.is_empty() {
                 break;
             }
         }
