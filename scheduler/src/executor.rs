@@ -272,8 +272,10 @@ fn per_tx(d: Duration, txs: u64) -> f64 {
 ///
 /// The calling thread runs the pure core and keeps for itself the ready work
 /// that later transactions wait on (the critical path runs inline, with no
-/// hand-off) and one transaction when nothing is critical; helpers take chunks
-/// of the surplus from one shared queue and claim their transactions one at a
+/// hand-off) and one transaction when nothing is critical, and it goes back to
+/// scheduling between two of its own transactions whenever a report waits (a
+/// helper may have run dry); helpers take chunks of the surplus from one shared
+/// queue and claim their transactions one at a
 /// time, while the calling thread, rather than wait, takes the ones not started
 /// yet, so a helper that the OS deschedules holds back at most the one
 /// transaction it is running. When it has nothing to
