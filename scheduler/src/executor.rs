@@ -275,13 +275,12 @@ fn per_tx(d: Duration, txs: u64) -> f64 {
 /// hand-off) and one transaction when nothing is critical, and it goes back to
 /// scheduling between two of its own transactions whenever a report waits (a
 /// helper may have run dry); helpers take chunks of the surplus from one shared
-/// queue and claim their transactions one at a
-/// time, while the calling thread, rather than wait, takes the ones not started
-/// yet, so a helper that the OS deschedules holds back at most the one
-/// transaction it is running. When it has nothing to
-/// schedule, the calling thread prepares or hashes too. Preparation from wire
-/// bytes overlaps execution: transactions are submitted as soon as every
-/// earlier one is prepared.
+/// queue and claim their transactions one at a time, while the calling thread,
+/// rather than wait, takes the ones not started yet, so a helper that the OS
+/// deschedules holds back at most the one transaction it is running. When it has
+/// nothing to schedule, the calling thread prepares or hashes too. Preparation
+/// from wire bytes overlaps execution: transactions are submitted as soon as
+/// every earlier one is prepared.
 ///
 /// Blocks too small to gain from threads, and `threads = 1`, run the
 /// sequential executor: one thread is never slower than the reference.
