@@ -434,7 +434,8 @@ fn interleaved(
         // Under contention the executors take turns block by block (see `by_block`).
         let mut turns =
             if config.contend > 0 { by_block(w, prepared, configs, &executors, rep) } else { Vec::new() };
-        for (c, &cfg) in configs.iter().enumerate() {
+        for c in rotated(configs.len(), rep) {
+            let cfg = configs[c];
             if let Some(sample) = turns.get_mut(c).and_then(Option::take) {
                 samples[c].push(sample);
                 pb.inc(1);
@@ -477,17 +478,24 @@ fn by_block(
     let order: Vec<usize> = (0..configs.len()).filter(|&c| configs[c].mode != ExecMode::Copies).collect();
     let n = order.len();
     let mut runs: Vec<Option<run::Run<'_>>> = (0..configs.len()).map(|_| None).collect();
-    for j in 0..n {
-        let c = order[(j + rep) % n];
+    for j in rotated(n, rep) {
+        let c = order[j];
         runs[c] = Some(run::Run::new(w.chain(), w, prepared, executors[c].as_ref()));
     }
     for i in 0..w.blocks.len() {
-        for j in 0..n {
-            let c = order[(j + i + rep) % n];
+        for j in rotated(n, i + rep) {
+            let c = order[j];
             runs[c].as_mut().expect("a run per executor configuration").block(i);
         }
     }
     runs.into_iter().map(|r| r.map(run::Run::finish)).collect()
+}
+
+/// `0..n` from `shift % n` on, wrapping around: the order of a repetition's (or a
+/// block's) turns, so that no configuration always goes first, nor always right
+/// after the same one.
+fn rotated(n: usize, shift: usize) -> impl Iterator<Item = usize> {
+    (0..n).map(move |j| (j + shift) % n)
 }
 
 fn check_law(w: &Workload, configs: &[RunConfig], samples: &[Vec<RunSample>]) {
@@ -546,6 +554,14 @@ fn end_to_end(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turns_rotate_and_visit_each_configuration_once() {
+        assert_eq!(rotated(4, 0).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert_eq!(rotated(4, 1).collect::<Vec<_>>(), [1, 2, 3, 0]);
+        assert_eq!(rotated(4, 6).collect::<Vec<_>>(), [2, 3, 0, 1]);
+        assert_eq!(rotated(0, 3).count(), 0);
+    }
 
     #[test]
     fn executors_taking_turns_block_by_block_each_run_every_block() {
