@@ -492,8 +492,8 @@ fn by_block(
 }
 
 /// `0..n` from `shift % n` on, wrapping around: the order of a repetition's (or a
-/// block's) turns, so that no configuration always goes first, nor always right
-/// after the same one.
+/// block's) turns, so that no configuration always goes first (each still follows
+/// the same one, except when it goes first).
 fn rotated(n: usize, shift: usize) -> impl Iterator<Item = usize> {
     (0..n).map(move |j| (j + shift) % n)
 }
