@@ -27,9 +27,18 @@ pub(crate) enum Way {
     Inline,
 }
 
-/// The last three costs per transaction of each way, and when to probe next. The
-/// inline way is judged by its cheapest recent block (noise only ever adds time to
-/// one thread), the pool by its median (see [`typical`]).
+impl Way {
+    /// The way not taken.
+    fn other(self) -> Self {
+        match self {
+            Way::Parallel => Way::Inline,
+            Way::Inline => Way::Parallel,
+        }
+    }
+}
+
+/// The last three costs per transaction of each way, and when to probe next; each
+/// way is [`judged`](Chooser::judged) by its own rule.
 #[derive(Clone, Debug)]
 pub(crate) struct Chooser {
     parallel: Vec<f64>,
@@ -68,17 +77,23 @@ impl Chooser {
             return best;
         }
         self.since_probe = 0;
-        let other = match best {
-            Way::Parallel => Way::Inline,
-            Way::Inline => Way::Parallel,
-        };
-        self.probing = Some(other);
-        other
+        self.probing = Some(best.other());
+        best.other()
     }
 
     /// The way that measured cheaper recently.
     fn best(&self) -> Way {
-        if typical(&self.parallel) <= best_of(&self.inline) { Way::Parallel } else { Way::Inline }
+        if self.judged(Way::Parallel) <= self.judged(Way::Inline) { Way::Parallel } else { Way::Inline }
+    }
+
+    /// What `way` is judged to cost per transaction: the inline way its cheapest
+    /// recent block (noise only ever adds time to one thread), the pool its
+    /// [`typical`] one.
+    fn judged(&self, way: Way) -> f64 {
+        match way {
+            Way::Parallel => typical(&self.parallel),
+            Way::Inline => best_of(&self.inline),
+        }
     }
 
     /// Records what a block run `way` cost per transaction.
@@ -93,10 +108,7 @@ impl Chooser {
         samples.push(ns_per_tx);
         if self.probing.take() == Some(way) {
             // A probe that beat the other way's recent cost is looked at again soon.
-            let other = match way {
-                Way::Parallel => best_of(&self.inline),
-                Way::Inline => typical(&self.parallel),
-            };
+            let other = self.judged(way.other());
             self.probe_every =
                 if ns_per_tx < other { PROBE_EVERY } else { (self.probe_every * 2).min(MAX_PROBE_EVERY) };
         }
