@@ -17,6 +17,7 @@ use crate::adapt::{Chooser, Way};
 use crate::batch::BatchPlanner;
 use crate::error::SchedulerError;
 use crate::logic::ReplayScheduler;
+use crate::once_vec::OnceVec;
 use crate::pool::{Local, Queues, Work, WorkerPool, catch, recv_report};
 
 /// Chunks in flight per helper: one to run, one to start right after. Replay puts
@@ -529,7 +530,7 @@ struct Replay<'a, 't> {
     source: Source<'a>,
     per_chunk: usize,
     prep: Vec<OnceLock<PrepChunk>>,
-    receipts: Vec<OnceLock<Receipt>>,
+    receipts: OnceVec<Receipt>,
     leaves: Vec<OnceLock<[u8; 32]>>,
     /// Per leaf, copies of the accounts it commits to, when the store needs them or
     /// the chain reports them: copied on the hashing threads, not at the end of the block.
@@ -563,7 +564,7 @@ impl<'a, 't> Replay<'a, 't> {
             source,
             per_chunk,
             prep: (0..n.div_ceil(per_chunk)).map(|_| OnceLock::new()).collect(),
-            receipts: (0..n).map(|_| OnceLock::new()).collect(),
+            receipts: OnceVec::new(n),
             leaves: (0..parex_runtime::leaf_count(n)).map(|_| OnceLock::new()).collect(),
             changes: (0..parex_runtime::leaf_count(n)).map(|_| OnceLock::new()).collect(),
             copy_changes: report_changes || store.needs_changes(),
@@ -615,7 +616,7 @@ impl<'a, 't> Replay<'a, 't> {
             };
             match entry {
                 Ok(tx) => self.table.resolve_keys(tx, self.store, &mut access)?,
-                Err(e) => drop(self.receipts[t].set(Receipt::invalid(e.clone()))),
+                Err(e) => drop(self.receipts.set(t, Receipt::invalid(e.clone()))),
             }
             ends.push(access.len() as u32);
             credits.push(entry.as_ref().map_or(0, |tx| tx.message().credit_mask()));
@@ -638,7 +639,7 @@ impl<'a, 't> Replay<'a, 't> {
             let outcome = unsafe {
                 self.table.execute(self.env, self.registry, tx, access, &mut local.scratch, &mut local.undo)
             };
-            let _ = self.receipts[t as usize].set(outcome.receipt);
+            let _ = self.receipts.set(t as usize, outcome.receipt);
         }
     }
 
@@ -656,8 +657,7 @@ impl<'a, 't> Replay<'a, 't> {
     /// The leaf hashes, the receipts in block order, and the changed accounts if copied.
     fn into_parts(self) -> (Vec<[u8; 32]>, Vec<Receipt>, Option<Changes>) {
         let leaves = self.leaves.into_iter().map(|l| l.into_inner().expect("every leaf hashed")).collect();
-        let receipts =
-            self.receipts.into_iter().map(|r| r.into_inner().expect("every transaction completed")).collect();
+        let receipts = self.receipts.into_vec().expect("every transaction completed");
         let changes = self.copy_changes.then(|| {
             let parts: Vec<Vec<(Pubkey, Account)>> =
                 self.changes.into_iter().filter_map(OnceLock::into_inner).collect();
@@ -675,7 +675,7 @@ impl BlockBody for Replay<'_, '_> {
     }
 
     fn receipt(&self, index: TxIndex) -> &Receipt {
-        self.receipts[index as usize].get().expect("the transaction completed")
+        self.receipts.get(index as usize).expect("the transaction completed")
     }
 
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {

@@ -26,7 +26,9 @@
 //!   runtime's account table (`parex_runtime::AccountTable`, with a checked mode), where
 //!   every unsafe operation is: the drivers' `unsafe` blocks only call its unsafe
 //!   functions or `parex_runtime::leaf_hash`, an `unsafe fn` that
-//!   passes table.rs's condition on. An adaptive chooser picks pool or inline per block, so a busy machine
+//!   passes table.rs's condition on. The one other `unsafe` here is `once_vec.rs`, the
+//!   write-once array the threads put receipts in, which becomes the block's receipt
+//!   `Vec` without a copy. An adaptive chooser picks pool or inline per block, so a busy machine
 //!   never runs slower than sequential.
 //!
 //! ## Why the result equals the sequential one
@@ -61,6 +63,7 @@ mod executor;
 mod leader;
 mod lock_table;
 mod logic;
+mod once_vec;
 mod pool;
 mod produce;
 
