@@ -246,7 +246,7 @@ fn suite_config(a: BenchArgs) -> Result<SuiteConfig, BenchError> {
     let copies = a.mode.contains(&ExecMode::Copies);
     for m in a.mode {
         match m {
-            ExecMode::Sequential | ExecMode::Copies => {}
+            ExecMode::Sequential | ExecMode::Copies | ExecMode::Ahead => {}
             ExecMode::Parallel(p) if !modes.contains(&p) => modes.push(p),
             ExecMode::Parallel(_) => {}
         }

@@ -24,12 +24,15 @@
 //!   resolve keys) and leaf hashing over every thread; [`Leader`] executes the
 //!   block producer's placements on the threads it chose. Both execute through the
 //!   runtime's account table (`parex_runtime::AccountTable`, with a checked mode), where
-//!   every unsafe operation is: the drivers' `unsafe` blocks only call its unsafe
+//!   every unsafe operation that relies on the scheduler is: the drivers' `unsafe` blocks only call its unsafe
 //!   functions or `parex_runtime::leaf_hash`, an `unsafe fn` that
 //!   passes table.rs's condition on. The one other `unsafe` here is `once_vec.rs`, the
 //!   write-once array the threads put receipts in, which becomes the block's receipt
 //!   `Vec` without a copy. An adaptive chooser picks pool or inline per block, so a busy machine
 //!   never runs slower than sequential.
+//! - **Verify ahead** ([`verify_ahead`]): for a caller with several blocks in hand,
+//!   later blocks are decoded and verified whole (one signature batch each) on their
+//!   own threads while the current block executes, at most two per thread ahead.
 //!
 //! ## Why the result equals the sequential one
 //! The runtime executes a transaction as a pure function of the states of its
@@ -57,6 +60,7 @@
 
 mod access;
 mod adapt;
+mod ahead;
 mod batch;
 mod error;
 mod executor;
@@ -68,6 +72,7 @@ mod pool;
 mod produce;
 
 pub use access::{TxAccess, accounts_are_unique, accounts_conflict};
+pub use ahead::verify_ahead;
 pub use batch::{BatchPlan, BatchPlanner, plan_batches};
 pub use error::SchedulerError;
 pub use executor::{

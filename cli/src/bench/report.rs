@@ -295,6 +295,13 @@ fn end_to_end_table(s: &mut String, r: &Report) {
             e.ratio_to_one_batch_ceiling * 100.0
         );
     }
+    if measured.iter().any(|(_, e)| e.runs.iter().any(|f| f.mode == "ahead")) {
+        let _ = writeln!(
+            s,
+            "ahead: later blocks verified whole, one batch per block on each thread, while the stream executor runs the \
+             current one (verify_ahead); timed from the first verification to the last commit"
+        );
+    }
 }
 
 fn scheduling_row(s: &mut String, f: &SchedulingFigures) {

@@ -35,6 +35,10 @@ pub enum ExecMode {
     /// copy's is the most any parallel executor could gain on this machine (memory
     /// bandwidth, shared caches, the host's placement of the cores).
     Copies,
+    /// End to end only: [`parex_scheduler::verify_ahead`] verifies later blocks, each
+    /// as one batch on one of `threads` threads, while the `stream` executor at
+    /// `threads` runs the current one (a node with several blocks in hand).
+    Ahead,
 }
 
 impl std::fmt::Display for ExecMode {
@@ -43,6 +47,7 @@ impl std::fmt::Display for ExecMode {
             ExecMode::Sequential => f.write_str("sequential"),
             ExecMode::Parallel(m) => m.fmt(f),
             ExecMode::Copies => f.write_str("copies"),
+            ExecMode::Ahead => f.write_str("ahead"),
         }
     }
 }
@@ -82,10 +87,15 @@ impl RunConfig {
 pub fn executor(config: RunConfig) -> Option<ParallelExecutor> {
     match config.mode {
         ExecMode::Sequential | ExecMode::Copies => None,
-        ExecMode::Parallel(mode) => Some(ParallelExecutor::new(
-            ExecutorConfig::new(config.threads, mode).max_chunk(MAX_CHUNK).checked(false).adaptive(true),
-        )),
+        ExecMode::Parallel(mode) => Some(parallel(config.threads, mode)),
+        ExecMode::Ahead => Some(parallel(config.threads, Mode::Stream)),
     }
+}
+
+fn parallel(threads: usize, mode: Mode) -> ParallelExecutor {
+    ParallelExecutor::new(
+        ExecutorConfig::new(threads, mode).max_chunk(MAX_CHUNK).checked(false).adaptive(true),
+    )
 }
 
 /// One timed run over every block of a workload.
@@ -139,6 +149,26 @@ pub fn run_copies(w: &Workload, prepared: Option<&[Vec<Prepared>]>, copies: usiz
     samples.iter().for_each(|s| stats.add(&s.stats));
     let slowest = samples.iter().map(|s| s.elapsed).max().unwrap_or_default();
     RunSample { elapsed: slowest / copies as u32, stats, last_hash, allocations: 0 }
+}
+
+/// [`ExecMode::Ahead`]: every block of `w` from wire bytes on a fresh chain, later
+/// blocks verified on `threads` threads while `exec` runs the current one. Timed
+/// as a whole, from the first block's verification to the last block's commit:
+/// verification ahead happens outside any one block's call.
+pub fn run_ahead(w: &Workload, exec: &ParallelExecutor, threads: usize) -> RunSample {
+    let mut chain = w.chain();
+    let mut stats = BlockStats::default();
+    let start = Instant::now();
+    let done = parex_scheduler::verify_ahead(&w.blocks, threads, |i, prepared| {
+        let env = w.block(i, chain.tip().hash).env();
+        let (result, s) = exec.execute_prepared(&mut chain, &env, &prepared)?;
+        stats.add(&s);
+        std::hint::black_box(result);
+        Ok::<(), parex_scheduler::SchedulerError>(())
+    });
+    let elapsed = start.elapsed();
+    done.expect("block executes");
+    RunSample { elapsed, stats, last_hash: chain.tip().hash, allocations: 0 }
 }
 
 /// Runs every block of `w` on `chain` with `exec` (sequential if `None`).

@@ -132,6 +132,15 @@ impl SuiteConfig {
         v
     }
 
+    /// The end-to-end configurations: those of [`run_configs`](Self::run_configs),
+    /// then [`ExecMode::Ahead`] at each thread count above one.
+    pub fn end_to_end_configs(&self) -> Vec<RunConfig> {
+        let mut v = self.run_configs();
+        let many = self.threads.iter().filter(|&&t| t > 1);
+        v.extend(many.map(|&threads| RunConfig { mode: ExecMode::Ahead, threads }));
+        v
+    }
+
     fn end_to_end(&self, kind: WorkloadKind) -> bool {
         match self.sigverify {
             Sigverify::None => false,
@@ -147,8 +156,10 @@ impl SuiteConfig {
     /// Progress units of the whole run (see [`run_suite`]).
     pub fn progress_len(&self) -> u64 {
         let configs = self.run_configs().len() as u64;
+        let e2e_configs = self.end_to_end_configs().len() as u64;
         let reps = self.reps.max(1) as u64;
-        let per_workload = |k: WorkloadKind| 4 + reps * configs * (1 + u64::from(self.end_to_end(k)));
+        let per_workload =
+            |k: WorkloadKind| 4 + reps * (configs + u64::from(self.end_to_end(k)) * e2e_configs);
         2 + self.workloads.iter().map(|&k| per_workload(k)).sum::<u64>()
     }
 }
@@ -313,7 +324,9 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
     let core_round_trip_ns = machine::core_round_trip_ns();
     let contention = Contention::start(config.contend);
     let execution = interleaved(config, &w, Some(&prepared), &configs, pb, "execution", &mut || ());
-    let end_to_end = config.end_to_end(kind).then(|| end_to_end(config, &w, &configs, sigs_per_tx, pb));
+    let end_to_end = config
+        .end_to_end(kind)
+        .then(|| end_to_end(config, &w, &config.end_to_end_configs(), sigs_per_tx, pb));
     let (leader, leader_skipped) =
         if config.end_to_end(kind) { leader_figures(config, &w) } else { (Vec::new(), Vec::new()) };
     drop(contention);
@@ -451,6 +464,10 @@ fn interleaved(
             ));
             let sample = match cfg.mode {
                 ExecMode::Copies => run::run_copies(w, prepared, cfg.threads),
+                ExecMode::Ahead => {
+                    let exec = executors[c].as_ref().expect("an ahead run has an executor");
+                    run::run_ahead(w, exec, cfg.threads)
+                }
                 _ => run::run_once(w, prepared, executors[c].as_ref()),
             };
             samples[c].push(sample);
@@ -475,7 +492,8 @@ fn by_block(
     executors: &[Option<ParallelExecutor>],
     rep: usize,
 ) -> Vec<Option<RunSample>> {
-    let order: Vec<usize> = (0..configs.len()).filter(|&c| configs[c].mode != ExecMode::Copies).collect();
+    let whole_runs = [ExecMode::Copies, ExecMode::Ahead];
+    let order: Vec<usize> = (0..configs.len()).filter(|&c| !whole_runs.contains(&configs[c].mode)).collect();
     let n = order.len();
     let mut runs: Vec<Option<run::Run<'_>>> = (0..configs.len()).map(|_| None).collect();
     for j in rotated(n, rep) {
