@@ -94,6 +94,14 @@ mod tests {
         g.into_chain(ProgramRegistry::new())
     }
 
+    /// Flips a bit of the signed message: the signature no longer matches.
+    fn tamper(tx: &mut Bytes) {
+        let mut bytes = tx.to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        *tx = Bytes::from(bytes);
+    }
+
     fn next_env(chain: &Chain) -> BlockEnv {
         let tip = chain.tip();
         BlockEnv { slot: tip.slot + 1, unix_timestamp: tip.unix_timestamp + 1, parent_hash: tip.hash }
@@ -104,10 +112,7 @@ mod tests {
         // Each transfer pays the next sender: every block is one conflict chain, with a
         // tampered transaction in the middle.
         let mut blocks = blocks(5, 40);
-        let mut tampered = blocks[2][7].to_vec();
-        let last = tampered.len() - 1;
-        tampered[last] ^= 1;
-        blocks[2][7] = Bytes::from(tampered);
+        tamper(&mut blocks[2][7]);
         let mut sequential = funded_chain(201);
         let expected: Vec<Vec<Receipt>> = blocks
             .iter()
@@ -135,10 +140,7 @@ mod tests {
     #[test]
     fn a_bad_signature_fails_its_own_transaction_only() {
         let mut blocks = blocks(3, 10);
-        let mut tampered = blocks[1][4].to_vec();
-        let last = tampered.len() - 1;
-        tampered[last] ^= 1;
-        blocks[1][4] = Bytes::from(tampered);
+        tamper(&mut blocks[1][4]);
         verify_ahead(&blocks, 2, |i, prepared| {
             let failed: Vec<usize> = (0..prepared.len()).filter(|&j| prepared[j].is_err()).collect();
             assert_eq!(failed, if i == 1 { vec![4] } else { vec![] }, "block {i}");
