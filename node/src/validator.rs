@@ -124,7 +124,13 @@ where
         page_cache: CacheRef::new(NZU16!(1024), NZUsize!(10)),
         leader_timeout: config.leader_timeout,
         certification_timeout: config.leader_timeout * 2,
-        timeout_retry: config.leader_timeout * 5,
+        // After every validator stopped, simplex resends no vote on restart: a view
+        // is left only by timeouts, and a validator that had already voted to skip
+        // it, is a view ahead, or sent its vote before its peers were connected
+        // speaks again only after `timeout_retry`. At five leader timeouts, a
+        // devnet stopped across two views took 12–16 s to resume; a resend per
+        // leader timeout in a real stall costs a few messages.
+        timeout_retry: config.leader_timeout,
         view_retention: ViewDelta::new(16),
         skip: SkipPolicy::Disabled,
         fetch_timeout: NZDuration!(Duration::from_secs(1)),
