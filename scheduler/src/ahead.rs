@@ -78,6 +78,18 @@ struct State {
     panicked: bool,
 }
 
+impl<B> Ahead<'_, B> {
+    /// The shared state; a panic elsewhere while holding it leaves it consistent
+    /// (every update is a single assignment), so a poisoned lock is taken as is.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.changed.wait(state).unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
     fn new(blocks: &'b [B], threads: usize) -> Self {
         let state = State {
@@ -88,14 +100,6 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
             panicked: false,
         };
         Self { blocks, window: 2 * threads, state: Mutex::new(state), changed: Condvar::new() }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.changed.wait(state).unwrap_or_else(|e| e.into_inner())
     }
 
     /// Claims the next block if the window allows it.
@@ -156,7 +160,7 @@ struct Stop<'a, 'b, B>(&'a Ahead<'b, B>);
 
 impl<B> Drop for Stop<'_, '_, B> {
     fn drop(&mut self) {
-        let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.0.lock();
         state.stop = true;
         self.0.changed.notify_all();
     }
