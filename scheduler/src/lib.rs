@@ -32,7 +32,8 @@
 //!   never runs slower than sequential.
 //! - **Verify ahead** ([`verify_ahead`]): for a caller with several blocks in hand,
 //!   later blocks are decoded and verified whole (one signature batch each) on their
-//!   own threads while the current block executes, at most two per thread ahead.
+//!   own threads while the current block executes, at most two per thread ahead;
+//!   near the end, in shrinking parts, so that the threads finish together.
 //!
 //! ## Why the result equals the sequential one
 //! The runtime executes a transaction as a pure function of the states of its
