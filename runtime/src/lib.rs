@@ -107,7 +107,7 @@ pub use message::{
     MAX_COMPUTE_UNIT_LIMIT, MAX_INSTRUCTIONS, MAX_TRANSACTION_SIZE, Message, MessageHeader,
     SanitizedTransaction, Transaction,
 };
-pub use prepare::{Prepared, prepare_transactions, verify_signatures};
+pub use prepare::{Prepared, prepare_runs, prepare_transactions, verify_signatures};
 pub use program::{
     CPI_COST, INSTRUCTION_BASE_COST, InvokeContext, MAX_ACCOUNT_DATA, MAX_CALL_DEPTH, MAX_SEED_LEN,
     MAX_SEEDS, Program, ProgramRegistry, program_address,

@@ -14,10 +14,31 @@ pub type Prepared = Result<SanitizedTransaction, TransactionError>;
 /// execute or invalid with its reason. Signatures are verified in batches; acceptance
 /// is the same as single verification (see [`sigverify`]).
 pub fn prepare_transactions(raw: &[Bytes]) -> Vec<Prepared> {
-    let mut out: Vec<Prepared> =
-        raw.iter().map(|b| SanitizedTransaction::decode(b).map_err(TransactionError::from)).collect();
+    let mut out: Vec<Prepared> = raw.iter().map(decode).collect();
     verify_signatures(&mut out);
     out
+}
+
+/// Decodes several runs of transactions (parts of one block or of several) and
+/// verifies all their signatures as one batch, which costs less per signature than
+/// a batch per run: entry `k` of the result is what [`prepare_transactions`] gives
+/// for `runs[k]`.
+pub fn prepare_runs(runs: &[&[Bytes]]) -> Vec<Vec<Prepared>> {
+    let mut all: Vec<Prepared> = runs.iter().flat_map(|run| run.iter()).map(decode).collect();
+    verify_signatures(&mut all);
+    let mut out: Vec<Vec<Prepared>> = Vec::with_capacity(runs.len());
+    for run in runs.iter().skip(1).rev() {
+        out.push(all.split_off(all.len() - run.len()));
+    }
+    if !runs.is_empty() {
+        out.push(all);
+    }
+    out.reverse();
+    out
+}
+
+fn decode(raw: &Bytes) -> Prepared {
+    SanitizedTransaction::decode(raw).map_err(TransactionError::from)
 }
 
 /// Verifies the signatures of every decoded entry in one batch, turning entries with a

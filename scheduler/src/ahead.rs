@@ -1,13 +1,13 @@
 //! Verifying the signatures of later blocks while earlier ones execute.
 //!
-//! A batch of signatures costs less per signature the larger it is (13.3 µs each
-//! in batches of 5,000 on the development machine, 12.7 µs in one batch of
-//! 10,000), and verification is most of a block's work end to end. One block split
-//! over the threads gives each thread a smaller batch; a node with several blocks
-//! in hand (catching up, or a pipeline from consensus) can instead verify each
-//! later block whole, as one batch, on its own thread, while the executor runs the
-//! current one. Signatures depend on no state, so verifying ahead changes no
-//! result.
+//! A batch of signatures costs less per signature the larger it is (on the
+//! development machine, defi-mix's signatures: 13.1 µs each in batches of 5,000,
+//! 12.4 µs at 10,000, 11.4 µs at 20,000), and verification is most of a block's
+//! work end to end. One block split over the threads gives each thread a smaller
+//! batch; a node with several blocks in hand (catching up, or a pipeline from
+//! consensus) can instead verify later blocks in large batches, each on one
+//! thread, while the executor runs the current one. Signatures depend on no
+//! state, so verifying ahead changes no result.
 //!
 //! No more threads run than asked for, the calling thread included: with a
 //! background thread per remaining core, the calling thread verifies too whenever
@@ -15,38 +15,51 @@
 //! verifier per core beside the executing thread; three busy threads on two
 //! cores reached 82–85% of the one-batch ceiling end to end.)
 //!
-//! Whole blocks leave a tail: near the end, one thread verifies the last block
-//! alone while the others have nothing left, and the last blocks' execution waits
-//! for it. So a thread claims a *part* of a block: a share `1 / threads` of all
-//! the transactions nobody has claimed yet, at least [`MIN_PART`] and at most the
-//! rest of the block (guided self-scheduling). While many blocks remain, that is
-//! a whole block; near the end, parts shrink so that every thread finishes at
-//! about the same time. A block is handed over once all its parts are verified,
-//! joined in order.
+//! What a thread claims is a *part*: the next `1 / threads` of the transactions
+//! nobody has claimed yet, at least [`MIN_PART`] and at most [`MAX_PART`], taken in
+//! block order and possibly across blocks, and verified as one batch (guided
+//! self-scheduling). While many blocks remain, a part is two blocks of 10,000, one
+//! batch; near the end, parts shrink so that every thread finishes at about the
+//! same time (whole blocks left one thread verifying the last block alone while
+//! the others idled and the last blocks' execution waited). A block is handed
+//! over once all its parts are verified, joined in order.
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use parex_runtime::{Prepared, prepare_transactions};
+use parex_runtime::{Prepared, prepare_runs};
 
-/// The fewest transactions a thread claims at once (unless a block has fewer
-/// left): below about a thousand signatures, a batch's cost per signature rises
-/// steeply (14.6 µs at 1,024, 16.7 µs at 256, against 12.7 µs at 10,000).
+/// The fewest transactions a thread claims at once (unless fewer are left):
+/// below about a thousand signatures, a batch's cost per signature rises steeply
+/// (14.6 µs at 1,024, 16.7 µs at 256).
 const MIN_PART: usize = 1024;
+
+/// The most transactions a thread claims at once. Larger batches still cost less
+/// per signature, but the first block of a part waits for the whole part, and the
+/// window of blocks in flight has to grow with it.
+const MAX_PART: usize = 20_000;
+
+/// How many blocks per thread may be claimed (in whole or in part) and not yet
+/// taken by the caller: enough that a part of [`MAX_PART`] per thread fits with
+/// room for the next.
+const WINDOW_PER_THREAD: usize = 3;
 
 /// Decodes and verifies `blocks` on `threads` threads (the calling thread
 /// included), and hands them to `each` in order, on the calling thread:
-/// `each(i, prepared)` receives entry `j` of block `i` as [`prepare_transactions`]
-/// would return it. Each thread claims the next transactions nobody has claimed,
-/// `1 / threads` of them (at least 1,024, at most the rest of the block): a whole
-/// block, one batch, while many blocks remain, and smaller parts near the end, so
+/// `each(i, prepared)` receives entry `j` of block `i` as
+/// [`prepare_transactions`](parex_runtime::prepare_transactions) would return it.
+///
+/// Each thread claims the next `1 / threads` of the transactions nobody has
+/// claimed, at least 1,024 and at most 20,000, in block order and across blocks,
+/// and verifies them as one batch (larger batches cost less per signature): two
+/// blocks of 10,000 at once while many remain, and smaller parts near the end, so
 /// that the threads finish together and the last blocks wait less. The calling
-/// thread, when the block it needs next is not ready, verifies
-/// the next unclaimed part rather than wait, so that no more threads run than
-/// asked for. Verification runs at most `2 × threads` blocks ahead of `each`, so
-/// memory stays bounded.
+/// thread, when the block it needs next is not ready, verifies the next unclaimed
+/// part rather than wait, so that no more threads run than asked for.
+/// Verification runs at most `3 × threads` blocks ahead of `each`, so memory
+/// stays bounded.
 ///
 /// Stops at the first error `each` returns and returns it; the background threads
 /// finish the part they are on and stop.
@@ -62,20 +75,21 @@ pub fn verify_ahead<B, E>(
 where
     B: AsRef<[Bytes]> + Sync,
 {
-    run(blocks, threads, MIN_PART, each)
+    run(blocks, threads, MIN_PART..MAX_PART + 1, each)
 }
 
-/// [`verify_ahead`] with the smallest part as a parameter (tests split small blocks).
+/// [`verify_ahead`] with the sizes a part may take as a parameter (tests use small
+/// blocks).
 fn run<B, E>(
     blocks: &[B],
     threads: usize,
-    min_part: usize,
+    part: Range<usize>,
     mut each: impl FnMut(usize, Vec<Prepared>) -> Result<(), E>,
 ) -> Result<(), E>
 where
     B: AsRef<[Bytes]> + Sync,
 {
-    let ahead = Ahead::new(blocks, threads.max(1), min_part.max(1));
+    let ahead = Ahead::new(blocks, threads.max(1), part);
     std::thread::scope(|s| {
         for _ in 1..threads.clamp(1, blocks.len().max(1)) {
             s.spawn(|| ahead.in_background());
@@ -93,7 +107,9 @@ where
 struct Ahead<'b, B> {
     blocks: &'b [B],
     threads: usize,
+    /// The fewest and most transactions in a part.
     min_part: usize,
+    max_part: usize,
     /// Most blocks claimed (in whole or in part) and not yet taken by the caller.
     window: usize,
     state: Mutex<State>,
@@ -125,10 +141,9 @@ struct Pending {
     ready: Option<Vec<Prepared>>,
 }
 
-/// A claimed part of a block.
+/// A claimed part: consecutive runs of transactions, one per block it spans.
 struct Part {
-    block: usize,
-    txs: Range<usize>,
+    runs: Vec<(usize, Range<usize>)>,
 }
 
 impl<B> Ahead<'_, B> {
@@ -144,7 +159,7 @@ impl<B> Ahead<'_, B> {
 }
 
 impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
-    fn new(blocks: &'b [B], threads: usize, min_part: usize) -> Self {
+    fn new(blocks: &'b [B], threads: usize, part: Range<usize>) -> Self {
         let len = |j: usize| blocks[j].as_ref().len();
         let pending = (0..blocks.len())
             .map(|j| Pending { ready: (len(j) == 0).then(Vec::new), ..Pending::default() })
@@ -158,66 +173,71 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
             stop: false,
             panicked: false,
         };
-        state.next = (0..blocks.len()).find(|&j| len(j) > 0).unwrap_or(blocks.len());
+        skip_claimed(&mut state, blocks);
+        let min_part = part.start.max(1);
         Self {
             blocks,
             threads,
             min_part,
-            window: 2 * threads,
+            max_part: part.end.saturating_sub(1).max(min_part),
+            window: WINDOW_PER_THREAD * threads,
             state: Mutex::new(state),
             changed: Condvar::new(),
         }
     }
 
-    fn len(&self, block: usize) -> usize {
-        self.blocks[block].as_ref().len()
-    }
-
-    /// Claims the next part if the window allows it: `1 / threads` of what nobody
-    /// has claimed, at least `min_part`, at most the rest of the block.
+    /// Claims the next part within the window, if any: `1 / threads` of what
+    /// nobody has claimed, clamped to the part sizes, in block order.
     fn claim(&self, state: &mut State) -> Option<Part> {
-        let block = state.next;
-        if block >= self.blocks.len() || block >= state.taken + self.window {
+        let end = (state.taken + self.window).min(self.blocks.len());
+        if state.next >= end {
             return None;
         }
-        let rest = self.len(block) - state.next_from;
-        let size = state.unclaimed.div_ceil(self.threads).max(self.min_part).min(rest);
-        let txs = state.next_from..state.next_from + size;
-        state.unclaimed -= size;
-        state.next_from = txs.end;
-        while state.next < self.blocks.len() && state.next_from == self.len(state.next) {
-            state.next += 1;
-            state.next_from = 0;
+        let mut left = state.unclaimed.div_ceil(self.threads).clamp(self.min_part, self.max_part);
+        let mut runs = Vec::new();
+        while left > 0 && state.next < end {
+            let from = state.next_from;
+            let take = left.min(self.blocks[state.next].as_ref().len() - from);
+            runs.push((state.next, from..from + take));
+            (left, state.unclaimed, state.next_from) = (left - take, state.unclaimed - take, from + take);
+            skip_claimed(state, self.blocks);
         }
-        Some(Part { block, txs })
+        Some(Part { runs })
     }
 
-    /// Verifies `part` (claimed) with the lock released, and records it; the thread
-    /// that verifies a block's last part joins the parts and publishes the block.
+    /// Verifies `part` (claimed) as one batch with the lock released, and records
+    /// it; a thread that verifies a block's last run joins its parts and publishes it.
     fn verify<'a>(&'a self, state: MutexGuard<'a, State>, part: Part) -> MutexGuard<'a, State> {
         drop(state);
-        let raw = &self.blocks[part.block].as_ref()[part.txs.clone()];
-        let prepared = catch_unwind(AssertUnwindSafe(|| prepare_transactions(raw)));
+        let raw: Vec<&[Bytes]> =
+            part.runs.iter().map(|(j, txs)| &self.blocks[*j].as_ref()[txs.clone()]).collect();
+        let prepared = catch_unwind(AssertUnwindSafe(|| prepare_runs(&raw)));
         let mut state = self.lock();
         let Ok(prepared) = prepared else {
             state.panicked = true;
             self.changed.notify_all();
             return state;
         };
-        let pending = &mut state.blocks[part.block];
-        pending.parts.push((part.txs.start, prepared));
-        pending.verified += part.txs.len();
-        if pending.verified == self.len(part.block) {
-            let parts = std::mem::take(&mut pending.parts);
+        let mut complete = Vec::new();
+        for ((j, txs), run) in part.runs.into_iter().zip(prepared) {
+            let pending = &mut state.blocks[j];
+            pending.parts.push((txs.start, run));
+            pending.verified += txs.len();
+            if pending.verified == self.blocks[j].as_ref().len() {
+                complete.push((j, std::mem::take(&mut pending.parts)));
+            }
+        }
+        if !complete.is_empty() {
             drop(state);
-            let whole = join(parts);
+            let joined: Vec<_> = complete.into_iter().map(|(j, parts)| (j, join(parts))).collect();
             state = self.lock();
-            state.blocks[part.block].ready = Some(whole);
+            for (j, whole) in joined {
+                state.blocks[j].ready = Some(whole);
+            }
             self.changed.notify_all();
         }
         state
     }
-
     /// A background thread: verifies claimed parts until none is left or the caller stops.
     fn in_background(&self) {
         let mut state = self.lock();
@@ -245,6 +265,14 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
                 None => self.wait(state),
             };
         }
+    }
+}
+
+/// Moves `next` past blocks with nothing left to claim (empty or wholly claimed).
+fn skip_claimed<B: AsRef<[Bytes]>>(state: &mut State, blocks: &[B]) {
+    while state.next < blocks.len() && state.next_from == blocks[state.next].as_ref().len() {
+        state.next += 1;
+        state.next_from = 0;
     }
 }
 
@@ -276,7 +304,10 @@ impl<B> Drop for Stop<'_, '_, B> {
 mod tests {
     use super::*;
     use crate::{ExecutorConfig, Mode, ParallelExecutor};
-    use parex_runtime::{BlockEnv, Chain, Genesis, Keypair, ProgramRegistry, Receipt, Transaction, system};
+    use parex_runtime::{
+        BlockEnv, Chain, Genesis, Keypair, ProgramRegistry, Receipt, Transaction, prepare_transactions,
+        system,
+    };
 
     /// `n` blocks of `per_block` signed transfers between distinct users.
     fn blocks(n: usize, per_block: usize) -> Vec<Vec<Bytes>> {
@@ -293,13 +324,13 @@ mod tests {
         blocks[3].clear();
         blocks.push(Vec::new());
         tamper(&mut blocks[6][19]);
-        // Parts of one transaction, of a few, and whole blocks only.
-        for min_part in [1, 7, MIN_PART] {
+        // Parts of one transaction, of seven, shares across blocks, and the defaults.
+        for sizes in [1..2, 7..8, 1..1000, MIN_PART..MAX_PART + 1] {
             for verifiers in [1, 2, 3, 16] {
                 let mut seen = Vec::new();
-                run(&blocks, verifiers, min_part, |i, prepared| {
+                run(&blocks, verifiers, sizes.clone(), |i, prepared| {
                     let expected = prepare_transactions(&blocks[i]);
-                    assert_eq!(prepared, expected, "block {i}, {verifiers} verifiers, parts ≥ {min_part}");
+                    assert_eq!(prepared, expected, "block {i}, {verifiers} verifiers, parts {sizes:?}");
                     seen.push(i);
                     Ok::<(), ()>(())
                 })
@@ -309,21 +340,38 @@ mod tests {
         }
     }
 
+    fn claims<B: AsRef<[Bytes]>>(ahead: &Ahead<'_, B>, state: &mut State) -> Vec<Vec<(usize, Range<usize>)>> {
+        std::iter::from_fn(|| ahead.claim(state).map(|part| part.runs)).collect()
+    }
+
     #[test]
-    fn parts_take_a_share_of_what_is_left_and_whole_blocks_while_much_is() {
+    fn parts_take_a_share_of_what_is_left_across_blocks() {
         let blocks = blocks(3, 100);
-        let ahead = Ahead::new(&blocks, 2, 10);
+        let ahead = Ahead::new(&blocks, 2, 10..151);
         let mut state = ahead.lock();
-        let mut claimed = Vec::new();
-        while let Some(part) = ahead.claim(&mut state) {
-            claimed.push((part.block, part.txs));
-        }
-        // 300 left: half is more than a block, so a whole block; then 100 of 200
-        // (the rest of block 1); then 50, 25, 13 (rounded up), then at least 10.
-        let expected =
-            [(0, 0..100), (1, 0..100), (2, 0..50), (2, 50..75), (2, 75..88), (2, 88..98), (2, 98..100)];
-        assert_eq!(claimed, expected);
+        // 300 left: half, capped at 150, spans blocks 0 and 1; then half of 150; then
+        // 38 of 75 (rounded up), 19 of 37, then at least 10, then the 8 left.
+        let expected = [
+            vec![(0, 0..100), (1, 0..50)],
+            vec![(1, 50..100), (2, 0..25)],
+            vec![(2, 25..63)],
+            vec![(2, 63..82)],
+            vec![(2, 82..92)],
+            vec![(2, 92..100)],
+        ];
+        assert_eq!(claims(&ahead, &mut state), expected);
         assert_eq!(state.unclaimed, 0);
+    }
+
+    #[test]
+    fn claims_stay_within_the_window() {
+        let blocks = blocks(5, 10);
+        // One thread: at most three blocks claimed and not taken.
+        let ahead = Ahead::new(&blocks, 1, 1..101);
+        let mut state = ahead.lock();
+        assert_eq!(claims(&ahead, &mut state), [vec![(0, 0..10), (1, 0..10), (2, 0..10)]]);
+        state.taken = 1;
+        assert_eq!(claims(&ahead, &mut state), [vec![(3, 0..10)]]);
     }
 
     fn funded_chain(users: u64) -> Chain {
@@ -361,20 +409,21 @@ mod tests {
                 sequential.execute_prepared(&env, &prepare_transactions(b)).unwrap().receipts
             })
             .collect();
-        // Whole blocks, and blocks verified in parts of 3 or more.
-        for (threads, min_part) in [1, 2, 3].into_iter().flat_map(|t| [(t, MIN_PART), (t, 3)]) {
+        // The default sizes (whole blocks and more), and parts of 3 to 49 transactions.
+        for (threads, sizes) in [1, 2, 3].into_iter().flat_map(|t| [(t, MIN_PART..MAX_PART + 1), (t, 3..50)])
+        {
             let mut chain = funded_chain(201);
             let exec = ParallelExecutor::new(
                 ExecutorConfig::new(threads, Mode::Stream).checked(true).adaptive(false),
             );
-            run(&blocks, threads, min_part, |i, prepared| {
+            run(&blocks, threads, sizes.clone(), |i, prepared| {
                 let env = next_env(&chain);
                 let (result, _) = exec.execute_prepared(&mut chain, &env, &prepared)?;
-                assert_eq!(result.receipts, expected[i], "block {i}, {threads} threads, parts ≥ {min_part}");
+                assert_eq!(result.receipts, expected[i], "block {i}, {threads} threads, parts {sizes:?}");
                 Ok::<(), crate::SchedulerError>(())
             })
             .unwrap();
-            assert_eq!(chain.tip(), sequential.tip(), "{threads} threads, parts ≥ {min_part}");
+            assert_eq!(chain.tip(), sequential.tip(), "{threads} threads, parts {sizes:?}");
         }
     }
 

@@ -35,8 +35,8 @@ pub enum ExecMode {
     /// copy's is the most any parallel executor could gain on this machine (memory
     /// bandwidth, shared caches, the host's placement of the cores).
     Copies,
-    /// End to end only: [`parex_scheduler::verify_ahead`] verifies later blocks, each
-    /// as one batch on one of `threads` threads, while the `stream` executor at
+    /// End to end only: [`parex_scheduler::verify_ahead`] verifies later blocks in
+    /// large batches on `threads` threads, while the `stream` executor at
     /// `threads` runs the current one (a node with several blocks in hand).
     Ahead,
 }

@@ -7,7 +7,7 @@ use crate::error::ParseKeyError;
 use crate::{
     CompiledInstruction, DecodeError, Instruction, MAX_ACCOUNTS, MAX_COMPUTE_UNIT_LIMIT, MAX_INSTRUCTIONS,
     MAX_TRANSACTION_SIZE, Message, MessageHeader, Pubkey, SanitizedTransaction, Signature, Transaction,
-    prepare_transactions,
+    prepare_runs, prepare_transactions,
 };
 
 /// A valid, signed transfer with a two-byte-plus payload, as a `Transaction`.
@@ -64,6 +64,21 @@ fn valid_transaction_round_trips() {
     assert_eq!(SanitizedTransaction::from_transaction(tx.clone()).unwrap(), s);
     // And its signature verifies.
     assert_eq!(prepare_transactions(&[bytes]), vec![Ok(s)]);
+}
+
+#[test]
+fn runs_prepared_in_one_batch_match_each_run_prepared_alone() {
+    let signed =
+        |nonce: u64| Transaction::new_signed(&[transfer(&payer(), &bob().pubkey(), 1)], &[&payer()], nonce);
+    let mut forged = signed(7);
+    forged.signatures[0] = signed(8).signatures[0];
+    let a: Vec<Bytes> = vec![signed(1).to_bytes(), forged.to_bytes(), signed(2).to_bytes()];
+    let b: Vec<Bytes> = vec![Bytes::from_static(b"not a transaction"), signed(3).to_bytes()];
+    let runs: [&[Bytes]; 4] = [&a, &[], &b, &a[..1]];
+    let expected: Vec<_> = runs.iter().map(|run| prepare_transactions(run)).collect();
+    assert_eq!(prepare_runs(&runs), expected);
+    assert!(expected[0][1].is_err() && expected[2][0].is_err(), "a bad signature and bad bytes fail alone");
+    assert!(prepare_runs(&[]).is_empty());
 }
 
 #[test]
