@@ -48,8 +48,12 @@ const WINDOW_PER_THREAD: usize = 3;
 
 /// Decodes and verifies `blocks` on `threads` threads (the calling thread
 /// included), and hands them to `each` in order, on the calling thread:
-/// `each(i, prepared)` receives entry `j` of block `i` as
+/// `each(i, prepared, verifying)` receives entry `j` of block `i` as
 /// [`prepare_transactions`](parex_runtime::prepare_transactions) would return it.
+/// `verifying` says whether other threads are still verifying later blocks at
+/// that moment: their cores are busy, so a block executed now is best run on the
+/// calling thread alone (a parallel executor's helpers would share cores with the
+/// verifiers), and on every thread once `verifying` is false.
 ///
 /// Each thread claims the next `1 / threads` of the transactions nobody has
 /// claimed, at least 1,024 and at most 20,000, in block order and across blocks,
@@ -70,7 +74,7 @@ const WINDOW_PER_THREAD: usize = 3;
 pub fn verify_ahead<B, E>(
     blocks: &[B],
     threads: usize,
-    each: impl FnMut(usize, Vec<Prepared>) -> Result<(), E>,
+    each: impl FnMut(usize, Vec<Prepared>, bool) -> Result<(), E>,
 ) -> Result<(), E>
 where
     B: AsRef<[Bytes]> + Sync,
@@ -84,7 +88,7 @@ fn run<B, E>(
     blocks: &[B],
     threads: usize,
     part: Range<usize>,
-    mut each: impl FnMut(usize, Vec<Prepared>) -> Result<(), E>,
+    mut each: impl FnMut(usize, Vec<Prepared>, bool) -> Result<(), E>,
 ) -> Result<(), E>
 where
     B: AsRef<[Bytes]> + Sync,
@@ -97,7 +101,8 @@ where
         // Stops the background threads however this returns, a panic included.
         let _stop = Stop(&ahead);
         for i in 0..blocks.len() {
-            each(i, ahead.take(i))?;
+            let (prepared, verifying) = ahead.take(i);
+            each(i, prepared, verifying)?;
         }
         Ok(())
     })
@@ -125,6 +130,8 @@ struct State {
     unclaimed: usize,
     /// Blocks the caller has taken.
     taken: usize,
+    /// Parts claimed and not yet recorded.
+    verifying: usize,
     blocks: Vec<Pending>,
     stop: bool,
     panicked: bool,
@@ -169,6 +176,7 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
             next_from: 0,
             unclaimed: (0..blocks.len()).map(len).sum(),
             taken: 0,
+            verifying: 0,
             blocks: pending,
             stop: false,
             panicked: false,
@@ -202,6 +210,7 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
             (left, state.unclaimed, state.next_from) = (left - take, state.unclaimed - take, from + take);
             skip_claimed(state, self.blocks);
         }
+        state.verifying += 1;
         Some(Part { runs })
     }
 
@@ -213,6 +222,7 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
             part.runs.iter().map(|(j, txs)| &self.blocks[*j].as_ref()[txs.clone()]).collect();
         let prepared = catch_unwind(AssertUnwindSafe(|| prepare_runs(&raw)));
         let mut state = self.lock();
+        state.verifying -= 1;
         let Ok(prepared) = prepared else {
             state.panicked = true;
             self.changed.notify_all();
@@ -249,16 +259,20 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
         }
     }
 
-    /// Block `i`, the next the caller needs: while it is not ready, the next
-    /// unclaimed part (of it or a later block) is verified here rather than waited for.
-    fn take(&self, i: usize) -> Vec<Prepared> {
+    /// Block `i`, the next the caller needs, and whether other threads are still
+    /// verifying (a part in hand, or one left for the background threads): while it
+    /// is not ready, the next unclaimed part (of it or a later block) is verified
+    /// here rather than waited for.
+    fn take(&self, i: usize) -> (Vec<Prepared>, bool) {
         let mut state = self.lock();
         loop {
             assert!(!state.panicked, "a verifier thread panicked");
             if let Some(prepared) = state.blocks[i].ready.take() {
                 state.taken = i + 1;
                 self.changed.notify_all();
-                return prepared;
+                let background = self.threads > 1 && self.blocks.len() > 1;
+                let verifying = state.verifying > 0 || (background && state.next < self.blocks.len());
+                return (prepared, verifying);
             }
             state = match self.claim(&mut state) {
                 Some(part) => self.verify(state, part),
@@ -328,7 +342,7 @@ mod tests {
         for sizes in [1..2, 7..8, 1..1000, MIN_PART..MAX_PART + 1] {
             for verifiers in [1, 2, 3, 16] {
                 let mut seen = Vec::new();
-                run(&blocks, verifiers, sizes.clone(), |i, prepared| {
+                run(&blocks, verifiers, sizes.clone(), |i, prepared, _| {
                     let expected = prepare_transactions(&blocks[i]);
                     assert_eq!(prepared, expected, "block {i}, {verifiers} verifiers, parts {sizes:?}");
                     seen.push(i);
@@ -374,6 +388,27 @@ mod tests {
         assert_eq!(claims(&ahead, &mut state), [vec![(3, 0..10)]]);
     }
 
+    #[test]
+    fn verifying_says_whether_other_threads_still_verify() {
+        // Eight blocks: a window of six keeps the last two unclaimed until the
+        // caller takes block 0, whatever the timing.
+        let blocks = blocks(8, 5);
+        for (threads, sizes) in [(2, 1..2), (2, MIN_PART..MAX_PART + 1), (1, 1..2)] {
+            let mut flags = Vec::new();
+            run(&blocks, threads, sizes.clone(), |_, _, verifying| {
+                flags.push(verifying);
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            assert_eq!(
+                flags[0],
+                threads > 1,
+                "{threads} threads, parts {sizes:?}: a background thread has work"
+            );
+            assert!(!flags[7], "{threads} threads, parts {sizes:?}: nothing is left to verify");
+        }
+    }
+
     fn funded_chain(users: u64) -> Chain {
         let mut g = Genesis::new();
         for i in 0..users {
@@ -416,7 +451,7 @@ mod tests {
             let exec = ParallelExecutor::new(
                 ExecutorConfig::new(threads, Mode::Stream).checked(true).adaptive(false),
             );
-            run(&blocks, threads, sizes.clone(), |i, prepared| {
+            run(&blocks, threads, sizes.clone(), |i, prepared, _| {
                 let env = next_env(&chain);
                 let (result, _) = exec.execute_prepared(&mut chain, &env, &prepared)?;
                 assert_eq!(result.receipts, expected[i], "block {i}, {threads} threads, parts {sizes:?}");
@@ -431,7 +466,7 @@ mod tests {
     fn a_bad_signature_fails_its_own_transaction_only() {
         let mut blocks = blocks(3, 10);
         tamper(&mut blocks[1][4]);
-        verify_ahead(&blocks, 2, |i, prepared| {
+        verify_ahead(&blocks, 2, |i, prepared, _| {
             let failed: Vec<usize> = (0..prepared.len()).filter(|&j| prepared[j].is_err()).collect();
             assert_eq!(failed, if i == 1 { vec![4] } else { vec![] }, "block {i}");
             Ok::<(), ()>(())
@@ -443,7 +478,7 @@ mod tests {
     fn a_panicking_caller_stops_the_background_threads() {
         let blocks = blocks(8, 5);
         let caught = std::panic::catch_unwind(|| {
-            verify_ahead(&blocks, 3, |i, _| {
+            verify_ahead(&blocks, 3, |i, _, _| {
                 assert!(i < 1, "the caller's own panic");
                 Ok::<(), ()>(())
             })
@@ -455,12 +490,12 @@ mod tests {
     fn the_first_error_stops_the_run_and_is_returned() {
         let blocks = blocks(6, 5);
         let mut calls = 0;
-        let result = verify_ahead(&blocks, 2, |i, _| {
+        let result = verify_ahead(&blocks, 2, |i, _, _| {
             calls += 1;
             if i == 2 { Err(i) } else { Ok(()) }
         });
         assert_eq!(result, Err(2));
         assert_eq!(calls, 3);
-        assert_eq!(verify_ahead(&[] as &[Vec<Bytes>], 4, |_, _| Err(())), Ok(()), "no block, no call");
+        assert_eq!(verify_ahead(&[] as &[Vec<Bytes>], 4, |_, _, _| Err(())), Ok(()), "no block, no call");
     }
 }

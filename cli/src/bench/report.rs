@@ -299,8 +299,8 @@ fn end_to_end_table(s: &mut String, r: &Report) {
         let _ = writeln!(
             s,
             "ahead: later blocks verified in batches of up to 20,000 transactions across blocks on each thread (the \
-             last ones in shrinking parts), while the stream executor runs the current one (verify_ahead); timed from \
-             the first verification to the last commit"
+             last ones in shrinking parts) while the current one executes, inline while others verify, else by the \
+             stream executor (verify_ahead); timed from the first verification to the last commit"
         );
     }
 }
