@@ -95,7 +95,7 @@ where
 {
     let ahead = Ahead::new(blocks, threads.max(1), part);
     std::thread::scope(|s| {
-        for _ in 1..threads.clamp(1, blocks.len().max(1)) {
+        for _ in 0..ahead.background {
             s.spawn(|| ahead.in_background());
         }
         // Stops the background threads however this returns, a panic included.
@@ -112,6 +112,8 @@ where
 struct Ahead<'b, B> {
     blocks: &'b [B],
     threads: usize,
+    /// Background threads: one per thread beyond the caller's, none beyond one per block.
+    background: usize,
     /// The fewest and most transactions in a part.
     min_part: usize,
     max_part: usize,
@@ -186,6 +188,7 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
         Self {
             blocks,
             threads,
+            background: threads.min(blocks.len()).saturating_sub(1),
             min_part,
             max_part: part.end.saturating_sub(1).max(min_part),
             window: WINDOW_PER_THREAD * threads,
@@ -248,6 +251,7 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
         }
         state
     }
+
     /// A background thread: verifies claimed parts until none is left or the caller stops.
     fn in_background(&self) {
         let mut state = self.lock();
@@ -270,8 +274,8 @@ impl<'b, B: AsRef<[Bytes]>> Ahead<'b, B> {
             if let Some(prepared) = state.blocks[i].ready.take() {
                 state.taken = i + 1;
                 self.changed.notify_all();
-                let background = self.threads > 1 && self.blocks.len() > 1;
-                let verifying = state.verifying > 0 || (background && state.next < self.blocks.len());
+                let verifying =
+                    state.verifying > 0 || (self.background > 0 && state.next < self.blocks.len());
                 return (prepared, verifying);
             }
             state = match self.claim(&mut state) {
