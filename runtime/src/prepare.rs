@@ -26,15 +26,8 @@ pub fn prepare_transactions(raw: &[Bytes]) -> Vec<Prepared> {
 pub fn prepare_runs(runs: &[&[Bytes]]) -> Vec<Vec<Prepared>> {
     let mut all: Vec<Prepared> = runs.iter().flat_map(|run| run.iter()).map(decode).collect();
     verify_signatures(&mut all);
-    let mut out: Vec<Vec<Prepared>> = Vec::with_capacity(runs.len());
-    for run in runs.iter().skip(1).rev() {
-        out.push(all.split_off(all.len() - run.len()));
-    }
-    if !runs.is_empty() {
-        out.push(all);
-    }
-    out.reverse();
-    out
+    let mut verified = all.into_iter();
+    runs.iter().map(|run| verified.by_ref().take(run.len()).collect()).collect()
 }
 
 fn decode(raw: &Bytes) -> Prepared {
