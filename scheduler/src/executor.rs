@@ -76,8 +76,8 @@ impl std::fmt::Display for Mode {
 /// Executor settings: [`ExecutorConfig::new`] (or `default()`) and the setters below;
 /// new settings may be added in a minor release. One value configures both ways of
 /// executing a block: replay ([`ParallelExecutor::new`]) and production
-/// ([`Leader::new`](crate::Leader::new), which uses `threads` and `checked`), so a
-/// node that leads and validates builds it once.
+/// ([`Leader::new`](crate::Leader::new), which uses `threads`, `checked` and
+/// `adaptive`), so a node that leads and validates builds it once.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct ExecutorConfig {
@@ -96,7 +96,8 @@ pub struct ExecutorConfig {
     /// busy machine: the pool's median of its last 3 blocks against the cheapest of the
     /// last 3 inline ones; the other way is re-measured after 32 blocks, then less often,
     /// up to every 256, while it keeps losing). Off, every block runs on the pool (tests
-    /// of the parallel path turn it off).
+    /// of the parallel path turn it off). The [`Leader`](crate::Leader) follows the
+    /// same rule (see [`Leader::produce_block`](crate::Leader::produce_block)).
     pub adaptive: bool,
 }
 

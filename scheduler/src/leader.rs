@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use parex_runtime::{
@@ -10,8 +11,9 @@ use parex_runtime::{
     access_range, check_fee_payer, finish_block, leaf_hash, prepare_transactions,
 };
 
+use crate::adapt::{Chooser, Way};
 use crate::error::SchedulerError;
-use crate::executor::{ExecutorConfig, MAX_CHUNKS_IN_FLIGHT};
+use crate::executor::{ExecutorConfig, INLINE_BELOW, MAX_CHUNKS_IN_FLIGHT};
 use crate::pool::{Local, Queues, Work, WorkerPool, catch, recv_report};
 use crate::produce::{BlockProducer, DropReason, Dropped, PendingTx, ProduceConfig, ProduceStats, TxId};
 
@@ -72,6 +74,9 @@ pub struct Produced {
     pub result: BlockResult,
     /// Pool entries dropped while building it (expired), with the reason.
     pub dropped: Vec<DroppedTx>,
+    /// Whether it ran on the calling thread alone: always on one thread; on more,
+    /// when the adaptive choice put it there (see [`Leader::produce_block`]).
+    pub inline: bool,
 }
 
 /// A leader: a transaction pool and a block builder that executes as it builds.
@@ -113,6 +118,9 @@ pub struct Leader {
     requeue_dropped: Vec<DroppedTx>,
     checked: bool,
     pool: WorkerPool,
+    /// Pool or calling thread alone, block by block (`None`: always the pool, as
+    /// with [`ExecutorConfig::adaptive`] off or a single thread).
+    chooser: Option<Chooser>,
 }
 
 impl Leader {
@@ -126,7 +134,15 @@ impl Leader {
         exec.validate()?;
         let producer = BlockProducer::new(produce, exec.threads)?;
         let pool = WorkerPool::new(exec.threads)?;
-        Ok(Self { producer, ids: HashMap::new(), requeue_dropped: Vec::new(), checked: exec.checked, pool })
+        let chooser = (exec.adaptive && exec.threads > 1).then(Chooser::default);
+        Ok(Self {
+            producer,
+            ids: HashMap::new(),
+            requeue_dropped: Vec::new(),
+            checked: exec.checked,
+            pool,
+            chooser,
+        })
     }
 
     /// Decodes, verifies and pools `raw`; invalid transactions are rejected with their reason.
@@ -259,6 +275,13 @@ impl Leader {
     /// transactions go back to the pool in their order, so the next call can include
     /// them; pool entries that their return pushes out are reported with the next
     /// produced block.
+    ///
+    /// With [`ExecutorConfig::adaptive`] (the default) and more than one thread, a
+    /// block runs on the calling thread alone when fewer than
+    /// [`INLINE_BELOW`](crate::INLINE_BELOW) transactions are pending, or when that
+    /// has measured cheaper per included transaction on recent blocks (a busy
+    /// machine), by the rule replay follows ([`ExecutorConfig::adaptive`]);
+    /// [`Produced::inline`] says which. Either way the block replays to its hash.
     pub fn produce_block<S: AccountStore>(
         &mut self,
         chain: &mut Chain<S>,
@@ -267,16 +290,51 @@ impl Leader {
     ) -> Result<Produced, SchedulerError> {
         let env = BlockEnv { slot, unix_timestamp, parent_hash: chain.tip().hash };
         chain.check_next(&env)?;
+        let (way, judged) = self.choose();
+        self.producer.use_threads(if way == Way::Inline { 1 } else { self.pool.threads() })?;
+        let start = Instant::now();
+        let produced = self.produce(chain, env, way)?;
+        let included = produced.block.transactions.len();
+        if let (true, Some(chooser), 1..) = (judged, self.chooser.as_mut(), included) {
+            chooser.record(way, start.elapsed().as_nanos() as f64 / included as f64);
+        }
+        Ok(produced)
+    }
+
+    /// The way to run the next block, and whether the chooser picked it (and is to
+    /// learn what it cost).
+    fn choose(&mut self) -> (Way, bool) {
+        match self.chooser.as_mut() {
+            None => (Way::Parallel, false),
+            Some(_) if self.producer.pending_len() < INLINE_BELOW => (Way::Inline, false),
+            Some(chooser) => (chooser.choose(), true),
+        }
+    }
+
+    /// [`produce_block`](Self::produce_block) on the pool or on the calling thread
+    /// alone, the producer already placing on the threads that `way` runs.
+    fn produce<S: AccountStore>(
+        &mut self,
+        chain: &mut Chain<S>,
+        env: BlockEnv,
+        way: Way,
+    ) -> Result<Produced, SchedulerError> {
+        let BlockEnv { slot, unix_timestamp, .. } = env;
         let report = chain.reports_changes();
         let (table, store, registry) = chain.parts_mut();
         let bt = table.begin_block(self.checked);
         let work = LeaderWork { env: &env, registry, table: &bt };
-        let helpers = self.pool.threads() - 1;
-        let (outcome, mut undo) = self.pool.run(&work, (MAX_CHUNKS_IN_FLIGHT, 0, 0), |q| {
+        let caps = (MAX_CHUNKS_IN_FLIGHT, 0, 0);
+        let driver = |q| {
             let mut d = LeaderDriver::new(&mut self.producer, &work, &*store, q);
+            let helpers = d.q.own.len();
             let result = catch(|| d.run(helpers));
             (result.map(|()| d.block), d.local.undo)
-        });
+        };
+        let (outcome, mut undo) = match way {
+            Way::Parallel => self.pool.run(&work, caps, driver),
+            Way::Inline => self.pool.run_alone(&work, caps, driver),
+        };
         let (run, own_undo) = outcome;
         undo.push(own_undo);
         let run = match run {
@@ -297,7 +355,7 @@ impl Leader {
                 return Err(e);
             }
         };
-        let leaves = match self.hash_leaves(&bt, &body) {
+        let leaves = match self.hash_leaves(&bt, &body, way) {
             Ok(leaves) => leaves,
             Err(e) => {
                 abandon_block(bt, undo);
@@ -315,7 +373,8 @@ impl Leader {
         };
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         dropped.splice(0..0, std::mem::take(&mut self.requeue_dropped));
-        Ok(Produced { block, result, dropped })
+        let inline = way == Way::Inline || self.pool.threads() == 1;
+        Ok(Produced { block, result, dropped, inline })
     }
 
     /// Pools again, in block order, the transactions of a block that failed; `id` is
@@ -347,15 +406,20 @@ impl Leader {
         Ok((LeaderBody { placed, access, ends, receipts }, dropped))
     }
 
-    /// Hashes every leaf of the produced block on the pool's threads.
+    /// Hashes every leaf of the produced block on the threads `way` runs.
     fn hash_leaves(
         &self,
         table: &BlockTable<'_>,
         body: &LeaderBody,
+        way: Way,
     ) -> Result<Vec<[u8; 32]>, SchedulerError> {
         let work = HashWork { table, body };
         let leaves = parex_runtime::leaf_count(body.len());
-        let (hashes, _) = self.pool.run(&work, (0, 0, leaves), |q| {
+        let run = match way {
+            Way::Parallel => WorkerPool::run,
+            Way::Inline => WorkerPool::run_alone,
+        };
+        let (hashes, _) = run(&self.pool, &work, (0, 0, leaves), |q: Queues<usize, _>| {
             let mut out = vec![[0u8; 32]; leaves];
             for k in 0..leaves {
                 q.background.send(k).map_err(|_| SchedulerError::WorkerChannelClosed)?;
@@ -628,7 +692,8 @@ mod tests {
 
     /// A checked leader on `threads` threads.
     fn new_leader(threads: usize, produce: ProduceConfig) -> Leader {
-        Leader::new(&ExecutorConfig::new(threads, crate::Mode::Stream).checked(true), produce).unwrap()
+        Leader::new(&ExecutorConfig::new(threads, crate::Mode::Stream).checked(true).adaptive(false), produce)
+            .unwrap()
     }
 
     /// Produces blocks until the pool is empty; returns every block's transactions.

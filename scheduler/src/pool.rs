@@ -89,8 +89,8 @@ struct HelperEnds<J, R> {
 /// only when every helper has returned. Waiting is bounded: a helper polls its
 /// queues for up to 150 µs, then parks in a blocking select; the driver polls its
 /// report channel for 10 µs, then parks too. Nothing spins indefinitely, so a
-/// busy machine loses at most the polls (and the adaptive executor moves a
-/// block inline when the pool stops paying).
+/// busy machine loses at most the polls (and the adaptive executor and leader
+/// move a block to the calling thread alone when the pool stops paying).
 pub struct WorkerPool {
     pool: Option<rayon::ThreadPool>,
     threads: usize,
@@ -134,7 +134,31 @@ impl WorkerPool {
         caps: (usize, usize, usize),
         driver: impl FnOnce(Queues<W::Job, W::Report>) -> T,
     ) -> (T, Vec<UndoLog>) {
-        let helpers = self.threads - 1;
+        self.run_on(self.threads, work, caps, driver)
+    }
+
+    /// [`run`](Self::run) on the calling thread alone: the helpers are not woken (a
+    /// block run inline on a busy machine leaves the other cores to their work). The
+    /// driver gets the same queues, with no helper behind the per-helper and shared
+    /// ones: it must send nothing there.
+    pub(crate) fn run_alone<W: Work, T>(
+        &self,
+        work: &W,
+        caps: (usize, usize, usize),
+        driver: impl FnOnce(Queues<W::Job, W::Report>) -> T,
+    ) -> (T, Vec<UndoLog>) {
+        self.run_on(1, work, caps, driver)
+    }
+
+    /// Runs one block on the calling thread and `threads - 1` of the helpers.
+    fn run_on<W: Work, T>(
+        &self,
+        threads: usize,
+        work: &W,
+        caps: (usize, usize, usize),
+        driver: impl FnOnce(Queues<W::Job, W::Report>) -> T,
+    ) -> (T, Vec<UndoLog>) {
+        let helpers = threads.clamp(1, self.threads) - 1;
         let (own_cap, shared_cap, background_cap) = caps;
         let (own, own_rx): (Vec<_>, Vec<_>) = (0..helpers).map(|_| bounded(own_cap.max(1))).unzip();
         let (shared, shared_rx) = bounded(shared_cap.max(1));
@@ -150,8 +174,7 @@ impl WorkerPool {
         let queues = Queues { own, shared, background, background_rx, reports };
         let undo = Mutex::new(Vec::with_capacity(helpers));
         let result = match &self.pool {
-            None => driver(queues),
-            Some(pool) => pool.in_place_scope(|s| {
+            Some(pool) if helpers > 0 => pool.in_place_scope(|s| {
                 for h in 0..helpers {
                     let (ends, undo) = (&ends, &undo);
                     s.spawn(move |_| {
@@ -163,6 +186,7 @@ impl WorkerPool {
                 // queues close and return too, and the scope ends.
                 driver(queues)
             }),
+            _ => driver(queues),
         };
         drop(ends);
         (result, undo.into_inner().unwrap_or_else(|e| e.into_inner()))

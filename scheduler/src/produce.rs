@@ -90,7 +90,8 @@ type PrioKey = (Reverse<u64>, u64);
 ///   the N threads hold it (placed, not yet completed transactions) and in
 ///   which mode. A candidate conflicts with a thread if it writes an account the
 ///   thread holds, or reads one the thread writes. No conflicting thread: it goes
-///   to the least-loaded thread (outstanding compute; lowest index on ties).
+///   to the least-loaded thread (outstanding compute; lowest index on ties)
+///   among those in use ([`BlockProducer::use_threads`]; all by default).
 ///   Exactly one: it goes to that thread, queued behind the holder, so no thread
 ///   ever waits for another. Two or more: it is blocked and stays in the window.
 ///   A thread whose outstanding compute would exceed `thread_queue_limit` takes
@@ -191,6 +192,8 @@ pub struct BlockProducer<T> {
     holds: HashMap<(AccountId, u8), Hold>,
     /// Per thread: compute of its placed, not yet completed transactions.
     outstanding: Vec<u64>,
+    /// Threads new placements may go to: the first `in_use` (see [`BlockProducer::use_threads`]).
+    in_use: usize,
     in_flight: usize,
     block_used: u64,
     /// Accounts whose per-block compute is non-zero, to reset at block end.
@@ -814,6 +817,7 @@ impl<T> BlockProducer<T> {
             placed: Vec::new(),
             holds: HashMap::new(),
             outstanding: vec![0; threads],
+            in_use: threads,
             in_flight: 0,
             block_used: 0,
             touched: Vec::new(),
@@ -1161,6 +1165,32 @@ impl<T> BlockProducer<T> {
         self.outstanding.len()
     }
 
+    /// Places work on the first `n` threads only, from now until changed (`n` =
+    /// [`threads`](Self::threads) undoes it): a caller that runs a block on fewer
+    /// threads, such as one alone when the machine's cores are busy, gets placements
+    /// for those threads only. Which threads run the work changes no result (see
+    /// *Why replaying the emitted block reproduces the leader's execution*).
+    ///
+    /// # Errors
+    /// [`ProduceError::InvalidConfig`] if `n` is 0 or above `threads()`;
+    /// [`ProduceError::InFlight`] if placed transactions are not complete (a
+    /// transaction placed on a thread left out could otherwise hold an account).
+    pub fn use_threads(&mut self, n: usize) -> Result<(), ProduceError> {
+        if !(1..=self.threads()).contains(&n) {
+            return Err(ProduceError::InvalidConfig("threads in use must be in 1..=threads"));
+        }
+        if self.in_flight > 0 {
+            return Err(ProduceError::InFlight(self.in_flight));
+        }
+        self.in_use = n;
+        Ok(())
+    }
+
+    /// The threads new placements may go to: the first this many.
+    pub fn threads_in_use(&self) -> usize {
+        self.in_use
+    }
+
     /// The counters.
     pub fn stats(&self) -> &ProduceStats {
         &self.stats
@@ -1235,7 +1265,9 @@ impl<T> BlockProducer<T> {
     }
 
     fn least_loaded(&self) -> usize {
-        (0..self.outstanding.len()).min_by_key(|&t| self.outstanding[t]).expect("at least one thread")
+        // Threads beyond `in_use` hold nothing (nothing was in flight when it
+        // shrank), so no conflict ever places work on them either.
+        (0..self.in_use).min_by_key(|&t| self.outstanding[t]).expect("at least one thread")
     }
 
     fn count_skip(&mut self, why: Skip) {
@@ -1971,6 +2003,33 @@ mod tests {
         p.complete(b).unwrap();
         p.complete(c).unwrap();
         assert_eq!(labels(&p.finish_block().unwrap()), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn threads_in_use_bound_placements_and_change_only_between_blocks() {
+        let mut p = producer_on(4, config());
+        for (bad, what) in [(0, "none"), (5, "more than the producer has")] {
+            assert!(matches!(p.use_threads(bad), Err(ProduceError::InvalidConfig(_))), "{what}");
+        }
+        p.use_threads(1).unwrap();
+        assert_eq!((p.threads(), p.threads_in_use()), (4, 1));
+        // Four independent transactions: all on thread 0, none spread.
+        let ids: Vec<TxId> = (0..4)
+            .map(|i| id(p.insert(mk(i, u64::from(i), 0, 10, 100, &[10 + u64::from(i)], &[]))))
+            .collect();
+        let placed = p.schedule();
+        assert_eq!(placed.len(), 4);
+        assert!(placed.iter().all(|pl| pl.thread == 0), "{placed:?}");
+        assert!(matches!(p.use_threads(4), Err(ProduceError::InFlight(4))));
+        ids.iter().for_each(|&t| p.complete(t).unwrap());
+        p.finish_block().unwrap();
+        // Back to every thread: independent work spreads again.
+        p.use_threads(4).unwrap();
+        for i in 4..8 {
+            id(p.insert(mk(i, u64::from(i), 0, 10, 100, &[10 + u64::from(i)], &[])));
+        }
+        let threads: std::collections::HashSet<usize> = p.schedule().iter().map(|pl| pl.thread).collect();
+        assert_eq!(threads.len(), 4);
     }
 
     #[test]

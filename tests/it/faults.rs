@@ -227,7 +227,7 @@ fn a_leader_block_that_fails_gives_its_transactions_back_to_the_pool() {
                 refuse_commits: AtomicBool::new(matches!(fault, LeaderFault::Commit)),
             };
             let mut chain = Chain::new(store, w.registry.clone());
-            let exec = ExecutorConfig::new(threads, Mode::Stream).checked(true);
+            let exec = ExecutorConfig::new(threads, Mode::Stream).checked(true).adaptive(false);
             let mut leader = Leader::new(&exec, ProduceConfig::new().capacity(10_000)).unwrap();
             let submitted = leader.submit(&w.blocks[0]);
             assert_eq!(submitted.accepted, w.blocks[0].len());

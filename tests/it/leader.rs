@@ -44,7 +44,7 @@ fn config() -> ProduceConfig {
 
 /// A checked leader on `threads` threads.
 fn new_leader(threads: usize) -> Leader {
-    Leader::new(&ExecutorConfig::new(threads, Mode::Stream).checked(true), config()).unwrap()
+    Leader::new(&ExecutorConfig::new(threads, Mode::Stream).checked(true).adaptive(false), config()).unwrap()
 }
 
 /// Produces blocks until the pool is empty; returns them.
@@ -92,6 +92,50 @@ fn produced_blocks_replay_to_the_same_hashes() {
         assert_eq!(seq.tip(), leader_chain.tip(), "{threads} threads: replay reproduces the leader's hash");
         assert_eq!(seq.state_hash(), leader_chain.state_hash());
         assert_eq!(included as u64, leader.stats().included);
+    }
+}
+
+/// An adaptive leader (the default) measures the pool and the calling thread alone,
+/// then keeps to the cheaper; a pool about to empty runs alone. Whichever way a
+/// block ran, it replays to the leader's hash, and no work is lost or duplicated.
+#[test]
+fn an_adaptive_leader_runs_blocks_alone_or_on_the_pool_and_they_replay() {
+    let exec = ExecutorConfig::new(2, Mode::Stream).checked(true);
+    assert!(exec.adaptive, "adaptive is the default");
+    let mut leader = Leader::new(&exec, config()).unwrap();
+    leader.submit(&pool(900, 7));
+    let mut chain = genesis().into_chain(parex::programs::all_programs());
+    let mut ways = Vec::new();
+    let mut replay = genesis().into_chain(parex::programs::all_programs());
+    for slot in 1..200 {
+        if leader.pending() == 0 {
+            break;
+        }
+        let alone_for_size = leader.pending() < parex::scheduler::INLINE_BELOW;
+        let produced = leader.produce_block(&mut chain, slot, 1_700_000_000 + slot as i64).unwrap();
+        assert!(produced.inline || !alone_for_size, "block {slot}: too few pending for the pool");
+        assert_eq!(replay.execute_block(&produced.block).unwrap(), produced.result, "block {slot}");
+        ways.push(produced.inline);
+    }
+    assert!(ways.len() > 6, "{ways:?}");
+    assert_eq!(ways[..4], [false, false, true, true], "both ways measured first");
+    assert_eq!(replay.tip(), chain.tip());
+    assert_eq!(leader.stats().included, 900 - leader.stats().dropped.total());
+
+    // Not adaptive, or on one thread: never chosen, the pool (which is the calling
+    // thread alone on one thread) runs every block.
+    for (threads, adaptive) in [(2, false), (1, true)] {
+        let exec = ExecutorConfig::new(threads, Mode::Stream).adaptive(adaptive);
+        let mut leader = Leader::new(&exec, config()).unwrap();
+        leader.submit(&pool(300, 8));
+        let mut chain = genesis().into_chain(parex::programs::all_programs());
+        let inline: Vec<bool> = (1..)
+            .map_while(|slot| {
+                (leader.pending() > 0)
+                    .then(|| leader.produce_block(&mut chain, slot, slot as i64).unwrap().inline)
+            })
+            .collect();
+        assert!(inline.iter().all(|&i| i == (threads == 1)), "{threads} threads: {inline:?}");
     }
 }
 
@@ -148,7 +192,7 @@ fn a_leader_runs_credits_to_one_account_at_once_and_replays_exactly() {
     let kind = WorkloadKind::DepositZipf { s: 1.2, credit: true };
     let w = Workload::generate(WorkloadConfig { kind, accounts: 300, block_size: 800, blocks: 1, seed: 5 });
     for threads in [2, 4] {
-        let exec = ExecutorConfig::new(threads, Mode::Stream).checked(true);
+        let exec = ExecutorConfig::new(threads, Mode::Stream).checked(true).adaptive(false);
         let mut leader = Leader::new(&exec, ProduceConfig::new().capacity(10_000)).unwrap();
         assert_eq!(leader.submit(&w.blocks[0]).accepted, 800);
         let mut leader_chain = w.chain();
