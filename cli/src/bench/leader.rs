@@ -26,6 +26,9 @@ pub struct LeaderFigures {
     pub tps: f64,
     /// Blocks produced.
     pub blocks: usize,
+    /// Of those, blocks the adaptive leader ran on the calling thread alone (all of
+    /// them on one thread).
+    pub inline_blocks: usize,
     /// Transactions included.
     pub included: usize,
     /// Transactions the pool dropped or refused (full pool, expiry, bad nonce order).
@@ -81,6 +84,7 @@ pub fn measure(w: &Workload, threads: usize) -> Option<LeaderFigures> {
         threads,
         tps: included as f64 / elapsed.as_secs_f64().max(1e-12),
         blocks: produced.len(),
+        inline_blocks: produced.iter().filter(|p| p.inline).count(),
         included,
         dropped,
     })

@@ -356,23 +356,27 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
 }
 
 /// The leader at one thread and at each configured thread count: the median TPS of
-/// `reps` runs (each run checks that its blocks replay to the leader's hashes); and
-/// the thread counts the block producer does not support, which are skipped.
+/// `reps` runs (each run checks that its blocks replay to the leader's hashes), the
+/// thread counts taking turns run by run as the executors do; and the thread counts
+/// the block producer does not support, which are skipped.
 fn leader_figures(config: &SuiteConfig, w: &Workload) -> (Vec<LeaderFigures>, Vec<usize>) {
     let mut threads = vec![1];
     threads.extend(config.threads.iter().copied().filter(|&t| t > 1));
-    let mut measured = Vec::new();
-    let mut skipped = Vec::new();
-    for t in threads {
-        let mut runs: Vec<LeaderFigures> =
-            (0..config.reps.clamp(1, 3)).map_while(|_| leader::measure(w, t)).collect();
-        if runs.is_empty() {
-            skipped.push(t);
-            continue;
+    let (supported, skipped): (Vec<usize>, Vec<usize>) =
+        threads.into_iter().partition(|&t| (1..=leader::MAX_THREADS).contains(&t));
+    let mut runs: Vec<Vec<LeaderFigures>> = vec![Vec::new(); supported.len()];
+    for rep in 0..config.reps.clamp(1, 3) {
+        for i in rotated(supported.len(), rep) {
+            runs[i].extend(leader::measure(w, supported[i]));
         }
-        runs.sort_by(|a, b| a.tps.total_cmp(&b.tps));
-        measured.push(runs.swap_remove(runs.len() / 2));
     }
+    let measured = runs
+        .into_iter()
+        .filter_map(|mut r| {
+            r.sort_by(|a, b| a.tps.total_cmp(&b.tps));
+            (!r.is_empty()).then(|| r.swap_remove(r.len() / 2))
+        })
+        .collect();
     (measured, skipped)
 }
 
