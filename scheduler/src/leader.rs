@@ -291,9 +291,10 @@ impl Leader {
         let env = BlockEnv { slot, unix_timestamp, parent_hash: chain.tip().hash };
         chain.check_next(&env)?;
         let (way, judged) = self.choose();
-        self.producer.use_threads(if way == Way::Inline { 1 } else { self.pool.threads() })?;
+        let threads = if way == Way::Inline { 1 } else { self.pool.threads() };
+        self.producer.use_threads(threads)?;
         let start = Instant::now();
-        let produced = self.produce(chain, env, way)?;
+        let produced = self.produce(chain, env, threads)?;
         let included = produced.block.transactions.len();
         if let (true, Some(chooser), 1..) = (judged, self.chooser.as_mut(), included) {
             chooser.record(way, start.elapsed().as_nanos() as f64 / included as f64);
@@ -311,13 +312,13 @@ impl Leader {
         }
     }
 
-    /// [`produce_block`](Self::produce_block) on the pool or on the calling thread
-    /// alone, the producer already placing on the threads that `way` runs.
+    /// [`produce_block`](Self::produce_block) on the first `threads` of the pool's
+    /// threads (1: the calling thread alone), the producer already placing on them.
     fn produce<S: AccountStore>(
         &mut self,
         chain: &mut Chain<S>,
         env: BlockEnv,
-        way: Way,
+        threads: usize,
     ) -> Result<Produced, SchedulerError> {
         let BlockEnv { slot, unix_timestamp, .. } = env;
         let report = chain.reports_changes();
@@ -331,10 +332,7 @@ impl Leader {
             let result = catch(|| d.run(helpers));
             (result.map(|()| d.block), d.local.undo)
         };
-        let (outcome, mut undo) = match way {
-            Way::Parallel => self.pool.run(&work, caps, driver),
-            Way::Inline => self.pool.run_alone(&work, caps, driver),
-        };
+        let (outcome, mut undo) = self.pool.run_on(threads, &work, caps, driver);
         let (run, own_undo) = outcome;
         undo.push(own_undo);
         let run = match run {
@@ -355,7 +353,7 @@ impl Leader {
                 return Err(e);
             }
         };
-        let leaves = match self.hash_leaves(&bt, &body, way) {
+        let leaves = match self.hash_leaves(&bt, &body, threads) {
             Ok(leaves) => leaves,
             Err(e) => {
                 abandon_block(bt, undo);
@@ -373,8 +371,7 @@ impl Leader {
         };
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         dropped.splice(0..0, std::mem::take(&mut self.requeue_dropped));
-        let inline = way == Way::Inline || self.pool.threads() == 1;
-        Ok(Produced { block, result, dropped, inline })
+        Ok(Produced { block, result, dropped, inline: threads == 1 })
     }
 
     /// Pools again, in block order, the transactions of a block that failed; `id` is
@@ -406,20 +403,16 @@ impl Leader {
         Ok((LeaderBody { placed, access, ends, receipts }, dropped))
     }
 
-    /// Hashes every leaf of the produced block on the threads `way` runs.
+    /// Hashes every leaf of the produced block on the first `threads` of the pool's.
     fn hash_leaves(
         &self,
         table: &BlockTable<'_>,
         body: &LeaderBody,
-        way: Way,
+        threads: usize,
     ) -> Result<Vec<[u8; 32]>, SchedulerError> {
         let work = HashWork { table, body };
         let leaves = parex_runtime::leaf_count(body.len());
-        let run = match way {
-            Way::Parallel => WorkerPool::run,
-            Way::Inline => WorkerPool::run_alone,
-        };
-        let (hashes, _) = run(&self.pool, &work, (0, 0, leaves), |q: Queues<usize, _>| {
+        let (hashes, _) = self.pool.run_on(threads, &work, (0, 0, leaves), |q| {
             let mut out = vec![[0u8; 32]; leaves];
             for k in 0..leaves {
                 q.background.send(k).map_err(|_| SchedulerError::WorkerChannelClosed)?;

@@ -137,21 +137,12 @@ impl WorkerPool {
         self.run_on(self.threads, work, caps, driver)
     }
 
-    /// [`run`](Self::run) on the calling thread alone: the helpers are not woken (a
-    /// block run inline on a busy machine leaves the other cores to their work). The
-    /// driver gets the same queues, with no helper behind the per-helper and shared
-    /// ones: it must send nothing there.
-    pub(crate) fn run_alone<W: Work, T>(
-        &self,
-        work: &W,
-        caps: (usize, usize, usize),
-        driver: impl FnOnce(Queues<W::Job, W::Report>) -> T,
-    ) -> (T, Vec<UndoLog>) {
-        self.run_on(1, work, caps, driver)
-    }
-
-    /// Runs one block on the calling thread and `threads - 1` of the helpers.
-    fn run_on<W: Work, T>(
+    /// [`run`](Self::run) on `threads` executing threads (clamped to the pool's): the
+    /// calling thread and `threads - 1` helpers; the others are not woken. With
+    /// `threads` = 1 (a block run alone on a busy machine, leaving the other cores to
+    /// their work) no helper reads the per-helper and shared queues: the driver must
+    /// send nothing there.
+    pub(crate) fn run_on<W: Work, T>(
         &self,
         threads: usize,
         work: &W,

@@ -362,21 +362,21 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
 fn leader_figures(config: &SuiteConfig, w: &Workload) -> (Vec<LeaderFigures>, Vec<usize>) {
     let mut threads = vec![1];
     threads.extend(config.threads.iter().copied().filter(|&t| t > 1));
-    let (supported, skipped): (Vec<usize>, Vec<usize>) =
-        threads.into_iter().partition(|&t| (1..=leader::MAX_THREADS).contains(&t));
-    let mut runs: Vec<Vec<LeaderFigures>> = vec![Vec::new(); supported.len()];
+    let mut runs: Vec<Vec<LeaderFigures>> = vec![Vec::new(); threads.len()];
     for rep in 0..config.reps.clamp(1, 3) {
-        for i in rotated(supported.len(), rep) {
-            runs[i].extend(leader::measure(w, supported[i]));
+        for i in rotated(threads.len(), rep) {
+            runs[i].extend(leader::measure(w, threads[i]));
         }
     }
-    let measured = runs
-        .into_iter()
-        .filter_map(|mut r| {
-            r.sort_by(|a, b| a.tps.total_cmp(&b.tps));
-            (!r.is_empty()).then(|| r.swap_remove(r.len() / 2))
-        })
-        .collect();
+    let (mut measured, mut skipped) = (Vec::new(), Vec::new());
+    for (t, mut r) in threads.into_iter().zip(runs) {
+        if r.is_empty() {
+            skipped.push(t);
+            continue;
+        }
+        r.sort_by(|a, b| a.tps.total_cmp(&b.tps));
+        measured.push(r.swap_remove(r.len() / 2));
+    }
     (measured, skipped)
 }
 
