@@ -108,6 +108,8 @@ pub struct Chain<S: AccountStore = MemoryStore> {
     registry: ProgramRegistry,
     time_rule: TimeRule,
     report_changes: bool,
+    /// The sequential path's buffers, kept across blocks.
+    sequential: SequentialBuffers,
 }
 
 impl<S: AccountStore> Chain<S> {
@@ -120,6 +122,7 @@ impl<S: AccountStore> Chain<S> {
             registry,
             time_rule: TimeRule::default(),
             report_changes: false,
+            sequential: SequentialBuffers::default(),
         }
     }
 
@@ -224,11 +227,15 @@ impl<S: AccountStore> Chain<S> {
     ) -> Result<BlockResult, RuntimeError> {
         self.check_next(env)?;
         let report = self.report_changes;
+        if let Some(t) = times.as_deref_mut() {
+            t.reset(prepared.len());
+        }
         let mut clock = Clock::new(times.is_some());
-        let (table, store, registry) = self.parts_mut();
+        let Self { table, store, registry, sequential, .. } = self;
+        let SequentialBuffers { body, undo } = sequential;
         let mut bt = table.begin_block(false);
-        let mut body = SequentialBody::new(prepared, times.as_deref_mut());
-        let mut undo = UndoLog::new();
+        body.start(prepared.len());
+        clock.lap(times.as_deref_mut().map(|t| &mut t.begin));
         let mut scratch = Vec::new();
         // The whole block is resolved first: a leaf can be hashed only once the last
         // writer of each of its accounts is known, and a tight loop of lookups lets
@@ -236,7 +243,7 @@ impl<S: AccountStore> Chain<S> {
         for (i, entry) in prepared.iter().enumerate() {
             if let Ok(tx) = entry {
                 if let Err(e) = bt.resolve_tx_alone(i as TxIndex, tx, &*store, &mut body.access) {
-                    abandon_block(bt, vec![undo]);
+                    abandon_block(bt, std::slice::from_mut(undo));
                     return Err(e);
                 }
                 clock.lap(times.as_deref_mut().map(|t| &mut t.resolve[i]));
@@ -256,7 +263,7 @@ impl<S: AccountStore> Chain<S> {
                     Ok(tx) => {
                         let access = body.access(i as TxIndex).expect("a valid transaction is resolved");
                         // SAFETY: one thread runs the whole block, so it holds every lock.
-                        let r = unsafe { bt.execute(env, registry, tx, access, &mut scratch, &mut undo) };
+                        let r = unsafe { bt.execute(env, registry, tx, access, &mut scratch, undo) };
                         clock.lap(times.as_deref_mut().map(|t| &mut t.execute[i]));
                         r.receipt
                     }
@@ -265,10 +272,12 @@ impl<S: AccountStore> Chain<S> {
             }
             // SAFETY: every transaction of the leaf completed on this thread, and the
             // whole block is resolved.
-            leaves.push(unsafe { commitment::leaf_hash(&bt, &body, k, &mut buf, None) });
+            leaves.push(unsafe { commitment::leaf_hash(&bt, &*body, k, &mut buf, None) });
             clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
         }
-        let result = finish_block(store, bt, env, &leaves, vec![undo], body.receipts, None, report);
+        let undo = std::slice::from_mut(undo);
+        let receipts = std::mem::take(&mut body.receipts);
+        let result = finish_block(store, bt, env, &leaves, undo, receipts, None, report);
         clock.lap(times.map(|t| &mut t.finish));
         result
     }
@@ -277,6 +286,9 @@ impl<S: AccountStore> Chain<S> {
 /// Where a sequential block's time goes, for the benchmark's projection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StageTimes {
+    /// Opening the block: the keys the last block loaded join the key index, and the
+    /// block's buffers are sized.
+    pub begin: std::time::Duration,
     /// Per transaction: resolving its keys (zero for an invalid one).
     pub resolve: Vec<std::time::Duration>,
     /// Per transaction: executing it and writing back (zero for an invalid one).
@@ -285,6 +297,18 @@ pub struct StageTimes {
     pub hash: std::time::Duration,
     /// The block hash from the leaves and the commit.
     pub finish: std::time::Duration,
+}
+
+impl StageTimes {
+    /// Zero times for a block of `txs` transactions, set up before the clock starts so
+    /// that the timing's own buffers are charged to no stage.
+    fn reset(&mut self, txs: usize) {
+        for per_tx in [&mut self.resolve, &mut self.execute] {
+            per_tx.clear();
+            per_tx.resize(txs, Default::default());
+        }
+        (self.begin, self.hash, self.finish) = Default::default();
+    }
 }
 
 /// Laps of the sequential executor's stages, when timing is on.
@@ -352,13 +376,14 @@ impl Chain<MemoryStore> {
 /// `changes`: the changed accounts if the caller already copied them (a parallel
 /// executor does, while hashing leaves); otherwise they are copied here when the
 /// store needs them or `report` asks for them in the result.
+/// Either way the undo logs are left empty, their buffers kept for the next block.
 #[allow(clippy::too_many_arguments)]
 pub fn finish_block<S: AccountStore>(
     store: &mut S,
     mut table: BlockTable<'_>,
     env: &BlockEnv,
     leaves: &[[u8; 32]],
-    undo: Vec<UndoLog>,
+    undo: &mut [UndoLog],
     receipts: Vec<Receipt>,
     changes: Option<Vec<(Pubkey, Account)>>,
     report: bool,
@@ -387,18 +412,29 @@ pub fn finish_block<S: AccountStore>(
     });
     let tip = ChainTip { slot: env.slot, hash, unix_timestamp: env.unix_timestamp };
     if let Err(e) = store.commit(BlockCommit { tip, accounts }) {
-        undo.into_iter().for_each(|u| table.undo(u));
+        undo.iter_mut().for_each(|u| table.undo(u));
         return Err(e);
     }
+    undo.iter_mut().for_each(UndoLog::clear);
     Ok(BlockResult { slot: env.slot, hash, receipts, changed_accounts: changed, changes: reported })
 }
 
-/// Undoes a block that will not be committed.
-pub fn abandon_block(mut table: BlockTable<'_>, undo: Vec<UndoLog>) {
-    undo.into_iter().for_each(|u| table.undo(u));
+/// Undoes a block that will not be committed; the logs are left empty.
+pub fn abandon_block(mut table: BlockTable<'_>, undo: &mut [UndoLog]) {
+    undo.iter_mut().for_each(|u| table.undo(u));
 }
 
-/// The sequential executor's view of a block for the commitment.
+/// The sequential path's buffers, kept across blocks so that a block does not grow
+/// them again (nor has to look at every transaction first to size them).
+#[derive(Debug, Default)]
+struct SequentialBuffers {
+    body: SequentialBody,
+    undo: UndoLog,
+}
+
+/// The sequential executor's view of a block for the commitment: its resolved
+/// accesses and receipts.
+#[derive(Debug, Default)]
 struct SequentialBody {
     access: Vec<AccountAccess>,
     /// Per transaction, the end of its range in `access` (start: the previous end).
@@ -407,19 +443,12 @@ struct SequentialBody {
 }
 
 impl SequentialBody {
-    /// An empty body sized for `prepared` (and `times`, if timing).
-    fn new(prepared: &[Prepared], times: Option<&mut StageTimes>) -> Self {
-        let keys =
-            prepared.iter().filter_map(|p| p.as_ref().ok()).map(|t| t.message.account_keys.len()).sum();
-        if let Some(t) = times {
-            t.resolve = vec![Default::default(); prepared.len()];
-            t.execute = vec![Default::default(); prepared.len()];
-        }
-        Self {
-            access: Vec::with_capacity(keys),
-            ends: Vec::with_capacity(prepared.len()),
-            receipts: Vec::with_capacity(prepared.len()),
-        }
+    /// Empties the body for a block of `txs` transactions, keeping the buffers.
+    fn start(&mut self, txs: usize) {
+        self.access.clear();
+        self.ends.clear();
+        self.ends.reserve(txs);
+        self.receipts = Vec::with_capacity(txs);
     }
 }
 

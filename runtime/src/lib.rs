@@ -114,8 +114,8 @@ pub use program::{
 };
 pub use store::{AccountStore, BlockCommit, ChainTip, MemoryStore};
 pub use table::{
-    AccountAccess, AccountId, AccountTable, BlockTable, LOCAL_BATCH, LocalIds, TxIndex, UndoLog,
-    access_range, prefetch_line,
+    AccountAccess, AccountId, AccountTable, BlockTable, LOCAL_BATCH, LocalIds, TxIndex, UNDO_KEEP_BYTES,
+    UndoLog, access_range, prefetch_line,
 };
 pub use types::{Account, BlockEnv, Hash, Pubkey, SYSTEM_PROGRAM_ID, Signature};
 

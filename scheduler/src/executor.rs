@@ -163,6 +163,9 @@ pub struct BlockStats {
     pub submit_time: Duration,
     /// Part of `scheduler_time` spent building and sending chunks.
     pub dispatch_time: Duration,
+    /// Serial time at the start of the block: the scheduling core reset, the key
+    /// index taking the last block's new keys, the block's buffers set up.
+    pub open_time: Duration,
     /// Serial time at the end of the block: block hash from the leaves, receipts,
     /// undo logs, store commit.
     pub finish_time: Duration,
@@ -199,10 +202,12 @@ impl BlockStats {
     }
 
     /// Serial nanoseconds per transaction of the blocks run on the pool, for each
-    /// calling-thread stage: submit, schedule (pop and complete), dispatch, finish.
-    pub fn serial_ns_per_tx(&self) -> [f64; 4] {
+    /// calling-thread stage: open, submit, schedule (pop and complete), dispatch,
+    /// finish.
+    pub fn serial_ns_per_tx(&self) -> [f64; 5] {
         let schedule = self.scheduler_time.saturating_sub(self.submit_time + self.dispatch_time);
-        [self.submit_time, schedule, self.dispatch_time, self.finish_time].map(|d| per_tx(d, self.pooled))
+        [self.open_time, self.submit_time, schedule, self.dispatch_time, self.finish_time]
+            .map(|d| per_tx(d, self.pooled))
     }
 
     /// Fraction of the threads' time spent executing transactions.
@@ -219,6 +224,7 @@ impl BlockStats {
             scheduler_time,
             submit_time,
             dispatch_time,
+            open_time,
             finish_time,
             prepare_time,
             hash_time,
@@ -236,6 +242,7 @@ impl BlockStats {
         self.scheduler_time += *scheduler_time;
         self.submit_time += *submit_time;
         self.dispatch_time += *dispatch_time;
+        self.open_time += *open_time;
         self.finish_time += *finish_time;
         self.prepare_time += *prepare_time;
         self.hash_time += *hash_time;
@@ -408,11 +415,12 @@ impl ParallelExecutor {
         let bt = table.begin_block(self.config.checked);
         let work = Replay::new(env, registry, &*store, &bt, source, pool.threads(), report);
         let caps = (0, (pool.threads() - 1) * MAX_CHUNKS_IN_FLIGHT, work.prep.len() + work.leaves.len());
+        let open_time = start.elapsed();
         let (outcome, mut undo) = pool.run(&work, caps, |q| {
-            let mut d = Driver::new(&work, &self.config, q, core, planner);
+            let mut d = Driver::new(&work, &self.config, q, core, planner, pool.local());
             let result = catch(|| d.run());
             let Driver { local, stats, .. } = d;
-            (result.map(|()| stats), local.undo)
+            (result.map(|()| stats), pool.keep_local(local))
         });
         let (result, own_undo) = outcome;
         undo.push(own_undo);
@@ -420,14 +428,18 @@ impl ParallelExecutor {
             Ok(stats) => stats,
             Err(e) => {
                 drop(work);
-                abandon_block(bt, undo);
+                abandon_block(bt, &mut undo);
+                pool.keep_undo(undo);
                 return Err(e);
             }
         };
         let finish = Instant::now();
         let (leaves, receipts, changes) = work.into_parts();
-        let result = finish_block(store, bt, env, &leaves, undo, receipts, changes, report)?;
+        let result = finish_block(store, bt, env, &leaves, &mut undo, receipts, changes, report);
+        pool.keep_undo(undo);
+        let result = result?;
         stats.finish_time = finish.elapsed();
+        stats.open_time = open_time;
         stats.execute_time = start.elapsed();
         stats.pooled = stats.executed;
         Ok((result, stats))
@@ -768,6 +780,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
         q: Queues<Job, Report>,
         core: &'d mut ReplayScheduler,
         planner: &'d mut BatchPlanner,
+        local: Local,
     ) -> Self {
         let n = work.receipts.len();
         let leaf_left = (0..work.leaves.len())
@@ -795,7 +808,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             critical: VecDeque::new(),
             in_flight: 0,
             claims: Vec::new(),
-            local: Local::default(),
+            local,
             stats: BlockStats::default(),
             not_scheduling: Duration::ZERO,
         }

@@ -7,8 +7,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use parex_runtime::{
     AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain, ProgramRegistry,
-    Receipt, RuntimeError, SanitizedTransaction, Signature, TransactionError, TxIndex, abandon_block,
-    access_range, check_fee_payer, finish_block, leaf_hash, prepare_transactions,
+    Receipt, RuntimeError, SanitizedTransaction, Signature, TransactionError, TxIndex, UndoLog,
+    abandon_block, access_range, check_fee_payer, finish_block, leaf_hash, prepare_transactions,
 };
 
 use crate::adapt::{Chooser, Way};
@@ -326,19 +326,20 @@ impl Leader {
         let bt = table.begin_block(self.checked);
         let work = LeaderWork { env: &env, registry, table: &bt };
         let caps = (MAX_CHUNKS_IN_FLIGHT, 0, 0);
+        let pool = &self.pool;
         let driver = |q| {
-            let mut d = LeaderDriver::new(&mut self.producer, &work, &*store, q);
+            let mut d = LeaderDriver::new(&mut self.producer, &work, &*store, q, pool.local());
             let helpers = d.q.own.len();
             let result = catch(|| d.run(helpers));
-            (result.map(|()| d.block), d.local.undo)
+            (result.map(|()| d.block), pool.keep_local(d.local))
         };
-        let (outcome, mut undo) = self.pool.run_on(threads, &work, caps, driver);
+        let (outcome, mut undo) = pool.run_on(threads, &work, caps, driver);
         let (run, own_undo) = outcome;
         undo.push(own_undo);
         let run = match run {
             Ok(run) => run,
             Err(e) => {
-                abandon_block(bt, undo);
+                self.abandon(bt, undo);
                 let placed = self.producer.abandon_block();
                 self.requeue(placed.into_iter().map(|(id, tx)| (Some(id), tx)));
                 return Err(e);
@@ -348,7 +349,7 @@ impl Leader {
         let (body, mut dropped) = match self.finish_placements(run) {
             Ok(done) => done,
             Err(e) => {
-                abandon_block(bt, undo);
+                self.abandon(bt, undo);
                 self.requeue(placed.into_iter().map(|tx| (None, tx)));
                 return Err(e);
             }
@@ -356,13 +357,15 @@ impl Leader {
         let leaves = match self.hash_leaves(&bt, &body, threads) {
             Ok(leaves) => leaves,
             Err(e) => {
-                abandon_block(bt, undo);
+                self.abandon(bt, undo);
                 self.requeue(placed.into_iter().map(|tx| (None, tx)));
                 return Err(e);
             }
         };
         let transactions = body.placed.iter().map(|p| p.wire.clone()).collect();
-        let result = match finish_block(store, bt, &env, &leaves, undo, body.receipts, None, report) {
+        let result = finish_block(store, bt, &env, &leaves, &mut undo, body.receipts, None, report);
+        self.pool.keep_undo(undo);
+        let result = match result {
             Ok(result) => result,
             Err(e) => {
                 self.requeue(placed.into_iter().map(|tx| (None, tx)));
@@ -372,6 +375,12 @@ impl Leader {
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         dropped.splice(0..0, std::mem::take(&mut self.requeue_dropped));
         Ok(Produced { block, result, dropped, inline: threads == 1 })
+    }
+
+    /// Undoes a block that failed, keeping its undo logs for the next one.
+    fn abandon(&self, table: BlockTable<'_>, mut undo: Vec<UndoLog>) {
+        abandon_block(table, &mut undo);
+        self.pool.keep_undo(undo);
     }
 
     /// Pools again, in block order, the transactions of a block that failed; `id` is
@@ -417,7 +426,7 @@ impl Leader {
             for k in 0..leaves {
                 q.background.send(k).map_err(|_| SchedulerError::WorkerChannelClosed)?;
             }
-            let mut local = Local::default();
+            let mut local = self.pool.local();
             for _ in 0..leaves {
                 let (k, h) = match q.background_rx.try_recv() {
                     Ok(k) => work.run(k, &mut local),
@@ -425,6 +434,7 @@ impl Leader {
                 }?;
                 out[k] = h;
             }
+            self.pool.keep_undo(vec![self.pool.keep_local(local)]);
             Ok(out)
         });
         hashes
@@ -519,8 +529,9 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
         work: &'d LeaderWork<'a, 't>,
         store: &'d dyn AccountStore,
         q: Queues<LeaderChunk, LeaderReport>,
+        local: Local,
     ) -> Self {
-        Self { producer, work, store, q, block: LeaderRun::default(), local: Local::default() }
+        Self { producer, work, store, q, block: LeaderRun::default(), local }
     }
 
     /// Places and executes until the producer has nothing more for this block.

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use parex::runtime::{
-    Account, AccountStore, BlockCommit, Chain, ChainTip, MemoryStore, Pubkey, RuntimeError,
+    Account, AccountStore, BlockCommit, Chain, ChainTip, MemoryStore, Prepared, Pubkey, RuntimeError,
     prepare_transactions,
 };
 use parex::scheduler::{ExecutorConfig, Leader, Mode, ParallelExecutor, ProduceConfig, SchedulerError};
@@ -115,6 +115,19 @@ fn run_with(
         armed: AtomicBool::new(true),
         refuse_commits: AtomicBool::new(false),
     };
+    fail_then_recover(&w, store, threads, mode)
+}
+
+/// Runs the workload's block on `store` (armed to fail it), then once more with the
+/// store healed, on the same executor (whose threads keep their buffers, undo logs
+/// included, across blocks); the second run must give the sequential result. Returns
+/// the first run's outcome, and the tip before and after it.
+fn fail_then_recover(
+    w: &Workload,
+    store: FaultyStore,
+    threads: usize,
+    mode: Mode,
+) -> (Result<(), SchedulerError>, ChainTip, ChainTip) {
     let mut chain = Chain::new(store, w.registry.clone());
     let before = chain.tip();
     let exec =
@@ -122,11 +135,26 @@ fn run_with(
     let prepared = prepare_transactions(&w.blocks[0]);
     let env = w.block(0, before.hash).env();
     let result = exec.execute_prepared(&mut chain, &env, &prepared).map(|_| ());
-    // Disarmed, the same block executes and commits normally afterwards.
+    // Healed before anything reads it here (a poisoned read would fail this thread).
     chain.store().armed.store(false, Ordering::Relaxed);
+    chain.store().refuse_commits.store(false, Ordering::Relaxed);
+    let mut reference = Chain::new(w.base.clone(), w.registry.clone());
+    let unchanged = named_state(&chain, &prepared) == named_state(&reference, &prepared);
+    assert!(unchanged, "{threads} threads, {mode}: the failed block changed nothing");
     let after_failure = chain.tip();
-    exec.execute_prepared(&mut chain, &env, &prepared).expect("the block runs once the store recovers");
+    let (recovered, _) =
+        exec.execute_prepared(&mut chain, &env, &prepared).expect("the block runs once the store recovers");
+    let expected = reference.execute_prepared(&env, &prepared).expect("the sequential run");
+    assert_eq!(recovered, expected, "{threads} threads, {mode}: the re-run matches the sequential run");
+    let same = named_state(&chain, &prepared) == named_state(&reference, &prepared);
+    assert!(same, "{threads} threads, {mode}: the re-run leaves the sequential state");
     (result, before, after_failure)
+}
+
+/// The state of every account `block` names, in order.
+fn named_state<S: AccountStore>(chain: &Chain<S>, block: &[Prepared]) -> Vec<Option<Account>> {
+    let keys = block.iter().filter_map(|p| p.as_ref().ok()).flat_map(|tx| tx.message().account_keys.iter());
+    keys.map(|k| chain.account(k).expect("the store is healed")).collect()
 }
 
 #[test]
@@ -195,6 +223,32 @@ fn a_failing_shared_read_only_account_is_a_typed_error() {
             run_with(WorkloadKind::ReadHeavy, Poison::SharedReadOnly, Fault::Error, threads, Mode::Stream);
         assert!(matches!(result, Err(SchedulerError::Runtime(RuntimeError::Store(_)))), "{result:?}");
         assert_eq!(before, after, "nothing committed");
+    }
+}
+
+/// A store that refuses a replayed block's commit gets a typed error; every write of
+/// the block is undone, and the block runs again to the sequential result.
+#[test]
+fn a_refused_commit_undoes_the_block_and_it_runs_again() {
+    let w = workload(WorkloadKind::DefiMix);
+    for threads in [1, 2, 4] {
+        for mode in [Mode::Stream, Mode::Batch] {
+            let store = FaultyStore {
+                inner: w.base.clone(),
+                poisoned: Pubkey::default(),
+                fault: Fault::Error,
+                armed: AtomicBool::new(false),
+                refuse_commits: AtomicBool::new(true),
+            };
+            let (result, before, after) = fail_then_recover(&w, store, threads, mode);
+            match result {
+                Err(SchedulerError::Runtime(RuntimeError::Store(failure))) => {
+                    assert_eq!(failure.to_string(), "injected commit failure")
+                }
+                other => panic!("{threads} threads, {mode}: expected a store error, got {other:?}"),
+            }
+            assert_eq!(before, after, "nothing committed");
+        }
     }
 }
 

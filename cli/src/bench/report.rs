@@ -174,8 +174,8 @@ fn stages_table(s: &mut String, r: &Report) {
     );
     let _ = writeln!(
         s,
-        "{:<18} {:>3} {:>7} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9}",
-        "workload", "thr", "submit", "schedule", "dispatch", "finish", "SERIAL", "prepare‖", "hash‖"
+        "{:<18} {:>3} {:>5} {:>7} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9}",
+        "workload", "thr", "open", "submit", "schedule", "dispatch", "finish", "SERIAL", "prepare‖", "hash‖"
     );
     for w in &r.workloads {
         let Some(f) =
@@ -186,9 +186,10 @@ fn stages_table(s: &mut String, r: &Report) {
         let st = f.stages.expect("filtered");
         let _ = writeln!(
             s,
-            "{:<18} {:>3} {:>7.0} {:>9.0} {:>9.0} {:>7.0} {:>9.0} {:>9.0} {:>9.0}",
+            "{:<18} {:>3} {:>5.0} {:>7.0} {:>9.0} {:>9.0} {:>7.0} {:>9.0} {:>9.0} {:>9.0}",
             w.name,
             f.threads,
+            st.open_ns,
             st.submit_ns,
             st.schedule_ns,
             st.dispatch_ns,

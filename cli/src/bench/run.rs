@@ -305,6 +305,8 @@ pub struct RunFigures {
 /// ones run on the calling thread only; the parallel ones are summed over threads.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct StageFigures {
+    /// Serial: opening the block (core reset, key index, buffers).
+    pub open_ns: f64,
     /// Serial: submitting to the scheduling core.
     pub submit_ns: f64,
     /// Serial: popping ready work and completing it.
@@ -321,9 +323,10 @@ pub struct StageFigures {
 
 impl StageFigures {
     fn of(s: &BlockStats) -> Self {
-        let [submit_ns, schedule_ns, dispatch_ns, finish_ns] = s.serial_ns_per_tx();
+        let [open_ns, submit_ns, schedule_ns, dispatch_ns, finish_ns] = s.serial_ns_per_tx();
         let per = |d: Duration| d.as_nanos() as f64 / s.pooled.max(1) as f64;
         Self {
+            open_ns,
             submit_ns,
             schedule_ns,
             dispatch_ns,
@@ -335,7 +338,7 @@ impl StageFigures {
 
     /// All serial nanoseconds per transaction.
     pub fn serial_ns(&self) -> f64 {
-        self.submit_ns + self.schedule_ns + self.dispatch_ns + self.finish_ns
+        self.open_ns + self.submit_ns + self.schedule_ns + self.dispatch_ns + self.finish_ns
     }
 }
 
