@@ -9,9 +9,17 @@
 //! [`MAX_PROBE_EVERY`]) while those probes keep losing, so it follows the
 //! machine's load in both directions and a lasting load pays few probes. Both
 //! ways give identical results (the law), so the choice is only about speed.
+//!
+//! The first blocks of a way carry one-time costs (the pool's threads starting,
+//! the scheduling core and the caches growing to the chain's accounts), so the
+//! first comparison may be wrong: the way it did not pick is measured again
+//! after [`FIRST_PROBE_AFTER`] blocks, and that probe replaces its warm-up
+//! samples instead of joining them.
 
-/// How often (in blocks) the way not chosen is measured again, at first.
+/// How often (in blocks) the way not chosen is measured again, after the first probe.
 pub(crate) const PROBE_EVERY: u64 = 32;
+/// Blocks between the first comparison and the first probe.
+pub(crate) const FIRST_PROBE_AFTER: u64 = 4;
 /// The longest interval between probes: each probe that loses doubles the interval
 /// up to this; a probe that wins brings it back to [`PROBE_EVERY`].
 pub(crate) const MAX_PROBE_EVERY: u64 = 256;
@@ -48,6 +56,8 @@ pub(crate) struct Chooser {
     probe_every: u64,
     /// The way the block being run probes, if it is a probe.
     probing: Option<Way>,
+    /// Whether the first probe has been recorded (the warm-up is over).
+    warmed: bool,
 }
 
 impl Default for Chooser {
@@ -56,8 +66,9 @@ impl Default for Chooser {
             parallel: Vec::new(),
             inline: Vec::new(),
             since_probe: 0,
-            probe_every: PROBE_EVERY,
+            probe_every: FIRST_PROBE_AFTER,
             probing: None,
+            warmed: false,
         }
     }
 }
@@ -65,10 +76,11 @@ impl Default for Chooser {
 impl Chooser {
     /// The way to run the next block.
     pub(crate) fn choose(&mut self) -> Way {
-        if self.parallel.len() < 2 {
+        // Each way runs two blocks first (after the first probe, one sample is enough).
+        if !self.warmed && self.parallel.len() < 2 {
             return Way::Parallel;
         }
-        if self.inline.len() < 2 {
+        if !self.warmed && self.inline.len() < 2 {
             return Way::Inline;
         }
         let best = self.best();
@@ -98,15 +110,24 @@ impl Chooser {
 
     /// Records what a block run `way` cost per transaction.
     pub(crate) fn record(&mut self, way: Way, ns_per_tx: f64) {
+        let probe = self.probing.take() == Some(way);
+        let first_probe = probe && !self.warmed;
         let samples = match way {
             Way::Parallel => &mut self.parallel,
             Way::Inline => &mut self.inline,
         };
+        if first_probe {
+            // The probed way's samples so far are its warm-up blocks.
+            samples.clear();
+        }
         if samples.len() == WINDOW {
             samples.remove(0);
         }
         samples.push(ns_per_tx);
-        if self.probing.take() == Some(way) {
+        if first_probe {
+            self.warmed = true;
+            self.probe_every = PROBE_EVERY;
+        } else if probe {
             // A probe that beat the other way's recent cost is looked at again soon.
             let other = self.judged(way.other());
             self.probe_every =
@@ -166,12 +187,33 @@ mod tests {
             assert_eq!(c.choose(), Way::Inline);
             c.record(Way::Inline, 1_000.0);
         }
-        // Each losing probe doubles the interval: probes after 32, 64, 128 and 256 blocks.
-        let (p, i) = run(&mut c, PROBE_EVERY * (1 + 2 + 4 + 8), 500.0, 1_000.0);
-        assert_eq!(i, 4, "probes of the slower way, less and less often");
-        assert_eq!(p, PROBE_EVERY * 15 - 4);
+        // A first probe soon after, then each losing probe doubles the interval:
+        // probes after 4, then 32, 64, 128 and 256 blocks.
+        let (p, i) = run(&mut c, FIRST_PROBE_AFTER + PROBE_EVERY * (1 + 2 + 4 + 8), 500.0, 1_000.0);
+        assert_eq!(i, 5, "probes of the slower way, less and less often");
+        assert_eq!(p, FIRST_PROBE_AFTER + PROBE_EVERY * 15 - 5);
         let (_, i) = run(&mut c, 2 * MAX_PROBE_EVERY, 500.0, 1_000.0);
         assert_eq!(i, 2, "then one per {MAX_PROBE_EVERY} blocks");
+    }
+
+    #[test]
+    fn a_pool_slow_only_while_warming_up_wins_back_at_the_first_probe() {
+        let mut c = Chooser::default();
+        // Both first pool blocks pay one-time costs and lose the first comparison.
+        for _ in 0..2 {
+            assert_eq!(c.choose(), Way::Parallel);
+            c.record(Way::Parallel, 1_100.0);
+        }
+        let (p, i) = run(&mut c, 2 + FIRST_PROBE_AFTER, 600.0, 900.0);
+        assert_eq!((p, i), (1, FIRST_PROBE_AFTER + 1), "inline until the first probe, which is the pool's");
+        // The probe replaced the warm-up samples: the pool runs from then on.
+        let (p, i) = run(&mut c, PROBE_EVERY - 1, 600.0, 900.0);
+        assert_eq!((p, i), (PROBE_EVERY - 1, 0));
+        // Had the probe lost, the pool would have waited PROBE_EVERY blocks for the next.
+        let mut c = Chooser::default();
+        run(&mut c, 4 + FIRST_PROBE_AFTER, 1_100.0, 900.0);
+        let (p, _) = run(&mut c, PROBE_EVERY - 1, 1_100.0, 900.0);
+        assert_eq!(p, 0);
     }
 
     #[test]
@@ -197,17 +239,26 @@ mod tests {
         // gets lucky and costs less. Judged by its cheapest block, the pool would run
         // nearly every block.
         let mut lucky = false;
-        let mut pooled = 0;
-        for _ in 0..1_024 {
-            match c.choose() {
-                Way::Parallel => {
-                    pooled += 1;
-                    lucky = !lucky;
-                    c.record(Way::Parallel, if lucky { 400.0 } else { 3_000.0 });
+        let mut contended = |c: &mut Chooser, blocks: usize| {
+            let mut pooled = 0;
+            for _ in 0..blocks {
+                match c.choose() {
+                    Way::Parallel => {
+                        pooled += 1;
+                        lucky = !lucky;
+                        c.record(Way::Parallel, if lucky { 400.0 } else { 3_000.0 });
+                    }
+                    Way::Inline => c.record(Way::Inline, 1_000.0),
                 }
-                Way::Inline => c.record(Way::Inline, 1_000.0),
             }
-        }
+            pooled
+        };
+        // The first probe (a lucky block, judged alone as it replaces the warm-up)
+        // brings the pool back until the median of its window is an unlucky block:
+        // the probe and at most a window more, once.
+        let first = contended(&mut c, FIRST_PROBE_AFTER as usize + 2 * WINDOW);
+        assert!(first <= 1 + WINDOW, "{first} pool blocks around the first probe");
+        let pooled = contended(&mut c, 1_024);
         assert!(pooled <= 1_024 / 16, "{pooled} pool blocks");
     }
 }

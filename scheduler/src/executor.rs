@@ -94,8 +94,9 @@ pub struct ExecutorConfig {
     /// Run a block inline instead of on the pool when it is too small to gain from
     /// threads ([`INLINE_BELOW`]) or when that has measured cheaper on recent blocks (a
     /// busy machine: the pool's median of its last 3 blocks against the cheapest of the
-    /// last 3 inline ones; the other way is re-measured after 32 blocks, then less often,
-    /// up to every 256, while it keeps losing). Off, every block runs on the pool (tests
+    /// last 3 inline ones; the other way is re-measured once after 4 blocks, that probe
+    /// replacing its warm-up samples, then after 32 blocks, then less often, up to every
+    /// 256, while it keeps losing). Off, every block runs on the pool (tests
     /// of the parallel path turn it off). The [`Leader`](crate::Leader) follows the
     /// same rule (see [`Leader::produce_block`](crate::Leader::produce_block)).
     pub adaptive: bool,
