@@ -354,8 +354,8 @@ pub const UNDO_KEEP_BYTES: usize = 32 << 20;
 /// buffers have grown, and dropping a log frees two blocks, not one per account.
 /// A log is meant to be kept across blocks: [`clear`](Self::clear) empties it and
 /// keeps the buffers (up to [`UNDO_KEEP_BYTES`]), so the next block does not grow
-/// them again (regrowing them cost a 10,000-transfer block about 5% of its time,
-/// in copies of up to megabytes charged to single transactions).
+/// them again (regrowing them stalled single transactions for 20–150 µs each, at
+/// every doubling of a buffer of up to megabytes).
 #[derive(Debug, Default)]
 pub struct UndoLog {
     entries: Vec<UndoEntry>,
