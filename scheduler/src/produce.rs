@@ -1053,14 +1053,19 @@ impl<T> BlockProducer<T> {
     fn reset_block_limits(&mut self) {
         let leftovers =
             std::mem::take(&mut self.window).into_iter().chain(std::mem::take(&mut self.deferred));
+        let (mut by_price, mut by_arrival) = (Vec::new(), Vec::new());
         for seq in leftovers {
             // Deferred ids are lazy: skip the dropped and the demoted, and ids listed twice.
-            let stage = self.entries.get(&seq).map(|e| e.stage);
-            if matches!(stage, Some(TxStage::Window | TxStage::Deferred)) {
-                self.make_ready(seq);
+            let Some(entry) = self.entries.get_mut(&seq) else { continue };
+            if matches!(entry.stage, TxStage::Window | TxStage::Deferred) {
+                entry.stage = TxStage::Ready;
+                by_price.push((Reverse(entry.price), seq));
+                by_arrival.push(seq);
                 self.stats.deferred += 1;
             }
         }
+        insert_all(&mut self.ready, by_price);
+        insert_all(&mut self.ready_arrival, by_arrival);
         for account in self.touched.drain(..) {
             self.interner.slots[account as usize].block_cost = 0;
         }
@@ -1404,6 +1409,18 @@ impl<T> BlockProducer<T> {
     }
 }
 
+/// Inserts `keys` into `set`. A block can leave thousands of candidates to put
+/// back (a pool whose top writes a few accounts already full); past a few, one
+/// merge of sorted runs costs less than an ordered insert each.
+fn insert_all<K: Ord>(set: &mut BTreeSet<K>, mut keys: Vec<K>) {
+    if keys.len() < 64 || keys.len() * 16 < set.len() {
+        set.extend(keys);
+        return;
+    }
+    keys.sort_unstable();
+    set.append(&mut keys.into_iter().collect());
+}
+
 impl<T> fmt::Debug for BlockProducer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlockProducer")
@@ -1514,6 +1531,11 @@ mod tests {
         for &seq in &p.window {
             assert_eq!(p.entries[&seq].stage, TxStage::Window);
         }
+        let ready: BTreeSet<u64> =
+            p.entries.iter().filter(|(_, e)| e.stage == TxStage::Ready).map(|(&s, _)| s).collect();
+        assert_eq!(p.ready.iter().map(|&(_, s)| s).collect::<BTreeSet<_>>(), ready, "ready by priority");
+        assert_eq!(p.ready_arrival, ready, "ready by arrival");
+        assert!(p.ready.iter().all(|&(Reverse(price), s)| p.entries[&s].price == price));
         let placed = p.entries.values().filter(|e| !e.stage.is_pending()).count();
         assert_eq!(placed, p.placed.len());
         let in_flight = p.entries.values().filter(|e| matches!(e.stage, TxStage::Placed { .. })).count();
@@ -1637,6 +1659,24 @@ mod tests {
         assert_eq!(labels(&b1), vec![2, 3]);
         let out = p.insert(mk(99, 99, 0, 251, 10, &[], &[]));
         assert_eq!(out.dropped[0].reason, DropReason::AccountLimit);
+    }
+
+    /// A block that defers hundreds of candidates (a hot account full after two)
+    /// puts them all back, merged into what it did not pull, in priority order.
+    #[test]
+    fn many_deferred_candidates_go_back_in_priority_order() {
+        let hot = 7;
+        let mut p = producer(ProduceConfig { account_compute_limit: 200, scan_limit: 200, ..config() });
+        for i in 0..400 {
+            id(p.insert(mk(i, i as u64, 0, 100, 1_000 - i as u64, &[hot], &[])));
+        }
+        for block in 0..5 {
+            let b = p.build_block().unwrap();
+            assert_eq!(labels(&b), vec![2 * block, 2 * block + 1], "block {block}");
+            check_invariants(&p);
+            assert_eq!(p.ready.len(), 400 - 2 * (block as usize + 1));
+        }
+        assert_eq!(p.stats().deferred, 5 * 198, "each block pulled 200 and placed 2");
     }
 
     #[test]
