@@ -159,7 +159,10 @@ type PrioKey = (Reverse<u64>, u64);
 /// small hash-map update per account for the per-thread hold counts, and
 /// `O(log n)` set removals. Completion: one pass over the access list. Each
 /// [`schedule`](BlockProducer::schedule) call re-examines the blocked
-/// candidates in the window, `O(window × accounts)`.
+/// candidates in the window, `O(window × accounts)`. A candidate deferred to the
+/// next block costs its pull (two `O(log n)` removals) and a share of one merge
+/// at the block's end, which puts the block's `d` leftovers back in
+/// `O(d log d + n)` (one ordered insert each when they are few).
 ///
 /// ## Out of scope
 /// Threads and channels (the worker pool drives this), signature verification
