@@ -235,6 +235,9 @@ impl<S: AccountStore> Chain<S> {
         let SequentialBuffers { body, undo } = sequential;
         let mut bt = table.begin_block(false);
         body.start(prepared.len());
+        // Empty unless a block unwound past its end (a bug elsewhere): this block's
+        // changes must not count another's.
+        undo.clear();
         clock.lap(times.as_deref_mut().map(|t| &mut t.begin));
         let mut scratch = Vec::new();
         // The whole block is resolved first: a leaf can be hashed only once the last

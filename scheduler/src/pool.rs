@@ -146,6 +146,9 @@ impl WorkerPool {
         let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
         let mut local = spare.locals.pop().unwrap_or_default();
         local.undo = spare.undo.pop().unwrap_or_default();
+        // Already empty (the end of a block empties its logs); cheap insurance that a
+        // block's changed accounts never include another's.
+        local.undo.clear();
         local
     }
 
