@@ -152,19 +152,14 @@ impl WorkerPool {
         local
     }
 
-    /// Keeps `local` for a later block, once its undo log has been taken.
-    fn keep(&self, local: Local) {
-        debug_assert!(local.undo.is_empty(), "a kept state's undo log was handed over");
+    /// Keeps `local` for a later block and returns its undo log (which the block's
+    /// end needs, and hands back through [`keep_undo`](Self::keep_undo)).
+    pub(crate) fn keep_local(&self, mut local: Local) -> UndoLog {
+        let undo = std::mem::take(&mut local.undo);
         let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
         if spare.locals.len() < self.threads {
             spare.locals.push(local);
         }
-    }
-
-    /// Keeps `local` for a later block and returns its undo log.
-    pub(crate) fn keep_local(&self, mut local: Local) -> UndoLog {
-        let undo = std::mem::take(&mut local.undo);
-        self.keep(local);
         undo
     }
 
