@@ -26,6 +26,12 @@ pub(crate) const MAX_PROBE_EVERY: u64 = 256;
 /// Samples kept per way; blocks each way runs before the chooser first compares.
 const WINDOW: usize = 3;
 
+/// Blocks an adaptive executor runs before its chooser has compared both ways and
+/// made its first probe: two on the pool, two inline, then four more (the last of
+/// them the probe). From then on it probes every 32 blocks or less often. A
+/// benchmark of steady-state throughput runs this many blocks untimed first.
+pub const WARM_UP_BLOCKS: u64 = 4 + FIRST_PROBE_AFTER;
+
 /// How to run one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Way {
@@ -214,6 +220,20 @@ mod tests {
         run(&mut c, 4 + FIRST_PROBE_AFTER, 1_100.0, 900.0);
         let (p, _) = run(&mut c, PROBE_EVERY - 1, 1_100.0, 900.0);
         assert_eq!(p, 0);
+    }
+
+    #[test]
+    fn the_warm_up_ends_with_the_first_probe() {
+        for (parallel_ns, inline_ns) in [(600.0, 900.0), (900.0, 600.0)] {
+            let mut c = Chooser::default();
+            run(&mut c, WARM_UP_BLOCKS - 1, parallel_ns, inline_ns);
+            assert!(!c.warmed, "still warming up one block before the end");
+            run(&mut c, 1, parallel_ns, inline_ns);
+            assert!(c.warmed, "warmed after {WARM_UP_BLOCKS} blocks");
+            // Then only the steady rule: no probe for PROBE_EVERY - 1 blocks.
+            let (p, i) = run(&mut c, PROBE_EVERY - 1, parallel_ns, inline_ns);
+            assert_eq!(p.min(i), 0, "no probe in the steady blocks after the warm-up");
+        }
     }
 
     #[test]

@@ -73,6 +73,7 @@ mod once_vec;
 mod pool;
 mod produce;
 
+pub use adapt::WARM_UP_BLOCKS;
 pub use access::{TxAccess, accounts_are_unique, accounts_conflict};
 pub use ahead::verify_ahead;
 pub use batch::{BatchPlan, BatchPlanner, plan_batches};

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use indicatif::ProgressBar;
 use parex_runtime::Prepared;
-use parex_scheduler::{Mode, ParallelExecutor, prepare_parallel};
+use parex_scheduler::{Mode, ParallelExecutor, WARM_UP_BLOCKS, prepare_parallel};
 use serde::Serialize;
 
 use super::leader::{self, LeaderFigures};
@@ -447,6 +447,10 @@ fn interleaved(
 ) -> Vec<RunFigures> {
     let mut samples: Vec<Vec<RunSample>> = vec![Vec::new(); configs.len()];
     let executors: Vec<_> = configs.iter().map(|&c| run::executor(c)).collect();
+    if !config.quick {
+        pb.set_message(format!("{}: {what}, warming up", w.config.kind));
+        warm_up(w, prepared, configs, &executors);
+    }
     for rep in 0..config.reps.max(1) {
         // Under contention the executors take turns block by block (see `by_block`).
         let mut turns =
@@ -481,6 +485,31 @@ fn interleaved(
     }
     check_law(w, configs, &samples);
     configs.iter().zip(&samples).map(|(&cfg, s)| run::figures(cfg, w.len(), s, &samples[0])).collect()
+}
+
+/// Runs each configuration that keeps an executor across repetitions, untimed, until
+/// that executor has run [`WARM_UP_BLOCKS`] blocks: its pool's threads have started
+/// and its chooser has compared pool and inline and made its first probe, so that
+/// the timed repetitions measure the steady state a node runs in (the probes that
+/// come later are timed where they fall). The sequential runs and the copies keep
+/// nothing from one repetition to the next and are not warmed.
+fn warm_up(
+    w: &Workload,
+    prepared: Option<&[Vec<Prepared>]>,
+    configs: &[RunConfig],
+    executors: &[Option<ParallelExecutor>],
+) {
+    let runs = WARM_UP_BLOCKS.div_ceil(w.blocks.len().max(1) as u64);
+    for (cfg, exec) in configs.iter().zip(executors) {
+        let Some(exec) = exec else { continue };
+        for _ in 0..runs {
+            let sample = match cfg.mode {
+                ExecMode::Ahead => run::run_ahead(w, exec, cfg.threads),
+                _ => run::run_once(w, prepared, Some(exec)),
+            };
+            std::hint::black_box(sample);
+        }
+    }
 }
 
 /// One repetition of every executor configuration (not the copies), taking turns
