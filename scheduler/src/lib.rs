@@ -73,8 +73,8 @@ mod once_vec;
 mod pool;
 mod produce;
 
-pub use adapt::WARM_UP_BLOCKS;
 pub use access::{TxAccess, accounts_are_unique, accounts_conflict};
+pub use adapt::WARM_UP_BLOCKS;
 pub use ahead::verify_ahead;
 pub use batch::{BatchPlan, BatchPlanner, plan_batches};
 pub use error::SchedulerError;
