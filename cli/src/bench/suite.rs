@@ -488,20 +488,25 @@ fn interleaved(
 }
 
 /// Runs each configuration that keeps an executor across repetitions, untimed, until
-/// that executor has run [`WARM_UP_BLOCKS`] blocks: its pool's threads have started
-/// and its chooser has compared pool and inline and made its first probe, so that
-/// the timed repetitions measure the steady state a node runs in (the probes that
-/// come later are timed where they fall). The sequential runs and the copies keep
-/// nothing from one repetition to the next and are not warmed.
+/// that executor has run at least [`WARM_UP_BLOCKS`] blocks: its pool's threads have
+/// started and its chooser has compared pool and inline and made its first probe,
+/// so that the timed repetitions measure the steady state a node runs in (the
+/// probes that come later are timed where they fall). An `ahead` run hands its
+/// executor only the blocks left once verification is over, the last one at least,
+/// so it is warmed with that many whole runs. The sequential runs and the copies
+/// keep nothing from one repetition to the next and are not warmed.
 fn warm_up(
     w: &Workload,
     prepared: Option<&[Vec<Prepared>]>,
     configs: &[RunConfig],
     executors: &[Option<ParallelExecutor>],
 ) {
-    let runs = WARM_UP_BLOCKS.div_ceil(w.blocks.len().max(1) as u64);
     for (cfg, exec) in configs.iter().zip(executors) {
         let Some(exec) = exec else { continue };
+        let runs = match cfg.mode {
+            ExecMode::Ahead => WARM_UP_BLOCKS,
+            _ => WARM_UP_BLOCKS.div_ceil(w.blocks.len().max(1) as u64),
+        };
         for _ in 0..runs {
             let sample = match cfg.mode {
                 ExecMode::Ahead => run::run_ahead(w, exec, cfg.threads),
