@@ -470,15 +470,7 @@ fn interleaved(
                 cfg.mode,
                 cfg.threads
             ));
-            let sample = match cfg.mode {
-                ExecMode::Copies => run::run_copies(w, prepared, cfg.threads),
-                ExecMode::Ahead => {
-                    let exec = executors[c].as_ref().expect("an ahead run has an executor");
-                    run::run_ahead(w, exec, cfg.threads)
-                }
-                _ => run::run_once(w, prepared, executors[c].as_ref()),
-            };
-            samples[c].push(sample);
+            samples[c].push(run_config(w, prepared, cfg, executors[c].as_ref()));
             pb.inc(1);
         }
         per_rep();
@@ -508,12 +500,23 @@ fn warm_up(
             _ => WARM_UP_BLOCKS.div_ceil(w.blocks.len().max(1) as u64),
         };
         for _ in 0..runs {
-            let sample = match cfg.mode {
-                ExecMode::Ahead => run::run_ahead(w, exec, cfg.threads),
-                _ => run::run_once(w, prepared, Some(exec)),
-            };
-            std::hint::black_box(sample);
+            std::hint::black_box(run_config(w, prepared, *cfg, Some(exec)));
         }
+    }
+}
+
+/// One whole run of `cfg` by `exec`, its executor (none for the sequential runs and
+/// the copies).
+fn run_config(
+    w: &Workload,
+    prepared: Option<&[Vec<Prepared>]>,
+    cfg: RunConfig,
+    exec: Option<&ParallelExecutor>,
+) -> RunSample {
+    match cfg.mode {
+        ExecMode::Copies => run::run_copies(w, prepared, cfg.threads),
+        ExecMode::Ahead => run::run_ahead(w, exec.expect("an ahead run has an executor"), cfg.threads),
+        _ => run::run_once(w, prepared, exec),
     }
 }
 
