@@ -31,14 +31,17 @@ pub enum LockEntry {
 
 /// How a transaction uses an account: read (shared with readers), write (exclusive),
 /// or credit (shared with creditors).
+///
+/// The discriminants are the replay core's kind bits (see `LockWord` in `logic.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum LockUse {
     /// Reads it.
-    Read,
+    Read = 1,
     /// Writes it.
-    Write,
+    Write = 3,
     /// Only adds to it.
-    Credit,
+    Credit = 2,
 }
 
 impl LockUse {
@@ -136,7 +139,7 @@ impl LockEntry {
 /// [`LockTable`] is the plain, all-or-nothing lock table: a transaction either
 /// takes every lock it declares or none, and a refusal is final (the caller
 /// retries later). It suits simple drivers and checks. The replay state machine
-/// ([`ReplayScheduler`](crate::ReplayScheduler)) keeps one [`LockEntry`] per account too, but pairs it
+/// ([`ReplayScheduler`](crate::ReplayScheduler)) keeps the same state per account too (packed in one word), but pairs it
 /// with a FIFO of waiting transactions so that nothing is ever refused or
 /// retried.
 ///

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use crate::access::{AccountId, TxAccess, TxIndex, accounts_are_unique};
 use crate::error::SchedulerError;
-use crate::lock_table::{LockEntry, LockUse};
+use crate::lock_table::LockUse;
 
 /// Where a submitted transaction is in its life cycle (see [`ReplayScheduler`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub struct ReplayStats {
 /// FIFO queues of Solana's unified scheduler (`unified-scheduler-logic` in
 /// anza-xyz/agave).
 ///
-/// **Algorithm.** Each account has a current usage (a [`LockEntry`]: free, `n`
+/// **Algorithm.** Each account has a current usage (a [`LockEntry`](crate::LockEntry), kept in one word: free, `n`
 /// readers, or one writer) and a FIFO of the transactions waiting for it. On
 /// submit, a transaction takes each of its accounts immediately when that
 /// account's queue is empty and the usage is compatible; otherwise it joins the
@@ -65,7 +65,7 @@ pub struct ReplayStats {
 /// queued behind a waiting writer does wait, but for that writer.)
 ///
 /// **Data layout.** No per-transaction allocation once buffers have grown:
-/// - `accounts: Vec<AccountQueue>` indexed by [`AccountId`] (16 bytes each):
+/// - `accounts: Vec<AccountQueue>` indexed by [`AccountId`] (12 bytes each):
 ///   the usage plus head and tail of the wait queue.
 /// - `refs: Vec<AccountRef>`: every submitted transaction's accounts back to
 ///   back (16 bytes each). An entry doubles as the node of its account's wait
@@ -81,7 +81,7 @@ pub struct ReplayStats {
 /// O(k) array accesses, no hashing, no allocation in steady state (amortised
 /// `Vec` growth while a block is larger than any before it). A conflict costs
 /// one extra link write at submit and one extra grant at release. Memory is
-/// O(transactions + account references) of the current block, plus 16 bytes
+/// O(transactions + account references) of the current block, plus 12 bytes
 /// per account id ever seen; [`reset`](ReplayScheduler::reset) between blocks
 /// keeps every allocation.
 ///
@@ -138,7 +138,7 @@ const NIL: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct AccountQueue {
     /// Who holds the account now.
-    lock: LockEntry,
+    lock: LockWord,
     /// `refs` position of the first waiter, or `NIL`.
     head: u32,
     /// `refs` position of the last waiter, or `NIL` (meaningless when `head` is `NIL`).
@@ -147,12 +147,59 @@ struct AccountQueue {
 
 impl AccountQueue {
     /// Untouched account: free, nobody waiting.
-    const FREE: Self = Self { lock: LockEntry::Free, head: NIL, tail: NIL };
+    const FREE: Self = Self { lock: LockWord::FREE, head: NIL, tail: NIL };
 }
 
 impl Default for AccountQueue {
     fn default() -> Self {
         Self::FREE
+    }
+}
+
+/// An account's usage in one word, the core's form of a [`LockEntry`](crate::LockEntry):
+/// the kind of its holders in the top two bits (free, readers, creditors, one writer)
+/// and how many there are below. Granting and releasing are a few integer operations
+/// with no match on an enum, on the path every declared account takes twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LockWord(u32);
+
+impl LockWord {
+    const FREE: Self = Self(0);
+    const KIND_SHIFT: u32 = 30;
+    /// The holder count's bits; a full count refuses further holders.
+    const COUNT: u32 = (1 << Self::KIND_SHIFT) - 1;
+    const WRITE: u32 = LockUse::Write as u32;
+
+    /// The kind bits of a use: read 1, credit 2, write 3 (0 is free): its discriminant.
+    const fn kind(u: LockUse) -> u32 {
+        u as u32
+    }
+
+    const fn is_free(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether a holder with use `u` could be added now: a writer needs a free account;
+    /// readers share with readers, creditors with creditors, below a full count.
+    const fn can_grant(self, u: LockUse) -> bool {
+        let kind = Self::kind(u);
+        self.0 == 0 || (kind != Self::WRITE && self.0 ^ kind << Self::KIND_SHIFT < Self::COUNT)
+    }
+
+    /// Adds one holder. Precondition: `self.can_grant(u)`.
+    fn grant(&mut self, u: LockUse) {
+        debug_assert!(self.can_grant(u), "grant of {u:?} on {self:?}");
+        self.0 = Self::kind(u) << Self::KIND_SHIFT | ((self.0 & Self::COUNT) + 1);
+    }
+
+    /// Removes one holder. Precondition: a holder with use `u` exists.
+    fn release(&mut self, u: LockUse) {
+        debug_assert!(
+            self.0 >> Self::KIND_SHIFT == Self::kind(u) && self.0 & Self::COUNT > 0,
+            "{u:?} not held"
+        );
+        let left = self.0 - 1;
+        self.0 = if left & Self::COUNT == 0 { 0 } else { left };
     }
 }
 
@@ -187,8 +234,8 @@ impl Task {
     const VACANT: Self = Self { refs_start: 0, refs_len: 0, blocked: 0, state: None };
 }
 
-// Hot structures: four of each per cache line.
-const _: () = assert!(size_of::<AccountQueue>() <= 16);
+// Hot structures: at least four of each per cache line.
+const _: () = assert!(size_of::<AccountQueue>() <= 12);
 const _: () = assert!(size_of::<AccountRef>() <= 16);
 const _: () = assert!(size_of::<Task>() <= 16);
 
@@ -251,8 +298,8 @@ impl ReplayScheduler {
         for (k, (position, &(account, writable))) in (refs_start..).zip(tx.accounts).enumerate() {
             let usage = tx.usage(k, writable);
             let queue = self.queue_mut(account);
-            if queue.head == NIL && queue.lock.can_grant_use(usage) {
-                queue.lock.grant_use(usage);
+            if queue.head == NIL && queue.lock.can_grant(usage) {
+                queue.lock.grant(usage);
             } else {
                 // Join the back of the queue: after every earlier waiter, so
                 // block order holds even when the current usage is compatible.
@@ -330,17 +377,15 @@ impl ReplayScheduler {
             None => return Err(SchedulerError::NotSubmitted(index)),
         }
         let refs = task.refs_start as usize..(task.refs_start + task.refs_len) as usize;
-        for position in refs {
-            let AccountRef { account, usage, .. } = self.refs[position];
+        for &AccountRef { account, usage, .. } in &self.refs[refs] {
             let queue = &mut self.accounts[account as usize];
-            let released = queue.lock.release_use(usage);
-            debug_assert!(released, "tx {index} held {account} ({usage:?})");
+            queue.lock.release(usage);
             // By the queue invariant only a free account can grant its front.
             if queue.head != NIL && queue.lock.is_free() {
                 grant_waiters(queue, &self.refs, &mut self.tasks, self.first_index, &mut self.ready);
             }
             debug_assert!(
-                queue.head == NIL || !queue.lock.can_grant_use(self.refs[queue.head as usize].usage),
+                queue.head == NIL || !queue.lock.can_grant(self.refs[queue.head as usize].usage),
                 "account {account}: queue front could be granted but waits"
             );
         }
@@ -451,10 +496,10 @@ fn grant_waiters(
 ) {
     while queue.head != NIL {
         let waiter = refs[queue.head as usize];
-        if !queue.lock.can_grant_use(waiter.usage) {
+        if !queue.lock.can_grant(waiter.usage) {
             break;
         }
-        queue.lock.grant_use(waiter.usage);
+        queue.lock.grant(waiter.usage);
         queue.head = waiter.next;
         let task = &mut tasks[(waiter.tx - first_index) as usize];
         debug_assert_eq!(task.state, Some(TxState::Blocked));
@@ -924,5 +969,47 @@ mod tests {
         assert!(s.has_waiters(0), "tx 2 waits on account 0");
         assert!(!s.has_waiters(1));
         assert!(!s.has_waiters(9), "not submitted");
+    }
+
+    /// The one-word lock agrees with [`LockEntry`](crate::LockEntry) on every sequence of
+    /// grants and releases: same answers to "may this use join" and "is it free".
+    #[test]
+    fn lock_word_follows_lock_entry() {
+        use crate::LockEntry;
+        let uses = [LockUse::Read, LockUse::Write, LockUse::Credit];
+        let mut rng = 7_u64;
+        for _ in 0..2_000 {
+            let (mut word, mut entry, mut held) = (LockWord::FREE, LockEntry::Free, Vec::new());
+            for _ in 0..12 {
+                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let u = uses[(rng >> 33) as usize % 3];
+                assert_eq!(word.can_grant(u), entry.can_grant_use(u), "{u:?} on {entry:?}");
+                if rng >> 40 & 1 == 0 && entry.can_grant_use(u) {
+                    word.grant(u);
+                    entry.grant_use(u);
+                    held.push(u);
+                } else if let Some(u) = held.pop() {
+                    word.release(u);
+                    assert!(entry.release_use(u));
+                }
+                assert_eq!(word.is_free(), entry.is_free());
+            }
+        }
+    }
+
+    #[test]
+    fn lock_word_refuses_a_full_count() {
+        let mut word = LockWord((LockWord::COUNT - 1) | 1 << LockWord::KIND_SHIFT);
+        assert!(word.can_grant(LockUse::Read));
+        word.grant(LockUse::Read);
+        assert!(!word.can_grant(LockUse::Read), "a full reader count takes no more readers");
+        assert!(!word.can_grant(LockUse::Write) && !word.can_grant(LockUse::Credit));
+        word.release(LockUse::Read);
+        assert!(word.can_grant(LockUse::Read));
+        let mut single = LockWord::FREE;
+        single.grant(LockUse::Write);
+        assert!(!single.can_grant(LockUse::Write), "one writer at most");
+        single.release(LockUse::Write);
+        assert!(single.is_free());
     }
 }
