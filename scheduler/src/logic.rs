@@ -971,28 +971,26 @@ mod tests {
         assert!(!s.has_waiters(9), "not submitted");
     }
 
-    /// The one-word lock agrees with [`LockEntry`](crate::LockEntry) on every sequence of
-    /// grants and releases: same answers to "may this use join" and "is it free".
-    #[test]
-    fn lock_word_follows_lock_entry() {
-        use crate::LockEntry;
-        let uses = [LockUse::Read, LockUse::Write, LockUse::Credit];
-        let mut rng = 7_u64;
-        for _ in 0..2_000 {
+    proptest::proptest! {
+        /// The one-word lock agrees with [`LockEntry`](crate::LockEntry) on every sequence
+        /// of grants and releases: same answers to "may this use join" and "is it free".
+        #[test]
+        fn lock_word_follows_lock_entry(steps in proptest::collection::vec((0..3usize, proptest::bool::ANY), 0..24)) {
+            use crate::LockEntry;
+            let uses = [LockUse::Read, LockUse::Write, LockUse::Credit];
             let (mut word, mut entry, mut held) = (LockWord::FREE, LockEntry::Free, Vec::new());
-            for _ in 0..12 {
-                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                let u = uses[(rng >> 33) as usize % 3];
-                assert_eq!(word.can_grant(u), entry.can_grant_use(u), "{u:?} on {entry:?}");
-                if rng >> 40 & 1 == 0 && entry.can_grant_use(u) {
+            for (u, grant) in steps {
+                let u = uses[u];
+                proptest::prop_assert_eq!(word.can_grant(u), entry.can_grant_use(u), "{:?} on {:?}", u, entry);
+                if grant && entry.can_grant_use(u) {
                     word.grant(u);
                     entry.grant_use(u);
                     held.push(u);
                 } else if let Some(u) = held.pop() {
                     word.release(u);
-                    assert!(entry.release_use(u));
+                    proptest::prop_assert!(entry.release_use(u));
                 }
-                assert_eq!(word.is_free(), entry.is_free());
+                proptest::prop_assert_eq!(word.is_free(), entry.is_free());
             }
         }
     }
