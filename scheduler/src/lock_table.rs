@@ -139,9 +139,9 @@ impl LockEntry {
 /// [`LockTable`] is the plain, all-or-nothing lock table: a transaction either
 /// takes every lock it declares or none, and a refusal is final (the caller
 /// retries later). It suits simple drivers and checks. The replay state machine
-/// ([`ReplayScheduler`](crate::ReplayScheduler)) keeps the same state per account too (packed in one word), but pairs it
-/// with a FIFO of waiting transactions so that nothing is ever refused or
-/// retried.
+/// ([`ReplayScheduler`](crate::ReplayScheduler)) keeps the same state per account too
+/// (packed in one word), but pairs it with a FIFO of waiting transactions so that
+/// nothing is ever refused or retried.
 ///
 /// Cost: `try_lock` and `unlock` make two passes over the transaction's
 /// accounts (check, then apply), so a refused or invalid request changes

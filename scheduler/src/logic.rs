@@ -45,17 +45,17 @@ pub struct ReplayStats {
 /// FIFO queues of Solana's unified scheduler (`unified-scheduler-logic` in
 /// anza-xyz/agave).
 ///
-/// **Algorithm.** Each account has a current usage (a [`LockEntry`](crate::LockEntry), kept in one word: free, `n`
-/// readers, or one writer) and a FIFO of the transactions waiting for it. On
-/// submit, a transaction takes each of its accounts immediately when that
-/// account's queue is empty and the usage is compatible; otherwise it joins the
-/// account's queue and its *blocked count* goes up by one. It holds the locks it
-/// got while it waits for the others: every holder of an account is earlier in
-/// block order than every waiter, so this cannot deadlock (the earliest
-/// unfinished transaction always holds all its locks). A transaction whose
-/// blocked count is zero is ready. On complete, each of its accounts is
-/// released; an account that becomes free is granted to the front of its queue
-/// — all leading readers together, or one writer — and each granted
+/// **Algorithm.** Each account has a current usage (a
+/// [`LockEntry`](crate::LockEntry), kept in one word: free, `n` readers, or one
+/// writer) and a FIFO of the transactions waiting for it. On submit, a transaction
+/// takes each of its accounts immediately when that account's queue is empty and the
+/// usage is compatible; otherwise it joins the account's queue and its *blocked
+/// count* goes up by one. It holds the locks it got while it waits for the others:
+/// every holder of an account is earlier in block order than every waiter, so this
+/// cannot deadlock (the earliest unfinished transaction always holds all its locks).
+/// A transaction whose blocked count is zero is ready. On complete, each of its
+/// accounts is released; an account that becomes free is granted to the front of its
+/// queue — all leading readers together, or one writer — and each granted
 /// transaction's blocked count goes down; one that reaches zero becomes ready.
 ///
 /// Result: a transaction becomes ready exactly when every earlier conflicting
@@ -975,13 +975,21 @@ mod tests {
         /// The one-word lock agrees with [`LockEntry`](crate::LockEntry) on every sequence
         /// of grants and releases: same answers to "may this use join" and "is it free".
         #[test]
-        fn lock_word_follows_lock_entry(steps in proptest::collection::vec((0..3usize, proptest::bool::ANY), 0..24)) {
+        fn lock_word_follows_lock_entry(
+            steps in proptest::collection::vec((0..3usize, proptest::bool::ANY), 0..24),
+        ) {
             use crate::LockEntry;
             let uses = [LockUse::Read, LockUse::Write, LockUse::Credit];
             let (mut word, mut entry, mut held) = (LockWord::FREE, LockEntry::Free, Vec::new());
             for (u, grant) in steps {
                 let u = uses[u];
-                proptest::prop_assert_eq!(word.can_grant(u), entry.can_grant_use(u), "{:?} on {:?}", u, entry);
+                proptest::prop_assert_eq!(
+                    word.can_grant(u),
+                    entry.can_grant_use(u),
+                    "{:?} on {:?}",
+                    u,
+                    entry
+                );
                 if grant && entry.can_grant_use(u) {
                     word.grant(u);
                     entry.grant_use(u);
