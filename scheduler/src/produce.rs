@@ -79,7 +79,9 @@ type PrioKey = (Reverse<u64>, u64);
 ///   completions release locks. The number of candidates pulled into the window
 ///   per block is capped by `scan_limit`, which bounds the leader's work per
 ///   block even when a flood of transactions on a saturated account sits at the
-///   top of the pool.
+///   top of the pool. Pulling also stops once what is left of the block cannot
+///   hold the cheapest pending transaction: every further candidate would only
+///   be deferred.
 /// - **Limits.** A candidate is *deferred* (stays in the pool for the next
 ///   block, leaves the window) if it would push the block over
 ///   `block_compute_limit`, or any account it writes over
@@ -162,7 +164,9 @@ type PrioKey = (Reverse<u64>, u64);
 /// candidates in the window, `O(window × accounts)`. A candidate deferred to the
 /// next block costs its pull (two `O(log n)` removals) and a share of one merge
 /// at the block's end, which puts the block's `d` leftovers back in
-/// `O(d log d + n)` (one ordered insert each when they are few).
+/// `O(d log d + n)` (one ordered insert each when they are few). Each pull first
+/// reads the cheapest pending cost, `O(log c)` in the `c` distinct costs, which
+/// insert, placement and removal keep counted.
 ///
 /// ## Out of scope
 /// Threads and channels (the worker pool drives this), signature verification
@@ -181,6 +185,10 @@ pub struct BlockProducer<T> {
     pending: BTreeSet<PrioKey>,
     /// Every pending transaction in arrival order: expiry takes a prefix.
     arrival: BTreeSet<u64>,
+    /// The costs of the pending transactions (cost → how many): once the cheapest
+    /// cannot fit what is left of the block, nothing pending can, and pulling more
+    /// candidates would only defer each of them.
+    pending_costs: BTreeMap<u64, u32>,
     /// Eligible transactions not yet pulled into the window this block, by priority.
     ready: BTreeSet<PrioKey>,
     /// The same set by arrival: the aged lane is a prefix of it.
@@ -798,6 +806,16 @@ enum Decision {
     Place(usize),
 }
 
+/// Takes one transaction of cost `cost` out of a multiset of costs.
+fn forget_cost(costs: &mut BTreeMap<u64, u32>, cost: u64) {
+    if let std::collections::btree_map::Entry::Occupied(mut e) = costs.entry(cost) {
+        *e.get_mut() -= 1;
+        if *e.get() == 0 {
+            e.remove();
+        }
+    }
+}
+
 impl<T> BlockProducer<T> {
     /// An empty producer placing work on `threads` execution threads
     /// (`1..=`[`MAX_THREADS`]).
@@ -813,6 +831,7 @@ impl<T> BlockProducer<T> {
             payers: HashMap::new(),
             pending: BTreeSet::new(),
             arrival: BTreeSet::new(),
+            pending_costs: BTreeMap::new(),
             ready: BTreeSet::new(),
             ready_arrival: BTreeSet::new(),
             window: Vec::new(),
@@ -886,6 +905,7 @@ impl<T> BlockProducer<T> {
         self.entries.insert(seq, entry);
         self.pending.insert((Reverse(price), seq));
         self.arrival.insert(seq);
+        *self.pending_costs.entry(cost).or_default() += 1;
         if is_head {
             if let Some(old) = old_head.filter(|&o| o != seq) {
                 self.demote(old);
@@ -1216,9 +1236,13 @@ impl<T> BlockProducer<T> {
     }
 
     /// Takes the next candidate into the window: the oldest aged eligible
-    /// transaction if any, else the highest-priority one.
+    /// transaction if any, else the highest-priority one. None once the scan limit
+    /// is reached, or once the block is too full for the cheapest pending
+    /// transaction: a leader whose blocks fill up by compute would otherwise pull
+    /// and defer up to `scan_limit` candidates per block (defi-mix: 12,500 per
+    /// block, most of the leader's time).
     fn pull(&mut self) -> Option<u64> {
-        if self.scanned >= self.config.scan_limit {
+        if self.scanned >= self.config.scan_limit || self.block_is_full() {
             return None;
         }
         let aged = self
@@ -1237,6 +1261,13 @@ impl<T> BlockProducer<T> {
         entry.aged = aged.is_some();
         self.scanned += 1;
         Some(seq)
+    }
+
+    /// Whether no pending transaction fits in what is left of the block.
+    fn block_is_full(&self) -> bool {
+        self.pending_costs.first_key_value().is_none_or(|(&cheapest, _)| {
+            self.block_used.saturating_add(cheapest) > self.config.block_compute_limit
+        })
     }
 
     fn decide(&self, entry: &Entry<T>) -> Decision {
@@ -1321,6 +1352,7 @@ impl<T> BlockProducer<T> {
         self.stats.included_aged += u64::from(entry.aged);
         self.placed.push(seq);
         self.pending.remove(&(Reverse(entry.price), seq));
+        forget_cost(&mut self.pending_costs, entry.cost);
         self.arrival.remove(&seq);
         let (payer, nonce) = (entry.payer(), entry.nonce);
         let queue = self.payers.get_mut(&payer).expect("a pending transaction is in its payer's queue");
@@ -1399,6 +1431,7 @@ impl<T> BlockProducer<T> {
         let key = (Reverse(entry.price), seq);
         self.pending.remove(&key);
         self.arrival.remove(&seq);
+        forget_cost(&mut self.pending_costs, entry.cost);
         match entry.stage {
             TxStage::Ready => {
                 self.ready.remove(&key);
@@ -1516,6 +1549,11 @@ mod tests {
             p.entries.iter().filter(|(_, e)| e.stage.is_pending()).map(|(&s, _)| s).collect();
         assert_eq!(pending.len(), p.pending.len());
         assert_eq!(pending.len(), p.arrival.len());
+        let mut costs = BTreeMap::new();
+        for (_, e) in p.entries.iter().filter(|(_, e)| e.stage.is_pending()) {
+            *costs.entry(e.cost).or_insert(0u32) += 1;
+        }
+        assert_eq!(costs, p.pending_costs, "the pending costs count every pending transaction once");
         assert_eq!(p.ready.len(), p.ready_arrival.len());
         let queued: usize = p.payers.values().map(BTreeMap::len).sum();
         assert_eq!(queued, pending.len(), "every pending transaction is in its payer queue");
@@ -1662,6 +1700,31 @@ mod tests {
         assert_eq!(labels(&b1), vec![2, 3]);
         let out = p.insert(mk(99, 99, 0, 251, 10, &[], &[]));
         assert_eq!(out.dropped[0].reason, DropReason::AccountLimit);
+    }
+
+    /// A block too full for the cheapest pending transaction pulls nothing more:
+    /// the rest stay ready, none is deferred, and they fill the next blocks in
+    /// priority order. A cheaper newcomer that fits makes pulling resume.
+    #[test]
+    fn a_full_block_stops_pulling() {
+        let mut p = producer(ProduceConfig { block_compute_limit: 300, ..config() });
+        for i in 0..10 {
+            id(p.insert(mk(i, i as u64, 0, 100, 1_000 - i as u64, &[], &[])));
+        }
+        assert_eq!(labels(&p.build_block().unwrap()), vec![0, 1, 2]);
+        assert_eq!(p.stats().deferred, 0, "nothing was pulled only to be deferred");
+        assert_eq!(p.stats().skipped_block_limit, 0);
+        check_invariants(&p);
+        id(p.insert(mk(10, 10, 0, 50, 1, &[], &[])));
+        p.config.block_compute_limit = 350;
+        // The three best fill 300; 4..=9 cannot fit the last 50, but the newcomer can,
+        // so they are pulled and deferred on the way to it.
+        assert_eq!(labels(&p.build_block().unwrap()), vec![3, 4, 5, 10]);
+        assert_eq!(p.stats().deferred, 4);
+        check_invariants(&p);
+        assert_eq!(labels(&p.build_block().unwrap()), vec![6, 7, 8]);
+        assert_eq!(p.stats().deferred, 4, "full again for the cheapest left: no pull");
+        check_invariants(&p);
     }
 
     /// A block that defers hundreds of candidates (a hot account full after two)
@@ -1981,9 +2044,10 @@ mod tests {
 
     #[test]
     fn a_deferred_transaction_can_be_removed_before_the_block_ends() {
-        let mut p = producer(ProduceConfig { block_compute_limit: 10, ..config() });
-        id(p.insert(mk(0, 0, 0, 10, 100, &[], &[])));
-        let late = id(p.insert(mk(1, 1, 0, 10, 1, &[], &[])));
+        // Deferred on the shared account's limit (a full block would not pull it).
+        let mut p = producer(ProduceConfig { account_compute_limit: 10, ..config() });
+        id(p.insert(mk(0, 0, 0, 10, 100, &[7], &[])));
+        let late = id(p.insert(mk(1, 1, 0, 10, 1, &[7], &[])));
         let placed = p.schedule();
         assert_eq!(placed.len(), 1);
         assert_eq!(p.stage(late), Some(TxStage::Deferred));
