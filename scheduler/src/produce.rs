@@ -1707,18 +1707,18 @@ mod tests {
     /// priority order. A cheaper newcomer that fits makes pulling resume.
     #[test]
     fn a_full_block_stops_pulling() {
-        let mut p = producer(ProduceConfig { block_compute_limit: 300, ..config() });
+        let mut p = producer(ProduceConfig { block_compute_limit: 350, ..config() });
         for i in 0..10 {
             id(p.insert(mk(i, i as u64, 0, 100, 1_000 - i as u64, &[], &[])));
         }
+        // 50 left, and the cheapest pending transaction costs 100.
         assert_eq!(labels(&p.build_block().unwrap()), vec![0, 1, 2]);
         assert_eq!(p.stats().deferred, 0, "nothing was pulled only to be deferred");
         assert_eq!(p.stats().skipped_block_limit, 0);
         check_invariants(&p);
         id(p.insert(mk(10, 10, 0, 50, 1, &[], &[])));
-        p.config.block_compute_limit = 350;
-        // The three best fill 300; 4..=9 cannot fit the last 50, but the newcomer can,
-        // so they are pulled and deferred on the way to it.
+        // The newcomer fits the last 50, so 6..=9 are pulled (and deferred) on the way
+        // to it.
         assert_eq!(labels(&p.build_block().unwrap()), vec![3, 4, 5, 10]);
         assert_eq!(p.stats().deferred, 4);
         check_invariants(&p);
