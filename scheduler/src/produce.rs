@@ -188,7 +188,7 @@ pub struct BlockProducer<T> {
     /// The costs of the pending transactions (cost → how many): once the cheapest
     /// cannot fit what is left of the block, nothing pending can, and pulling more
     /// candidates would only defer each of them.
-    pending_costs: BTreeMap<u64, u32>,
+    pending_costs: BTreeMap<u64, usize>,
     /// Eligible transactions not yet pulled into the window this block, by priority.
     ready: BTreeSet<PrioKey>,
     /// The same set by arrival: the aged lane is a prefix of it.
@@ -807,12 +807,11 @@ enum Decision {
 }
 
 /// Takes one transaction of cost `cost` out of a multiset of costs.
-fn forget_cost(costs: &mut BTreeMap<u64, u32>, cost: u64) {
-    if let std::collections::btree_map::Entry::Occupied(mut e) = costs.entry(cost) {
-        *e.get_mut() -= 1;
-        if *e.get() == 0 {
-            e.remove();
-        }
+fn forget_cost(costs: &mut BTreeMap<u64, usize>, cost: u64) {
+    let count = costs.get_mut(&cost).expect("a pending transaction's cost is counted");
+    *count -= 1;
+    if *count == 0 {
+        costs.remove(&cost);
     }
 }
 
@@ -1551,7 +1550,7 @@ mod tests {
         assert_eq!(pending.len(), p.arrival.len());
         let mut costs = BTreeMap::new();
         for (_, e) in p.entries.iter().filter(|(_, e)| e.stage.is_pending()) {
-            *costs.entry(e.cost).or_insert(0u32) += 1;
+            *costs.entry(e.cost).or_insert(0usize) += 1;
         }
         assert_eq!(costs, p.pending_costs, "the pending costs count every pending transaction once");
         assert_eq!(p.ready.len(), p.ready_arrival.len());
