@@ -2490,6 +2490,64 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
+        /// A block leaves out only what does not fit: with the window and the scan
+        /// limit never reached, every eligible transaction still pending would push
+        /// the block, or an account it writes, over its compute limit. So stopping
+        /// once the block cannot hold the cheapest pending transaction never stops
+        /// too early.
+        #[test]
+        fn a_block_leaves_out_only_what_does_not_fit(
+            specs in prop::collection::vec(spec(), 1..80),
+            threads in 1..5usize,
+            // Costs and limits in steps of 50, so that exact fits are common; the
+            // limits at least the largest cost (150), so that none is refused.
+            block_steps in 3..14u64,
+            account_steps in 3..6u64,
+            blocks in 1..4usize,
+        ) {
+            let (block_limit, account_limit) = (block_steps * 50, account_steps * 50);
+            let specs: Vec<Spec> = specs.into_iter().map(|s| Spec { cu: 50 * (1 + s.cu % 3), ..s }).collect();
+            let config = ProduceConfig {
+                block_compute_limit: block_limit,
+                account_compute_limit: account_limit,
+                window: 1_000,
+                ..config()
+            };
+            let mut p = producer_on(threads, config);
+            let mut next_nonce = [0u64; 5];
+            for (label, s) in specs.iter().enumerate() {
+                let nonce = next_nonce[s.payer as usize];
+                next_nonce[s.payer as usize] += 1;
+                let out = p.insert(mk(label as u32, s.payer, nonce, s.cu, s.price, &s.writes, &s.reads));
+                prop_assert!(out.dropped.is_empty(), "the pool holds them all");
+            }
+            let writes = |s: &Spec| {
+                let mut keys = vec![payer_key(s.payer)];
+                keys.extend(s.writes.iter().map(|&a| key(a)));
+                keys
+            };
+            for _ in 0..blocks {
+                let block = p.build_block().unwrap();
+                let mut account_used: HashMap<Pubkey, u64> = HashMap::new();
+                for &(_, label) in &block.transactions {
+                    let s = &specs[label as usize];
+                    for k in writes(s) {
+                        *account_used.entry(k).or_default() += u64::from(s.cu);
+                    }
+                }
+                for &(_, seq) in &p.ready {
+                    let s = &specs[p.entries[&seq].payload as usize];
+                    let cost = u64::from(s.cu);
+                    let fits_block = block.compute_used + cost <= block_limit;
+                    let fits_accounts = writes(s)
+                        .iter()
+                        .all(|k| account_used.get(k).copied().unwrap_or(0) + cost <= account_limit);
+                    prop_assert!(!(fits_block && fits_accounts), "transaction {seq} fits but was left out");
+                }
+                check_invariants(&p);
+            }
+        }
+
         /// Every transaction ends exactly once in a block, the pool, the dropped
         /// list or the removed ones (withdrawn between blocks); blocks respect both limits; threads execute conflicting work in
         /// block order; a payer's simultaneously pending nonces are included in
