@@ -806,15 +806,6 @@ enum Decision {
     Place(usize),
 }
 
-/// Takes one transaction of cost `cost` out of a multiset of costs.
-fn forget_cost(costs: &mut BTreeMap<u64, usize>, cost: u64) {
-    let count = costs.get_mut(&cost).expect("a pending transaction's cost is counted");
-    *count -= 1;
-    if *count == 0 {
-        costs.remove(&cost);
-    }
-}
-
 impl<T> BlockProducer<T> {
     /// An empty producer placing work on `threads` execution threads
     /// (`1..=`[`MAX_THREADS`]).
@@ -1350,10 +1341,8 @@ impl<T> BlockProducer<T> {
         self.block_used += entry.cost;
         self.stats.included_aged += u64::from(entry.aged);
         self.placed.push(seq);
-        self.pending.remove(&(Reverse(entry.price), seq));
-        forget_cost(&mut self.pending_costs, entry.cost);
-        self.arrival.remove(&seq);
-        let (payer, nonce) = (entry.payer(), entry.nonce);
+        let (price, cost, payer, nonce) = (entry.price, entry.cost, entry.payer(), entry.nonce);
+        self.unpend(seq, price, cost);
         let queue = self.payers.get_mut(&payer).expect("a pending transaction is in its payer's queue");
         debug_assert_eq!(queue.first_key_value(), Some((&nonce, &seq)), "only the lowest nonce is eligible");
         queue.remove(&nonce);
@@ -1362,6 +1351,18 @@ impl<T> BlockProducer<T> {
             None => {
                 self.payers.remove(&payer);
             }
+        }
+    }
+
+    /// Takes transaction `seq` (of `price` and `cost`) out of the pending sets, by
+    /// priority, by arrival and by cost: it was placed, or it leaves the pool.
+    fn unpend(&mut self, seq: u64, price: u64, cost: u64) {
+        self.pending.remove(&(Reverse(price), seq));
+        self.arrival.remove(&seq);
+        let count = self.pending_costs.get_mut(&cost).expect("a pending transaction's cost is counted");
+        *count -= 1;
+        if *count == 0 {
+            self.pending_costs.remove(&cost);
         }
     }
 
@@ -1428,9 +1429,7 @@ impl<T> BlockProducer<T> {
         let entry = self.entries.remove(&seq).expect("a removed transaction is in the pool");
         debug_assert!(entry.stage.is_pending(), "placed transactions are never dropped");
         let key = (Reverse(entry.price), seq);
-        self.pending.remove(&key);
-        self.arrival.remove(&seq);
-        forget_cost(&mut self.pending_costs, entry.cost);
+        self.unpend(seq, entry.price, entry.cost);
         match entry.stage {
             TxStage::Ready => {
                 self.ready.remove(&key);
