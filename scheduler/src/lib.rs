@@ -13,6 +13,10 @@
 //!     retries, and there is no barrier between "batches".
 //!   - [`BatchPlanner`] ("batch" mode): greedy conflict-free batches with a
 //!     barrier between them, the simple design kept for comparison.
+//!   - `graph::ShardGraph` ("graph" mode, crate-private): one shard of a block's
+//!     per-account access sequences (runs of readers, runs of creditors, single
+//!     writers), built in block order by one thread per shard; a transaction
+//!     counts the earlier groups it waits for and is released when they finish.
 //!   - [`BlockProducer`] (leader mode): fills a block from a priority pool within a
 //!     look-ahead window under block and per-account compute limits, placing
 //!     conflicting work on the thread that holds its locks, with no starvation.
@@ -21,7 +25,10 @@
 //! - **Drivers**: [`ParallelExecutor`] (replay) runs the core on the calling thread,
 //!   keeps critical work inline, hands surplus ready work to helpers in chunks
 //!   claimed one transaction at a time, and spreads preparation (decode, verify,
-//!   resolve keys) and leaf hashing over every thread; [`Leader`] executes the
+//!   resolve keys) and leaf hashing over every thread; in graph mode it drives no
+//!   core: every thread prepares, builds its shards, executes and releases later
+//!   transactions, segment by segment, and work-stealing deques spread the ready
+//!   work (`executor/graph.rs`); [`Leader`] executes the
 //!   block producer's placements on the threads it chose. Both execute through the
 //!   runtime's account table (`parex_runtime::AccountTable`, with a checked mode), where
 //!   every unsafe operation that relies on the scheduler is: the drivers' `unsafe` blocks only call its unsafe
@@ -38,8 +45,9 @@
 //!
 //! ## Why the result equals the sequential one
 //! The runtime executes a transaction as a pure function of the states of its
-//! declared accounts. The core starts a transaction only when every earlier
-//! transaction that conflicts with it has completed, and never lets a later
+//! declared accounts. The core (in graph mode, the shards' access sequences)
+//! starts a transaction only when every earlier transaction that conflicts with
+//! it has completed, and never lets a later
 //! conflicting one run first; so each account sees exactly the sequence of
 //! writes the sequential executor would apply, and every transaction reads the
 //! same states. Receipts are put back in block order and the block hash is
@@ -48,7 +56,9 @@
 //! ## Cost per transaction
 //! Serial, on the calling thread: submit + pop + complete, a few array operations
 //! per account on dense block-local ids (tens of ns), and a share of one channel
-//! message per chunk of up to `max_chunk` transactions.
+//! message per chunk of up to `max_chunk` transactions. Graph mode has none: each
+//! thread builds its shards' share of every access (and skips the others'), and
+//! completing a transaction costs an atomic per access whose group has a successor.
 //! Everything else (preparation, execution, hashing) runs on any thread.
 //! Execution: as sequential, plus one atomic per transaction to claim it, and an
 //! atomic pair per account in checked mode.
@@ -66,6 +76,7 @@ mod ahead;
 mod batch;
 mod error;
 mod executor;
+mod graph;
 mod leader;
 mod lock_table;
 mod logic;

@@ -1,0 +1,600 @@
+//! The graph mode of the replay executor ([`Mode::Graph`](super::Mode::Graph)): no
+//! thread schedules every transaction.
+//!
+//! The block is cut into *segments* of [`ExecutorConfig::segment`] transactions
+//! per thread (whole preparation chunks). Every thread runs the same loop, with a
+//! barrier (a shared count) between steps:
+//!
+//! ```text
+//!  per segment   who                      what
+//!  ───────────── ──────────────────────── ──────────────────────────────────────────────
+//!  prepare       any thread (claims)      decode + verify (from bytes), resolve keys
+//!  build         one thread per shard     append the segment's accesses to its shards'
+//!                                         sequences (crate::graph::ShardGraph), sum
+//!                                         each transaction's pending count
+//!  roots         each thread, its range   transactions that wait for nothing → its deque
+//!  execute       any thread (steals)      run; finish each access's group; released
+//!                                         transactions → the finishing thread's deque
+//!  ─ after the last segment ──────────────────────────────────────────────────────────
+//!  hash          any thread (claims)      the block's leaves (last writers are final)
+//! ```
+//!
+//! A segment's transactions run only after every transaction of the segments
+//! before it (the execute step ends when all have completed), so each segment
+//! builds its sequences afresh (a new epoch) and nothing crosses segments. The
+//! segment keeps the accounts a thread resolved still in the cache when they
+//! execute; preparing the whole block before executing any of it made each
+//! transaction's execution about 25% dearer (measured, see docs/BENCHMARKS.md).
+//!
+//! Waiting (barriers, an empty deque) polls, then yields, then naps in 20 µs
+//! sleeps: a thread never spins for long on a busy machine. A thread that fails
+//! (a store error while resolving, a panic) raises a flag every wait checks, so
+//! the others return too and the block is abandoned.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::{Steal, Stealer, Worker};
+use parex_runtime::{BlockBody, TxIndex, UndoLog, access_range};
+
+use super::{BlockStats, Replay};
+use crate::error::SchedulerError;
+use crate::graph::{Access, NONE, ShardGraph, Use};
+use crate::pool::{Local, Work, WorkerPool, recv_report};
+
+/// Executions a thread counts privately before it adds them to the shared count.
+const PUBLISH_EVERY: usize = 32;
+/// Completions per timed one (a clock pair costs about as much as a completion).
+const SAMPLE_EVERY: u64 = 16;
+/// Transactions a thread takes from its deque before running them, to prefetch
+/// their accounts.
+const LOOKAHEAD: usize = 3;
+/// Polls before a waiting thread yields its core.
+const POLLS: u32 = 64;
+/// Waiting after which a thread naps instead of yielding.
+const YIELD_FOR: Duration = Duration::from_micros(50);
+/// One nap.
+const NAP: Duration = Duration::from_micros(20);
+
+/// The graph mode's buffers, kept across blocks.
+#[derive(Debug, Default)]
+pub(super) struct GraphBuffers {
+    shards: Vec<ShardGraph>,
+    pending: Vec<AtomicU32>,
+    epoch: u32,
+}
+
+/// Runs `work`'s block in graph mode on `pool`, segments of `segment` prepared
+/// chunks; returns the block's figures and every thread's undo log.
+pub(super) fn run_block(
+    work: &Replay<'_, '_>,
+    pool: &WorkerPool,
+    segment: usize,
+    bufs: &mut GraphBuffers,
+) -> (Result<BlockStats, SchedulerError>, Vec<UndoLog>) {
+    let threads = pool.threads();
+    let shards = threads.next_power_of_two();
+    let n = work.receipts.len();
+    let segments = work.prep.len().div_ceil(segment) as u32;
+    if bufs.epoch.checked_add(segments + 1).is_none() {
+        bufs.shards.iter_mut().for_each(ShardGraph::reset_epochs);
+        bufs.epoch = 0;
+    }
+    let epoch = bufs.epoch + 1;
+    bufs.epoch += segments + 1;
+    if bufs.pending.len() < n {
+        bufs.pending.resize_with(n, || AtomicU32::new(0));
+    }
+    bufs.shards.resize_with(shards, ShardGraph::default);
+    let deques: Vec<Worker<u32>> = (0..threads).map(|_| Worker::new_lifo()).collect();
+    let shared = Shared {
+        work,
+        threads,
+        segment,
+        shift: shards.trailing_zeros(),
+        epoch,
+        claimed: (0..work.prep.len()).map(|_| AtomicBool::new(false)).collect(),
+        refs: (0..work.prep.len()).map(|_| OnceLock::new()).collect(),
+        shards: bufs.shards.drain(..).map(RwLock::new).collect(),
+        pending: &bufs.pending[..n],
+        stealers: deques.iter().map(Worker::stealer).collect(),
+        counts: Counts::default(),
+        abort: AtomicBool::new(false),
+        error: Mutex::new(None),
+    };
+    let (reports, undo) = run_threads(&shared, pool, deques);
+    let Shared { shards, error, .. } = shared;
+    bufs.shards = shards.into_iter().map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
+    let first_error = error.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut times = Vec::with_capacity(reports.len());
+    let mut failed = first_error;
+    for r in reports {
+        match r {
+            Ok(t) => times.push(t),
+            Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    match failed {
+        Some(e) => (Err(e), undo),
+        None => (Ok(stats(&times, segments)), undo),
+    }
+}
+
+/// Runs every thread's loop: the calling thread's and one job per helper.
+fn run_threads(
+    shared: &Shared<'_, '_, '_>,
+    pool: &WorkerPool,
+    deques: Vec<Worker<u32>>,
+) -> (Vec<Result<ThreadTimes, SchedulerError>>, Vec<UndoLog>) {
+    let threads = deques.len();
+    let (outcome, mut undo) = pool.run(&GraphWork(shared), (1, 0, 0), |q| {
+        let mut deques = deques.into_iter();
+        let own = deques.next().expect("one deque per thread");
+        for (h, d) in deques.enumerate() {
+            if q.own[h].send((h + 1, d)).is_err() {
+                shared.fail(SchedulerError::WorkerChannelClosed);
+            }
+        }
+        let mut local = pool.local();
+        let mut all = vec![super::catch(|| shared.thread(0, own, &mut local))];
+        if all[0].is_err() {
+            shared.abort.store(true, Ordering::Release);
+        }
+        for _ in 1..threads {
+            all.push(recv_report(&q.reports).unwrap_or(Err(SchedulerError::WorkerChannelClosed)));
+        }
+        (all, pool.keep_local(local))
+    });
+    let (all, own_undo) = outcome;
+    undo.push(own_undo);
+    (all, undo)
+}
+
+/// The block's figures from every thread's.
+fn stats(times: &[ThreadTimes], segments: u32) -> BlockStats {
+    let mut stats = BlockStats { segments: u64::from(segments), ..BlockStats::default() };
+    for t in times {
+        stats.prepare_time += t.prepare;
+        stats.hash_time += t.hash;
+        stats.busy_time += t.busy;
+        stats.executed += t.executed;
+        stats.stolen += t.stolen;
+        stats.conflicts += t.waited;
+        stats.build_time += t.build;
+        stats.complete_time += t.complete;
+        stats.wait_time += t.wait;
+    }
+    stats
+}
+
+/// Shared counts of the steps done; the barriers wait on them.
+#[derive(Default)]
+struct Counts {
+    /// Chunks prepared.
+    prepared: AtomicUsize,
+    /// Threads done building, rooting (over all segments so far).
+    built: AtomicUsize,
+    rooted: AtomicUsize,
+    /// Transactions executed (published in batches).
+    done: AtomicUsize,
+    /// Next leaf to claim.
+    next_leaf: AtomicUsize,
+}
+
+/// What the threads share during one block.
+struct Shared<'w, 'a, 't> {
+    work: &'w Replay<'a, 't>,
+    threads: usize,
+    /// Preparation chunks per segment.
+    segment: usize,
+    /// Shards are `local id & (2^shift − 1)`; an account's index in its shard is `id >> shift`.
+    shift: u32,
+    /// The first segment's epoch; segment `k` builds in `epoch + k`.
+    epoch: u32,
+    /// Per preparation chunk: whether a thread took it.
+    claimed: Vec<AtomicBool>,
+    /// Per preparation chunk, per access: the group to finish when it completes
+    /// (`group << shift | shard`), or [`NONE`] when the group has no successor.
+    refs: Vec<OnceLock<Box<[AtomicU32]>>>,
+    /// Written by one thread each while building, read by all while executing.
+    shards: Vec<RwLock<ShardGraph>>,
+    /// Per transaction: accesses still waiting for an earlier group.
+    pending: &'w [AtomicU32],
+    stealers: Vec<Stealer<u32>>,
+    counts: Counts,
+    abort: AtomicBool,
+    error: Mutex<Option<SchedulerError>>,
+}
+
+/// One thread's figures for the block.
+#[derive(Clone, Copy, Debug, Default)]
+struct ThreadTimes {
+    prepare: Duration,
+    build: Duration,
+    wait: Duration,
+    busy: Duration,
+    complete: Duration,
+    hash: Duration,
+    executed: u64,
+    stolen: u64,
+    /// Transactions that waited for an earlier one (a pending count above zero).
+    waited: u64,
+}
+
+/// The pool's view of the graph mode: one job per helper, the whole block.
+struct GraphWork<'s, 'w, 'a, 't>(&'s Shared<'w, 'a, 't>);
+
+impl Work for GraphWork<'_, '_, '_, '_> {
+    type Job = (usize, Worker<u32>);
+    type Report = Result<ThreadTimes, SchedulerError>;
+
+    fn run(&self, (w, deque): Self::Job, local: &mut Local) -> Self::Report {
+        self.0.thread(w, deque, local)
+    }
+
+    fn panicked(&self, helper: usize, message: String) -> Self::Report {
+        self.0.abort.store(true, Ordering::Release);
+        Err(SchedulerError::WorkerPanicked { worker: helper + 1, message })
+    }
+}
+
+/// The segment being run: its chunks and transactions.
+#[derive(Clone, Copy)]
+struct Segment {
+    index: usize,
+    chunks: (usize, usize),
+    txs: (usize, usize),
+}
+
+impl Shared<'_, '_, '_> {
+    /// Records the block's error (the first one wins) and tells every thread to stop.
+    fn fail(&self, e: SchedulerError) {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+        self.abort.store(true, Ordering::Release);
+    }
+
+    /// Thread `w`'s whole block.
+    fn thread(&self, w: usize, deque: Worker<u32>, local: &mut Local) -> Result<ThreadTimes, SchedulerError> {
+        let mut times = ThreadTimes::default();
+        let outcome = self.segments(w, &deque, local, &mut times).map(|()| {
+            let t = Instant::now();
+            self.hash_leaves(local);
+            times.hash = t.elapsed();
+        });
+        match outcome {
+            Ok(()) => Ok(times),
+            Err(e) => {
+                // The first error is the block's; the others only saw it stop.
+                self.fail(e);
+                Err(SchedulerError::WorkerChannelClosed)
+            }
+        }
+    }
+
+    fn segments(
+        &self,
+        w: usize,
+        deque: &Worker<u32>,
+        local: &mut Local,
+        times: &mut ThreadTimes,
+    ) -> Result<(), SchedulerError> {
+        let (chunks, n, per_chunk) = (self.work.prep.len(), self.pending.len(), self.work.per_chunk);
+        let mut valid_so_far = 0;
+        for index in 0..chunks.div_ceil(self.segment) {
+            let c = (index * self.segment, ((index + 1) * self.segment).min(chunks));
+            let seg = Segment { index, chunks: c, txs: (c.0 * per_chunk, (c.1 * per_chunk).min(n)) };
+            let t = Instant::now();
+            self.prepare(w, seg)?;
+            times.prepare += t.elapsed();
+            self.wait(&self.counts.prepared, c.1, times)?;
+            valid_so_far += (c.0..c.1).map(|c| self.valid_in(c)).sum::<usize>();
+            let t = Instant::now();
+            self.build(w, seg);
+            times.build += t.elapsed();
+            self.wait(&self.counts.built, (index + 1) * self.threads, times)?;
+            let t = Instant::now();
+            times.waited += self.roots(w, deque, seg);
+            times.build += t.elapsed();
+            self.wait(&self.counts.rooted, (index + 1) * self.threads, times)?;
+            self.execute(w, deque, local, valid_so_far, times)?;
+        }
+        Ok(())
+    }
+
+    /// Prepares the segment's chunks: thread `w`'s own part first (the transactions
+    /// it will start with, so that their accounts are in its cache), then any
+    /// chunk no thread has claimed.
+    fn prepare(&self, w: usize, seg: Segment) -> Result<(), SchedulerError> {
+        let (c0, c1) = seg.chunks;
+        let part = |k: usize| c0 + (c1 - c0) * k / self.threads;
+        let own = part(w)..part(w + 1);
+        for c in own.clone().chain(c0..own.start).chain(own.end..c1) {
+            if self.claimed[c].swap(true, Ordering::Relaxed) {
+                continue;
+            }
+            self.work.prepare(c)?;
+            let chunk = self.work.prep[c].get().expect("a prepared chunk is set");
+            let _ = self.refs[c].set((0..chunk.local.len()).map(|_| AtomicU32::new(NONE)).collect());
+            let lo = c * self.work.per_chunk;
+            for p in &self.pending[lo..lo + chunk.ends.len()] {
+                p.store(0, Ordering::Relaxed);
+            }
+            self.counts.prepared.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    /// Valid transactions of prepared chunk `c` (the others resolved nothing).
+    fn valid_in(&self, c: usize) -> usize {
+        let chunk = self.work.prep[c].get().expect("a prepared chunk is set");
+        (0..chunk.ends.len()).filter(|&i| access_range(&chunk.ends, i).is_some_and(|r| !r.is_empty())).count()
+    }
+
+    /// Waits until `count` reaches `target`, or the block stops.
+    fn wait(
+        &self,
+        count: &AtomicUsize,
+        target: usize,
+        times: &mut ThreadTimes,
+    ) -> Result<(), SchedulerError> {
+        let mut backoff = Backoff::default();
+        while count.load(Ordering::Acquire) < target {
+            if self.abort.load(Ordering::Acquire) {
+                return Err(SchedulerError::WorkerChannelClosed);
+            }
+            backoff.snooze();
+        }
+        times.wait += backoff.reset();
+        Ok(())
+    }
+
+    /// Builds the segment's part of thread `w`'s shards (`w`, `w + threads`, …).
+    fn build(&self, w: usize, seg: Segment) {
+        for s in (w..self.shards.len()).step_by(self.threads) {
+            self.build_shard(s, seg);
+        }
+        self.counts.built.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn build_shard(&self, s: usize, seg: Segment) {
+        let mut shard = self.shards[s].write().unwrap_or_else(|e| e.into_inner());
+        if seg.index == 0 {
+            shard.clear();
+        }
+        let epoch = self.epoch + seg.index as u32;
+        let mask = (1 << self.shift) - 1;
+        for c in seg.chunks.0..seg.chunks.1 {
+            let chunk = self.work.prep[c].get().expect("every chunk of the segment is prepared");
+            for (i, &credits) in chunk.credits.iter().enumerate() {
+                let Some(range) = access_range(&chunk.ends, i) else { continue };
+                let tx = (c * self.work.per_chunk + i) as u32;
+                let mut waits = 0;
+                for (k, p) in range.enumerate() {
+                    let (id, writable) = chunk.local[p];
+                    if id as usize & mask != s {
+                        continue;
+                    }
+                    let at = Access { tx, chunk: c as u32, pos: p as u32 };
+                    let sealed = |m: Access, group: u32| self.point(m, group << self.shift | s as u32);
+                    let idx = (id >> self.shift) as usize;
+                    waits += u32::from(shard.join(epoch, idx, at, use_of(writable, credits, k), sealed));
+                }
+                if waits > 0 {
+                    self.pending[tx as usize].fetch_add(waits, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Access `m`'s completion finishes `group` (`group << shift | shard`).
+    fn point(&self, m: Access, group: u32) {
+        let refs = self.refs[m.chunk as usize].get().expect("refs are set with their chunk");
+        refs[m.pos as usize].store(group, Ordering::Relaxed);
+    }
+
+    /// Pushes the transactions of thread `w`'s part of the segment that wait for
+    /// nothing, so that its deque pops them in block order.
+    /// Returns how many of the part wait.
+    fn roots(&self, w: usize, deque: &Worker<u32>, seg: Segment) -> u64 {
+        let (lo, hi) = seg.txs;
+        let part = |k: usize| lo + (hi - lo) * k / self.threads;
+        let mut waiting = 0;
+        for t in (part(w)..part(w + 1)).rev() {
+            if self.pending[t].load(Ordering::Relaxed) > 0 {
+                waiting += 1;
+            } else if self.work.local_access(t as TxIndex).is_some() {
+                deque.push(t as u32);
+            }
+        }
+        self.counts.rooted.fetch_add(1, Ordering::AcqRel);
+        waiting
+    }
+
+    /// Runs ready transactions until the block's first `valid` have completed.
+    fn execute(
+        &self,
+        w: usize,
+        deque: &Worker<u32>,
+        local: &mut Local,
+        valid: usize,
+        times: &mut ThreadTimes,
+    ) -> Result<(), SchedulerError> {
+        let start = Instant::now();
+        let before = times.wait + times.complete;
+        let shards: Vec<_> =
+            self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner())).collect();
+        let access = |t: Option<&u32>| t.and_then(|&t| self.work.access(t as TxIndex)).unwrap_or_default();
+        let (mut ahead, mut unpublished, mut backoff) =
+            (VecDeque::with_capacity(LOOKAHEAD), 0, Backoff::default());
+        loop {
+            while ahead.len() < LOOKAHEAD
+                && let Some(t) = deque.pop()
+            {
+                ahead.push_back(t);
+            }
+            let Some(t) = ahead.pop_front().or_else(|| self.steal(w, deque, times)) else {
+                self.counts.done.fetch_add(std::mem::take(&mut unpublished), Ordering::AcqRel);
+                if self.counts.done.load(Ordering::Acquire) >= valid {
+                    break;
+                }
+                if self.abort.load(Ordering::Acquire) {
+                    return Err(SchedulerError::WorkerChannelClosed);
+                }
+                backoff.snooze();
+                continue;
+            };
+            times.wait += backoff.reset();
+            self.work.table.prefetch_ahead(access(ahead.front()), access(ahead.get(1)));
+            self.work.execute(&[t], local);
+            times.executed += 1;
+            if times.executed.is_multiple_of(SAMPLE_EVERY) {
+                let t0 = Instant::now();
+                self.complete(t, deque, &shards);
+                times.complete += t0.elapsed() * SAMPLE_EVERY as u32;
+            } else {
+                self.complete(t, deque, &shards);
+            }
+            unpublished += 1;
+            if unpublished == PUBLISH_EVERY {
+                self.counts.done.fetch_add(std::mem::take(&mut unpublished), Ordering::AcqRel);
+            }
+        }
+        times.wait += backoff.reset();
+        let overhead = (times.wait + times.complete).saturating_sub(before);
+        times.busy += start.elapsed().saturating_sub(overhead);
+        Ok(())
+    }
+
+    /// Takes ready work from another thread's deque (half of it, one to run now).
+    fn steal(&self, w: usize, deque: &Worker<u32>, times: &mut ThreadTimes) -> Option<u32> {
+        for k in 1..self.threads {
+            let victim = &self.stealers[(w + k) % self.threads];
+            loop {
+                match victim.steal_batch_and_pop(deque) {
+                    Steal::Success(t) => {
+                        times.stolen += 1;
+                        return Some(t);
+                    }
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
+                }
+            }
+        }
+        None
+    }
+
+    /// Transaction `t` completed: finishes the groups of its accesses that have a
+    /// successor, and pushes the transactions that no longer wait.
+    fn complete(&self, t: u32, deque: &Worker<u32>, shards: &[RwLockReadGuard<'_, ShardGraph>]) {
+        let per_chunk = self.work.per_chunk;
+        let c = t as usize / per_chunk;
+        let chunk = self.work.prep[c].get().expect("an executed transaction is prepared");
+        let refs = self.refs[c].get().expect("refs are set with their chunk");
+        let range = access_range(&chunk.ends, t as usize % per_chunk).expect("a valid transaction");
+        let mask = (1 << self.shift) - 1;
+        for r in refs[range].iter().map(|r| r.load(Ordering::Relaxed)).filter(|&r| r != NONE) {
+            let shard = &shards[r as usize & mask];
+            let Some(next) = shard.finish(r >> self.shift) else { continue };
+            for tx in shard.members(next) {
+                if self.pending[tx as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                    deque.push(tx);
+                }
+            }
+        }
+    }
+
+    /// Claims and hashes leaves until none is left.
+    fn hash_leaves(&self, local: &mut Local) {
+        while let Some(k) = claim(&self.counts.next_leaf, self.work.leaves.len()) {
+            self.work.hash(k, local);
+        }
+    }
+}
+
+/// How the transaction uses its `k`-th account.
+fn use_of(writable: bool, credits: u64, k: usize) -> Use {
+    match () {
+        _ if !writable => Use::Read,
+        _ if k < 64 && credits >> k & 1 == 1 => Use::Credit,
+        _ => Use::Write,
+    }
+}
+
+/// Claims the next index of `count` below `end`.
+fn claim(count: &AtomicUsize, end: usize) -> Option<usize> {
+    let mut c = count.load(Ordering::Relaxed);
+    loop {
+        if c >= end {
+            return None;
+        }
+        match count.compare_exchange_weak(c, c + 1, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return Some(c),
+            Err(now) => c = now,
+        }
+    }
+}
+
+/// Waiting with nothing to run: polls, then yields the core, then naps, so a thread
+/// never spins for long on a busy machine.
+#[derive(Default)]
+struct Backoff {
+    polls: u32,
+    since: Option<Instant>,
+}
+
+impl Backoff {
+    fn snooze(&mut self) {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        self.polls += 1;
+        if self.polls < POLLS {
+            std::hint::spin_loop();
+        } else if since.elapsed() < YIELD_FOR {
+            std::thread::yield_now();
+        } else {
+            std::thread::park_timeout(NAP);
+        }
+    }
+
+    /// Ends a wait; returns how long it lasted.
+    fn reset(&mut self) -> Duration {
+        self.polls = 0;
+        self.since.take().map_or(Duration::ZERO, |s| s.elapsed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_stop_at_the_end_and_never_repeat() {
+        let count = AtomicUsize::new(0);
+        let got: Vec<usize> = std::iter::from_fn(|| claim(&count, 3)).collect();
+        assert_eq!(got, vec![0, 1, 2]);
+        assert_eq!(claim(&count, 3), None);
+        assert_eq!(claim(&count, 5), Some(3), "a later end goes on from there");
+    }
+
+    #[test]
+    fn a_long_wait_naps_instead_of_spinning() {
+        let mut b = Backoff::default();
+        let start = Instant::now();
+        while start.elapsed() < YIELD_FOR * 4 {
+            b.snooze();
+        }
+        let polls = b.polls;
+        assert!(b.reset() >= YIELD_FOR * 4);
+        // Past the yields, each snooze sleeps about a nap: far fewer polls than spinning.
+        assert!(polls < 100_000, "{polls} polls in {:?}", YIELD_FOR * 4);
+    }
+
+    #[test]
+    fn credits_and_reads_are_told_apart() {
+        assert_eq!(use_of(false, 0b10, 1), Use::Read);
+        assert_eq!(use_of(true, 0b10, 1), Use::Credit);
+        assert_eq!(use_of(true, 0b10, 0), Use::Write);
+        assert_eq!(use_of(true, u64::MAX, 64), Use::Write, "keys past the mask are plain writes");
+    }
+}
