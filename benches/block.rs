@@ -20,7 +20,7 @@ const WORKLOADS: [&str; 4] = ["transfer-uniform", "swap-many-pools", "defi-mix",
 /// (mode label, executor; `None` = the sequential reference).
 fn configs() -> Vec<(String, Option<ParallelExecutor>)> {
     let mut v: Vec<(String, Option<ParallelExecutor>)> = vec![("sequential/1t".to_string(), None)];
-    for mode in [Mode::Batch, Mode::Stream] {
+    for mode in [Mode::Batch, Mode::Stream, Mode::Graph] {
         for threads in [1, 2] {
             let exec = ParallelExecutor::new(
                 ExecutorConfig::new(threads, mode).max_chunk(32).checked(false).adaptive(false),

@@ -1254,7 +1254,7 @@ fn the_parallel_executor_refuses_prepared_blocks_that_do_not_extend_the_tip() {
         seed: 3,
     });
     let prepared = parex::runtime::prepare_transactions(&w.blocks[0]);
-    for mode in [Mode::Stream, Mode::Batch] {
+    for mode in [Mode::Stream, Mode::Batch, Mode::Graph] {
         for (threads, adaptive) in [(2, false), (2, true), (1, false)] {
             let exec = ParallelExecutor::new(
                 ExecutorConfig::new(threads, mode).max_chunk(8).checked(true).adaptive(adaptive),

@@ -39,10 +39,10 @@ fn assert_parallel_equals_sequential_from(
         expected.push(seq.execute_prepared(&env, p).unwrap());
     }
     let expected_state = seq.state_hash();
-    for mode in [Mode::Stream, Mode::Batch] {
+    for mode in [Mode::Stream, Mode::Batch, Mode::Graph] {
         for threads in THREADS {
             let exec = ParallelExecutor::new(
-                ExecutorConfig::new(threads, mode).max_chunk(4).checked(true).adaptive(false),
+                ExecutorConfig::new(threads, mode).max_chunk(4).segment(8).checked(true).adaptive(false),
             );
             let mut par = fresh();
             for (i, p) in prepared.iter().enumerate() {
@@ -432,10 +432,10 @@ fn every_executor_reports_the_same_state_diff() {
         assert_eq!(before.state_hash(), seq.state_hash(), "the diff rebuilds the state, block {i}");
         expected.push(diff);
     }
-    for mode in [Mode::Stream, Mode::Batch] {
+    for mode in [Mode::Stream, Mode::Batch, Mode::Graph] {
         for threads in [1, 2, 4] {
             let exec = ParallelExecutor::new(
-                ExecutorConfig::new(threads, mode).max_chunk(4).checked(true).adaptive(false),
+                ExecutorConfig::new(threads, mode).max_chunk(4).segment(8).checked(true).adaptive(false),
             );
             let mut par = w.chain();
             par.set_report_changes(true);

@@ -131,7 +131,11 @@ fn fail_then_recover(
     let mut chain = Chain::new(store, w.registry.clone());
     let before = chain.tip();
     let exec =
-        ParallelExecutor::new(ExecutorConfig::new(threads, mode).max_chunk(8).checked(true).adaptive(false));
+        // Graph mode in segments of 8 transactions per thread: a late failure comes after
+        // earlier segments have executed and written.
+        ParallelExecutor::new(
+            ExecutorConfig::new(threads, mode).max_chunk(8).segment(8).checked(true).adaptive(false),
+        );
     let prepared = prepare_transactions(&w.blocks[0]);
     let env = w.block(0, before.hash).env();
     let result = exec.execute_prepared(&mut chain, &env, &prepared).map(|_| ());
@@ -160,7 +164,7 @@ fn named_state<S: AccountStore>(chain: &Chain<S>, block: &[Prepared]) -> Vec<Opt
 #[test]
 fn a_failing_store_read_is_a_typed_error_and_commits_nothing() {
     for threads in [1, 2, 4] {
-        for mode in [Mode::Stream, Mode::Batch] {
+        for mode in [Mode::Stream, Mode::Batch, Mode::Graph] {
             let (result, before, after) = run(Fault::Error, threads, mode);
             match result {
                 Err(SchedulerError::Runtime(RuntimeError::Store(failure))) => {
@@ -182,7 +186,7 @@ fn a_panicking_store_read_is_a_typed_error_never_a_hang() {
         (WorkloadKind::ReadHeavy, Poison::SharedReadOnly),
     ] {
         for threads in [1, 2, 4] {
-            for mode in [Mode::Stream, Mode::Batch] {
+            for mode in [Mode::Stream, Mode::Batch, Mode::Graph] {
                 let (result, before, after) = run_with(kind, poison, Fault::Panic, threads, mode);
                 match result {
                     Err(SchedulerError::Runtime(RuntimeError::StorePanicked(message))) => {
@@ -202,7 +206,7 @@ fn a_panicking_store_read_is_a_typed_error_never_a_hang() {
 #[test]
 fn a_store_panic_whose_payload_panics_when_dropped_is_a_typed_error() {
     for threads in [1, 2] {
-        for mode in [Mode::Stream, Mode::Batch] {
+        for mode in [Mode::Stream, Mode::Batch, Mode::Graph] {
             let (result, before, after) = run(Fault::PanicExploding, threads, mode);
             match result {
                 Err(SchedulerError::Runtime(RuntimeError::StorePanicked(message))) => {
@@ -219,10 +223,12 @@ fn a_store_panic_whose_payload_panics_when_dropped_is_a_typed_error() {
 #[test]
 fn a_failing_shared_read_only_account_is_a_typed_error() {
     for threads in [1, 2, 4] {
-        let (result, before, after) =
-            run_with(WorkloadKind::ReadHeavy, Poison::SharedReadOnly, Fault::Error, threads, Mode::Stream);
-        assert!(matches!(result, Err(SchedulerError::Runtime(RuntimeError::Store(_)))), "{result:?}");
-        assert_eq!(before, after, "nothing committed");
+        for mode in [Mode::Stream, Mode::Graph] {
+            let (result, before, after) =
+                run_with(WorkloadKind::ReadHeavy, Poison::SharedReadOnly, Fault::Error, threads, mode);
+            assert!(matches!(result, Err(SchedulerError::Runtime(RuntimeError::Store(_)))), "{result:?}");
+            assert_eq!(before, after, "nothing committed");
+        }
     }
 }
 
@@ -232,7 +238,7 @@ fn a_failing_shared_read_only_account_is_a_typed_error() {
 fn a_refused_commit_undoes_the_block_and_it_runs_again() {
     let w = workload(WorkloadKind::DefiMix);
     for threads in [1, 2, 4] {
-        for mode in [Mode::Stream, Mode::Batch] {
+        for mode in [Mode::Stream, Mode::Batch, Mode::Graph] {
             let store = FaultyStore {
                 inner: w.base.clone(),
                 poisoned: Pubkey::default(),

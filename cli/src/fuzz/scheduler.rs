@@ -112,9 +112,14 @@ pub fn run(data: &[u8]) {
             seq.execute_prepared(&e, b).expect("sequential execution")
         })
         .collect();
-    for (threads, mode) in [(2, Mode::Stream), (3, Mode::Stream), (2, Mode::Batch), (3, Mode::Batch)] {
+    let modes = [Mode::Stream, Mode::Batch, Mode::Graph];
+    for (threads, mode) in modes.into_iter().flat_map(|m| [(2, m), (3, m)]) {
         let exec = ParallelExecutor::new(
-            ExecutorConfig::new(threads, mode).max_chunk(max_chunk).checked(true).adaptive(false),
+            ExecutorConfig::new(threads, mode)
+                .max_chunk(max_chunk)
+                .segment(max_chunk)
+                .checked(true)
+                .adaptive(false),
         );
         let mut par = fresh();
         for (i, b) in blocks.iter().enumerate() {
