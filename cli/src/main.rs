@@ -133,9 +133,10 @@ struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS))]
     threads: Vec<usize>,
     /// Modes measured against the sequential executor (which always runs as the
-    /// reference): batch, stream, and copies (the machine's ceiling: as many independent
-    /// sequential runs at once as threads, each on its own state; not an executor).
-    #[arg(long, value_delimiter = ',', default_value = "batch,stream,copies")]
+    /// reference): batch, stream, graph, and copies (the machine's ceiling: as many
+    /// independent sequential runs at once as threads, each on its own state; not an
+    /// executor).
+    #[arg(long, value_delimiter = ',', default_value = "batch,stream,graph,copies")]
     mode: Vec<ExecMode>,
     /// Transactions per block.
     #[arg(long, default_value_t = 10_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_BLOCK_SIZE))]

@@ -203,6 +203,55 @@ fn stages_table(s: &mut String, r: &Report) {
         s,
         "SERIAL: the calling thread's share, which no thread count divides; ‖: spread over every thread (summed here)."
     );
+    graph_stages_table(s, r);
+}
+
+/// The graph mode's figures: every stage runs on every thread.
+fn graph_stages_table(s: &mut String, r: &Report) {
+    let rows: Vec<_> = r
+        .workloads
+        .iter()
+        .filter_map(|w| {
+            let f = w
+                .execution
+                .iter()
+                .filter(|f| f.mode == "graph" && f.stages.is_some())
+                .max_by_key(|f| f.threads)?;
+            Some((w, f))
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nGraph mode at its most threads (ns per transaction; no thread schedules every transaction)"
+    );
+    let _ = writeln!(
+        s,
+        "{:<18} {:>3} {:>7} {:>9} {:>7} {:>10} {:>7} {:>9}",
+        "workload", "thr", "SERIAL", "prepare‖", "build‖", "complete‖", "wait‖", "hash‖"
+    );
+    for (w, f) in rows {
+        let st = f.stages.expect("filtered");
+        let _ = writeln!(
+            s,
+            "{:<18} {:>3} {:>7.0} {:>9.0} {:>7.0} {:>10.0} {:>7.0} {:>9.0}",
+            w.name,
+            f.threads,
+            st.serial_ns(),
+            st.prepare_ns,
+            st.build_ns,
+            st.complete_ns,
+            st.wait_ns,
+            st.hash_ns
+        );
+    }
+    let _ = writeln!(
+        s,
+        "SERIAL: opening and finishing the block on the calling thread; build: access sequences and ready \
+         work; complete: releasing later transactions; wait: at a segment's steps or with nothing ready."
+    );
 }
 
 fn leader_table(s: &mut String, r: &Report) {

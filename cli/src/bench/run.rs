@@ -319,6 +319,12 @@ pub struct StageFigures {
     pub prepare_ns: f64,
     /// Parallel: hashing the leaves.
     pub hash_ns: f64,
+    /// Parallel (graph mode): building the access sequences, finding ready work.
+    pub build_ns: f64,
+    /// Parallel (graph mode): completing transactions (estimated from one in 16).
+    pub complete_ns: f64,
+    /// Parallel (graph mode): waiting at a segment's steps or with nothing ready.
+    pub wait_ns: f64,
 }
 
 impl StageFigures {
@@ -333,6 +339,9 @@ impl StageFigures {
             finish_ns,
             prepare_ns: per(s.prepare_time),
             hash_ns: per(s.hash_time),
+            build_ns: per(s.build_time),
+            complete_ns: per(s.complete_time),
+            wait_ns: per(s.wait_time),
         }
     }
 
