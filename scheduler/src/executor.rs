@@ -114,8 +114,8 @@ pub struct ExecutorConfig {
     /// chunks, at least one). A segment's transactions all complete before the next
     /// segment's start, so shorter segments cost more waits on the slowest thread,
     /// and longer ones let the accounts prepared first leave the cache before they
-    /// execute. Default 512 (on 2 threads, 1,024 and 2,048 measured alike; the whole
-    /// 10,000-transaction block at once, 15–25% slower).
+    /// execute. Default 512 (on 2 threads, segments of 512 to 4,096 transactions
+    /// measured alike within the noise; see docs/BENCHMARKS.md).
     pub segment: usize,
 }
 
@@ -337,6 +337,11 @@ fn per_tx(d: Duration, txs: u64) -> f64 {
 /// nothing to schedule, the calling thread prepares or hashes too. Preparation
 /// from wire bytes overlaps execution: transactions are submitted as soon as
 /// every earlier one is prepared.
+///
+/// In graph mode ([`Mode::Graph`]) the calling thread schedules nothing: every
+/// thread runs the same loop of preparing, building its shards' access sequences
+/// and executing, segment by segment, and a transaction's completion releases the
+/// later ones that waited for it, on the completing thread.
 ///
 /// Blocks too small to gain from threads, and `threads = 1`, run the
 /// sequential executor: one thread is never slower than the reference.

@@ -128,13 +128,14 @@ fn run_threads(
     pool: &WorkerPool,
     deques: Vec<Worker<u32>>,
 ) -> (Vec<Result<ThreadTimes, SchedulerError>>, Vec<UndoLog>) {
-    let threads = deques.len();
     let (outcome, mut undo) = pool.run(&GraphWork(shared), (1, 0, 0), |q| {
         let mut deques = deques.into_iter();
         let own = deques.next().expect("one deque per thread");
+        let mut started = 0;
         for (h, d) in deques.enumerate() {
-            if q.own[h].send((h + 1, d)).is_err() {
-                shared.fail(SchedulerError::WorkerChannelClosed);
+            match q.own[h].send((h + 1, d)) {
+                Ok(()) => started += 1,
+                Err(_) => shared.fail(SchedulerError::WorkerChannelClosed),
             }
         }
         let mut local = pool.local();
@@ -142,7 +143,8 @@ fn run_threads(
         if all[0].is_err() {
             shared.abort.store(true, Ordering::Release);
         }
-        for _ in 1..threads {
+        // One report per helper that got its job; none waits for a helper that did not.
+        for _ in 0..started {
             all.push(recv_report(&q.reports).unwrap_or(Err(SchedulerError::WorkerChannelClosed)));
         }
         (all, pool.keep_local(local))
