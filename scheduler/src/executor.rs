@@ -473,11 +473,11 @@ impl ParallelExecutor {
         let (table, store, registry) = chain.parts_mut();
         let bt = table.begin_block(self.config.checked);
         let threads = pool.threads();
-        let segment_txs = (self.config.mode == Mode::Graph).then(|| self.config.segment * threads);
-        let per_chunk = source.per_chunk(threads, segment_txs);
+        let segment = (self.config.mode == Mode::Graph).then_some(self.config.segment);
+        let per_chunk = source.per_chunk(threads, segment);
         let work = Replay::new(env, registry, &*store, &bt, source, per_chunk, report);
         let open_time = start.elapsed();
-        let (result, mut undo) = match segment_txs {
+        let (result, mut undo) = match segment.map(|per_thread| per_thread * threads) {
             Some(txs) => {
                 let mut bufs = self.inner.graph.lock().unwrap_or_else(|e| e.into_inner());
                 graph::run_block(&work, pool, (txs / work.per_chunk).max(1), &mut bufs)
@@ -547,13 +547,15 @@ impl Source<'_> {
     }
 
     /// Transactions per preparation job on `threads` threads; in graph mode, at most
-    /// `segment_txs` (a segment is whole jobs, so a short one needs short jobs).
-    fn per_chunk(&self, threads: usize, segment_txs: Option<usize>) -> usize {
+    /// `segment`, a segment's transactions per thread: a segment is whole jobs, and
+    /// each thread should have one to prepare (from wire bytes, one job of a
+    /// whole segment left one thread verifying while the others waited).
+    fn per_chunk(&self, threads: usize, segment: Option<usize>) -> usize {
         let size = match self {
             Source::Prepared(_) => RESOLVE_CHUNK,
             Source::Raw(_) => self.len().div_ceil(threads * 4).clamp(32, VERIFY_CHUNK),
         };
-        size.min(segment_txs.unwrap_or(usize::MAX)).max(1)
+        size.min(segment.unwrap_or(usize::MAX)).max(1)
     }
 }
 
