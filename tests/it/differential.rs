@@ -1,6 +1,6 @@
 //! The law: a block executed in parallel gives exactly the sequential result —
-//! same receipts, same state, same block hash — for every thread count, both
-//! scheduling modes, and every conflict pattern. Checked mode is on, so any
+//! same receipts, same state, same block hash — for every thread count, every
+//! scheduling mode (stream, batch, graph), and every conflict pattern. Checked mode is on, so any
 //! overlapping conflicting access by two workers would panic.
 
 use std::sync::Arc;
@@ -331,8 +331,9 @@ fn execute_block_end_to_end() {
 }
 
 /// One executor (one pool) across many blocks, with the cores contended by busy
-/// threads, forced parallel and adaptive (which mixes pool and inline blocks): every
-/// block equals the sequential one, from wire bytes and from prepared transactions.
+/// threads, forced parallel and adaptive (which mixes pool and inline blocks), in
+/// stream and graph mode: every block equals the sequential one, from wire bytes and
+/// from prepared transactions.
 #[test]
 fn one_pool_across_many_blocks_under_contention() {
     let w = Workload::generate(WorkloadConfig {
@@ -346,33 +347,34 @@ fn one_pool_across_many_blocks_under_contention() {
     let expected: Vec<BlockResult> =
         (0..w.blocks.len()).map(|i| seq.execute_block(&w.block(i, seq.tip().hash)).unwrap()).collect();
     let _busy = parex_cli::bench::suite::Contention::start(2);
-    for adaptive in [false, true] {
-        for threads in [2, 3] {
-            let exec = ParallelExecutor::new(
-                ExecutorConfig::new(threads, Mode::Stream).max_chunk(8).checked(true).adaptive(adaptive),
-            );
-            let mut par = w.chain();
-            let mut inline_blocks = 0;
-            for (i, want) in expected.iter().enumerate() {
-                let block = w.block(i, par.tip().hash);
-                let (got, stats) = if i % 2 == 0 {
-                    exec.execute_block(&mut par, &block).unwrap()
-                } else {
-                    exec.execute_prepared(&mut par, &block.env(), &prepare_transactions(&block.transactions))
-                        .unwrap()
-                };
-                inline_blocks += stats.inline_blocks;
-                // Only blocks run on the pool count as scheduled, so that stage costs per
-                // transaction are not diluted by blocks that scheduled nothing.
-                let valid = got.receipts.iter().filter(|r| !matches!(r.status, TxStatus::Invalid(_))).count();
-                let pooled = if stats.inline_blocks == 0 { valid as u64 } else { 0 };
-                assert_eq!((stats.executed, stats.pooled), (valid as u64, pooled), "block {i}");
-                assert_eq!(&got, want, "block {i}, {threads} threads, adaptive {adaptive}");
-            }
-            assert_eq!(par.state_hash(), seq.state_hash());
-            if !adaptive {
-                assert_eq!(inline_blocks, 0, "forced parallel never runs a block inline");
-            }
+    for (mode, adaptive, threads) in [Mode::Stream, Mode::Graph]
+        .into_iter()
+        .flat_map(|m| [false, true].into_iter().flat_map(move |a| [(m, a, 2), (m, a, 3)]))
+    {
+        let exec = ParallelExecutor::new(
+            ExecutorConfig::new(threads, mode).max_chunk(8).segment(16).checked(true).adaptive(adaptive),
+        );
+        let mut par = w.chain();
+        let mut inline_blocks = 0;
+        for (i, want) in expected.iter().enumerate() {
+            let block = w.block(i, par.tip().hash);
+            let (got, stats) = if i % 2 == 0 {
+                exec.execute_block(&mut par, &block).unwrap()
+            } else {
+                exec.execute_prepared(&mut par, &block.env(), &prepare_transactions(&block.transactions))
+                    .unwrap()
+            };
+            inline_blocks += stats.inline_blocks;
+            // Only blocks run on the pool count as scheduled, so that stage costs per
+            // transaction are not diluted by blocks that scheduled nothing.
+            let valid = got.receipts.iter().filter(|r| !matches!(r.status, TxStatus::Invalid(_))).count();
+            let pooled = if stats.inline_blocks == 0 { valid as u64 } else { 0 };
+            assert_eq!((stats.executed, stats.pooled), (valid as u64, pooled), "block {i}");
+            assert_eq!(&got, want, "block {i}, {mode} × {threads}, adaptive {adaptive}");
+        }
+        assert_eq!(par.state_hash(), seq.state_hash());
+        if !adaptive {
+            assert_eq!(inline_blocks, 0, "forced parallel never runs a block inline");
         }
     }
 }
