@@ -181,7 +181,8 @@ pub struct BlockStats {
     /// Transactions executed (valid ones).
     pub executed: u64,
     /// Transactions that had to wait on submit for an earlier conflicting one
-    /// (stream), or that landed after the first batch (batch).
+    /// (stream), that landed after the first batch (batch), or that waited for an
+    /// earlier group of one of their accounts in their segment (graph).
     pub conflicts: u64,
     /// Calling-thread time spent scheduling (submitting, popping, completing,
     /// dispatching), excluding its own execution, preparation, hashing and waiting.

@@ -108,17 +108,17 @@ pub(super) fn run_block(
     let Shared { shards, error, .. } = shared;
     bufs.shards = shards.into_iter().map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
     let first_error = error.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut times = Vec::with_capacity(reports.len());
+    let mut stats = BlockStats { segments: u64::from(segments), ..BlockStats::default() };
     let mut failed = first_error;
     for r in reports {
         match r {
-            Ok(t) => times.push(t),
+            Ok(thread) => stats.add(&thread),
             Err(e) => failed = failed.or(Some(e)),
         }
     }
     match failed {
         Some(e) => (Err(e), undo),
-        None => (Ok(stats(&times, segments)), undo),
+        None => (Ok(stats), undo),
     }
 }
 
@@ -127,7 +127,7 @@ fn run_threads(
     shared: &Shared<'_, '_, '_>,
     pool: &WorkerPool,
     deques: Vec<Worker<u32>>,
-) -> (Vec<Result<ThreadTimes, SchedulerError>>, Vec<UndoLog>) {
+) -> (Vec<Result<BlockStats, SchedulerError>>, Vec<UndoLog>) {
     let (outcome, mut undo) = pool.run(&GraphWork(shared), (1, 0, 0), |q| {
         let mut deques = deques.into_iter();
         let own = deques.next().expect("one deque per thread");
@@ -152,23 +152,6 @@ fn run_threads(
     let (all, own_undo) = outcome;
     undo.push(own_undo);
     (all, undo)
-}
-
-/// The block's figures from every thread's.
-fn stats(times: &[ThreadTimes], segments: u32) -> BlockStats {
-    let mut stats = BlockStats { segments: u64::from(segments), ..BlockStats::default() };
-    for t in times {
-        stats.prepare_time += t.prepare;
-        stats.hash_time += t.hash;
-        stats.busy_time += t.busy;
-        stats.executed += t.executed;
-        stats.stolen += t.stolen;
-        stats.conflicts += t.waited;
-        stats.build_time += t.build;
-        stats.complete_time += t.complete;
-        stats.wait_time += t.wait;
-    }
-    stats
 }
 
 /// Shared counts of the steps done; the barriers wait on them.
@@ -210,27 +193,12 @@ struct Shared<'w, 'a, 't> {
     error: Mutex<Option<SchedulerError>>,
 }
 
-/// One thread's figures for the block.
-#[derive(Clone, Copy, Debug, Default)]
-struct ThreadTimes {
-    prepare: Duration,
-    build: Duration,
-    wait: Duration,
-    busy: Duration,
-    complete: Duration,
-    hash: Duration,
-    executed: u64,
-    stolen: u64,
-    /// Transactions that waited for an earlier one (a pending count above zero).
-    waited: u64,
-}
-
 /// The pool's view of the graph mode: one job per helper, the whole block.
 struct GraphWork<'s, 'w, 'a, 't>(&'s Shared<'w, 'a, 't>);
 
 impl Work for GraphWork<'_, '_, '_, '_> {
     type Job = (usize, Worker<u32>);
-    type Report = Result<ThreadTimes, SchedulerError>;
+    type Report = Result<BlockStats, SchedulerError>;
 
     fn run(&self, (w, deque): Self::Job, local: &mut Local) -> Self::Report {
         self.0.thread(w, deque, local)
@@ -258,15 +226,15 @@ impl Shared<'_, '_, '_> {
     }
 
     /// Thread `w`'s whole block.
-    fn thread(&self, w: usize, deque: Worker<u32>, local: &mut Local) -> Result<ThreadTimes, SchedulerError> {
-        let mut times = ThreadTimes::default();
-        let outcome = self.segments(w, &deque, local, &mut times).map(|()| {
+    fn thread(&self, w: usize, deque: Worker<u32>, local: &mut Local) -> Result<BlockStats, SchedulerError> {
+        let mut stats = BlockStats::default();
+        let outcome = self.segments(w, &deque, local, &mut stats).map(|()| {
             let t = Instant::now();
             self.hash_leaves(local);
-            times.hash = t.elapsed();
+            stats.hash_time = t.elapsed();
         });
         match outcome {
-            Ok(()) => Ok(times),
+            Ok(()) => Ok(stats),
             Err(e) => {
                 // The first error is the block's; the others only saw it stop.
                 self.fail(e);
@@ -280,7 +248,7 @@ impl Shared<'_, '_, '_> {
         w: usize,
         deque: &Worker<u32>,
         local: &mut Local,
-        times: &mut ThreadTimes,
+        stats: &mut BlockStats,
     ) -> Result<(), SchedulerError> {
         let (chunks, n, per_chunk) = (self.work.prep.len(), self.pending.len(), self.work.per_chunk);
         let mut valid_so_far = 0;
@@ -289,18 +257,18 @@ impl Shared<'_, '_, '_> {
             let seg = Segment { index, chunks: c, txs: (c.0 * per_chunk, (c.1 * per_chunk).min(n)) };
             let t = Instant::now();
             self.prepare(w, seg)?;
-            times.prepare += t.elapsed();
-            self.wait(&self.counts.prepared, c.1, times)?;
+            stats.prepare_time += t.elapsed();
+            self.wait(&self.counts.prepared, c.1, stats)?;
             valid_so_far += (c.0..c.1).map(|c| self.valid_in(c)).sum::<usize>();
             let t = Instant::now();
             self.build(w, seg);
-            times.build += t.elapsed();
-            self.wait(&self.counts.built, (index + 1) * self.threads, times)?;
+            stats.build_time += t.elapsed();
+            self.wait(&self.counts.built, (index + 1) * self.threads, stats)?;
             let t = Instant::now();
-            times.waited += self.roots(w, deque, seg);
-            times.build += t.elapsed();
-            self.wait(&self.counts.rooted, (index + 1) * self.threads, times)?;
-            self.execute(w, deque, local, valid_so_far, times)?;
+            stats.conflicts += self.roots(w, deque, seg);
+            stats.build_time += t.elapsed();
+            self.wait(&self.counts.rooted, (index + 1) * self.threads, stats)?;
+            self.execute(w, deque, local, valid_so_far, stats)?;
         }
         Ok(())
     }
@@ -335,12 +303,7 @@ impl Shared<'_, '_, '_> {
     }
 
     /// Waits until `count` reaches `target`, or the block stops.
-    fn wait(
-        &self,
-        count: &AtomicUsize,
-        target: usize,
-        times: &mut ThreadTimes,
-    ) -> Result<(), SchedulerError> {
+    fn wait(&self, count: &AtomicUsize, target: usize, stats: &mut BlockStats) -> Result<(), SchedulerError> {
         let mut backoff = Backoff::default();
         while count.load(Ordering::Acquire) < target {
             if self.abort.load(Ordering::Acquire) {
@@ -348,7 +311,7 @@ impl Shared<'_, '_, '_> {
             }
             backoff.snooze();
         }
-        times.wait += backoff.reset();
+        stats.wait_time += backoff.reset();
         Ok(())
     }
 
@@ -421,10 +384,10 @@ impl Shared<'_, '_, '_> {
         deque: &Worker<u32>,
         local: &mut Local,
         valid: usize,
-        times: &mut ThreadTimes,
+        stats: &mut BlockStats,
     ) -> Result<(), SchedulerError> {
         let start = Instant::now();
-        let before = times.wait + times.complete;
+        let before = stats.wait_time + stats.complete_time;
         let shards: Vec<_> =
             self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner())).collect();
         let access = |t: Option<&u32>| t.and_then(|&t| self.work.access(t as TxIndex)).unwrap_or_default();
@@ -436,7 +399,7 @@ impl Shared<'_, '_, '_> {
             {
                 ahead.push_back(t);
             }
-            let Some(t) = ahead.pop_front().or_else(|| self.steal(w, deque, times)) else {
+            let Some(t) = ahead.pop_front().or_else(|| self.steal(w, deque, stats)) else {
                 self.counts.done.fetch_add(std::mem::take(&mut unpublished), Ordering::AcqRel);
                 if self.counts.done.load(Ordering::Acquire) >= valid {
                     break;
@@ -447,14 +410,14 @@ impl Shared<'_, '_, '_> {
                 backoff.snooze();
                 continue;
             };
-            times.wait += backoff.reset();
+            stats.wait_time += backoff.reset();
             self.work.table.prefetch_ahead(access(ahead.front()), access(ahead.get(1)));
             self.work.execute(&[t], local);
-            times.executed += 1;
-            if times.executed.is_multiple_of(SAMPLE_EVERY) {
+            stats.executed += 1;
+            if stats.executed.is_multiple_of(SAMPLE_EVERY) {
                 let t0 = Instant::now();
                 self.complete(t, deque, &shards);
-                times.complete += t0.elapsed() * SAMPLE_EVERY as u32;
+                stats.complete_time += t0.elapsed() * SAMPLE_EVERY as u32;
             } else {
                 self.complete(t, deque, &shards);
             }
@@ -463,20 +426,20 @@ impl Shared<'_, '_, '_> {
                 self.counts.done.fetch_add(std::mem::take(&mut unpublished), Ordering::AcqRel);
             }
         }
-        times.wait += backoff.reset();
-        let overhead = (times.wait + times.complete).saturating_sub(before);
-        times.busy += start.elapsed().saturating_sub(overhead);
+        stats.wait_time += backoff.reset();
+        let overhead = (stats.wait_time + stats.complete_time).saturating_sub(before);
+        stats.busy_time += start.elapsed().saturating_sub(overhead);
         Ok(())
     }
 
     /// Takes ready work from another thread's deque (half of it, one to run now).
-    fn steal(&self, w: usize, deque: &Worker<u32>, times: &mut ThreadTimes) -> Option<u32> {
+    fn steal(&self, w: usize, deque: &Worker<u32>, stats: &mut BlockStats) -> Option<u32> {
         for k in 1..self.threads {
             let victim = &self.stealers[(w + k) % self.threads];
             loop {
                 match victim.steal_batch_and_pop(deque) {
                     Steal::Success(t) => {
-                        times.stolen += 1;
+                        stats.stolen += 1;
                         return Some(t);
                     }
                     Steal::Empty => break,
