@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Steal, Stealer, Worker};
 use parex_runtime::{BlockBody, TxIndex, UndoLog, access_range};
 
-use super::{BlockStats, Replay};
+use super::{BlockStats, PrepChunk, Replay};
 use crate::error::SchedulerError;
 use crate::graph::{Access, NONE, ShardGraph, Use};
 use crate::pool::{Local, Work, WorkerPool, recv_report};
@@ -96,7 +96,7 @@ pub(super) fn run_block(
         shift: shards.trailing_zeros(),
         epoch,
         claimed: (0..work.prep.len()).map(|_| AtomicBool::new(false)).collect(),
-        refs: (0..work.prep.len()).map(|_| OnceLock::new()).collect(),
+        chunks: (0..work.prep.len()).map(|_| OnceLock::new()).collect(),
         shards: bufs.shards.drain(..).map(RwLock::new).collect(),
         pending: &bufs.pending[..n],
         stealers: deques.iter().map(Worker::stealer).collect(),
@@ -180,9 +180,8 @@ struct Shared<'w, 'a, 't> {
     epoch: u32,
     /// Per preparation chunk: whether a thread took it.
     claimed: Vec<AtomicBool>,
-    /// Per preparation chunk, per access: the group to finish when it completes
-    /// (`group << shift | shard`), or [`NONE`] when the group has no successor.
-    refs: Vec<OnceLock<Box<[AtomicU32]>>>,
+    /// Per preparation chunk: its accesses by shard, and their group references.
+    chunks: Vec<OnceLock<ChunkGraph>>,
     /// Written by one thread each while building, read by all while executing.
     shards: Vec<RwLock<ShardGraph>>,
     /// Per transaction: accesses still waiting for an earlier group.
@@ -286,7 +285,7 @@ impl Shared<'_, '_, '_> {
             }
             self.work.prepare(c)?;
             let chunk = self.work.prep[c].get().expect("a prepared chunk is set");
-            let _ = self.refs[c].set((0..chunk.local.len()).map(|_| AtomicU32::new(NONE)).collect());
+            let _ = self.chunks[c].set(ChunkGraph::new(chunk, self.shards.len()));
             let lo = c * self.work.per_chunk;
             for p in &self.pending[lo..lo + chunk.ends.len()] {
                 p.store(0, Ordering::Relaxed);
@@ -329,34 +328,40 @@ impl Shared<'_, '_, '_> {
             shard.clear();
         }
         let epoch = self.epoch + seg.index as u32;
-        let mask = (1 << self.shift) - 1;
+        let sealed = |m: Access, group: u32| self.point(m, group << self.shift | s as u32);
         for c in seg.chunks.0..seg.chunks.1 {
             let chunk = self.work.prep[c].get().expect("every chunk of the segment is prepared");
-            for (i, &credits) in chunk.credits.iter().enumerate() {
-                let Some(range) = access_range(&chunk.ends, i) else { continue };
-                let tx = (c * self.work.per_chunk + i) as u32;
-                let mut waits = 0;
-                for (k, p) in range.enumerate() {
-                    let (id, writable) = chunk.local[p];
-                    if id as usize & mask != s {
-                        continue;
-                    }
-                    let at = Access { tx, chunk: c as u32, pos: p as u32 };
-                    let sealed = |m: Access, group: u32| self.point(m, group << self.shift | s as u32);
-                    let idx = (id >> self.shift) as usize;
-                    waits += u32::from(shard.join(epoch, idx, at, use_of(writable, credits, k), sealed));
+            let graph = self.chunks[c].get().expect("set with its prepared chunk");
+            let first = c * self.work.per_chunk;
+            // The shard's accesses, in block order: a transaction's are consecutive.
+            let (mut tx, mut waits) = (NONE, 0);
+            for &(i, p) in graph.bucket(s) {
+                let t = (first + i as usize) as u32;
+                if t != tx {
+                    self.add_pending(tx, std::mem::take(&mut waits));
+                    tx = t;
                 }
-                if waits > 0 {
-                    self.pending[tx as usize].fetch_add(waits, Ordering::Relaxed);
-                }
+                let k = p as usize - i.checked_sub(1).map_or(0, |j| chunk.ends[j as usize] as usize);
+                let (id, writable) = chunk.local[p as usize];
+                let at = Access { tx, chunk: c as u32, pos: p };
+                let kind = use_of(writable, chunk.credits[i as usize], k);
+                waits += u32::from(shard.join(epoch, (id >> self.shift) as usize, at, kind, sealed));
             }
+            self.add_pending(tx, waits);
+        }
+    }
+
+    /// Transaction `tx` waits for `waits` more groups.
+    fn add_pending(&self, tx: u32, waits: u32) {
+        if waits > 0 {
+            self.pending[tx as usize].fetch_add(waits, Ordering::Relaxed);
         }
     }
 
     /// Access `m`'s completion finishes `group` (`group << shift | shard`).
     fn point(&self, m: Access, group: u32) {
-        let refs = self.refs[m.chunk as usize].get().expect("refs are set with their chunk");
-        refs[m.pos as usize].store(group, Ordering::Relaxed);
+        let chunk = self.chunks[m.chunk as usize].get().expect("set with its prepared chunk");
+        chunk.refs[m.pos as usize].store(group, Ordering::Relaxed);
     }
 
     /// Pushes the transactions of thread `w`'s part of the segment that wait for
@@ -453,11 +458,9 @@ impl Shared<'_, '_, '_> {
     /// Transaction `t` completed: finishes the groups of its accesses that have a
     /// successor, and pushes the transactions that no longer wait.
     fn complete(&self, t: u32, deque: &Worker<u32>, shards: &[RwLockReadGuard<'_, ShardGraph>]) {
-        let per_chunk = self.work.per_chunk;
-        let c = t as usize / per_chunk;
-        let chunk = self.work.prep[c].get().expect("an executed transaction is prepared");
-        let refs = self.refs[c].get().expect("refs are set with their chunk");
-        let range = access_range(&chunk.ends, t as usize % per_chunk).expect("a valid transaction");
+        let (_, range) = self.work.resolved(t as TxIndex).expect("an executed transaction is valid");
+        let c = t as usize / self.work.per_chunk;
+        let refs = &self.chunks[c].get().expect("set with its prepared chunk").refs;
         let mask = (1 << self.shift) - 1;
         for r in refs[range].iter().map(|r| r.load(Ordering::Relaxed)).filter(|&r| r != NONE) {
             let shard = &shards[r as usize & mask];
@@ -475,6 +478,50 @@ impl Shared<'_, '_, '_> {
         while let Some(k) = claim(&self.counts.next_leaf, self.work.leaves.len()) {
             self.work.hash(k, local);
         }
+    }
+}
+
+/// A prepared chunk's part of the graph: its accesses sorted by shard (so that a
+/// shard's builder reads only its own, however many shards there are), and each
+/// access's group reference.
+struct ChunkGraph {
+    /// Per access: the group to finish when it completes (`group << shift | shard`),
+    /// or [`NONE`] when the group has no successor.
+    refs: Box<[AtomicU32]>,
+    /// Shard `s`'s accesses are `by_shard[starts[s]..starts[s + 1]]`.
+    starts: Box<[u32]>,
+    /// (transaction in the chunk, position in its accesses), shard by shard, each
+    /// shard's in chunk order.
+    by_shard: Box<[(u32, u32)]>,
+}
+
+impl ChunkGraph {
+    /// Sorts `chunk`'s accesses into `shards` shards (a power of two) by local id.
+    fn new(chunk: &PrepChunk, shards: usize) -> Self {
+        let shard = |p: usize| chunk.local[p].0 as usize & (shards - 1);
+        let mut starts = vec![0u32; shards + 1];
+        for p in 0..chunk.local.len() {
+            starts[shard(p) + 1] += 1;
+        }
+        for s in 0..shards {
+            starts[s + 1] += starts[s];
+        }
+        let mut fill = starts.clone();
+        let mut by_shard = vec![(0, 0); chunk.local.len()];
+        for i in 0..chunk.ends.len() {
+            for p in access_range(&chunk.ends, i).into_iter().flatten() {
+                let at = &mut fill[shard(p)];
+                by_shard[*at as usize] = (i as u32, p as u32);
+                *at += 1;
+            }
+        }
+        let refs = (0..chunk.local.len()).map(|_| AtomicU32::new(NONE)).collect();
+        Self { refs, starts: starts.into(), by_shard: by_shard.into() }
+    }
+
+    /// Shard `s`'s accesses.
+    fn bucket(&self, s: usize) -> &[(u32, u32)] {
+        &self.by_shard[self.starts[s] as usize..self.starts[s + 1] as usize]
     }
 }
 
