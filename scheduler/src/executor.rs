@@ -221,8 +221,9 @@ pub struct BlockStats {
     /// scheduling stages worked for, so the per-transaction stage figures divide by
     /// this (a block run inline schedules nothing and would dilute them).
     pub pooled: u64,
-    /// Graph mode: time all threads spent building the access sequences and
-    /// finding each segment's ready transactions, summed.
+    /// Graph mode: time all threads spent building the access sequences (sorting
+    /// each chunk's accesses by shard included) and finding each segment's ready
+    /// transactions, summed.
     pub build_time: Duration,
     /// Graph mode: time all threads spent completing transactions (finishing
     /// groups, releasing later transactions), summed; estimated from one

@@ -8,10 +8,11 @@
 //! ```text
 //!  per segment   who                      what
 //!  ───────────── ──────────────────────── ──────────────────────────────────────────────
-//!  prepare       any thread (claims)      decode + verify (from bytes), resolve keys
-//!  build         one thread per shard     append the segment's accesses to its shards'
-//!                                         sequences (crate::graph::ShardGraph), sum
-//!                                         each transaction's pending count
+//!  prepare       any thread (claims)      decode + verify (from bytes), resolve keys,
+//!                                         sort the chunk's accesses by shard
+//!  build         one thread per shard     append the segment's accesses of its shards
+//!                                         to their sequences (crate::graph::ShardGraph),
+//!                                         sum each transaction's pending count
 //!  roots         each thread, its range   transactions that wait for nothing → its deque
 //!  execute       any thread (steals)      run; finish each access's group; released
 //!                                         transactions → the finishing thread's deque
@@ -254,9 +255,7 @@ impl Shared<'_, '_, '_> {
         for index in 0..chunks.div_ceil(self.segment) {
             let c = (index * self.segment, ((index + 1) * self.segment).min(chunks));
             let seg = Segment { index, chunks: c, txs: (c.0 * per_chunk, (c.1 * per_chunk).min(n)) };
-            let t = Instant::now();
-            self.prepare(w, seg)?;
-            stats.prepare_time += t.elapsed();
+            self.prepare(w, seg, stats)?;
             self.wait(&self.counts.prepared, c.1, stats)?;
             valid_so_far += (c.0..c.1).map(|c| self.valid_in(c)).sum::<usize>();
             let t = Instant::now();
@@ -274,8 +273,9 @@ impl Shared<'_, '_, '_> {
 
     /// Prepares the segment's chunks: thread `w`'s own part first (the transactions
     /// it will start with, so that their accounts are in its cache), then any
-    /// chunk no thread has claimed.
-    fn prepare(&self, w: usize, seg: Segment) -> Result<(), SchedulerError> {
+    /// chunk no thread has claimed. Sorting a chunk's accesses by shard counts as
+    /// building.
+    fn prepare(&self, w: usize, seg: Segment, stats: &mut BlockStats) -> Result<(), SchedulerError> {
         let (c0, c1) = seg.chunks;
         let part = |k: usize| c0 + (c1 - c0) * k / self.threads;
         let own = part(w)..part(w + 1);
@@ -283,13 +283,17 @@ impl Shared<'_, '_, '_> {
             if self.claimed[c].swap(true, Ordering::Relaxed) {
                 continue;
             }
+            let t = Instant::now();
             self.work.prepare(c)?;
+            let sort = Instant::now();
+            stats.prepare_time += sort - t;
             let chunk = self.work.prep[c].get().expect("a prepared chunk is set");
             let _ = self.chunks[c].set(ChunkGraph::new(chunk, self.shards.len()));
             let lo = c * self.work.per_chunk;
             for p in &self.pending[lo..lo + chunk.ends.len()] {
                 p.store(0, Ordering::Relaxed);
             }
+            stats.build_time += sort.elapsed();
             self.counts.prepared.fetch_add(1, Ordering::AcqRel);
         }
         Ok(())
