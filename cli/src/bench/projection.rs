@@ -25,9 +25,22 @@
 //!    bounds throughput at 1 / (cost per dispatch) whatever `P` is. Three
 //!    figures per `P`: the DAG alone, the DAG with dispatch cost (the projection
 //!    proper), and the whole block (plus the tail).
+//! 5. **Graph mode's model** (a fourth figure, whole block), for the mode with no
+//!    scheduling thread. The block runs in segments of `segment × P` transactions;
+//!    per segment: building its access sequences (graph mode's measured build
+//!    cost per transaction, summed over threads, divided by `P`: each thread builds
+//!    its own shards), [`GRAPH_BARRIERS`] barriers, and the segment's own DAG (edges
+//!    from earlier segments are met: those completed) list-scheduled on `P`
+//!    threads with no dispatch, each transaction costing its own time plus the
+//!    measured cost of completing it. A barrier is charged `(P + 1) / 2` core
+//!    round trips: every thread's increment of one shared count moves its line in
+//!    turn, then the waiters read it. Then the tail, as above.
 //!
 //! The model leaves out memory bandwidth, cache misses and contention beyond one
-//! scheduler thread, so it is labelled a projection everywhere it is shown. Key
+//! scheduler thread, so it is labelled a projection everywhere it is shown. Graph
+//! mode's costs are measured at the cores at hand and assumed flat in `P`, which
+//! is optimistic: at 32 threads a builder reads more chunks other cores prepared,
+//! and a completion more often releases work another core last touched. Key
 //! lookups are counted once, in each transaction's cost: the parallel executor
 //! resolves keys in preparation jobs on any thread, and the scheduler's cost per
 //! dispatch leaves preparation out.
@@ -38,11 +51,16 @@ use std::time::{Duration, Instant};
 
 use parex_runtime::Prepared;
 use parex_runtime::StageTimes;
+use parex_scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use serde::Serialize;
 
 use super::median;
+use super::run;
 use super::streams::AccessStream;
 use crate::workload::Workload;
+
+/// Barriers per graph-mode segment: prepared, built, ready work found, executed.
+pub const GRAPH_BARRIERS: f64 = 4.0;
 
 /// Thread counts of the projection.
 pub const PROJECTED_THREADS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
@@ -123,6 +141,51 @@ fn timed_sequential_run(w: &Workload, prepared: &[Vec<Prepared>]) -> Vec<BlockCo
     out
 }
 
+/// Graph mode's measured costs: the inputs of its model (module doc, step 5).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GraphCosts {
+    /// Building access sequences and finding ready work, nanoseconds per
+    /// transaction summed over threads.
+    pub build_ns: f64,
+    /// Completing a transaction (finishing its groups, releasing later ones),
+    /// nanoseconds.
+    pub complete_ns: f64,
+    /// One core-to-core round trip, nanoseconds (0 on one core).
+    pub round_trip_ns: f64,
+    /// Transactions per segment and thread (the executor's default).
+    pub segment: usize,
+    /// Threads of the runs the costs were measured in.
+    pub measured_threads: usize,
+}
+
+/// Measures graph mode's costs: the median of `reps` runs of `w` from `prepared`
+/// on `threads` threads, always on the pool (not adaptive: a block run inline
+/// builds nothing).
+pub fn measure_graph_costs(
+    w: &Workload,
+    prepared: &[Vec<Prepared>],
+    threads: usize,
+    round_trip_ns: f64,
+    reps: usize,
+) -> GraphCosts {
+    let config = ExecutorConfig::new(threads, Mode::Graph).checked(false).adaptive(false);
+    let exec = ParallelExecutor::new(config);
+    let runs: Vec<_> =
+        (0..reps.max(1)).map(|_| run::run_once(w, Some(prepared), Some(&exec)).stats).collect();
+    let per_tx = |f: fn(&parex_scheduler::BlockStats) -> Duration| {
+        let samples: Vec<f64> =
+            runs.iter().map(|s| f(s).as_nanos() as f64 / s.pooled.max(1) as f64).collect();
+        median(&samples)
+    };
+    GraphCosts {
+        build_ns: per_tx(|s| s.build_time),
+        complete_ns: per_tx(|s| s.complete_time),
+        round_trip_ns,
+        segment: config.segment,
+        measured_threads: threads,
+    }
+}
+
 /// A block's conflict DAG in compressed form: the predecessors of each
 /// transaction, and the successors (for the simulation).
 #[derive(Clone, Debug, Default)]
@@ -190,6 +253,18 @@ impl Dag {
         }
         self.succs = succs;
         self.succ_ends = counts[1..].to_vec();
+    }
+
+    /// The DAG of transactions `lo..hi` alone: edges from before `lo` are dropped
+    /// (those transactions have completed), and `lo` becomes 0.
+    pub fn segment(&self, lo: usize, hi: usize) -> Self {
+        let mut dag = Dag::default();
+        for j in lo..hi {
+            dag.preds.extend(self.preds_of(j).iter().filter(|&&p| p as usize >= lo).map(|&p| p - lo as u32));
+            dag.pred_ends.push(dag.preds.len() as u32);
+        }
+        dag.build_successors();
+        dag
     }
 
     /// Transactions in the DAG.
@@ -285,6 +360,9 @@ pub struct ProjectedPoint {
     /// Whole block: with dispatch cost, plus the block tail (commit serial, hash
     /// divided over the threads).
     pub whole_block: f64,
+    /// Whole block in graph mode's model (no dispatch; segments, building,
+    /// barriers and completions), plus the same tail.
+    pub graph: f64,
 }
 
 /// The DAG figures and projection of a workload.
@@ -302,6 +380,8 @@ pub struct Projection {
     pub dispatch_ns: f64,
     /// Where the dispatch cost comes from.
     pub dispatch_source: String,
+    /// Graph mode's measured costs, the inputs of its model.
+    pub graph_costs: GraphCosts,
     /// Share of transactions that depend on an earlier one.
     pub dependent_share: f64,
     /// Total work / critical path, over all blocks.
@@ -311,7 +391,13 @@ pub struct Projection {
 }
 
 /// Builds each block's DAG from `streams` (aligned with `costs`) and projects.
-pub fn project(streams: &[AccessStream], costs: &[BlockCosts], dispatch_ns: f64, source: &str) -> Projection {
+pub fn project(
+    streams: &[AccessStream],
+    costs: &[BlockCosts],
+    dispatch_ns: f64,
+    source: &str,
+    graph: &GraphCosts,
+) -> Projection {
     let dags: Vec<Dag> = streams.iter().map(Dag::build).collect();
     let work: f64 = costs.iter().map(|c| c.tx_ns.iter().sum::<f64>()).sum();
     let serial: f64 = costs.iter().map(|c| c.serial_ns).sum();
@@ -327,11 +413,15 @@ pub fn project(streams: &[AccessStream], costs: &[BlockCosts], dispatch_ns: f64,
             let span =
                 |d: f64| -> f64 { dags.iter().zip(costs).map(|(g, c)| g.simulate(&c.tx_ns, p, d)).sum() };
             let (bare, dispatched) = (span(0.0), span(d));
+            let graph_span: f64 =
+                dags.iter().zip(costs).map(|(g, c)| graph_span(g, &c.tx_ns, p, graph)).sum();
+            let tail = serial + hash / p as f64;
             ProjectedPoint {
                 threads: p,
                 dag_only: work / bare.max(f64::MIN_POSITIVE),
                 with_dispatch: work / dispatched.max(f64::MIN_POSITIVE),
-                whole_block: (work + serial + hash) / (dispatched + serial + hash / p as f64),
+                whole_block: (work + serial + hash) / (dispatched + tail),
+                graph: (work + serial + hash) / (graph_span + tail),
             }
         })
         .collect();
@@ -341,10 +431,30 @@ pub fn project(streams: &[AccessStream], costs: &[BlockCosts], dispatch_ns: f64,
         serial_share: serial / (work + serial + hash).max(f64::MIN_POSITIVE),
         dispatch_ns,
         dispatch_source: source.to_string(),
+        graph_costs: graph.clone(),
         dependent_share: dependent as f64 / txs.max(1) as f64,
         available_parallelism: work / critical.max(f64::MIN_POSITIVE),
         points,
     }
+}
+
+/// Execution time of one block's DAG in graph mode's model on `p` threads (module
+/// doc, step 5); one thread runs inline, with none of the graph's costs.
+fn graph_span(dag: &Dag, tx_ns: &[f64], p: usize, costs: &GraphCosts) -> f64 {
+    if p <= 1 {
+        return tx_ns.iter().sum();
+    }
+    let seg = (costs.segment * p).max(1);
+    let barrier = (p as f64 + 1.0) / 2.0 * costs.round_trip_ns;
+    (0..dag.len())
+        .step_by(seg)
+        .map(|lo| {
+            let hi = (lo + seg).min(dag.len());
+            let cost: Vec<f64> = tx_ns[lo..hi].iter().map(|c| c + costs.complete_ns).collect();
+            let build = costs.build_ns * (hi - lo) as f64 / p as f64;
+            build + GRAPH_BARRIERS * barrier + dag.segment(lo, hi).simulate(&cost, p, 0.0)
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -369,6 +479,49 @@ mod tests {
         // 10 ns per dispatch: at most one start per 10 ns, so 64 threads can't beat 10×.
         let t = dag.simulate(&cost, 64, 10.0);
         assert!((10_000.0..10_200.0).contains(&t), "{t}");
+    }
+
+    #[test]
+    fn graph_model_charges_building_barriers_and_completions_per_segment() {
+        let s = AccessStream::synthetic(SyntheticSpec {
+            txs: 1_000,
+            accounts_per_tx: 4,
+            conflict_pct: 0,
+            seed: 1,
+        });
+        let dag = Dag::build(&s);
+        let cost = vec![100.0; 1_000];
+        let free = GraphCosts { segment: 1_000, ..GraphCosts::default() };
+        assert!((graph_span(&dag, &cost, 4, &free) - 25_000.0).abs() < 1e-6, "no costs: the DAG alone");
+        assert_eq!(graph_span(&dag, &cost, 1, &GraphCosts { build_ns: 1e6, ..free.clone() }), 100_000.0);
+        let costs = GraphCosts { build_ns: 40.0, complete_ns: 10.0, round_trip_ns: 8.0, ..free.clone() };
+        // One segment: 1,000 × 110 / 4 executing, 1,000 × 40 / 4 building, four
+        // barriers of (4 + 1) / 2 round trips.
+        let want = 27_500.0 + 10_000.0 + 4.0 * 2.5 * 8.0;
+        assert!((graph_span(&dag, &cost, 4, &costs) - want).abs() < 1e-6);
+        // Ten segments: the building is the same, the barriers ten times over.
+        let short = GraphCosts { segment: 25, ..costs };
+        assert!((graph_span(&dag, &cost, 4, &short) - (want + 9.0 * 80.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_segment_drops_the_edges_from_before_it() {
+        let chain = AccessStream::synthetic(SyntheticSpec {
+            txs: 10,
+            accounts_per_tx: 4,
+            conflict_pct: 100,
+            seed: 1,
+        });
+        let dag = Dag::build(&chain);
+        let seg = dag.segment(4, 7);
+        assert_eq!(seg.len(), 3);
+        assert!(seg.preds_of(0).is_empty(), "its predecessor completed in an earlier segment");
+        assert_eq!(seg.preds_of(1), [0]);
+        assert_eq!(seg.preds_of(2), [1]);
+        // A chain stays a chain across segments: the segments run one after another.
+        let cost = vec![10.0; 10];
+        let costs = GraphCosts { segment: 1, ..GraphCosts::default() };
+        assert!((graph_span(&dag, &cost, 2, &costs) - 100.0).abs() < 1e-9);
     }
 
     #[test]

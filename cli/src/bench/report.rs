@@ -430,10 +430,11 @@ fn projection_table(s: &mut String, r: &Report) {
             .map(|f| format!("{:.2}", f.speedup))
             .next()
             .unwrap_or_else(|| "-".to_string());
-        let models: [(&str, Model); 3] = [
+        let models: [(&str, Model); 4] = [
             ("DAG only", |q| q.dag_only),
             ("+ dispatch", |q| q.with_dispatch),
             ("+ hash/commit", |q| q.whole_block),
+            ("graph mode", |q| q.graph),
         ];
         for (i, (label, get)) in models.iter().enumerate() {
             let mut line = if i == 0 {
@@ -455,6 +456,23 @@ fn projection_table(s: &mut String, r: &Report) {
             }
             let _ = writeln!(s, "{line}");
         }
+    }
+    graph_model_inputs(s, r);
+}
+
+/// The measured inputs of graph mode's model, one line per workload.
+fn graph_model_inputs(s: &mut String, r: &Report) {
+    let _ = writeln!(
+        s,
+        "graph mode: segments, building (÷P), barriers ((P+1)/2 core round trips each) and each transaction's completion, measured:"
+    );
+    for w in &r.workloads {
+        let g = &w.projection.graph_costs;
+        let _ = writeln!(
+            s,
+            "  {:<18} build {:.0} ns/tx, complete {:.0} ns/tx (at {} threads, always on the pool), round trip {:.0} ns, {} tx per thread and segment",
+            w.name, g.build_ns, g.complete_ns, g.measured_threads, g.round_trip_ns, g.segment
+        );
     }
 }
 

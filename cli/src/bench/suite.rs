@@ -336,7 +336,14 @@ fn run_workload(config: &SuiteConfig, kind: WorkloadKind, pb: &ProgressBar) -> W
     let mut scheduling = schedule::measure(&streams[0], config.reps.max(5));
     scheduling.intern_ns_per_tx = Some(schedule::intern_ns_per_tx(&prepared[0], config.reps.max(5)));
     let (dispatch_ns, source) = dispatch_cost(&execution, &scheduling);
-    let projection = projection::project(&streams, &costs, dispatch_ns, &source);
+    let graph_costs = projection::measure_graph_costs(
+        &w,
+        &prepared,
+        machine::cores().max(2),
+        core_round_trip_ns.unwrap_or(0.0),
+        config.reps.max(3),
+    );
+    let projection = projection::project(&streams, &costs, dispatch_ns, &source, &graph_costs);
     pb.inc(2);
     WorkloadReport {
         name: kind.to_string(),
