@@ -15,7 +15,9 @@
 //!                                         sum each transaction's pending count
 //!  roots         each thread, its range   transactions that wait for nothing → its deque
 //!  execute       any thread (steals)      run; finish each access's group; released
-//!                                         transactions → the finishing thread's deque
+//!                                         transactions → the finishing thread's deque;
+//!                                         nothing to run or steal: prepare a chunk of
+//!                                         the next segment
 //!  ─ after the last segment ──────────────────────────────────────────────────────────
 //!  hash          any thread (claims)      the block's leaves (last writers are final)
 //! ```
@@ -250,12 +252,11 @@ impl Shared<'_, '_, '_> {
         local: &mut Local,
         stats: &mut BlockStats,
     ) -> Result<(), SchedulerError> {
-        let (chunks, n, per_chunk) = (self.work.prep.len(), self.pending.len(), self.work.per_chunk);
         let mut valid_so_far = 0;
-        for index in 0..chunks.div_ceil(self.segment) {
-            let c = (index * self.segment, ((index + 1) * self.segment).min(chunks));
-            let seg = Segment { index, chunks: c, txs: (c.0 * per_chunk, (c.1 * per_chunk).min(n)) };
-            self.prepare(w, seg, stats)?;
+        let mut index = 0;
+        while let Some(seg) = self.segment(index) {
+            let c = seg.chunks;
+            while self.prepare_one(w, seg, stats)? {}
             self.wait(&self.counts.prepared, c.1, stats)?;
             valid_so_far += (c.0..c.1).map(|c| self.valid_in(c)).sum::<usize>();
             let t = Instant::now();
@@ -266,37 +267,46 @@ impl Shared<'_, '_, '_> {
             stats.conflicts += self.roots(w, deque, seg);
             stats.build_time += t.elapsed();
             self.wait(&self.counts.rooted, (index + 1) * self.threads, stats)?;
-            self.execute(w, deque, local, valid_so_far, stats)?;
+            self.execute(w, deque, local, (valid_so_far, self.segment(index + 1)), stats)?;
+            index += 1;
         }
         Ok(())
     }
 
-    /// Prepares the segment's chunks: thread `w`'s own part first (the transactions
-    /// it will start with, so that their accounts are in its cache), then any
-    /// chunk no thread has claimed. Sorting a chunk's accesses by shard counts as
-    /// building.
-    fn prepare(&self, w: usize, seg: Segment, stats: &mut BlockStats) -> Result<(), SchedulerError> {
+    /// Segment `index`, if the block has it.
+    fn segment(&self, index: usize) -> Option<Segment> {
+        let (chunks, n, per_chunk) = (self.work.prep.len(), self.pending.len(), self.work.per_chunk);
+        let c = (index * self.segment, ((index + 1) * self.segment).min(chunks));
+        (c.0 < c.1).then(|| Segment { index, chunks: c, txs: (c.0 * per_chunk, (c.1 * per_chunk).min(n)) })
+    }
+
+    /// Prepares one chunk of the segment no thread has claimed yet, if any is
+    /// left (returns whether it did): thread `w`'s own part first (the
+    /// transactions it will start with, so that their accounts are in its cache).
+    /// Sorting a chunk's accesses by shard counts as building.
+    fn prepare_one(&self, w: usize, seg: Segment, stats: &mut BlockStats) -> Result<bool, SchedulerError> {
         let (c0, c1) = seg.chunks;
         let part = |k: usize| c0 + (c1 - c0) * k / self.threads;
         let own = part(w)..part(w + 1);
-        for c in own.clone().chain(c0..own.start).chain(own.end..c1) {
-            if self.claimed[c].swap(true, Ordering::Relaxed) {
-                continue;
-            }
-            let t = Instant::now();
-            self.work.prepare(c)?;
-            let sort = Instant::now();
-            stats.prepare_time += sort - t;
-            let chunk = self.work.prep[c].get().expect("a prepared chunk is set");
-            let _ = self.chunks[c].set(ChunkGraph::new(chunk, self.shards.len()));
-            let lo = c * self.work.per_chunk;
-            for p in &self.pending[lo..lo + chunk.ends.len()] {
-                p.store(0, Ordering::Relaxed);
-            }
-            stats.build_time += sort.elapsed();
-            self.counts.prepared.fetch_add(1, Ordering::AcqRel);
+        let mut chunks = own.clone().chain(c0..own.start).chain(own.end..c1);
+        let Some(c) = chunks.find(|&c| {
+            !self.claimed[c].load(Ordering::Relaxed) && !self.claimed[c].swap(true, Ordering::Relaxed)
+        }) else {
+            return Ok(false);
+        };
+        let t = Instant::now();
+        self.work.prepare(c)?;
+        let sort = Instant::now();
+        stats.prepare_time += sort - t;
+        let chunk = self.work.prep[c].get().expect("a prepared chunk is set");
+        let _ = self.chunks[c].set(ChunkGraph::new(chunk, self.shards.len()));
+        let lo = c * self.work.per_chunk;
+        for p in &self.pending[lo..lo + chunk.ends.len()] {
+            p.store(0, Ordering::Relaxed);
         }
-        Ok(())
+        stats.build_time += sort.elapsed();
+        self.counts.prepared.fetch_add(1, Ordering::AcqRel);
+        Ok(true)
     }
 
     /// Valid transactions of prepared chunk `c` (the others resolved nothing).
@@ -387,16 +397,21 @@ impl Shared<'_, '_, '_> {
     }
 
     /// Runs ready transactions until the block's first `valid` have completed.
+    /// With nothing ready, prepares a chunk of the `next` segment, if one is left,
+    /// rather than wait: on a hot account, one thread runs a chain while the
+    /// others would idle.
     fn execute(
         &self,
         w: usize,
         deque: &Worker<u32>,
         local: &mut Local,
-        valid: usize,
+        (valid, next): (usize, Option<Segment>),
         stats: &mut BlockStats,
     ) -> Result<(), SchedulerError> {
         let start = Instant::now();
-        let before = stats.wait_time + stats.complete_time;
+        let overhead = |s: &BlockStats| s.wait_time + s.complete_time + s.prepare_time + s.build_time;
+        let before = overhead(stats);
+        let mut ahead_left = next.is_some();
         let shards: Vec<_> =
             self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner())).collect();
         let access = |t: Option<&u32>| t.and_then(|&t| self.work.access(t as TxIndex)).unwrap_or_default();
@@ -415,6 +430,11 @@ impl Shared<'_, '_, '_> {
                 }
                 if self.abort.load(Ordering::Acquire) {
                     return Err(SchedulerError::WorkerChannelClosed);
+                }
+                if ahead_left && let Some(next) = next {
+                    stats.wait_time += backoff.reset();
+                    ahead_left = self.prepare_one(w, next, stats)?;
+                    continue;
                 }
                 backoff.snooze();
                 continue;
@@ -436,8 +456,7 @@ impl Shared<'_, '_, '_> {
             }
         }
         stats.wait_time += backoff.reset();
-        let overhead = (stats.wait_time + stats.complete_time).saturating_sub(before);
-        stats.busy_time += start.elapsed().saturating_sub(overhead);
+        stats.busy_time += start.elapsed().saturating_sub(overhead(stats).saturating_sub(before));
         Ok(())
     }
 
