@@ -36,15 +36,18 @@ struct Group {
     members: u32,
     /// The account's next group, or [`NONE`].
     next: u32,
-    /// First and last member nodes.
-    head: u32,
+    /// The first member, kept here: most groups have no other, so building them
+    /// pushes one entry, not two.
+    first: Access,
+    /// The second and last member nodes, [`NONE`] while the group has one member.
+    second: u32,
     tail: u32,
     kind: Use,
     /// Whether the account has an earlier group in the block (its members wait).
     waits: bool,
 }
 
-/// A member of a group: its access, and the next member.
+/// A member of a group after its first: its access, and the next member.
 #[derive(Clone, Copy, Debug)]
 struct Node {
     at: Access,
@@ -123,21 +126,16 @@ impl ShardGraph {
         }
         let (seen, latest) = self.last[idx];
         let earlier = seen == epoch && latest != NONE;
-        let node = self.nodes.len() as u32;
         if earlier {
-            let group = &mut self.groups[latest as usize];
-            if self.nodes[group.tail as usize].at.tx == at.tx {
+            let group = &self.groups[latest as usize];
+            let last_tx =
+                if group.tail == NONE { group.first.tx } else { self.nodes[group.tail as usize].at.tx };
+            if last_tx == at.tx {
                 // A key named twice (sanitising refuses it): one access is enough.
                 return false;
             }
             if group.kind == kind && kind != Use::Write {
-                let tail = std::mem::replace(&mut group.tail, node);
-                group.members += 1;
-                *group.remaining.get_mut() += 1;
-                let waits = group.waits;
-                self.nodes.push(Node { at, next: NONE });
-                self.nodes[tail as usize].next = node;
-                return waits;
+                return self.append(latest, at);
             }
         }
         let id = self.groups.len() as u32;
@@ -145,18 +143,32 @@ impl ShardGraph {
             remaining: AtomicU32::new(1),
             members: 1,
             next: NONE,
-            head: node,
-            tail: node,
+            first: at,
+            second: NONE,
+            tail: NONE,
             kind,
             waits: earlier,
         });
-        self.nodes.push(Node { at, next: NONE });
         if earlier {
             self.groups[latest as usize].next = id;
             self.members_of(latest).for_each(|m| sealed(m, latest));
         }
         self.last[idx] = (epoch, id);
         earlier
+    }
+
+    /// Appends `at` to `group`, the account's latest; returns whether it waits.
+    fn append(&mut self, group: u32, at: Access) -> bool {
+        let node = self.nodes.len() as u32;
+        self.nodes.push(Node { at, next: NONE });
+        let g = &mut self.groups[group as usize];
+        g.members += 1;
+        *g.remaining.get_mut() += 1;
+        match std::mem::replace(&mut g.tail, node) {
+            NONE => g.second = node,
+            tail => self.nodes[tail as usize].next = node,
+        }
+        g.waits
     }
 
     /// A member of `group` completed. Returns the group it releases, if it was the
@@ -173,12 +185,13 @@ impl ShardGraph {
     }
 
     fn members_of(&self, group: u32) -> impl Iterator<Item = Access> + '_ {
-        let mut node = self.groups[group as usize].head;
-        std::iter::from_fn(move || {
+        let g = &self.groups[group as usize];
+        let mut node = g.second;
+        std::iter::once(g.first).chain(std::iter::from_fn(move || {
             let n = *self.nodes.get(node as usize)?;
             node = n.next;
             Some(n.at)
-        })
+        }))
     }
 }
 
