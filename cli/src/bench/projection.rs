@@ -465,15 +465,15 @@ mod tests {
     use super::*;
     use crate::bench::streams::SyntheticSpec;
 
+    /// The DAG of a synthetic stream of `txs` four-account transactions, `conflict_pct`
+    /// percent of them writing one hot account.
+    fn synthetic_dag(txs: usize, conflict_pct: u32) -> Dag {
+        Dag::build(&AccessStream::synthetic(SyntheticSpec { txs, accounts_per_tx: 4, conflict_pct, seed: 1 }))
+    }
+
     #[test]
     fn independent_transactions_scale_until_dispatch_bounds_them() {
-        let s = AccessStream::synthetic(SyntheticSpec {
-            txs: 1_000,
-            accounts_per_tx: 4,
-            conflict_pct: 0,
-            seed: 1,
-        });
-        let dag = Dag::build(&s);
+        let dag = synthetic_dag(1_000, 0);
         assert_eq!(dag.dependent(), 0, "shared read-only accounts are no conflict");
         let cost = vec![100.0; 1_000];
         assert_eq!(dag.critical_path(&cost), 100.0);
@@ -486,13 +486,7 @@ mod tests {
 
     #[test]
     fn graph_model_charges_building_barriers_and_completions_per_segment() {
-        let s = AccessStream::synthetic(SyntheticSpec {
-            txs: 1_000,
-            accounts_per_tx: 4,
-            conflict_pct: 0,
-            seed: 1,
-        });
-        let dag = Dag::build(&s);
+        let dag = synthetic_dag(1_000, 0);
         let cost = vec![100.0; 1_000];
         let free = GraphCosts { segment: 1_000, ..GraphCosts::default() };
         assert!((graph_span(&dag, &cost, 4, &free) - 25_000.0).abs() < 1e-6, "no costs: the DAG alone");
@@ -509,13 +503,7 @@ mod tests {
 
     #[test]
     fn a_segment_drops_the_edges_from_before_it() {
-        let chain = AccessStream::synthetic(SyntheticSpec {
-            txs: 10,
-            accounts_per_tx: 4,
-            conflict_pct: 100,
-            seed: 1,
-        });
-        let dag = Dag::build(&chain);
+        let dag = synthetic_dag(10, 100);
         let seg = dag.segment(4, 7);
         assert_eq!(seg.len(), 3);
         assert!(seg.preds_of(0).is_empty(), "its predecessor completed in an earlier segment");
@@ -588,13 +576,7 @@ mod tests {
 
     #[test]
     fn chains_and_readers_give_the_expected_edges() {
-        let s = AccessStream::synthetic(SyntheticSpec {
-            txs: 100,
-            accounts_per_tx: 4,
-            conflict_pct: 100,
-            seed: 1,
-        });
-        let dag = Dag::build(&s);
+        let dag = synthetic_dag(100, 100);
         assert_eq!(dag.dependent(), 99, "all write the hot account: one chain");
         let cost = vec![10.0; 100];
         assert!((dag.critical_path(&cost) - 1_000.0).abs() < 1e-9);
