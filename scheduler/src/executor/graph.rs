@@ -355,7 +355,7 @@ impl Shared<'_, '_, '_> {
                     self.add_pending(tx, std::mem::take(&mut waits));
                     tx = t;
                 }
-                let k = p as usize - i.checked_sub(1).map_or(0, |j| chunk.ends[j as usize] as usize);
+                let k = p as usize - access_range(&chunk.ends, i as usize).map_or(0, |r| r.start);
                 let (id, writable) = chunk.local[p as usize];
                 let at = Access { tx, chunk: c as u32, pos: p };
                 let kind = use_of(writable, chunk.credits[i as usize], k);
