@@ -2,25 +2,34 @@
 //! thread schedules every transaction.
 //!
 //! The block is cut into *segments* of [`ExecutorConfig::segment`] transactions
-//! per thread (whole preparation chunks). Every thread runs the same loop, with a
-//! barrier (a shared count) between steps:
+//! per thread (whole preparation chunks). Every thread runs the same loop:
 //!
 //! ```text
 //!  per segment   who                      what
 //!  ───────────── ──────────────────────── ──────────────────────────────────────────────
 //!  prepare       any thread (claims)      decode + verify (from bytes), resolve keys,
 //!                                         sort the chunk's accesses by shard
-//!  build         one thread per shard     append the segment's accesses of its shards
-//!                                         to their sequences (crate::graph::ShardGraph),
-//!                                         sum each transaction's pending count
-//!  roots         each thread, its range   transactions that wait for nothing → its deque
+//!  build         one thread per shard     as each chunk is prepared: append its accesses
+//!                                         of the thread's shards to their sequences
+//!                                         (crate::graph::ShardGraph), sum each
+//!                                         transaction's pending count
+//!  ═ barrier: every thread built ═════════════════════════════════════════════════════
+//!  roots         each thread, its range   give up each transaction's token; those that
+//!                                         wait for nothing → its deque
 //!  execute       any thread (steals)      run; finish each access's group; released
 //!                                         transactions → the finishing thread's deque;
 //!                                         nothing to run or steal: prepare a chunk of
 //!                                         the next segment
+//!  ═ barrier: the segment's transactions all completed ══════════════════════════════
 //!  ─ after the last segment ──────────────────────────────────────────────────────────
 //!  hash          any thread (claims)      the block's leaves (last writers are final)
 //! ```
+//!
+//! The barriers are shared counts. A builder waits for each chunk only as it
+//! reaches it, not for the whole segment's preparation. Each pending count starts
+//! at one, a token the roots step gives up: whichever decrement brings it to zero
+//! pushes the transaction, so threads start executing while others still look
+//! for their roots.
 //!
 //! A segment's transactions run only after every transaction of the segments
 //! before it (the execute step ends when all have completed), so each segment
@@ -160,11 +169,8 @@ fn run_threads(
 /// Shared counts of the steps done; the barriers wait on them.
 #[derive(Default)]
 struct Counts {
-    /// Chunks prepared.
-    prepared: AtomicUsize,
-    /// Threads done building, rooting (over all segments so far).
+    /// Threads done building (over all segments so far).
     built: AtomicUsize,
-    rooted: AtomicUsize,
     /// Transactions executed (published in batches).
     done: AtomicUsize,
     /// Next leaf to claim.
@@ -257,16 +263,13 @@ impl Shared<'_, '_, '_> {
         while let Some(seg) = self.segment(index) {
             let c = seg.chunks;
             while self.prepare_one(w, seg, stats)? {}
-            self.wait(&self.counts.prepared, c.1, stats)?;
-            valid_so_far += (c.0..c.1).map(|c| self.valid_in(c)).sum::<usize>();
-            let t = Instant::now();
-            self.build(w, seg);
-            stats.build_time += t.elapsed();
+            self.build(w, seg, stats)?;
             self.wait(&self.counts.built, (index + 1) * self.threads, stats)?;
+            // Every builder built every chunk of the segment: all are prepared.
+            valid_so_far += (c.0..c.1).map(|c| self.valid_in(c)).sum::<usize>();
             let t = Instant::now();
             stats.conflicts += self.roots(w, deque, seg);
             stats.build_time += t.elapsed();
-            self.wait(&self.counts.rooted, (index + 1) * self.threads, stats)?;
             self.execute(w, deque, local, (valid_so_far, self.segment(index + 1)), stats)?;
             index += 1;
         }
@@ -299,13 +302,14 @@ impl Shared<'_, '_, '_> {
         let sort = Instant::now();
         stats.prepare_time += sort - t;
         let chunk = self.work.prep[c].get().expect("a prepared chunk is set");
-        let _ = self.chunks[c].set(ChunkGraph::new(chunk, self.shards.len()));
         let lo = c * self.work.per_chunk;
         for p in &self.pending[lo..lo + chunk.ends.len()] {
-            p.store(0, Ordering::Relaxed);
+            // The roots step's token (see `roots`).
+            p.store(1, Ordering::Relaxed);
         }
+        // Setting the graph publishes the chunk, its counts included, to the builders.
+        let _ = self.chunks[c].set(ChunkGraph::new(chunk, self.shards.len()));
         stats.build_time += sort.elapsed();
-        self.counts.prepared.fetch_add(1, Ordering::AcqRel);
         Ok(true)
     }
 
@@ -328,41 +332,69 @@ impl Shared<'_, '_, '_> {
         Ok(())
     }
 
-    /// Builds the segment's part of thread `w`'s shards (`w`, `w + threads`, …).
-    fn build(&self, w: usize, seg: Segment) {
-        for s in (w..self.shards.len()).step_by(self.threads) {
-            self.build_shard(s, seg);
+    /// Builds the segment's part of thread `w`'s shards (`w`, `w + threads`, …),
+    /// chunk by chunk as each is prepared: a builder starts on the chunks ready
+    /// while other threads still prepare the last ones, and no barrier stands
+    /// between the two steps.
+    fn build(&self, w: usize, seg: Segment, stats: &mut BlockStats) -> Result<(), SchedulerError> {
+        let mut shards: Vec<_> = (w..self.shards.len())
+            .step_by(self.threads)
+            .map(|s| {
+                let mut shard = self.shards[s].write().unwrap_or_else(|e| e.into_inner());
+                if seg.index == 0 {
+                    shard.clear();
+                }
+                (s, shard)
+            })
+            .collect();
+        for c in seg.chunks.0..seg.chunks.1 {
+            let graph = self.prepared(c, stats)?;
+            let t = Instant::now();
+            for (s, shard) in &mut shards {
+                self.build_chunk(shard, *s, seg, c, graph);
+            }
+            stats.build_time += t.elapsed();
         }
         self.counts.built.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
-    fn build_shard(&self, s: usize, seg: Segment) {
-        let mut shard = self.shards[s].write().unwrap_or_else(|e| e.into_inner());
-        if seg.index == 0 {
-            shard.clear();
+    /// Chunk `c`'s graph, once a thread has prepared it (waits), or the block stopped.
+    fn prepared(&self, c: usize, stats: &mut BlockStats) -> Result<&ChunkGraph, SchedulerError> {
+        let mut backoff = Backoff::default();
+        loop {
+            if let Some(graph) = self.chunks[c].get() {
+                stats.wait_time += backoff.reset();
+                return Ok(graph);
+            }
+            if self.abort.load(Ordering::Acquire) {
+                return Err(SchedulerError::WorkerChannelClosed);
+            }
+            backoff.snooze();
         }
+    }
+
+    /// Appends prepared chunk `c`'s accesses of shard `s` to their sequences.
+    fn build_chunk(&self, shard: &mut ShardGraph, s: usize, seg: Segment, c: usize, graph: &ChunkGraph) {
         let epoch = self.epoch + seg.index as u32;
         let sealed = |m: Access, group: u32| self.point(m, group << self.shift | s as u32);
-        for c in seg.chunks.0..seg.chunks.1 {
-            let chunk = self.work.prep[c].get().expect("every chunk of the segment is prepared");
-            let graph = self.chunks[c].get().expect("set with its prepared chunk");
-            let first = c * self.work.per_chunk;
-            // The shard's accesses, in block order: a transaction's are consecutive.
-            let (mut tx, mut waits) = (NONE, 0);
-            for &(i, p) in graph.bucket(s) {
-                let t = (first + i as usize) as u32;
-                if t != tx {
-                    self.add_pending(tx, std::mem::take(&mut waits));
-                    tx = t;
-                }
-                let k = p as usize - access_range(&chunk.ends, i as usize).map_or(0, |r| r.start);
-                let (id, writable) = chunk.local[p as usize];
-                let at = Access { tx, chunk: c as u32, pos: p };
-                let kind = use_of(writable, chunk.credits[i as usize], k);
-                waits += u32::from(shard.join(epoch, (id >> self.shift) as usize, at, kind, sealed));
+        let chunk = self.work.prep[c].get().expect("a chunk is prepared before its graph is set");
+        let first = c * self.work.per_chunk;
+        // The shard's accesses, in block order: a transaction's are consecutive.
+        let (mut tx, mut waits) = (NONE, 0);
+        for &(i, p) in graph.bucket(s) {
+            let t = (first + i as usize) as u32;
+            if t != tx {
+                self.add_pending(tx, std::mem::take(&mut waits));
+                tx = t;
             }
-            self.add_pending(tx, waits);
+            let k = p as usize - access_range(&chunk.ends, i as usize).map_or(0, |r| r.start);
+            let (id, writable) = chunk.local[p as usize];
+            let at = Access { tx, chunk: c as u32, pos: p };
+            let kind = use_of(writable, chunk.credits[i as usize], k);
+            waits += u32::from(shard.join(epoch, (id >> self.shift) as usize, at, kind, sealed));
         }
+        self.add_pending(tx, waits);
     }
 
     /// Transaction `tx` waits for `waits` more groups.
@@ -378,21 +410,25 @@ impl Shared<'_, '_, '_> {
         chunk.refs[m.pos as usize].store(group, Ordering::Relaxed);
     }
 
-    /// Pushes the transactions of thread `w`'s part of the segment that wait for
-    /// nothing, so that its deque pops them in block order.
-    /// Returns how many of the part wait.
+    /// Gives up the roots step's token of each transaction of thread `w`'s part
+    /// of the segment, pushing those that then wait for nothing, so that its deque
+    /// pops them in block order. Returns how many of the part still wait.
+    ///
+    /// Every pending count starts at one, this token, besides its waits: so the
+    /// step needs no barrier after it. Other threads may already run their roots
+    /// and release transactions of this part; exactly one decrement, theirs or
+    /// this step's, brings a count to zero and pushes the transaction.
     fn roots(&self, w: usize, deque: &Worker<u32>, seg: Segment) -> u64 {
         let (lo, hi) = seg.txs;
         let part = |k: usize| lo + (hi - lo) * k / self.threads;
         let mut waiting = 0;
         for t in (part(w)..part(w + 1)).rev() {
-            if self.pending[t].load(Ordering::Relaxed) > 0 {
+            if self.pending[t].fetch_sub(1, Ordering::AcqRel) > 1 {
                 waiting += 1;
             } else if self.work.local_access(t as TxIndex).is_some() {
                 deque.push(t as u32);
             }
         }
-        self.counts.rooted.fetch_add(1, Ordering::AcqRel);
         waiting
     }
 
