@@ -29,7 +29,8 @@
 //!    scheduling thread. The block runs in segments of `segment × P` transactions;
 //!    per segment: building its access sequences (graph mode's measured build
 //!    cost per transaction, summed over threads, divided by `P`: each thread builds
-//!    its own shards), [`GRAPH_BARRIERS`] barriers, and the segment's own DAG (edges
+//!    its own shards), [`GRAPH_BARRIERS`] barriers and [`GRAPH_HANDOFFS`] hand-off
+//!    (one core round trip), and the segment's own DAG (edges
 //!    from earlier segments are met: those completed) list-scheduled on `P`
 //!    threads with no dispatch, each transaction costing its own time plus the
 //!    measured cost of completing it. A barrier is charged `(P + 1) / 2` core
@@ -59,8 +60,11 @@ use super::run;
 use super::streams::AccessStream;
 use crate::workload::Workload;
 
-/// Barriers per graph-mode segment: prepared, built, ready work found, executed.
-pub const GRAPH_BARRIERS: f64 = 4.0;
+/// Barriers per graph-mode segment: built, executed.
+pub const GRAPH_BARRIERS: f64 = 2.0;
+/// Hand-offs per graph-mode segment, one core round trip each: a builder waits
+/// for the segment's last chunk another thread prepares.
+pub const GRAPH_HANDOFFS: f64 = 1.0;
 
 /// Thread counts of the projection.
 pub const PROJECTED_THREADS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
@@ -448,14 +452,14 @@ fn graph_span(dag: &Dag, tx_ns: &[f64], p: usize, costs: &GraphCosts) -> f64 {
         return tx_ns.iter().sum();
     }
     let seg = (costs.segment * p).max(1);
-    let barrier = (p as f64 + 1.0) / 2.0 * costs.round_trip_ns;
+    let sync = (GRAPH_BARRIERS * (p as f64 + 1.0) / 2.0 + GRAPH_HANDOFFS) * costs.round_trip_ns;
     (0..dag.len())
         .step_by(seg)
         .map(|lo| {
             let hi = (lo + seg).min(dag.len());
             let cost: Vec<f64> = tx_ns[lo..hi].iter().map(|c| c + costs.complete_ns).collect();
             let build = costs.build_ns * (hi - lo) as f64 / p as f64;
-            build + GRAPH_BARRIERS * barrier + dag.segment(lo, hi).simulate(&cost, p, 0.0)
+            build + sync + dag.segment(lo, hi).simulate(&cost, p, 0.0)
         })
         .sum()
 }
@@ -492,13 +496,13 @@ mod tests {
         assert!((graph_span(&dag, &cost, 4, &free) - 25_000.0).abs() < 1e-6, "no costs: the DAG alone");
         assert_eq!(graph_span(&dag, &cost, 1, &GraphCosts { build_ns: 1e6, ..free.clone() }), 100_000.0);
         let costs = GraphCosts { build_ns: 40.0, complete_ns: 10.0, round_trip_ns: 8.0, ..free.clone() };
-        // One segment: 1,000 × 110 / 4 executing, 1,000 × 40 / 4 building, four
-        // barriers of (4 + 1) / 2 round trips.
-        let want = 27_500.0 + 10_000.0 + 4.0 * 2.5 * 8.0;
+        // One segment: 1,000 × 110 / 4 executing, 1,000 × 40 / 4 building, two
+        // barriers of (4 + 1) / 2 round trips and a hand-off of one.
+        let want = 27_500.0 + 10_000.0 + (2.0 * 2.5 + 1.0) * 8.0;
         assert!((graph_span(&dag, &cost, 4, &costs) - want).abs() < 1e-6);
         // Ten segments: the building is the same, the barriers ten times over.
         let short = GraphCosts { segment: 25, ..costs };
-        assert!((graph_span(&dag, &cost, 4, &short) - (want + 9.0 * 80.0)).abs() < 1e-6);
+        assert!((graph_span(&dag, &cost, 4, &short) - (want + 9.0 * 48.0)).abs() < 1e-6);
     }
 
     #[test]

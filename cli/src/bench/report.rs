@@ -464,7 +464,7 @@ fn projection_table(s: &mut String, r: &Report) {
 fn graph_model_inputs(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
-        "graph mode: segments, building (÷P), barriers ((P+1)/2 core round trips each) and each transaction's completion, measured:"
+        "graph mode: segments, building (÷P), two barriers ((P+1)/2 core round trips each) and a hand-off (one) per segment, each transaction's completion, measured:"
     );
     for w in &r.workloads {
         let g = &w.projection.graph_costs;
