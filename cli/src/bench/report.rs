@@ -349,6 +349,7 @@ fn end_to_end_table(s: &mut String, r: &Report) {
             e.ratio_to_ceiling * 100.0,
             e.ratio_to_one_batch_ceiling * 100.0
         );
+        work_bound_line(s, w, e, one_batch_tps);
     }
     if measured.iter().any(|(_, e)| e.runs.iter().any(|f| f.mode == "ahead")) {
         let _ = writeln!(
@@ -458,6 +459,24 @@ fn projection_table(s: &mut String, r: &Report) {
         }
     }
     graph_model_inputs(s, r);
+}
+
+/// What end to end could reach with a free overlap ([`EndToEnd::work_bound_tps`]),
+/// against the one-batch ceiling and the best run.
+fn work_bound_line(s: &mut String, w: &WorkloadReport, e: &EndToEnd, one_batch_tps: f64) {
+    let Some(sequential) = w.execution.first() else { return };
+    let bound = e.work_bound_tps(w.decode_ns_per_tx, sequential.tps, w.sigs_per_tx);
+    let _ = writeln!(
+        s,
+        "  work bound: decoding ({:.0} ns) + one-batch verification + sequential execution ({:.0} ns) per \
+         transaction, spread over {} cores = {} TPS = {:.0}% of the one-batch ceiling; best end to end = {:.0}% of it",
+        w.decode_ns_per_tx,
+        1e9 / sequential.tps.max(1e-9),
+        e.cores,
+        thousands(bound),
+        bound / one_batch_tps.max(1e-9) * 100.0,
+        e.best_tps / bound.max(1e-9) * 100.0,
+    );
 }
 
 /// The measured inputs of graph mode's model, one line per workload.

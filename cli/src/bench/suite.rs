@@ -228,6 +228,20 @@ pub struct EndToEnd {
     pub ratio_to_one_batch_ceiling: f64,
 }
 
+impl EndToEnd {
+    /// The most end to end can reach on this machine if overlapping verification and
+    /// execution cost nothing, in transactions per second: a transaction's decoding
+    /// (`decode_ns`), its signatures at the one-batch rate and its sequential
+    /// execution (`exec_tps`, execution only, one thread), all spread evenly over
+    /// every core. The one-batch ceiling counts verification alone, so this bound
+    /// sits below it by the share of the work that is not verifying.
+    pub fn work_bound_tps(&self, decode_ns: f64, exec_tps: f64, sigs_per_tx: f64) -> f64 {
+        let verify_ns = 1e9 * sigs_per_tx.max(1.0) / self.verify_per_sec_per_core_one_batch.max(1e-9);
+        let work_ns = decode_ns + verify_ns + 1e9 / exec_tps.max(1e-9);
+        self.cores as f64 * 1e9 / work_ns
+    }
+}
+
 /// Memory figures.
 #[derive(Clone, Debug, Serialize)]
 pub struct MemoryFigures {
@@ -675,6 +689,29 @@ mod tests {
         let (measured, skipped) = leader_figures(&config, &w);
         assert_eq!(measured.iter().map(|f| f.threads).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(skipped, [128]);
+    }
+
+    #[test]
+    fn the_work_bound_spreads_decoding_verifying_and_executing_over_the_cores() {
+        let e = EndToEnd {
+            runs: Vec::new(),
+            verify_per_sec_per_core: 40_000.0,
+            verify_per_sec_per_core_one_batch: 50_000.0,
+            sample_signatures: 64,
+            cores: 2,
+            ceiling_verifications_per_sec: 80_000.0,
+            ceiling_tps: 80_000.0,
+            best_mode: "ahead".to_string(),
+            best_threads: 2,
+            best_tps: 1.0,
+            ratio_to_ceiling: 0.0,
+            ratio_to_one_batch_ceiling: 0.0,
+        };
+        // 1 µs decoding, 20 µs verifying (one signature at 50,000/s), 4 µs executing:
+        // 25 µs of work per transaction over two cores.
+        assert!((e.work_bound_tps(1_000.0, 250_000.0, 1.0) - 80_000.0).abs() < 1e-6);
+        // Two signatures per transaction: 45 µs.
+        assert!((e.work_bound_tps(1_000.0, 250_000.0, 2.0) - 2e9 / 45_000.0).abs() < 1e-6);
     }
 
     fn stream_run(threads: usize, scheduler_ns: f64) -> RunFigures {
