@@ -321,15 +321,26 @@ impl Shared<'_, '_, '_> {
 
     /// Waits until `count` reaches `target`, or the block stops.
     fn wait(&self, count: &AtomicUsize, target: usize, stats: &mut BlockStats) -> Result<(), SchedulerError> {
+        self.wait_for(stats, || (count.load(Ordering::Acquire) >= target).then_some(()))
+    }
+
+    /// Waits until `ready` gives a value, or the block stops.
+    fn wait_for<T>(
+        &self,
+        stats: &mut BlockStats,
+        mut ready: impl FnMut() -> Option<T>,
+    ) -> Result<T, SchedulerError> {
         let mut backoff = Backoff::default();
-        while count.load(Ordering::Acquire) < target {
+        loop {
+            if let Some(value) = ready() {
+                stats.wait_time += backoff.reset();
+                return Ok(value);
+            }
             if self.abort.load(Ordering::Acquire) {
                 return Err(SchedulerError::WorkerChannelClosed);
             }
             backoff.snooze();
         }
-        stats.wait_time += backoff.reset();
-        Ok(())
     }
 
     /// Builds the segment's part of thread `w`'s shards (`w`, `w + threads`, …),
@@ -361,17 +372,7 @@ impl Shared<'_, '_, '_> {
 
     /// Chunk `c`'s graph, once a thread has prepared it (waits), or the block stopped.
     fn prepared(&self, c: usize, stats: &mut BlockStats) -> Result<&ChunkGraph, SchedulerError> {
-        let mut backoff = Backoff::default();
-        loop {
-            if let Some(graph) = self.chunks[c].get() {
-                stats.wait_time += backoff.reset();
-                return Ok(graph);
-            }
-            if self.abort.load(Ordering::Acquire) {
-                return Err(SchedulerError::WorkerChannelClosed);
-            }
-            backoff.snooze();
-        }
+        self.wait_for(stats, || self.chunks[c].get())
     }
 
     /// Appends prepared chunk `c`'s accesses of shard `s` to their sequences.
