@@ -10,16 +10,16 @@
 //!  prepare       any thread (claims)      decode + verify (from bytes), resolve keys,
 //!                                         sort the chunk's accesses by shard
 //!  build         one thread per shard     as each chunk is prepared: append its accesses
-//!                                         of the thread's shards to their sequences
+//!                (its own, or one left)   of the shard to their sequences
 //!                                         (crate::graph::ShardGraph), sum each
 //!                                         transaction's pending count
-//!  ═ barrier: every thread built ═════════════════════════════════════════════════════
+//!  ═ barrier: every shard built ══════════════════════════════════════════════════════
 //!  roots         each thread, its range   give up each transaction's token; those that
-//!                                         wait for nothing → its deque
+//!                (or one left)            wait for nothing → its deque
 //!  execute       any thread (steals)      run; finish each access's group; released
 //!                                         transactions → the finishing thread's deque;
-//!                                         nothing to run or steal: prepare a chunk of
-//!                                         the next segment
+//!                                         nothing to run or steal: take a range left,
+//!                                         or prepare a chunk of the next segment
 //!  ═ barrier: the segment's transactions all completed ══════════════════════════════
 //!  ─ after the last segment ──────────────────────────────────────────────────────────
 //!  hash          any thread (claims)      the block's leaves (last writers are final)
@@ -30,6 +30,16 @@
 //! at one, a token the roots step gives up: whichever decrement brings it to zero
 //! pushes the transaction, so threads start executing while others still look
 //! for their roots.
+//!
+//! A thread never waits for a step another thread has not started. Each shard's
+//! building and each range's roots are *taken* by one thread (a compare-and-swap
+//! on a per-segment count), its own first; a thread that has waited
+//! [`TAKE_OVER_AFTER`] takes those still left, since their thread is likely
+//! descheduled (a busy machine), and the barrier counts shards built, not
+//! threads. Each thread counts its executed transactions on a line of its own,
+//! published after each one, so no count waits in a descheduled thread either.
+//! What a descheduled thread still holds up is what it has started: a chunk it
+//! prepares, and the transactions it has taken to run.
 //!
 //! A segment's transactions run only after every transaction of the segments
 //! before it (the execute step ends when all have completed), so each segment
@@ -56,8 +66,9 @@ use crate::error::SchedulerError;
 use crate::graph::{Access, NONE, ShardGraph, Use};
 use crate::pool::{Local, Work, WorkerPool, recv_report};
 
-/// Executions a thread counts privately before it adds them to the shared count.
-const PUBLISH_EVERY: usize = 32;
+/// Waiting after which a thread takes over work another thread was to do (a
+/// shard to build, a part's roots): that thread is likely descheduled.
+const TAKE_OVER_AFTER: Duration = YIELD_FOR;
 /// Completions per timed one (a clock pair costs about as much as a completion).
 const SAMPLE_EVERY: u64 = 16;
 /// Transactions a thread takes from its deque before running them, to prefetch
@@ -110,6 +121,9 @@ pub(super) fn run_block(
         claimed: (0..work.prep.len()).map(|_| AtomicBool::new(false)).collect(),
         chunks: (0..work.prep.len()).map(|_| OnceLock::new()).collect(),
         shards: bufs.shards.drain(..).map(RwLock::new).collect(),
+        shard_claims: (0..shards).map(|_| AtomicUsize::new(0)).collect(),
+        part_claims: (0..threads).map(|_| AtomicUsize::new(0)).collect(),
+        done: (0..threads).map(|_| Padded::default()).collect(),
         pending: &bufs.pending[..n],
         stealers: deques.iter().map(Worker::stealer).collect(),
         counts: Counts::default(),
@@ -169,10 +183,8 @@ fn run_threads(
 /// Shared counts of the steps done; the barriers wait on them.
 #[derive(Default)]
 struct Counts {
-    /// Threads done building (over all segments so far).
+    /// Shards built (over all segments so far).
     built: AtomicUsize,
-    /// Transactions executed (published in batches).
-    done: AtomicUsize,
     /// Next leaf to claim.
     next_leaf: AtomicUsize,
 }
@@ -193,6 +205,12 @@ struct Shared<'w, 'a, 't> {
     chunks: Vec<OnceLock<ChunkGraph>>,
     /// Written by one thread each while building, read by all while executing.
     shards: Vec<RwLock<ShardGraph>>,
+    /// Per shard, per thread's part of a segment: segments whose building, whose
+    /// roots, a thread has taken (see [`take`]).
+    shard_claims: Vec<AtomicUsize>,
+    part_claims: Vec<AtomicUsize>,
+    /// Per thread: transactions it executed in the block, each on its own line.
+    done: Vec<Padded>,
     /// Per transaction: accesses still waiting for an earlier group.
     pending: &'w [AtomicU32],
     stealers: Vec<Stealer<u32>>,
@@ -263,14 +281,14 @@ impl Shared<'_, '_, '_> {
         while let Some(seg) = self.segment(index) {
             let c = seg.chunks;
             while self.prepare_one(w, seg, stats)? {}
-            self.build(w, seg, stats)?;
-            self.wait(&self.counts.built, (index + 1) * self.threads, stats)?;
-            // Every builder built every chunk of the segment: all are prepared.
+            for s in (w..self.shards.len()).step_by(self.threads) {
+                self.build(s, seg, stats)?;
+            }
+            self.await_built(seg, stats)?;
+            // Every shard's builder built every chunk of the segment: all are prepared.
             valid_so_far += (c.0..c.1).map(|c| self.valid_in(c)).sum::<usize>();
-            let t = Instant::now();
-            stats.conflicts += self.roots(w, deque, seg);
-            stats.build_time += t.elapsed();
-            self.execute(w, deque, local, (valid_so_far, self.segment(index + 1)), stats)?;
+            self.roots(w, deque, seg, stats);
+            self.execute(w, deque, local, (seg, valid_so_far), stats)?;
             index += 1;
         }
         Ok(())
@@ -319,11 +337,6 @@ impl Shared<'_, '_, '_> {
         (0..chunk.ends.len()).filter(|&i| access_range(&chunk.ends, i).is_some_and(|r| !r.is_empty())).count()
     }
 
-    /// Waits until `count` reaches `target`, or the block stops.
-    fn wait(&self, count: &AtomicUsize, target: usize, stats: &mut BlockStats) -> Result<(), SchedulerError> {
-        self.wait_for(stats, || (count.load(Ordering::Acquire) >= target).then_some(()))
-    }
-
     /// Waits until `ready` gives a value, or the block stops.
     fn wait_for<T>(
         &self,
@@ -343,30 +356,47 @@ impl Shared<'_, '_, '_> {
         }
     }
 
-    /// Builds the segment's part of thread `w`'s shards (`w`, `w + threads`, …),
-    /// chunk by chunk as each is prepared: a builder starts on the chunks ready
-    /// while other threads still prepare the last ones, and no barrier stands
-    /// between the two steps.
-    fn build(&self, w: usize, seg: Segment, stats: &mut BlockStats) -> Result<(), SchedulerError> {
-        let mut shards: Vec<_> = (w..self.shards.len())
-            .step_by(self.threads)
-            .map(|s| {
-                let mut shard = self.shards[s].write().unwrap_or_else(|e| e.into_inner());
-                if seg.index == 0 {
-                    shard.clear();
-                }
-                (s, shard)
-            })
-            .collect();
+    /// Builds the segment's part of shard `s`, unless another thread has taken it:
+    /// chunk by chunk as each is prepared, so a builder starts on the chunks ready
+    /// while other threads still prepare the last ones, with no barrier between.
+    fn build(&self, s: usize, seg: Segment, stats: &mut BlockStats) -> Result<(), SchedulerError> {
+        if !take(&self.shard_claims[s], seg.index) {
+            return Ok(());
+        }
+        let mut shard = self.shards[s].write().unwrap_or_else(|e| e.into_inner());
+        if seg.index == 0 {
+            shard.clear();
+        }
         for c in seg.chunks.0..seg.chunks.1 {
             let graph = self.prepared(c, stats)?;
             let t = Instant::now();
-            for (s, shard) in &mut shards {
-                self.build_chunk(shard, *s, seg, c, graph);
-            }
+            self.build_chunk(&mut shard, s, seg, c, graph);
             stats.build_time += t.elapsed();
         }
         self.counts.built.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Waits until every shard of the segment is built, building those no thread
+    /// has taken once it has waited [`TAKE_OVER_AFTER`]: a descheduled thread does
+    /// not hold the segment up before it has started.
+    fn await_built(&self, seg: Segment, stats: &mut BlockStats) -> Result<(), SchedulerError> {
+        let target = (seg.index + 1) * self.shards.len();
+        let mut backoff = Backoff::default();
+        while self.counts.built.load(Ordering::Acquire) < target {
+            if self.abort.load(Ordering::Acquire) {
+                return Err(SchedulerError::WorkerChannelClosed);
+            }
+            if backoff.waited() >= TAKE_OVER_AFTER
+                && let Some(s) = untaken(&self.shard_claims, seg.index)
+            {
+                stats.wait_time += backoff.reset();
+                self.build(s, seg, stats)?;
+                continue;
+            }
+            backoff.snooze();
+        }
+        stats.wait_time += backoff.reset();
         Ok(())
     }
 
@@ -411,49 +441,57 @@ impl Shared<'_, '_, '_> {
         chunk.refs[m.pos as usize].store(group, Ordering::Relaxed);
     }
 
-    /// Gives up the roots step's token of each transaction of thread `w`'s part
-    /// of the segment, pushing those that then wait for nothing, so that its deque
-    /// pops them in block order. Returns how many of the part still wait.
+    /// Gives up the roots step's token of each transaction of part `k` of the
+    /// segment (thread `k`'s, unless another has taken it), pushing those that then
+    /// wait for nothing, so that `deque` pops them in block order. Returns whether
+    /// this thread took the part.
     ///
     /// Every pending count starts at one, this token, besides its waits: so the
     /// step needs no barrier after it. Other threads may already run their roots
     /// and release transactions of this part; exactly one decrement, theirs or
     /// this step's, brings a count to zero and pushes the transaction.
-    fn roots(&self, w: usize, deque: &Worker<u32>, seg: Segment) -> u64 {
+    fn roots(&self, k: usize, deque: &Worker<u32>, seg: Segment, stats: &mut BlockStats) -> bool {
+        if !take(&self.part_claims[k], seg.index) {
+            return false;
+        }
+        let t0 = Instant::now();
         let (lo, hi) = seg.txs;
         let part = |k: usize| lo + (hi - lo) * k / self.threads;
-        let mut waiting = 0;
-        for t in (part(w)..part(w + 1)).rev() {
+        for t in (part(k)..part(k + 1)).rev() {
             if self.pending[t].fetch_sub(1, Ordering::AcqRel) > 1 {
-                waiting += 1;
+                stats.conflicts += 1;
             } else if self.work.local_access(t as TxIndex).is_some() {
                 deque.push(t as u32);
             }
         }
-        waiting
+        stats.build_time += t0.elapsed();
+        true
     }
 
-    /// Runs ready transactions until the block's first `valid` have completed.
-    /// With nothing ready, prepares a chunk of the `next` segment, if one is left,
-    /// rather than wait: on a hot account, one thread runs a chain while the
-    /// others would idle.
+    /// Transactions executed in the block so far, by every thread.
+    fn done(&self) -> usize {
+        self.done.iter().map(|d| d.0.load(Ordering::Acquire)).sum()
+    }
+
+    /// Runs ready transactions of segment `seg` until the block's first `valid`
+    /// have completed; with nothing to run, see [`idle`](Self::idle).
     fn execute(
         &self,
         w: usize,
         deque: &Worker<u32>,
         local: &mut Local,
-        (valid, next): (usize, Option<Segment>),
+        (seg, valid): (Segment, usize),
         stats: &mut BlockStats,
     ) -> Result<(), SchedulerError> {
         let start = Instant::now();
         let overhead = |s: &BlockStats| s.wait_time + s.complete_time + s.prepare_time + s.build_time;
         let before = overhead(stats);
-        let mut ahead_left = next.is_some();
         let shards: Vec<_> =
             self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner())).collect();
         let access = |t: Option<&u32>| t.and_then(|&t| self.work.access(t as TxIndex)).unwrap_or_default();
-        let (mut ahead, mut unpublished, mut backoff) =
-            (VecDeque::with_capacity(LOOKAHEAD), 0, Backoff::default());
+        let mine = &self.done[w].0;
+        let mut ahead = VecDeque::with_capacity(LOOKAHEAD);
+        let mut idle = Idle { backoff: Backoff::default(), since: None, next: self.segment(seg.index + 1) };
         loop {
             while ahead.len() < LOOKAHEAD
                 && let Some(t) = deque.pop()
@@ -461,22 +499,13 @@ impl Shared<'_, '_, '_> {
                 ahead.push_back(t);
             }
             let Some(t) = ahead.pop_front().or_else(|| self.steal(w, deque, stats)) else {
-                self.counts.done.fetch_add(std::mem::take(&mut unpublished), Ordering::AcqRel);
-                if self.counts.done.load(Ordering::Acquire) >= valid {
+                if self.idle(w, deque, (seg, valid), &mut idle, stats)? {
                     break;
                 }
-                if self.abort.load(Ordering::Acquire) {
-                    return Err(SchedulerError::WorkerChannelClosed);
-                }
-                if ahead_left && let Some(next) = next {
-                    stats.wait_time += backoff.reset();
-                    ahead_left = self.prepare_one(w, next, stats)?;
-                    continue;
-                }
-                backoff.snooze();
                 continue;
             };
-            stats.wait_time += backoff.reset();
+            stats.wait_time += idle.backoff.reset();
+            idle.since = None;
             self.work.table.prefetch_ahead(access(ahead.front()), access(ahead.get(1)));
             self.work.execute(&[t], local);
             stats.executed += 1;
@@ -487,14 +516,50 @@ impl Shared<'_, '_, '_> {
             } else {
                 self.complete(t, deque, &shards);
             }
-            unpublished += 1;
-            if unpublished == PUBLISH_EVERY {
-                self.counts.done.fetch_add(std::mem::take(&mut unpublished), Ordering::AcqRel);
-            }
+            // Only this thread writes its count: no thread ever waits for a count
+            // that a descheduled thread has yet to publish.
+            mine.store(mine.load(Ordering::Relaxed) + 1, Ordering::Release);
         }
-        stats.wait_time += backoff.reset();
+        stats.wait_time += idle.backoff.reset();
         stats.busy_time += start.elapsed().saturating_sub(overhead(stats).saturating_sub(before));
         Ok(())
+    }
+
+    /// Thread `w` has nothing to run or steal in segment `seg`: returns whether
+    /// the block's first `valid` transactions have completed. If not, it takes
+    /// over a part whose roots no thread has given up once it has been idle for
+    /// [`TAKE_OVER_AFTER`] (its thread is likely descheduled), else prepares a
+    /// chunk of the next segment (on a hot account one thread runs a chain while
+    /// the others would idle), else waits.
+    fn idle(
+        &self,
+        w: usize,
+        deque: &Worker<u32>,
+        (seg, valid): (Segment, usize),
+        idle: &mut Idle,
+        stats: &mut BlockStats,
+    ) -> Result<bool, SchedulerError> {
+        if self.done() >= valid {
+            return Ok(true);
+        }
+        if self.abort.load(Ordering::Acquire) {
+            return Err(SchedulerError::WorkerChannelClosed);
+        }
+        let since = *idle.since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= TAKE_OVER_AFTER
+            && let Some(k) = untaken(&self.part_claims, seg.index)
+        {
+            stats.wait_time += idle.backoff.reset();
+            self.roots(k, deque, seg, stats);
+        } else if let Some(next) = idle.next {
+            stats.wait_time += idle.backoff.reset();
+            if !self.prepare_one(w, next, stats)? {
+                idle.next = None;
+            }
+        } else {
+            idle.backoff.snooze();
+        }
+        Ok(false)
     }
 
     /// Takes ready work from another thread's deque (half of it, one to run now).
@@ -608,6 +673,40 @@ fn claim(count: &AtomicUsize, end: usize) -> Option<usize> {
     }
 }
 
+/// Takes a shard's building or a part's roots (`taken`: the segments taken so
+/// far) for segment `index`; true for the one thread that does. A part of
+/// transactions that are all invalid may never be taken (nothing waits for it),
+/// so a later segment may take it straight on.
+fn take(taken: &AtomicUsize, index: usize) -> bool {
+    let mut now = taken.load(Ordering::Relaxed);
+    while now <= index {
+        match taken.compare_exchange_weak(now, index + 1, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => return true,
+            Err(v) => now = v,
+        }
+    }
+    false
+}
+
+/// The first of `claims` that no thread has taken for segment `index`.
+fn untaken(claims: &[AtomicUsize], index: usize) -> Option<usize> {
+    claims.iter().position(|c| c.load(Ordering::Relaxed) <= index)
+}
+
+/// A count on a cache line of its own.
+#[derive(Default)]
+#[repr(align(128))]
+struct Padded(AtomicUsize);
+
+/// What a thread with nothing to run keeps between its idle rounds.
+struct Idle {
+    backoff: Backoff,
+    /// Since when it has run nothing.
+    since: Option<Instant>,
+    /// The next segment, while it has chunks left to prepare.
+    next: Option<Segment>,
+}
+
 /// Waiting with nothing to run: polls, then yields the core, then naps, so a thread
 /// never spins for long on a busy machine.
 #[derive(Default)]
@@ -627,6 +726,11 @@ impl Backoff {
         } else {
             std::thread::park_timeout(NAP);
         }
+    }
+
+    /// How long the current wait has lasted.
+    fn waited(&self) -> Duration {
+        self.since.map_or(Duration::ZERO, |s| s.elapsed())
     }
 
     /// Ends a wait; returns how long it lasted.
