@@ -39,7 +39,8 @@
 //! threads. Each thread counts its executed transactions on a line of its own,
 //! published after each one, so no count waits in a descheduled thread either.
 //! What a descheduled thread still holds up is what it has started: a chunk it
-//! prepares, and the transactions it has taken to run.
+//! prepares, the transactions it has taken to run, and its read access to the
+//! shards while it executes a segment (the next segment's builders wait for it).
 //!
 //! A segment's transactions run only after every transaction of the segments
 //! before it (the execute step ends when all have completed), so each segment
