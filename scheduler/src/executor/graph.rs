@@ -444,16 +444,15 @@ impl Shared<'_, '_, '_> {
 
     /// Gives up the roots step's token of each transaction of part `k` of the
     /// segment (thread `k`'s, unless another has taken it), pushing those that then
-    /// wait for nothing, so that `deque` pops them in block order. Returns whether
-    /// this thread took the part.
+    /// wait for nothing, so that `deque` pops them in block order.
     ///
     /// Every pending count starts at one, this token, besides its waits: so the
     /// step needs no barrier after it. Other threads may already run their roots
     /// and release transactions of this part; exactly one decrement, theirs or
     /// this step's, brings a count to zero and pushes the transaction.
-    fn roots(&self, k: usize, deque: &Worker<u32>, seg: Segment, stats: &mut BlockStats) -> bool {
+    fn roots(&self, k: usize, deque: &Worker<u32>, seg: Segment, stats: &mut BlockStats) {
         if !take(&self.part_claims[k], seg.index) {
-            return false;
+            return;
         }
         let t0 = Instant::now();
         let (lo, hi) = seg.txs;
@@ -466,7 +465,6 @@ impl Shared<'_, '_, '_> {
             }
         }
         stats.build_time += t0.elapsed();
-        true
     }
 
     /// Transactions executed in the block so far, by every thread.
