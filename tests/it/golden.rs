@@ -13,7 +13,7 @@
 //! prints the new table instead of failing, paste it below, and say in the commit
 //! why the hashes moved.
 
-use parex::runtime::{Block, Chain, Hash, MemoryStore};
+use parex::runtime::{Block, Chain, Hash, MemoryStore, SanitizedTransaction};
 use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
 use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 
@@ -185,4 +185,30 @@ fn golden_adversarial_block_hash() {
         GOLDEN_ADVERSARIAL,
         "semantics changed: see the module docs"
     );
+}
+
+/// Every workload transaction declares at least twice the compute it uses: a leader
+/// packs blocks by declared compute, so a budget far above the use would shrink its
+/// blocks, and one below it would fail the transaction.
+#[test]
+fn workload_transactions_declare_twice_the_compute_they_use() {
+    for kind in WorkloadKind::all() {
+        let w = Workload::generate(WorkloadConfig { block_size: 256, ..config(kind) });
+        let mut chain = w.chain();
+        let mut parent = chain.tip().hash;
+        for i in 0..w.blocks.len() {
+            let r = chain.execute_block(&w.block(i, parent)).expect("the block commits");
+            parent = r.hash;
+            for (bytes, receipt) in w.blocks[i].iter().zip(&r.receipts) {
+                let limit = u64::from(
+                    SanitizedTransaction::decode(bytes).expect("decodes").message().compute_unit_limit,
+                );
+                assert!(
+                    receipt.compute_used * 2 <= limit,
+                    "{kind}: {} units used of {limit} declared",
+                    receipt.compute_used
+                );
+            }
+        }
+    }
 }
