@@ -121,6 +121,8 @@ pub struct Leader {
     /// Pool or calling thread alone, block by block (`None`: always the pool, as
     /// with [`ExecutorConfig::adaptive`] off or a single thread).
     chooser: Option<Chooser>,
+    /// The last block's buffers, emptied, for the next one: no block regrows them.
+    spare: LeaderRun,
 }
 
 impl Leader {
@@ -142,6 +144,7 @@ impl Leader {
             checked: exec.checked,
             pool,
             chooser,
+            spare: LeaderRun::default(),
         })
     }
 
@@ -327,8 +330,9 @@ impl Leader {
         let work = LeaderWork { env: &env, registry, table: &bt };
         let caps = (MAX_CHUNKS_IN_FLIGHT, 0, 0);
         let pool = &self.pool;
+        let block = std::mem::take(&mut self.spare);
         let driver = |q| {
-            let mut d = LeaderDriver::new(&mut self.producer, &work, &*store, q, pool.local());
+            let mut d = LeaderDriver::new(&mut self.producer, &work, &*store, q, pool.local(), block);
             let helpers = d.q.own.len();
             let result = catch(|| d.run(helpers));
             (result.map(|()| d.block), pool.keep_local(d.local))
@@ -345,10 +349,9 @@ impl Leader {
                 return Err(e);
             }
         };
-        let placed = run.placed.clone();
         let (body, mut dropped) = match self.finish_placements(run) {
             Ok(done) => done,
-            Err(e) => {
+            Err((e, placed)) => {
                 self.abandon(bt, undo);
                 self.requeue(placed.into_iter().map(|tx| (None, tx)));
                 return Err(e);
@@ -358,12 +361,13 @@ impl Leader {
             Ok(leaves) => leaves,
             Err(e) => {
                 self.abandon(bt, undo);
-                self.requeue(placed.into_iter().map(|tx| (None, tx)));
+                self.requeue(body.placed.into_iter().map(|tx| (None, tx)));
                 return Err(e);
             }
         };
         let transactions = body.placed.iter().map(|p| p.wire.clone()).collect();
-        let result = finish_block(store, bt, &env, &leaves, &mut undo, body.receipts, None, report);
+        let LeaderBody { placed, access, ends, receipts } = body;
+        let result = finish_block(store, bt, &env, &leaves, &mut undo, receipts, None, report);
         self.pool.keep_undo(undo);
         let result = match result {
             Ok(result) => result,
@@ -372,6 +376,7 @@ impl Leader {
                 return Err(e.into());
             }
         };
+        self.spare.recycle(placed, access, ends);
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         dropped.splice(0..0, std::mem::take(&mut self.requeue_dropped));
         Ok(Produced { block, result, dropped, inline: threads == 1 })
@@ -396,19 +401,29 @@ impl Leader {
         }
     }
 
-    /// Ends the producer's block: the placements become the block body.
-    fn finish_placements(&mut self, run: LeaderRun) -> Result<(LeaderBody, Vec<DroppedTx>), SchedulerError> {
-        let produced = self.producer.finish_block()?;
+    /// Ends the producer's block: the placements become the block body. On error,
+    /// returns the placements too, for the pool to take them back.
+    fn finish_placements(&mut self, run: LeaderRun) -> Result<(LeaderBody, Vec<DroppedTx>), Unfinished> {
+        let LeaderRun { placed, mut ids, access, ends, receipts } = run;
+        let produced = match self.producer.finish_block() {
+            Ok(produced) => produced,
+            Err(e) => return Err((e.into(), placed)),
+        };
         for (id, tx) in &produced.transactions {
             self.unindex(*id, tx);
         }
         let dropped = self.forget(produced.dropped);
-        let LeaderRun { placed, access, ends, receipts, .. } = run;
-        let receipts = receipts
+        ids.clear();
+        self.spare.ids = ids;
+        let receipts = match receipts
             .into_iter()
             .enumerate()
             .map(|(i, r)| r.ok_or(SchedulerError::LostTransaction(i as TxIndex)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(receipts) => receipts,
+            Err(e) => return Err((e, placed)),
+        };
         Ok((LeaderBody { placed, access, ends, receipts }, dropped))
     }
 
@@ -495,8 +510,11 @@ impl Work for LeaderWork<'_, '_> {
     }
 }
 
+/// A block that could not be finished: why, and its placements.
+type Unfinished = (SchedulerError, Vec<Arc<Pooled>>);
+
 /// The block being built: placed transactions in placement (= block) order.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct LeaderRun {
     placed: Vec<Arc<Pooled>>,
     ids: Vec<TxId>,
@@ -506,6 +524,16 @@ struct LeaderRun {
 }
 
 impl LeaderRun {
+    /// Takes back a finished block's buffers, emptied (its transactions are
+    /// released here); the receipts' buffer is sized for a block as large.
+    fn recycle(&mut self, mut placed: Vec<Arc<Pooled>>, mut access: Vec<AccountAccess>, mut ends: Vec<u32>) {
+        self.receipts = Vec::with_capacity(placed.len());
+        placed.clear();
+        access.clear();
+        ends.clear();
+        (self.placed, self.access, self.ends) = (placed, access, ends);
+    }
+
     /// Placement `pos` and the range of its accounts in `access`.
     fn range(&self, pos: u32) -> (Arc<Pooled>, std::ops::Range<usize>) {
         let p = pos as usize;
@@ -530,8 +558,9 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
         store: &'d dyn AccountStore,
         q: Queues<LeaderChunk, LeaderReport>,
         local: Local,
+        block: LeaderRun,
     ) -> Self {
-        Self { producer, work, store, q, block: LeaderRun::default(), local }
+        Self { producer, work, store, q, block, local }
     }
 
     /// Places and executes until the producer has nothing more for this block.
