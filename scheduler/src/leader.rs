@@ -1,10 +1,12 @@
 //! Leader mode; the design is on [`Leader`].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use hashbrown::HashMap;
+use hashbrown::hash_map::Entry;
 use parex_runtime::{
     AccountAccess, AccountStore, Block, BlockBody, BlockEnv, BlockResult, BlockTable, Chain, ProgramRegistry,
     Receipt, RuntimeError, SanitizedTransaction, Signature, TransactionError, TxIndex, UndoLog,
@@ -111,7 +113,8 @@ pub struct Leader {
     producer: BlockProducer<Arc<Pooled>>,
     /// Every pooled transaction by its first signature, the id its sender knows:
     /// kept in step with the pool (admission, drops, inclusion, removal), so it
-    /// is bounded by the pool's capacity.
+    /// is bounded by the pool's capacity. Hashed with a seed drawn per process, as
+    /// the producer's own maps of sender-chosen keys are.
     ids: HashMap<Signature, TxId>,
     /// Pool entries dropped while the transactions of a failed block went back to the
     /// pool: reported with the next produced block.
@@ -234,9 +237,10 @@ impl Leader {
     /// Removes `tx`'s signature from the index if it names `id` (a refused
     /// duplicate must not unindex the pooled transaction it duplicates).
     fn unindex(&mut self, id: TxId, tx: &Pooled) {
-        let signature = tx.tx.id();
-        if self.ids.get(&signature) == Some(&id) {
-            self.ids.remove(&signature);
+        if let Entry::Occupied(e) = self.ids.entry(tx.tx.id())
+            && *e.get() == id
+        {
+            e.remove();
         }
     }
 
