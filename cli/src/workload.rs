@@ -312,7 +312,7 @@ pub fn user_keypairs(n: usize) -> Vec<Keypair> {
 }
 
 /// The compute limit a user transaction declares: per instruction, a budget for
-/// its program of three to four times the most any workload's instruction of that
+/// its program of 2.9 to 4 times the most any workload's instruction of that
 /// program uses (token transfers 250 units, swaps 1,318, peg and channel
 /// settlements 11,216, measured with the `compute_used` of the receipts), as a
 /// client sets it after simulating. Declaring the 200,000-unit default instead
