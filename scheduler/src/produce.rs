@@ -157,9 +157,11 @@ type PrioKey = (Reverse<u64>, u64);
 /// Insert: one hash lookup per account key (keys are interned once to dense
 /// ids, reference-counted so ids are recycled and memory stays bounded) and
 /// four `O(log n)` ordered-set inserts. Placement: a pass over the access list
-/// indexing dense arrays (per-account block compute, holder bit masks), one
-/// small hash-map update per account for the per-thread hold counts, and
-/// `O(log n)` set removals. Completion: one pass over the access list. Each
+/// indexing dense arrays (per-account block compute, holder bit masks and the
+/// hold counts of one thread per account; a hash-map update only for an account
+/// held by several threads at once), and `O(log n)` set removals. Completion:
+/// one pass over the access list. Aging and expiry read the arrival block from
+/// the arrival-ordered sets, without looking the transaction up. Each
 /// [`schedule`](BlockProducer::schedule) call re-examines the blocked
 /// candidates in the window, `O(window × accounts)`. A candidate deferred to the
 /// next block costs its pull (two `O(log n)` removals) and a share of one merge
@@ -183,23 +185,26 @@ pub struct BlockProducer<T> {
     payers: HashMap<AccountId, BTreeMap<u64, u64>>,
     /// Every pending transaction in priority order: eviction takes the last.
     pending: BTreeSet<PrioKey>,
-    /// Every pending transaction in arrival order: expiry takes a prefix.
-    arrival: BTreeSet<u64>,
+    /// Every pending transaction in arrival order, `(sequence, arrival block)`:
+    /// expiry takes a prefix, judged without looking the transactions up.
+    arrival: BTreeSet<(u64, u64)>,
     /// The costs of the pending transactions (cost → how many): once the cheapest
     /// cannot fit what is left of the block, nothing pending can, and pulling more
     /// candidates would only defer each of them.
     pending_costs: BTreeMap<u64, usize>,
     /// Eligible transactions not yet pulled into the window this block, by priority.
     ready: BTreeSet<PrioKey>,
-    /// The same set by arrival: the aged lane is a prefix of it.
-    ready_arrival: BTreeSet<u64>,
+    /// The same set by arrival, `(sequence, arrival block)`: the aged lane is a
+    /// prefix of it.
+    ready_arrival: BTreeSet<(u64, u64)>,
     /// Undecided candidates (blocked by locks), in the order they were pulled.
     window: Vec<u64>,
     /// Candidates that do not fit this block (lazy: stale ids are skipped).
     deferred: Vec<u64>,
     /// This block so far, in placement order.
     placed: Vec<u64>,
-    /// (account, thread) → how many in-flight transactions on that thread hold it.
+    /// (account, thread) → how many in-flight transactions on that thread hold
+    /// it, for the holds not kept in the account's slot (see [`AccountSlot::own`]).
     holds: HashMap<(AccountId, u8), Hold>,
     /// Per thread: compute of its placed, not yet completed transactions.
     outstanding: Vec<u64>,
@@ -692,6 +697,26 @@ impl Hold {
     fn reads(&self) -> u32 {
         self.txs - self.writes - self.credits
     }
+
+    /// Counts one more transaction holding the account as `held`.
+    fn add(&mut self, held: Held) {
+        self.txs += 1;
+        match held {
+            Held::Write => self.writes += 1,
+            Held::Credit => self.credits += 1,
+            Held::Read => {}
+        }
+    }
+
+    /// Counts one transaction holding the account as `held` fewer.
+    fn release(&mut self, held: Held) {
+        self.txs -= 1;
+        match held {
+            Held::Write => self.writes -= 1,
+            Held::Credit => self.credits -= 1,
+            Held::Read => {}
+        }
+    }
 }
 
 /// How a placed transaction holds one account.
@@ -728,6 +753,38 @@ struct AccountSlot {
     held_read: u64,
     /// Threads holding it as a creditor.
     held_credit: u64,
+    /// The holds of thread `own_thread`, while `own.txs > 0`. Most accounts are
+    /// held by one thread at a time, whose counts then live here, next to the
+    /// masks, instead of in the producer's map; the other threads' holds go to
+    /// the map. A thread's holds are never in both.
+    own: Hold,
+    own_thread: u8,
+}
+
+impl AccountSlot {
+    /// Where `thread`'s holds on this account are counted when it places one
+    /// more: here if they already are, or if this slot's are free and `thread`
+    /// holds nothing yet; else in `map` (under `account`).
+    fn hold_to_place<'a>(
+        &'a mut self,
+        map: &'a mut HashMap<(AccountId, u8), Hold>,
+        account: AccountId,
+        thread: u8,
+    ) -> &'a mut Hold {
+        let holds_nothing = self.held & 1u64 << thread == 0;
+        if self.own.txs > 0 && self.own_thread == thread || self.own.txs == 0 && holds_nothing {
+            self.own_thread = thread;
+            &mut self.own
+        } else {
+            map.entry((account, thread)).or_default()
+        }
+    }
+
+    /// Where `thread`'s holds on this account, one of which it is releasing,
+    /// are counted: `None` for this slot, else the map's key.
+    fn hold_to_release(&self, account: AccountId, thread: u8) -> Option<(AccountId, u8)> {
+        (self.own.txs == 0 || self.own_thread != thread).then_some((account, thread))
+    }
 }
 
 /// Interns keys to dense, reference-counted, recycled ids.
@@ -752,6 +809,8 @@ impl Interner {
             held_write: 0,
             held_read: 0,
             held_credit: 0,
+            own: Hold::default(),
+            own_thread: 0,
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -774,7 +833,9 @@ impl Interner {
             // Placed transactions keep their references until block end, so an
             // unreferenced account has no holds and no block compute.
             debug_assert!(
-                slot.held | slot.held_write | slot.held_read | slot.held_credit == 0 && slot.block_cost == 0
+                slot.held | slot.held_write | slot.held_read | slot.held_credit == 0
+                    && slot.block_cost == 0
+                    && slot.own.txs == 0
             );
             self.index.remove(&slot.key);
             self.free.push(id);
@@ -894,7 +955,7 @@ impl<T> BlockProducer<T> {
         };
         self.entries.insert(seq, entry);
         self.pending.insert((Reverse(price), seq));
-        self.arrival.insert(seq);
+        self.arrival.insert((seq, self.block));
         *self.pending_costs.entry(cost).or_default() += 1;
         if is_head {
             if let Some(old) = old_head.filter(|&o| o != seq) {
@@ -971,16 +1032,14 @@ impl<T> BlockProducer<T> {
         entry.stage = TxStage::Completed;
         let bit = 1u64 << thread;
         for (k, &(account, writable)) in entry.accounts.iter().enumerate() {
-            let key = (account, thread as u8);
-            let hold = self.holds.get_mut(&key).expect("a placed transaction holds its accounts");
-            hold.txs -= 1;
-            match Held::of(writable, entry.credits, k) {
-                Held::Write => hold.writes -= 1,
-                Held::Credit => hold.credits -= 1,
-                Held::Read => {}
-            }
-            let hold = *hold;
             let slot = &mut self.interner.slots[account as usize];
+            let key = slot.hold_to_release(account, thread as u8);
+            let hold = match key {
+                None => &mut slot.own,
+                Some(key) => self.holds.get_mut(&key).expect("a placed transaction holds its accounts"),
+            };
+            hold.release(Held::of(writable, entry.credits, k));
+            let hold = *hold;
             for (count, bits) in [
                 (hold.writes, &mut slot.held_write),
                 (hold.credits, &mut slot.held_credit),
@@ -991,7 +1050,7 @@ impl<T> BlockProducer<T> {
                     *bits &= !bit;
                 }
             }
-            if hold.txs == 0 {
+            if let Some(key) = key.filter(|_| hold.txs == 0) {
                 self.holds.remove(&key);
             }
         }
@@ -1023,8 +1082,8 @@ impl<T> BlockProducer<T> {
         self.stats.blocks += 1;
         self.stats.included += transactions.len() as u64;
         let mut dropped = Vec::new();
-        while let Some(&seq) = self.arrival.first() {
-            if self.block - self.entries[&seq].arrival < self.config.expire_after {
+        while let Some(&(seq, arrival)) = self.arrival.first() {
+            if self.block - arrival < self.config.expire_after {
                 break;
             }
             self.drop_tx(seq, DropReason::Expired, &mut dropped);
@@ -1039,13 +1098,10 @@ impl<T> BlockProducer<T> {
     /// released. The block number does not advance. Afterwards the producer is
     /// ready for a new block, as after [`finish_block`](Self::finish_block).
     pub fn abandon_block(&mut self) -> Vec<(TxId, T)> {
-        for ((account, thread), _) in self.holds.drain() {
-            let slot = &mut self.interner.slots[account as usize];
-            let clear = !(1u64 << thread);
-            slot.held &= clear;
-            slot.held_write &= clear;
-            slot.held_read &= clear;
-            slot.held_credit &= clear;
+        self.holds.clear();
+        for slot in self.interner.slots.iter_mut().filter(|s| s.held != 0) {
+            (slot.held, slot.held_write, slot.held_read, slot.held_credit) = (0, 0, 0, 0);
+            slot.own = Hold::default();
         }
         self.outstanding.iter_mut().for_each(|o| *o = 0);
         self.in_flight = 0;
@@ -1073,7 +1129,7 @@ impl<T> BlockProducer<T> {
             if matches!(entry.stage, TxStage::Window | TxStage::Deferred) {
                 entry.stage = TxStage::Ready;
                 by_price.push((Reverse(entry.price), seq));
-                by_arrival.push(seq);
+                by_arrival.push((seq, entry.arrival));
                 self.stats.deferred += 1;
             }
         }
@@ -1238,15 +1294,15 @@ impl<T> BlockProducer<T> {
         let aged = self
             .ready_arrival
             .first()
-            .copied()
-            .filter(|seq| self.block - self.entries[seq].arrival >= self.config.promote_after);
+            .filter(|&&(_, arrival)| self.block - arrival >= self.config.promote_after)
+            .map(|&(seq, _)| seq);
         let seq = match aged {
             Some(seq) => seq,
             None => self.ready.first()?.1,
         };
         let entry = self.entries.get_mut(&seq).expect("ready transactions are in the pool");
         self.ready.remove(&(Reverse(entry.price), seq));
-        self.ready_arrival.remove(&seq);
+        self.ready_arrival.remove(&(seq, entry.arrival));
         entry.stage = TxStage::Window;
         entry.aged = aged.is_some();
         self.scanned += 1;
@@ -1316,23 +1372,19 @@ impl<T> BlockProducer<T> {
         entry.stage = TxStage::Placed { thread };
         let bit = 1u64 << thread;
         for (k, &(account, writable)) in entry.accounts.iter().enumerate() {
-            let hold = self.holds.entry((account, thread as u8)).or_default();
-            hold.txs += 1;
             let slot = &mut self.interner.slots[account as usize];
+            let held = Held::of(writable, entry.credits, k);
+            slot.hold_to_place(&mut self.holds, account, thread as u8).add(held);
             slot.held |= bit;
-            match Held::of(writable, entry.credits, k) {
+            match held {
                 Held::Write => {
-                    hold.writes += 1;
                     slot.held_write |= bit;
                     if slot.block_cost == 0 {
                         self.touched.push(account);
                     }
                     slot.block_cost += entry.cost;
                 }
-                Held::Credit => {
-                    hold.credits += 1;
-                    slot.held_credit |= bit;
-                }
+                Held::Credit => slot.held_credit |= bit,
                 Held::Read => slot.held_read |= bit,
             }
         }
@@ -1341,8 +1393,9 @@ impl<T> BlockProducer<T> {
         self.block_used += entry.cost;
         self.stats.included_aged += u64::from(entry.aged);
         self.placed.push(seq);
-        let (price, cost, payer, nonce) = (entry.price, entry.cost, entry.payer(), entry.nonce);
-        self.unpend(seq, price, cost);
+        let (price, cost, arrival) = (entry.price, entry.cost, entry.arrival);
+        let (payer, nonce) = (entry.payer(), entry.nonce);
+        self.unpend(seq, price, cost, arrival);
         let queue = self.payers.get_mut(&payer).expect("a pending transaction is in its payer's queue");
         debug_assert_eq!(queue.first_key_value(), Some((&nonce, &seq)), "only the lowest nonce is eligible");
         queue.remove(&nonce);
@@ -1354,11 +1407,12 @@ impl<T> BlockProducer<T> {
         }
     }
 
-    /// Takes transaction `seq` (of `price` and `cost`) out of the pending sets, by
-    /// priority, by arrival and by cost: it was placed, or it leaves the pool.
-    fn unpend(&mut self, seq: u64, price: u64, cost: u64) {
+    /// Takes transaction `seq` (of `price`, `cost` and `arrival` block) out of the
+    /// pending sets, by priority, by arrival and by cost: it was placed, or it
+    /// leaves the pool.
+    fn unpend(&mut self, seq: u64, price: u64, cost: u64, arrival: u64) {
         self.pending.remove(&(Reverse(price), seq));
-        self.arrival.remove(&seq);
+        self.arrival.remove(&(seq, arrival));
         let count = self.pending_costs.get_mut(&cost).expect("a pending transaction's cost is counted");
         *count -= 1;
         if *count == 0 {
@@ -1370,7 +1424,7 @@ impl<T> BlockProducer<T> {
         let entry = self.entries.get_mut(&seq).expect("transaction in pool");
         entry.stage = TxStage::Ready;
         self.ready.insert((Reverse(entry.price), seq));
-        self.ready_arrival.insert(seq);
+        self.ready_arrival.insert((seq, entry.arrival));
     }
 
     /// A lower nonce of the same payer arrived: back to waiting.
@@ -1379,7 +1433,7 @@ impl<T> BlockProducer<T> {
         match entry.stage {
             TxStage::Ready => {
                 self.ready.remove(&(Reverse(entry.price), seq));
-                self.ready_arrival.remove(&seq);
+                self.ready_arrival.remove(&(seq, entry.arrival));
             }
             TxStage::Window => self.window.retain(|&s| s != seq),
             // The deferred list is lazy; placed ones have left the payer queue.
@@ -1429,11 +1483,11 @@ impl<T> BlockProducer<T> {
         let entry = self.entries.remove(&seq).expect("a removed transaction is in the pool");
         debug_assert!(entry.stage.is_pending(), "placed transactions are never dropped");
         let key = (Reverse(entry.price), seq);
-        self.unpend(seq, entry.price, entry.cost);
+        self.unpend(seq, entry.price, entry.cost, entry.arrival);
         match entry.stage {
             TxStage::Ready => {
                 self.ready.remove(&key);
-                self.ready_arrival.remove(&seq);
+                self.ready_arrival.remove(&(seq, entry.arrival));
             }
             TxStage::Window => self.window.retain(|&s| s != seq),
             TxStage::Waiting | TxStage::Deferred | TxStage::Placed { .. } | TxStage::Completed => {}
@@ -1573,7 +1627,11 @@ mod tests {
         let ready: BTreeSet<u64> =
             p.entries.iter().filter(|(_, e)| e.stage == TxStage::Ready).map(|(&s, _)| s).collect();
         assert_eq!(p.ready.iter().map(|&(_, s)| s).collect::<BTreeSet<_>>(), ready, "ready by priority");
-        assert_eq!(p.ready_arrival, ready, "ready by arrival");
+        let by_arrival: BTreeSet<(u64, u64)> = ready.iter().map(|s| (*s, p.entries[s].arrival)).collect();
+        assert_eq!(p.ready_arrival, by_arrival, "ready by arrival");
+        let pending_by_arrival: BTreeSet<(u64, u64)> =
+            pending.iter().map(|s| (*s, p.entries[s].arrival)).collect();
+        assert_eq!(p.arrival, pending_by_arrival, "pending by arrival");
         assert!(p.ready.iter().all(|&(Reverse(price), s)| p.entries[&s].price == price));
         let placed = p.entries.values().filter(|e| !e.stage.is_pending()).count();
         assert_eq!(placed, p.placed.len());
@@ -1582,6 +1640,43 @@ mod tests {
         let refs: usize = p.entries.values().map(|e| e.accounts.len()).sum();
         assert_eq!(refs, p.interner.slots.iter().map(|s| s.refs as usize).sum::<usize>());
         assert_eq!(p.interner.index.len() + p.interner.free.len(), p.interner.slots.len());
+        check_holds(p);
+    }
+
+    /// The hold counts (in the slots and the map) and the holder masks are those
+    /// of the transactions in flight.
+    fn check_holds<T>(p: &BlockProducer<T>) {
+        let mut want: HashMap<(AccountId, u8), Hold> = HashMap::new();
+        for e in p.entries.values() {
+            let TxStage::Placed { thread } = e.stage else { continue };
+            for (k, &(account, writable)) in e.accounts.iter().enumerate() {
+                want.entry((account, thread as u8)).or_default().add(Held::of(writable, e.credits, k));
+            }
+        }
+        let mut have = p.holds.clone();
+        for (id, slot) in p.interner.slots.iter().enumerate().filter(|(_, s)| s.own.txs > 0) {
+            let key = (id as AccountId, slot.own_thread);
+            assert!(
+                have.insert(key, slot.own).is_none(),
+                "a thread's holds are in its slot or the map, not both"
+            );
+        }
+        let counts = |h: &Hold| (h.txs, h.writes, h.credits);
+        assert_eq!(
+            have.iter().map(|(k, h)| (*k, counts(h))).collect::<BTreeMap<_, _>>(),
+            want.iter().map(|(k, h)| (*k, counts(h))).collect::<BTreeMap<_, _>>(),
+        );
+        for (id, slot) in p.interner.slots.iter().enumerate().filter(|(_, s)| s.refs > 0) {
+            let mask = |f: fn(&Hold) -> bool| {
+                want.iter()
+                    .filter(|((a, _), h)| *a == id as AccountId && f(h))
+                    .fold(0u64, |m, ((_, t), _)| m | 1 << t)
+            };
+            assert_eq!(slot.held, mask(|h| h.txs > 0));
+            assert_eq!(slot.held_write, mask(|h| h.writes > 0));
+            assert_eq!(slot.held_credit, mask(|h| h.credits > 0));
+            assert_eq!(slot.held_read, mask(|h| h.reads() > 0));
+        }
     }
 
     /// Drives the producer as a worker pool would: per-thread FIFO queues, a random
