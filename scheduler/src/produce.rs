@@ -3,8 +3,9 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::hash::BuildHasher;
 
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use parex_runtime::{MAX_ACCOUNTS, Pubkey, SanitizedTransaction};
 
 /// The most execution threads a [`BlockProducer`] can place work on (holders
@@ -741,6 +742,8 @@ impl Held {
 #[derive(Clone, Copy, Debug)]
 struct AccountSlot {
     key: Pubkey,
+    /// `key`'s hash in the interner's index.
+    hash: u64,
     /// Transactions in the pool referencing it (the id is recycled at 0).
     refs: u32,
     /// Compute of the current block's transactions writing it.
@@ -790,19 +793,26 @@ impl AccountSlot {
 /// Interns keys to dense, reference-counted, recycled ids.
 #[derive(Default)]
 struct Interner {
-    index: HashMap<Pubkey, AccountId>,
+    /// The ids in use, by their key's hash (seeded per process). The keys and
+    /// hashes are in the slots: the table holds four bytes per account, and
+    /// releasing an id finds it by id, without hashing or comparing its key.
+    index: HashTable<AccountId>,
+    hasher: DefaultHashBuilder,
     slots: Vec<AccountSlot>,
     free: Vec<AccountId>,
 }
 
 impl Interner {
     fn intern(&mut self, key: &Pubkey) -> AccountId {
-        if let Some(&id) = self.index.get(key) {
-            self.slots[id as usize].refs += 1;
+        let hash = self.hasher.hash_one(key);
+        let slots = &mut self.slots;
+        if let Some(&id) = self.index.find(hash, |&id| slots[id as usize].key == *key) {
+            slots[id as usize].refs += 1;
             return id;
         }
         let slot = AccountSlot {
             key: *key,
+            hash,
             refs: 1,
             block_cost: 0,
             held: 0,
@@ -822,7 +832,8 @@ impl Interner {
                 (self.slots.len() - 1) as AccountId
             }
         };
-        self.index.insert(*key, id);
+        let slots = &self.slots;
+        self.index.insert_unique(hash, id, |&id| slots[id as usize].hash);
         id
     }
 
@@ -837,7 +848,7 @@ impl Interner {
                     && slot.block_cost == 0
                     && slot.own.txs == 0
             );
-            self.index.remove(&slot.key);
+            self.index.find_entry(slot.hash, |&i| i == id).expect("an id in use is indexed").remove();
             self.free.push(id);
         }
     }
