@@ -182,8 +182,6 @@ pub struct BlockProducer<T> {
     /// Every transaction in the pool, pending or placed in the current block, by sequence.
     entries: HashMap<u64, Entry<T>>,
     interner: Interner,
-    /// Per fee payer (interned id): its pending transactions, nonce → sequence.
-    payers: HashMap<AccountId, BTreeMap<u64, u64>>,
     /// Every pending transaction in priority order: eviction takes the last.
     pending: BTreeSet<PrioKey>,
     /// Every pending transaction in arrival order, `(sequence, arrival block)`:
@@ -739,7 +737,7 @@ impl Held {
 }
 
 /// Per-account state, indexed by dense id.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct AccountSlot {
     key: Pubkey,
     /// `key`'s hash in the interner's index.
@@ -762,6 +760,8 @@ struct AccountSlot {
     /// the map. A thread's holds are never in both.
     own: Hold,
     own_thread: u8,
+    /// As a fee payer: its pending transactions, nonce → sequence.
+    nonces: BTreeMap<u64, u64>,
 }
 
 impl AccountSlot {
@@ -821,6 +821,7 @@ impl Interner {
             held_credit: 0,
             own: Hold::default(),
             own_thread: 0,
+            nonces: BTreeMap::new(),
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -847,6 +848,7 @@ impl Interner {
                 slot.held | slot.held_write | slot.held_read | slot.held_credit == 0
                     && slot.block_cost == 0
                     && slot.own.txs == 0
+                    && slot.nonces.is_empty()
             );
             self.index.find_entry(slot.hash, |&i| i == id).expect("an id in use is indexed").remove();
             self.free.push(id);
@@ -890,7 +892,6 @@ impl<T> BlockProducer<T> {
             config,
             entries: HashMap::new(),
             interner: Interner::default(),
-            payers: HashMap::new(),
             pending: BTreeSet::new(),
             arrival: BTreeSet::new(),
             pending_costs: BTreeMap::new(),
@@ -939,7 +940,7 @@ impl<T> BlockProducer<T> {
             tx.accounts.iter().map(|(k, w)| (self.interner.intern(k), *w)).collect();
         let payer = accounts[0].0;
         let price = tx.compute_unit_price;
-        let same_nonce = self.payers.get(&payer).and_then(|q| q.get(&tx.nonce)).copied();
+        let same_nonce = self.interner.slots[payer as usize].nonces.get(&tx.nonce).copied();
         if let Some(old) = same_nonce {
             if self.entries[&old].price >= price {
                 accounts.iter().for_each(|&(a, _)| self.interner.release(a));
@@ -949,7 +950,7 @@ impl<T> BlockProducer<T> {
             // Replaced: the newcomer takes its nonce slot, so no gap follows.
             self.remove_entry(old, DropReason::DuplicateNonce, &mut dropped);
         }
-        let queue = self.payers.entry(payer).or_default();
+        let queue = &mut self.interner.slots[payer as usize].nonces;
         let old_head = queue.first_key_value().map(|(_, &s)| s);
         queue.insert(tx.nonce, seq);
         let is_head = queue.first_key_value().map(|(_, &s)| s) == Some(seq);
@@ -1407,14 +1408,11 @@ impl<T> BlockProducer<T> {
         let (price, cost, arrival) = (entry.price, entry.cost, entry.arrival);
         let (payer, nonce) = (entry.payer(), entry.nonce);
         self.unpend(seq, price, cost, arrival);
-        let queue = self.payers.get_mut(&payer).expect("a pending transaction is in its payer's queue");
+        let queue = &mut self.interner.slots[payer as usize].nonces;
         debug_assert_eq!(queue.first_key_value(), Some((&nonce, &seq)), "only the lowest nonce is eligible");
         queue.remove(&nonce);
-        match queue.first_key_value().map(|(_, &s)| s) {
-            Some(next) => self.make_ready(next),
-            None => {
-                self.payers.remove(&payer);
-            }
+        if let Some((_, &next)) = queue.first_key_value() {
+            self.make_ready(next);
         }
     }
 
@@ -1469,17 +1467,12 @@ impl<T> BlockProducer<T> {
     fn unlink(&mut self, seq: u64) -> BTreeMap<u64, u64> {
         let entry = &self.entries[&seq];
         let (payer, nonce) = (entry.payer(), entry.nonce);
-        let mut gap = BTreeMap::new();
-        if let Some(queue) = self.payers.get_mut(&payer) {
-            queue.remove(&nonce);
-            if let Some(next) = nonce.checked_add(1) {
-                gap = queue.split_off(&next);
-            }
-            if queue.is_empty() {
-                self.payers.remove(&payer);
-            }
+        let queue = &mut self.interner.slots[payer as usize].nonces;
+        queue.remove(&nonce);
+        match nonce.checked_add(1) {
+            Some(next) => queue.split_off(&next),
+            None => BTreeMap::new(),
         }
-        gap
     }
 
     /// Drops a pending transaction from every structure but its payer queue.
@@ -1618,10 +1611,9 @@ mod tests {
         }
         assert_eq!(costs, p.pending_costs, "the pending costs count every pending transaction once");
         assert_eq!(p.ready.len(), p.ready_arrival.len());
-        let queued: usize = p.payers.values().map(BTreeMap::len).sum();
+        let queued: usize = p.interner.slots.iter().map(|s| s.nonces.len()).sum();
         assert_eq!(queued, pending.len(), "every pending transaction is in its payer queue");
-        for queue in p.payers.values() {
-            assert!(!queue.is_empty());
+        for queue in p.interner.slots.iter().map(|s| &s.nonces) {
             for (i, (&nonce, seq)) in queue.iter().enumerate() {
                 let e = &p.entries[seq];
                 assert_eq!(e.nonce, nonce);
