@@ -500,11 +500,11 @@ impl Work for LeaderWork<'_, '_> {
     type Report = LeaderReport;
 
     fn run(&self, chunk: LeaderChunk, local: &mut Local) -> LeaderReport {
-        let mut lo = 0usize;
+        let access = |i| access_range(&chunk.ends, i).map_or(&[][..], |r| &chunk.access[r]);
         let mut out = Vec::with_capacity(chunk.positions.len());
-        for ((&pos, tx), &hi) in chunk.positions.iter().zip(&chunk.txs).zip(&chunk.ends) {
-            out.push((pos, self.execute(&tx.tx, &chunk.access[lo..hi as usize], local)));
-            lo = hi as usize;
+        for (i, (&pos, tx)) in chunk.positions.iter().zip(&chunk.txs).enumerate() {
+            self.table.prefetch_ahead(access(i + 1), access(i + 2));
+            out.push((pos, self.execute(&tx.tx, access(i), local)));
         }
         LeaderReport::Executed { helper: chunk.helper, results: out }
     }
@@ -536,6 +536,11 @@ impl LeaderRun {
         access.clear();
         ends.clear();
         (self.placed, self.access, self.ends) = (placed, access, ends);
+    }
+
+    /// The accounts of placement `pos`.
+    fn access(&self, pos: u32) -> &[AccountAccess] {
+        &self.access[access_range(&self.ends, pos as usize).expect("placed")]
     }
 
     /// Placement `pos` and the range of its accounts in `access`.
@@ -585,6 +590,8 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
             }
             self.send_backlogs(&mut backlog, &mut chunks_queued)?;
             if let Some(pos) = own.pop_front() {
+                let ahead = |k| own.get(k).map_or(&[][..], |&p| self.block.access(p));
+                self.work.table.prefetch_ahead(ahead(0), ahead(1));
                 let (tx, range) = self.block.range(pos);
                 let receipt = self.work.execute(&tx.tx, &self.block.access[range], &mut self.local);
                 self.block.receipts[pos as usize] = Some(receipt);
