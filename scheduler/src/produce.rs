@@ -8,6 +8,10 @@ use std::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use parex_runtime::{MAX_ACCOUNTS, Pubkey, SanitizedTransaction};
 
+use slab::Slab;
+
+mod slab;
+
 /// The most execution threads a [`BlockProducer`] can place work on (holders
 /// are tracked as 64-bit masks).
 pub const MAX_THREADS: usize = 64;
@@ -16,7 +20,7 @@ pub const MAX_THREADS: usize = 64;
 type AccountId = u32;
 
 /// Priority order key: higher price first, then earlier arrival.
-type PrioKey = (Reverse<u64>, u64);
+type PrioKey = (Reverse<u64>, TxId);
 
 /// Production (leader) mode: the pure state machine that fills a block from a
 /// pool of pending transactions.
@@ -155,7 +159,8 @@ type PrioKey = (Reverse<u64>, u64);
 /// transactions are committed to the block and never dropped nor removed.
 ///
 /// ## Cost per transaction
-/// Insert: one hash lookup per account key (keys are interned once to dense
+/// A transaction is found by its [`TxId`], which names its slot in the pool: an
+/// index, never a hash lookup. Insert: one hash lookup per account key (keys are interned once to dense
 /// ids, reference-counted so ids are recycled and memory stays bounded) and
 /// four `O(log n)` ordered-set inserts. Placement: a pass over the access list
 /// indexing dense arrays (per-account block compute, holder bit masks and the
@@ -179,14 +184,14 @@ type PrioKey = (Reverse<u64>, u64);
 /// At most [`MAX_THREADS`] execution threads (bit masks).
 pub struct BlockProducer<T> {
     config: ProduceConfig,
-    /// Every transaction in the pool, pending or placed in the current block, by sequence.
-    entries: HashMap<u64, Entry<T>>,
+    /// Every transaction in the pool, pending or placed in the current block, by id.
+    entries: Slab<Entry<T>>,
     interner: Interner,
     /// Every pending transaction in priority order: eviction takes the last.
     pending: BTreeSet<PrioKey>,
     /// Every pending transaction in arrival order, `(sequence, arrival block)`:
     /// expiry takes a prefix, judged without looking the transactions up.
-    arrival: BTreeSet<(u64, u64)>,
+    arrival: BTreeSet<(TxId, u64)>,
     /// The costs of the pending transactions (cost → how many): once the cheapest
     /// cannot fit what is left of the block, nothing pending can, and pulling more
     /// candidates would only defer each of them.
@@ -195,13 +200,13 @@ pub struct BlockProducer<T> {
     ready: BTreeSet<PrioKey>,
     /// The same set by arrival, `(sequence, arrival block)`: the aged lane is a
     /// prefix of it.
-    ready_arrival: BTreeSet<(u64, u64)>,
+    ready_arrival: BTreeSet<(TxId, u64)>,
     /// Undecided candidates (blocked by locks), in the order they were pulled.
-    window: Vec<u64>,
+    window: Vec<TxId>,
     /// Candidates that do not fit this block (lazy: stale ids are skipped).
-    deferred: Vec<u64>,
+    deferred: Vec<TxId>,
     /// This block so far, in placement order.
-    placed: Vec<u64>,
+    placed: Vec<TxId>,
     /// (account, thread) → how many in-flight transactions on that thread hold
     /// it, for the holds not kept in the account's slot (see [`AccountSlot::own`]).
     holds: HashMap<(AccountId, u8), Hold>,
@@ -331,25 +336,37 @@ impl ProduceConfig {
         if self.expire_after == 0 {
             return bad("expire_after must be at least 1");
         }
+        if self.capacity >= u32::MAX as usize {
+            return bad("capacity must be below 2^32 - 1");
+        }
         Ok(())
     }
 }
 
 /// Identifies a transaction in a [`BlockProducer`]: its arrival sequence number,
-/// never reused.
+/// never reused, and where the producer keeps it (so that finding it is an
+/// index, not a hash lookup). Ids order by sequence number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TxId(u64);
+pub struct TxId {
+    seq: u64,
+    slot: u32,
+}
 
 impl TxId {
+    /// The id of a transaction refused before it entered the pool: no slot.
+    const fn unpooled(seq: u64) -> Self {
+        Self { seq, slot: u32::MAX }
+    }
+
     /// The arrival sequence number.
     pub const fn get(self) -> u64 {
-        self.0
+        self.seq
     }
 }
 
 impl fmt::Display for TxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "tx#{}", self.0)
+        write!(f, "tx#{}", self.seq)
     }
 }
 
@@ -760,8 +777,8 @@ struct AccountSlot {
     /// the map. A thread's holds are never in both.
     own: Hold,
     own_thread: u8,
-    /// As a fee payer: its pending transactions, nonce → sequence.
-    nonces: BTreeMap<u64, u64>,
+    /// As a fee payer: its pending transactions, nonce → id.
+    nonces: BTreeMap<u64, TxId>,
 }
 
 impl AccountSlot {
@@ -890,7 +907,7 @@ impl<T> BlockProducer<T> {
         }
         Ok(Self {
             config,
-            entries: HashMap::new(),
+            entries: Slab::default(),
             interner: Interner::default(),
             pending: BTreeSet::new(),
             arrival: BTreeSet::new(),
@@ -942,7 +959,7 @@ impl<T> BlockProducer<T> {
         let price = tx.compute_unit_price;
         let same_nonce = self.interner.slots[payer as usize].nonces.get(&tx.nonce).copied();
         if let Some(old) = same_nonce {
-            if self.entries[&old].price >= price {
+            if self.entries[old].price >= price {
                 accounts.iter().for_each(|&(a, _)| self.interner.release(a));
                 self.refuse(seq, tx.payload, DropReason::DuplicateNonce, &mut dropped);
                 return InsertOutcome { id: None, dropped };
@@ -950,10 +967,6 @@ impl<T> BlockProducer<T> {
             // Replaced: the newcomer takes its nonce slot, so no gap follows.
             self.remove_entry(old, DropReason::DuplicateNonce, &mut dropped);
         }
-        let queue = &mut self.interner.slots[payer as usize].nonces;
-        let old_head = queue.first_key_value().map(|(_, &s)| s);
-        queue.insert(tx.nonce, seq);
-        let is_head = queue.first_key_value().map(|(_, &s)| s) == Some(seq);
         let entry = Entry {
             payload: tx.payload,
             accounts,
@@ -965,15 +978,19 @@ impl<T> BlockProducer<T> {
             stage: TxStage::Waiting,
             aged: false,
         };
-        self.entries.insert(seq, entry);
-        self.pending.insert((Reverse(price), seq));
-        self.arrival.insert((seq, self.block));
+        let nonce = tx.nonce;
+        let id = self.entries.insert(seq, entry);
+        self.pending.insert((Reverse(price), id));
+        self.arrival.insert((id, self.block));
         *self.pending_costs.entry(cost).or_default() += 1;
-        if is_head {
-            if let Some(old) = old_head.filter(|&o| o != seq) {
+        let queue = &mut self.interner.slots[payer as usize].nonces;
+        let old_head = queue.first_key_value().map(|(_, &s)| s);
+        queue.insert(nonce, id);
+        if queue.first_key_value().map(|(_, &s)| s) == Some(id) {
+            if let Some(old) = old_head.filter(|&o| o != id) {
                 self.demote(old);
             }
-            self.make_ready(seq);
+            self.make_ready(id);
         }
         while self.entries.len() > self.config.capacity {
             // Placed transactions never exceed the capacity on their own, so a
@@ -981,7 +998,7 @@ impl<T> BlockProducer<T> {
             let &(_, victim) = self.pending.last().expect("an over-full pool has a pending transaction");
             self.drop_tx(victim, DropReason::PoolFull, &mut dropped);
         }
-        InsertOutcome { id: self.entries.contains_key(&seq).then_some(TxId(seq)), dropped }
+        InsertOutcome { id: self.entries.contains(id).then_some(id), dropped }
     }
 
     /// Refuses a transaction for a reason of the caller's own, without offering it
@@ -993,7 +1010,7 @@ impl<T> BlockProducer<T> {
         self.next_seq += 1;
         self.stats.inserted += 1;
         self.stats.dropped.add(reason);
-        Dropped { id: TxId(seq), payload, reason }
+        Dropped { id: TxId::unpooled(seq), payload, reason }
     }
 
     /// Places every candidate it can on a thread, greedily in window order
@@ -1007,27 +1024,27 @@ impl<T> BlockProducer<T> {
         let mut blocked = Vec::with_capacity(self.window.len());
         let mut candidates = std::mem::take(&mut self.window).into_iter();
         loop {
-            let seq = match candidates.next() {
-                Some(seq) => seq,
+            let id = match candidates.next() {
+                Some(id) => id,
                 None if blocked.len() < self.config.window => match self.pull() {
-                    Some(seq) => seq,
+                    Some(id) => id,
                     None => break,
                 },
                 None => break,
             };
-            match self.decide(&self.entries[&seq]) {
+            match self.decide(&self.entries[id]) {
                 Decision::Place(thread) => {
-                    self.place(seq, thread);
-                    out.push(Placement { thread, id: TxId(seq) });
+                    self.place(id, thread);
+                    out.push(Placement { thread, id });
                 }
                 Decision::Defer(why) => {
                     self.count_skip(why);
-                    self.entries.get_mut(&seq).expect("candidate in pool").stage = TxStage::Deferred;
-                    self.deferred.push(seq);
+                    self.entries[id].stage = TxStage::Deferred;
+                    self.deferred.push(id);
                 }
                 Decision::Block(why) => {
                     self.count_skip(why);
-                    blocked.push(seq);
+                    blocked.push(id);
                 }
             }
         }
@@ -1037,7 +1054,7 @@ impl<T> BlockProducer<T> {
 
     /// Reports that a placed transaction has executed: its locks are released.
     pub fn complete(&mut self, id: TxId) -> Result<(), ProduceError> {
-        let entry = self.entries.get_mut(&id.0).ok_or(ProduceError::NotInFlight(id))?;
+        let entry = self.entries.get_mut(id).ok_or(ProduceError::NotInFlight(id))?;
         let TxStage::Placed { thread } = entry.stage else {
             return Err(ProduceError::NotInFlight(id));
         };
@@ -1083,22 +1100,22 @@ impl<T> BlockProducer<T> {
         let compute_used = self.block_used;
         self.reset_block_limits();
         let mut transactions = Vec::with_capacity(self.placed.len());
-        for seq in std::mem::take(&mut self.placed) {
-            let entry = self.entries.remove(&seq).expect("placed transactions stay in the pool");
+        for id in std::mem::take(&mut self.placed) {
+            let entry = self.entries.remove(id).expect("placed transactions stay in the pool");
             debug_assert_eq!(entry.stage, TxStage::Completed);
             entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
-            transactions.push((TxId(seq), entry.payload));
+            transactions.push((id, entry.payload));
         }
         let number = self.block;
         self.block += 1;
         self.stats.blocks += 1;
         self.stats.included += transactions.len() as u64;
         let mut dropped = Vec::new();
-        while let Some(&(seq, arrival)) = self.arrival.first() {
+        while let Some(&(id, arrival)) = self.arrival.first() {
             if self.block - arrival < self.config.expire_after {
                 break;
             }
-            self.drop_tx(seq, DropReason::Expired, &mut dropped);
+            self.drop_tx(id, DropReason::Expired, &mut dropped);
         }
         Ok(ProducedBlock { number, transactions, compute_used, dropped })
     }
@@ -1121,10 +1138,10 @@ impl<T> BlockProducer<T> {
         self.reset_block_limits();
         placed
             .into_iter()
-            .map(|seq| {
-                let entry = self.entries.remove(&seq).expect("placed transactions stay in the pool");
+            .map(|id| {
+                let entry = self.entries.remove(id).expect("placed transactions stay in the pool");
                 entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
-                (TxId(seq), entry.payload)
+                (id, entry.payload)
             })
             .collect()
     }
@@ -1135,13 +1152,13 @@ impl<T> BlockProducer<T> {
         let leftovers =
             std::mem::take(&mut self.window).into_iter().chain(std::mem::take(&mut self.deferred));
         let (mut by_price, mut by_arrival) = (Vec::new(), Vec::new());
-        for seq in leftovers {
+        for id in leftovers {
             // Deferred ids are lazy: skip the dropped and the demoted, and ids listed twice.
-            let Some(entry) = self.entries.get_mut(&seq) else { continue };
+            let Some(entry) = self.entries.get_mut(id) else { continue };
             if matches!(entry.stage, TxStage::Window | TxStage::Deferred) {
                 entry.stage = TxStage::Ready;
-                by_price.push((Reverse(entry.price), seq));
-                by_arrival.push((seq, entry.arrival));
+                by_price.push((Reverse(entry.price), id));
+                by_arrival.push((id, entry.arrival));
                 self.stats.deferred += 1;
             }
         }
@@ -1163,12 +1180,12 @@ impl<T> BlockProducer<T> {
     /// included, dropped or removed); [`ProduceError::NotPending`] if it is placed
     /// in the block being built.
     pub fn remove(&mut self, id: TxId) -> Result<Option<Removed<T>>, ProduceError> {
-        let Some(entry) = self.entries.get(&id.0) else { return Ok(None) };
+        let Some(entry) = self.entries.get(id) else { return Ok(None) };
         if !entry.stage.is_pending() {
             return Err(ProduceError::NotPending(id));
         }
-        let gap = self.unlink(id.0);
-        let payload = self.take_entry(id.0);
+        let gap = self.unlink(id);
+        let payload = self.take_entry(id);
         self.stats.removed += 1;
         let mut dropped = Vec::new();
         for later in gap.into_values() {
@@ -1195,12 +1212,12 @@ impl<T> BlockProducer<T> {
 
     /// The payload of a transaction in the pool (pending or placed).
     pub fn payload(&self, id: TxId) -> Option<&T> {
-        self.entries.get(&id.0).map(|e| &e.payload)
+        self.entries.get(id).map(|e| &e.payload)
     }
 
     /// Where a transaction is; `None` once it left the pool (included or dropped).
     pub fn stage(&self, id: TxId) -> Option<TxStage> {
-        self.entries.get(&id.0).map(|e| e.stage)
+        self.entries.get(id).map(|e| e.stage)
     }
 
     /// Transactions in the pool: pending plus placed in the current block.
@@ -1210,7 +1227,7 @@ impl<T> BlockProducer<T> {
 
     /// Whether the pool holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.len() == 0
     }
 
     /// Pending transactions (not placed).
@@ -1290,7 +1307,7 @@ impl<T> BlockProducer<T> {
     /// Pushes a transaction that never entered the pool to `out`.
     fn refuse(&mut self, seq: u64, payload: T, reason: DropReason, out: &mut Vec<Dropped<T>>) {
         self.stats.dropped.add(reason);
-        out.push(Dropped { id: TxId(seq), payload, reason });
+        out.push(Dropped { id: TxId::unpooled(seq), payload, reason });
     }
 
     /// Takes the next candidate into the window: the oldest aged eligible
@@ -1299,7 +1316,7 @@ impl<T> BlockProducer<T> {
     /// transaction: a leader whose blocks fill up by compute would otherwise pull
     /// and defer up to `scan_limit` candidates per block (defi-mix: 12,500 per
     /// block, most of the leader's time).
-    fn pull(&mut self) -> Option<u64> {
+    fn pull(&mut self) -> Option<TxId> {
         if self.scanned >= self.config.scan_limit || self.block_is_full() {
             return None;
         }
@@ -1307,18 +1324,18 @@ impl<T> BlockProducer<T> {
             .ready_arrival
             .first()
             .filter(|&&(_, arrival)| self.block - arrival >= self.config.promote_after)
-            .map(|&(seq, _)| seq);
-        let seq = match aged {
-            Some(seq) => seq,
+            .map(|&(id, _)| id);
+        let id = match aged {
+            Some(id) => id,
             None => self.ready.first()?.1,
         };
-        let entry = self.entries.get_mut(&seq).expect("ready transactions are in the pool");
-        self.ready.remove(&(Reverse(entry.price), seq));
-        self.ready_arrival.remove(&(seq, entry.arrival));
+        let entry = &mut self.entries[id];
+        self.ready.remove(&(Reverse(entry.price), id));
+        self.ready_arrival.remove(&(id, entry.arrival));
         entry.stage = TxStage::Window;
         entry.aged = aged.is_some();
         self.scanned += 1;
-        Some(seq)
+        Some(id)
     }
 
     /// Whether no pending transaction fits in what is left of the block.
@@ -1379,8 +1396,8 @@ impl<T> BlockProducer<T> {
 
     /// Commits a candidate to the block on `thread`, and makes its payer's next
     /// nonce eligible.
-    fn place(&mut self, seq: u64, thread: usize) {
-        let entry = self.entries.get_mut(&seq).expect("candidate in pool");
+    fn place(&mut self, id: TxId, thread: usize) {
+        let entry = &mut self.entries[id];
         entry.stage = TxStage::Placed { thread };
         let bit = 1u64 << thread;
         for (k, &(account, writable)) in entry.accounts.iter().enumerate() {
@@ -1404,24 +1421,24 @@ impl<T> BlockProducer<T> {
         self.in_flight += 1;
         self.block_used += entry.cost;
         self.stats.included_aged += u64::from(entry.aged);
-        self.placed.push(seq);
+        self.placed.push(id);
         let (price, cost, arrival) = (entry.price, entry.cost, entry.arrival);
         let (payer, nonce) = (entry.payer(), entry.nonce);
-        self.unpend(seq, price, cost, arrival);
+        self.unpend(id, price, cost, arrival);
         let queue = &mut self.interner.slots[payer as usize].nonces;
-        debug_assert_eq!(queue.first_key_value(), Some((&nonce, &seq)), "only the lowest nonce is eligible");
+        debug_assert_eq!(queue.first_key_value(), Some((&nonce, &id)), "only the lowest nonce is eligible");
         queue.remove(&nonce);
         if let Some((_, &next)) = queue.first_key_value() {
             self.make_ready(next);
         }
     }
 
-    /// Takes transaction `seq` (of `price`, `cost` and `arrival` block) out of the
+    /// Takes transaction `id` (of `price`, `cost` and `arrival` block) out of the
     /// pending sets, by priority, by arrival and by cost: it was placed, or it
     /// leaves the pool.
-    fn unpend(&mut self, seq: u64, price: u64, cost: u64, arrival: u64) {
-        self.pending.remove(&(Reverse(price), seq));
-        self.arrival.remove(&(seq, arrival));
+    fn unpend(&mut self, id: TxId, price: u64, cost: u64, arrival: u64) {
+        self.pending.remove(&(Reverse(price), id));
+        self.arrival.remove(&(id, arrival));
         let count = self.pending_costs.get_mut(&cost).expect("a pending transaction's cost is counted");
         *count -= 1;
         if *count == 0 {
@@ -1429,22 +1446,22 @@ impl<T> BlockProducer<T> {
         }
     }
 
-    fn make_ready(&mut self, seq: u64) {
-        let entry = self.entries.get_mut(&seq).expect("transaction in pool");
+    fn make_ready(&mut self, id: TxId) {
+        let entry = &mut self.entries[id];
         entry.stage = TxStage::Ready;
-        self.ready.insert((Reverse(entry.price), seq));
-        self.ready_arrival.insert((seq, entry.arrival));
+        self.ready.insert((Reverse(entry.price), id));
+        self.ready_arrival.insert((id, entry.arrival));
     }
 
     /// A lower nonce of the same payer arrived: back to waiting.
-    fn demote(&mut self, seq: u64) {
-        let Some(entry) = self.entries.get_mut(&seq) else { return };
+    fn demote(&mut self, id: TxId) {
+        let Some(entry) = self.entries.get_mut(id) else { return };
         match entry.stage {
             TxStage::Ready => {
-                self.ready.remove(&(Reverse(entry.price), seq));
-                self.ready_arrival.remove(&(seq, entry.arrival));
+                self.ready.remove(&(Reverse(entry.price), id));
+                self.ready_arrival.remove(&(id, entry.arrival));
             }
-            TxStage::Window => self.window.retain(|&s| s != seq),
+            TxStage::Window => self.window.retain(|&s| s != id),
             // The deferred list is lazy; placed ones have left the payer queue.
             TxStage::Waiting | TxStage::Deferred | TxStage::Placed { .. } | TxStage::Completed => {}
         }
@@ -1453,19 +1470,19 @@ impl<T> BlockProducer<T> {
 
     /// Drops a pending transaction and, since they could no longer execute in
     /// order, the higher nonces of its payer.
-    fn drop_tx(&mut self, seq: u64, reason: DropReason, out: &mut Vec<Dropped<T>>) {
-        let gap = self.unlink(seq);
-        self.remove_entry(seq, reason, out);
+    fn drop_tx(&mut self, id: TxId, reason: DropReason, out: &mut Vec<Dropped<T>>) {
+        let gap = self.unlink(id);
+        self.remove_entry(id, reason, out);
         for later in gap.into_values() {
             self.remove_entry(later, DropReason::NonceGap, out);
         }
     }
 
     /// Takes a pending transaction out of its payer's queue and returns the payer's
-    /// higher nonces (nonce → sequence), taken out too: they could no longer execute
-    /// in order.
-    fn unlink(&mut self, seq: u64) -> BTreeMap<u64, u64> {
-        let entry = &self.entries[&seq];
+    /// higher nonces (nonce → id), taken out too: they could no longer execute in
+    /// order.
+    fn unlink(&mut self, id: TxId) -> BTreeMap<u64, TxId> {
+        let entry = &self.entries[id];
         let (payer, nonce) = (entry.payer(), entry.nonce);
         let queue = &mut self.interner.slots[payer as usize].nonces;
         queue.remove(&nonce);
@@ -1476,24 +1493,24 @@ impl<T> BlockProducer<T> {
     }
 
     /// Drops a pending transaction from every structure but its payer queue.
-    fn remove_entry(&mut self, seq: u64, reason: DropReason, out: &mut Vec<Dropped<T>>) {
-        let payload = self.take_entry(seq);
+    fn remove_entry(&mut self, id: TxId, reason: DropReason, out: &mut Vec<Dropped<T>>) {
+        let payload = self.take_entry(id);
         self.stats.dropped.add(reason);
-        out.push(Dropped { id: TxId(seq), payload, reason });
+        out.push(Dropped { id, payload, reason });
     }
 
     /// Takes a pending transaction out of every structure but its payer queue.
-    fn take_entry(&mut self, seq: u64) -> T {
-        let entry = self.entries.remove(&seq).expect("a removed transaction is in the pool");
+    fn take_entry(&mut self, id: TxId) -> T {
+        let entry = self.entries.remove(id).expect("a removed transaction is in the pool");
         debug_assert!(entry.stage.is_pending(), "placed transactions are never dropped");
-        let key = (Reverse(entry.price), seq);
-        self.unpend(seq, entry.price, entry.cost, entry.arrival);
+        let key = (Reverse(entry.price), id);
+        self.unpend(id, entry.price, entry.cost, entry.arrival);
         match entry.stage {
             TxStage::Ready => {
                 self.ready.remove(&key);
-                self.ready_arrival.remove(&(seq, entry.arrival));
+                self.ready_arrival.remove(&(id, entry.arrival));
             }
-            TxStage::Window => self.window.retain(|&s| s != seq),
+            TxStage::Window => self.window.retain(|&s| s != id),
             TxStage::Waiting | TxStage::Deferred | TxStage::Placed { .. } | TxStage::Completed => {}
         }
         entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
@@ -1601,8 +1618,8 @@ mod tests {
     fn check_invariants<T>(p: &BlockProducer<T>) {
         assert!(p.len() <= p.config.capacity);
         assert!(p.window.len() <= p.config.window);
-        let pending: Vec<u64> =
-            p.entries.iter().filter(|(_, e)| e.stage.is_pending()).map(|(&s, _)| s).collect();
+        let pending: Vec<TxId> =
+            p.entries.iter().filter(|(_, e)| e.stage.is_pending()).map(|(s, _)| s).collect();
         assert_eq!(pending.len(), p.pending.len());
         assert_eq!(pending.len(), p.arrival.len());
         let mut costs = BTreeMap::new();
@@ -1615,7 +1632,7 @@ mod tests {
         assert_eq!(queued, pending.len(), "every pending transaction is in its payer queue");
         for queue in p.interner.slots.iter().map(|s| &s.nonces) {
             for (i, (&nonce, seq)) in queue.iter().enumerate() {
-                let e = &p.entries[seq];
+                let e = &p.entries[*seq];
                 assert_eq!(e.nonce, nonce);
                 if i > 0 {
                     assert_eq!(e.stage, TxStage::Waiting, "only a payer's lowest nonce is eligible");
@@ -1625,17 +1642,17 @@ mod tests {
             }
         }
         for &seq in &p.window {
-            assert_eq!(p.entries[&seq].stage, TxStage::Window);
+            assert_eq!(p.entries[seq].stage, TxStage::Window);
         }
-        let ready: BTreeSet<u64> =
-            p.entries.iter().filter(|(_, e)| e.stage == TxStage::Ready).map(|(&s, _)| s).collect();
+        let ready: BTreeSet<TxId> =
+            p.entries.iter().filter(|(_, e)| e.stage == TxStage::Ready).map(|(s, _)| s).collect();
         assert_eq!(p.ready.iter().map(|&(_, s)| s).collect::<BTreeSet<_>>(), ready, "ready by priority");
-        let by_arrival: BTreeSet<(u64, u64)> = ready.iter().map(|s| (*s, p.entries[s].arrival)).collect();
+        let by_arrival: BTreeSet<(TxId, u64)> = ready.iter().map(|s| (*s, p.entries[*s].arrival)).collect();
         assert_eq!(p.ready_arrival, by_arrival, "ready by arrival");
-        let pending_by_arrival: BTreeSet<(u64, u64)> =
-            pending.iter().map(|s| (*s, p.entries[s].arrival)).collect();
+        let pending_by_arrival: BTreeSet<(TxId, u64)> =
+            pending.iter().map(|s| (*s, p.entries[*s].arrival)).collect();
         assert_eq!(p.arrival, pending_by_arrival, "pending by arrival");
-        assert!(p.ready.iter().all(|&(Reverse(price), s)| p.entries[&s].price == price));
+        assert!(p.ready.iter().all(|&(Reverse(price), s)| p.entries[s].price == price));
         let placed = p.entries.values().filter(|e| !e.stage.is_pending()).count();
         assert_eq!(placed, p.placed.len());
         let in_flight = p.entries.values().filter(|e| matches!(e.stage, TxStage::Placed { .. })).count();
@@ -1930,8 +1947,8 @@ mod tests {
     #[test]
     fn a_late_lower_nonce_takes_the_head_even_from_the_window() {
         let mut p = producer_on(2, config());
-        let _a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
-        let _b = id(p.insert(mk(1, 1, 0, 10, 99, &[2], &[])));
+        let a = id(p.insert(mk(0, 0, 0, 10, 100, &[1], &[])));
+        let b = id(p.insert(mk(1, 1, 0, 10, 99, &[2], &[])));
         assert_eq!(p.schedule().len(), 2);
         // Nonce 1 of payer 5 is blocked in the window (it writes both held accounts).
         let n1 = id(p.insert(mk(51, 5, 1, 10, 50, &[1, 2], &[])));
@@ -1945,7 +1962,7 @@ mod tests {
         assert_eq!(placed.iter().map(|pl| pl.id).collect::<Vec<_>>(), vec![n0]);
         // Placing nonce 0 makes nonce 1 eligible; it is still blocked by both threads.
         assert_eq!(p.stage(n1), Some(TxStage::Window));
-        for id in [TxId(0), TxId(1), n0] {
+        for id in [a, b, n0] {
             p.complete(id).unwrap();
         }
         let placed = p.schedule();
@@ -1999,7 +2016,8 @@ mod tests {
         check_invariants(&p);
         // Gone, and its account released: removing it again finds nothing.
         assert_eq!(p.remove(a), Ok(None));
-        assert_eq!(p.remove(TxId(999)), Ok(None));
+        assert_eq!(p.remove(TxId { seq: 999, slot: 0 }), Ok(None));
+        assert_eq!(p.remove(TxId::unpooled(999)), Ok(None));
         assert_eq!(labels(&p.build_block().unwrap()), vec![2]);
         // Included transactions are no longer in the pool either.
         assert_eq!(p.remove(b), Ok(None));
@@ -2269,7 +2287,8 @@ mod tests {
         assert_eq!(p.finish_block(), Err(ProduceError::InFlight(1)));
         p.complete(a).unwrap();
         assert_eq!(p.complete(a), Err(ProduceError::NotInFlight(a)));
-        assert_eq!(p.complete(TxId(99)), Err(ProduceError::NotInFlight(TxId(99))));
+        let stale = TxId { seq: 99, slot: 0 };
+        assert_eq!(p.complete(stale), Err(ProduceError::NotInFlight(stale)));
         assert_eq!(labels(&p.finish_block().unwrap()), vec![0]);
         assert!(p.is_empty());
         assert!(p.interner.index.is_empty(), "account ids are released with their transactions");
@@ -2633,7 +2652,7 @@ mod tests {
                     }
                 }
                 for &(_, seq) in &p.ready {
-                    let s = &specs[p.entries[&seq].payload as usize];
+                    let s = &specs[p.entries[seq].payload as usize];
                     let cost = u64::from(s.cu);
                     let fits_block = block.compute_used + cost <= block_limit;
                     let fits_accounts = writes(s)
