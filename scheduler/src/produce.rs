@@ -1100,7 +1100,8 @@ impl<T> BlockProducer<T> {
         let compute_used = self.block_used;
         self.reset_block_limits();
         let mut transactions = Vec::with_capacity(self.placed.len());
-        for id in std::mem::take(&mut self.placed) {
+        // Drained, not taken: the next block places into the same buffer.
+        for id in self.placed.drain(..) {
             let entry = self.entries.remove(id).expect("placed transactions stay in the pool");
             debug_assert_eq!(entry.stage, TxStage::Completed);
             entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
