@@ -189,7 +189,7 @@ pub struct BlockProducer<T> {
     interner: Interner,
     /// Every pending transaction in priority order: eviction takes the last.
     pending: BTreeSet<PrioKey>,
-    /// Every pending transaction in arrival order, `(sequence, arrival block)`:
+    /// Every pending transaction in arrival order, `(id, arrival block)`:
     /// expiry takes a prefix, judged without looking the transactions up.
     arrival: BTreeSet<(TxId, u64)>,
     /// The costs of the pending transactions (cost → how many): once the cheapest
@@ -198,7 +198,7 @@ pub struct BlockProducer<T> {
     pending_costs: BTreeMap<u64, usize>,
     /// Eligible transactions not yet pulled into the window this block, by priority.
     ready: BTreeSet<PrioKey>,
-    /// The same set by arrival, `(sequence, arrival block)`: the aged lane is a
+    /// The same set by arrival, `(id, arrival block)`: the aged lane is a
     /// prefix of it.
     ready_arrival: BTreeSet<(TxId, u64)>,
     /// Undecided candidates (blocked by locks), in the order they were pulled.
