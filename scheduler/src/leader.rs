@@ -977,6 +977,52 @@ mod tests {
     }
 
     #[test]
+    fn a_leader_moved_to_another_chain_resolves_its_pooled_keys_there() {
+        // One transaction per block: user 2's key, named by both, stays pooled from
+        // the block on chain `a` to the block on `b`, whose account table gives it
+        // another id.
+        let one_per_block =
+            ProduceConfig { block_compute_limit: 1_500, account_compute_limit: 1_500, ..config() };
+        let mut leader = new_leader(1, one_per_block);
+        let (user2, user3) = (Keypair::from_index(2).pubkey(), Keypair::from_index(3));
+        let to_user2 = Message::new(&[system::transfer(&user3.pubkey(), &user2, 7)], &user3.pubkey(), 0)
+            .with_compute_budget(1_000, 1);
+        let second = Transaction::sign(to_user2, &[&user3]).to_bytes();
+        assert_eq!(leader.submit(&[transfer(1, 0, 1_000, 5), second.clone()]).accepted, 2);
+        let mut a = chain();
+        leader.produce_block(&mut a, 1, 1).unwrap();
+        // `b` numbers its accounts otherwise: it loads them as blocks name them, and
+        // its first block names twenty other keys first.
+        let (mut b, mut replay) = (lazy_chain_after_one_block(), lazy_chain_after_one_block());
+        assert_ne!(a.table().id(&user2), b.table().id(&user2), "the chains number user 2 alike");
+        let produced = leader.produce_block(&mut b, 2, 2).unwrap();
+        assert_eq!(produced.block.transactions, vec![second]);
+        assert_eq!(replay.execute_block(&produced.block).unwrap(), produced.result);
+        assert_eq!(b.get(&user2), replay.get(&user2));
+    }
+
+    /// A chain that loads accounts from its store as blocks name them, after a
+    /// block of twenty transfers from user 0 to keys no user has.
+    fn lazy_chain_after_one_block() -> Chain {
+        let mut g = Genesis::new();
+        for i in 0..USERS {
+            g = g.fund(Keypair::from_index(i).pubkey(), 1_000_000_000);
+        }
+        let mut chain = Chain::new(g.into_store(), ProgramRegistry::new());
+        let payer = Keypair::from_index(0);
+        let transactions = (0..20)
+            .map(|n| {
+                let to = Keypair::from_index(1_000 + n).pubkey();
+                let msg = Message::new(&[system::transfer(&payer.pubkey(), &to, 1)], &payer.pubkey(), n);
+                Transaction::sign(msg, &[&payer]).to_bytes()
+            })
+            .collect();
+        let block = Block { slot: 1, unix_timestamp: 1, parent_hash: chain.tip().hash, transactions };
+        assert!(chain.execute_block(&block).unwrap().receipts.iter().all(Receipt::is_success));
+        chain
+    }
+
+    #[test]
     fn a_full_pool_drops_with_a_reason_and_counts_honestly() {
         let mut leader = new_leader(2, ProduceConfig { capacity: 2, ..config() });
         let mut chain = chain();
