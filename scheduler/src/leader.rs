@@ -93,9 +93,11 @@ pub struct Produced {
 ///   remove(signature) ─ index ─► BlockProducer::remove (pending only; the payer's
 ///                                higher nonces are dropped with it)
 ///   produce_block:
-///     loop: producer.schedule() → placements (thread, tx)
-///             thread 0 → run inline on the calling thread, complete at once
-///             thread h → appended to h's backlog, sent in chunks (bounded channels)
+///     loop: while a thread has fewer than REFILL_BELOW placements waiting:
+///           producer.schedule() → placements (thread, tx)
+///             thread 0 → keys resolved, run inline on the calling thread, complete at once
+///             thread h → appended to h's backlog, sent in chunks (bounded channels);
+///                        h resolves their keys, runs them, reports receipts and accounts
 ///           helpers' reports → producer.complete(tx)
 ///     until nothing is placed and nothing runs
 ///   block = placements' submitted bytes in placement order → hash, commit → (Block, BlockResult)
@@ -331,12 +333,12 @@ impl Leader {
         let report = chain.reports_changes();
         let (table, store, registry) = chain.parts_mut();
         let bt = table.begin_block(self.checked);
-        let work = LeaderWork { env: &env, registry, table: &bt };
+        let work = LeaderWork { env: &env, registry, table: &bt, store: &*store };
         let caps = (MAX_CHUNKS_IN_FLIGHT, 0, 0);
         let pool = &self.pool;
         let block = std::mem::take(&mut self.spare);
         let driver = |q| {
-            let mut d = LeaderDriver::new(&mut self.producer, &work, &*store, q, pool.local(), block);
+            let mut d = LeaderDriver::new(&mut self.producer, &work, q, pool.local(), block);
             let helpers = d.q.own.len();
             let result = catch(|| d.run(helpers));
             (result.map(|()| d.block), pool.keep_local(d.local))
@@ -370,7 +372,7 @@ impl Leader {
             }
         };
         let transactions = body.placed.iter().map(|p| p.wire.clone()).collect();
-        let LeaderBody { placed, access, ends, receipts } = body;
+        let LeaderBody { placed, access, spans, receipts } = body;
         let result = finish_block(store, bt, &env, &leaves, &mut undo, receipts, None, report);
         self.pool.keep_undo(undo);
         let result = match result {
@@ -380,7 +382,7 @@ impl Leader {
                 return Err(e.into());
             }
         };
-        self.spare.recycle(placed, access, ends);
+        self.spare.recycle(placed, access, spans);
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         dropped.splice(0..0, std::mem::take(&mut self.requeue_dropped));
         Ok(Produced { block, result, dropped, inline: threads == 1 })
@@ -408,7 +410,7 @@ impl Leader {
     /// Ends the producer's block: the placements become the block body. On error,
     /// returns the placements too, for the pool to take them back.
     fn finish_placements(&mut self, run: LeaderRun) -> Result<(LeaderBody, Vec<DroppedTx>), Unfinished> {
-        let LeaderRun { placed, mut ids, access, ends, receipts } = run;
+        let LeaderRun { placed, mut ids, access, spans, receipts } = run;
         let produced = match self.producer.finish_block() {
             Ok(produced) => produced,
             Err(e) => return Err((e.into(), placed)),
@@ -428,7 +430,7 @@ impl Leader {
             Ok(receipts) => receipts,
             Err(e) => return Err((e, placed)),
         };
-        Ok((LeaderBody { placed, access, ends, receipts }, dropped))
+        Ok((LeaderBody { placed, access, spans, receipts }, dropped))
     }
 
     /// Hashes every leaf of the produced block on the first `threads` of the pool's.
@@ -465,20 +467,28 @@ struct LeaderWork<'a, 't> {
     env: &'a BlockEnv,
     registry: &'a ProgramRegistry,
     table: &'a BlockTable<'t>,
+    /// Where keys the table does not hold yet are loaded from.
+    store: &'a dyn AccountStore,
 }
 
-/// Placements for one helper, in the order it must run them.
+/// Placements for one helper, in the order it must run them; the helper resolves
+/// their keys itself.
 #[derive(Default)]
 struct LeaderChunk {
     helper: usize,
     positions: Vec<u32>,
     txs: Vec<Arc<Pooled>>,
-    access: Vec<AccountAccess>,
-    ends: Vec<u32>,
 }
 
 enum LeaderReport {
-    Executed { helper: usize, results: Vec<(u32, Receipt)> },
+    /// A chunk ran: each placement's receipt, and the accounts its keys resolved to
+    /// (`access`, placement `i`'s ending at `ends[i]`), for the block's commitment.
+    Executed {
+        helper: usize,
+        results: Vec<(u32, Receipt)>,
+        access: Vec<AccountAccess>,
+        ends: Vec<u32>,
+    },
     Failed(SchedulerError),
 }
 
@@ -500,13 +510,21 @@ impl Work for LeaderWork<'_, '_> {
     type Report = LeaderReport;
 
     fn run(&self, chunk: LeaderChunk, local: &mut Local) -> LeaderReport {
-        let access = |i| access_range(&chunk.ends, i).map_or(&[][..], |r| &chunk.access[r]);
+        let (mut all, mut ends) = (Vec::new(), Vec::with_capacity(chunk.positions.len()));
+        // Resolving the whole chunk first starts every slot's load before any runs.
+        for (&pos, tx) in chunk.positions.iter().zip(&chunk.txs) {
+            if let Err(e) = self.table.resolve_tx(pos, &tx.tx, self.store, &mut all) {
+                return LeaderReport::Failed(e.into());
+            }
+            ends.push(all.len() as u32);
+        }
+        let access = |i| access_range(&ends, i).map_or(&[][..], |r| &all[r]);
         let mut out = Vec::with_capacity(chunk.positions.len());
         for (i, (&pos, tx)) in chunk.positions.iter().zip(&chunk.txs).enumerate() {
             self.table.prefetch_ahead(access(i + 1), access(i + 2));
             out.push((pos, self.execute(&tx.tx, access(i), local)));
         }
-        LeaderReport::Executed { helper: chunk.helper, results: out }
+        LeaderReport::Executed { helper: chunk.helper, results: out, access: all, ends }
     }
 
     fn panicked(&self, helper: usize, message: String) -> LeaderReport {
@@ -522,31 +540,47 @@ type Unfinished = (SchedulerError, Vec<Arc<Pooled>>);
 struct LeaderRun {
     placed: Vec<Arc<Pooled>>,
     ids: Vec<TxId>,
+    /// Every placement's resolved accounts, in the order they were resolved: the
+    /// calling thread's own at placement, a helper's when it reports its chunk.
     access: Vec<AccountAccess>,
-    ends: Vec<u32>,
+    /// Per placement, where its accounts are in `access` (empty until resolved).
+    spans: Vec<Span>,
     receipts: Vec<Option<Receipt>>,
+}
+
+/// A placement's accounts in [`LeaderRun::access`]: `start..end`.
+type Span = (u32, u32);
+
+fn span_range((start, end): Span) -> std::ops::Range<usize> {
+    start as usize..end as usize
 }
 
 impl LeaderRun {
     /// Takes back a finished block's buffers, emptied (its transactions are
     /// released here); the receipts' buffer is sized for a block as large.
-    fn recycle(&mut self, mut placed: Vec<Arc<Pooled>>, mut access: Vec<AccountAccess>, mut ends: Vec<u32>) {
+    fn recycle(
+        &mut self,
+        mut placed: Vec<Arc<Pooled>>,
+        mut access: Vec<AccountAccess>,
+        mut spans: Vec<Span>,
+    ) {
         self.receipts = Vec::with_capacity(placed.len());
         placed.clear();
         access.clear();
-        ends.clear();
-        (self.placed, self.access, self.ends) = (placed, access, ends);
+        spans.clear();
+        (self.placed, self.access, self.spans) = (placed, access, spans);
     }
 
-    /// The accounts of placement `pos`.
+    /// The accounts of placement `pos` (empty until resolved).
     fn access(&self, pos: u32) -> &[AccountAccess] {
-        &self.access[access_range(&self.ends, pos as usize).expect("placed")]
+        &self.access[span_range(self.spans[pos as usize])]
     }
 
-    /// Placement `pos` and the range of its accounts in `access`.
-    fn range(&self, pos: u32) -> (Arc<Pooled>, std::ops::Range<usize>) {
-        let p = pos as usize;
-        (self.placed[p].clone(), access_range(&self.ends, p).expect("placed"))
+    /// Records the accounts a helper resolved for placement `pos`.
+    fn resolved(&mut self, pos: u32, access: &[AccountAccess]) {
+        let start = self.access.len() as u32;
+        self.access.extend_from_slice(access);
+        self.spans[pos as usize] = (start, self.access.len() as u32);
     }
 }
 
@@ -554,7 +588,6 @@ impl LeaderRun {
 struct LeaderDriver<'d, 'a, 't> {
     producer: &'d mut BlockProducer<Arc<Pooled>>,
     work: &'d LeaderWork<'a, 't>,
-    store: &'d dyn AccountStore,
     q: Queues<LeaderChunk, LeaderReport>,
     block: LeaderRun,
     local: Local,
@@ -564,41 +597,43 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
     fn new(
         producer: &'d mut BlockProducer<Arc<Pooled>>,
         work: &'d LeaderWork<'a, 't>,
-        store: &'d dyn AccountStore,
         q: Queues<LeaderChunk, LeaderReport>,
         local: Local,
         block: LeaderRun,
     ) -> Self {
-        Self { producer, work, store, q, block, local }
+        Self { producer, work, q, block, local }
     }
 
     /// Places and executes until the producer has nothing more for this block.
     fn run(&mut self, helpers: usize) -> Result<(), SchedulerError> {
         let mut own: VecDeque<u32> = VecDeque::new();
-        let mut backlog: Vec<VecDeque<u32>> = vec![VecDeque::new(); helpers];
-        let mut chunks_queued = vec![0usize; helpers];
+        let mut queues = HelperQueues::new(helpers);
         loop {
             while let Ok(report) = self.q.reports.try_recv() {
-                self.on_report(report, &mut chunks_queued)?;
+                self.on_report(report, &mut queues)?;
             }
-            let placements = self.producer.schedule();
+            // A thread with work enough queued needs no more yet: asking the producer
+            // anyway rescans every candidate it holds back (each conflicting with
+            // work in flight) once per transaction run here.
+            let hungry = own.len() < REFILL_BELOW || queues.any_below(REFILL_BELOW);
+            let placements = if hungry { self.producer.schedule() } else { Vec::new() };
             let placed_now = !placements.is_empty();
             for p in placements {
                 let tx = self.producer.payload(p.id).expect("placed transactions have payloads").clone();
-                let pos = self.place(p.id, tx)?;
-                if p.thread == 0 { own.push_back(pos) } else { backlog[p.thread - 1].push_back(pos) }
+                let pos = self.place(p.id, tx, p.thread == 0)?;
+                if p.thread == 0 { own.push_back(pos) } else { queues.backlog[p.thread - 1].push_back(pos) }
             }
-            self.send_backlogs(&mut backlog, &mut chunks_queued)?;
+            self.send_backlogs(&mut queues)?;
             if let Some(pos) = own.pop_front() {
                 let ahead = |k| own.get(k).map_or(&[][..], |&p| self.block.access(p));
                 self.work.table.prefetch_ahead(ahead(0), ahead(1));
-                let (tx, range) = self.block.range(pos);
-                let receipt = self.work.execute(&tx.tx, &self.block.access[range], &mut self.local);
+                let tx = &self.block.placed[pos as usize].tx;
+                let receipt = self.work.execute(tx, self.block.access(pos), &mut self.local);
                 self.block.receipts[pos as usize] = Some(receipt);
                 self.producer.complete(self.block.ids[pos as usize])?;
-            } else if chunks_queued.iter().any(|&c| c > 0) {
+            } else if queues.chunks.iter().any(|&c| c > 0) {
                 let report = recv_report(&self.q.reports).ok_or(SchedulerError::WorkerChannelClosed)?;
-                self.on_report(report, &mut chunks_queued)?;
+                self.on_report(report, &mut queues)?;
             } else if !placed_now {
                 // Nothing placed, queued or running: the producer is done with this block
                 // (full, or the pool has nothing that fits).
@@ -608,45 +643,48 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
         }
     }
 
-    /// Appends a placed transaction, resolving its keys; returns its block position.
-    fn place(&mut self, id: TxId, tx: Arc<Pooled>) -> Result<u32, SchedulerError> {
+    /// Appends a placed transaction; returns its block position. Its keys are
+    /// resolved here if it runs on this thread (`own`), else by the helper that
+    /// runs it: resolving is hashing and cache misses, which a helper takes off
+    /// the one thread every placement goes through.
+    fn place(&mut self, id: TxId, tx: Arc<Pooled>, own: bool) -> Result<u32, SchedulerError> {
         let pos = self.block.placed.len() as u32;
-        self.work.table.resolve_tx(pos, &tx.tx, self.store, &mut self.block.access)?;
-        self.block.ends.push(self.block.access.len() as u32);
+        let start = self.block.access.len() as u32;
+        if own {
+            self.work.table.resolve_tx(pos, &tx.tx, self.work.store, &mut self.block.access)?;
+        }
+        self.block.spans.push((start, self.block.access.len() as u32));
         self.block.placed.push(tx);
         self.block.ids.push(id);
         self.block.receipts.push(None);
         Ok(pos)
     }
 
-    fn send_backlogs(
-        &mut self,
-        backlog: &mut [VecDeque<u32>],
-        queued: &mut [usize],
-    ) -> Result<(), SchedulerError> {
-        for (h, queue) in backlog.iter_mut().enumerate() {
-            if queue.is_empty() || queued[h] >= MAX_CHUNKS_IN_FLIGHT {
+    fn send_backlogs(&mut self, queues: &mut HelperQueues) -> Result<(), SchedulerError> {
+        for (h, queue) in queues.backlog.iter_mut().enumerate() {
+            if queue.is_empty() || queues.chunks[h] >= MAX_CHUNKS_IN_FLIGHT {
                 continue;
             }
             let mut chunk = LeaderChunk { helper: h, ..LeaderChunk::default() };
             for pos in queue.drain(..) {
-                let (tx, range) = self.block.range(pos);
                 chunk.positions.push(pos);
-                chunk.txs.push(tx);
-                chunk.access.extend_from_slice(&self.block.access[range]);
-                chunk.ends.push(chunk.access.len() as u32);
+                chunk.txs.push(self.block.placed[pos as usize].clone());
             }
+            queues.sent[h] += chunk.positions.len();
             self.q.own[h].send(chunk).map_err(|_| SchedulerError::WorkerChannelClosed)?;
-            queued[h] += 1;
+            queues.chunks[h] += 1;
         }
         Ok(())
     }
 
-    fn on_report(&mut self, report: LeaderReport, queued: &mut [usize]) -> Result<(), SchedulerError> {
+    fn on_report(&mut self, report: LeaderReport, queues: &mut HelperQueues) -> Result<(), SchedulerError> {
         match report {
-            LeaderReport::Executed { helper, results } => {
-                queued[helper] -= 1;
-                for (pos, receipt) in results {
+            LeaderReport::Executed { helper, results, access, ends } => {
+                queues.chunks[helper] -= 1;
+                queues.sent[helper] -= results.len();
+                for (i, (pos, receipt)) in results.into_iter().enumerate() {
+                    let range = access_range(&ends, i).ok_or(SchedulerError::LostTransaction(pos))?;
+                    self.block.resolved(pos, &access[range]);
                     self.block.receipts[pos as usize] = Some(receipt);
                     self.producer.complete(self.block.ids[pos as usize])?;
                 }
@@ -657,11 +695,36 @@ impl<'d, 'a, 't> LeaderDriver<'d, 'a, 't> {
     }
 }
 
+/// A thread with fewer placements than this waiting to run (the calling thread's
+/// own, or a helper's not yet reported) has the driver ask the producer for more.
+const REFILL_BELOW: usize = 64;
+
+/// The helpers' placements not yet reported: waiting to be sent, and sent.
+struct HelperQueues {
+    /// Per helper: placements not sent yet, in order.
+    backlog: Vec<VecDeque<u32>>,
+    /// Per helper: chunks sent and not reported.
+    chunks: Vec<usize>,
+    /// Per helper: placements in those chunks.
+    sent: Vec<usize>,
+}
+
+impl HelperQueues {
+    fn new(helpers: usize) -> Self {
+        Self { backlog: vec![VecDeque::new(); helpers], chunks: vec![0; helpers], sent: vec![0; helpers] }
+    }
+
+    /// Whether some helper has fewer than `n` placements waiting (sent or not).
+    fn any_below(&self, n: usize) -> bool {
+        self.backlog.iter().zip(&self.sent).any(|(b, &sent)| b.len() + sent < n)
+    }
+}
+
 /// A produced block's body, for the commitment.
 struct LeaderBody {
     placed: Vec<Arc<Pooled>>,
     access: Vec<AccountAccess>,
-    ends: Vec<u32>,
+    spans: Vec<Span>,
     receipts: Vec<Receipt>,
 }
 
@@ -675,7 +738,7 @@ impl BlockBody for LeaderBody {
     }
 
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
-        access_range(&self.ends, index as usize).map(|r| &self.access[r])
+        self.spans.get(index as usize).map(|&s| &self.access[span_range(s)])
     }
 }
 
@@ -691,7 +754,8 @@ impl Work for HashWork<'_, '_> {
 
     fn run(&self, k: usize, local: &mut Local) -> Self::Report {
         // SAFETY: every placement completed before the block was finished, and every
-        // transaction of the block was resolved at placement.
+        // transaction of the block was resolved (at placement, or by its helper, which
+        // reported its accounts with its receipt).
         Ok((k, unsafe { leaf_hash(self.table, self.body, k, &mut local.buf, None) }))
     }
 

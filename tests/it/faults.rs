@@ -24,6 +24,8 @@ enum Fault {
 struct FaultyStore {
     inner: MemoryStore,
     poisoned: Pubkey,
+    /// If set, every read on a thread other than this one fails too (while `armed`).
+    only_on: Option<std::thread::ThreadId>,
     fault: Fault,
     armed: AtomicBool,
     /// Commits fail while set.
@@ -32,7 +34,8 @@ struct FaultyStore {
 
 impl AccountStore for FaultyStore {
     fn get(&self, key: &Pubkey) -> Result<Option<Account>, RuntimeError> {
-        if *key == self.poisoned && self.armed.load(Ordering::Relaxed) {
+        let off_thread = self.only_on.is_some_and(|t| t != std::thread::current().id());
+        if (*key == self.poisoned || off_thread) && self.armed.load(Ordering::Relaxed) {
             match self.fault {
                 Fault::Error => {
                     return Err(RuntimeError::Store(parex::runtime::StoreFailure::message(
@@ -110,6 +113,7 @@ fn run_with(
     let w = workload(kind);
     let store = FaultyStore {
         inner: w.base.clone(),
+        only_on: None,
         poisoned: poisoned_key(&w, poison),
         fault,
         armed: AtomicBool::new(true),
@@ -241,6 +245,7 @@ fn a_refused_commit_undoes_the_block_and_it_runs_again() {
         for mode in [Mode::Stream, Mode::Batch, Mode::Graph] {
             let store = FaultyStore {
                 inner: w.base.clone(),
+                only_on: None,
                 poisoned: Pubkey::default(),
                 fault: Fault::Error,
                 armed: AtomicBool::new(false),
@@ -263,6 +268,9 @@ fn a_refused_commit_undoes_the_block_and_it_runs_again() {
 enum LeaderFault {
     /// A store read fails while the block executes.
     Read,
+    /// Every store read fails on the threads other than the calling one: a helper
+    /// resolving the keys of the transactions placed on it meets the failure.
+    HelperRead,
     /// The store refuses the block's commit.
     Commit,
 }
@@ -272,18 +280,26 @@ enum LeaderFault {
 /// sender submitted is lost, and the leader is not stuck on the failed block.
 #[test]
 fn a_leader_block_that_fails_gives_its_transactions_back_to_the_pool() {
-    for fault in [LeaderFault::Read, LeaderFault::Commit] {
-        for threads in [1, 2, 4] {
+    for fault in [LeaderFault::Read, LeaderFault::HelperRead, LeaderFault::Commit] {
+        let helper_read = matches!(fault, LeaderFault::HelperRead);
+        for threads in [1, 2, 4].into_iter().filter(|&t| t > 1 || !helper_read) {
             let w = workload(WorkloadKind::TransferUniform);
             let store = FaultyStore {
                 inner: w.base.clone(),
-                // The first transaction's destination: in the first block, whatever its size.
-                poisoned: parex::runtime::SanitizedTransaction::decode(&w.blocks[0][0])
-                    .unwrap()
-                    .message()
-                    .account_keys[2],
+                // The first transaction's destination: in the first block, whatever its
+                // size (none for `HelperRead`, whose helpers fail every read).
+                poisoned: match helper_read {
+                    true => Pubkey::default(),
+                    false => {
+                        parex::runtime::SanitizedTransaction::decode(&w.blocks[0][0])
+                            .unwrap()
+                            .message()
+                            .account_keys[2]
+                    }
+                },
+                only_on: helper_read.then(|| std::thread::current().id()),
                 fault: Fault::Error,
-                armed: AtomicBool::new(matches!(fault, LeaderFault::Read)),
+                armed: AtomicBool::new(!matches!(fault, LeaderFault::Commit)),
                 refuse_commits: AtomicBool::new(matches!(fault, LeaderFault::Commit)),
             };
             let mut chain = Chain::new(store, w.registry.clone());
