@@ -774,12 +774,13 @@ mod tests {
 
     const USERS: u64 = 8;
 
+    /// Every user funded.
+    fn genesis() -> Genesis {
+        (0..USERS).fold(Genesis::new(), |g, i| g.fund(Keypair::from_index(i).pubkey(), 1_000_000_000))
+    }
+
     fn chain() -> Chain {
-        let mut g = Genesis::new();
-        for i in 0..USERS {
-            g = g.fund(Keypair::from_index(i).pubkey(), 1_000_000_000);
-        }
-        g.into_chain(ProgramRegistry::new())
+        genesis().into_chain(ProgramRegistry::new())
     }
 
     fn transfer(from: u64, nonce: u64, cu: u32, price: u64) -> Bytes {
@@ -1068,11 +1069,7 @@ mod tests {
     /// A chain that loads accounts from its store as blocks name them, after a
     /// block of twenty transfers from user 0 to keys no user has.
     fn lazy_chain_after_one_block() -> Chain {
-        let mut g = Genesis::new();
-        for i in 0..USERS {
-            g = g.fund(Keypair::from_index(i).pubkey(), 1_000_000_000);
-        }
-        let mut chain = Chain::new(g.into_store(), ProgramRegistry::new());
+        let mut chain = Chain::new(genesis().into_store(), ProgramRegistry::new());
         let payer = Keypair::from_index(0);
         let transactions = (0..20)
             .map(|n| {
