@@ -382,6 +382,9 @@ impl Leader {
                 return Err(e.into());
             }
         };
+        // Freeing the transactions is left to a helper, unless the block ran inline:
+        // on a machine busy enough for that, the calling thread keeps its work.
+        let placed = if threads > 1 { self.pool.drop_later(placed) } else { placed };
         self.spare.recycle(placed, access, spans);
         let block = Block { slot, unix_timestamp, parent_hash: env.parent_hash, transactions };
         dropped.splice(0..0, std::mem::take(&mut self.requeue_dropped));
@@ -556,15 +559,15 @@ fn span_range((start, end): Span) -> std::ops::Range<usize> {
 }
 
 impl LeaderRun {
-    /// Takes back a finished block's buffers, emptied (its transactions are
-    /// released here); the receipts' buffer is sized for a block as large.
+    /// Takes back a finished block's buffers, emptied (what `placed` still holds is
+    /// released here); the receipts' buffer is sized as `placed`'s.
     fn recycle(
         &mut self,
         mut placed: Vec<Arc<Pooled>>,
         mut access: Vec<AccountAccess>,
         mut spans: Vec<Span>,
     ) {
-        self.receipts = Vec::with_capacity(placed.len());
+        self.receipts = Vec::with_capacity(placed.capacity());
         placed.clear();
         access.clear();
         spans.clear();
