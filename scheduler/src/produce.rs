@@ -1,15 +1,17 @@
 //! The leader's block producer; the algorithm is on [`BlockProducer`].
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use parex_runtime::{MAX_ACCOUNTS, Pubkey, SanitizedTransaction};
 
+use lazy::{LazyFifo, LazyQueue};
 use slab::Slab;
 
+mod lazy;
 mod slab;
 
 /// The most execution threads a [`BlockProducer`] can place work on (holders
@@ -161,18 +163,22 @@ type PrioKey = (Reverse<u64>, TxId);
 /// ## Cost per transaction
 /// A transaction is found by its [`TxId`], which names its slot in the pool: an
 /// index, never a hash lookup. Insert: one hash lookup per account key (keys are interned once to dense
-/// ids, reference-counted so ids are recycled and memory stays bounded) and
-/// four `O(log n)` ordered-set inserts. Placement: a pass over the access list
+/// ids, reference-counted so ids are recycled and memory stays bounded), up to three
+/// `O(log n)` heap pushes and one queue push. Placement: a pass over the access list
 /// indexing dense arrays (per-account block compute, holder bit masks and the
 /// hold counts of one thread per account; a hash-map update only for an account
-/// held by several threads at once), and `O(log n)` set removals. Completion:
-/// one pass over the access list. Aging and expiry read the arrival block from
-/// the arrival-ordered sets, without looking the transaction up. Each
+/// held by several threads at once), and about two `O(log n)` heap pops: its
+/// pull's, and its key in the other ready order, taken out stale when it surfaces.
+/// The priority and arrival orders are lazy: a transaction that leaves them
+/// (placed, dropped, demoted) is taken out only when it surfaces, or by a
+/// compaction whose cost the pushes since the last one carry, so a placement
+/// pays no ordered-set removals (the four it used to were a fifth of the
+/// leader's calling thread). Completion: one pass over the access list. Aging
+/// and expiry read the arrival block from the arrival orders, without looking
+/// the transaction up. Each
 /// [`schedule`](BlockProducer::schedule) call re-examines the blocked
 /// candidates in the window, `O(window × accounts)`. A candidate deferred to the
-/// next block costs its pull (two `O(log n)` removals) and a share of one merge
-/// at the block's end, which puts the block's `d` leftovers back in
-/// `O(d log d + n)` (one ordered insert each when they are few). Each pull first
+/// next block costs its pull and two heap pushes at the block's end. Each pull first
 /// reads the cheapest pending cost, `O(log c)` in the `c` distinct costs, which
 /// insert, placement and removal keep counted.
 ///
@@ -187,20 +193,25 @@ pub struct BlockProducer<T> {
     /// Every transaction in the pool, pending or placed in the current block, by id.
     entries: Slab<Entry<T>>,
     interner: Interner,
-    /// Every pending transaction in priority order: eviction takes the last.
-    pending: BTreeSet<PrioKey>,
+    /// Every pending transaction, lowest priority first: eviction takes the first.
+    /// This queue, `arrival`, `ready` and `ready_arrival` drop a transaction
+    /// lazily, when it surfaces no longer pending (or ready): see [`LazyQueue`].
+    pending: LazyQueue<Reverse<PrioKey>>,
     /// Every pending transaction in arrival order, `(id, arrival block)`:
-    /// expiry takes a prefix, judged without looking the transactions up.
-    arrival: BTreeSet<(TxId, u64)>,
+    /// expiry takes a prefix. Ids only arrive in order (one put back after a
+    /// failed block is pooled under a new id), so this is a queue.
+    arrival: LazyFifo<(TxId, u64)>,
+    /// How many transactions are pending.
+    pending_count: usize,
     /// The costs of the pending transactions (cost → how many): once the cheapest
     /// cannot fit what is left of the block, nothing pending can, and pulling more
     /// candidates would only defer each of them.
     pending_costs: BTreeMap<u64, usize>,
     /// Eligible transactions not yet pulled into the window this block, by priority.
-    ready: BTreeSet<PrioKey>,
+    ready: LazyQueue<PrioKey>,
     /// The same set by arrival, `(id, arrival block)`: the aged lane is a
     /// prefix of it.
-    ready_arrival: BTreeSet<(TxId, u64)>,
+    ready_arrival: LazyQueue<(TxId, u64)>,
     /// Undecided candidates (blocked by locks), in the order they were pulled.
     window: Vec<TxId>,
     /// Candidates that do not fit this block (lazy: stale ids are skipped).
@@ -909,11 +920,12 @@ impl<T> BlockProducer<T> {
             config,
             entries: Slab::default(),
             interner: Interner::default(),
-            pending: BTreeSet::new(),
-            arrival: BTreeSet::new(),
+            pending: LazyQueue::default(),
+            arrival: LazyFifo::default(),
+            pending_count: 0,
             pending_costs: BTreeMap::new(),
-            ready: BTreeSet::new(),
-            ready_arrival: BTreeSet::new(),
+            ready: LazyQueue::default(),
+            ready_arrival: LazyQueue::default(),
             window: Vec::new(),
             deferred: Vec::new(),
             placed: Vec::new(),
@@ -980,8 +992,9 @@ impl<T> BlockProducer<T> {
         };
         let nonce = tx.nonce;
         let id = self.entries.insert(seq, entry);
-        self.pending.insert((Reverse(price), id));
-        self.arrival.insert((id, self.block));
+        self.pending.push(Reverse((Reverse(price), id)));
+        self.arrival.push((id, self.block));
+        self.pending_count += 1;
         *self.pending_costs.entry(cost).or_default() += 1;
         let queue = &mut self.interner.slots[payer as usize].nonces;
         let old_head = queue.first_key_value().map(|(_, &s)| s);
@@ -995,9 +1008,12 @@ impl<T> BlockProducer<T> {
         while self.entries.len() > self.config.capacity {
             // Placed transactions never exceed the capacity on their own, so a
             // pending one exists whenever the pool is over capacity.
-            let &(_, victim) = self.pending.last().expect("an over-full pool has a pending transaction");
+            let entries = &self.entries;
+            let lowest = self.pending.first(|&Reverse((_, id))| is_pending(entries, id));
+            let Reverse((_, victim)) = lowest.expect("an over-full pool has a pending transaction");
             self.drop_tx(victim, DropReason::PoolFull, &mut dropped);
         }
+        self.compact_queues();
         InsertOutcome { id: self.entries.contains(id).then_some(id), dropped }
     }
 
@@ -1112,7 +1128,7 @@ impl<T> BlockProducer<T> {
         self.stats.blocks += 1;
         self.stats.included += transactions.len() as u64;
         let mut dropped = Vec::new();
-        while let Some(&(id, arrival)) = self.arrival.first() {
+        while let Some((id, arrival)) = self.arrival.first(|&(id, _)| is_pending(&self.entries, id)) {
             if self.block - arrival < self.config.expire_after {
                 break;
             }
@@ -1163,8 +1179,9 @@ impl<T> BlockProducer<T> {
                 self.stats.deferred += 1;
             }
         }
-        insert_all(&mut self.ready, by_price);
-        insert_all(&mut self.ready_arrival, by_arrival);
+        self.ready.extend(by_price);
+        self.ready_arrival.extend(by_arrival);
+        self.compact_queues();
         for account in self.touched.drain(..) {
             self.interner.slots[account as usize].block_cost = 0;
         }
@@ -1233,7 +1250,7 @@ impl<T> BlockProducer<T> {
 
     /// Pending transactions (not placed).
     pub fn pending_len(&self) -> usize {
-        self.pending.len()
+        self.pending_count
     }
 
     /// Placed transactions not yet reported complete.
@@ -1321,18 +1338,26 @@ impl<T> BlockProducer<T> {
         if self.scanned >= self.config.scan_limit || self.block_is_full() {
             return None;
         }
+        let entries = &self.entries;
         let aged = self
             .ready_arrival
-            .first()
-            .filter(|&&(_, arrival)| self.block - arrival >= self.config.promote_after)
-            .map(|&(id, _)| id);
+            .first(|&(id, _)| is_ready(entries, id))
+            .filter(|&(_, arrival)| self.block - arrival >= self.config.promote_after)
+            .map(|(id, _)| id);
+        // The pulled transaction leaves the queue it was found in now, the other
+        // one lazily (it is no longer ready).
         let id = match aged {
-            Some(id) => id,
-            None => self.ready.first()?.1,
+            Some(id) => {
+                self.ready_arrival.pop_first();
+                id
+            }
+            None => {
+                let (_, id) = self.ready.first(|&(_, id)| is_ready(entries, id))?;
+                self.ready.pop_first();
+                id
+            }
         };
         let entry = &mut self.entries[id];
-        self.ready.remove(&(Reverse(entry.price), id));
-        self.ready_arrival.remove(&(id, entry.arrival));
         entry.stage = TxStage::Window;
         entry.aged = aged.is_some();
         self.scanned += 1;
@@ -1423,9 +1448,8 @@ impl<T> BlockProducer<T> {
         self.block_used += entry.cost;
         self.stats.included_aged += u64::from(entry.aged);
         self.placed.push(id);
-        let (price, cost, arrival) = (entry.price, entry.cost, entry.arrival);
-        let (payer, nonce) = (entry.payer(), entry.nonce);
-        self.unpend(id, price, cost, arrival);
+        let (cost, payer, nonce) = (entry.cost, entry.payer(), entry.nonce);
+        self.unpend(cost);
         let queue = &mut self.interner.slots[payer as usize].nonces;
         debug_assert_eq!(queue.first_key_value(), Some((&nonce, &id)), "only the lowest nonce is eligible");
         queue.remove(&nonce);
@@ -1437,9 +1461,10 @@ impl<T> BlockProducer<T> {
     /// Takes transaction `id` (of `price`, `cost` and `arrival` block) out of the
     /// pending sets, by priority, by arrival and by cost: it was placed, or it
     /// leaves the pool.
-    fn unpend(&mut self, id: TxId, price: u64, cost: u64, arrival: u64) {
-        self.pending.remove(&(Reverse(price), id));
-        self.arrival.remove(&(id, arrival));
+    /// Counts a transaction out of the pending ones (placed, or leaving the pool);
+    /// the pending queues drop it lazily.
+    fn unpend(&mut self, cost: u64) {
+        self.pending_count -= 1;
         let count = self.pending_costs.get_mut(&cost).expect("a pending transaction's cost is counted");
         *count -= 1;
         if *count == 0 {
@@ -1450,22 +1475,29 @@ impl<T> BlockProducer<T> {
     fn make_ready(&mut self, id: TxId) {
         let entry = &mut self.entries[id];
         entry.stage = TxStage::Ready;
-        self.ready.insert((Reverse(entry.price), id));
-        self.ready_arrival.insert((id, entry.arrival));
+        self.ready.push((Reverse(entry.price), id));
+        self.ready_arrival.push((id, entry.arrival));
+        self.compact_queues();
+    }
+
+    /// Compacts the lazy queues that are due (see [`LazyQueue::compact`]): each
+    /// stays within twice the pool's capacity, plus a constant.
+    fn compact_queues(&mut self) {
+        let entries = &self.entries;
+        self.pending.compact(|&Reverse((_, id))| is_pending(entries, id));
+        self.arrival.compact(|&(id, _)| is_pending(entries, id));
+        self.ready.compact(|&(_, id)| is_ready(entries, id));
+        self.ready_arrival.compact(|&(id, _)| is_ready(entries, id));
     }
 
     /// A lower nonce of the same payer arrived: back to waiting.
     fn demote(&mut self, id: TxId) {
         let Some(entry) = self.entries.get_mut(id) else { return };
-        match entry.stage {
-            TxStage::Ready => {
-                self.ready.remove(&(Reverse(entry.price), id));
-                self.ready_arrival.remove(&(id, entry.arrival));
-            }
-            TxStage::Window => self.window.retain(|&s| s != id),
-            // The deferred list is lazy; placed ones have left the payer queue.
-            TxStage::Waiting | TxStage::Deferred | TxStage::Placed { .. } | TxStage::Completed => {}
+        if entry.stage == TxStage::Window {
+            self.window.retain(|&s| s != id);
         }
+        // The ready queues and the deferred list are lazy; placed ones have left
+        // the payer queue.
         entry.stage = TxStage::Waiting;
     }
 
@@ -1504,31 +1536,24 @@ impl<T> BlockProducer<T> {
     fn take_entry(&mut self, id: TxId) -> T {
         let entry = self.entries.remove(id).expect("a removed transaction is in the pool");
         debug_assert!(entry.stage.is_pending(), "placed transactions are never dropped");
-        let key = (Reverse(entry.price), id);
-        self.unpend(id, entry.price, entry.cost, entry.arrival);
-        match entry.stage {
-            TxStage::Ready => {
-                self.ready.remove(&key);
-                self.ready_arrival.remove(&(id, entry.arrival));
-            }
-            TxStage::Window => self.window.retain(|&s| s != id),
-            TxStage::Waiting | TxStage::Deferred | TxStage::Placed { .. } | TxStage::Completed => {}
+        self.unpend(entry.cost);
+        // The queues are lazy: out of the slab, it surfaces stale there.
+        if entry.stage == TxStage::Window {
+            self.window.retain(|&s| s != id);
         }
         entry.accounts.iter().for_each(|&(a, _)| self.interner.release(a));
         entry.payload
     }
 }
 
-/// Inserts `keys` into `set`. A block can leave thousands of candidates to put
-/// back (a pool whose top writes a few accounts already full); past a few, one
-/// merge of sorted runs costs less than an ordered insert each.
-fn insert_all<K: Ord>(set: &mut BTreeSet<K>, mut keys: Vec<K>) {
-    if keys.len() < 64 || keys.len() * 16 < set.len() {
-        set.extend(keys);
-        return;
-    }
-    keys.sort_unstable();
-    set.append(&mut keys.into_iter().collect());
+/// Whether `id` is in the pool and pending: live in the pending queues.
+fn is_pending<T>(entries: &Slab<Entry<T>>, id: TxId) -> bool {
+    entries.get(id).is_some_and(|e| e.stage.is_pending())
+}
+
+/// Whether `id` is in the pool and ready: live in the ready queues.
+fn is_ready<T>(entries: &Slab<Entry<T>>, id: TxId) -> bool {
+    entries.get(id).is_some_and(|e| e.stage == TxStage::Ready)
 }
 
 impl<T> fmt::Debug for BlockProducer<T> {
@@ -1536,7 +1561,7 @@ impl<T> fmt::Debug for BlockProducer<T> {
         f.debug_struct("BlockProducer")
             .field("block", &self.block)
             .field("pool", &self.entries.len())
-            .field("pending", &self.pending.len())
+            .field("pending", &self.pending_count)
             .field("window", &self.window.len())
             .field("in_flight", &self.in_flight)
             .field("block_used", &self.block_used)
@@ -1547,7 +1572,7 @@ impl<T> fmt::Debug for BlockProducer<T> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{HashSet, VecDeque};
+    use std::collections::{BTreeSet, HashSet, VecDeque};
 
     use parex_runtime::{
         Block, Chain, Genesis, Keypair, Message, ProgramRegistry, Transaction, TxStatus, system,
@@ -1621,14 +1646,12 @@ mod tests {
         assert!(p.window.len() <= p.config.window);
         let pending: Vec<TxId> =
             p.entries.iter().filter(|(_, e)| e.stage.is_pending()).map(|(s, _)| s).collect();
-        assert_eq!(pending.len(), p.pending.len());
-        assert_eq!(pending.len(), p.arrival.len());
+        assert_eq!(pending.len(), p.pending_count);
         let mut costs = BTreeMap::new();
         for (_, e) in p.entries.iter().filter(|(_, e)| e.stage.is_pending()) {
             *costs.entry(e.cost).or_insert(0usize) += 1;
         }
         assert_eq!(costs, p.pending_costs, "the pending costs count every pending transaction once");
-        assert_eq!(p.ready.len(), p.ready_arrival.len());
         let queued: usize = p.interner.slots.iter().map(|s| s.nonces.len()).sum();
         assert_eq!(queued, pending.len(), "every pending transaction is in its payer queue");
         for queue in p.interner.slots.iter().map(|s| &s.nonces) {
@@ -1647,13 +1670,32 @@ mod tests {
         }
         let ready: BTreeSet<TxId> =
             p.entries.iter().filter(|(_, e)| e.stage == TxStage::Ready).map(|(s, _)| s).collect();
-        assert_eq!(p.ready.iter().map(|&(_, s)| s).collect::<BTreeSet<_>>(), ready, "ready by priority");
-        let by_arrival: BTreeSet<(TxId, u64)> = ready.iter().map(|s| (*s, p.entries[*s].arrival)).collect();
-        assert_eq!(p.ready_arrival, by_arrival, "ready by arrival");
-        let pending_by_arrival: BTreeSet<(TxId, u64)> =
-            pending.iter().map(|s| (*s, p.entries[*s].arrival)).collect();
-        assert_eq!(p.arrival, pending_by_arrival, "pending by arrival");
-        assert!(p.ready.iter().all(|&(Reverse(price), s)| p.entries[s].price == price));
+        let by_price = |ids: &BTreeSet<TxId>| -> Vec<PrioKey> {
+            ids.iter()
+                .map(|&s| (Reverse(p.entries[s].price), s))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        };
+        let by_arrival = |ids: &BTreeSet<TxId>| -> Vec<(TxId, u64)> {
+            ids.iter().map(|&s| (s, p.entries[s].arrival)).collect()
+        };
+        let is_ready = |s: TxId| super::is_ready(&p.entries, s);
+        let is_pending = |s: TxId| super::is_pending(&p.entries, s);
+        assert_eq!(p.ready.live(|&(_, s)| is_ready(s)), by_price(&ready), "ready by priority");
+        assert_eq!(p.ready_arrival.live(|&(s, _)| is_ready(s)), by_arrival(&ready), "ready by arrival");
+        let pending_set: BTreeSet<TxId> = pending.iter().copied().collect();
+        assert_eq!(p.arrival.live(|&(s, _)| is_pending(s)), by_arrival(&pending_set), "pending by arrival");
+        let lowest_first: Vec<Reverse<PrioKey>> =
+            by_price(&pending_set).into_iter().rev().map(Reverse).collect();
+        assert_eq!(p.pending.live(|&Reverse((_, s))| is_pending(s)), lowest_first, "pending by priority");
+        // A compaction keeps at most the pending transactions, which never exceed
+        // the capacity by more than the one being inserted; a push compacts past
+        // twice that.
+        let bound = 2 * (p.config.capacity + 1) + 64;
+        for held in [p.pending.held(), p.arrival.held(), p.ready.held(), p.ready_arrival.held()] {
+            assert!(held <= bound, "a lazy queue holds {held} keys, over {bound}");
+        }
         let placed = p.entries.values().filter(|e| !e.stage.is_pending()).count();
         assert_eq!(placed, p.placed.len());
         let in_flight = p.entries.values().filter(|e| matches!(e.stage, TxStage::Placed { .. })).count();
@@ -1854,7 +1896,10 @@ mod tests {
             let b = p.build_block().unwrap();
             assert_eq!(labels(&b), vec![2 * block, 2 * block + 1], "block {block}");
             check_invariants(&p);
-            assert_eq!(p.ready.len(), 400 - 2 * (block as usize + 1));
+            assert_eq!(
+                p.ready.live(|&(_, s)| super::is_ready(&p.entries, s)).len(),
+                400 - 2 * (block as usize + 1)
+            );
         }
         assert_eq!(p.stats().deferred, 5 * 198, "each block pulled 200 and placed 2");
     }
@@ -2652,7 +2697,7 @@ mod tests {
                         *account_used.entry(k).or_default() += u64::from(s.cu);
                     }
                 }
-                for &(_, seq) in &p.ready {
+                for (_, seq) in p.ready.live(|&(_, s)| super::is_ready(&p.entries, s)) {
                     let s = &specs[p.entries[seq].payload as usize];
                     let cost = u64::from(s.cu);
                     let fits_block = block.compute_used + cost <= block_limit;
