@@ -1339,11 +1339,15 @@ impl<T> BlockProducer<T> {
             return None;
         }
         let entries = &self.entries;
-        let aged = self
-            .ready_arrival
-            .first(|&(id, _)| is_ready(entries, id))
-            .filter(|&(_, arrival)| self.block - arrival >= self.config.promote_after)
-            .map(|(id, _)| id);
+        let is_aged = |&(_, arrival): &(TxId, u64)| self.block - arrival >= self.config.promote_after;
+        // Arrival blocks grow with ids: when the least key held, live or not, is
+        // not aged, no ready transaction is, and no entry needs reading.
+        let aged = match self.ready_arrival.peek() {
+            Some(oldest) if is_aged(&oldest) => {
+                self.ready_arrival.first(|&(id, _)| is_ready(entries, id)).filter(is_aged).map(|(id, _)| id)
+            }
+            _ => None,
+        };
         // The pulled transaction leaves the queue it was found in now, the other
         // one lazily (it is no longer ready).
         let id = match aged {

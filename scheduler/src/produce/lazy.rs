@@ -53,6 +53,11 @@ impl<K: Ord + Copy> LazyQueue<K> {
         None
     }
 
+    /// The least key held, live or stale.
+    pub(super) fn peek(&self) -> Option<K> {
+        self.heap.peek().map(|&Reverse(key)| key)
+    }
+
     /// Takes out the least key: the one [`first`](Self::first) just returned.
     pub(super) fn pop_first(&mut self) {
         self.heap.pop();
