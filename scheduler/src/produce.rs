@@ -1462,9 +1462,6 @@ impl<T> BlockProducer<T> {
         }
     }
 
-    /// Takes transaction `id` (of `price`, `cost` and `arrival` block) out of the
-    /// pending sets, by priority, by arrival and by cost: it was placed, or it
-    /// leaves the pool.
     /// Counts a transaction out of the pending ones (placed, or leaving the pool);
     /// the pending queues drop it lazily.
     fn unpend(&mut self, cost: u64) {
@@ -1485,7 +1482,8 @@ impl<T> BlockProducer<T> {
     }
 
     /// Compacts the lazy queues that are due (see [`LazyQueue::compact`]): each
-    /// stays within twice the pool's capacity, plus a constant.
+    /// stays within twice the pool's capacity plus one (a compaction during an
+    /// insert may see one transaction over it), plus 64.
     fn compact_queues(&mut self) {
         let entries = &self.entries;
         self.pending.compact(|&Reverse((_, id))| is_pending(entries, id));
