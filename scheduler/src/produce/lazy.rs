@@ -17,6 +17,15 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+/// Keys a queue may hold beyond twice what its last compaction kept.
+const SLACK: usize = 64;
+
+/// Whether a queue holding `held` keys, of which its last compaction kept
+/// `kept`, is due for another: the rule both queues follow.
+fn compaction_due(held: usize, kept: usize) -> bool {
+    held > 2 * kept + SLACK
+}
+
 /// Keys in ascending order, removed lazily (see the module note).
 #[derive(Debug)]
 pub(super) struct LazyQueue<K> {
@@ -72,7 +81,7 @@ impl<K: Ord + Copy> LazyQueue<K> {
     /// Keeps only the live keys, once each, if more keys were pushed since the
     /// last compaction than it kept (plus a constant).
     pub(super) fn compact(&mut self, live: impl Fn(&K) -> bool) {
-        if self.heap.len() <= 2 * self.kept + 64 {
+        if !compaction_due(self.heap.len(), self.kept) {
             return;
         }
         let mut keys = std::mem::take(&mut self.heap).into_vec();
@@ -129,7 +138,7 @@ impl<K: Ord + Copy> LazyFifo<K> {
     /// Keeps only the live keys if more were pushed since the last compaction
     /// than it kept (plus a constant).
     pub(super) fn compact(&mut self, live: impl Fn(&K) -> bool) {
-        if self.keys.len() > 2 * self.kept + 64 {
+        if compaction_due(self.keys.len(), self.kept) {
             self.keys.retain(|key| live(key));
             self.kept = self.keys.len();
         }
