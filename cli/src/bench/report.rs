@@ -112,7 +112,7 @@ fn execution_table(s: &mut String, r: &Report) {
     );
     let _ = writeln!(
         s,
-        "{:<18} {:<10} {:>3} {:>11} {:>8} {:>11} {:>5} {:>8} {:>9} {:>9} {:>8}",
+        "{:<18} {:<10} {:>3} {:>11} {:>8} {:>11} {:>5} {:>8} {:>9} {:>9} {:>8} {:>7}",
         "workload",
         "mode",
         "thr",
@@ -123,7 +123,8 @@ fn execution_table(s: &mut String, r: &Report) {
         "conflict",
         "avail.par",
         "allocs/tx",
-        "of copies"
+        "of copies",
+        "inline"
     );
     for w in &r.workloads {
         for (i, f) in w.execution.iter().enumerate() {
@@ -134,7 +135,9 @@ fn execution_table(s: &mut String, r: &Report) {
             } else {
                 let of =
                     of_copies(&w.execution, f).map_or_else(String::new, |v| format!("{:.0}%", v * 100.0));
-                format!("{:>9} {:>9} {of:>8}", "", "")
+                let inline =
+                    f.inline_blocks.map_or_else(String::new, |b| format!("{}/{}", b.inline, b.blocks));
+                format!("{:>9} {:>9} {of:>8} {inline:>7}", "", "")
             };
             run_row(s, name, f, extra.trim_end());
         }
@@ -147,6 +150,12 @@ fn execution_table(s: &mut String, r: &Report) {
         s,
         "copies: the machine's ceiling, not an executor: that many sequential runs at once, each on its own state, sharing nothing; \
          of copies: a parallel run's speedup over theirs at the same thread count"
+    );
+    let _ = writeln!(
+        s,
+        "inline: blocks of every repetition that the adaptive executor ran on the calling thread alone, the pool having \
+         measured slower on the blocks before; sched ns/tx counts the median repetition's pool blocks only, util \
+         and conflict all its blocks"
     );
     let trips: Vec<String> = r
         .workloads
@@ -690,6 +699,7 @@ mod tests {
             conflict_rate: None,
             stages: None,
             allocations_per_tx: None,
+            inline_blocks: None,
         }
     }
 

@@ -108,6 +108,8 @@ pub struct RunSample {
     pub stats: BlockStats,
     /// Hash of the last block: identical for every configuration, or a bug.
     pub last_hash: Hash,
+    /// Blocks run (summed over the copies of a `copies` run).
+    pub blocks: u64,
     /// Heap allocations the calling thread made in the measured part (0 unless the
     /// counting allocator is installed: [`super::alloc`]). For the sequential
     /// executor, that is every allocation of the run.
@@ -149,7 +151,8 @@ pub fn run_copies(w: &Workload, prepared: Option<&[Vec<Prepared>]>, copies: usiz
     let mut stats = BlockStats::default();
     samples.iter().for_each(|s| stats.add(&s.stats));
     let slowest = samples.iter().map(|s| s.elapsed).max().unwrap_or_default();
-    RunSample { elapsed: slowest / copies as u32, stats, last_hash, allocations: 0 }
+    let blocks = samples.iter().map(|s| s.blocks).sum();
+    RunSample { elapsed: slowest / copies as u32, stats, last_hash, blocks, allocations: 0 }
 }
 
 /// [`ExecMode::Ahead`]: every block of `w` from wire bytes on a fresh chain, later
@@ -160,7 +163,7 @@ pub fn run_copies(w: &Workload, prepared: Option<&[Vec<Prepared>]>, copies: usiz
 /// any one block's call.
 pub fn run_ahead(w: &Workload, exec: &ParallelExecutor, threads: usize) -> RunSample {
     let mut chain = w.chain();
-    let mut stats = BlockStats::default();
+    let (mut stats, mut blocks) = (BlockStats::default(), 0);
     let start = Instant::now();
     let done = parex_scheduler::verify_ahead(&w.blocks, threads, |i, prepared, verifying| {
         let env = w.block(i, chain.tip().hash).env();
@@ -169,12 +172,13 @@ pub fn run_ahead(w: &Workload, exec: &ParallelExecutor, threads: usize) -> RunSa
             false => exec.execute_prepared(&mut chain, &env, &prepared)?,
         };
         stats.add(&s);
+        blocks += 1;
         std::hint::black_box(result);
         Ok::<(), parex_scheduler::SchedulerError>(())
     });
     let elapsed = start.elapsed();
     done.expect("block executes");
-    RunSample { elapsed, stats, last_hash: chain.tip().hash, allocations: 0 }
+    RunSample { elapsed, stats, last_hash: chain.tip().hash, blocks, allocations: 0 }
 }
 
 /// Runs every block of `w` on `chain` with `exec` (sequential if `None`).
@@ -198,6 +202,7 @@ pub struct Run<'a> {
     exec: Option<&'a ParallelExecutor>,
     elapsed: Duration,
     stats: BlockStats,
+    blocks: u64,
     allocations: u64,
 }
 
@@ -217,6 +222,7 @@ impl<'a> Run<'a> {
             exec,
             elapsed: Duration::ZERO,
             stats: BlockStats::default(),
+            blocks: 0,
             allocations: 0,
         }
     }
@@ -242,6 +248,7 @@ impl<'a> Run<'a> {
         };
         let t = start.elapsed();
         self.elapsed += t;
+        self.blocks += 1;
         self.allocations += super::alloc::allocations() - allocated;
         match block_stats {
             Some(s) => self.stats.add(&s),
@@ -268,6 +275,7 @@ impl<'a> Run<'a> {
             elapsed: self.elapsed,
             stats: self.stats,
             last_hash: self.chain.tip().hash,
+            blocks: self.blocks,
             allocations: self.allocations,
         }
     }
@@ -299,6 +307,19 @@ pub struct RunFigures {
     /// Heap allocations per transaction, every one of the run (sequential executor, when
     /// the counting allocator is installed; median repetition).
     pub allocations_per_tx: Option<f64>,
+    /// Parallel runs: how many of the blocks of every repetition the adaptive
+    /// executor ran on the calling thread alone.
+    pub inline_blocks: Option<InlineBlocks>,
+}
+
+/// Blocks a parallel configuration ran inline (its adaptive choice: the pool had
+/// measured slower on the blocks before), over every repetition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct InlineBlocks {
+    /// Blocks run on the calling thread alone.
+    pub inline: u64,
+    /// Blocks run.
+    pub blocks: u64,
 }
 
 /// Nanoseconds per executed transaction of each stage outside execution. The serial
@@ -375,6 +396,10 @@ pub fn figures(config: RunConfig, txs: usize, samples: &[RunSample], sequential:
         conflict_rate: parallel.then(|| mid.conflicts as f64 / mid.executed.max(1) as f64),
         stages: parallel.then(|| StageFigures::of(&mid)),
         allocations_per_tx: counted.then(|| mid_sample.allocations as f64 / txs.max(1) as f64),
+        inline_blocks: parallel.then(|| InlineBlocks {
+            inline: samples.iter().map(|s| s.stats.inline_blocks).sum(),
+            blocks: samples.iter().map(|s| s.blocks).sum(),
+        }),
     }
 }
 
@@ -481,5 +506,24 @@ mod tests {
         assert_eq!("copies".parse::<ExecMode>(), Ok(ExecMode::Copies));
         assert_eq!(ExecMode::Copies.to_string(), "copies");
         assert!(executor(RunConfig { mode: ExecMode::Copies, threads: 2 }).is_none());
+        assert_eq!(three.blocks, 3 * one.blocks, "each copy ran every block");
+        assert_eq!(one.blocks, 2);
+    }
+
+    #[test]
+    fn figures_count_the_blocks_run_inline_over_every_repetition() {
+        let sample = |inline_blocks| RunSample {
+            elapsed: Duration::from_millis(1),
+            stats: BlockStats { inline_blocks, ..BlockStats::default() },
+            last_hash: Hash::default(),
+            blocks: 4,
+            allocations: 0,
+        };
+        let samples = [sample(0), sample(3), sample(1)];
+        let stream = RunConfig { mode: ExecMode::Parallel(Mode::Stream), threads: 2 };
+        let f = figures(stream, 100, &samples, &samples);
+        assert_eq!(f.inline_blocks, Some(InlineBlocks { inline: 4, blocks: 12 }));
+        let sequential = RunConfig { mode: ExecMode::Sequential, threads: 1 };
+        assert_eq!(figures(sequential, 100, &samples, &samples).inline_blocks, None, "not a parallel run");
     }
 }

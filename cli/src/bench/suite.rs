@@ -726,6 +726,7 @@ mod tests {
             conflict_rate: None,
             stages: None,
             allocations_per_tx: None,
+            inline_blocks: None,
         }
     }
 
