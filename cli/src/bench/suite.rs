@@ -502,7 +502,7 @@ fn interleaved(
 
 /// Runs each configuration that keeps an executor across repetitions, untimed, until
 /// that executor has run at least [`WARM_UP_BLOCKS`] blocks: its pool's threads have
-/// started and its chooser has compared pool and inline and made its first probe,
+/// started and its chooser has compared pool and inline and made its first two probes,
 /// so that the timed repetitions measure the steady state a node runs in (the
 /// probes that come later are timed where they fall). An `ahead` run hands its
 /// executor only the blocks left once verification is over, the last one at least,
