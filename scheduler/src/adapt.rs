@@ -20,7 +20,7 @@
 //! chooser settles on the usual interval. A lasting load pays one probe more per
 //! executor for this; a single slow block no longer decides the next 32.
 
-/// How often (in blocks) the way not chosen is measured again, after the first probe.
+/// How often (in blocks) the way not chosen is measured again, after the second probe.
 pub(crate) const PROBE_EVERY: u64 = 32;
 /// Blocks between the first comparison and the first probe, and between the first
 /// probe and the second.
