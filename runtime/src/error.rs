@@ -45,7 +45,10 @@ pub enum DecodeError {
     /// The bytes end in the middle of a field.
     #[error("transaction bytes end early")]
     Truncated,
-    /// A field does not decode (e.g. an invalid enum tag).
+    /// A field does not decode (e.g. an invalid enum tag). Today's layout has no
+    /// tags or booleans, so the decoder reports every short or inconsistent
+    /// encoding as [`DecodeError::Truncated`]; this variant stays for layouts that
+    /// add one.
     #[error("malformed transaction bytes")]
     Malformed,
     /// Bytes are left over after a complete transaction.

@@ -89,6 +89,7 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 mod types;
+mod wire;
 
 pub use chain::{Block, BlockResult, Chain, StageTimes, TimeRule, abandon_block, finish_block};
 pub use commitment::{

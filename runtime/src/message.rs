@@ -15,8 +15,10 @@
 //! Decoding is strict: at most [`MAX_TRANSACTION_SIZE`] bytes, every field
 //! must decode, no trailing bytes, and [`SanitizedTransaction::decode`] checks
 //! every structural rule (counts, duplicates, index ranges) with its own
-//! [`DecodeError`]. Programs are named by id, not by account index, so program
-//! ids never enter the lock set.
+//! [`DecodeError`]. The bytes are read by a hand-written reader (`wire.rs`) that
+//! accepts exactly what borsh accepts, sizes each vector once from the bytes
+//! left, and is held to borsh by a differential property test. Programs are
+//! named by id, not by account index, so program ids never enter the lock set.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use bytes::Bytes;
@@ -414,18 +416,9 @@ impl SanitizedTransaction {
         if bytes.len() > MAX_TRANSACTION_SIZE {
             return Err(DecodeError::TooLarge { len: bytes.len() as u32, max: MAX_TRANSACTION_SIZE as u32 });
         }
-        let mut rest: &[u8] = bytes;
-        // borsh reports running out of input as `InvalidData` ("Unexpected length of input"),
-        // never as `UnexpectedEof`; a failure that consumed every byte is a truncation.
-        let tx = Transaction::deserialize(&mut rest).map_err(|e| {
-            if rest.is_empty() || e.kind() == std::io::ErrorKind::UnexpectedEof {
-                DecodeError::Truncated
-            } else {
-                DecodeError::Malformed
-            }
-        })?;
-        if !rest.is_empty() {
-            return Err(DecodeError::TrailingBytes(rest.len() as u32));
+        let (tx, left) = crate::wire::read_transaction(bytes)?;
+        if left > 0 {
+            return Err(DecodeError::TrailingBytes(left as u32));
         }
         tx.message.sanitize()?;
         let expected = tx.message.header.num_required_signatures;

@@ -8,6 +8,7 @@ mod execution;
 mod helpers;
 mod metering;
 mod props;
+mod reader;
 mod system;
 mod validity;
 mod wire;
