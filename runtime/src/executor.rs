@@ -144,7 +144,6 @@ pub fn execute_transaction(
         remaining: limit,
         events: Events::new(),
         sticky_failure: None,
-        pdas: Default::default(),
         credits: CounterCredits::new(),
         instruction: 0,
     };

@@ -78,6 +78,7 @@ mod executor;
 mod genesis;
 mod keys;
 mod message;
+mod pda;
 mod prepare;
 mod program;
 pub mod sigverify;
@@ -108,10 +109,11 @@ pub use message::{
     MAX_COMPUTE_UNIT_LIMIT, MAX_INSTRUCTIONS, MAX_TRANSACTION_SIZE, Message, MessageHeader,
     SanitizedTransaction, Transaction,
 };
+pub use pda::program_address;
 pub use prepare::{Prepared, prepare_runs, prepare_transactions, verify_signatures};
 pub use program::{
     CPI_COST, INSTRUCTION_BASE_COST, InvokeContext, MAX_ACCOUNT_DATA, MAX_CALL_DEPTH, MAX_SEED_LEN,
-    MAX_SEEDS, Program, ProgramRegistry, program_address,
+    MAX_SEEDS, Program, ProgramRegistry,
 };
 pub use store::{AccountStore, BlockCommit, ChainTip, MemoryStore};
 pub use table::{

@@ -124,26 +124,6 @@ impl std::fmt::Debug for ProgramRegistry {
     }
 }
 
-/// The address a program controls for `seeds`: `blake3("parex/pda" || program || len‖seed ...)`.
-///
-/// Nobody can hold a private key for it (that would need a key pair whose public
-/// key is a chosen hash output), so only the program can sign for it, through
-/// [`InvokeContext::invoke_signed`].
-pub fn program_address(seeds: &[&[u8]], program: &Pubkey) -> Result<Pubkey, InstructionError> {
-    if seeds.len() > MAX_SEEDS || seeds.iter().any(|s| s.len() > MAX_SEED_LEN) {
-        return Err(InstructionError::InvalidSeeds);
-    }
-    let mut h = blake3::Hasher::new();
-    h.update(b"parex/pda");
-    h.update(&program.0);
-    for s in seeds {
-        // Length-prefixed so that ("ab","c") and ("a","bc") differ.
-        h.update(&[s.len() as u8]);
-        h.update(s);
-    }
-    Ok(Pubkey(*h.finalize().as_bytes()))
-}
-
 /// Per-transaction execution state shared by every instruction frame.
 pub(crate) struct TxState<'a> {
     pub(crate) env: &'a BlockEnv,
@@ -156,49 +136,10 @@ pub(crate) struct TxState<'a> {
     /// error: a failed cross-program call (its partial writes are not rolled back on
     /// their own) or compute exhaustion (metering must not be escapable).
     pub(crate) sticky_failure: Option<InstructionError>,
-    /// Program-derived addresses this transaction derived already.
-    pub(crate) pdas: PdaCache,
     /// Counter credits to credit-only accounts, applied as the transaction commits.
     pub(crate) credits: crate::executor::CounterCredits,
     /// The top-level instruction running.
     pub(crate) instruction: u8,
-}
-
-/// The program-derived addresses a transaction derived, so that deriving one twice
-/// (a program checking its authority account, then signing a call with the same
-/// seeds) hashes once. Seeds are kept length-prefixed in one inline buffer; longer
-/// ones are not cached.
-#[derive(Default)]
-pub(crate) struct PdaCache {
-    entries: SmallVec<[PdaEntry; 4]>,
-}
-
-struct PdaEntry {
-    program: Pubkey,
-    seeds: SmallVec<[u8; PDA_CACHE_SEEDS]>,
-    address: Pubkey,
-}
-
-/// The longest length-prefixed seed bytes a cache entry keeps inline.
-const PDA_CACHE_SEEDS: usize = 72;
-
-impl PdaCache {
-    /// [`program_address`] of `seeds` for `program`, from the cache when derived before.
-    fn derive(&mut self, seeds: &[&[u8]], program: &Pubkey) -> Result<Pubkey, InstructionError> {
-        let mut key = SmallVec::<[u8; PDA_CACHE_SEEDS]>::new();
-        for s in seeds {
-            key.push(s.len() as u8);
-            key.extend_from_slice(s);
-        }
-        if let Some(e) = self.entries.iter().find(|e| e.program == *program && e.seeds == key) {
-            return Ok(e.address);
-        }
-        let address = program_address(seeds, program)?;
-        if !key.spilled() && self.entries.len() < self.entries.inline_size() {
-            self.entries.push(PdaEntry { program: *program, seeds: key, address });
-        }
-        Ok(address)
-    }
 }
 
 /// An instruction frame's accounts, inline up to 16 (more spill to the heap).
@@ -423,12 +364,12 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         }
     }
 
-    /// The running program's address for `seeds` ([`program_address`]); a second
-    /// derivation of the same seeds in the transaction (for example to sign a call
-    /// with them) costs no hash.
+    /// The running program's address for `seeds` ([`program_address`](crate::program_address)), from this
+    /// thread's memo when it derived the same address before (in this transaction,
+    /// to sign a call, or in an earlier one), so a repeated derivation costs no hash.
     pub fn program_address(&mut self, seeds: &[&[u8]]) -> Result<Pubkey, InstructionError> {
         let program_id = self.program_id;
-        self.tx.pdas.derive(seeds, &program_id)
+        crate::program_address(seeds, &program_id)
     }
 
     /// Compute units left in the transaction.
@@ -519,7 +460,7 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         let program_id = self.program_id;
         let mut signers = SmallVec::<[Pubkey; 4]>::new();
         for seeds in signer_seeds {
-            signers.push(self.tx.pdas.derive(seeds, &program_id)?);
+            signers.push(crate::program_address(seeds, &program_id)?);
         }
         positions
             .iter()
@@ -558,7 +499,7 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         let caller = self.program_id;
         let pda_signers = signer_seeds
             .iter()
-            .map(|seeds| self.tx.pdas.derive(seeds, &caller))
+            .map(|seeds| crate::program_address(seeds, &caller))
             .collect::<Result<SmallVec<[Pubkey; 4]>, _>>()?;
         let mut frame = Frame::with_capacity(accounts.len());
         for meta in accounts {
@@ -657,29 +598,4 @@ fn frame_balance(tx: &TxState<'_>, frame: &[FrameAccount]) -> u128 {
         }
     }
     sum
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_pda_cache_answers_what_program_address_does() {
-        let (a, b) = (Pubkey([1; 32]), Pubkey([2; 32]));
-        let long = [7u8; 32];
-        let cases: [&[&[u8]]; 5] =
-            [&[b"auth", &[9; 32]], &[b"auth"], &[b"au", b"th"], &[&long, &long, &long], &[]];
-        let mut cache = PdaCache::default();
-        for _ in 0..2 {
-            for seeds in cases {
-                for program in [a, b] {
-                    assert_eq!(cache.derive(seeds, &program), program_address(seeds, &program));
-                }
-            }
-        }
-        // Long seeds are derived every time rather than cached, and the cache is bounded.
-        assert!(cache.entries.len() <= cache.entries.inline_size());
-        let too_many: Vec<&[u8]> = vec![b"x"; MAX_SEEDS + 1];
-        assert_eq!(cache.derive(&too_many, &a), Err(InstructionError::InvalidSeeds));
-    }
 }

@@ -1,7 +1,8 @@
 //! Cross-program calls: privilege rules, PDA signing, depth, failure propagation.
 
 use super::helpers::*;
-use crate::program::{CPI_COST, INSTRUCTION_BASE_COST, MAX_CALL_DEPTH, program_address};
+use crate::pda::program_address;
+use crate::program::{CPI_COST, INSTRUCTION_BASE_COST, MAX_CALL_DEPTH};
 use crate::system::{self, SYSTEM_COST};
 use crate::{Account, AccountMeta, Event, InstructionError, MAX_ACCOUNT_DATA, Pubkey};
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use super::helpers::*;
 use crate::Events;
-use crate::program::{INSTRUCTION_BASE_COST, program_address};
+use crate::pda::program_address;
+use crate::program::INSTRUCTION_BASE_COST;
 use crate::system::SYSTEM_COST;
 use crate::{
     Account, BlockEnv, Commit, Event, Genesis, Instruction, InstructionError, MAX_ACCOUNT_DATA, Program,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::program::program_address;
+use crate::pda::program_address;
 use crate::system;
 use crate::testing::probe::Probe;
 use crate::{
