@@ -364,9 +364,10 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         }
     }
 
-    /// The running program's address for `seeds` ([`program_address`](crate::program_address)), from this
-    /// thread's memo when it derived the same address before (in this transaction,
-    /// to sign a call, or in an earlier one), so a repeated derivation costs no hash.
+    /// The running program's address for `seeds`
+    /// ([`program_address`](crate::program_address)), from this thread's memo when it
+    /// derived the same address before (in this transaction, to sign a call, or in an
+    /// earlier one), so a repeated derivation costs no hash.
     pub fn program_address(&mut self, seeds: &[&[u8]]) -> Result<Pubkey, InstructionError> {
         let program_id = self.program_id;
         crate::program_address(seeds, &program_id)
