@@ -253,29 +253,33 @@ impl<S: AccountStore> Chain<S> {
             }
             body.ends.push(body.access.len() as u32);
         }
-        // Then leaf by leaf: its transactions run, and it is hashed while the accounts
-        // they wrote are still in the cache.
+        // Then leaf by leaf: each transaction runs, and its entry of the leaf is encoded
+        // at once, while the accounts it wrote are still in the cache; the leaf is
+        // hashed when its last transaction has run.
         let mut buf = Vec::new();
         let mut leaves = Vec::with_capacity(leaf_count(prepared.len()));
         for (k, txs) in prepared.chunks(LEAF_TXS).enumerate() {
+            commitment::begin_leaf(&mut buf, k);
             for (i, entry) in (k * LEAF_TXS..).zip(txs) {
-                let ahead = |d| body.access(i as TxIndex + d).unwrap_or_default();
+                let t = i as TxIndex;
+                let ahead = |d| body.access(t + d).unwrap_or_default();
                 bt.prefetch_ahead(ahead(1), ahead(2));
                 let receipt = match entry {
                     Err(e) => Receipt::invalid(e.clone()),
                     Ok(tx) => {
-                        let access = body.access(i as TxIndex).expect("a valid transaction is resolved");
+                        let access = body.access(t).expect("a valid transaction is resolved");
                         // SAFETY: one thread runs the whole block, so it holds every lock.
                         let r = unsafe { bt.execute(env, registry, tx, access, &mut scratch, undo) };
                         clock.lap(times.as_deref_mut().map(|t| &mut t.execute[i]));
                         r.receipt
                     }
                 };
+                // SAFETY: `t` completed on this thread, and the whole block is resolved.
+                unsafe { commitment::append_entry(&bt, t, &receipt, body.access(t), &mut buf, None) };
                 body.receipts.push(receipt);
+                clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
             }
-            // SAFETY: every transaction of the leaf completed on this thread, and the
-            // whole block is resolved.
-            leaves.push(unsafe { commitment::leaf_hash(&bt, &*body, k, &mut buf, None) });
+            leaves.push(commitment::finish_leaf(&buf));
             clock.lap(times.as_deref_mut().map(|t| &mut t.hash));
         }
         let undo = std::slice::from_mut(undo);

@@ -59,9 +59,7 @@ pub unsafe fn leaf_hash(
     buf: &mut Vec<u8>,
     mut changes: Option<&mut Vec<(Pubkey, Account)>>,
 ) -> [u8; 32] {
-    buf.clear();
-    buf.extend_from_slice(b"parex/leaf/v3");
-    buf.extend_from_slice(&(k as u64).to_le_bytes());
+    begin_leaf(buf, k);
     let end = ((k + 1) * LEAF_TXS).min(body.len());
     for t in (k * LEAF_TXS..end).map(|t| t as TxIndex) {
         // A leaf hashed on another thread than its writers', or long after them, finds
@@ -71,27 +69,59 @@ pub unsafe fn leaf_hash(
             _ => &[],
         };
         table.prefetch_ahead(ahead(HASH_AHEAD), ahead(2 * HASH_AHEAD));
-        borsh::to_writer(&mut *buf, body.receipt(t)).expect("writing to a Vec cannot fail");
-        let count_at = buf.len();
-        buf.extend_from_slice(&0u32.to_le_bytes());
-        let mut count = 0u32;
-        for &(id, writable) in body.access(t).unwrap_or_default() {
-            if !writable || !table.is_last_writer(id, t) {
-                continue;
-            }
-            // SAFETY: `t`, the last declared writer of `id`, has completed (contract), so
-            // nothing writes `id` for the rest of the block.
-            let (key, account, written) = unsafe { table.settled(id) };
-            if written {
-                encode_account(buf, key, account);
-                count += 1;
-                if let Some(c) = changes.as_deref_mut() {
-                    c.push((*key, account.clone()));
-                }
+        // SAFETY: `t` has completed and the block is resolved (contract).
+        unsafe { append_entry(table, t, body.receipt(t), body.access(t), buf, changes.as_deref_mut()) };
+    }
+    finish_leaf(buf)
+}
+
+/// Starts leaf `k`'s encoding in `buf` (emptied first).
+pub(crate) fn begin_leaf(buf: &mut Vec<u8>, k: usize) {
+    buf.clear();
+    buf.extend_from_slice(b"parex/leaf/v3");
+    buf.extend_from_slice(&(k as u64).to_le_bytes());
+}
+
+/// Appends `entry(t)` of [`block_hash`]'s definition to `buf`: transaction `t`'s
+/// `receipt`, then the accounts of `access` (its resolved accounts, `None` if it did
+/// not decode and verify) it is the last declared writer of and the block wrote,
+/// each also copied into `changes` when given.
+///
+/// # Safety
+/// Transaction `t` has completed (happened-before this call), and the whole block
+/// has been resolved on `table` (last writers are final).
+pub(crate) unsafe fn append_entry(
+    table: &BlockTable<'_>,
+    t: TxIndex,
+    receipt: &Receipt,
+    access: Option<&[AccountAccess]>,
+    buf: &mut Vec<u8>,
+    mut changes: Option<&mut Vec<(Pubkey, Account)>>,
+) {
+    borsh::to_writer(&mut *buf, receipt).expect("writing to a Vec cannot fail");
+    let count_at = buf.len();
+    buf.extend_from_slice(&0u32.to_le_bytes());
+    let mut count = 0u32;
+    for &(id, writable) in access.unwrap_or_default() {
+        if !writable || !table.is_last_writer(id, t) {
+            continue;
+        }
+        // SAFETY: `t`, the last declared writer of `id`, has completed (contract), so
+        // nothing writes `id` for the rest of the block.
+        let (key, account, written) = unsafe { table.settled(id) };
+        if written {
+            encode_account(buf, key, account);
+            count += 1;
+            if let Some(c) = changes.as_deref_mut() {
+                c.push((*key, account.clone()));
             }
         }
-        buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
     }
+    buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+}
+
+/// The hash of a leaf encoded in `buf` ([`begin_leaf`], then its entries).
+pub(crate) fn finish_leaf(buf: &[u8]) -> [u8; 32] {
     *blake3::hash(buf).as_bytes()
 }
 
