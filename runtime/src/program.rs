@@ -486,6 +486,21 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         self.invoke_signed(&crate::system::assign(&key, &program_id), &[seeds])
     }
 
+    /// The caller's privileges for `key`, OR-ed over its occurrences in the caller's
+    /// frame (`None` if the frame does not name it). Keys are unique in a
+    /// transaction, so once one occurrence is found by key, the others are found by
+    /// their index, a byte comparison instead of a 32-byte one.
+    fn held(&self, key: &Pubkey) -> Option<FrameAccount> {
+        let first = self.frame.iter().position(|fa| self.tx.keys[fa.index as usize] == *key)?;
+        let mut held = self.frame[first];
+        for fa in self.frame[first + 1..].iter().filter(|fa| fa.index == held.index) {
+            held.is_signer |= fa.is_signer;
+            held.is_writable |= fa.is_writable;
+            held.is_credit &= fa.is_credit;
+        }
+        Some(held)
+    }
+
     fn call(
         &mut self,
         program_id: Pubkey,
@@ -504,17 +519,7 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
             .collect::<Result<SmallVec<[Pubkey; 4]>, _>>()?;
         let mut frame = Frame::with_capacity(accounts.len());
         for meta in accounts {
-            // The caller's privileges for this key: OR over its occurrences.
-            let mut held: Option<FrameAccount> = None;
-            for fa in &self.frame {
-                if self.tx.keys[fa.index as usize] == meta.pubkey {
-                    let h = held.get_or_insert(*fa);
-                    h.is_signer |= fa.is_signer;
-                    h.is_writable |= fa.is_writable;
-                    h.is_credit &= fa.is_credit;
-                }
-            }
-            let held = held.ok_or(InstructionError::UndeclaredAccount(meta.pubkey))?;
+            let held = self.held(&meta.pubkey).ok_or(InstructionError::UndeclaredAccount(meta.pubkey))?;
             let can_sign = held.is_signer || pda_signers.contains(&meta.pubkey);
             if (meta.is_writable && !held.is_writable) || (meta.is_signer && !can_sign) {
                 return Err(InstructionError::PrivilegeEscalation(meta.pubkey));
