@@ -62,8 +62,9 @@
 //! `executor.rs` one transaction ·
 //! `prepare.rs` decode and verify a block · `table.rs` the account table (every
 //! unsafe operation of the crate; elsewhere `unsafe` blocks only call its unsafe
-//! functions or `commitment.rs`'s `unsafe fn leaf_hash`, which passes table.rs's
-//! condition on to its callers) · `commitment.rs` block and state hashes ·
+//! functions or `commitment.rs`'s `unsafe fn`s `leaf_hash` and `append_entry`,
+//! which pass table.rs's condition on to their callers) · `commitment.rs` block
+//! and state hashes ·
 //! `store.rs` the store trait and the in-memory store · `chain.rs` the chain and
 //! the sequential executor · `genesis.rs` initial states · `error.rs` every error ·
 //! `testing/` the probe and mix test programs (feature `test-utils`).
