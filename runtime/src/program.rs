@@ -415,7 +415,10 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         data: &[u8],
         signer_seeds: &[&[&[u8]]],
     ) -> Result<(), InstructionError> {
-        let result = self.call(program_id, accounts, data, signer_seeds);
+        let result = self
+            .enter_call()
+            .and_then(|()| self.pda_signers(signer_seeds))
+            .and_then(|signers| self.call(program_id, accounts, data, &signers));
         if let Err(e) = &result {
             self.tx.sticky_failure.get_or_insert_with(|| e.clone());
         }
@@ -443,26 +446,24 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         data: &[u8],
         signer_seeds: &[&[&[u8]]],
     ) -> Result<(), InstructionError> {
-        let result = self
-            .forwarded_metas(positions, signer_seeds)
-            .and_then(|metas| self.call(program_id, &metas, data, signer_seeds));
+        let result = self.pda_signers(signer_seeds).and_then(|signers| {
+            let metas = self.forwarded_metas(positions, &signers)?;
+            self.enter_call()?;
+            self.call(program_id, &metas, data, &signers)
+        });
         if let Err(e) = &result {
             self.tx.sticky_failure.get_or_insert_with(|| e.clone());
         }
         result
     }
 
-    /// The metas [`invoke_forward`](Self::invoke_forward) passes on.
+    /// The metas [`invoke_forward`](Self::invoke_forward) passes on, `signers` (the
+    /// running program's addresses it signs for) marked as signers.
     fn forwarded_metas(
-        &mut self,
+        &self,
         positions: &[usize],
-        signer_seeds: &[&[&[u8]]],
+        signers: &[Pubkey],
     ) -> Result<SmallVec<[AccountMeta; 16]>, InstructionError> {
-        let program_id = self.program_id;
-        let mut signers = SmallVec::<[Pubkey; 4]>::new();
-        for seeds in signer_seeds {
-            signers.push(crate::program_address(seeds, &program_id)?);
-        }
         positions
             .iter()
             .map(|&i| {
@@ -501,22 +502,29 @@ impl<'t, 'a> InvokeContext<'t, 'a> {
         Some(held)
     }
 
+    /// The running program's addresses for each entry of `signer_seeds`: the ones a
+    /// call signs for.
+    fn pda_signers(&self, signer_seeds: &[&[&[u8]]]) -> Result<SmallVec<[Pubkey; 4]>, InstructionError> {
+        signer_seeds.iter().map(|seeds| crate::program_address(seeds, &self.program_id)).collect()
+    }
+
+    /// Checks that one more call fits under [`MAX_CALL_DEPTH`] and charges [`CPI_COST`].
+    fn enter_call(&mut self) -> Result<(), InstructionError> {
+        if self.depth >= MAX_CALL_DEPTH {
+            return Err(InstructionError::CallDepthExceeded(MAX_CALL_DEPTH));
+        }
+        self.consume(CPI_COST)
+    }
+
+    /// Runs `program_id` on `accounts` (each checked against the privileges this frame
+    /// holds, `pda_signers` signing besides) after [`enter_call`](Self::enter_call).
     fn call(
         &mut self,
         program_id: Pubkey,
         accounts: &[AccountMeta],
         data: &[u8],
-        signer_seeds: &[&[&[u8]]],
+        pda_signers: &[Pubkey],
     ) -> Result<(), InstructionError> {
-        if self.depth >= MAX_CALL_DEPTH {
-            return Err(InstructionError::CallDepthExceeded(MAX_CALL_DEPTH));
-        }
-        self.consume(CPI_COST)?;
-        let caller = self.program_id;
-        let pda_signers = signer_seeds
-            .iter()
-            .map(|seeds| crate::program_address(seeds, &caller))
-            .collect::<Result<SmallVec<[Pubkey; 4]>, _>>()?;
         let mut frame = Frame::with_capacity(accounts.len());
         for meta in accounts {
             let held = self.held(&meta.pubkey).ok_or(InstructionError::UndeclaredAccount(meta.pubkey))?;
