@@ -169,6 +169,11 @@ struct BenchArgs {
     /// much for whole runs one after the other to compare).
     #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=256))]
     contend: usize,
+    /// Runs every parallel block on the worker pool: the adaptive chooser, which
+    /// runs a block inline when the pool measured slower on the blocks before, is
+    /// off. Shows what the pool does on a workload where the chooser would fall back.
+    #[arg(long)]
+    pool_always: bool,
     /// Writes every figure, the parameters and the machine as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -274,6 +279,7 @@ fn suite_config(a: BenchArgs) -> Result<SuiteConfig, BenchError> {
         sched_txs: a.block_size,
         memory_accounts: a.memory_accounts,
         contend: a.contend,
+        pool_always: a.pool_always,
         quick: a.quick,
     };
     if a.quick {

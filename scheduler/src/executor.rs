@@ -234,6 +234,72 @@ pub struct BlockStats {
     pub wait_time: Duration,
     /// Graph mode: segments.
     pub segments: u64,
+    /// Graph mode: where released transactions ran (see [`Moves`]).
+    pub moves: Moves,
+}
+
+/// Graph mode: how often a transaction runs on another thread than the one whose
+/// completion released it, and what its execution costs there.
+///
+/// A transaction's last predecessor wrote (or read) an account it uses, so the
+/// thread that completed it holds that account's cache lines; when a thread that
+/// steals the transaction runs it, those lines move between cores. One execution
+/// in [`SAMPLE_EVERY`](Moves::SAMPLE_EVERY) of each kind is timed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Moves {
+    /// Transactions run that a completion released (the others waited for
+    /// nothing in their segment).
+    pub released: u64,
+    /// Of those, the ones run on another thread than the one that released them.
+    pub moved: u64,
+    /// Timed executions of moved transactions.
+    pub moved_timed: u64,
+    /// Their summed execution time.
+    pub moved_time: Duration,
+    /// Timed executions of released transactions run where they were released.
+    pub kept_timed: u64,
+    /// Their summed execution time.
+    pub kept_time: Duration,
+}
+
+impl Moves {
+    /// One execution in this many of each kind is timed.
+    pub const SAMPLE_EVERY: u64 = 16;
+
+    /// Mean execution time, in ns, of the timed moved and kept transactions.
+    pub fn mean_ns(&self) -> (f64, f64) {
+        (per_tx(self.moved_time, self.moved_timed), per_tx(self.kept_time, self.kept_timed))
+    }
+
+    /// Counts a released transaction run where it was released or `moved`;
+    /// returns whether to time its execution.
+    pub(crate) fn count(&mut self, moved: bool) -> bool {
+        self.released += 1;
+        self.moved += u64::from(moved);
+        let nth = if moved { self.moved } else { self.released - self.moved };
+        nth.is_multiple_of(Self::SAMPLE_EVERY)
+    }
+
+    /// Records a timed execution of a `moved` (or kept) transaction.
+    pub(crate) fn timed(&mut self, moved: bool, d: Duration) {
+        let (count, time) = if moved {
+            (&mut self.moved_timed, &mut self.moved_time)
+        } else {
+            (&mut self.kept_timed, &mut self.kept_time)
+        };
+        *count += 1;
+        *time += d;
+    }
+
+    /// Adds another block's figures.
+    pub fn add(&mut self, o: &Moves) {
+        self.released += o.released;
+        self.moved += o.moved;
+        self.moved_timed += o.moved_timed;
+        self.moved_time += o.moved_time;
+        self.kept_timed += o.kept_timed;
+        self.kept_time += o.kept_time;
+    }
 }
 
 impl BlockStats {
@@ -281,6 +347,7 @@ impl BlockStats {
             complete_time,
             wait_time,
             segments,
+            moves,
         } = o;
         self.executed += executed;
         self.conflicts += conflicts;
@@ -303,6 +370,7 @@ impl BlockStats {
         self.complete_time += *complete_time;
         self.wait_time += *wait_time;
         self.segments += segments;
+        self.moves.add(moves);
     }
 }
 

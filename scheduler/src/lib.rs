@@ -90,8 +90,8 @@ pub use ahead::verify_ahead;
 pub use batch::{BatchPlan, BatchPlanner, plan_batches};
 pub use error::SchedulerError;
 pub use executor::{
-    BlockExecutor, BlockStats, ExecutorConfig, INLINE_BELOW, MAX_CHUNKS_IN_FLIGHT, Mode, ParallelExecutor,
-    Sequential, prepare_parallel,
+    BlockExecutor, BlockStats, ExecutorConfig, INLINE_BELOW, MAX_CHUNKS_IN_FLIGHT, Mode, Moves,
+    ParallelExecutor, Sequential, prepare_parallel,
 };
 pub use leader::{DroppedTx, Leader, Produced, RemovedTx, Submitted};
 pub use lock_table::{LockEntry, LockTable, LockUse};

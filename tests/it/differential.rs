@@ -10,7 +10,7 @@ use parex::runtime::{
     Account, Block, BlockResult, Chain, Genesis, Keypair, MemoryStore, Message, ProgramRegistry, Transaction,
     TxStatus, prepare_transactions,
 };
-use parex::scheduler::{ExecutorConfig, Mode, ParallelExecutor};
+use parex::scheduler::{ExecutorConfig, Mode, Moves, ParallelExecutor};
 use parex_cli::workload::{Workload, WorkloadConfig, WorkloadKind};
 use proptest::prelude::*;
 
@@ -327,6 +327,33 @@ fn execute_block_end_to_end() {
         let (b, stats) = exec.execute_block(&mut par, &block).unwrap();
         assert_eq!(a, b);
         assert_eq!(stats.executed, txs.len() as u64);
+    }
+}
+
+/// Graph mode counts where it ran each transaction a completion released: every one
+/// that waited at its segment's start is released once (the others start as roots),
+/// and one run in sixteen of each kind, moved or kept, is timed.
+#[test]
+fn graph_mode_counts_the_transactions_it_moves() {
+    let w = Workload::generate(WorkloadConfig {
+        kind: WorkloadKind::TransferZipf { s: 1.2 },
+        accounts: 500,
+        block_size: 400,
+        blocks: 3,
+        seed: 5,
+    });
+    let exec = ParallelExecutor::new(ExecutorConfig::new(2, Mode::Graph).segment(64).adaptive(false));
+    let mut chain = w.chain();
+    for i in 0..w.blocks.len() {
+        let block = w.block(i, chain.tip().hash);
+        let (_, stats) = exec.execute_block(&mut chain, &block).unwrap();
+        let m = stats.moves;
+        assert_eq!(m.released, stats.conflicts, "block {i}: the waiting ones, and only they");
+        assert!(m.released > 64 && m.moved <= m.released, "block {i}: {m:?}");
+        let kept = m.released - m.moved;
+        assert!(m.moved_timed <= m.moved / Moves::SAMPLE_EVERY, "block {i}: {m:?}");
+        assert!(m.kept_timed <= kept / Moves::SAMPLE_EVERY && m.kept_timed >= 1, "block {i}: {m:?}");
+        assert_eq!(m.kept_time.is_zero(), m.kept_timed == 0);
     }
 }
 

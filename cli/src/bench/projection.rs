@@ -52,7 +52,7 @@ use std::time::{Duration, Instant};
 
 use parex_runtime::Prepared;
 use parex_runtime::StageTimes;
-use parex_scheduler::{ExecutorConfig, Mode, ParallelExecutor};
+use parex_scheduler::{ExecutorConfig, Mode, Moves, ParallelExecutor};
 use serde::Serialize;
 
 use super::median;
@@ -160,6 +160,17 @@ pub struct GraphCosts {
     pub segment: usize,
     /// Threads of the runs the costs were measured in.
     pub measured_threads: usize,
+    /// Share of the executed transactions that a completion released (the
+    /// others waited for nothing in their segment).
+    pub released_share: f64,
+    /// Share of the executed transactions run on another thread than the one
+    /// whose completion released them.
+    pub moved_share: f64,
+    /// Mean sampled execution time of those moved, and of the released ones run
+    /// where they were released, nanoseconds (clock read included in both).
+    pub moved_ns: f64,
+    /// See `moved_ns`.
+    pub kept_ns: f64,
 }
 
 /// Measures graph mode's costs: the median of `reps` runs of `w` from `prepared`
@@ -184,12 +195,20 @@ pub fn measure_graph_costs(
     // One completion in 16 is timed, and each timing holds about one clock read
     // (half of the pair `clock_overhead_ns` measures), charged 16 times over.
     let clock_read = clock_overhead_ns() / 2.0;
+    let mut moves = Moves::default();
+    runs.iter().for_each(|s| moves.add(&s.moves));
+    let executed = runs.iter().map(|s| s.pooled).sum::<u64>().max(1) as f64;
+    let (moved_ns, kept_ns) = moves.mean_ns();
     GraphCosts {
         build_ns: per_tx(|s| s.build_time),
         complete_ns: (per_tx(|s| s.complete_time) - clock_read).max(0.0),
         round_trip_ns,
         segment: config.segment,
         measured_threads: threads,
+        released_share: moves.released as f64 / executed,
+        moved_share: moves.moved as f64 / executed,
+        moved_ns,
+        kept_ns,
     }
 }
 

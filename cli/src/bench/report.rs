@@ -85,6 +85,10 @@ fn header(s: &mut String, r: &Report) {
             c.contend
         );
     }
+    if c.pool_always {
+        let _ =
+            writeln!(s, "POOL ALWAYS: every parallel block runs on the pool (the adaptive chooser is off)");
+    }
     if !r.not_measured.is_empty() {
         let _ = writeln!(s, "not yet measured (no generator in this build): {}", r.not_measured.join(", "));
     }
@@ -483,6 +487,7 @@ fn projection_table(s: &mut String, r: &Report) {
         }
     }
     graph_model_inputs(s, r);
+    graph_moves(s, r);
 }
 
 /// What end to end could reach with a free overlap ([`EndToEnd::work_bound_tps`]),
@@ -515,6 +520,33 @@ fn graph_model_inputs(s: &mut String, r: &Report) {
             s,
             "  {:<18} build {:.0} ns/tx, complete {:.0} ns/tx (at {} threads, always on the pool), round trip {:.0} ns, {} tx per thread and segment",
             w.name, g.build_ns, g.complete_ns, g.measured_threads, g.round_trip_ns, g.segment
+        );
+    }
+}
+
+/// Where graph mode ran the transactions a completion released: on the thread
+/// that released them, or on another, whose cache lacks their accounts.
+fn graph_moves(s: &mut String, r: &Report) {
+    let _ = writeln!(
+        s,
+        "graph mode, same runs: transactions a completion released, those run on another thread than the releasing one (their accounts' cache lines move between cores), and the sampled execution times of each kind:"
+    );
+    let _ = writeln!(
+        s,
+        "  {:<18} {:>8} {:>8} {:>12} {:>12} {:>8}",
+        "workload", "released", "moved", "moved ns", "kept ns", "extra"
+    );
+    for w in &r.workloads {
+        let g = &w.projection.graph_costs;
+        let _ = writeln!(
+            s,
+            "  {:<18} {:>7.1}% {:>7.1}% {:>12.0} {:>12.0} {:>+8.0}",
+            w.name,
+            g.released_share * 100.0,
+            g.moved_share * 100.0,
+            g.moved_ns,
+            g.kept_ns,
+            g.moved_ns - g.kept_ns
         );
     }
 }

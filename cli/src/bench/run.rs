@@ -83,20 +83,19 @@ impl RunConfig {
 }
 
 /// The executor of `config` (none for the sequential reference), as an embedder runs
-/// it: adaptive, so on a busy machine a block runs inline when that measured cheaper.
-/// It lives across the repetitions, as a node's executor lives across blocks.
-pub fn executor(config: RunConfig) -> Option<ParallelExecutor> {
+/// it: `adaptive`, so on a busy machine a block runs inline when that measured
+/// cheaper (unless the run asks for the pool always). It lives across the
+/// repetitions, as a node's executor lives across blocks.
+pub fn executor(config: RunConfig, adaptive: bool) -> Option<ParallelExecutor> {
+    let parallel = |mode| {
+        let c = ExecutorConfig::new(config.threads, mode).max_chunk(MAX_CHUNK).checked(false);
+        ParallelExecutor::new(c.adaptive(adaptive))
+    };
     match config.mode {
         ExecMode::Sequential | ExecMode::Copies => None,
-        ExecMode::Parallel(mode) => Some(parallel(config.threads, mode)),
-        ExecMode::Ahead => Some(parallel(config.threads, Mode::Stream)),
+        ExecMode::Parallel(mode) => Some(parallel(mode)),
+        ExecMode::Ahead => Some(parallel(Mode::Stream)),
     }
-}
-
-fn parallel(threads: usize, mode: Mode) -> ParallelExecutor {
-    ParallelExecutor::new(
-        ExecutorConfig::new(threads, mode).max_chunk(MAX_CHUNK).checked(false).adaptive(true),
-    )
 }
 
 /// One timed run over every block of a workload.
@@ -505,7 +504,7 @@ mod tests {
         assert_eq!(three.stats.executed, 3 * one.stats.executed, "the copies' counters add up");
         assert_eq!("copies".parse::<ExecMode>(), Ok(ExecMode::Copies));
         assert_eq!(ExecMode::Copies.to_string(), "copies");
-        assert!(executor(RunConfig { mode: ExecMode::Copies, threads: 2 }).is_none());
+        assert!(executor(RunConfig { mode: ExecMode::Copies, threads: 2 }, true).is_none());
         assert_eq!(three.blocks, 3 * one.blocks, "each copy ran every block");
         assert_eq!(one.blocks, 2);
     }

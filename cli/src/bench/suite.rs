@@ -95,6 +95,8 @@ pub struct SuiteConfig {
     pub memory_accounts: usize,
     /// Busy threads competing for the cores while executors are timed (0: none).
     pub contend: usize,
+    /// Whether every parallel block runs on the pool (the adaptive chooser off).
+    pub pool_always: bool,
     /// Smoke-run sizes (figures not meaningful).
     pub quick: bool,
 }
@@ -467,7 +469,7 @@ fn interleaved(
     per_rep: &mut dyn FnMut(),
 ) -> Vec<RunFigures> {
     let mut samples: Vec<Vec<RunSample>> = vec![Vec::new(); configs.len()];
-    let executors: Vec<_> = configs.iter().map(|&c| run::executor(c)).collect();
+    let executors: Vec<_> = configs.iter().map(|&c| run::executor(c, !config.pool_always)).collect();
     if !config.quick {
         pb.set_message(format!("{}: {what}, warming up", w.config.kind));
         warm_up(w, prepared, configs, &executors);
@@ -653,7 +655,7 @@ mod tests {
             RunConfig { mode: ExecMode::Copies, threads: 2 },
             RunConfig { mode: ExecMode::Parallel(Mode::Batch), threads: 2 },
         ];
-        let executors: Vec<_> = configs.iter().map(|&c| run::executor(c)).collect();
+        let executors: Vec<_> = configs.iter().map(|&c| run::executor(c, true)).collect();
         let alone = run::run_once(&w, None, None);
         for rep in 0..3 {
             let turns = by_block(&w, None, &configs, &executors, rep);
@@ -683,6 +685,7 @@ mod tests {
             sched_txs: 16,
             memory_accounts: 0,
             contend: 0,
+            pool_always: false,
             quick: true,
         };
         let w = config.workload(kind);

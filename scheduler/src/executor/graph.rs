@@ -112,7 +112,7 @@ pub(super) fn run_block(
         bufs.pending.resize_with(n, || AtomicU32::new(0));
     }
     bufs.shards.resize_with(shards, ShardGraph::default);
-    let deques: Vec<Worker<u32>> = (0..threads).map(|_| Worker::new_lifo()).collect();
+    let deques: Vec<Worker<Ready>> = (0..threads).map(|_| Worker::new_lifo()).collect();
     let shared = Shared {
         work,
         threads,
@@ -153,7 +153,7 @@ pub(super) fn run_block(
 fn run_threads(
     shared: &Shared<'_, '_, '_>,
     pool: &WorkerPool,
-    deques: Vec<Worker<u32>>,
+    deques: Vec<Worker<Ready>>,
 ) -> (Vec<Result<BlockStats, SchedulerError>>, Vec<UndoLog>) {
     let (outcome, mut undo) = pool.run(&GraphWork(shared), (1, 0, 0), |q| {
         let mut deques = deques.into_iter();
@@ -214,7 +214,7 @@ struct Shared<'w, 'a, 't> {
     done: Vec<Padded>,
     /// Per transaction: accesses still waiting for an earlier group.
     pending: &'w [AtomicU32],
-    stealers: Vec<Stealer<u32>>,
+    stealers: Vec<Stealer<Ready>>,
     counts: Counts,
     abort: AtomicBool,
     error: Mutex<Option<SchedulerError>>,
@@ -224,7 +224,7 @@ struct Shared<'w, 'a, 't> {
 struct GraphWork<'s, 'w, 'a, 't>(&'s Shared<'w, 'a, 't>);
 
 impl Work for GraphWork<'_, '_, '_, '_> {
-    type Job = (usize, Worker<u32>);
+    type Job = (usize, Worker<Ready>);
     type Report = Result<BlockStats, SchedulerError>;
 
     fn run(&self, (w, deque): Self::Job, local: &mut Local) -> Self::Report {
@@ -253,7 +253,12 @@ impl Shared<'_, '_, '_> {
     }
 
     /// Thread `w`'s whole block.
-    fn thread(&self, w: usize, deque: Worker<u32>, local: &mut Local) -> Result<BlockStats, SchedulerError> {
+    fn thread(
+        &self,
+        w: usize,
+        deque: Worker<Ready>,
+        local: &mut Local,
+    ) -> Result<BlockStats, SchedulerError> {
         let mut stats = BlockStats::default();
         let outcome = self.segments(w, &deque, local, &mut stats).map(|()| {
             let t = Instant::now();
@@ -273,7 +278,7 @@ impl Shared<'_, '_, '_> {
     fn segments(
         &self,
         w: usize,
-        deque: &Worker<u32>,
+        deque: &Worker<Ready>,
         local: &mut Local,
         stats: &mut BlockStats,
     ) -> Result<(), SchedulerError> {
@@ -450,7 +455,7 @@ impl Shared<'_, '_, '_> {
     /// step needs no barrier after it. Other threads may already run their roots
     /// and release transactions of this part; exactly one decrement, theirs or
     /// this step's, brings a count to zero and pushes the transaction.
-    fn roots(&self, k: usize, deque: &Worker<u32>, seg: Segment, stats: &mut BlockStats) {
+    fn roots(&self, k: usize, deque: &Worker<Ready>, seg: Segment, stats: &mut BlockStats) {
         if !take(&self.part_claims[k], seg.index) {
             return;
         }
@@ -461,7 +466,7 @@ impl Shared<'_, '_, '_> {
             if self.pending[t].fetch_sub(1, Ordering::AcqRel) > 1 {
                 stats.conflicts += 1;
             } else if self.work.local_access(t as TxIndex).is_some() {
-                deque.push(t as u32);
+                deque.push(Ready { tx: t as u32, by: NONE });
             }
         }
         stats.build_time += t0.elapsed();
@@ -477,7 +482,7 @@ impl Shared<'_, '_, '_> {
     fn execute(
         &self,
         w: usize,
-        deque: &Worker<u32>,
+        deque: &Worker<Ready>,
         local: &mut Local,
         (seg, valid): (Segment, usize),
         stats: &mut BlockStats,
@@ -487,7 +492,8 @@ impl Shared<'_, '_, '_> {
         let before = overhead(stats);
         let shards: Vec<_> =
             self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner())).collect();
-        let access = |t: Option<&u32>| t.and_then(|&t| self.work.access(t as TxIndex)).unwrap_or_default();
+        let access =
+            |r: Option<&Ready>| r.and_then(|r| self.work.access(r.tx as TxIndex)).unwrap_or_default();
         let mine = &self.done[w].0;
         let mut ahead = VecDeque::with_capacity(LOOKAHEAD);
         let mut idle = Idle { backoff: Backoff::default(), since: None, next: self.segment(seg.index + 1) };
@@ -497,7 +503,7 @@ impl Shared<'_, '_, '_> {
             {
                 ahead.push_back(t);
             }
-            let Some(t) = ahead.pop_front().or_else(|| self.steal(w, deque, stats)) else {
+            let Some(r) = ahead.pop_front().or_else(|| self.steal(w, deque, stats)) else {
                 if self.idle(w, deque, (seg, valid), &mut idle, stats)? {
                     break;
                 }
@@ -506,14 +512,13 @@ impl Shared<'_, '_, '_> {
             stats.wait_time += idle.backoff.reset();
             idle.since = None;
             self.work.table.prefetch_ahead(access(ahead.front()), access(ahead.get(1)));
-            self.work.execute(&[t], local);
-            stats.executed += 1;
+            self.run(w, r, local, stats);
             if stats.executed.is_multiple_of(SAMPLE_EVERY) {
                 let t0 = Instant::now();
-                self.complete(t, deque, &shards);
+                self.complete(w, r.tx, deque, &shards);
                 stats.complete_time += t0.elapsed() * SAMPLE_EVERY as u32;
             } else {
-                self.complete(t, deque, &shards);
+                self.complete(w, r.tx, deque, &shards);
             }
             // Only this thread writes its count: no thread ever waits for a count
             // that a descheduled thread has yet to publish.
@@ -522,6 +527,19 @@ impl Shared<'_, '_, '_> {
         stats.wait_time += idle.backoff.reset();
         stats.busy_time += start.elapsed().saturating_sub(overhead(stats).saturating_sub(before));
         Ok(())
+    }
+
+    /// Executes ready transaction `r` on thread `w`; counts the released ones, those
+    /// released by another thread apart, and times one in [`SAMPLE_EVERY`](super::Moves::SAMPLE_EVERY)
+    /// of each kind.
+    fn run(&self, w: usize, r: Ready, local: &mut Local, stats: &mut BlockStats) {
+        stats.executed += 1;
+        let moved = r.by != w as u32;
+        let t0 = (r.by != NONE && stats.moves.count(moved)).then(Instant::now);
+        self.work.execute(&[r.tx], local);
+        if let Some(t0) = t0 {
+            stats.moves.timed(moved, t0.elapsed());
+        }
     }
 
     /// Thread `w` has nothing to run or steal in segment `seg`: returns whether
@@ -533,7 +551,7 @@ impl Shared<'_, '_, '_> {
     fn idle(
         &self,
         w: usize,
-        deque: &Worker<u32>,
+        deque: &Worker<Ready>,
         (seg, valid): (Segment, usize),
         idle: &mut Idle,
         stats: &mut BlockStats,
@@ -562,7 +580,7 @@ impl Shared<'_, '_, '_> {
     }
 
     /// Takes ready work from another thread's deque (half of it, one to run now).
-    fn steal(&self, w: usize, deque: &Worker<u32>, stats: &mut BlockStats) -> Option<u32> {
+    fn steal(&self, w: usize, deque: &Worker<Ready>, stats: &mut BlockStats) -> Option<Ready> {
         for k in 1..self.threads {
             let victim = &self.stealers[(w + k) % self.threads];
             loop {
@@ -579,9 +597,9 @@ impl Shared<'_, '_, '_> {
         None
     }
 
-    /// Transaction `t` completed: finishes the groups of its accesses that have a
-    /// successor, and pushes the transactions that no longer wait.
-    fn complete(&self, t: u32, deque: &Worker<u32>, shards: &[RwLockReadGuard<'_, ShardGraph>]) {
+    /// Transaction `t` completed on thread `w`: finishes the groups of its accesses
+    /// that have a successor, and pushes the transactions that no longer wait.
+    fn complete(&self, w: usize, t: u32, deque: &Worker<Ready>, shards: &[RwLockReadGuard<'_, ShardGraph>]) {
         let (_, range) = self.work.resolved(t as TxIndex).expect("an executed transaction is valid");
         let c = t as usize / self.work.per_chunk;
         let refs = &self.chunks[c].get().expect("set with its prepared chunk").refs;
@@ -591,7 +609,7 @@ impl Shared<'_, '_, '_> {
             let Some(next) = shard.finish(r >> self.shift) else { continue };
             for tx in shard.members(next) {
                 if self.pending[tx as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
-                    deque.push(tx);
+                    deque.push(Ready { tx, by: w as u32 });
                 }
             }
         }
@@ -603,6 +621,14 @@ impl Shared<'_, '_, '_> {
             self.work.hash(k, local);
         }
     }
+}
+
+/// A transaction ready to run, on a thread's deque, and the thread whose
+/// completion released it ([`NONE`] for a root of its segment).
+#[derive(Clone, Copy, Debug)]
+struct Ready {
+    tx: u32,
+    by: u32,
 }
 
 /// A prepared chunk's part of the graph: its accesses sorted by shard (so that a
