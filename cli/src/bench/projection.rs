@@ -35,7 +35,12 @@
 //!    threads with no dispatch, each transaction costing its own time plus the
 //!    measured cost of completing it. A barrier is charged `(P + 1) / 2` core
 //!    round trips: every thread's increment of one shared count moves its line in
-//!    turn, then the waiters read it. Then the tail, as above.
+//!    turn, then the waiters read it. Graph mode's own preparation (resolving keys,
+//!    marking last writers, block-local ids) costs more than the sequential
+//!    executor's resolving, which the transactions' costs hold: the difference,
+//!    measured, is spread like the building. Then the tail, as above, but with
+//!    graph mode's own leaf hashing (measured; it hashes the leaves after the
+//!    block, from accounts other cores may hold) in place of the sequential one.
 //!
 //! The model leaves out memory bandwidth, cache misses and contention beyond one
 //! scheduler thread, so it is labelled a projection everywhere it is shown. Graph
@@ -83,6 +88,9 @@ pub struct BlockCosts {
     /// Nanoseconds of hashing the leaves on one thread (the executors spread it over
     /// the threads, so this part divides by the thread count).
     pub hash_ns: f64,
+    /// Nanoseconds of resolving the valid transactions' keys, summed (part of
+    /// `tx_ns`): what graph mode's own preparation is set against.
+    pub resolve_ns: f64,
 }
 
 /// Nanoseconds one `Instant::now()` + `elapsed()` pair costs on this machine.
@@ -116,9 +124,14 @@ pub fn measure_costs(w: &Workload, prepared: &[Vec<Prepared>], reps: usize) -> V
                     (median(&samples) - clock).max(1.0)
                 })
                 .collect();
-            let serial: Vec<f64> = runs.iter().map(|r| r[b].serial_ns).collect();
-            let hash: Vec<f64> = runs.iter().map(|r| r[b].hash_ns).collect();
-            BlockCosts { tx_ns, serial_ns: median(&serial), hash_ns: median(&hash) }
+            let stage =
+                |f: fn(&BlockCosts) -> f64| median(&runs.iter().map(|r| f(&r[b])).collect::<Vec<_>>());
+            BlockCosts {
+                tx_ns,
+                serial_ns: stage(|c| c.serial_ns),
+                hash_ns: stage(|c| c.hash_ns),
+                resolve_ns: stage(|c| c.resolve_ns),
+            }
         })
         .collect()
 }
@@ -140,6 +153,7 @@ fn timed_sequential_run(w: &Workload, prepared: &[Vec<Prepared>]) -> Vec<BlockCo
             tx_ns,
             serial_ns: (times.begin + times.finish).as_nanos() as f64,
             hash_ns: times.hash.as_nanos() as f64,
+            resolve_ns: times.resolve.iter().sum::<Duration>().as_nanos() as f64,
         });
     }
     out
@@ -160,6 +174,14 @@ pub struct GraphCosts {
     pub segment: usize,
     /// Threads of the runs the costs were measured in.
     pub measured_threads: usize,
+    /// Preparing (resolving keys, marking last writers, block-local ids),
+    /// nanoseconds per transaction summed over threads: the model charges what
+    /// exceeds the sequential executor's resolving, which the transactions' costs
+    /// hold already.
+    pub prepare_ns: f64,
+    /// Hashing the leaves, nanoseconds per transaction summed over threads (0: not
+    /// measured; the model then takes the sequential executor's).
+    pub hash_ns: f64,
     /// Share of the executed transactions that a completion released (the
     /// others waited for nothing in their segment).
     pub released_share: f64,
@@ -201,6 +223,8 @@ pub fn measure_graph_costs(
     let (moved_ns, kept_ns) = moves.mean_ns();
     GraphCosts {
         build_ns: per_tx(|s| s.build_time),
+        prepare_ns: per_tx(|s| s.prepare_time),
+        hash_ns: per_tx(|s| s.hash_time),
         complete_ns: (per_tx(|s| s.complete_time) - clock_read).max(0.0),
         round_trip_ns,
         segment: config.segment,
@@ -399,6 +423,11 @@ pub struct Projection {
     /// Mean block overhead (opening, leaf hashes, block hash, commit) per block,
     /// nanoseconds.
     pub tail_ns_per_block: f64,
+    /// Mean cost of resolving a transaction's keys (part of its cost), and of
+    /// hashing its share of the leaves, in the sequential runs, nanoseconds.
+    pub resolve_ns_mean: f64,
+    /// See `resolve_ns_mean`.
+    pub hash_ns_mean: f64,
     /// Share of the sequential block time that no thread count shortens (opening the
     /// block, the block hash and the commit; hashing the leaves is parallel).
     pub serial_share: f64,
@@ -428,6 +457,7 @@ pub fn project(
     let work: f64 = costs.iter().map(|c| c.tx_ns.iter().sum::<f64>()).sum();
     let serial: f64 = costs.iter().map(|c| c.serial_ns).sum();
     let hash: f64 = costs.iter().map(|c| c.hash_ns).sum();
+    let resolve: f64 = costs.iter().map(|c| c.resolve_ns).sum();
     let critical: f64 = dags.iter().zip(costs).map(|(d, c)| d.critical_path(&c.tx_ns)).sum();
     let txs: usize = dags.iter().map(Dag::len).sum();
     let dependent: usize = dags.iter().map(Dag::dependent).sum();
@@ -439,21 +469,31 @@ pub fn project(
             let span =
                 |d: f64| -> f64 { dags.iter().zip(costs).map(|(g, c)| g.simulate(&c.tx_ns, p, d)).sum() };
             let (bare, dispatched) = (span(0.0), span(d));
-            let graph_span: f64 =
-                dags.iter().zip(costs).map(|(g, c)| graph_span(g, &c.tx_ns, p, graph)).sum();
+            // One thread runs the sequential code: none of graph mode's own costs.
+            let per_tx = GraphPerTx {
+                prepare_extra: (graph.prepare_ns - resolve / txs.max(1) as f64).max(0.0),
+                hash: if graph.hash_ns > 0.0 && p > 1 { graph.hash_ns * txs as f64 } else { hash },
+            };
+            let graph_span: f64 = dags
+                .iter()
+                .zip(costs)
+                .map(|(g, c)| graph_span(g, &c.tx_ns, p, graph, per_tx.prepare_extra))
+                .sum();
             let tail = serial + hash / p as f64;
             ProjectedPoint {
                 threads: p,
                 dag_only: work / bare.max(f64::MIN_POSITIVE),
                 with_dispatch: work / dispatched.max(f64::MIN_POSITIVE),
                 whole_block: (work + serial + hash) / (dispatched + tail),
-                graph: (work + serial + hash) / (graph_span + tail),
+                graph: (work + serial + hash) / (graph_span + serial + per_tx.hash / p as f64),
             }
         })
         .collect();
     Projection {
         tx_ns_mean: work / txs.max(1) as f64,
         tail_ns_per_block: (serial + hash) / costs.len().max(1) as f64,
+        resolve_ns_mean: resolve / txs.max(1) as f64,
+        hash_ns_mean: hash / txs.max(1) as f64,
         serial_share: serial / (work + serial + hash).max(f64::MIN_POSITIVE),
         dispatch_ns,
         dispatch_source: source.to_string(),
@@ -464,9 +504,20 @@ pub fn project(
     }
 }
 
+/// What graph mode's model charges beyond the sequential costs, from its own runs.
+#[derive(Clone, Copy)]
+struct GraphPerTx {
+    /// Preparation beyond the sequential executor's resolving, ns per transaction.
+    prepare_extra: f64,
+    /// Hashing every block's leaves, ns summed over threads.
+    hash: f64,
+}
+
 /// Execution time of one block's DAG in graph mode's model on `p` threads (module
-/// doc, step 5); one thread runs inline, with none of the graph's costs.
-fn graph_span(dag: &Dag, tx_ns: &[f64], p: usize, costs: &GraphCosts) -> f64 {
+/// doc, step 5), with `prepare_extra` ns per transaction of preparation beyond
+/// resolving (spread like the building); one thread runs inline, with none of the
+/// graph's costs.
+fn graph_span(dag: &Dag, tx_ns: &[f64], p: usize, costs: &GraphCosts, prepare_extra: f64) -> f64 {
     if p <= 1 {
         return tx_ns.iter().sum();
     }
@@ -477,7 +528,7 @@ fn graph_span(dag: &Dag, tx_ns: &[f64], p: usize, costs: &GraphCosts) -> f64 {
         .map(|lo| {
             let hi = (lo + seg).min(dag.len());
             let cost: Vec<f64> = tx_ns[lo..hi].iter().map(|c| c + costs.complete_ns).collect();
-            let build = costs.build_ns * (hi - lo) as f64 / p as f64;
+            let build = (costs.build_ns + prepare_extra) * (hi - lo) as f64 / p as f64;
             build + sync + dag.segment(lo, hi).simulate(&cost, p, 0.0)
         })
         .sum()
@@ -512,16 +563,37 @@ mod tests {
         let dag = synthetic_dag(1_000, 0);
         let cost = vec![100.0; 1_000];
         let free = GraphCosts { segment: 1_000, ..GraphCosts::default() };
-        assert!((graph_span(&dag, &cost, 4, &free) - 25_000.0).abs() < 1e-6, "no costs: the DAG alone");
-        assert_eq!(graph_span(&dag, &cost, 1, &GraphCosts { build_ns: 1e6, ..free.clone() }), 100_000.0);
+        assert!((graph_span(&dag, &cost, 4, &free, 0.0) - 25_000.0).abs() < 1e-6, "no costs: the DAG alone");
+        assert_eq!(graph_span(&dag, &cost, 1, &GraphCosts { build_ns: 1e6, ..free.clone() }, 9.0), 100_000.0);
         let costs = GraphCosts { build_ns: 40.0, complete_ns: 10.0, round_trip_ns: 8.0, ..free.clone() };
         // One segment: 1,000 × 110 / 4 executing, 1,000 × 40 / 4 building, two
         // barriers of (4 + 1) / 2 round trips and a hand-off of one.
         let want = 27_500.0 + 10_000.0 + (2.0 * 2.5 + 1.0) * 8.0;
-        assert!((graph_span(&dag, &cost, 4, &costs) - want).abs() < 1e-6);
+        assert!((graph_span(&dag, &cost, 4, &costs, 0.0) - want).abs() < 1e-6);
+        // Preparing beyond resolving is spread like the building: 1,000 × 20 / 4 more.
+        assert!((graph_span(&dag, &cost, 4, &costs, 20.0) - (want + 5_000.0)).abs() < 1e-6);
         // Ten segments: the building is the same, the barriers ten times over.
         let short = GraphCosts { segment: 25, ..costs };
-        assert!((graph_span(&dag, &cost, 4, &short) - (want + 9.0 * 48.0)).abs() < 1e-6);
+        assert!((graph_span(&dag, &cost, 4, &short, 0.0) - (want + 9.0 * 48.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn graph_model_charges_its_own_preparing_and_hashing() {
+        let spec = SyntheticSpec { txs: 1_000, accounts_per_tx: 4, conflict_pct: 0, seed: 1 };
+        let costs = [BlockCosts {
+            tx_ns: vec![100.0; 1_000],
+            serial_ns: 0.0,
+            hash_ns: 10_000.0,
+            resolve_ns: 30_000.0,
+        }];
+        let graph = GraphCosts { segment: 1_000, prepare_ns: 50.0, hash_ns: 40.0, ..GraphCosts::default() };
+        let projection = project(&[AccessStream::synthetic(spec)], &costs, 0.0, "test", &graph);
+        let at = |p| projection.points.iter().find(|q| q.threads == p).expect("projected").graph;
+        assert!((at(1) - 1.0).abs() < 1e-9, "one thread runs the sequential code");
+        // At 4 threads: 1,000 × 100 / 4 executing, 1,000 × (50 − 30) / 4 preparing
+        // beyond resolving, 1,000 × 40 / 4 hashing, against 110,000 sequential.
+        let want = 110_000.0 / (25_000.0 + 5_000.0 + 10_000.0);
+        assert!((at(4) - want).abs() < 1e-9, "{} against {want}", at(4));
     }
 
     #[test]
@@ -535,7 +607,7 @@ mod tests {
         // A chain stays a chain across segments: the segments run one after another.
         let cost = vec![10.0; 10];
         let costs = GraphCosts { segment: 1, ..GraphCosts::default() };
-        assert!((graph_span(&dag, &cost, 2, &costs) - 100.0).abs() < 1e-9);
+        assert!((graph_span(&dag, &cost, 2, &costs, 0.0) - 100.0).abs() < 1e-9);
     }
 
     #[test]

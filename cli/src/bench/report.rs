@@ -512,14 +512,23 @@ fn work_bound_line(s: &mut String, w: &WorkloadReport, e: &EndToEnd, one_batch_t
 fn graph_model_inputs(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
-        "graph mode: segments, building (÷P), two barriers ((P+1)/2 core round trips each) and a hand-off (one) per segment, each transaction's completion, measured:"
+        "graph mode: segments; building, and preparing beyond the sequential resolving (÷P); two barriers ((P+1)/2 core round trips each) and a hand-off (one) per segment; each transaction's completion; its own leaf hashing (÷P); measured (ns per transaction, summed over threads; sequential in brackets):"
     );
     for w in &r.workloads {
-        let g = &w.projection.graph_costs;
+        let (p, g) = (&w.projection, &w.projection.graph_costs);
         let _ = writeln!(
             s,
-            "  {:<18} build {:.0} ns/tx, complete {:.0} ns/tx (at {} threads, always on the pool), round trip {:.0} ns, {} tx per thread and segment",
-            w.name, g.build_ns, g.complete_ns, g.measured_threads, g.round_trip_ns, g.segment
+            "  {:<18} build {:.0}, prepare {:.0} (resolve {:.0}), complete {:.0}, hash {:.0} ({:.0}) (at {} threads, always on the pool), round trip {:.0} ns, {} tx per thread and segment",
+            w.name,
+            g.build_ns,
+            g.prepare_ns,
+            p.resolve_ns_mean,
+            g.complete_ns,
+            g.hash_ns,
+            p.hash_ns_mean,
+            g.measured_threads,
+            g.round_trip_ns,
+            g.segment
         );
     }
 }
