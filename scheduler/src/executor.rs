@@ -266,9 +266,11 @@ impl Moves {
     /// One execution in this many of each kind is timed.
     pub const SAMPLE_EVERY: u64 = 16;
 
-    /// Mean execution time, in ns, of the timed moved and kept transactions.
-    pub fn mean_ns(&self) -> (f64, f64) {
-        (per_tx(self.moved_time, self.moved_timed), per_tx(self.kept_time, self.kept_timed))
+    /// Mean execution time, in ns, of the timed moved and kept transactions (`None`
+    /// for a kind with no timed run).
+    pub fn mean_ns(&self) -> (Option<f64>, Option<f64>) {
+        let mean = |time, timed| (timed > 0).then(|| per_tx(time, timed));
+        (mean(self.moved_time, self.moved_timed), mean(self.kept_time, self.kept_timed))
     }
 
     /// Counts a released transaction run where it was released or `moved`;

@@ -354,6 +354,9 @@ fn graph_mode_counts_the_transactions_it_moves() {
         assert!(m.moved_timed <= m.moved / Moves::SAMPLE_EVERY, "block {i}: {m:?}");
         assert!(m.kept_timed <= kept / Moves::SAMPLE_EVERY && m.kept_timed >= 1, "block {i}: {m:?}");
         assert_eq!(m.kept_time.is_zero(), m.kept_timed == 0);
+        let (moved_ns, kept_ns) = m.mean_ns();
+        assert_eq!(moved_ns.is_some(), m.moved_timed > 0, "no mean without a timed run");
+        assert!(kept_ns.is_some_and(|ns| ns > 0.0));
     }
 }
 

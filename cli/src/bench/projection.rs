@@ -189,10 +189,11 @@ pub struct GraphCosts {
     /// whose completion released them.
     pub moved_share: f64,
     /// Mean sampled execution time of those moved, and of the released ones run
-    /// where they were released, nanoseconds (clock read included in both).
-    pub moved_ns: f64,
+    /// where they were released, nanoseconds (clock read included in both; `None`
+    /// with no timed run of the kind).
+    pub moved_ns: Option<f64>,
     /// See `moved_ns`.
-    pub kept_ns: f64,
+    pub kept_ns: Option<f64>,
 }
 
 /// Measures graph mode's costs: the median of `reps` runs of `w` from `prepared`

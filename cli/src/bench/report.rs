@@ -547,15 +547,17 @@ fn graph_moves(s: &mut String, r: &Report) {
     );
     for w in &r.workloads {
         let g = &w.projection.graph_costs;
+        let ns = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0}"));
+        let extra = g.moved_ns.zip(g.kept_ns).map_or("-".to_string(), |(m, k)| format!("{:+.0}", m - k));
         let _ = writeln!(
             s,
-            "  {:<18} {:>7.1}% {:>7.1}% {:>12.0} {:>12.0} {:>+8.0}",
+            "  {:<18} {:>7.1}% {:>7.1}% {:>12} {:>12} {:>8}",
             w.name,
             g.released_share * 100.0,
             g.moved_share * 100.0,
-            g.moved_ns,
-            g.kept_ns,
-            g.moved_ns - g.kept_ns
+            ns(g.moved_ns),
+            ns(g.kept_ns),
+            extra
         );
     }
 }
