@@ -44,6 +44,8 @@ pub trait BlockBody: Sync {
 /// How many transactions ahead [`leaf_hash`] starts loading account data (their
 /// slots twice as far ahead).
 const HASH_AHEAD: usize = 2;
+/// Transactions whose accounts [`leaf_hash`] holds: its own and those ahead.
+const WINDOW: usize = 2 * HASH_AHEAD + 1;
 
 /// Hash of leaf `k` of `body`, encoded in `buf` (a reusable buffer). With `changes`,
 /// also appends a copy of each account the leaf commits to: over all leaves, every
@@ -60,17 +62,25 @@ pub unsafe fn leaf_hash(
     mut changes: Option<&mut Vec<(Pubkey, Account)>>,
 ) -> [u8; 32] {
     begin_leaf(buf, k);
-    let end = ((k + 1) * LEAF_TXS).min(body.len());
-    for t in (k * LEAF_TXS..end).map(|t| t as TxIndex) {
-        // A leaf hashed on another thread than its writers', or long after them, finds
-        // its accounts cold: their misses overlap when started a few transactions ahead.
-        let ahead = |d| match t as usize + d {
-            u if u < end => body.access(u as TxIndex).unwrap_or_default(),
-            _ => &[],
-        };
-        table.prefetch_ahead(ahead(HASH_AHEAD), ahead(2 * HASH_AHEAD));
+    let (start, end) = (k * LEAF_TXS, ((k + 1) * LEAF_TXS).min(body.len()));
+    let access = |u: usize| if u < end { body.access(u as TxIndex) } else { None };
+    // A leaf hashed on another thread than its writers', or long after them, finds
+    // its accounts cold: their misses overlap when started a few transactions ahead.
+    // Each transaction's accounts are looked up once, `WINDOW` ahead, and kept for
+    // its slots' prefetch, its data's, and its entry.
+    let mut window: [Option<&[AccountAccess]>; WINDOW] = [None; WINDOW];
+    for d in 0..WINDOW {
+        window[(start + d) % WINDOW] = access(start + d);
+    }
+    for t in start..end {
+        let at = |d: usize| window[(t + d) % WINDOW];
+        table.prefetch_ahead(at(HASH_AHEAD).unwrap_or_default(), at(2 * HASH_AHEAD).unwrap_or_default());
+        let own = at(0);
+        window[t % WINDOW] = access(t + WINDOW);
         // SAFETY: `t` has completed and the block is resolved (contract).
-        unsafe { append_entry(table, t, body.receipt(t), body.access(t), buf, changes.as_deref_mut()) };
+        unsafe {
+            append_entry(table, t as TxIndex, body.receipt(t as TxIndex), own, buf, changes.as_deref_mut())
+        };
     }
     finish_leaf(buf)
 }
