@@ -589,12 +589,31 @@ impl BlockTable<'_> {
     /// per thread range).
     pub fn local_ids(&self, access: &[AccountAccess], ids: &mut LocalIds, out: &mut Vec<AccountAccess>) {
         for &(id, writable) in access {
-            out.push((self.local_id(id, ids), writable));
+            out.push((self.local_id(self.table.slot(id), ids), writable));
         }
     }
 
-    fn local_id(&self, id: AccountId, ids: &mut LocalIds) -> u32 {
-        let slot = &self.table.slot(id).local;
+    /// [`mark_writers`](Self::mark_writers) and [`local_ids`](Self::local_ids) of one
+    /// transaction in one pass: each account's slot is looked up once for both.
+    pub fn mark_and_number(
+        &self,
+        index: TxIndex,
+        access: &[AccountAccess],
+        ids: &mut LocalIds,
+        out: &mut Vec<AccountAccess>,
+    ) {
+        let tag = self.epoch << 32 | index as u64;
+        for &(id, writable) in access {
+            let slot = self.table.slot(id);
+            if writable {
+                slot.last_writer.fetch_max(tag, Ordering::AcqRel);
+            }
+            out.push((self.local_id(slot, ids), writable));
+        }
+    }
+
+    fn local_id(&self, slot: &Slot, ids: &mut LocalIds) -> u32 {
+        let slot = &slot.local;
         let current = slot.load(Ordering::Acquire);
         if current >> 32 == self.epoch {
             return current as u32;

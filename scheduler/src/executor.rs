@@ -799,8 +799,7 @@ impl<'a, 't> Replay<'a, 't> {
         }
         for (i, t) in (lo..hi).enumerate() {
             let range = access_range(&ends, i).expect("one end per transaction");
-            self.table.mark_writers(t as TxIndex, &access[range.clone()]);
-            self.table.local_ids(&access[range], &mut ids, &mut local);
+            self.table.mark_and_number(t as TxIndex, &access[range], &mut ids, &mut local);
         }
         let _ = self.prep[c].set(PrepChunk { txs, access, local, ends, credits });
         Ok(())

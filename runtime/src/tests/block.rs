@@ -406,3 +406,32 @@ fn local_ids_are_shared_and_dense_per_block() {
         assert!(*locals.last().unwrap() < keys.len() as u32 + 4 * LOCAL_BATCH, "dense up to unused batches");
     }
 }
+
+/// Marking and numbering in one pass gives the same local ids as numbering alone,
+/// and marks each writable account's last declared writer, never a read-only one's.
+#[test]
+fn mark_and_number_marks_writers_and_numbers_like_local_ids() {
+    use crate::{AccountTable, LocalIds, MemoryStore};
+    let store = MemoryStore::new();
+    let mut table = AccountTable::new();
+    let keys: Vec<Pubkey> = (0..8u64).map(Pubkey::new_unique).collect();
+    for k in &keys {
+        table.insert(*k, crate::Account::with_balance(1));
+    }
+    let bt = table.begin_block(false);
+    let id = |k: usize| bt.resolve(&keys[k], &store).unwrap();
+    // Transaction 0 writes 0 and 1 and reads 2; transaction 1 writes 1 and reads 0.
+    let txs = [vec![(id(0), true), (id(1), true), (id(2), false)], vec![(id(1), true), (id(0), false)]];
+    let (mut fused, mut ids) = (Vec::new(), LocalIds::default());
+    for (t, access) in txs.iter().enumerate() {
+        bt.mark_and_number(t as u32, access, &mut ids, &mut fused);
+    }
+    let (mut plain, mut ids) = (Vec::new(), LocalIds::default());
+    for access in &txs {
+        bt.local_ids(access, &mut ids, &mut plain);
+    }
+    assert_eq!(fused, plain, "the same local ids, in the same order");
+    assert!(bt.is_last_writer(id(0), 0), "a later reader is not a writer");
+    assert!(bt.is_last_writer(id(1), 1) && !bt.is_last_writer(id(1), 0), "the later writer is the last");
+    assert!(!bt.is_last_writer(id(2), 0), "a read-only account has no writer");
+}
