@@ -519,7 +519,7 @@ impl BlockTable<'_> {
     ) -> Result<(), RuntimeError> {
         let start = out.len();
         self.resolve_keys(tx, store, out)?;
-        let tag = self.epoch << 32 | index as u64;
+        let tag = self.writer_tag(index);
         for &(id, _) in out[start..].iter().filter(|a| a.1) {
             self.table.slot(id).last_writer.store(tag, Ordering::Relaxed);
         }
@@ -575,7 +575,7 @@ impl BlockTable<'_> {
     /// Records transaction `index` as a declared writer of the writable accounts of
     /// `access` (its resolved keys).
     pub fn mark_writers(&self, index: TxIndex, access: &[AccountAccess]) {
-        let tag = self.epoch << 32 | index as u64;
+        let tag = self.writer_tag(index);
         for &(id, _) in access.iter().filter(|a| a.1) {
             self.table.slot(id).last_writer.fetch_max(tag, Ordering::AcqRel);
         }
@@ -602,7 +602,7 @@ impl BlockTable<'_> {
         ids: &mut LocalIds,
         out: &mut Vec<AccountAccess>,
     ) {
-        let tag = self.epoch << 32 | index as u64;
+        let tag = self.writer_tag(index);
         for &(id, writable) in access {
             let slot = self.table.slot(id);
             if writable {
@@ -638,10 +638,16 @@ impl BlockTable<'_> {
         }
     }
 
+    /// What a slot's last writer holds for transaction `index` of this block: the
+    /// block's epoch above the index, so a later block's tags are always larger.
+    fn writer_tag(&self, index: TxIndex) -> u64 {
+        self.epoch << 32 | index as u64
+    }
+
     /// Whether transaction `index` is the last of the block to declare `id` writable.
     /// Meaningful once every transaction of the block is resolved.
     pub fn is_last_writer(&self, id: AccountId, index: TxIndex) -> bool {
-        self.table.slot(id).last_writer.load(Ordering::Acquire) == self.epoch << 32 | index as u64
+        self.table.slot(id).last_writer.load(Ordering::Acquire) == self.writer_tag(index)
     }
 
     /// Executes `tx` on its accounts `access` (resolved by [`resolve_tx`](Self::resolve_tx))

@@ -367,13 +367,8 @@ fn block_time_is_monotonic_and_bounded_per_slot() {
 /// the threads' unused batches, and fresh again in the next block.
 #[test]
 fn local_ids_are_shared_and_dense_per_block() {
-    use crate::{AccountTable, LOCAL_BATCH, LocalIds, MemoryStore};
-    let store = MemoryStore::new();
-    let mut table = AccountTable::new();
-    let keys: Vec<Pubkey> = (0..1_000u64).map(Pubkey::new_unique).collect();
-    for k in &keys {
-        table.insert(*k, crate::Account::with_balance(1));
-    }
+    use crate::{LOCAL_BATCH, LocalIds};
+    let (store, mut table, keys) = table_of(1_000);
     for _block in 0..2 {
         let bt = table.begin_block(false);
         let access: Vec<(u32, bool)> = keys.iter().map(|k| (bt.resolve(k, &store).unwrap(), true)).collect();
@@ -411,13 +406,8 @@ fn local_ids_are_shared_and_dense_per_block() {
 /// and marks each writable account's last declared writer, never a read-only one's.
 #[test]
 fn mark_and_number_marks_writers_and_numbers_like_local_ids() {
-    use crate::{AccountTable, LocalIds, MemoryStore};
-    let store = MemoryStore::new();
-    let mut table = AccountTable::new();
-    let keys: Vec<Pubkey> = (0..8u64).map(Pubkey::new_unique).collect();
-    for k in &keys {
-        table.insert(*k, crate::Account::with_balance(1));
-    }
+    use crate::LocalIds;
+    let (store, mut table, keys) = table_of(8);
     let bt = table.begin_block(false);
     let id = |k: usize| bt.resolve(&keys[k], &store).unwrap();
     // Transaction 0 writes 0 and 1 and reads 2; transaction 1 writes 1 and reads 0.
@@ -434,4 +424,14 @@ fn mark_and_number_marks_writers_and_numbers_like_local_ids() {
     assert!(bt.is_last_writer(id(0), 0), "a later reader is not a writer");
     assert!(bt.is_last_writer(id(1), 1) && !bt.is_last_writer(id(1), 0), "the later writer is the last");
     assert!(!bt.is_last_writer(id(2), 0), "a read-only account has no writer");
+}
+
+/// An empty store and a table holding `n` fresh accounts, with their keys.
+fn table_of(n: u64) -> (crate::MemoryStore, crate::AccountTable, Vec<Pubkey>) {
+    let mut table = crate::AccountTable::new();
+    let keys: Vec<Pubkey> = (0..n).map(Pubkey::new_unique).collect();
+    for k in &keys {
+        table.insert(*k, crate::Account::with_balance(1));
+    }
+    (crate::MemoryStore::new(), table, keys)
 }
