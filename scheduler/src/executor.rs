@@ -622,12 +622,16 @@ impl Source<'_> {
     /// `segment`, a segment's transactions per thread: a segment is whole jobs, and
     /// each thread should have one to prepare (from wire bytes, one job of a
     /// whole segment left one thread verifying while the others waited).
+    ///
+    /// A power of two: every lookup of a transaction's chunk (several per
+    /// transaction) is then a shift and a mask, not a division.
     fn per_chunk(&self, threads: usize, segment: Option<usize>) -> usize {
         let size = match self {
             Source::Prepared(_) => RESOLVE_CHUNK,
             Source::Raw(_) => self.len().div_ceil(threads * 4).clamp(32, VERIFY_CHUNK),
         };
-        size.min(segment.unwrap_or(usize::MAX)).max(1)
+        let size = size.min(segment.unwrap_or(usize::MAX)).max(1);
+        1 << size.ilog2()
     }
 }
 
@@ -708,7 +712,9 @@ struct Replay<'a, 't> {
     store: &'a dyn AccountStore,
     table: &'a BlockTable<'t>,
     source: Source<'a>,
+    /// Transactions per preparation chunk, a power of two: `1 << chunk_bits`.
     per_chunk: usize,
+    chunk_bits: u32,
     prep: Vec<OnceLock<PrepChunk>>,
     receipts: OnceVec<Receipt>,
     leaves: Vec<OnceLock<[u8; 32]>>,
@@ -739,6 +745,7 @@ impl<'a, 't> Replay<'a, 't> {
             table,
             source,
             per_chunk,
+            chunk_bits: per_chunk.ilog2(),
             prep: (0..n.div_ceil(per_chunk)).map(|_| OnceLock::new()).collect(),
             receipts: OnceVec::new(n),
             leaves: (0..parex_runtime::leaf_count(n)).map(|_| OnceLock::new()).collect(),
@@ -756,17 +763,25 @@ impl<'a, 't> Replay<'a, 't> {
     /// it; `None` if it is not prepared yet, or did not decode and verify (it resolved
     /// nothing; a valid transaction has at least its payer).
     fn resolved(&self, t: TxIndex) -> Option<(&PrepChunk, std::ops::Range<usize>)> {
-        let t = t as usize;
-        let chunk = self.prep.get(t / self.per_chunk)?.get()?;
-        let range = access_range(&chunk.ends, t % self.per_chunk).filter(|r| !r.is_empty())?;
+        let (c, i) = self.chunk_of(t);
+        let chunk = self.prep.get(c)?.get()?;
+        let range = access_range(&chunk.ends, i).filter(|r| !r.is_empty())?;
         Some((chunk, range))
     }
 
-    fn tx(&self, t: TxIndex) -> Option<&SanitizedTransaction> {
+    /// The preparation chunk of transaction `t`, and `t`'s position in it.
+    fn chunk_of(&self, t: TxIndex) -> (usize, usize) {
         let t = t as usize;
+        (t >> self.chunk_bits, t & (self.per_chunk - 1))
+    }
+
+    fn tx(&self, t: TxIndex) -> Option<&SanitizedTransaction> {
         match self.source {
-            Source::Prepared(p) => p[t].as_ref().ok(),
-            Source::Raw(_) => self.prep[t / self.per_chunk].get()?.txs[t % self.per_chunk].as_ref().ok(),
+            Source::Prepared(p) => p[t as usize].as_ref().ok(),
+            Source::Raw(_) => {
+                let (c, i) = self.chunk_of(t);
+                self.prep[c].get()?.txs[i].as_ref().ok()
+            }
         }
     }
 

@@ -360,6 +360,38 @@ fn graph_mode_counts_the_transactions_it_moves() {
     }
 }
 
+/// Preparation chunks are a power of two of transactions (a transaction's chunk is
+/// a shift away): segments of any size, from wire bytes and prepared, still give
+/// the sequential result.
+#[test]
+fn graph_mode_equals_sequential_for_segments_of_any_size() {
+    let w = Workload::generate(WorkloadConfig {
+        kind: WorkloadKind::TransferZipf { s: 1.0 },
+        accounts: 300,
+        block_size: 333,
+        blocks: 2,
+        seed: 9,
+    });
+    let mut seq = w.chain();
+    let expected: Vec<BlockResult> =
+        (0..w.blocks.len()).map(|i| seq.execute_block(&w.block(i, seq.tip().hash)).unwrap()).collect();
+    for segment in [1, 3, 12, 100, 333] {
+        let config = ExecutorConfig::new(3, Mode::Graph).segment(segment).checked(true).adaptive(false);
+        let exec = ParallelExecutor::new(config);
+        let (mut raw, mut prepared) = (w.chain(), w.chain());
+        for (i, want) in expected.iter().enumerate() {
+            let block = w.block(i, raw.tip().hash);
+            let (got, _) = exec.execute_block(&mut raw, &block).unwrap();
+            assert_eq!((&got.receipts, got.hash), (&want.receipts, want.hash), "wire, segment {segment}");
+            let txs = prepare_transactions(&block.transactions);
+            let (got, _) = exec.execute_prepared(&mut prepared, &block.env(), &txs).unwrap();
+            assert_eq!((&got.receipts, got.hash), (&want.receipts, want.hash), "prepared, segment {segment}");
+        }
+        assert_eq!(raw.state_hash(), seq.state_hash(), "segment {segment}");
+        assert_eq!(prepared.state_hash(), seq.state_hash(), "segment {segment}");
+    }
+}
+
 /// One executor (one pool) across many blocks, with the cores contended by busy
 /// threads, forced parallel and adaptive (which mixes pool and inline blocks), in
 /// stream and graph mode: every block equals the sequential one, from wire bytes and
