@@ -239,16 +239,23 @@ pub struct BlockStats {
 }
 
 /// Graph mode: how often a transaction runs on another thread than the one whose
-/// completion released it, and what its execution costs there.
+/// completion released it, and what each kind of execution costs.
 ///
 /// A transaction's last predecessor wrote (or read) an account it uses, so the
 /// thread that completed it holds that account's cache lines; when a thread that
-/// steals the transaction runs it, those lines move between cores. One execution
-/// in [`SAMPLE_EVERY`](Moves::SAMPLE_EVERY) of each kind is timed.
+/// steals the transaction runs it, those lines move between cores. A *root* waited
+/// for nothing in its segment. One execution in [`SAMPLE_EVERY`](Moves::SAMPLE_EVERY)
+/// of each kind (root, kept, moved) is timed, so the timed ones together weigh the
+/// kinds as the block ran them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Moves {
-    /// Transactions run that a completion released (the others waited for
-    /// nothing in their segment).
+    /// Transactions run that waited for nothing in their segment.
+    pub roots: u64,
+    /// Timed executions of roots.
+    pub root_timed: u64,
+    /// Their summed execution time.
+    pub root_time: Duration,
+    /// Transactions run that a completion released.
     pub released: u64,
     /// Of those, the ones run on another thread than the one that released them.
     pub moved: u64,
@@ -262,6 +269,17 @@ pub struct Moves {
     pub kept_time: Duration,
 }
 
+/// How a graph-mode transaction came to run (see [`Moves`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// It waited for nothing in its segment.
+    Root,
+    /// A completion on the same thread released it.
+    Kept,
+    /// A completion on another thread released it.
+    Moved,
+}
+
 impl Moves {
     /// One execution in this many of each kind is timed.
     pub const SAMPLE_EVERY: u64 = 16;
@@ -269,25 +287,44 @@ impl Moves {
     /// Mean execution time, in ns, of the timed moved and kept transactions (`None`
     /// for a kind with no timed run).
     pub fn mean_ns(&self) -> (Option<f64>, Option<f64>) {
-        let mean = |time, timed| (timed > 0).then(|| per_tx(time, timed));
-        (mean(self.moved_time, self.moved_timed), mean(self.kept_time, self.kept_timed))
+        (mean_ns(self.moved_time, self.moved_timed), mean_ns(self.kept_time, self.kept_timed))
     }
 
-    /// Counts a released transaction run where it was released or `moved`;
-    /// returns whether to time its execution.
-    pub(crate) fn count(&mut self, moved: bool) -> bool {
+    /// Mean execution time, in ns, of the timed roots.
+    pub fn root_mean_ns(&self) -> Option<f64> {
+        mean_ns(self.root_time, self.root_timed)
+    }
+
+    /// Mean execution time, in ns, of every timed execution: each kind weighs as
+    /// often as the block ran it (all are sampled at the same rate).
+    pub fn all_mean_ns(&self) -> Option<f64> {
+        mean_ns(
+            self.root_time + self.kept_time + self.moved_time,
+            self.root_timed + self.kept_timed + self.moved_timed,
+        )
+    }
+
+    /// Counts a transaction run as `ran`; returns whether to time its execution.
+    pub(crate) fn count(&mut self, ran: Ran) -> bool {
+        let nth = match ran {
+            Ran::Root => {
+                self.roots += 1;
+                return self.roots.is_multiple_of(Self::SAMPLE_EVERY);
+            }
+            Ran::Kept => self.released + 1 - self.moved,
+            Ran::Moved => self.moved + 1,
+        };
         self.released += 1;
-        self.moved += u64::from(moved);
-        let nth = if moved { self.moved } else { self.released - self.moved };
+        self.moved += u64::from(ran == Ran::Moved);
         nth.is_multiple_of(Self::SAMPLE_EVERY)
     }
 
-    /// Records a timed execution of a `moved` (or kept) transaction.
-    pub(crate) fn timed(&mut self, moved: bool, d: Duration) {
-        let (count, time) = if moved {
-            (&mut self.moved_timed, &mut self.moved_time)
-        } else {
-            (&mut self.kept_timed, &mut self.kept_time)
+    /// Records a timed execution of a transaction run as `ran`.
+    pub(crate) fn timed(&mut self, ran: Ran, d: Duration) {
+        let (count, time) = match ran {
+            Ran::Root => (&mut self.root_timed, &mut self.root_time),
+            Ran::Kept => (&mut self.kept_timed, &mut self.kept_time),
+            Ran::Moved => (&mut self.moved_timed, &mut self.moved_time),
         };
         *count += 1;
         *time += d;
@@ -295,6 +332,9 @@ impl Moves {
 
     /// Adds another block's figures.
     pub fn add(&mut self, o: &Moves) {
+        self.roots += o.roots;
+        self.root_timed += o.root_timed;
+        self.root_time += o.root_time;
         self.released += o.released;
         self.moved += o.moved;
         self.moved_timed += o.moved_timed;
@@ -302,6 +342,11 @@ impl Moves {
         self.kept_timed += o.kept_timed;
         self.kept_time += o.kept_time;
     }
+}
+
+/// Mean of `timed` executions that took `time` together, in ns (`None` for none).
+fn mean_ns(time: Duration, timed: u64) -> Option<f64> {
+    (timed > 0).then(|| per_tx(time, timed))
 }
 
 impl BlockStats {

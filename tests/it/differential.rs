@@ -332,7 +332,7 @@ fn execute_block_end_to_end() {
 
 /// Graph mode counts where it ran each transaction a completion released: every one
 /// that waited at its segment's start is released once (the others start as roots),
-/// and one run in sixteen of each kind, moved or kept, is timed.
+/// and one run in sixteen of each kind, root, moved or kept, is timed.
 #[test]
 fn graph_mode_counts_the_transactions_it_moves() {
     let w = Workload::generate(WorkloadConfig {
@@ -349,6 +349,15 @@ fn graph_mode_counts_the_transactions_it_moves() {
         let (_, stats) = exec.execute_block(&mut chain, &block).unwrap();
         let m = stats.moves;
         assert_eq!(m.released, stats.conflicts, "block {i}: the waiting ones, and only they");
+        assert_eq!(m.roots + m.released, stats.executed, "block {i}: every one run is a root or released");
+        assert!(m.root_timed <= m.roots / Moves::SAMPLE_EVERY && m.root_timed >= 1, "block {i}: {m:?}");
+        assert!(m.root_mean_ns().is_some_and(|ns| ns > 0.0));
+        let all = m.all_mean_ns().expect("timed runs");
+        let (lo, hi) = [m.root_mean_ns(), m.mean_ns().0, m.mean_ns().1]
+            .into_iter()
+            .flatten()
+            .fold((f64::MAX, 0.0f64), |(lo, hi), ns| (lo.min(ns), hi.max(ns)));
+        assert!(lo <= all && all <= hi, "block {i}: the mean of all lies among the kinds' means");
         assert!(m.released > 64 && m.moved <= m.released, "block {i}: {m:?}");
         let kept = m.released - m.moved;
         assert!(m.moved_timed <= m.moved / Moves::SAMPLE_EVERY, "block {i}: {m:?}");

@@ -194,6 +194,18 @@ pub struct GraphCosts {
     pub moved_ns: Option<f64>,
     /// See `moved_ns`.
     pub kept_ns: Option<f64>,
+    /// Mean sampled execution time of the roots (transactions that waited for
+    /// nothing in their segment), nanoseconds.
+    pub root_ns: Option<f64>,
+    /// Mean sampled execution time of every kind, weighed as the runs ran them,
+    /// nanoseconds: set against `seq_exec_ns`, it says how much dearer running a
+    /// transaction is in graph mode (its accounts' lines coming from another core,
+    /// or from further away).
+    pub exec_ns: Option<f64>,
+    /// The sequential executor's mean execution time per transaction (resolving
+    /// apart), timed in sequential runs interleaved with the graph-mode ones,
+    /// nanoseconds. Every execution time here is less one clock read.
+    pub seq_exec_ns: f64,
 }
 
 /// Measures graph mode's costs: the median of `reps` runs of `w` from `prepared`
@@ -208,8 +220,14 @@ pub fn measure_graph_costs(
 ) -> GraphCosts {
     let config = ExecutorConfig::new(threads, Mode::Graph).checked(false).adaptive(false);
     let exec = ParallelExecutor::new(config);
-    let runs: Vec<_> =
-        (0..reps.max(1)).map(|_| run::run_once(w, Some(prepared), Some(&exec)).stats).collect();
+    // A timed sequential run before each graph-mode one: their execution times are
+    // set against each other, so they share the machine's state of the moment.
+    let (seq, runs): (Vec<f64>, Vec<_>) = (0..reps.max(1))
+        .map(|_| {
+            let seq = sequential_exec_ns(&timed_sequential_run(w, prepared));
+            (seq, run::run_once(w, Some(prepared), Some(&exec)).stats)
+        })
+        .unzip();
     let per_tx = |f: fn(&parex_scheduler::BlockStats) -> Duration| {
         let samples: Vec<f64> =
             runs.iter().map(|s| f(s).as_nanos() as f64 / s.pooled.max(1) as f64).collect();
@@ -232,9 +250,20 @@ pub fn measure_graph_costs(
         measured_threads: threads,
         released_share: moves.released as f64 / executed,
         moved_share: moves.moved as f64 / executed,
-        moved_ns,
-        kept_ns,
+        moved_ns: moved_ns.map(|ns| ns - clock_read),
+        kept_ns: kept_ns.map(|ns| ns - clock_read),
+        root_ns: moves.root_mean_ns().map(|ns| ns - clock_read),
+        exec_ns: moves.all_mean_ns().map(|ns| ns - clock_read),
+        seq_exec_ns: median(&seq) - clock_read,
     }
+}
+
+/// Mean execution time (resolving apart) per valid transaction of a timed
+/// sequential run, nanoseconds, one clock read included.
+fn sequential_exec_ns(blocks: &[BlockCosts]) -> f64 {
+    let txs: usize = blocks.iter().map(|b| b.tx_ns.len()).sum();
+    let exec: f64 = blocks.iter().map(|b| b.tx_ns.iter().sum::<f64>() - b.resolve_ns).sum();
+    exec / txs.max(1) as f64
 }
 
 /// A block's conflict DAG in compressed form: the predecessors of each

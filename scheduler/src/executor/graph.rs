@@ -62,7 +62,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Steal, Stealer, Worker};
 use parex_runtime::{BlockBody, TxIndex, UndoLog, access_range};
 
-use super::{BlockStats, PrepChunk, Replay};
+use super::{BlockStats, PrepChunk, Ran, Replay};
 use crate::error::SchedulerError;
 use crate::graph::{Access, NONE, ShardGraph, Use};
 use crate::pool::{Local, Work, WorkerPool, recv_report};
@@ -529,16 +529,20 @@ impl Shared<'_, '_, '_> {
         Ok(())
     }
 
-    /// Executes ready transaction `r` on thread `w`; counts the released ones, those
-    /// released by another thread apart, and times one in [`SAMPLE_EVERY`](super::Moves::SAMPLE_EVERY)
-    /// of each kind.
+    /// Executes ready transaction `r` on thread `w`; counts it as a root, or as
+    /// released here or by another thread, and times one in
+    /// [`SAMPLE_EVERY`](super::Moves::SAMPLE_EVERY) of each kind.
     fn run(&self, w: usize, r: Ready, local: &mut Local, stats: &mut BlockStats) {
         stats.executed += 1;
-        let moved = r.by != w as u32;
-        let t0 = (r.by != NONE && stats.moves.count(moved)).then(Instant::now);
+        let ran = match r.by {
+            NONE => Ran::Root,
+            by if by == w as u32 => Ran::Kept,
+            _ => Ran::Moved,
+        };
+        let t0 = stats.moves.count(ran).then(Instant::now);
         self.work.execute(&[r.tx], local);
         if let Some(t0) = t0 {
-            stats.moves.timed(moved, t0.elapsed());
+            stats.moves.timed(ran, t0.elapsed());
         }
     }
 
