@@ -62,6 +62,18 @@ fn block_at(tip_slot: u64, parent: parex::runtime::Hash, transactions: Vec<Bytes
     Block { slot, unix_timestamp: 1_700_000_000 + slot as i64 / 2, parent_hash: parent, transactions }
 }
 
+/// Token transfers between Zipf-distributed accounts (exponent `s`): `blocks`
+/// blocks of `block_size` over `accounts` accounts, from `seed`.
+fn transfer_zipf(s: f64, accounts: usize, block_size: usize, blocks: usize, seed: u64) -> Workload {
+    Workload::generate(WorkloadConfig {
+        kind: WorkloadKind::TransferZipf { s },
+        accounts,
+        block_size,
+        blocks,
+        seed,
+    })
+}
+
 fn registry_with_mix() -> ProgramRegistry {
     let mut r = parex::programs::all_programs();
     r.register(Arc::new(mix::program())).unwrap();
@@ -311,13 +323,7 @@ fn block_of_invalid_transactions() {
 /// the sequential `Chain::execute_block`.
 #[test]
 fn execute_block_end_to_end() {
-    let w = Workload::generate(WorkloadConfig {
-        kind: WorkloadKind::TransferZipf { s: 1.2 },
-        accounts: 500,
-        block_size: 400,
-        blocks: 2,
-        seed: 3,
-    });
+    let w = transfer_zipf(1.2, 500, 400, 2, 3);
     let mut seq = w.chain();
     let mut par = w.chain();
     let exec = ParallelExecutor::new(ExecutorConfig::new(2, Mode::Stream).checked(true));
@@ -335,13 +341,7 @@ fn execute_block_end_to_end() {
 /// and one run in sixteen of each kind, root, moved or kept, is timed.
 #[test]
 fn graph_mode_counts_the_transactions_it_moves() {
-    let w = Workload::generate(WorkloadConfig {
-        kind: WorkloadKind::TransferZipf { s: 1.2 },
-        accounts: 500,
-        block_size: 400,
-        blocks: 3,
-        seed: 5,
-    });
+    let w = transfer_zipf(1.2, 500, 400, 3, 5);
     let exec = ParallelExecutor::new(ExecutorConfig::new(2, Mode::Graph).segment(64).adaptive(false));
     let mut chain = w.chain();
     for i in 0..w.blocks.len() {
@@ -374,13 +374,7 @@ fn graph_mode_counts_the_transactions_it_moves() {
 /// the sequential result.
 #[test]
 fn graph_mode_equals_sequential_for_segments_of_any_size() {
-    let w = Workload::generate(WorkloadConfig {
-        kind: WorkloadKind::TransferZipf { s: 1.0 },
-        accounts: 300,
-        block_size: 333,
-        blocks: 2,
-        seed: 9,
-    });
+    let w = transfer_zipf(1.0, 300, 333, 2, 9);
     let mut seq = w.chain();
     let expected: Vec<BlockResult> =
         (0..w.blocks.len()).map(|i| seq.execute_block(&w.block(i, seq.tip().hash)).unwrap()).collect();
@@ -464,13 +458,7 @@ fn executors_are_interchangeable_behind_one_trait() {
         }
         results
     }
-    let w = Workload::generate(WorkloadConfig {
-        kind: WorkloadKind::TransferZipf { s: 1.2 },
-        accounts: 300,
-        block_size: 200,
-        blocks: 3,
-        seed: 5,
-    });
+    let w = transfer_zipf(1.2, 300, 200, 3, 5);
     let parallel = ParallelExecutor::new(
         ExecutorConfig::new(2, Mode::Stream).max_chunk(8).checked(true).adaptive(false),
     );
