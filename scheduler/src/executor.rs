@@ -110,12 +110,14 @@ pub struct ExecutorConfig {
     /// of the parallel path turn it off). The [`Leader`](crate::Leader) follows the
     /// same rule (see [`Leader::produce_block`](crate::Leader::produce_block)).
     pub adaptive: bool,
-    /// Graph mode: transactions per segment and executing thread (whole preparation
-    /// chunks, at least one). A segment's transactions all complete before the next
-    /// segment's start, so shorter segments cost more waits on the slowest thread,
-    /// and longer ones let the accounts prepared first leave the cache before they
-    /// execute. Default 512 (on 2 threads, segments of 512 to 4,096 transactions
-    /// measured alike within the noise; see docs/BENCHMARKS.md).
+    /// Graph mode: transactions per segment and executing thread (a segment is
+    /// whole preparation chunks, at least one, rounding down; a chunk holds a power
+    /// of two of transactions, at most this many). A segment's transactions all
+    /// complete before the next segment's start, so shorter segments cost more
+    /// waits on the slowest thread, and longer ones let the accounts prepared
+    /// first leave the cache before they execute. Default 512 (on 2 threads,
+    /// segments of 512 to 4,096 transactions measured alike within the noise; see
+    /// docs/BENCHMARKS.md).
     pub segment: usize,
 }
 
