@@ -251,24 +251,37 @@ pub struct BlockStats {
 /// kinds as the block ran them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Moves {
-    /// Transactions run that waited for nothing in their segment.
-    pub roots: u64,
-    /// Timed executions of roots.
-    pub root_timed: u64,
+    /// Transactions that waited for nothing in their segment.
+    pub root: Sampled,
+    /// Transactions a completion released, run on the thread that released them.
+    pub kept: Sampled,
+    /// Transactions a completion released, run on another thread.
+    pub moved: Sampled,
+}
+
+/// One kind of graph-mode execution ([`Moves`]): how many ran, and the sampled time
+/// of those timed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sampled {
+    /// Transactions of the kind run.
+    pub runs: u64,
+    /// Of those, the ones timed.
+    pub timed: u64,
     /// Their summed execution time.
-    pub root_time: Duration,
-    /// Transactions run that a completion released.
-    pub released: u64,
-    /// Of those, the ones run on another thread than the one that released them.
-    pub moved: u64,
-    /// Timed executions of moved transactions.
-    pub moved_timed: u64,
-    /// Their summed execution time.
-    pub moved_time: Duration,
-    /// Timed executions of released transactions run where they were released.
-    pub kept_timed: u64,
-    /// Their summed execution time.
-    pub kept_time: Duration,
+    pub time: Duration,
+}
+
+impl Sampled {
+    /// Mean execution time of the timed runs, in ns (`None` with none timed).
+    pub fn mean_ns(&self) -> Option<f64> {
+        (self.timed > 0).then(|| per_tx(self.time, self.timed))
+    }
+
+    fn add(&mut self, o: &Sampled) {
+        self.runs += o.runs;
+        self.timed += o.timed;
+        self.time += o.time;
+    }
 }
 
 /// How a graph-mode transaction came to run (see [`Moves`]).
@@ -286,69 +299,48 @@ impl Moves {
     /// One execution in this many of each kind is timed.
     pub const SAMPLE_EVERY: u64 = 16;
 
-    /// Mean execution time, in ns, of the timed moved and kept transactions (`None`
-    /// for a kind with no timed run).
-    pub fn mean_ns(&self) -> (Option<f64>, Option<f64>) {
-        (mean_ns(self.moved_time, self.moved_timed), mean_ns(self.kept_time, self.kept_timed))
-    }
-
-    /// Mean execution time, in ns, of the timed roots.
-    pub fn root_mean_ns(&self) -> Option<f64> {
-        mean_ns(self.root_time, self.root_timed)
+    /// Transactions a completion released (kept or moved).
+    pub fn released(&self) -> u64 {
+        self.kept.runs + self.moved.runs
     }
 
     /// Mean execution time, in ns, of every timed execution: each kind weighs as
     /// often as the block ran it (all are sampled at the same rate).
     pub fn all_mean_ns(&self) -> Option<f64> {
-        mean_ns(
-            self.root_time + self.kept_time + self.moved_time,
-            self.root_timed + self.kept_timed + self.moved_timed,
-        )
+        let mut all = self.root;
+        all.add(&self.kept);
+        all.add(&self.moved);
+        all.mean_ns()
     }
 
     /// Counts a transaction run as `ran`; returns whether to time its execution.
     pub(crate) fn count(&mut self, ran: Ran) -> bool {
-        let nth = match ran {
-            Ran::Root => {
-                self.roots += 1;
-                return self.roots.is_multiple_of(Self::SAMPLE_EVERY);
-            }
-            Ran::Kept => self.released + 1 - self.moved,
-            Ran::Moved => self.moved + 1,
-        };
-        self.released += 1;
-        self.moved += u64::from(ran == Ran::Moved);
-        nth.is_multiple_of(Self::SAMPLE_EVERY)
+        let kind = self.kind(ran);
+        kind.runs += 1;
+        kind.runs.is_multiple_of(Self::SAMPLE_EVERY)
     }
 
     /// Records a timed execution of a transaction run as `ran`.
     pub(crate) fn timed(&mut self, ran: Ran, d: Duration) {
-        let (count, time) = match ran {
-            Ran::Root => (&mut self.root_timed, &mut self.root_time),
-            Ran::Kept => (&mut self.kept_timed, &mut self.kept_time),
-            Ran::Moved => (&mut self.moved_timed, &mut self.moved_time),
-        };
-        *count += 1;
-        *time += d;
+        let kind = self.kind(ran);
+        kind.timed += 1;
+        kind.time += d;
+    }
+
+    fn kind(&mut self, ran: Ran) -> &mut Sampled {
+        match ran {
+            Ran::Root => &mut self.root,
+            Ran::Kept => &mut self.kept,
+            Ran::Moved => &mut self.moved,
+        }
     }
 
     /// Adds another block's figures.
     pub fn add(&mut self, o: &Moves) {
-        self.roots += o.roots;
-        self.root_timed += o.root_timed;
-        self.root_time += o.root_time;
-        self.released += o.released;
-        self.moved += o.moved;
-        self.moved_timed += o.moved_timed;
-        self.moved_time += o.moved_time;
-        self.kept_timed += o.kept_timed;
-        self.kept_time += o.kept_time;
+        self.root.add(&o.root);
+        self.kept.add(&o.kept);
+        self.moved.add(&o.moved);
     }
-}
-
-/// Mean of `timed` executions that took `time` together, in ns (`None` for none).
-fn mean_ns(time: Duration, timed: u64) -> Option<f64> {
-    (timed > 0).then(|| per_tx(time, timed))
 }
 
 impl BlockStats {
@@ -803,17 +795,18 @@ impl<'a, 't> Replay<'a, 't> {
 
     /// The accounts of transaction `t` under block-local ids (the core's view).
     fn local_access(&self, t: TxIndex) -> Option<&[AccountAccess]> {
-        self.resolved(t).map(|(chunk, r)| &chunk.local[r])
+        self.resolved(t).map(|(_, chunk, r)| &chunk.local[r])
     }
 
-    /// The preparation chunk holding transaction `t` and the range of its accounts in
-    /// it; `None` if it is not prepared yet, or did not decode and verify (it resolved
-    /// nothing; a valid transaction has at least its payer).
-    fn resolved(&self, t: TxIndex) -> Option<(&PrepChunk, std::ops::Range<usize>)> {
+    /// The preparation chunk holding transaction `t` (its number and itself) and the
+    /// range of `t`'s accounts in it; `None` if it is not prepared yet, or `t` did not
+    /// decode and verify (it resolved nothing; a valid transaction has at least its
+    /// payer).
+    fn resolved(&self, t: TxIndex) -> Option<(usize, &PrepChunk, std::ops::Range<usize>)> {
         let (c, i) = self.chunk_of(t);
         let chunk = self.prep.get(c)?.get()?;
         let range = access_range(&chunk.ends, i).filter(|r| !r.is_empty())?;
-        Some((chunk, range))
+        Some((c, chunk, range))
     }
 
     /// The preparation chunk of transaction `t`, and `t`'s position in it.
@@ -921,7 +914,7 @@ impl BlockBody for Replay<'_, '_> {
     }
 
     fn access(&self, index: TxIndex) -> Option<&[AccountAccess]> {
-        self.resolved(index).map(|(chunk, r)| &chunk.access[r])
+        self.resolved(index).map(|(_, chunk, r)| &chunk.access[r])
     }
 }
 

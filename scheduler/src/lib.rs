@@ -91,7 +91,7 @@ pub use batch::{BatchPlan, BatchPlanner, plan_batches};
 pub use error::SchedulerError;
 pub use executor::{
     BlockExecutor, BlockStats, ExecutorConfig, INLINE_BELOW, MAX_CHUNKS_IN_FLIGHT, Mode, Moves,
-    ParallelExecutor, Sequential, prepare_parallel,
+    ParallelExecutor, Sampled, Sequential, prepare_parallel,
 };
 pub use leader::{DroppedTx, Leader, Produced, RemovedTx, Submitted};
 pub use lock_table::{LockEntry, LockTable, LockUse};

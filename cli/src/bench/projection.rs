@@ -239,7 +239,6 @@ pub fn measure_graph_costs(
     let mut moves = Moves::default();
     runs.iter().for_each(|s| moves.add(&s.moves));
     let executed = runs.iter().map(|s| s.pooled).sum::<u64>().max(1) as f64;
-    let (moved_ns, kept_ns) = moves.mean_ns();
     GraphCosts {
         build_ns: per_tx(|s| s.build_time),
         prepare_ns: per_tx(|s| s.prepare_time),
@@ -248,11 +247,11 @@ pub fn measure_graph_costs(
         round_trip_ns,
         segment: config.segment,
         measured_threads: threads,
-        released_share: moves.released as f64 / executed,
-        moved_share: moves.moved as f64 / executed,
-        moved_ns: moved_ns.map(|ns| ns - clock_read),
-        kept_ns: kept_ns.map(|ns| ns - clock_read),
-        root_ns: moves.root_mean_ns().map(|ns| ns - clock_read),
+        released_share: moves.released() as f64 / executed,
+        moved_share: moves.moved.runs as f64 / executed,
+        moved_ns: moves.moved.mean_ns().map(|ns| ns - clock_read),
+        kept_ns: moves.kept.mean_ns().map(|ns| ns - clock_read),
+        root_ns: moves.root.mean_ns().map(|ns| ns - clock_read),
         exec_ns: moves.all_mean_ns().map(|ns| ns - clock_read),
         seq_exec_ns: median(&seq) - clock_read,
     }

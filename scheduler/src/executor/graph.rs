@@ -604,8 +604,7 @@ impl Shared<'_, '_, '_> {
     /// Transaction `t` completed on thread `w`: finishes the groups of its accesses
     /// that have a successor, and pushes the transactions that no longer wait.
     fn complete(&self, w: usize, t: u32, deque: &Worker<Ready>, shards: &[RwLockReadGuard<'_, ShardGraph>]) {
-        let (_, range) = self.work.resolved(t as TxIndex).expect("an executed transaction is valid");
-        let (c, _) = self.work.chunk_of(t);
+        let (c, _, range) = self.work.resolved(t as TxIndex).expect("an executed transaction is valid");
         let refs = &self.chunks[c].get().expect("set with its prepared chunk").refs;
         let mask = (1 << self.shift) - 1;
         for r in refs[range].iter().map(|r| r.load(Ordering::Relaxed)).filter(|&r| r != NONE) {
