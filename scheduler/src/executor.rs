@@ -776,6 +776,9 @@ impl<'a, 't> Replay<'a, 't> {
         per_chunk: usize,
         report_changes: bool,
     ) -> Self {
+        // `chunk_of` shifts and masks: any other size would put transactions in the
+        // wrong chunks.
+        assert!(per_chunk.is_power_of_two(), "chunk size {per_chunk} is not a power of two");
         let n = source.len();
         Self {
             env,
