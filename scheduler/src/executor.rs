@@ -591,7 +591,7 @@ impl ParallelExecutor {
         let (result, mut undo) = match segment.map(|per_thread| per_thread * threads) {
             Some(txs) => {
                 let mut bufs = self.inner.graph.lock().unwrap_or_else(|e| e.into_inner());
-                graph::run_block(&work, pool, (txs / work.per_chunk).max(1), &mut bufs)
+                graph::run_block(&work, pool, (txs / work.per_chunk()).max(1), &mut bufs)
             }
             None => self.drive(&work, pool, core, planner),
         };
@@ -751,8 +751,7 @@ struct Replay<'a, 't> {
     store: &'a dyn AccountStore,
     table: &'a BlockTable<'t>,
     source: Source<'a>,
-    /// Transactions per preparation chunk, a power of two: `1 << chunk_bits`.
-    per_chunk: usize,
+    /// Transactions per preparation chunk: `1 << chunk_bits` ([`Replay::per_chunk`]).
     chunk_bits: u32,
     prep: Vec<OnceLock<PrepChunk>>,
     receipts: OnceVec<Receipt>,
@@ -786,7 +785,6 @@ impl<'a, 't> Replay<'a, 't> {
             store,
             table,
             source,
-            per_chunk,
             chunk_bits: per_chunk.ilog2(),
             prep: (0..n.div_ceil(per_chunk)).map(|_| OnceLock::new()).collect(),
             receipts: OnceVec::new(n),
@@ -815,7 +813,12 @@ impl<'a, 't> Replay<'a, 't> {
     /// The preparation chunk of transaction `t`, and `t`'s position in it.
     fn chunk_of(&self, t: TxIndex) -> (usize, usize) {
         let t = t as usize;
-        (t >> self.chunk_bits, t & (self.per_chunk - 1))
+        (t >> self.chunk_bits, t & (self.per_chunk() - 1))
+    }
+
+    /// Transactions per preparation chunk (the last chunk may hold fewer).
+    fn per_chunk(&self) -> usize {
+        1 << self.chunk_bits
     }
 
     fn tx(&self, t: TxIndex) -> Option<&SanitizedTransaction> {
@@ -830,8 +833,8 @@ impl<'a, 't> Replay<'a, 't> {
 
     /// Decodes and verifies (from bytes) and resolves chunk `c`.
     fn prepare(&self, c: usize) -> Result<(), SchedulerError> {
-        let lo = c * self.per_chunk;
-        let hi = (lo + self.per_chunk).min(self.source.len());
+        let lo = c * self.per_chunk();
+        let hi = (lo + self.per_chunk()).min(self.source.len());
         let txs = match self.source {
             Source::Raw(raw) => prepare_transactions(&raw[lo..hi]),
             Source::Prepared(_) => Vec::new(),
@@ -1106,7 +1109,7 @@ impl<'d, 'a, 't> Driver<'d, 'a, 't> {
             let c = self.next_chunk;
             let work = self.work;
             let chunk = work.prep[c].get().expect("a chunk reported prepared is set");
-            let lo = c * work.per_chunk;
+            let lo = c * work.per_chunk();
             let stream = matches!(self.plan, Plan::Stream);
             // The chunk's own arrays, read in order: no per-transaction lookup of its chunk.
             for (i, &credits) in chunk.credits.iter().enumerate() {

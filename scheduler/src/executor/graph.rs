@@ -302,7 +302,7 @@ impl Shared<'_, '_, '_> {
 
     /// Segment `index`, if the block has it.
     fn segment(&self, index: usize) -> Option<Segment> {
-        let (chunks, n, per_chunk) = (self.work.prep.len(), self.pending.len(), self.work.per_chunk);
+        let (chunks, n, per_chunk) = (self.work.prep.len(), self.pending.len(), self.work.per_chunk());
         let c = (index * self.segment, ((index + 1) * self.segment).min(chunks));
         (c.0 < c.1).then(|| Segment { index, chunks: c, txs: (c.0 * per_chunk, (c.1 * per_chunk).min(n)) })
     }
@@ -326,7 +326,7 @@ impl Shared<'_, '_, '_> {
         let sort = Instant::now();
         stats.prepare_time += sort - t;
         let chunk = self.work.prep[c].get().expect("a prepared chunk is set");
-        let lo = c * self.work.per_chunk;
+        let lo = c * self.work.per_chunk();
         for p in &self.pending[lo..lo + chunk.ends.len()] {
             // The roots step's token (see `roots`).
             p.store(1, Ordering::Relaxed);
@@ -416,7 +416,7 @@ impl Shared<'_, '_, '_> {
         let epoch = self.epoch + seg.index as u32;
         let sealed = |m: Access, group: u32| self.point(m, group << self.shift | s as u32);
         let chunk = self.work.prep[c].get().expect("a chunk is prepared before its graph is set");
-        let first = c * self.work.per_chunk;
+        let first = c * self.work.per_chunk();
         // The shard's accesses, in block order: a transaction's are consecutive.
         let (mut tx, mut waits) = (NONE, 0);
         for &(i, p) in graph.bucket(s) {
